@@ -1,0 +1,39 @@
+# SigmaTrader: `make run` starts the app, `make test` runs lint and every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: run test lint venv clean-venv
+
+# Re-install whenever pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Web server (http://127.0.0.1:8000), Celery worker and Celery beat in the
+# foreground; Ctrl-C stops all three.
+run: venv
+	$(BIN)/python scripts/ensure_env.py
+	$(BIN)/python manage.py migrate --noinput
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# DATABASE_URL / REDIS_URL in the environment put the suite on PostgreSQL / Redis.
+# pytest exits 5 when it collected no test: for this project that is a broken
+# suite, not a pass, so it fails with a plain message.
+test: venv lint
+	$(BIN)/python scripts/ensure_env.py
+	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from .models import SiteSetup, SystemEvent
+
+
+@admin.register(SystemEvent)
+class SystemEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "level", "category", "user", "message", "correlation_id")
+    list_filter = ("level", "category", "created_at")
+    search_fields = ("message", "correlation_id", "user__username")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    readonly_fields = [f.name for f in SystemEvent._meta.fields]
+
+    # The audit trail is written by the app only: no adding or editing by hand.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SiteSetup)
+class SiteSetupAdmin(admin.ModelAdmin):
+    list_display = ("id", "completed_at")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,57 @@
+"""Numbers the Indian way: ₹1,58,210.50 (lakh/crore digit grouping).
+
+Loaded as a template builtin, so every template can use `|inr` and `|inr_number`.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+from django.utils import numberformat
+
+register = template.Library()
+
+# Group the last three digits, then pairs: 12,34,56,789.
+INDIAN_GROUPING = (3, 2, 0)
+
+
+def _as_decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def format_indian(value, decimal_pos: int | None = 2) -> str:
+    number = _as_decimal(value)
+    if number is None:
+        return ""
+    if decimal_pos is not None:
+        # numberformat truncates; money rounds half-up (2500.125 -> 2,500.13).
+        number = number.quantize(Decimal(1).scaleb(-decimal_pos), rounding=ROUND_HALF_UP)
+    return numberformat.format(
+        number,
+        ".",
+        decimal_pos=decimal_pos,
+        grouping=INDIAN_GROUPING,
+        thousand_sep=",",
+        force_grouping=True,
+    )
+
+
+@register.filter
+def inr(value, decimal_pos=2):
+    """`1234567.5|inr` -> `₹12,34,567.50`; negatives as `-₹…`; blanks stay blank."""
+    text = format_indian(value, int(decimal_pos))
+    if not text:
+        return ""
+    if text.startswith("-"):
+        return f"-₹{text[1:]}"
+    return f"₹{text}"
+
+
+@register.filter
+def inr_number(value, decimal_pos=0):
+    """`158210|inr_number` -> `1,58,210` (counts, quantities)."""
+    return format_indian(value, int(decimal_pos))

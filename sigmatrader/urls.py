@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+from .auth_views import SignInView
+
+urlpatterns = [
+    path("", views.home, name="dashboard"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("events/", views.events, name="events"),
+    path("settings/", views.settings_page, name="settings"),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("orders.urls")),
+    path("", include("portfolio.urls")),
+    path("admin/", admin.site.urls),
+]

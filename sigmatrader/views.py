@@ -1,0 +1,84 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import health, setup
+from .forms import EventFilterForm, FirstAccountForm
+from .selectors import events_visible_to
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def home(request):
+    """The dashboard; on a fresh install, the form that creates the first account."""
+    if setup.needs_first_run():
+        return first_run(request)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.method != "GET":
+        raise Http404
+    return render(request, "sigmatrader/dashboard.html")
+
+
+def first_run(request):
+    form = FirstAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = setup.create_first_account(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+        except setup.AlreadySetUp:
+            messages.error(request, "SigmaTrader is already set up: sign in instead.")
+            return redirect("login")
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.get_username()}. Your account is ready.")
+        return redirect("dashboard")
+    return render(request, "sigmatrader/first_run.html", {"form": form})
+
+
+@require_GET
+def events(request):
+    form = EventFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    queryset = events_visible_to(
+        request.user,
+        level=filters.get("level", ""),
+        category=filters.get("category", ""),
+        q=filters.get("q", ""),
+    )
+    page = Paginator(queryset, settings.EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "querystring": _without_page(request)}
+    template = "sigmatrader/_events_table.html" if request.htmx else "sigmatrader/events.html"
+    return render(request, template, context)
+
+
+def _without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@require_GET
+def settings_page(request):
+    return render(request, "sigmatrader/settings.html")
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": health.database_ok(), "task_queue": health.task_queue_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"}
+    body.update({name: "ok" if ok else "unavailable" for name, ok in checks.items()})
+    return JsonResponse(body, status=200 if healthy else 503)
