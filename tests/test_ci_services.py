@@ -5,7 +5,7 @@ import os
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 
 IN_CI = bool(os.environ.get("CI"))
@@ -28,6 +28,7 @@ def test_database_in_use_is_the_configured_one(db):
 
 
 def test_cache_in_use_is_the_configured_one():
+    cache = caches["default"]
     if settings.REDIS_URL:
         from django.core.cache.backends.redis import RedisCache
 
