@@ -21,7 +21,7 @@ venv: $(STAMP)
 run: venv
 	$(BIN)/python scripts/ensure_env.py
 	$(BIN)/python manage.py migrate --noinput
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py
 
 lint: venv
 	$(BIN)/ruff check .
