@@ -32,4 +32,9 @@ class EventFilterForm(forms.Form):
     category = forms.ChoiceField(
         choices=[("", "All categories"), *SystemEvent.Category.choices], required=False
     )
-    q = forms.CharField(required=False, max_length=100, label="Search")
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(attrs={"placeholder": "Search messages", "type": "search"}),
+    )

@@ -87,3 +87,34 @@ def test_logout_is_post_only_and_signs_out(signed_in):
     response = signed_in.post(reverse("logout"))
     assert response.status_code == 302
     assert signed_in.get(reverse("queue")).status_code == 302
+
+
+def test_password_change_replaces_the_password(signed_in, user):
+    from tests.conftest import PASSWORD
+
+    response = signed_in.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-fresh-and-long-passphrase",
+            "new_password2": "a-fresh-and-long-passphrase",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("password_change_done")
+    user.refresh_from_db()
+    assert user.check_password("a-fresh-and-long-passphrase")
+    # Still signed in on this session (Django rotates the session hash).
+    assert signed_in.get(reverse("queue")).status_code == 200
+
+
+def test_password_change_with_a_wrong_old_password_shows_the_error(signed_in, user):
+    response = signed_in.post(
+        reverse("password_change"),
+        {
+            "old_password": "nope",
+            "new_password1": "x-long-pass-1",
+            "new_password2": "x-long-pass-1",
+        },
+    )
+    assert response.status_code == 200
+    assert b"Your old password was entered incorrectly" in response.content
