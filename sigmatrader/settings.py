@@ -235,3 +235,12 @@ LOGGING = {
 
 # --- SigmaTrader -------------------------------------------------------------------
 EVENTS_PAGE_SIZE = env.int("EVENTS_PAGE_SIZE", default=50)
+
+# --- Brokers ---------------------------------------------------------------------
+# Adapter classes by dotted path (like AUTHENTICATION_BACKENDS). Adding a broker
+# is one module plus one line here.
+SIGMATRADER_BROKERS = env.list("SIGMATRADER_BROKERS", default=[])
+
+# Salts for deriving the credential-encryption keys from SECRET_KEY (and its
+# fallbacks). The first encrypts; all decrypt. Not secret; prepend to rotate.
+SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS", default=["sigmatrader.brokers.v1"])

@@ -84,3 +84,14 @@ def page(chromium, live_server):
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture
+def fake_registry(settings):
+    """Registers only tests.fake_broker.FakeBroker for the test."""
+    from brokers import registry
+
+    settings.SIGMATRADER_BROKERS = ["tests.fake_broker.FakeBroker"]
+    registry.reset()
+    yield registry
+    registry.reset()

@@ -1,0 +1,163 @@
+"""Writes on broker accounts: create, edit credentials, default, delete, status.
+
+Every function takes the acting user and only touches that user's accounts;
+views fetch accounts through `selectors.account_for`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone
+
+from sigmatrader.events import record_event
+from sigmatrader.models import SystemEvent
+
+from . import registry
+from .base import Session
+from .models import BrokerAccount
+
+Status = BrokerAccount.Status
+
+
+def _clean_credentials(broker: str, values: Mapping[str, str]) -> dict[str, str]:
+    """Keep only the fields the adapter declares for storage, stripped."""
+    adapter = registry.get_adapter_class(broker)
+    stored = {f.name for f in adapter.credential_fields if not f.per_connect}
+    return {k: str(v).strip() for k, v in values.items() if k in stored and v not in (None, "")}
+
+
+@transaction.atomic
+def create_account(*, user, broker: str, label: str, credentials: Mapping[str, str]):
+    registry.get_adapter_class(broker)  # raises UnknownBroker
+    is_first = not BrokerAccount.objects.filter(user=user).exists()
+    account = BrokerAccount.objects.create(
+        user=user,
+        broker=broker,
+        label=label.strip(),
+        credentials=_clean_credentials(broker, credentials),
+        is_default=is_first,
+    )
+    record_event(
+        category=SystemEvent.Category.BROKER,
+        message=f"Account {account.display_name} added",
+        user=user,
+        details={"account_id": account.pk, "broker": broker},
+    )
+    return account
+
+
+@transaction.atomic
+def update_credentials(*, account: BrokerAccount, label: str, credentials: Mapping[str, str]):
+    """Replace the values the user typed; a blank field keeps what is stored."""
+    account = BrokerAccount.objects.select_for_update().get(pk=account.pk)
+    merged = dict(account.credentials or {})
+    merged.update(_clean_credentials(account.broker, credentials))
+    account.credentials = merged
+    account.label = label.strip()
+    account.save(update_fields=["credentials", "label", "updated_at"])
+    record_event(
+        category=SystemEvent.Category.BROKER,
+        message=f"Account {account.display_name}: settings changed",
+        user=account.user,
+        details={"account_id": account.pk, "fields": sorted(credentials)},
+    )
+    return account
+
+
+@transaction.atomic
+def forget_credential(*, account: BrokerAccount, name: str) -> None:
+    account = BrokerAccount.objects.select_for_update().get(pk=account.pk)
+    credentials = dict(account.credentials or {})
+    if credentials.pop(name, None) is not None:
+        account.credentials = credentials
+        account.save(update_fields=["credentials", "updated_at"])
+
+
+@transaction.atomic
+def make_default(*, account: BrokerAccount) -> None:
+    # Clear first: the partial unique index allows one default per user.
+    BrokerAccount.objects.filter(user=account.user, is_default=True).exclude(pk=account.pk).update(
+        is_default=False
+    )
+    BrokerAccount.objects.filter(pk=account.pk).update(is_default=True)
+    account.is_default = True
+
+
+@transaction.atomic
+def delete_account(*, account: BrokerAccount) -> None:
+    user, was_default, name = account.user, account.is_default, account.display_name
+    account.delete()
+    if was_default:
+        successor = BrokerAccount.objects.filter(user=user).order_by("id").first()
+        if successor:
+            make_default(account=successor)
+    record_event(category=SystemEvent.Category.BROKER, message=f"Account {name} deleted", user=user)
+
+
+def store_session(*, account: BrokerAccount, session: Session, event: str) -> None:
+    account.session = dict(session.data)
+    account.session_expires_at = session.expires_at
+    account.status = Status.CONNECTED
+    account.last_error = ""
+    account.last_checked_at = timezone.now()
+    if session.broker_user_id:
+        account.broker_user_id = session.broker_user_id
+    fields = ["session", "session_expires_at", "status", "last_error", "last_checked_at"]
+    if event == "connected":
+        account.connected_at = timezone.now()
+        fields.append("connected_at")
+    account.save(update_fields=[*fields, "broker_user_id", "updated_at"])
+    record_event(
+        category=SystemEvent.Category.BROKER,
+        message=f"Account {account.display_name}: session {event}",
+        user=account.user,
+        details={"account_id": account.pk, "expires_at": session.expires_at},
+    )
+
+
+def mark_expired(*, account: BrokerAccount, reason: str) -> None:
+    """The session is gone: wipe it, say so on the account and in the events."""
+    account.session = {}
+    account.status = Status.EXPIRED
+    account.last_error = reason[:500]
+    account.last_checked_at = timezone.now()
+    account.save(update_fields=["session", "status", "last_error", "last_checked_at", "updated_at"])
+    record_event(
+        category=SystemEvent.Category.BROKER,
+        level=SystemEvent.Level.WARNING,
+        message=f"Account {account.display_name}: session expired — reconnect ({reason})",
+        user=account.user,
+        details={"account_id": account.pk},
+    )
+
+
+def mark_error(*, account: BrokerAccount, reason: str) -> None:
+    account.status = Status.ERROR
+    account.last_error = reason[:500]
+    account.last_checked_at = timezone.now()
+    account.save(update_fields=["status", "last_error", "last_checked_at", "updated_at"])
+    record_event(
+        category=SystemEvent.Category.BROKER,
+        level=SystemEvent.Level.ERROR,
+        message=f"Account {account.display_name}: {reason}",
+        user=account.user,
+        details={"account_id": account.pk},
+    )
+
+
+def disconnect_locally(*, account: BrokerAccount) -> None:
+    account.session = {}
+    account.session_expires_at = None
+    account.status = Status.NOT_CONNECTED
+    account.last_error = ""
+    account.save(
+        update_fields=["session", "session_expires_at", "status", "last_error", "updated_at"]
+    )
+    record_event(
+        category=SystemEvent.Category.BROKER,
+        message=f"Account {account.display_name} disconnected",
+        user=account.user,
+        details={"account_id": account.pk},
+    )

@@ -1,0 +1,484 @@
+"""The broker plugin contract: the common vocabulary and the adapter base class.
+
+Everything outside a broker's own module speaks only these types. An adapter
+maps its broker's products, order types, statuses, symbols and errors to them,
+and declares what it can do in `Capabilities`; calling an operation it lacks
+raises `NotSupported`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+# --- Enums --------------------------------------------------------------------
+
+
+class Side(enum.StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class Product(enum.StrEnum):
+    CNC = "CNC"  # delivery
+    MIS = "MIS"  # intraday
+    NRML = "NRML"  # carry-forward derivatives
+
+
+class OrderType(enum.StrEnum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    SL = "SL"  # stop-loss limit
+    SL_M = "SL-M"  # stop-loss market
+
+
+class Variety(enum.StrEnum):
+    REGULAR = "REGULAR"
+    AMO = "AMO"
+    CO = "CO"
+    ICEBERG = "ICEBERG"
+
+
+class Validity(enum.StrEnum):
+    DAY = "DAY"
+    IOC = "IOC"
+
+
+class OrderStatus(enum.StrEnum):
+    """Where an order stands at the broker, in the app's words."""
+
+    PENDING = "PENDING"  # the broker has it but has not put it on the exchange yet
+    OPEN = "OPEN"
+    TRIGGER_PENDING = "TRIGGER_PENDING"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    EXECUTED = "EXECUTED"
+    CANCELLED = "CANCELLED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderStatus.EXECUTED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+
+
+class ConnectFlow(enum.StrEnum):
+    OAUTH_REDIRECT = "oauth_redirect"  # browser goes to the broker's login, comes back with a token
+    CREDENTIALS_TOTP = "credentials_totp"  # client code + PIN + TOTP typed into our form
+    NONE = "none"  # nothing to connect (paper trading)
+
+
+class EndpointClass(enum.StrEnum):
+    """Rate limits are declared per class of endpoint."""
+
+    ORDERS = "orders"
+    QUOTES = "quotes"
+    HISTORY = "history"
+    OTHER = "other"
+
+
+class GttKind(enum.StrEnum):
+    SINGLE = "single"
+    OCO = "oco"
+
+
+# --- Errors -------------------------------------------------------------------
+
+
+class BrokerError(Exception):
+    """Anything a broker call can fail with. `message` is safe to show a user."""
+
+    def __init__(self, message: str, *, code: str = "", retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retry_after = retry_after
+
+
+class AuthExpired(BrokerError):
+    """The session is gone or was never valid: the account must reconnect."""
+
+
+class RateLimited(BrokerError):
+    """Too many requests: wait `retry_after` seconds."""
+
+
+class OrderRejected(BrokerError):
+    """The broker refused the order; it was not placed."""
+
+
+class BrokerUnavailable(BrokerError):
+    """The broker could not be reached or failed; nothing was changed there."""
+
+
+class OutcomeUnknown(BrokerError):
+    """The request may or may not have taken effect (a timeout after sending).
+
+    Never retry: reconcile by looking for the order's client tag.
+    """
+
+
+class InvalidCredentials(BrokerError):
+    """Wrong API key, secret, PIN or TOTP while connecting."""
+
+
+class NotSupported(BrokerError):
+    """The adapter does not offer this operation (see its capabilities)."""
+
+
+# --- Declarations ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `requests` per `per_seconds` for one endpoint class, per account."""
+
+    requests: int
+    per_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    gtt_kinds: frozenset[GttKind] = frozenset()
+    margin_preview: bool = False
+    charges_preview: bool = False
+    amo: bool = False
+    modify: bool = True
+    products: frozenset[Product] = frozenset(Product)
+    order_types: frozenset[OrderType] = frozenset(OrderType)
+    varieties: frozenset[Variety] = frozenset({Variety.REGULAR})
+    exchanges: frozenset[str] = frozenset({"NSE", "BSE"})
+    history_intervals: tuple[str, ...] = ()
+    quote_batch_size: int = 1
+    rate_limits: Mapping[EndpointClass, RateLimit] = field(default_factory=dict)
+    session_refresh: bool = False  # can renew a session without the user
+
+    @property
+    def gtt(self) -> bool:
+        return bool(self.gtt_kinds)
+
+    @property
+    def gtt_oco(self) -> bool:
+        return GttKind.OCO in self.gtt_kinds
+
+    @property
+    def history(self) -> bool:
+        return bool(self.history_intervals)
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One value the user types to set up an account, declared by the adapter."""
+
+    name: str
+    label: str
+    secret: bool = True  # encrypted at rest, never shown back ("set")
+    required: bool = True
+    help_text: str = ""
+    # Asked on every connect (PIN, TOTP code) rather than stored with the account.
+    per_connect: bool = False
+    input_mode: str = "text"  # "numeric" for PIN/TOTP keypads
+
+
+# --- Values ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a successful connect/refresh returns. `data` is stored encrypted."""
+
+    data: Mapping[str, Any]
+    expires_at: datetime | None
+    broker_user_id: str = ""
+    user_name: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    broker_user_id: str
+    name: str
+    email: str = ""
+    exchanges: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Funds:
+    available_cash: Decimal
+    used_margin: Decimal
+    net: Decimal
+    collateral: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Quote:
+    exchange: str
+    symbol: str
+    last_price: Decimal
+    token: str = ""
+    close: Decimal | None = None
+    volume: int | None = None
+    timestamp: datetime | None = None
+
+
+@dataclass(frozen=True)
+class InstrumentRef:
+    """Names an instrument at one broker (its own symbol and token)."""
+
+    exchange: str
+    symbol: str
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    instrument: InstrumentRef
+    side: Side
+    quantity: int
+    order_type: OrderType
+    product: Product
+    tag: str  # unique per order, echoed by the broker: how sync finds a lost order
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    validity: Validity = Validity.DAY
+    variety: Variety = Variety.REGULAR
+    disclosed_quantity: int = 0
+
+
+@dataclass(frozen=True)
+class OrderChange:
+    """A modify: only the fields that change are set."""
+
+    quantity: int | None = None
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    order_type: OrderType | None = None
+    validity: Validity | None = None
+
+
+@dataclass(frozen=True)
+class BrokerOrder:
+    broker_order_id: str
+    status: OrderStatus
+    instrument: InstrumentRef
+    side: Side
+    quantity: int
+    filled_quantity: int
+    order_type: OrderType
+    product: Product
+    tag: str = ""
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    average_price: Decimal | None = None
+    status_message: str = ""
+    broker_status: str = ""  # the broker's own word, kept for the history
+    variety: Variety = Variety.REGULAR
+    placed_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Trade:
+    trade_id: str
+    broker_order_id: str
+    instrument: InstrumentRef
+    side: Side
+    quantity: int
+    price: Decimal
+    product: Product
+    traded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Holding:
+    instrument: InstrumentRef
+    quantity: int
+    t1_quantity: int
+    average_price: Decimal
+    last_price: Decimal
+    close_price: Decimal | None = None
+    pnl: Decimal | None = None
+    day_change: Decimal | None = None
+    isin: str = ""
+    product: Product = Product.CNC
+
+
+@dataclass(frozen=True)
+class Position:
+    instrument: InstrumentRef
+    product: Product
+    quantity: int
+    average_price: Decimal
+    last_price: Decimal
+    pnl: Decimal
+    realised: Decimal = Decimal("0")
+    unrealised: Decimal = Decimal("0")
+    m2m: Decimal = Decimal("0")
+    buy_quantity: int = 0
+    sell_quantity: int = 0
+    buy_average: Decimal = Decimal("0")
+    sell_average: Decimal = Decimal("0")
+    day_buy_quantity: int = 0
+    day_sell_quantity: int = 0
+    overnight_quantity: int = 0
+
+
+@dataclass(frozen=True)
+class MarginPreview:
+    total: Decimal
+    charges: Decimal | None = None
+    breakdown: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargesPreview:
+    total: Decimal
+    breakdown: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GttOrder:
+    gtt_id: str
+    kind: GttKind
+    instrument: InstrumentRef
+    trigger_values: tuple[Decimal, ...]
+    last_price: Decimal
+    legs: tuple[OrderRequest, ...]
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class InstrumentRow:
+    """One row of a broker's instrument master, already normalised."""
+
+    exchange: str
+    trading_symbol: str
+    token: str
+    name: str
+    instrument_type: str  # EQ, INDEX, FUT, CE, PE, ...
+    segment: str = ""
+    lot_size: int = 1
+    tick_size: Decimal = Decimal("0.05")
+    expiry: date | None = None
+    strike: Decimal | None = None
+    canonical_symbol: str = ""
+    series: str = ""
+
+
+@dataclass(frozen=True)
+class Candle:
+    at: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: int
+
+
+# --- The adapter ----------------------------------------------------------------
+
+
+class BrokerAdapter:
+    """Base class of every broker. One instance serves one account's calls.
+
+    `credentials` are the account's stored (decrypted) credential values and
+    `session` its current session data; adapters never touch the database.
+    """
+
+    name: ClassVar[str]  # registry key, lower-case: "paper"
+    label: ClassVar[str]  # shown to people: "Paper trading"
+    connect_flow: ClassVar[ConnectFlow]
+    credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def __init__(self, *, credentials: Mapping[str, Any], session: Mapping[str, Any] | None = None):
+        self.credentials = dict(credentials)
+        self.session = dict(session or {})
+
+    def _unsupported(self, operation: str):
+        raise NotSupported(f"{self.label} does not offer {operation}.")
+
+    # Connecting ------------------------------------------------------------------
+    def login_url(self, *, state: str) -> str:
+        """OAUTH_REDIRECT: where to send the browser to sign in at the broker."""
+        self._unsupported("sign-in by redirect")
+
+    def complete_login(self, *, params: Mapping[str, str]) -> Session:
+        """OAUTH_REDIRECT: turn the callback's parameters into a session."""
+        self._unsupported("sign-in by redirect")
+
+    def connect(self, *, per_connect: Mapping[str, str]) -> Session:
+        """CREDENTIALS_TOTP: sign in with stored credentials plus PIN/TOTP."""
+        self._unsupported("sign-in with credentials")
+
+    def refresh(self) -> Session:
+        self._unsupported("session refresh")
+
+    def disconnect(self) -> None:
+        """Log out at the broker where it supports it; never raises for that."""
+
+    # Reading -----------------------------------------------------------------------
+    def profile(self) -> Profile:
+        self._unsupported("profile")
+
+    def funds(self) -> Funds:
+        self._unsupported("funds")
+
+    def quotes(self, instruments: list[InstrumentRef]) -> dict[InstrumentRef, Quote]:
+        self._unsupported("quotes")
+
+    def order_book(self) -> list[BrokerOrder]:
+        self._unsupported("the order book")
+
+    def trades(self) -> list[Trade]:
+        self._unsupported("trades")
+
+    def holdings(self) -> list[Holding]:
+        self._unsupported("holdings")
+
+    def positions(self) -> list[Position]:
+        self._unsupported("positions")
+
+    def candles(
+        self, instrument: InstrumentRef, *, interval: str, start: datetime, end: datetime
+    ) -> list[Candle]:
+        self._unsupported("historical candles")
+
+    def instrument_master(self) -> Iterator[InstrumentRow]:
+        self._unsupported("an instrument master")
+
+    # Orders ------------------------------------------------------------------------
+    def place_order(self, order: OrderRequest) -> str:
+        """Return the broker's order id. Raises OrderRejected / OutcomeUnknown / ..."""
+        self._unsupported("order placement")
+
+    def modify_order(self, broker_order_id: str, change: OrderChange, *, variety: Variety) -> None:
+        self._unsupported("order modification")
+
+    def cancel_order(self, broker_order_id: str, *, variety: Variety) -> None:
+        self._unsupported("order cancellation")
+
+    def margin_preview(self, orders: list[OrderRequest]) -> MarginPreview:
+        self._unsupported("a margin preview")
+
+    def charges_preview(self, orders: list[OrderRequest]) -> ChargesPreview:
+        self._unsupported("a charges preview")
+
+    def create_gtt(
+        self,
+        *,
+        kind: GttKind,
+        instrument: InstrumentRef,
+        trigger_values: list[Decimal],
+        last_price: Decimal,
+        legs: list[OrderRequest],
+    ) -> str:
+        self._unsupported("GTT orders")
+
+    def list_gtts(self) -> list[GttOrder]:
+        self._unsupported("GTT orders")
+
+    def cancel_gtt(self, gtt_id: str) -> None:
+        self._unsupported("GTT orders")

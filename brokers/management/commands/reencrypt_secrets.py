@@ -1,0 +1,40 @@
+"""Re-encrypt every stored broker secret under the newest key.
+
+After a rotation (new SECRET_KEY with the old one in SECRET_KEY_FALLBACKS, or a
+new salt prepended to FIELD_ENCRYPTION_SALTS) old rows still decrypt; this
+rewrites them so the old key can be retired. A row no key opens is reported
+and left untouched, and the command exits non-zero.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from brokers.crypto import UndecryptableSecret, encrypted_fields
+from brokers.models import BrokerAccount
+
+MODELS = [BrokerAccount]
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt stored broker credentials and sessions with the newest key."
+
+    def handle(self, *args, **options):
+        done, failed = 0, []
+        for model in MODELS:
+            names = [f.name for f in encrypted_fields(model)]
+            for field in encrypted_fields(model):
+                field.reset_keys()
+            for pk in model.objects.values_list("pk", flat=True).iterator():
+                try:
+                    with transaction.atomic():
+                        row = model.objects.select_for_update().get(pk=pk)
+                        row.save(update_fields=names)
+                    done += 1
+                except UndecryptableSecret:
+                    failed.append(f"{model.__name__} #{pk}")
+        self.stdout.write(f"re-encrypted {done} row(s)")
+        if failed:
+            raise CommandError(
+                f"{len(failed)} row(s) could not be decrypted and were left as they are: "
+                + ", ".join(failed)
+            )
