@@ -1,0 +1,335 @@
+"""In-memory state of the emulated brokers: users, sessions, books, faults."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from .market import Instrument, Market
+
+# --- Accounts ---------------------------------------------------------------------
+
+
+@dataclass
+class Book:
+    """One broker account's money, orders and portfolio."""
+
+    cash: Decimal = Decimal("500000")
+    used_margin: Decimal = Decimal("0")
+    orders: dict[str, Order] = field(default_factory=dict)
+    trades: list[Fill] = field(default_factory=list)
+    holdings: dict[tuple[str, str], Lot] = field(default_factory=dict)
+    positions: dict[tuple[str, str, str], Lot] = field(default_factory=dict)
+
+
+@dataclass
+class KiteUser:
+    api_key: str
+    api_secret: str
+    user_id: str
+    password: str
+    redirect_url: str = ""
+    name: str = "Emulated Kite User"
+    email: str = "kite.user@example.com"
+    book: Book = field(default_factory=Book)
+
+
+@dataclass
+class SmartUser:
+    api_key: str
+    client_code: str
+    pin: str
+    totp_secret: str
+    name: str = "Emulated Smart User"
+    email: str = "smart.user@example.com"
+    book: Book = field(default_factory=Book)
+
+
+@dataclass
+class Lot:
+    exchange: str
+    symbol: str
+    quantity: int
+    average_price: Decimal
+    t1_quantity: int = 0
+    product: str = "CNC"
+    buy_quantity: int = 0
+    sell_quantity: int = 0
+    buy_value: Decimal = Decimal("0")
+    sell_value: Decimal = Decimal("0")
+
+
+@dataclass
+class Order:
+    order_id: str
+    exchange: str
+    symbol: str
+    side: str  # BUY / SELL
+    quantity: int
+    order_type: str  # MARKET / LIMIT / SL / SL-M (common words; routes translate)
+    product: str  # CNC / MIS / NRML
+    price: Decimal
+    trigger_price: Decimal
+    validity: str
+    variety: str
+    tag: str
+    status: str = "OPEN"  # OPEN / COMPLETE / CANCELLED / REJECTED / TRIGGER PENDING
+    filled_quantity: int = 0
+    average_price: Decimal = Decimal("0")
+    status_message: str = ""
+    placed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class Fill:
+    trade_id: str
+    order_id: str
+    exchange: str
+    symbol: str
+    side: str
+    quantity: int
+    price: Decimal
+    product: str
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class Token:
+    owner: KiteUser | SmartUser
+    expires_at: datetime
+    kind: str = "access"  # access / refresh / request
+    revoked: bool = False
+
+    @property
+    def valid(self) -> bool:
+        return not self.revoked and datetime.now(UTC) < self.expires_at
+
+
+# --- Faults -------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    """What to do to the next `times` matching requests.
+
+    kind: latency (wait `seconds`, then answer), timeout (wait `seconds`, do
+    nothing), drop_after_accept (do the work, then wait `seconds` so the client
+    gives up), expired_token, rate_limit, server_error (`status`), bad_gateway
+    (an HTML error page instead of JSON).
+    """
+
+    kind: str
+    times: int = 1
+    seconds: float = 0.0
+    status: int = 500
+
+
+# --- State -----------------------------------------------------------------------------
+
+
+class EmulatorState:
+    def __init__(self, *, market: Market | None = None, session_hours: float = 20.0):
+        self.market = market or Market()
+        self.lock = threading.RLock()
+        self.kite_users: dict[str, KiteUser] = {}  # by api_key
+        self.smart_users: dict[str, SmartUser] = {}  # by client code
+        self.tokens: dict[str, Token] = {}
+        self.session_lifetime = timedelta(hours=session_hours)
+        self.faults: dict[tuple[str, str], list[Fault]] = {}
+        self.requests: list[tuple[str, str, str]] = []  # (broker, operation, path): a request log
+        self._ids = 250_000_000_000_000
+
+    # Setup ------------------------------------------------------------------------
+    def add_kite_user(self, user: KiteUser) -> KiteUser:
+        with self.lock:
+            self.kite_users[user.api_key] = user
+        return user
+
+    def add_smart_user(self, user: SmartUser) -> SmartUser:
+        with self.lock:
+            self.smart_users[user.client_code] = user
+        return user
+
+    def inject(self, broker: str, operation: str, fault: Fault) -> None:
+        """Apply `fault` to the next requests of `operation` ("*" for any)."""
+        with self.lock:
+            self.faults.setdefault((broker, operation), []).append(fault)
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def take_fault(self, broker: str, operation: str) -> Fault | None:
+        with self.lock:
+            for key in ((broker, operation), (broker, "*")):
+                queue = self.faults.get(key)
+                if queue:
+                    fault = queue[0]
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        queue.pop(0)
+                    return fault
+        return None
+
+    def record(self, broker: str, operation: str, path: str) -> None:
+        with self.lock:
+            self.requests.append((broker, operation, path))
+
+    def count(self, broker: str, operation: str) -> int:
+        with self.lock:
+            return sum(1 for b, o, _ in self.requests if b == broker and o == operation)
+
+    # Tokens --------------------------------------------------------------------------
+    def issue(self, owner, *, kind: str = "access", lifetime: timedelta | None = None) -> str:
+        value = secrets.token_urlsafe(24)
+        with self.lock:
+            self.tokens[value] = Token(
+                owner=owner,
+                expires_at=datetime.now(UTC) + (lifetime or self.session_lifetime),
+                kind=kind,
+            )
+        return value
+
+    def owner_of(self, value: str, *, kind: str = "access"):
+        with self.lock:
+            token = self.tokens.get(value)
+            if token and token.kind == kind and token.valid:
+                return token.owner
+        return None
+
+    def revoke(self, value: str) -> None:
+        with self.lock:
+            if value in self.tokens:
+                self.tokens[value].revoked = True
+
+    def expire_sessions(self, owner=None) -> None:
+        """End every access token (of `owner`, or of everyone) as if time ran out."""
+        with self.lock:
+            for token in self.tokens.values():
+                if token.kind == "access" and (owner is None or token.owner is owner):
+                    token.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+
+    def next_id(self) -> str:
+        with self.lock:
+            self._ids += 1
+            return str(self._ids)
+
+    # Orders ---------------------------------------------------------------------------
+    def place(self, book: Book, inst: Instrument, **fields) -> Order:
+        with self.lock:
+            order = Order(
+                order_id=self.next_id(), exchange=inst.exchange, symbol=inst.symbol, **fields
+            )
+            book.orders[order.order_id] = order
+            self._evaluate(book, inst, order)
+            return order
+
+    def _evaluate(self, book: Book, inst: Instrument, order: Order) -> None:
+        """Fill, rest or reject an order against the current price."""
+        ltp = self.market.peek(inst)
+        if order.side == "BUY" and order.product == "CNC":
+            cost = ltp * order.quantity
+            if cost > book.cash - book.used_margin:
+                order.status = "REJECTED"
+                order.status_message = (
+                    f"Insufficient funds. Required margin is {cost:.2f} but available margin "
+                    f"is {book.cash - book.used_margin:.2f}."
+                )
+                return
+        if order.side == "SELL" and order.product == "CNC":
+            held = book.holdings.get((inst.exchange, inst.symbol))
+            if not held or held.quantity < order.quantity:
+                order.status = "REJECTED"
+                order.status_message = "Insufficient holdings to sell."
+                return
+        if order.order_type in ("SL", "SL-M"):
+            order.status = "TRIGGER PENDING"
+            return
+        crosses = order.order_type == "MARKET" or (
+            (order.side == "BUY" and ltp <= order.price)
+            or (order.side == "SELL" and ltp >= order.price)
+        )
+        if not crosses:
+            order.status = "OPEN"
+            return
+        price = ltp if order.order_type == "MARKET" else order.price
+        self._fill(book, order, price)
+
+    def _fill(self, book: Book, order: Order, price: Decimal) -> None:
+        order.status = "COMPLETE"
+        order.filled_quantity = order.quantity
+        order.average_price = price
+        order.updated_at = datetime.now(UTC)
+        book.trades.append(
+            Fill(
+                self.next_id(),
+                order.order_id,
+                order.exchange,
+                order.symbol,
+                order.side,
+                order.quantity,
+                price,
+                order.product,
+            )
+        )
+        signed = order.quantity if order.side == "BUY" else -order.quantity
+        value = price * order.quantity
+        book.cash -= value if order.side == "BUY" else -value
+        if order.product == "CNC":
+            key = (order.exchange, order.symbol)
+            lot = book.holdings.get(key)
+            if lot is None:
+                lot = book.holdings[key] = Lot(order.exchange, order.symbol, 0, Decimal("0"))
+            if signed > 0:
+                total = lot.average_price * lot.quantity + value
+                lot.quantity += signed
+                lot.t1_quantity += signed
+                lot.average_price = (total / lot.quantity).quantize(Decimal("0.01"))
+            else:
+                lot.quantity += signed
+                if lot.quantity <= 0:
+                    del book.holdings[key]
+        key = (order.exchange, order.symbol, order.product)
+        pos = book.positions.get(key)
+        if pos is None:
+            pos = book.positions[key] = Lot(
+                order.exchange, order.symbol, 0, Decimal("0"), product=order.product
+            )
+        pos.quantity += signed
+        if signed > 0:
+            pos.buy_quantity += order.quantity
+            pos.buy_value += value
+        else:
+            pos.sell_quantity += order.quantity
+            pos.sell_value += value
+
+    def cancel(self, order: Order) -> bool:
+        with self.lock:
+            if order.status not in ("OPEN", "TRIGGER PENDING"):
+                return False
+            order.status = "CANCELLED"
+            order.updated_at = datetime.now(UTC)
+            return True
+
+    def modify(self, book: Book, order: Order, **changes) -> bool:
+        with self.lock:
+            if order.status not in ("OPEN", "TRIGGER PENDING"):
+                return False
+            for name, value in changes.items():
+                if value is not None:
+                    setattr(order, name, value)
+            order.updated_at = datetime.now(UTC)
+            inst = self.market.get(order.exchange, order.symbol)
+            if order.status == "OPEN" and inst is not None:
+                self._evaluate(book, inst, order)
+            return True
+
+
+def sleep(seconds: float) -> None:
+    if seconds > 0:
+        time.sleep(seconds)
