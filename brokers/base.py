@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-# --- Enums --------------------------------------------------------------------
+# --- Enums -----------------------------------------------------
 
 
 class Side(enum.StrEnum):
@@ -73,9 +73,11 @@ class ConnectFlow(enum.StrEnum):
 class EndpointClass(enum.StrEnum):
     """Rate limits are declared per class of endpoint."""
 
-    ORDERS = "orders"
+    ORDERS = "orders"  # place / modify / cancel
     QUOTES = "quotes"
     HISTORY = "history"
+    PORTFOLIO = "portfolio"  # order book, trades, holdings, positions
+    SESSION = "session"  # login, token refresh
     OTHER = "other"
 
 
@@ -84,7 +86,7 @@ class GttKind(enum.StrEnum):
     OCO = "oco"
 
 
-# --- Errors -------------------------------------------------------------------
+# --- Errors -----------------------------------------------------
 
 
 class BrokerError(Exception):
@@ -128,7 +130,7 @@ class NotSupported(BrokerError):
     """The adapter does not offer this operation (see its capabilities)."""
 
 
-# --- Declarations ---------------------------------------------------------------
+# --- Declarations -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,8 @@ class Capabilities:
     exchanges: frozenset[str] = frozenset({"NSE", "BSE"})
     history_intervals: tuple[str, ...] = ()
     quote_batch_size: int = 1
-    rate_limits: Mapping[EndpointClass, RateLimit] = field(default_factory=dict)
+    # Every window applies: (10 per second, 400 per minute) means both.
+    rate_limits: Mapping[EndpointClass, tuple[RateLimit, ...]] = field(default_factory=dict)
     session_refresh: bool = False  # can renew a session without the user
 
     @property
@@ -177,12 +180,14 @@ class CredentialField:
     secret: bool = True  # encrypted at rest, never shown back ("set")
     required: bool = True
     help_text: str = ""
-    # Asked on every connect (PIN, TOTP code) rather than stored with the account.
+    # Asked on every connect (PIN, TOTP code) rather than stored with the account...
     per_connect: bool = False
+    # ...unless the account has this stored field (a stored TOTP secret replaces the code).
+    unless_stored: str = ""
     input_mode: str = "text"  # "numeric" for PIN/TOTP keypads
 
 
-# --- Values ---------------------------------------------------------------------
+# --- Values -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -377,7 +382,7 @@ class Candle:
     volume: int
 
 
-# --- The adapter ----------------------------------------------------------------
+# --- The adapter -----------------------------------------------------
 
 
 class BrokerAdapter:
@@ -393,14 +398,59 @@ class BrokerAdapter:
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     capabilities: ClassVar[Capabilities] = Capabilities()
 
-    def __init__(self, *, credentials: Mapping[str, Any], session: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        *,
+        credentials: Mapping[str, Any],
+        session: Mapping[str, Any] | None = None,
+        account_key: str = "",
+    ):
         self.credentials = dict(credentials)
         self.session = dict(session or {})
+        self.account_key = account_key  # scopes rate limits to one account
 
     def _unsupported(self, operation: str):
         raise NotSupported(f"{self.label} does not offer {operation}.")
 
-    # Connecting ------------------------------------------------------------------
+    # Calling the broker ------------------------------------------------------------
+    def throttle(self, endpoint: EndpointClass) -> None:
+        """Wait for (or refuse) a slot under the broker's published limits."""
+        limits = self.capabilities.rate_limits.get(endpoint)
+        if not limits:
+            return
+        from django.conf import settings
+
+        from . import ratelimit
+
+        ratelimit.acquire(
+            scope=f"{self.name}:{self.account_key}",
+            endpoint=endpoint,
+            limits=limits,
+            max_wait=settings.BROKER_RATE_LIMIT_MAX_WAIT,
+        )
+
+    def read(self, endpoint: EndpointClass, call):
+        """Run a read, retrying with backoff on RateLimited / BrokerUnavailable.
+
+        Only for reads: order placement goes through `throttle` once and is
+        never retried (see OutcomeUnknown).
+        """
+        import time
+
+        from django.conf import settings
+
+        retries = settings.BROKER_READ_RETRIES
+        for attempt in range(retries + 1):
+            self.throttle(endpoint)
+            try:
+                return call()
+            except (RateLimited, BrokerUnavailable) as exc:
+                if attempt == retries:
+                    raise
+                wait = exc.retry_after if exc.retry_after else 0.25 * 2**attempt
+                time.sleep(min(wait, 2.0))
+
+    # Connecting ----------------------------------------------------------------
     def login_url(self, *, state: str) -> str:
         """OAUTH_REDIRECT: where to send the browser to sign in at the broker."""
         self._unsupported("sign-in by redirect")
@@ -419,7 +469,7 @@ class BrokerAdapter:
     def disconnect(self) -> None:
         """Log out at the broker where it supports it; never raises for that."""
 
-    # Reading -----------------------------------------------------------------------
+    # Reading ----------------------------------------------------------------
     def profile(self) -> Profile:
         self._unsupported("profile")
 
@@ -449,7 +499,7 @@ class BrokerAdapter:
     def instrument_master(self) -> Iterator[InstrumentRow]:
         self._unsupported("an instrument master")
 
-    # Orders ------------------------------------------------------------------------
+    # Orders ----------------------------------------------------------------
     def place_order(self, order: OrderRequest) -> str:
         """Return the broker's order id. Raises OrderRejected / OutcomeUnknown / ..."""
         self._unsupported("order placement")

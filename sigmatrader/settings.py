@@ -239,7 +239,26 @@ EVENTS_PAGE_SIZE = env.int("EVENTS_PAGE_SIZE", default=50)
 # --- Brokers ---------------------------------------------------------------------
 # Adapter classes by dotted path (like AUTHENTICATION_BACKENDS). Adding a broker
 # is one module plus one line here.
-SIGMATRADER_BROKERS = env.list("SIGMATRADER_BROKERS", default=[])
+SIGMATRADER_BROKERS = env.list(
+    "SIGMATRADER_BROKERS",
+    default=["brokers.zerodha.ZerodhaAdapter", "brokers.angelone.AngelOneAdapter"],
+)
+
+# Where the broker clients connect (the emulator in tests and `make demo`).
+KITE_API_ROOT = env.str("KITE_API_ROOT", default="https://api.kite.trade")
+KITE_LOGIN_URL = env.str("KITE_LOGIN_URL", default="https://kite.zerodha.com/connect/login")
+SMARTAPI_API_ROOT = env.str("SMARTAPI_API_ROOT", default="https://apiconnect.angelone.in")
+SMARTAPI_INSTRUMENTS_URL = env.str(
+    "SMARTAPI_INSTRUMENTS_URL",
+    default="https://margincalculator.angelone.in/OpenAPI_File/files/OpenAPIScripMaster.json",
+)
+# Seconds. Short on purpose: a library default of minutes would hang a page or a worker.
+BROKER_READ_TIMEOUT = env.float("BROKER_READ_TIMEOUT", default=7.0)
+BROKER_ORDER_TIMEOUT = env.float("BROKER_ORDER_TIMEOUT", default=10.0)
+# How long a call may wait for its broker's rate limit before failing with RateLimited.
+BROKER_RATE_LIMIT_MAX_WAIT = env.float("BROKER_RATE_LIMIT_MAX_WAIT", default=3.0)
+# Reads (never order placement) are retried this many times on RateLimited/BrokerUnavailable.
+BROKER_READ_RETRIES = env.int("BROKER_READ_RETRIES", default=2)
 
 # Salts for deriving the credential-encryption keys from SECRET_KEY (and its
 # fallbacks). The first encrypts; all decrypt. Not secret; prepend to rotate.

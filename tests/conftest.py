@@ -95,3 +95,20 @@ def fake_registry(settings):
     registry.reset()
     yield registry
     registry.reset()
+
+
+@pytest.fixture
+def emulator(settings):
+    """The broker emulator on a free loopback port, with the app pointed at it."""
+    from brokers.emulator import EmulatorServer
+
+    server = EmulatorServer().start()
+    settings.KITE_API_ROOT = server.url
+    settings.KITE_LOGIN_URL = f"{server.url}/connect/login"
+    settings.SMARTAPI_API_ROOT = server.url
+    settings.SMARTAPI_INSTRUMENTS_URL = f"{server.url}/OpenAPI_File/files/OpenAPIScripMaster.json"
+    settings.BROKER_READ_TIMEOUT = 1.5
+    settings.BROKER_ORDER_TIMEOUT = 1.5
+    settings.BROKER_READ_RETRIES = 1
+    yield server
+    server.stop()

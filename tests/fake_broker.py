@@ -20,7 +20,7 @@ class FakeBroker(BrokerAdapter):
         CredentialField("pin", "PIN", required=False),
         CredentialField("totp", "TOTP code", per_connect=True),
     )
-    capabilities = Capabilities(rate_limits={EndpointClass.ORDERS: RateLimit(10)})
+    capabilities = Capabilities(rate_limits={EndpointClass.ORDERS: (RateLimit(10),)})
 
 
 class NotAnAdapter:

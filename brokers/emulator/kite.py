@@ -73,7 +73,7 @@ def authed(handler):
     return wrapper
 
 
-# --- Login ----------------------------------------------------------------------------
+# --- Login -----------------------------------------------------
 
 LOGIN_PAGE = """<!doctype html><html><head><title>Kite - Emulated login</title></head>
 <body style="font-family:sans-serif;max-width:22rem;margin:3rem auto">
@@ -162,7 +162,7 @@ def session_delete(state: EmulatorState, request: Request):
     return ok(True)
 
 
-# --- Reads ---------------------------------------------------------------------------------
+# --- Reads -----------------------------------------------------
 
 
 @authed
@@ -425,7 +425,7 @@ def positions(state, request, user):
     return ok({"net": rows, "day": rows})
 
 
-# --- Orders --------------------------------------------------------------------------------
+# --- Orders -----------------------------------------------------
 
 VARIETIES = {"regular", "amo", "co", "iceberg", "auction"}
 
@@ -589,7 +589,7 @@ def charges_orders(state, request, user):
     return ok(rows)
 
 
-# --- Instruments -----------------------------------------------------------------------------
+# --- Instruments -----------------------------------------------------
 
 CSV_FIELDS = [
     "instrument_token",

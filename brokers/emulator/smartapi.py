@@ -69,7 +69,7 @@ def fault_response(fault: Fault) -> Response:
     return fail("Internal Error, Please Try After Sometime", "AB2001", fault.status)
 
 
-# --- Tokens -----------------------------------------------------------------------------------
+# --- Tokens -----------------------------------------------------
 
 
 def _b64(data: bytes) -> str:
@@ -132,7 +132,7 @@ def authed(handler):
     return wrapper
 
 
-# --- Session ----------------------------------------------------------------------------------
+# --- Session -----------------------------------------------------
 
 
 def login(state: EmulatorState, request: Request):
@@ -202,7 +202,7 @@ def rms(state, request, user):
     )
 
 
-# --- Quotes -------------------------------------------------------------------------------------
+# --- Quotes -----------------------------------------------------
 
 
 @authed
@@ -264,7 +264,7 @@ def market_quote(state, request, user):
     return ok({"fetched": fetched, "unfetched": unfetched})
 
 
-# --- Orders ---------------------------------------------------------------------------------------
+# --- Orders -----------------------------------------------------
 
 STATUS_WORDS = {
     "OPEN": "open",

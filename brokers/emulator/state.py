@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from .market import Instrument, Market
 
-# --- Accounts ---------------------------------------------------------------------
+# --- Accounts -----------------------------------------------------
 
 
 @dataclass
@@ -110,7 +110,7 @@ class Token:
         return not self.revoked and datetime.now(UTC) < self.expires_at
 
 
-# --- Faults -------------------------------------------------------------------------
+# --- Faults -----------------------------------------------------
 
 
 @dataclass
@@ -129,7 +129,7 @@ class Fault:
     status: int = 500
 
 
-# --- State -----------------------------------------------------------------------------
+# --- State -----------------------------------------------------
 
 
 class EmulatorState:
@@ -144,7 +144,7 @@ class EmulatorState:
         self.requests: list[tuple[str, str, str]] = []  # (broker, operation, path): a request log
         self._ids = 250_000_000_000_000
 
-    # Setup ------------------------------------------------------------------------
+    # Setup ----------------------------------------------------------------
     def add_kite_user(self, user: KiteUser) -> KiteUser:
         with self.lock:
             self.kite_users[user.api_key] = user
@@ -184,7 +184,7 @@ class EmulatorState:
         with self.lock:
             return sum(1 for b, o, _ in self.requests if b == broker and o == operation)
 
-    # Tokens --------------------------------------------------------------------------
+    # Tokens ----------------------------------------------------------------
     def issue(self, owner, *, kind: str = "access", lifetime: timedelta | None = None) -> str:
         value = secrets.token_urlsafe(24)
         with self.lock:
@@ -219,7 +219,7 @@ class EmulatorState:
             self._ids += 1
             return str(self._ids)
 
-    # Orders ---------------------------------------------------------------------------
+    # Orders ----------------------------------------------------------------
     def place(self, book: Book, inst: Instrument, **fields) -> Order:
         with self.lock:
             order = Order(

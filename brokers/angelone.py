@@ -1,0 +1,630 @@
+"""AngelOne, through the official `smartapi-python` client (SmartAPI REST).
+
+Connect flow: client code + PIN + TOTP on our form (or, if the user chose to
+store the PIN and TOTP secret, computed with pyotp for unattended re-login).
+The session is a JWT (its `exp` claim is the expiry), a refresh token and a
+feed token; `generateTokens` renews the JWT with the refresh token.
+
+The client library is imported lazily and contained (see `_smart_connect`):
+at import it calls a public IP-echo service with no timeout, its constructor
+writes a dated `logs/` folder into the working directory, and on any error it
+logs the request (PIN and TOTP included) and headers through logzero.
+
+Rate limits (SmartAPI forum announcement "Changes in API Rate Limit", per
+endpoint and per user): placeOrder/modifyOrder/cancelOrder 20/s, 500/min,
+1000/h; getLtpData and market quote 10/s, 500/min, 5000/h; getCandleData 3/s
+and 180/min; getOrderBook, getTradeBook, getHolding, getPosition 1/s; getRMS
+2/s; loginByPassword and generateTokens 1/s.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pyotp
+import requests
+from django.conf import settings
+
+from .base import (
+    AuthExpired,
+    BrokerAdapter,
+    BrokerError,
+    BrokerOrder,
+    BrokerUnavailable,
+    Capabilities,
+    ConnectFlow,
+    CredentialField,
+    EndpointClass,
+    Funds,
+    Holding,
+    InstrumentRef,
+    InstrumentRow,
+    InvalidCredentials,
+    OrderChange,
+    OrderRejected,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OutcomeUnknown,
+    Position,
+    Product,
+    Profile,
+    Quote,
+    RateLimit,
+    RateLimited,
+    Session,
+    Side,
+    Trade,
+    Variety,
+)
+from .mapping import dec, parse_date, to_int
+
+logger = logging.getLogger(__name__)
+
+PRODUCTS = {
+    "DELIVERY": Product.CNC,
+    "INTRADAY": Product.MIS,
+    "CARRYFORWARD": Product.NRML,
+    "MARGIN": Product.NRML,
+    "BO": Product.MIS,
+}
+PRODUCT_NAMES = {Product.CNC: "DELIVERY", Product.MIS: "INTRADAY", Product.NRML: "CARRYFORWARD"}
+ORDER_TYPES = {
+    "MARKET": OrderType.MARKET,
+    "LIMIT": OrderType.LIMIT,
+    "STOPLOSS_LIMIT": OrderType.SL,
+    "STOPLOSS_MARKET": OrderType.SL_M,
+}
+ORDER_TYPE_NAMES = {v: k for k, v in ORDER_TYPES.items()}
+
+# Every order status SmartAPI documents (lower-case in its order book).
+STATUSES = {
+    "open": OrderStatus.OPEN,
+    "complete": OrderStatus.EXECUTED,
+    "cancelled": OrderStatus.CANCELLED,
+    "rejected": OrderStatus.REJECTED,
+    "trigger pending": OrderStatus.TRIGGER_PENDING,
+    "open pending": OrderStatus.PENDING,
+    "validation pending": OrderStatus.PENDING,
+    "put order req received": OrderStatus.PENDING,
+    "after market order req received": OrderStatus.PENDING,
+    "modify validation pending": OrderStatus.OPEN,
+    "modify pending": OrderStatus.OPEN,
+    "modified": OrderStatus.OPEN,
+    "not modified": OrderStatus.OPEN,
+    "cancel pending": OrderStatus.OPEN,
+    "not cancelled": OrderStatus.OPEN,
+    "cancelled after market order": OrderStatus.CANCELLED,
+    "modify after market order req received": OrderStatus.PENDING,
+}
+
+# SmartAPI error codes (documentation "Error codes", and the forum for AB1050/AB1051).
+TOKEN_ERRORS = {"AG8001", "AG8002", "AG8003", "AB8050", "AB8051", "AB1010", "AB1011"}
+LOGIN_ERRORS = {
+    "AB1000",
+    "AB1001",
+    "AB1002",
+    "AB1005",
+    "AB1032",
+    "AB1050",
+    "AB1051",
+    "AB7001",
+    "AG8004",
+}
+AMBIGUOUS_ERRORS = {"AB1004", "AB2000", "AB2001"}  # "something went wrong": maybe placed
+
+
+def map_status(raw: str | None, *, filled: int, quantity: int) -> OrderStatus:
+    word = (raw or "").strip().lower()
+    status = STATUSES.get(word)
+    if status is None:
+        logger.warning("angelone: unknown order status %r treated as pending", raw)
+        return OrderStatus.PENDING
+    if status is OrderStatus.OPEN and 0 < filled < quantity:
+        return OrderStatus.PARTIALLY_FILLED
+    return status
+
+
+def jwt_expiry(token: str) -> datetime | None:
+    """The `exp` claim of a JWT, read without verifying (we only need the time)."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
+    except (IndexError, KeyError, ValueError, TypeError):
+        return None
+
+
+# --- The contained client -----------------------------------------------------
+
+_import_lock = threading.Lock()
+_client_class = None
+
+
+def _smart_connect():
+    """Import SmartConnect once, without its side effects, and return a quiet subclass."""
+    global _client_class
+    with _import_lock:
+        if _client_class is not None:
+            return _client_class
+        real_get = requests.get
+
+        def no_ip_lookup(*args, **kwargs):
+            raise requests.ConnectionError("SigmaTrader does not send the IP-echo request")
+
+        requests.get = no_ip_lookup  # only for the import: the class body calls requests.get
+        try:
+            import logzero
+            from SmartApi.smartConnect import SmartConnect
+        finally:
+            requests.get = real_get
+        # logzero's logger prints requests with PINs, TOTPs and keys: keep it silent.
+        logzero.logger.disabled = True
+
+        class QuietSmartConnect(SmartConnect):
+            """SmartConnect without the constructor's log folder and logzero file."""
+
+            def __init__(
+                self,
+                *,
+                api_key,
+                root,
+                timeout,
+                access_token=None,
+                refresh_token=None,
+                feed_token=None,
+                user_id=None,
+            ):
+                # Mirrors SmartConnect.__init__ (smartapi-python 1.5.x) minus its
+                # os.makedirs("logs/<date>") and logzero.logfile() calls.
+                self.debug = False
+                self.api_key = api_key
+                self.session_expiry_hook = None
+                self.disable_ssl = False
+                self.access_token = access_token
+                self.refresh_token = refresh_token
+                self.feed_token = feed_token
+                self.userId = user_id
+                self.proxies = {}
+                self.root = root
+                self.timeout = timeout
+                self.Authorization = None
+                self.clientLocalIP = self.clientLocalIp
+                self.clientPublicIP = self.clientPublicIp
+                self.privateKey = api_key
+                self.reqsession = requests
+
+        _client_class = QuietSmartConnect
+        return _client_class
+
+
+class SmartAPIError(Exception):
+    """A `status: false` answer, before it is mapped."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.message, self.code = message, code
+
+
+def checked(response) -> dict | list | None:
+    """The `data` of a SmartAPI answer, or SmartAPIError for either error envelope."""
+    if not isinstance(response, dict):
+        raise SmartAPIError("Unexpected answer from AngelOne.", "")
+    if response.get("status") is True or response.get("success") is True:
+        return response.get("data")
+    code = str(response.get("errorcode") or response.get("errorCode") or "")
+    raise SmartAPIError(str(response.get("message") or "AngelOne refused the request."), code)
+
+
+def translate(exc: Exception, *, placement: bool = False, login: bool = False) -> BrokerError:
+    if isinstance(exc, BrokerError):
+        return exc
+    if isinstance(exc, SmartAPIError):
+        text = f"AngelOne says: {exc.message}" + (f" ({exc.code})" if exc.code else "")
+        if login and (exc.code in LOGIN_ERRORS or not exc.code):
+            return InvalidCredentials(text, code=exc.code)
+        if exc.code in TOKEN_ERRORS:
+            return AuthExpired(text, code=exc.code)
+        if exc.code in AMBIGUOUS_ERRORS:
+            if placement:
+                return OutcomeUnknown(text, code=exc.code)
+            return BrokerUnavailable(text, code=exc.code)
+        if placement:
+            return OrderRejected(text, code=exc.code)
+        return BrokerError(text, code=exc.code)
+    name = type(exc).__name__
+    message = str(getattr(exc, "message", "") or exc)
+    if name == "DataException" and "exceeding access rate" in message:
+        return RateLimited("AngelOne rate limit reached.", code="rate", retry_after=1.0)
+    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.InvalidURL):
+        return BrokerUnavailable("AngelOne could not be reached.", code="connect")
+    if isinstance(exc, requests.exceptions.ConnectionError) and (
+        "NewConnectionError" in repr(exc.args[0] if exc.args else "")
+    ):
+        return BrokerUnavailable("AngelOne could not be reached.", code="connect")
+    if placement:
+        return OutcomeUnknown(
+            "No clear answer from AngelOne: the order may or may not have been placed.", code=name
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return BrokerUnavailable("AngelOne did not answer in time.", code="timeout")
+    return BrokerUnavailable(f"AngelOne is unavailable ({name}).", code=name)
+
+
+class AngelOneAdapter(BrokerAdapter):
+    name = "angelone"
+    label = "AngelOne"
+    connect_flow = ConnectFlow.CREDENTIALS_TOTP
+    credential_fields = (
+        CredentialField(
+            "api_key", "SmartAPI key", help_text="From your app at smartapi.angelone.in."
+        ),
+        CredentialField("client_code", "Client code", secret=False),
+        CredentialField(
+            "pin",
+            "PIN (optional)",
+            required=False,
+            input_mode="numeric",
+            help_text="Store it, with the TOTP secret, only if SigmaTrader should log in again "
+            "by itself each day. Otherwise you type it when you connect.",
+        ),
+        CredentialField(
+            "totp_secret",
+            "TOTP secret (optional)",
+            required=False,
+            help_text="The key behind your authenticator's 6-digit codes, stored encrypted.",
+        ),
+        CredentialField(
+            "connect_pin", "PIN", per_connect=True, unless_stored="pin", input_mode="numeric"
+        ),
+        CredentialField(
+            "totp",
+            "TOTP code",
+            per_connect=True,
+            unless_stored="totp_secret",
+            input_mode="numeric",
+            help_text="The 6-digit code from your authenticator.",
+        ),
+    )
+    capabilities = Capabilities(
+        amo=True,
+        modify=True,
+        products=frozenset({Product.CNC, Product.MIS, Product.NRML}),
+        order_types=frozenset(OrderType),
+        varieties=frozenset({Variety.REGULAR, Variety.AMO}),
+        exchanges=frozenset({"NSE", "BSE", "NFO", "BFO", "MCX", "CDS"}),
+        quote_batch_size=50,  # market quote takes up to 50 tokens per call
+        rate_limits={
+            EndpointClass.ORDERS: (RateLimit(20, 1), RateLimit(500, 60), RateLimit(1000, 3600)),
+            EndpointClass.QUOTES: (RateLimit(10, 1), RateLimit(500, 60), RateLimit(5000, 3600)),
+            EndpointClass.HISTORY: (RateLimit(3, 1), RateLimit(180, 60)),
+            EndpointClass.PORTFOLIO: (RateLimit(1, 1),),
+            EndpointClass.SESSION: (RateLimit(1, 1),),
+            EndpointClass.OTHER: (RateLimit(2, 1),),
+        },
+        session_refresh=True,
+    )
+
+    def _client(self, *, timeout: float | None = None):
+        return _smart_connect()(
+            api_key=self.credentials.get("api_key", ""),
+            root=settings.SMARTAPI_API_ROOT,
+            timeout=timeout or settings.BROKER_READ_TIMEOUT,
+            access_token=self.session.get("jwt_token"),
+            refresh_token=self.session.get("refresh_token"),
+            feed_token=self.session.get("feed_token"),
+            user_id=self.credentials.get("client_code"),
+        )
+
+    def _read(self, endpoint: EndpointClass, call):
+        def attempt():
+            try:
+                return checked(call(self._client()))
+            except Exception as exc:
+                raise translate(exc) from exc
+
+        return self.read(endpoint, attempt)
+
+    def _session_from(self, data: Mapping) -> Session:
+        jwt = str(data.get("jwtToken", "")).removeprefix("Bearer ")
+        return Session(
+            data={
+                "jwt_token": jwt,
+                "refresh_token": data.get("refreshToken", ""),
+                "feed_token": data.get("feedToken", ""),
+            },
+            expires_at=jwt_expiry(jwt),
+            broker_user_id=self.credentials.get("client_code", ""),
+        )
+
+    # Connecting ----------------------------------------------------------------
+    def connect(self, *, per_connect: Mapping[str, str]) -> Session:
+        client_code = self.credentials.get("client_code", "")
+        pin = (per_connect.get("connect_pin") or self.credentials.get("pin") or "").strip()
+        totp = (per_connect.get("totp") or "").strip()
+        if not totp and self.credentials.get("totp_secret"):
+            totp = pyotp.TOTP(self.credentials["totp_secret"]).now()
+        if not client_code or not pin or not totp:
+            raise InvalidCredentials("Client code, PIN and TOTP code are all needed to connect.")
+        self.throttle(EndpointClass.SESSION)
+        try:
+            client = self._client()
+            data = checked(
+                client._postRequest(
+                    "api.login", {"clientcode": client_code, "password": pin, "totp": totp}
+                )
+            )
+        except Exception as exc:
+            raise translate(exc, login=True) from exc
+        return self._session_from(data or {})
+
+    def refresh(self) -> Session:
+        refresh_token = self.session.get("refresh_token")
+        if not refresh_token:
+            raise AuthExpired("No refresh token: log in again.")
+        self.throttle(EndpointClass.SESSION)
+        try:
+            data = checked(
+                self._client()._postRequest("api.token", {"refreshToken": refresh_token})
+            )
+        except Exception as exc:
+            raise translate(exc) from exc
+        return self._session_from({**(data or {}), "refreshToken": refresh_token})
+
+    def disconnect(self) -> None:
+        if not self.session.get("jwt_token"):
+            return
+        try:
+            self._client().terminateSession(self.credentials.get("client_code", ""))
+        except Exception as exc:  # best effort: the session is wiped here anyway
+            logger.info("angelone: logout at the broker failed: %s", type(exc).__name__)
+
+    # Reading ----------------------------------------------------------------
+    def profile(self) -> Profile:
+        data = self._read(
+            EndpointClass.OTHER, lambda c: c.getProfile(self.session.get("refresh_token"))
+        )
+        data = data or {}
+        return Profile(
+            broker_user_id=data.get("clientcode", ""),
+            name=data.get("name", ""),
+            email=data.get("email") or "",
+            exchanges=tuple(data.get("exchanges") or ()),
+            products=tuple(data.get("products") or ()),
+        )
+
+    def funds(self) -> Funds:
+        data = self._read(EndpointClass.OTHER, lambda c: c.rmsLimit()) or {}
+        return Funds(
+            available_cash=dec(data.get("availablecash")),
+            used_margin=dec(data.get("utiliseddebits")),
+            net=dec(data.get("net")),
+            collateral=dec(data.get("collateral")),
+        )
+
+    def quotes(self, instruments: list[InstrumentRef]) -> dict[InstrumentRef, Quote]:
+        missing = [i for i in instruments if not i.token]
+        if missing:
+            raise BrokerError(f"AngelOne needs instrument tokens for quotes ({missing[0].symbol}).")
+        result: dict[InstrumentRef, Quote] = {}
+        size = self.capabilities.quote_batch_size
+        for start in range(0, len(instruments), size):
+            batch = instruments[start : start + size]
+            by_key = {(i.exchange, str(i.token)): i for i in batch}
+            tokens: dict[str, list[str]] = {}
+            for exchange, token in by_key:
+                tokens.setdefault(exchange, []).append(token)
+            data = (
+                self._read(EndpointClass.QUOTES, lambda c, t=tokens: c.getMarketData("OHLC", t))
+                or {}
+            )
+            for row in data.get("fetched") or []:
+                ref = by_key.get((row.get("exchange"), str(row.get("symbolToken"))))
+                if ref is None:
+                    continue
+                result[ref] = Quote(
+                    exchange=ref.exchange,
+                    symbol=ref.symbol,
+                    token=ref.token,
+                    last_price=dec(row.get("ltp")),
+                    close=dec(row.get("close"), default=None),
+                    volume=to_int(row.get("tradeVolume"), 0) or None,
+                )
+        return result
+
+    def order_book(self) -> list[BrokerOrder]:
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.orderBook())
+        return [self.map_order(row) for row in rows or []]
+
+    @staticmethod
+    def map_order(row: Mapping) -> BrokerOrder:
+        quantity, filled = to_int(row.get("quantity")), to_int(row.get("filledshares"))
+        raw_status = row.get("orderstatus") or row.get("status")
+        variety = str(row.get("variety", "")).upper()
+        return BrokerOrder(
+            broker_order_id=str(row.get("orderid", "")),
+            status=map_status(raw_status, filled=filled, quantity=quantity),
+            broker_status=str(raw_status or ""),
+            instrument=InstrumentRef(
+                row.get("exchange", ""),
+                row.get("tradingsymbol", ""),
+                str(row.get("symboltoken", "")),
+            ),
+            side=Side(str(row.get("transactiontype", "BUY")).upper()),
+            quantity=quantity,
+            filled_quantity=filled,
+            order_type=ORDER_TYPES.get(row.get("ordertype", ""), OrderType.MARKET),
+            product=PRODUCTS.get(row.get("producttype", ""), Product.CNC),
+            tag=row.get("ordertag") or "",
+            price=dec(row.get("price"), default=None),
+            trigger_price=dec(row.get("triggerprice"), default=None),
+            average_price=dec(row.get("averageprice"), default=None),
+            status_message=row.get("text") or "",
+            variety=Variety.AMO if variety == "AMO" else Variety.REGULAR,
+        )
+
+    def trades(self) -> list[Trade]:
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.tradeBook())
+        return [
+            Trade(
+                trade_id=str(row.get("fillid", "")),
+                broker_order_id=str(row.get("orderid", "")),
+                instrument=InstrumentRef(row.get("exchange", ""), row.get("tradingsymbol", "")),
+                side=Side(str(row.get("transactiontype", "BUY")).upper()),
+                quantity=to_int(row.get("fillsize")),
+                price=dec(row.get("fillprice")),
+                product=PRODUCTS.get(row.get("producttype", ""), Product.CNC),
+            )
+            for row in rows or []
+        ]
+
+    def holdings(self) -> list[Holding]:
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.holding())
+        return [self.map_holding(row) for row in rows or []]
+
+    @staticmethod
+    def map_holding(row: Mapping) -> Holding:
+        t1 = to_int(row.get("t1quantity"))
+        return Holding(
+            instrument=InstrumentRef(
+                row.get("exchange", ""),
+                row.get("tradingsymbol", ""),
+                str(row.get("symboltoken", "")),
+            ),
+            quantity=to_int(row.get("quantity")) + t1,
+            t1_quantity=t1,
+            average_price=dec(row.get("averageprice")),
+            last_price=dec(row.get("ltp")),
+            close_price=dec(row.get("close"), default=None),
+            pnl=dec(row.get("profitandloss"), default=None),
+            isin=row.get("isin") or "",
+        )
+
+    def positions(self) -> list[Position]:
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.position())
+        return [self.map_position(row) for row in rows or []]
+
+    @staticmethod
+    def map_position(row: Mapping) -> Position:
+        buy_qty, sell_qty = to_int(row.get("buyqty")), to_int(row.get("sellqty"))
+        return Position(
+            instrument=InstrumentRef(
+                row.get("exchange", ""),
+                row.get("tradingsymbol", ""),
+                str(row.get("symboltoken", "")),
+            ),
+            product=PRODUCTS.get(row.get("producttype", ""), Product.NRML),
+            quantity=to_int(row.get("netqty")),
+            average_price=dec(row.get("avgnetprice")),
+            last_price=dec(row.get("ltp")),
+            pnl=dec(row.get("pnl")),
+            realised=dec(row.get("realised")),
+            unrealised=dec(row.get("unrealised")),
+            m2m=dec(row.get("pnl")),
+            buy_quantity=buy_qty,
+            sell_quantity=sell_qty,
+            buy_average=dec(row.get("buyavgprice")),
+            sell_average=dec(row.get("sellavgprice")),
+            day_buy_quantity=buy_qty - to_int(row.get("cfbuyqty")),
+            day_sell_quantity=sell_qty - to_int(row.get("cfsellqty")),
+            overnight_quantity=to_int(row.get("cfbuyqty")) - to_int(row.get("cfsellqty")),
+        )
+
+    def instrument_master(self) -> Iterator[InstrumentRow]:
+        """The public OpenAPIScripMaster.json; strikes and tick sizes come in paise."""
+        try:
+            response = requests.get(
+                settings.SMARTAPI_INSTRUMENTS_URL, timeout=max(settings.BROKER_READ_TIMEOUT, 30)
+            )
+            response.raise_for_status()
+            rows = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise BrokerUnavailable(f"AngelOne instrument master download failed: {exc}") from exc
+        kinds = {"AMXIDX": "INDEX", "FUTIDX": "FUT", "FUTSTK": "FUT", "": "EQ"}
+        for row in rows:
+            kind = kinds.get(row.get("instrumenttype", ""), row.get("instrumenttype", ""))
+            symbol = row.get("symbol", "")
+            if kind in ("OPTIDX", "OPTSTK"):
+                kind = symbol[-2:]
+            strike = dec(row.get("strike"), default=None)
+            yield InstrumentRow(
+                exchange=row.get("exch_seg", ""),
+                trading_symbol=symbol,
+                token=str(row.get("token", "")),
+                name=row.get("name", ""),
+                instrument_type=kind,
+                lot_size=to_int(row.get("lotsize"), 1) or 1,
+                tick_size=(dec(row.get("tick_size")) / 100) or Decimal("0.05"),
+                expiry=parse_date(row.get("expiry")),
+                strike=strike / 100 if strike is not None and strike > 0 else None,
+            )
+
+    # Orders ----------------------------------------------------------------
+    def _variety(self, order_type: OrderType, variety: Variety) -> str:
+        if variety is Variety.AMO:
+            return "AMO"
+        return "STOPLOSS" if order_type in (OrderType.SL, OrderType.SL_M) else "NORMAL"
+
+    def place_order(self, order: OrderRequest) -> str:
+        if not order.instrument.token:
+            raise OrderRejected("AngelOne needs the instrument's token to place an order.")
+        self.throttle(EndpointClass.ORDERS)  # waits before sending; never retries after
+        params = {
+            "variety": self._variety(order.order_type, order.variety),
+            "tradingsymbol": order.instrument.symbol,
+            "symboltoken": order.instrument.token,
+            "transactiontype": order.side.value,
+            "exchange": order.instrument.exchange,
+            "ordertype": ORDER_TYPE_NAMES[order.order_type],
+            "producttype": PRODUCT_NAMES[order.product],
+            "duration": order.validity.value,
+            "price": str(order.price or 0),
+            "triggerprice": str(order.trigger_price or 0),
+            "squareoff": "0",
+            "stoploss": "0",
+            "quantity": str(order.quantity),
+            "ordertag": order.tag,
+        }
+        try:
+            data = checked(
+                self._client(timeout=settings.BROKER_ORDER_TIMEOUT).placeOrderFullResponse(params)
+            )
+        except Exception as exc:
+            raise translate(exc, placement=True) from exc
+        order_id = str((data or {}).get("orderid") or "")
+        if not order_id:
+            raise OutcomeUnknown("AngelOne answered without an order id.")
+        return order_id
+
+    def modify_order(self, broker_order_id: str, change: OrderChange, *, variety: Variety) -> None:
+        self.throttle(EndpointClass.ORDERS)
+        params = {
+            "variety": "AMO" if variety is Variety.AMO else "NORMAL",
+            "orderid": broker_order_id,
+            "ordertype": ORDER_TYPE_NAMES[change.order_type] if change.order_type else None,
+            "quantity": str(change.quantity) if change.quantity else None,
+            "price": str(change.price) if change.price is not None else None,
+            "triggerprice": str(change.trigger_price) if change.trigger_price is not None else None,
+            "duration": change.validity.value if change.validity else None,
+        }
+        try:
+            checked(self._client(timeout=settings.BROKER_ORDER_TIMEOUT).modifyOrder(params))
+        except Exception as exc:
+            raise translate(exc, placement=True) from exc
+
+    def cancel_order(self, broker_order_id: str, *, variety: Variety) -> None:
+        self.throttle(EndpointClass.ORDERS)
+        try:
+            checked(
+                self._client(timeout=settings.BROKER_ORDER_TIMEOUT).cancelOrder(
+                    broker_order_id, "AMO" if variety is Variety.AMO else "NORMAL"
+                )
+            )
+        except Exception as exc:
+            raise translate(exc, placement=True) from exc

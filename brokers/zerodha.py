@@ -1,0 +1,523 @@
+"""Zerodha, through the official `kiteconnect` client (Kite Connect v3).
+
+Connect flow: OAuth-style redirect. The browser goes to Kite's login page with
+the account's API key and our signed `state` in `redirect_params`; Kite sends
+it back with a `request_token`, which `generate_session` exchanges (with the
+API secret) for an access token valid until 06:00 India time the next day.
+
+Rate limits (Kite Connect documentation, "Rate limits"): quotes 1 req/s,
+historical 3 req/s, order placement 10 req/s with 400/min and 5,000/day, all
+other endpoints 10 req/s.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import requests
+from django.conf import settings
+from kiteconnect import KiteConnect
+from kiteconnect import exceptions as kite_errors
+
+from .base import (
+    AuthExpired,
+    BrokerAdapter,
+    BrokerError,
+    BrokerOrder,
+    BrokerUnavailable,
+    Capabilities,
+    ChargesPreview,
+    ConnectFlow,
+    CredentialField,
+    EndpointClass,
+    Funds,
+    Holding,
+    InstrumentRef,
+    InstrumentRow,
+    InvalidCredentials,
+    MarginPreview,
+    OrderChange,
+    OrderRejected,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OutcomeUnknown,
+    Position,
+    Product,
+    Profile,
+    Quote,
+    RateLimit,
+    RateLimited,
+    Session,
+    Side,
+    Trade,
+    Variety,
+)
+from .mapping import dec, parse_instrument_csv, to_int
+
+logger = logging.getLogger(__name__)
+IST = ZoneInfo("Asia/Kolkata")
+
+PRODUCTS = {
+    "CNC": Product.CNC,
+    "MIS": Product.MIS,
+    "NRML": Product.NRML,
+    "MTF": Product.CNC,
+    "BO": Product.MIS,
+    "CO": Product.MIS,
+}
+PRODUCT_NAMES = {Product.CNC: "CNC", Product.MIS: "MIS", Product.NRML: "NRML"}
+ORDER_TYPES = {
+    "MARKET": OrderType.MARKET,
+    "LIMIT": OrderType.LIMIT,
+    "SL": OrderType.SL,
+    "SL-M": OrderType.SL_M,
+}
+VARIETIES = {
+    "regular": Variety.REGULAR,
+    "amo": Variety.AMO,
+    "co": Variety.CO,
+    "iceberg": Variety.ICEBERG,
+}
+VARIETY_NAMES = {v: k for k, v in VARIETIES.items()}
+
+# Every status Kite documents for an order ("Orders" > "Order statuses").
+STATUSES = {
+    "OPEN": OrderStatus.OPEN,
+    "COMPLETE": OrderStatus.EXECUTED,
+    "CANCELLED": OrderStatus.CANCELLED,
+    "REJECTED": OrderStatus.REJECTED,
+    "TRIGGER PENDING": OrderStatus.TRIGGER_PENDING,
+    "PUT ORDER REQ RECEIVED": OrderStatus.PENDING,
+    "VALIDATION PENDING": OrderStatus.PENDING,
+    "OPEN PENDING": OrderStatus.PENDING,
+    "AMO REQ RECEIVED": OrderStatus.PENDING,
+    "MODIFY VALIDATION PENDING": OrderStatus.OPEN,
+    "MODIFY PENDING": OrderStatus.OPEN,
+    "MODIFIED": OrderStatus.OPEN,
+    "CANCEL PENDING": OrderStatus.OPEN,
+    "CANCELLED AMO": OrderStatus.CANCELLED,
+    "LAPSED": OrderStatus.CANCELLED,
+}
+
+
+def map_status(raw: str | None, *, filled: int, quantity: int) -> OrderStatus:
+    """Map one row's status on its own: never from a previous row."""
+    word = (raw or "").strip().upper()
+    status = STATUSES.get(word)
+    if status is None:
+        logger.warning("zerodha: unknown order status %r treated as pending", raw)
+        return OrderStatus.PENDING
+    if status is OrderStatus.OPEN and 0 < filled < quantity:
+        return OrderStatus.PARTIALLY_FILLED
+    return status
+
+
+def session_expiry(login_time: datetime) -> datetime:
+    """Kite sessions end at 06:00 India time the next morning."""
+    local = login_time.astimezone(IST)
+    cutoff = datetime.combine(local.date(), time(6, 0), tzinfo=IST)
+    return cutoff if local < cutoff else cutoff + timedelta(days=1)
+
+
+def _parse_time(value) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.strptime(str(value)[:19], "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=IST)
+
+
+def translate(exc: Exception, *, placement: bool = False) -> BrokerError:
+    """Map a kiteconnect / requests exception to the common errors.
+
+    For an order placement anything that may have reached Kite is OutcomeUnknown:
+    the order might exist, so the caller reconciles by tag instead of resending.
+    """
+    if isinstance(exc, BrokerError):
+        return exc
+    if isinstance(exc, kite_errors.TokenException):
+        return AuthExpired(str(exc) or "Kite session expired: reconnect.", code="TokenException")
+    if isinstance(exc, kite_errors.NetworkException) and exc.code == 429:
+        return RateLimited("Kite says: too many requests.", code="429", retry_after=1.0)
+    if isinstance(exc, kite_errors.InputException | kite_errors.OrderException):
+        if placement:
+            return OrderRejected(f"Kite says: {exc}", code=type(exc).__name__)
+        return BrokerError(f"Kite says: {exc}", code=type(exc).__name__)
+    if isinstance(exc, kite_errors.PermissionException):
+        return BrokerError(f"Kite says: {exc}", code="PermissionException")
+    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.InvalidURL):
+        return BrokerUnavailable("Kite could not be reached.", code="connect")
+    if isinstance(exc, requests.exceptions.ConnectionError) and _never_connected(exc):
+        return BrokerUnavailable("Kite could not be reached.", code="connect")
+    if placement:
+        return OutcomeUnknown(
+            "No clear answer from Kite: the order may or may not have been placed.",
+            code=type(exc).__name__,
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return BrokerUnavailable("Kite did not answer in time.", code="timeout")
+    if isinstance(exc, kite_errors.KiteException | requests.exceptions.RequestException):
+        message = str(exc) or "Kite is unavailable."
+        return BrokerUnavailable(f"Kite error: {message}"[:300], code=type(exc).__name__)
+    return BrokerUnavailable(f"Unexpected error talking to Kite: {type(exc).__name__}")
+
+
+def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
+    """True when the TCP connection failed, so nothing was sent."""
+    text = repr(exc.args[0]) if exc.args else ""
+    return "NewConnectionError" in text or "NameResolutionError" in text
+
+
+class ZerodhaAdapter(BrokerAdapter):
+    name = "zerodha"
+    label = "Zerodha"
+    connect_flow = ConnectFlow.OAUTH_REDIRECT
+    credential_fields = (
+        CredentialField(
+            "api_key", "API key", help_text="From your app in the Kite Connect console."
+        ),
+        CredentialField("api_secret", "API secret"),
+    )
+    capabilities = Capabilities(
+        margin_preview=True,
+        charges_preview=True,
+        amo=True,
+        modify=True,
+        products=frozenset({Product.CNC, Product.MIS, Product.NRML}),
+        order_types=frozenset(OrderType),
+        varieties=frozenset({Variety.REGULAR, Variety.AMO, Variety.CO, Variety.ICEBERG}),
+        exchanges=frozenset({"NSE", "BSE", "NFO", "BFO", "CDS", "MCX"}),
+        quote_batch_size=1000,  # /quote/ohlc takes up to 1,000 instruments
+        rate_limits={
+            EndpointClass.ORDERS: (RateLimit(10, 1), RateLimit(400, 60), RateLimit(5000, 86400)),
+            EndpointClass.QUOTES: (RateLimit(1, 1),),
+            EndpointClass.HISTORY: (RateLimit(3, 1),),
+            EndpointClass.PORTFOLIO: (RateLimit(10, 1),),
+            EndpointClass.SESSION: (RateLimit(10, 1),),
+            EndpointClass.OTHER: (RateLimit(10, 1),),
+        },
+        session_refresh=False,
+    )
+
+    def _client(self, *, timeout: float | None = None) -> KiteConnect:
+        return KiteConnect(
+            api_key=self.credentials.get("api_key", ""),
+            access_token=self.session.get("access_token"),
+            root=settings.KITE_API_ROOT,
+            timeout=timeout or settings.BROKER_READ_TIMEOUT,
+        )
+
+    def _read(self, endpoint: EndpointClass, call):
+        def attempt():
+            try:
+                return call(self._client())
+            except Exception as exc:
+                raise translate(exc) from exc
+
+        return self.read(endpoint, attempt)
+
+    # Connecting ----------------------------------------------------------------
+    def login_url(self, *, state: str) -> str:
+        query = urlencode(
+            {
+                "api_key": self.credentials.get("api_key", ""),
+                "v": "3",
+                "redirect_params": urlencode({"state": state}),
+            }
+        )
+        return f"{settings.KITE_LOGIN_URL}?{query}"
+
+    def complete_login(self, *, params: Mapping[str, str]) -> Session:
+        request_token = params.get("request_token", "")
+        if params.get("status") != "success" or not request_token:
+            raise InvalidCredentials("Kite did not confirm the login.")
+        self.throttle(EndpointClass.SESSION)
+        try:
+            data = self._client().generate_session(
+                request_token, api_secret=self.credentials.get("api_secret", "")
+            )
+        except kite_errors.TokenException as exc:
+            raise InvalidCredentials(
+                f"Kite refused the login: {exc} (check the API secret).",
+                code="TokenException",
+            ) from exc
+        except kite_errors.InputException as exc:
+            raise InvalidCredentials(f"Kite refused the login: {exc}") from exc
+        except Exception as exc:
+            raise translate(exc) from exc
+        login_time = _parse_time(data.get("login_time")) or datetime.now(IST)
+        return Session(
+            data={"access_token": data["access_token"], "login_time": login_time.isoformat()},
+            expires_at=session_expiry(login_time),
+            broker_user_id=data.get("user_id", ""),
+            user_name=data.get("user_name", ""),
+        )
+
+    def disconnect(self) -> None:
+        if not self.session.get("access_token"):
+            return
+        try:
+            self._client().invalidate_access_token()
+        except Exception as exc:  # logging out is best effort; the session is wiped anyway
+            logger.info("zerodha: logout at the broker failed: %s", type(exc).__name__)
+
+    # Reading ----------------------------------------------------------------
+    def profile(self) -> Profile:
+        data = self._read(EndpointClass.OTHER, lambda kite: kite.profile())
+        return Profile(
+            broker_user_id=data.get("user_id", ""),
+            name=data.get("user_name", ""),
+            email=data.get("email") or "",
+            exchanges=tuple(data.get("exchanges") or ()),
+            products=tuple(data.get("products") or ()),
+        )
+
+    def funds(self) -> Funds:
+        data = self._read(EndpointClass.OTHER, lambda kite: kite.margins("equity"))
+        available = data.get("available") or {}
+        used = data.get("utilised") or {}
+        return Funds(
+            available_cash=dec(data.get("net")),
+            used_margin=dec(used.get("debits")),
+            net=dec(data.get("net")),
+            collateral=dec(available.get("collateral")),
+        )
+
+    def quotes(self, instruments: list[InstrumentRef]) -> dict[InstrumentRef, Quote]:
+        result: dict[InstrumentRef, Quote] = {}
+        size = self.capabilities.quote_batch_size
+        for start in range(0, len(instruments), size):
+            batch = instruments[start : start + size]
+            keys = {f"{i.exchange}:{i.symbol}": i for i in batch}
+            data = self._read(EndpointClass.QUOTES, lambda kite, k=list(keys): kite.ohlc(k))
+            for key, row in (data or {}).items():
+                ref = keys.get(key)
+                if ref is None:
+                    continue
+                result[ref] = Quote(
+                    exchange=ref.exchange,
+                    symbol=ref.symbol,
+                    token=str(row.get("instrument_token", "")),
+                    last_price=dec(row.get("last_price")),
+                    close=dec((row.get("ohlc") or {}).get("close"), default=None),
+                )
+        return result
+
+    def order_book(self) -> list[BrokerOrder]:
+        rows = self._read(EndpointClass.PORTFOLIO, lambda kite: kite.orders())
+        return [self.map_order(row) for row in rows or []]
+
+    @staticmethod
+    def map_order(row: Mapping) -> BrokerOrder:
+        quantity, filled = to_int(row.get("quantity")), to_int(row.get("filled_quantity"))
+        return BrokerOrder(
+            broker_order_id=str(row.get("order_id", "")),
+            status=map_status(row.get("status"), filled=filled, quantity=quantity),
+            broker_status=str(row.get("status") or ""),
+            instrument=InstrumentRef(
+                row.get("exchange", ""),
+                row.get("tradingsymbol", ""),
+                str(row.get("instrument_token") or ""),
+            ),
+            side=Side(row.get("transaction_type", "BUY")),
+            quantity=quantity,
+            filled_quantity=filled,
+            order_type=ORDER_TYPES.get(row.get("order_type", ""), OrderType.MARKET),
+            product=PRODUCTS.get(row.get("product", ""), Product.CNC),
+            tag=row.get("tag") or "",
+            price=dec(row.get("price"), default=None),
+            trigger_price=dec(row.get("trigger_price"), default=None),
+            average_price=dec(row.get("average_price"), default=None),
+            status_message=row.get("status_message") or "",
+            variety=VARIETIES.get(row.get("variety", ""), Variety.REGULAR),
+            placed_at=_parse_time(row.get("order_timestamp")),
+            updated_at=_parse_time(row.get("exchange_update_timestamp")),
+        )
+
+    def trades(self) -> list[Trade]:
+        rows = self._read(EndpointClass.PORTFOLIO, lambda kite: kite.trades())
+        return [
+            Trade(
+                trade_id=str(row["trade_id"]),
+                broker_order_id=str(row["order_id"]),
+                instrument=InstrumentRef(
+                    row["exchange"], row["tradingsymbol"], str(row.get("instrument_token") or "")
+                ),
+                side=Side(row["transaction_type"]),
+                quantity=to_int(row.get("quantity")),
+                price=dec(row.get("average_price")),
+                product=PRODUCTS.get(row.get("product", ""), Product.CNC),
+                traded_at=_parse_time(row.get("fill_timestamp")),
+            )
+            for row in rows or []
+        ]
+
+    def holdings(self) -> list[Holding]:
+        rows = self._read(EndpointClass.PORTFOLIO, lambda kite: kite.holdings())
+        return [self.map_holding(row) for row in rows or []]
+
+    @staticmethod
+    def map_holding(row: Mapping) -> Holding:
+        t1 = to_int(row.get("t1_quantity"))
+        return Holding(
+            instrument=InstrumentRef(
+                row["exchange"], row["tradingsymbol"], str(row.get("instrument_token") or "")
+            ),
+            quantity=to_int(row.get("quantity")) + t1,
+            t1_quantity=t1,
+            average_price=dec(row.get("average_price")),
+            last_price=dec(row.get("last_price")),
+            close_price=dec(row.get("close_price"), default=None),
+            pnl=dec(row.get("pnl"), default=None),
+            day_change=dec(row.get("day_change"), default=None),
+            isin=row.get("isin") or "",
+        )
+
+    def positions(self) -> list[Position]:
+        data = self._read(EndpointClass.PORTFOLIO, lambda kite: kite.positions())
+        return [self.map_position(row) for row in (data or {}).get("net") or []]
+
+    @staticmethod
+    def map_position(row: Mapping) -> Position:
+        return Position(
+            instrument=InstrumentRef(
+                row["exchange"], row["tradingsymbol"], str(row.get("instrument_token") or "")
+            ),
+            product=PRODUCTS.get(row.get("product", ""), Product.NRML),
+            quantity=to_int(row.get("quantity")),
+            overnight_quantity=to_int(row.get("overnight_quantity")),
+            average_price=dec(row.get("average_price")),
+            last_price=dec(row.get("last_price")),
+            pnl=dec(row.get("pnl")),
+            realised=dec(row.get("realised")),
+            unrealised=dec(row.get("unrealised")),
+            m2m=dec(row.get("m2m")),
+            buy_quantity=to_int(row.get("buy_quantity")),
+            sell_quantity=to_int(row.get("sell_quantity")),
+            buy_average=dec(row.get("buy_price")),
+            sell_average=dec(row.get("sell_price")),
+            day_buy_quantity=to_int(row.get("day_buy_quantity")),
+            day_sell_quantity=to_int(row.get("day_sell_quantity")),
+        )
+
+    def instrument_master(self) -> Iterator[InstrumentRow]:
+        self.throttle(EndpointClass.OTHER)
+        try:
+            response = requests.get(
+                f"{settings.KITE_API_ROOT.rstrip('/')}/instruments",
+                headers={
+                    "X-Kite-Version": "3",
+                    "Authorization": f"token {self.credentials.get('api_key', '')}:"
+                    f"{self.session.get('access_token', '')}",
+                },
+                stream=True,
+                timeout=settings.BROKER_READ_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            raise translate(exc) from exc
+        if response.status_code == 403:
+            raise AuthExpired("Kite session expired: reconnect to download instruments.")
+        if response.status_code != 200:
+            raise BrokerUnavailable(f"Kite instruments download failed ({response.status_code}).")
+        response.encoding = "utf-8"
+        yield from parse_instrument_csv(response.iter_lines(decode_unicode=True))
+
+    # Orders ----------------------------------------------------------------
+    def place_order(self, order: OrderRequest) -> str:
+        self.throttle(EndpointClass.ORDERS)  # waits before sending; never retries after
+        params = {
+            "variety": VARIETY_NAMES[order.variety],
+            "exchange": order.instrument.exchange,
+            "tradingsymbol": order.instrument.symbol,
+            "transaction_type": order.side.value,
+            "quantity": order.quantity,
+            "product": PRODUCT_NAMES[order.product],
+            "order_type": order.order_type.value,
+            "validity": order.validity.value,
+            "price": str(order.price) if order.price is not None else None,
+            "trigger_price": str(order.trigger_price) if order.trigger_price is not None else None,
+            "disclosed_quantity": order.disclosed_quantity or None,
+            "tag": order.tag,
+        }
+        try:
+            return str(self._client(timeout=settings.BROKER_ORDER_TIMEOUT).place_order(**params))
+        except Exception as exc:
+            raise translate(exc, placement=True) from exc
+
+    def modify_order(self, broker_order_id: str, change: OrderChange, *, variety: Variety) -> None:
+        self.throttle(EndpointClass.ORDERS)
+        try:
+            self._client(timeout=settings.BROKER_ORDER_TIMEOUT).modify_order(
+                variety=VARIETY_NAMES[variety],
+                order_id=broker_order_id,
+                quantity=change.quantity,
+                price=change.price,
+                trigger_price=change.trigger_price,
+                order_type=change.order_type.value if change.order_type else None,
+                validity=change.validity.value if change.validity else None,
+            )
+        except Exception as exc:
+            raise translate(exc, placement=True) from exc
+
+    def cancel_order(self, broker_order_id: str, *, variety: Variety) -> None:
+        self.throttle(EndpointClass.ORDERS)
+        try:
+            self._client(timeout=settings.BROKER_ORDER_TIMEOUT).cancel_order(
+                variety=VARIETY_NAMES[variety], order_id=broker_order_id
+            )
+        except Exception as exc:
+            raise translate(exc, placement=True) from exc
+
+    def _legs(self, orders: list[OrderRequest]) -> list[dict]:
+        return [
+            {
+                "exchange": o.instrument.exchange,
+                "tradingsymbol": o.instrument.symbol,
+                "transaction_type": o.side.value,
+                "variety": VARIETY_NAMES[o.variety],
+                "product": PRODUCT_NAMES[o.product],
+                "order_type": o.order_type.value,
+                "quantity": o.quantity,
+                "price": float(o.price or 0),
+                "trigger_price": float(o.trigger_price or 0),
+            }
+            for o in orders
+        ]
+
+    def margin_preview(self, orders: list[OrderRequest]) -> MarginPreview:
+        rows = self._read(EndpointClass.OTHER, lambda kite: kite.order_margins(self._legs(orders)))
+        total = sum((dec(r.get("total")) for r in rows or []), Decimal(0))
+        charges = sum((dec((r.get("charges") or {}).get("total")) for r in rows or []), Decimal(0))
+        return MarginPreview(total=total, charges=charges)
+
+    def charges_preview(self, orders: list[OrderRequest]) -> ChargesPreview:
+        legs = [{**leg, "average_price": leg["price"]} for leg in self._legs(orders)]
+        rows = self._read(EndpointClass.OTHER, lambda kite: kite.get_virtual_contract_note(legs))
+        breakdown: dict[str, Decimal] = {}
+        total = Decimal(0)
+        for row in rows or []:
+            charges = row.get("charges") or {}
+            total += dec(charges.get("total"))
+            for name in (
+                "transaction_tax",
+                "exchange_turnover_charge",
+                "sebi_turnover_charge",
+                "brokerage",
+                "stamp_duty",
+            ):
+                breakdown[name] = breakdown.get(name, Decimal(0)) + dec(charges.get(name))
+            breakdown["gst"] = breakdown.get("gst", Decimal(0)) + dec(
+                (charges.get("gst") or {}).get("total")
+            )
+        return ChargesPreview(total=total, breakdown=breakdown)

@@ -1,0 +1,101 @@
+"""How the conformance suite connects each registered adapter to its peer.
+
+A new broker adds a peer here (and its adapter to settings); the suite in
+test_adapter_conformance.py then runs against it unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+import pyotp
+import requests
+
+from brokers import registry
+from brokers.base import BrokerAdapter, InstrumentRef
+from brokers.emulator import KiteUser, SmartUser
+
+
+@dataclass
+class Peer:
+    broker: str
+    server: object
+    credentials: dict
+    user: object
+
+    @property
+    def adapter_class(self) -> type[BrokerAdapter]:
+        return registry.get_adapter_class(self.broker)
+
+    def adapter(self, session=None) -> BrokerAdapter:
+        # A fresh account key per peer keeps rate-limit windows apart between tests.
+        return self.adapter_class(
+            credentials=self.credentials, session=session, account_key=uuid.uuid4().hex
+        )
+
+    def ref(self, symbol: str, exchange: str = "NSE") -> InstrumentRef:
+        inst = self.server.state.market.get(exchange, symbol)
+        broker_symbol = inst.symbol if self.broker == "zerodha" else inst.smart_symbol
+        token = str(inst.kite_token) if self.broker == "zerodha" else inst.smart_token
+        return InstrumentRef(exchange, broker_symbol, token)
+
+
+def kite_peer(server, redirect_url="http://testserver/brokers/zerodha/callback/") -> Peer:
+    user = server.state.add_kite_user(
+        KiteUser(
+            f"kite{uuid.uuid4().hex[:8]}",
+            "kite-secret-1",
+            "ZX1234",
+            "kite-pass",
+            redirect_url=redirect_url,
+        )
+    )
+    return Peer("zerodha", server, {"api_key": user.api_key, "api_secret": "kite-secret-1"}, user)
+
+
+def smart_peer(server, *, store_totp=False) -> Peer:
+    secret = pyotp.random_base32()
+    user = server.state.add_smart_user(
+        SmartUser(f"key{uuid.uuid4().hex[:8]}", f"A{uuid.uuid4().hex[:6].upper()}", "4321", secret)
+    )
+    credentials = {"api_key": user.api_key, "client_code": user.client_code}
+    if store_totp:
+        credentials.update({"pin": "4321", "totp_secret": secret})
+    return Peer("angelone", server, credentials, user)
+
+
+def login_through_kite_page(peer: Peer, adapter, *, state="s1", password="kite-pass") -> dict:
+    """Walk the emulator's Kite login page like a browser; return the callback's params."""
+    page = requests.get(adapter.login_url(state=state), timeout=5)
+    assert page.status_code == 200
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.text))
+    answer = requests.post(
+        f"{peer.server.url}/connect/login",
+        data={**fields, "user_id": peer.user.user_id, "password": password},
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert answer.status_code == 302, answer.text
+    return dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
+
+
+def connect(peer: Peer):
+    """A connected adapter and the Session it got."""
+    adapter = peer.adapter()
+    if peer.broker == "zerodha":
+        session = adapter.complete_login(params=login_through_kite_page(peer, adapter))
+    else:
+        session = adapter.connect(
+            per_connect={
+                "connect_pin": peer.user.pin,
+                "totp": pyotp.TOTP(peer.user.totp_secret).now(),
+            }
+        )
+    adapter.session = dict(session.data)
+    return adapter, session
+
+
+PEERS = {"zerodha": kite_peer, "angelone": smart_peer}

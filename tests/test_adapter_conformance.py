@@ -1,0 +1,280 @@
+"""The adapter conformance suite: every registered adapter, against its peer.
+
+A broker is "done" when it passes this module. Each test runs once per adapter
+in settings.SIGMATRADER_BROKERS that has a peer in tests/broker_peers.py, with
+the real client library talking HTTP to the emulator.
+"""
+
+import time
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+
+from brokers import registry
+from brokers.base import (
+    AuthExpired,
+    BrokerUnavailable,
+    NotSupported,
+    OrderRejected,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OutcomeUnknown,
+    Product,
+    RateLimited,
+    Side,
+)
+from brokers.emulator import Fault
+from tests.broker_peers import PEERS, connect
+
+
+def registered_with_peers():
+    names = [cls.name for cls in registry.load(list(settings.SIGMATRADER_BROKERS)).values()]
+    missing = [n for n in names if n not in PEERS]
+    assert not missing, f"adapters without a conformance peer: {missing}"
+    return names
+
+
+@pytest.fixture(params=registered_with_peers())
+def peer(request, emulator):
+    return PEERS[request.param](emulator)
+
+
+@pytest.fixture
+def connected(peer):
+    adapter, session = connect(peer)
+    return adapter
+
+
+def order(
+    peer,
+    symbol="SBIN",
+    *,
+    side=Side.BUY,
+    order_type=OrderType.MARKET,
+    price=None,
+    quantity=1,
+    tag="T1",
+    product=Product.CNC,
+):
+    return OrderRequest(
+        instrument=peer.ref(symbol),
+        side=side,
+        quantity=quantity,
+        order_type=order_type,
+        product=product,
+        tag=tag,
+        price=price,
+    )
+
+
+# --- Declaration -------------------------------------------------------------------------
+
+
+def test_adapter_declares_itself(peer):
+    cls = peer.adapter_class
+    registry.validate_adapter(cls)
+    caps = cls.capabilities
+    assert caps.products and caps.order_types and caps.exchanges and caps.quote_batch_size >= 1
+    for endpoint_class in ("orders", "quotes", "other"):
+        assert caps.rate_limits.get(endpoint_class), (
+            f"{cls.name} declares no {endpoint_class} limit"
+        )
+    assert all(f.name and f.label for f in cls.credential_fields)
+
+
+# --- Session ---------------------------------------------------------------------------------
+
+
+def test_connect_gives_a_session_that_expires_in_the_future(peer):
+    adapter, session = connect(peer)
+    assert session.data and session.expires_at is not None
+    assert session.expires_at.timestamp() > time.time()
+    assert adapter.profile().broker_user_id == session.broker_user_id
+
+
+def test_refresh_renews_or_says_not_supported(connected):
+    if connected.capabilities.session_refresh:
+        renewed = connected.refresh()
+        assert renewed.data and renewed.data != connected.session
+        connected.session = dict(renewed.data)
+        assert connected.funds().available_cash > 0  # the new session works
+    else:
+        with pytest.raises(NotSupported):
+            connected.refresh()
+
+
+def test_disconnect_ends_the_session_at_the_broker(connected):
+    connected.disconnect()
+    with pytest.raises(AuthExpired):
+        connected.funds()
+
+
+# --- Reads -------------------------------------------------------------------------------------
+
+
+def test_profile_and_funds(connected, peer):
+    profile = connected.profile()
+    assert profile.name == peer.user.name
+    funds = connected.funds()
+    assert funds.available_cash == Decimal("500000") and funds.used_margin == 0
+    assert isinstance(funds.net, Decimal)
+
+
+def test_quotes_in_one_batch(connected, peer):
+    refs = [peer.ref("SBIN"), peer.ref("INFY"), peer.ref("TCS")]
+    quotes = connected.quotes(refs)
+    assert set(quotes) == set(refs)
+    for ref, quote in quotes.items():
+        assert isinstance(quote.last_price, Decimal) and quote.last_price > 0
+        assert quote.symbol == ref.symbol
+
+
+def test_place_limit_then_cancel_with_statuses_mapped(connected, peer):
+    peer.server.state.market.set_price("NSE", "INFY", "1500")
+    order_id = connected.place_order(
+        order(peer, "INFY", order_type=OrderType.LIMIT, price=Decimal("1400"), tag="LIM1")
+    )
+    mine = {o.broker_order_id: o for o in connected.order_book()}[order_id]
+    assert mine.status is OrderStatus.OPEN and mine.tag == "LIM1"
+    assert mine.price == Decimal("1400") and mine.order_type is OrderType.LIMIT
+    connected.cancel_order(order_id, variety=mine.variety)
+    mine = {o.broker_order_id: o for o in connected.order_book()}[order_id]
+    assert mine.status is OrderStatus.CANCELLED
+
+
+def test_market_order_fills_and_lands_in_holdings_and_positions(connected, peer):
+    peer.server.state.market.set_price("NSE", "SBIN", "800")
+    order_id = connected.place_order(order(peer, "SBIN", quantity=3, tag="MKT1"))
+    mine = {o.broker_order_id: o for o in connected.order_book()}[order_id]
+    assert mine.status is OrderStatus.EXECUTED
+    assert mine.filled_quantity == 3 and mine.average_price == Decimal("800")
+    holding = {h.instrument.symbol: h for h in connected.holdings()}[peer.ref("SBIN").symbol]
+    assert holding.quantity == 3 and holding.t1_quantity == 3
+    assert holding.average_price == Decimal("800")
+    position = {p.instrument.symbol: p for p in connected.positions()}[peer.ref("SBIN").symbol]
+    assert position.quantity == 3 and position.product is Product.CNC
+    trades = [t for t in connected.trades() if t.broker_order_id == order_id]
+    assert trades and trades[0].quantity == 3 and trades[0].side is Side.BUY
+
+
+def test_tag_round_trip(connected, peer):
+    tag = "ST9X2K4P0QZ"
+    order_id = connected.place_order(order(peer, "ITC", tag=tag))
+    assert {o.tag: o.broker_order_id for o in connected.order_book()}[tag] == order_id
+
+
+def test_rejected_by_the_exchange_shows_in_the_book(connected, peer):
+    peer.server.state.market.set_price("NSE", "TCS", "4000")
+    order_id = connected.place_order(order(peer, "TCS", quantity=1000, tag="BIG1"))
+    mine = {o.broker_order_id: o for o in connected.order_book()}[order_id]
+    assert mine.status is OrderStatus.REJECTED and "Insufficient funds" in mine.status_message
+
+
+# --- Errors ---------------------------------------------------------------------------------------
+
+
+def test_expired_token_is_auth_expired(connected, peer):
+    peer.server.state.expire_sessions(peer.user)
+    with pytest.raises(AuthExpired):
+        connected.funds()
+
+
+def test_injected_expired_token_is_auth_expired(connected, peer):
+    peer.server.state.inject(_wire(peer), "funds", Fault("expired_token"))
+    with pytest.raises(AuthExpired):
+        connected.funds()
+
+
+def _wire(peer) -> str:
+    return "kite" if peer.broker == "zerodha" else "smartapi"
+
+
+def test_rate_limited_by_the_broker_retries_then_raises(connected, peer):
+    peer.server.state.inject(_wire(peer), "funds", Fault("rate_limit", times=5))
+    with pytest.raises(RateLimited):
+        connected.funds()
+    assert peer.server.state.count(_wire(peer), "funds") == 1 + settings.BROKER_READ_RETRIES
+
+
+def test_a_read_recovers_after_one_server_error(connected, peer):
+    peer.server.state.inject(_wire(peer), "funds", Fault("server_error", status=503))
+    assert connected.funds().available_cash == Decimal("500000")
+
+
+@pytest.mark.parametrize("kind", ["server_error", "bad_gateway", "timeout"])
+def test_reads_that_keep_failing_are_broker_unavailable(connected, peer, kind):
+    peer.server.state.inject(_wire(peer), "funds", Fault(kind, times=5, seconds=2.0))
+    with pytest.raises(BrokerUnavailable):
+        connected.funds()
+
+
+def test_unknown_symbol_is_order_rejected(connected, peer):
+    from brokers.base import InstrumentRef
+
+    bad = OrderRequest(
+        instrument=InstrumentRef("NSE", "NOSUCHSYMBOL", "999999999"),
+        side=Side.BUY,
+        quantity=1,
+        order_type=OrderType.MARKET,
+        product=Product.CNC,
+        tag="BAD1",
+    )
+    with pytest.raises(OrderRejected):
+        connected.place_order(bad)
+
+
+def test_order_accepted_but_answer_lost_is_outcome_unknown_and_findable_by_tag(connected, peer):
+    peer.server.state.inject(_wire(peer), "place", Fault("drop_after_accept", seconds=2.5))
+    with pytest.raises(OutcomeUnknown):
+        connected.place_order(order(peer, "WIPRO", tag="LOST1"))
+    # Placement is never retried: the emulator saw exactly one request...
+    assert peer.server.state.count(_wire(peer), "place") == 1
+    # ...and reconciling by tag finds the order that was in fact placed.
+    found = [o for o in connected.order_book() if o.tag == "LOST1"]
+    assert len(found) == 1 and found[0].status is OrderStatus.EXECUTED
+
+
+def test_server_error_on_placement_is_outcome_unknown_not_retried(connected, peer):
+    peer.server.state.inject(_wire(peer), "place", Fault("server_error", status=500))
+    with pytest.raises(OutcomeUnknown):
+        connected.place_order(order(peer, "ONGC", tag="ERR1"))
+    assert peer.server.state.count(_wire(peer), "place") == 1
+
+
+def test_broker_down_before_sending_is_broker_unavailable(peer, settings):
+    adapter, _ = connect(peer)
+    settings.KITE_API_ROOT = settings.SMARTAPI_API_ROOT = "http://127.0.0.1:9"  # nothing listens
+    with pytest.raises(BrokerUnavailable):
+        adapter.place_order(order(peer, "NTPC", tag="DOWN1"))
+
+
+# --- Rate limits --------------------------------------------------------------------------------
+
+
+def test_own_rate_limit_is_honoured_before_the_broker_sees_a_request(connected, peer, settings):
+    quotes_limit = min(
+        connected.capabilities.rate_limits["quotes"], key=lambda limit: limit.per_seconds
+    )
+    settings.BROKER_RATE_LIMIT_MAX_WAIT = 0
+    # Start at the beginning of a window so the burst cannot straddle two.
+    time.sleep(quotes_limit.per_seconds - (time.time() % quotes_limit.per_seconds) + 0.01)
+    before = peer.server.state.count(_wire(peer), "quote")
+    with pytest.raises(RateLimited):
+        for _ in range(quotes_limit.requests + 1):
+            connected.quotes([peer.ref("SBIN")])
+    assert peer.server.state.count(_wire(peer), "quote") - before == quotes_limit.requests
+
+
+def test_callers_wait_for_the_next_window_instead_of_failing(connected, peer, settings):
+    limit = min(connected.capabilities.rate_limits["quotes"], key=lambda item: item.per_seconds)
+    settings.BROKER_RATE_LIMIT_MAX_WAIT = limit.per_seconds + 1
+    time.sleep(limit.per_seconds - (time.time() % limit.per_seconds) + 0.01)
+    before = peer.server.state.count(_wire(peer), "quote")
+    started = time.monotonic()
+    for _ in range(limit.requests + 1):
+        connected.quotes([peer.ref("SBIN")])
+    # The extra call waited for the next window (about a window's length), and none failed.
+    assert time.monotonic() - started >= limit.per_seconds - 0.05
+    assert peer.server.state.count(_wire(peer), "quote") - before == limit.requests + 1
