@@ -1,0 +1,264 @@
+"""Response mapping against the brokers' published shapes, without a network."""
+
+import json
+import logging
+import subprocess
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from brokers import angelone, zerodha
+from brokers.base import OrderStatus, Product
+from brokers.mapping import dec, parse_instrument_csv
+
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "broker-samples" / "kite"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def kite_sample(name):
+    path = SAMPLES / name
+    if not path.exists():  # the samples live beside the repo in ../shared
+        pytest.fail(f"missing broker sample {path}")
+    return json.loads(path.read_text())["data"]
+
+
+def test_kite_order_book_sample_maps_every_row():
+    rows = kite_sample("orders.json")
+    mapped = [zerodha.ZerodhaAdapter.map_order(row) for row in rows]
+    assert len(mapped) == len(rows)
+    by_id = {o.broker_order_id: o for o in mapped}
+    first = by_id["100000000000000"]
+    assert first.status is OrderStatus.CANCELLED and first.product is Product.NRML
+    assert first.price == Decimal("72") and first.instrument.exchange == "CDS"
+    assert first.placed_at == datetime(2021, 5, 31, 3, 48, 57, tzinfo=UTC)  # 09:18:57 IST
+    assert any(o.status is OrderStatus.EXECUTED for o in mapped)
+
+
+def test_kite_holdings_sample_counts_t1_into_the_quantity():
+    rows = kite_sample("holdings.json")
+    holdings = [zerodha.ZerodhaAdapter.map_holding(row) for row in rows]
+    first = holdings[0]
+    assert first.instrument.symbol == "AARON" and first.quantity == 1 and first.t1_quantity == 0
+    assert first.average_price == Decimal("161") and first.last_price == Decimal("352.95")
+    for row, holding in zip(rows, holdings, strict=True):
+        assert holding.quantity == row["quantity"] + row["t1_quantity"]
+
+
+def test_kite_positions_sample():
+    rows = kite_sample("positions.json")["net"]
+    positions = [zerodha.ZerodhaAdapter.map_position(row) for row in rows]
+    lead = positions[0]
+    assert lead.instrument.symbol == "LEADMINI17DECFUT" and lead.product is Product.NRML
+    assert lead.quantity == 1 and lead.average_price == Decimal("161.05")
+    assert positions[1].overnight_quantity == 3
+
+
+def test_kite_instrument_csv_sample_parses():
+    lines = (SAMPLES / "instruments_nse.csv").read_text().splitlines()
+    rows = list(parse_instrument_csv(lines))
+    assert len(rows) == len(lines) - 1
+    first = rows[0]
+    assert first.trading_symbol == "CENTRALBK-BE" and first.token == "3813889"
+    assert first.tick_size == Decimal("0.05") and first.lot_size == 1
+
+
+KITE_STATUSES = [
+    ("OPEN", OrderStatus.OPEN),
+    ("COMPLETE", OrderStatus.EXECUTED),
+    ("CANCELLED", OrderStatus.CANCELLED),
+    ("REJECTED", OrderStatus.REJECTED),
+    ("TRIGGER PENDING", OrderStatus.TRIGGER_PENDING),
+    ("AMO REQ RECEIVED", OrderStatus.PENDING),
+    ("VALIDATION PENDING", OrderStatus.PENDING),
+    ("PUT ORDER REQ RECEIVED", OrderStatus.PENDING),
+    ("OPEN PENDING", OrderStatus.PENDING),
+    ("MODIFY VALIDATION PENDING", OrderStatus.OPEN),
+    ("MODIFY PENDING", OrderStatus.OPEN),
+    ("CANCEL PENDING", OrderStatus.OPEN),
+]
+SMART_STATUSES = [
+    ("open", OrderStatus.OPEN),
+    ("complete", OrderStatus.EXECUTED),
+    ("cancelled", OrderStatus.CANCELLED),
+    ("rejected", OrderStatus.REJECTED),
+    ("trigger pending", OrderStatus.TRIGGER_PENDING),
+    ("after market order req received", OrderStatus.PENDING),
+    ("open pending", OrderStatus.PENDING),
+    ("validation pending", OrderStatus.PENDING),
+    ("put order req received", OrderStatus.PENDING),
+    ("modify pending", OrderStatus.OPEN),
+    ("cancel pending", OrderStatus.OPEN),
+    ("modified", OrderStatus.OPEN),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), KITE_STATUSES)
+def test_every_documented_kite_status(raw, expected):
+    assert zerodha.map_status(raw, filled=0, quantity=10) is expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), SMART_STATUSES)
+def test_every_documented_smartapi_status(raw, expected):
+    assert angelone.map_status(raw, filled=0, quantity=10) is expected
+
+
+@pytest.mark.parametrize("mapper", [zerodha.map_status, angelone.map_status])
+def test_partial_fill_of_an_open_order(mapper):
+    assert mapper("OPEN", filled=4, quantity=10) is OrderStatus.PARTIALLY_FILLED
+
+
+def test_unknown_status_is_in_flight_logged_and_not_borrowed_from_the_previous_row(caplog):
+    rows = [
+        {
+            "order_id": "1",
+            "status": "COMPLETE",
+            "quantity": 1,
+            "filled_quantity": 1,
+            "transaction_type": "BUY",
+            "exchange": "NSE",
+            "tradingsymbol": "SBIN",
+        },
+        {
+            "order_id": "2",
+            "status": "SOMETHING NEW",
+            "quantity": 1,
+            "filled_quantity": 0,
+            "transaction_type": "BUY",
+            "exchange": "NSE",
+            "tradingsymbol": "SBIN",
+        },
+    ]
+    with caplog.at_level(logging.WARNING):
+        mapped = [zerodha.ZerodhaAdapter.map_order(row) for row in rows]
+    assert mapped[0].status is OrderStatus.EXECUTED
+    assert mapped[1].status is OrderStatus.PENDING and mapped[1].broker_status == "SOMETHING NEW"
+    assert "SOMETHING NEW" in caplog.text
+
+
+def test_smartapi_numbers_as_strings_are_parsed():
+    row = {
+        "orderid": "9",
+        "orderstatus": "complete",
+        "quantity": "5",
+        "filledshares": "5",
+        "averageprice": "812.40",
+        "price": "0.00",
+        "triggerprice": "0",
+        "transactiontype": "SELL",
+        "exchange": "NSE",
+        "tradingsymbol": "SBIN-EQ",
+        "symboltoken": "3045",
+        "producttype": "INTRADAY",
+        "ordertype": "STOPLOSS_LIMIT",
+        "ordertag": "X1",
+        "text": "",
+    }
+    mapped = angelone.AngelOneAdapter.map_order(row)
+    assert mapped.quantity == 5 and mapped.average_price == Decimal("812.40")
+    assert mapped.product is Product.MIS and mapped.order_type.value == "SL"
+    position = angelone.AngelOneAdapter.map_position(
+        {
+            "exchange": "NSE",
+            "tradingsymbol": "SBIN-EQ",
+            "producttype": "CARRYFORWARD",
+            "netqty": "-2",
+            "buyqty": "0",
+            "sellqty": "2",
+            "avgnetprice": "810.5",
+            "ltp": "800",
+            "pnl": "21.00",
+            "cfbuyqty": "0",
+            "cfsellqty": "0",
+        }
+    )
+    assert position.quantity == -2 and position.product is Product.NRML
+    assert position.pnl == Decimal("21.00")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("12.5", Decimal("12.5")),
+        ("", Decimal(0)),
+        (None, Decimal(0)),
+        ("1,234.5", Decimal("1234.5")),
+        ("n/a", Decimal(0)),
+        ("NaN", Decimal(0)),
+        (7, Decimal(7)),
+    ],
+)
+def test_dec_never_crashes(raw, expected):
+    assert dec(raw) == expected
+
+
+def test_kite_session_ends_at_six_the_next_morning():
+    from zoneinfo import ZoneInfo
+
+    ist = ZoneInfo("Asia/Kolkata")
+    assert zerodha.session_expiry(datetime(2026, 11, 24, 9, 30, tzinfo=ist)) == datetime(
+        2026, 11, 25, 6, 0, tzinfo=ist
+    )
+    assert zerodha.session_expiry(datetime(2026, 11, 24, 5, 0, tzinfo=ist)) == datetime(
+        2026, 11, 24, 6, 0, tzinfo=ist
+    )
+
+
+def test_jwt_expiry_is_read_from_the_exp_claim():
+    import base64
+
+    payload = (
+        base64.urlsafe_b64encode(json.dumps({"exp": 1800000000}).encode()).decode().rstrip("=")
+    )
+    assert angelone.jwt_expiry(f"eyJhbGciOiJIUzUxMiJ9.{payload}.sig") == datetime.fromtimestamp(
+        1800000000, tz=UTC
+    )
+    assert angelone.jwt_expiry("not-a-jwt") is None
+
+
+CONTAINMENT_PROBE = """
+import os, socket, sys
+looked_up = []
+real = socket.getaddrinfo
+def spy(host, *a, **k):
+    looked_up.append(host)
+    return real(host, *a, **k)
+socket.getaddrinfo = spy
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigmatrader.settings")
+import django; django.setup()
+from brokers.angelone import AngelOneAdapter, _smart_connect
+client = _smart_connect()(api_key="k", root="http://127.0.0.1:9", timeout=0.5)
+import logzero
+print("LOOKUPS", looked_up)
+print("LOGS", os.path.exists("logs"))
+print("LOGZERO_DISABLED", logzero.logger.disabled)
+"""
+
+
+def test_smartapi_client_is_contained(tmp_path):
+    """No IP-echo lookup at import, no logs/ folder, logzero silenced."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    env.update(
+        {
+            "SECRET_KEY": "x" * 60,
+            "SIGMATRADER_VAR_DIR": str(tmp_path / "var"),
+            "SIGMATRADER_ENV_FILE": str(tmp_path / "none"),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", CONTAINMENT_PROBE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "LOOKUPS []" in result.stdout
+    assert "LOGS False" in result.stdout and not (tmp_path / "logs").exists()
+    assert "LOGZERO_DISABLED True" in result.stdout
