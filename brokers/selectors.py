@@ -16,3 +16,20 @@ def account_for(user, account_id) -> BrokerAccount:
 
 def default_account(user) -> BrokerAccount | None:
     return accounts_of(user).filter(is_default=True).first()
+
+
+def current_account(request) -> BrokerAccount | None:
+    """`?account=<id>` when it names one of the user's accounts, else the default.
+
+    Cached on the request: the context processor and the view share one lookup.
+    """
+    if hasattr(request, "_current_account"):
+        return request._current_account
+    account = None
+    requested = request.GET.get("account", "")
+    if requested.isdigit():
+        account = accounts_of(request.user).filter(pk=int(requested)).first()
+    if account is None:
+        account = default_account(request.user)
+    request._current_account = account
+    return account

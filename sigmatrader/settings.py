@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "brokers.context_processors.current_account",
             ],
             "builtins": ["sigmatrader.templatetags.money"],
         },

@@ -22,6 +22,7 @@ urlpatterns = [
     path("events/", views.events, name="events"),
     path("settings/", views.settings_page, name="settings"),
     path("healthz", views.healthz, name="healthz"),
+    path("brokers/", include("brokers.urls")),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),
     path("admin/", admin.site.urls),

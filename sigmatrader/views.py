@@ -9,6 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from brokers.presentation import settings_context
+
 from . import health, setup
 from .forms import EventFilterForm, FirstAccountForm
 from .selectors import events_visible_to
@@ -70,7 +72,7 @@ def _without_page(request) -> str:
 
 @require_GET
 def settings_page(request):
-    return render(request, "sigmatrader/settings.html")
+    return render(request, "sigmatrader/settings.html", settings_context(request))
 
 
 @login_not_required

@@ -69,7 +69,7 @@ def order(
     )
 
 
-# --- Declaration -------------------------------------------------------------------------
+# --- Declaration ------------------------------------------------
 
 
 def test_adapter_declares_itself(peer):
@@ -84,7 +84,7 @@ def test_adapter_declares_itself(peer):
     assert all(f.name and f.label for f in cls.credential_fields)
 
 
-# --- Session ---------------------------------------------------------------------------------
+# --- Session ------------------------------------------------
 
 
 def test_connect_gives_a_session_that_expires_in_the_future(peer):
@@ -111,7 +111,7 @@ def test_disconnect_ends_the_session_at_the_broker(connected):
         connected.funds()
 
 
-# --- Reads -------------------------------------------------------------------------------------
+# --- Reads ------------------------------------------------
 
 
 def test_profile_and_funds(connected, peer):
@@ -172,7 +172,7 @@ def test_rejected_by_the_exchange_shows_in_the_book(connected, peer):
     assert mine.status is OrderStatus.REJECTED and "Insufficient funds" in mine.status_message
 
 
-# --- Errors ---------------------------------------------------------------------------------------
+# --- Errors ------------------------------------------------
 
 
 def test_expired_token_is_auth_expired(connected, peer):
@@ -250,7 +250,7 @@ def test_broker_down_before_sending_is_broker_unavailable(peer, settings):
         adapter.place_order(order(peer, "NTPC", tag="DOWN1"))
 
 
-# --- Rate limits --------------------------------------------------------------------------------
+# --- Rate limits ------------------------------------------------
 
 
 def test_own_rate_limit_is_honoured_before_the_broker_sees_a_request(connected, peer, settings):

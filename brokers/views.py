@@ -1,0 +1,173 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import accounts, connections, registry, selectors
+from .base import BrokerError, ConnectFlow
+from .forms import AccountForm, ConnectForm
+
+
+def _adapter_or_404(name: str):
+    try:
+        return registry.get_adapter_class(name)
+    except registry.UnknownBroker:
+        raise Http404("No such broker") from None
+
+
+def _back(request, default="settings"):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+@require_http_methods(["GET", "POST"])
+def add_account(request):
+    broker = request.GET.get("broker") or request.POST.get("broker")
+    if not broker:
+        return render(request, "brokers/choose_broker.html", {"adapters": registry.all_adapters()})
+    adapter = _adapter_or_404(broker)
+    form = AccountForm(request.POST or None, adapter=adapter, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        account = accounts.create_account(
+            user=request.user,
+            broker=broker,
+            label=form.cleaned_data["label"],
+            credentials=form.credentials(),
+        )
+        messages.success(request, f"{account.display_name} added. Connect it to start trading.")
+        return redirect("settings")
+    return render(
+        request,
+        "brokers/account_form.html",
+        {"form": form, "adapter": adapter, "broker": broker, "account": None},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def edit_account(request, account_id):
+    account = selectors.account_for(request.user, account_id)
+    form = AccountForm(
+        request.POST or None, adapter=account.adapter_class, account=account, user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        accounts.update_credentials(
+            account=account, label=form.cleaned_data["label"], credentials=form.credentials()
+        )
+        messages.success(request, f"{account.display_name} saved.")
+        return redirect("settings")
+    return render(
+        request,
+        "brokers/account_form.html",
+        {
+            "form": form,
+            "adapter": account.adapter_class,
+            "broker": account.broker,
+            "account": account,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def connect(request, account_id):
+    account = selectors.account_for(request.user, account_id)
+    adapter = account.adapter_class
+    if adapter.connect_flow is ConnectFlow.OAUTH_REDIRECT:
+        return redirect(connections.start_redirect_login(account=account))
+    form = ConnectForm(request.POST if request.method == "POST" else None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connections.connect_with_credentials(account=account, per_connect=form.cleaned_data)
+        except connections.ConnectError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"{account.display_name} connected.")
+            return redirect("settings")
+    return render(request, "brokers/connect_form.html", {"form": form, "account": account})
+
+
+@require_GET
+def callback(request, broker):
+    _adapter_or_404(broker)
+    try:
+        account = connections.complete_redirect_login(
+            user=request.user, broker=broker, params=request.GET
+        )
+    except connections.ConnectError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{account.display_name} connected.")
+    return redirect("settings")
+
+
+@require_POST
+def disconnect(request, account_id):
+    account = selectors.account_for(request.user, account_id)
+    connections.disconnect(account=account)
+    messages.success(request, f"{account.display_name} disconnected.")
+    return _back(request)
+
+
+@require_POST
+def make_default(request, account_id):
+    account = selectors.account_for(request.user, account_id)
+    accounts.make_default(account=account)
+    messages.success(request, f"{account.display_name} is now your default account.")
+    return _back(request)
+
+
+@require_POST
+def switch(request):
+    """The top-bar switcher: make the chosen account the default."""
+    account = selectors.account_for(request.user, request.POST.get("account") or 0)
+    accounts.make_default(account=account)
+    return _back(request, default="dashboard")
+
+
+@require_http_methods(["GET", "POST"])
+def delete_account(request, account_id):
+    account = selectors.account_for(request.user, account_id)
+    if request.method == "POST":
+        if account.session:
+            connections.disconnect(account=account)
+        name = account.display_name
+        accounts.delete_account(account=account)
+        messages.success(request, f"{name} deleted.")
+        return redirect("settings")
+    return render(request, "brokers/confirm_delete.html", {"account": account})
+
+
+@require_POST
+def check(request, account_id):
+    account = selectors.account_for(request.user, account_id)
+    if connections.check(account=account):
+        messages.success(request, f"{account.display_name}: the session works.")
+    else:
+        account.refresh_from_db()
+        messages.error(request, f"{account.display_name}: {account.last_error or 'not connected'}")
+    return _back(request)
+
+
+@require_GET
+def funds(request, account_id):
+    """HTMX fragment: available cash and used margin, fetched live."""
+    account = selectors.account_for(request.user, account_id)
+    context = {"account": account, "funds": None, "error": ""}
+    if not account.is_connected:
+        context["error"] = "Not connected."
+    else:
+        try:
+            with connections.calling(account) as adapter:
+                context["funds"] = adapter.funds()
+        except BrokerError as exc:
+            context["error"] = exc.message
+    return render(request, "brokers/_funds.html", context)
+
+
+def callback_url(request, broker: str) -> str:
+    return request.build_absolute_uri(reverse("brokers:callback", args=[broker]))
