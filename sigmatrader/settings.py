@@ -221,11 +221,13 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"redact_secrets": {"()": "sigmatrader.log_filters.RedactSecrets"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "plain",
+            "filters": ["redact_secrets"],
         },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

@@ -80,3 +80,28 @@ def test_record_event_keeps_no_anonymous_user(db):
 
     event = record_event(category="security", message="x", user=AnonymousUser())
     assert event.user is None
+
+
+def test_log_lines_are_redacted_by_the_configured_handler():
+    import logging
+
+    from sigmatrader.log_filters import RedactSecrets
+
+    handlers = [
+        h
+        for h in logging.getLogger().handlers
+        if any(isinstance(f, RedactSecrets) for f in h.filters)
+    ]
+    assert handlers, "the stdout handler has no redaction filter"
+    record = logging.LogRecord(
+        "some.client",
+        logging.WARNING,
+        __file__,
+        1,
+        "Request headers {'Authorization': 'Bearer %s'}",
+        (JWT,),
+        None,
+    )
+    assert handlers[0].filter(record)
+    line = handlers[0].format(record)
+    assert JWT not in line and "[redacted]" in line
