@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test lint venv clean-venv
+.PHONY: run demo test lint venv clean-venv
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -22,6 +22,21 @@ run: venv
 	$(BIN)/python scripts/ensure_env.py
 	$(BIN)/python manage.py migrate --noinput
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py
+
+# Try SigmaTrader without a broker account: the broker emulator plus the app,
+# on a database of their own (var/demo/), with a demo user and two accounts.
+EMULATOR := http://127.0.0.1:8100
+DEMO_ENV := SIGMATRADER_VAR_DIR=$(CURDIR)/var/demo \
+	DATABASE_URL=sqlite:///$(CURDIR)/var/demo/sigmatrader-demo.sqlite3 \
+	KITE_API_ROOT=$(EMULATOR) KITE_LOGIN_URL=$(EMULATOR)/connect/login \
+	SMARTAPI_API_ROOT=$(EMULATOR) \
+	SMARTAPI_INSTRUMENTS_URL=$(EMULATOR)/OpenAPI_File/files/OpenAPIScripMaster.json
+demo: venv
+	$(BIN)/python scripts/ensure_env.py
+	mkdir -p var/demo
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py demo_setup
+	$(DEMO_ENV) PROCFILE=Procfile.demo PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -349,7 +349,12 @@ class AngelOneAdapter(BrokerAdapter):
         pin = (per_connect.get("connect_pin") or self.credentials.get("pin") or "").strip()
         totp = (per_connect.get("totp") or "").strip()
         if not totp and self.credentials.get("totp_secret"):
-            totp = pyotp.TOTP(self.credentials["totp_secret"]).now()
+            try:
+                totp = pyotp.TOTP(self.credentials["totp_secret"]).now()
+            except (ValueError, TypeError) as exc:  # not base32, or too short for pyotp
+                raise InvalidCredentials(
+                    "The stored TOTP secret is not valid: paste the full key from AngelOne again."
+                ) from exc
         if not client_code or not pin or not totp:
             raise InvalidCredentials("Client code, PIN and TOTP code are all needed to connect.")
         self.throttle(EndpointClass.SESSION)

@@ -397,6 +397,8 @@ class BrokerAdapter:
     connect_flow: ClassVar[ConnectFlow]
     credential_fields: ClassVar[tuple[CredentialField, ...]] = ()
     capabilities: ClassVar[Capabilities] = Capabilities()
+    # Templates receive adapter classes; without this Django would try to call them.
+    do_not_call_in_templates: ClassVar[bool] = True
 
     def __init__(
         self,

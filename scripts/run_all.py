@@ -5,6 +5,7 @@ shutdown (finish the task in hand, e.g. an order placement) can take longer,
 so it gets a longer grace period before SIGKILL.
 """
 
+import os
 import sys
 
 import honcho.manager
@@ -14,5 +15,8 @@ GRACE_SECONDS = 30
 
 if __name__ == "__main__":
     honcho.manager.KILL_WAIT = GRACE_SECONDS
-    sys.argv = ["honcho", "--procfile", "Procfile", "start", *sys.argv[1:]]
+    procfile = os.environ.get("PROCFILE", "Procfile")
+    # Settings read .env themselves (real environment first), so honcho must not
+    # export it over variables the caller set (make demo points at its own database).
+    sys.argv = ["honcho", "--procfile", procfile, "--env", os.devnull, "start", *sys.argv[1:]]
     main()

@@ -77,7 +77,7 @@ def authed(handler):
 
 LOGIN_PAGE = """<!doctype html><html><head><title>Kite - Emulated login</title></head>
 <body style="font-family:sans-serif;max-width:22rem;margin:3rem auto">
-<h1>Kite (emulator)</h1><p>Sign in to authorise the app.</p>{error}
+<h1>Kite (emulator)</h1><p>Sign in to authorise the app.</p>{hint}{error}
 <form method="post" action="/connect/login">
 <input type="hidden" name="api_key" value="{api_key}">
 <input type="hidden" name="redirect_params" value="{redirect_params}">
@@ -94,6 +94,7 @@ def login_page(state, request, message=""):
         api_key=html.escape(api_key),
         redirect_params=html.escape(request.query.get("redirect_params", "")),
         error=f'<p role="alert" style="color:#b00">{html.escape(message)}</p>' if message else "",
+        hint=f"<p><em>{html.escape(state.login_hint)}</em></p>" if state.login_hint else "",
     )
     return Response.text(page, content_type="text/html; charset=utf-8")
 

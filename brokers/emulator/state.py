@@ -142,6 +142,7 @@ class EmulatorState:
         self.session_lifetime = timedelta(hours=session_hours)
         self.faults: dict[tuple[str, str], list[Fault]] = {}
         self.requests: list[tuple[str, str, str]] = []  # (broker, operation, path): a request log
+        self.login_hint = ""  # shown on the login page (demo credentials)
         self._ids = 250_000_000_000_000
 
     # Setup ----------------------------------------------------------------

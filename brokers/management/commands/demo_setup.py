@@ -1,0 +1,40 @@
+"""Create the demo user and its two broker accounts (pointed at the emulator)."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from brokers import accounts
+from brokers.emulator.demo import KITE, SMART
+from brokers.models import BrokerAccount
+
+USERNAME, PASSWORD = "demo", "demo-trader-2026"
+
+
+class Command(BaseCommand):
+    help = "Create the demo user with one account of each emulated broker."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        user = User.objects.filter(username=USERNAME).first()
+        if user is None:
+            user = User.objects.create_superuser(USERNAME, "demo@example.com", PASSWORD)
+        wanted = [
+            ("zerodha", "main", {"api_key": KITE["api_key"], "api_secret": KITE["api_secret"]}),
+            # PIN and TOTP secret stored: one click connects, and beat re-logs in daily.
+            (
+                "angelone",
+                "family",
+                {
+                    "api_key": SMART["api_key"],
+                    "client_code": SMART["client_code"],
+                    "pin": SMART["pin"],
+                    "totp_secret": SMART["totp_secret"],
+                },
+            ),
+        ]
+        for broker, label, credentials in wanted:
+            if not BrokerAccount.objects.filter(user=user, label=label).exists():
+                accounts.create_account(
+                    user=user, broker=broker, label=label, credentials=credentials
+                )
+        self.stdout.write(f"demo user: {USERNAME} / {PASSWORD}")
