@@ -278,3 +278,34 @@ def test_callers_wait_for_the_next_window_instead_of_failing(connected, peer, se
     # The extra call waited for the next window (about a window's length), and none failed.
     assert time.monotonic() - started >= limit.per_seconds - 0.05
     assert peer.server.state.count(_wire(peer), "quote") - before == limit.requests + 1
+
+
+# --- Instrument master ----------------------------------------------------------------
+
+
+def test_instrument_master_streams_normalised_rows(connected, peer):
+    rows = list(connected.instrument_master())
+    assert len(rows) > 2000
+    market = peer.server.state.market
+    option = next(i for i in market.instruments.values() if i.instrument_type == "CE")
+    row = next(
+        r
+        for r in rows
+        if r.token == (str(option.kite_token) if peer.broker == "zerodha" else option.smart_token)
+    )
+    # Strikes and tick sizes in rupees, whatever unit the broker's master uses.
+    assert row.strike == option.strike and row.tick_size == Decimal("0.05")
+    assert row.instrument_type == "CE" and row.lot_size == 75 and row.expiry == option.expiry
+    index = next(r for r in rows if r.instrument_type == "INDEX")
+    assert index.exchange == "NSE"
+    equity = next(
+        r
+        for r in rows
+        if r.token
+        == (
+            str(market.get("NSE", "SBIN").kite_token)
+            if peer.broker == "zerodha"
+            else market.get("NSE", "SBIN").smart_token
+        )
+    )
+    assert equity.instrument_type == "EQ" and equity.lot_size == 1
