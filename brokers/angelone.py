@@ -64,6 +64,7 @@ from .base import (
     Variety,
 )
 from .mapping import dec, parse_date, to_int
+from .transport import transport_error
 
 logger = logging.getLogger(__name__)
 
@@ -242,19 +243,7 @@ def translate(exc: Exception, *, placement: bool = False, login: bool = False) -
     message = str(getattr(exc, "message", "") or exc)
     if name == "DataException" and "exceeding access rate" in message:
         return RateLimited("AngelOne rate limit reached.", code="rate", retry_after=1.0)
-    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.InvalidURL):
-        return BrokerUnavailable("AngelOne could not be reached.", code="connect")
-    if isinstance(exc, requests.exceptions.ConnectionError) and (
-        "NewConnectionError" in repr(exc.args[0] if exc.args else "")
-    ):
-        return BrokerUnavailable("AngelOne could not be reached.", code="connect")
-    if placement:
-        return OutcomeUnknown(
-            "No clear answer from AngelOne: the order may or may not have been placed.", code=name
-        )
-    if isinstance(exc, requests.exceptions.Timeout):
-        return BrokerUnavailable("AngelOne did not answer in time.", code="timeout")
-    return BrokerUnavailable(f"AngelOne is unavailable ({name}).", code=name)
+    return transport_error(exc, broker="AngelOne", placement=placement)
 
 
 class AngelOneAdapter(BrokerAdapter):

@@ -46,7 +46,6 @@ from .base import (
     OrderRequest,
     OrderStatus,
     OrderType,
-    OutcomeUnknown,
     Position,
     Product,
     Profile,
@@ -59,6 +58,7 @@ from .base import (
     Variety,
 )
 from .mapping import dec, parse_instrument_csv, to_int
+from .transport import transport_error
 
 logger = logging.getLogger(__name__)
 IST = ZoneInfo("Asia/Kolkata")
@@ -139,11 +139,7 @@ def _parse_time(value) -> datetime | None:
 
 
 def translate(exc: Exception, *, placement: bool = False) -> BrokerError:
-    """Map a kiteconnect / requests exception to the common errors.
-
-    For an order placement anything that may have reached Kite is OutcomeUnknown:
-    the order might exist, so the caller reconciles by tag instead of resending.
-    """
+    """Map a kiteconnect / requests exception to the common errors."""
     if isinstance(exc, BrokerError):
         return exc
     if isinstance(exc, kite_errors.TokenException):
@@ -156,27 +152,7 @@ def translate(exc: Exception, *, placement: bool = False) -> BrokerError:
         return BrokerError(f"Kite says: {exc}", code=type(exc).__name__)
     if isinstance(exc, kite_errors.PermissionException):
         return BrokerError(f"Kite says: {exc}", code="PermissionException")
-    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.InvalidURL):
-        return BrokerUnavailable("Kite could not be reached.", code="connect")
-    if isinstance(exc, requests.exceptions.ConnectionError) and _never_connected(exc):
-        return BrokerUnavailable("Kite could not be reached.", code="connect")
-    if placement:
-        return OutcomeUnknown(
-            "No clear answer from Kite: the order may or may not have been placed.",
-            code=type(exc).__name__,
-        )
-    if isinstance(exc, requests.exceptions.Timeout):
-        return BrokerUnavailable("Kite did not answer in time.", code="timeout")
-    if isinstance(exc, kite_errors.KiteException | requests.exceptions.RequestException):
-        message = str(exc) or "Kite is unavailable."
-        return BrokerUnavailable(f"Kite error: {message}"[:300], code=type(exc).__name__)
-    return BrokerUnavailable(f"Unexpected error talking to Kite: {type(exc).__name__}")
-
-
-def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
-    """True when the TCP connection failed, so nothing was sent."""
-    text = repr(exc.args[0]) if exc.args else ""
-    return "NewConnectionError" in text or "NameResolutionError" in text
+    return transport_error(exc, broker="Kite", placement=placement)
 
 
 class ZerodhaAdapter(BrokerAdapter):
