@@ -133,6 +133,17 @@ def mark_expired(*, account: BrokerAccount, reason: str) -> None:
     )
 
 
+def record_refresh_failure(*, account: BrokerAccount, reason: str) -> None:
+    """A refresh did not work; the session may still be usable until it ends."""
+    record_event(
+        category=SystemEvent.Category.BROKER,
+        level=SystemEvent.Level.WARNING,
+        message=f"Account {account.display_name}: session refresh failed ({reason})",
+        user=account.user,
+        details={"account_id": account.pk},
+    )
+
+
 def mark_error(*, account: BrokerAccount, reason: str) -> None:
     account.status = Status.ERROR
     account.last_error = reason[:500]

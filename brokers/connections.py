@@ -172,11 +172,13 @@ def refresh_session(*, account: BrokerAccount) -> str:
 
     if live and ends and ends - now > REFRESH_MARGIN:
         return "kept"
+    refresh_rejected = False
     if live and adapter_class.capabilities.session_refresh and (ends is None or ends > now):
         try:
             session = adapter_for(account).refresh()
         except BrokerError as exc:
-            logger.info("refresh failed for account %s: %s", account.pk, exc.code or "error")
+            refresh_rejected = isinstance(exc, AuthExpired)
+            accounts.record_refresh_failure(account=account, reason=exc.message)
         else:
             accounts.store_session(account=account, session=session, event="refreshed")
             return "refreshed"
@@ -195,8 +197,9 @@ def refresh_session(*, account: BrokerAccount) -> str:
             accounts.mark_expired(account=account, reason=f"{AUTO_LOGIN_FAILED}: {exc.message}")
             return "expired"
         return "relogged"
-    if live and ends and ends <= now:
-        accounts.mark_expired(account=account, reason="the broker session has ended")
+    if live and ((ends and ends <= now) or refresh_rejected):
+        reason = "the broker refused to renew it" if refresh_rejected else "it has ended"
+        accounts.mark_expired(account=account, reason=f"broker session: {reason}")
         return "expired"
     return "kept"
 

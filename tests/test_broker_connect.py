@@ -378,3 +378,34 @@ def test_switcher_changes_the_default_and_account_override(signed_in, smart, emu
     response = signed_in.get(reverse("queue"), {"account": first.pk})
     assert response.context["current_account"] == first
     assert response.context["capabilities"] is first.adapter_class.capabilities
+
+
+def test_failed_refresh_without_stored_totp_is_an_event_and_keeps_the_live_session(
+    signed_in, smart, user
+):
+    from brokers.emulator import Fault
+
+    account = _connected_smart(signed_in, smart)
+    BrokerAccount.objects.filter(pk=account.pk).update(
+        session_expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    smart.server.state.inject("smartapi", "refresh", Fault("server_error", times=5))
+    account.refresh_from_db()
+    assert connections.refresh_session(account=account) == "kept"
+    account.refresh_from_db()
+    assert account.status == "connected"  # still valid for five minutes
+    assert SystemEvent.objects.filter(
+        user=user, level="warning", message__contains="session refresh failed"
+    ).exists()
+
+
+def test_refresh_token_refused_marks_expired(signed_in, smart, user):
+    account = _connected_smart(signed_in, smart)
+    BrokerAccount.objects.filter(pk=account.pk).update(
+        session_expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    smart.server.state.tokens.pop(account.session["refresh_token"])  # the broker forgot it
+    account.refresh_from_db()
+    assert connections.refresh_session(account=account) == "expired"
+    account.refresh_from_db()
+    assert account.status == "expired" and "refused to renew" in account.last_error
