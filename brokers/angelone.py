@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import ijson
 import pyotp
 import requests
 from django.conf import settings
@@ -46,6 +47,7 @@ from .base import (
     InstrumentRef,
     InstrumentRow,
     InvalidCredentials,
+    MasterFormatError,
     OrderChange,
     OrderRejected,
     OrderRequest,
@@ -63,7 +65,7 @@ from .base import (
     Trade,
     Variety,
 )
-from .mapping import dec, parse_date, to_int
+from .mapping import RowReader, dec, split_series, to_int
 from .transport import transport_error
 
 logger = logging.getLogger(__name__)
@@ -130,6 +132,49 @@ def map_status(raw: str | None, *, filled: int, quantity: int) -> OrderStatus:
     if status is OrderStatus.OPEN and 0 < filled < quantity:
         return OrderStatus.PARTIALLY_FILLED
     return status
+
+
+# Strikes and tick sizes in the master are in paise; currency derivatives use
+# a divisor of 10,000,000 (SmartAPI forum, "Number format query in instrument master").
+PRICE_DIVISOR = {"CDS": Decimal(10_000_000), "BCD": Decimal(10_000_000)}
+MASTER_TYPES = {"": "EQ", "AMXIDX": "INDEX", "INDEX": "INDEX"}
+
+
+def smartapi_row(r: RowReader) -> InstrumentRow:
+    exchange = r.exchange("exch_seg")
+    symbol = r.text("symbol")
+    raw_type = r.text("instrumenttype", required=False).upper()
+    if raw_type.startswith("OPT"):
+        kind = symbol[-2:].upper()
+        if kind not in ("CE", "PE"):
+            r.fail(f"option symbol {symbol!r} does not end in CE or PE")
+    elif raw_type.startswith("FUT"):
+        kind = "FUT"
+    else:
+        kind = MASTER_TYPES.get(raw_type, raw_type)
+    divisor = PRICE_DIVISOR.get(exchange, Decimal(100))
+    strike = r.decimal("strike")
+    tick = r.decimal("tick_size") / divisor
+    canonical, series = symbol, ""
+    if kind == "EQ":
+        canonical, series = split_series(symbol)
+        series = series or ("EQ" if exchange == "NSE" else "")
+    elif kind == "INDEX":
+        canonical = symbol.upper()
+    return InstrumentRow(
+        exchange=exchange,
+        trading_symbol=symbol,
+        canonical_symbol=canonical,
+        token=r.token("token"),
+        name=r.text("name", required=False),
+        instrument_type=kind,
+        segment=raw_type,
+        series=series,
+        lot_size=r.integer("lotsize"),
+        tick_size=tick if tick > 0 else Decimal("0.05"),
+        expiry=r.date("expiry"),
+        strike=strike / divisor if kind in ("CE", "PE") and strike > 0 else None,
+    )
 
 
 def jwt_expiry(token: str) -> datetime | None:
@@ -530,34 +575,34 @@ class AngelOneAdapter(BrokerAdapter):
             overnight_quantity=to_int(row.get("cfbuyqty")) - to_int(row.get("cfsellqty")),
         )
 
+    @classmethod
+    def public_instrument_master_url(cls) -> str | None:
+        return settings.SMARTAPI_INSTRUMENTS_URL
+
     def instrument_master(self) -> Iterator[InstrumentRow]:
-        """The public OpenAPIScripMaster.json; strikes and tick sizes come in paise."""
+        """The public OpenAPIScripMaster.json, streamed (it is tens of MB)."""
         try:
             response = requests.get(
-                settings.SMARTAPI_INSTRUMENTS_URL, timeout=max(settings.BROKER_READ_TIMEOUT, 30)
+                settings.SMARTAPI_INSTRUMENTS_URL,
+                stream=True,
+                timeout=max(settings.BROKER_READ_TIMEOUT, 30),
             )
             response.raise_for_status()
-            rows = response.json()
-        except (requests.RequestException, ValueError) as exc:
+        except requests.RequestException as exc:
             raise BrokerUnavailable(f"AngelOne instrument master download failed: {exc}") from exc
-        kinds = {"AMXIDX": "INDEX", "FUTIDX": "FUT", "FUTSTK": "FUT", "": "EQ"}
-        for row in rows:
-            kind = kinds.get(row.get("instrumenttype", ""), row.get("instrumenttype", ""))
-            symbol = row.get("symbol", "")
-            if kind in ("OPTIDX", "OPTSTK"):
-                kind = symbol[-2:]
-            strike = dec(row.get("strike"), default=None)
-            yield InstrumentRow(
-                exchange=row.get("exch_seg", ""),
-                trading_symbol=symbol,
-                token=str(row.get("token", "")),
-                name=row.get("name", ""),
-                instrument_type=kind,
-                lot_size=to_int(row.get("lotsize"), 1) or 1,
-                tick_size=(dec(row.get("tick_size")) / 100) or Decimal("0.05"),
-                expiry=parse_date(row.get("expiry")),
-                strike=strike / 100 if strike is not None and strike > 0 else None,
-            )
+        with response:
+            response.raw.decode_content = True
+            yield from self.parse_instrument_master(response.raw)
+
+    @classmethod
+    def parse_instrument_master(cls, stream) -> Iterator[InstrumentRow]:
+        try:
+            for number, row in enumerate(ijson.items(stream, "item"), start=1):
+                if not isinstance(row, dict):
+                    raise MasterFormatError(f"AngelOne instruments row {number}: not an object")
+                yield smartapi_row(RowReader(number, row, "AngelOne instruments"))
+        except ijson.JSONError as exc:
+            raise MasterFormatError(f"AngelOne instruments: not valid JSON ({exc})") from exc
 
     # Orders ----------------------------------------------------------------
     def _variety(self, order_type: OrderType, variety: Variety) -> str:

@@ -130,6 +130,10 @@ class NotSupported(BrokerError):
     """The adapter does not offer this operation (see its capabilities)."""
 
 
+class MasterFormatError(ValueError):
+    """An instrument master that cannot be trusted; the message names the row."""
+
+
 # --- Declarations -----------------------------------------------------
 
 
@@ -499,7 +503,19 @@ class BrokerAdapter:
         self._unsupported("historical candles")
 
     def instrument_master(self) -> Iterator[InstrumentRow]:
+        """Download this broker's master with the account's session, row by row."""
         self._unsupported("an instrument master")
+
+    @classmethod
+    def public_instrument_master_url(cls) -> str | None:
+        """A master anyone may download (no session), or None."""
+        return None
+
+    @classmethod
+    def parse_instrument_master(cls, stream) -> Iterator[InstrumentRow]:
+        """Parse the broker's master format from a binary stream (file or download),
+        raising MasterFormatError that names the first bad row."""
+        raise NotSupported(f"{cls.label} has no instrument master parser.")
 
     # Orders ----------------------------------------------------------------
     def place_order(self, order: OrderRequest) -> str:

@@ -3,13 +3,15 @@ blanks or nulls, and a bad value must never crash a whole book."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .base import InstrumentRow
+from .base import InstrumentRow, MasterFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -46,23 +48,139 @@ def parse_date(value, formats=("%Y-%m-%d", "%d%b%Y", "%d-%b-%Y")) -> date | None
     return None
 
 
-def parse_instrument_csv(lines: Iterable[str]) -> Iterator[InstrumentRow]:
+# --- Instrument masters ---------------------------------------------------------------
+
+EXCHANGES = frozenset({"NSE", "BSE", "NFO", "BFO", "CDS", "BCD", "MCX", "NCO", "NCDEX"})
+# A two-letter suffix after the last hyphen of an equity symbol is its series
+# (CENTRALBK-BE); longer ones are part of the name (BAJAJ-AUTO, NAM-INDIA).
+_SERIES = re.compile(r"^(?P<base>.+)-(?P<series>[A-Z][A-Z0-9])$")
+
+
+def split_series(symbol: str) -> tuple[str, str]:
+    found = _SERIES.match(symbol)
+    return (found["base"], found["series"]) if found else (symbol, "")
+
+
+class RowReader:
+    """Typed access to one master row; every failure names the row and the field."""
+
+    def __init__(self, number: int, row: dict, source: str):
+        self.number, self.row, self.source = number, row, source
+
+    def fail(self, message: str):
+        token = self.row.get("token") or self.row.get("instrument_token") or "?"
+        raise MasterFormatError(f"{self.source} row {self.number} (token {token}): {message}")
+
+    def text(self, field: str, *, required: bool = True) -> str:
+        if field not in self.row or self.row[field] is None:
+            self.fail(f"missing field {field!r}")
+        value = str(self.row[field]).strip()
+        if required and not value:
+            self.fail(f"empty field {field!r}")
+        return value
+
+    def decimal(self, field: str) -> Decimal:
+        raw = self.text(field)
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            self.fail(f"{field} {raw!r} is not a number")
+        if not value.is_finite():
+            self.fail(f"{field} {raw!r} is not a number")
+        return value
+
+    def integer(self, field: str, *, minimum: int = 1) -> int:
+        value = self.decimal(field)
+        if value != value.to_integral_value() or value < minimum:
+            self.fail(f"{field} {self.row[field]!r} is not a whole number >= {minimum}")
+        return int(value)
+
+    def token(self, field: str) -> str:
+        value = self.text(field)
+        if not value.isdigit():
+            self.fail(f"{field} {value!r} is not a numeric token")
+        return value
+
+    def exchange(self, field: str) -> str:
+        value = self.text(field).upper()
+        if value not in EXCHANGES:
+            self.fail(f"{field} {value!r} is not a known exchange")
+        return value
+
+    def date(self, field: str) -> date | None:
+        raw = self.text(field, required=False)
+        if not raw:
+            return None
+        parsed = parse_date(raw)
+        if parsed is None:
+            self.fail(f"{field} {raw!r} is not a date")
+        return parsed
+
+
+KITE_COLUMNS = (
+    "instrument_token",
+    "exchange_token",
+    "tradingsymbol",
+    "name",
+    "last_price",
+    "expiry",
+    "strike",
+    "tick_size",
+    "lot_size",
+    "instrument_type",
+    "segment",
+    "exchange",
+)
+KITE_TYPES = frozenset({"EQ", "FUT", "CE", "PE"})
+
+
+def parse_kite_csv(
+    lines: Iterable[str], *, source: str = "Kite instruments"
+) -> Iterator[InstrumentRow]:
     """Kite's /instruments CSV, row by row (never the whole file in memory)."""
-    for row in csv.DictReader(line for line in lines if line):
-        segment = row.get("segment", "")
-        kind = row.get("instrument_type", "")
-        if segment == "INDICES":
-            kind = "INDEX"
-        strike = dec(row.get("strike"), default=None)
-        yield InstrumentRow(
-            exchange=row.get("exchange", ""),
-            trading_symbol=row.get("tradingsymbol", ""),
-            token=row.get("instrument_token", ""),
-            name=row.get("name", ""),
-            instrument_type=kind,
-            segment=segment,
-            lot_size=to_int(row.get("lot_size"), 1) or 1,
-            tick_size=dec(row.get("tick_size")) or Decimal("0.05"),
-            expiry=parse_date(row.get("expiry")),
-            strike=strike if strike else None,
-        )
+    reader = csv.DictReader(line for line in lines if line)
+    missing = [c for c in KITE_COLUMNS if c not in (reader.fieldnames or ())]
+    if missing:
+        raise MasterFormatError(f"{source} header: missing columns {', '.join(missing)}")
+    for number, row in enumerate(reader, start=2):  # the header is line 1
+        if None in row or any(value is None for value in row.values()):
+            RowReader(number, row, source).fail("wrong number of columns")
+        yield kite_row(RowReader(number, row, source))
+
+
+def kite_row(r: RowReader) -> InstrumentRow:
+    segment = r.text("segment")
+    kind = r.text("instrument_type").upper()
+    if kind not in KITE_TYPES:
+        r.fail(f"instrument_type {kind!r} is not one of {sorted(KITE_TYPES)}")
+    symbol = r.text("tradingsymbol")
+    series = ""
+    canonical = symbol
+    if segment == "INDICES":
+        kind = "INDEX"
+    elif kind == "EQ":
+        canonical, series = split_series(symbol)
+        series = series or "EQ"
+    strike = r.decimal("strike")
+    tick = r.decimal("tick_size")
+    if tick < 0:
+        r.fail(f"tick_size {tick} is negative")
+    return InstrumentRow(
+        exchange=r.exchange("exchange"),
+        trading_symbol=symbol,
+        canonical_symbol=canonical,
+        token=r.token("instrument_token"),
+        name=r.text("name", required=False),
+        instrument_type=kind,
+        segment=segment,
+        series=series,
+        lot_size=r.integer("lot_size"),
+        tick_size=tick or Decimal("0.05"),
+        expiry=r.date("expiry"),
+        strike=strike if kind in ("CE", "PE") else None,
+    )
+
+
+def text_lines(stream) -> Iterator[str]:
+    """Decode a binary stream line by line (UTF-8, BOM tolerated)."""
+    yield from codecs.getreader("utf-8-sig")(stream)

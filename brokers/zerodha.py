@@ -57,7 +57,7 @@ from .base import (
     Trade,
     Variety,
 )
-from .mapping import dec, parse_instrument_csv, to_int
+from .mapping import dec, parse_kite_csv, text_lines, to_int
 from .transport import transport_error
 
 logger = logging.getLogger(__name__)
@@ -388,6 +388,7 @@ class ZerodhaAdapter(BrokerAdapter):
         )
 
     def instrument_master(self) -> Iterator[InstrumentRow]:
+        """GET /instruments (needs a session), streamed and parsed row by row."""
         self.throttle(EndpointClass.OTHER)
         try:
             response = requests.get(
@@ -406,8 +407,13 @@ class ZerodhaAdapter(BrokerAdapter):
             raise AuthExpired("Kite session expired: reconnect to download instruments.")
         if response.status_code != 200:
             raise BrokerUnavailable(f"Kite instruments download failed ({response.status_code}).")
-        response.encoding = "utf-8"
-        yield from parse_instrument_csv(response.iter_lines(decode_unicode=True))
+        with response:
+            response.raw.decode_content = True
+            yield from self.parse_instrument_master(response.raw)
+
+    @classmethod
+    def parse_instrument_master(cls, stream) -> Iterator[InstrumentRow]:
+        return parse_kite_csv(text_lines(stream))
 
     # Orders ----------------------------------------------------------------
     def place_order(self, order: OrderRequest) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from brokers import angelone, zerodha
 from brokers.base import OrderStatus, Product
-from brokers.mapping import dec, parse_instrument_csv
+from brokers.mapping import dec, parse_kite_csv
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "broker-samples" / "kite"
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def test_kite_positions_sample():
 
 def test_kite_instrument_csv_sample_parses():
     lines = (SAMPLES / "instruments_nse.csv").read_text().splitlines()
-    rows = list(parse_instrument_csv(lines))
+    rows = list(parse_kite_csv(lines))
     assert len(rows) == len(lines) - 1
     first = rows[0]
     assert first.trading_symbol == "CENTRALBK-BE" and first.token == "3813889"
