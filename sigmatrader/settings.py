@@ -266,3 +266,12 @@ BROKER_READ_RETRIES = env.int("BROKER_READ_RETRIES", default=2)
 # Salts for deriving the credential-encryption keys from SECRET_KEY (and its
 # fallbacks). The first encrypts; all decrypt. Not secret; prepend to rotate.
 SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS", default=["sigmatrader.brokers.v1"])
+
+# --- Market data -------------------------------------------------------------------
+# A new instrument master with fewer rows than this share of the current one is
+# treated as a truncated download and refused.
+INSTRUMENT_MIN_ROW_RATIO = env.float("INSTRUMENT_MIN_ROW_RATIO", default=0.5)
+# How often a process checks whether another process refreshed a master.
+RESOLUTION_VERSION_CHECK_SECONDS = env.float("RESOLUTION_VERSION_CHECK_SECONDS", default=2.0)
+# Last prices are cached this long (seconds).
+QUOTE_CACHE_SECONDS = env.float("QUOTE_CACHE_SECONDS", default=3.0)
