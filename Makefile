@@ -47,7 +47,7 @@ lint: venv
 # suite, not a pass, so it fails with a plain message.
 test: venv lint
 	$(BIN)/python scripts/ensure_env.py
-	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	SIGMATRADER_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
 
 clean-venv:

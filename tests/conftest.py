@@ -112,3 +112,12 @@ def emulator(settings):
     settings.BROKER_READ_RETRIES = 1
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Quotes, rate-limit windows and connect nonces live in the cache: start clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
