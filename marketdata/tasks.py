@@ -19,3 +19,12 @@ def refresh_instruments() -> dict:
             logger.warning("instrument refresh failed for %s: %s", broker, exc)
             outcome[broker] = "failed"
     return outcome
+
+
+@shared_task(name="marketdata.refresh_instruments_for")
+def refresh_instruments_for(broker: str) -> int | str:
+    """One broker, on an operator's request (Settings → Refresh now)."""
+    try:
+        return refresh.refresh_instruments(broker=broker).rows
+    except refresh.RefreshFailed:
+        return "failed"  # recorded on the run and as an event

@@ -23,6 +23,7 @@ urlpatterns = [
     path("settings/", views.settings_page, name="settings"),
     path("healthz", views.healthz, name="healthz"),
     path("brokers/", include("brokers.urls")),
+    path("marketdata/", include("marketdata.urls")),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),
     path("admin/", admin.site.urls),

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from brokers.presentation import settings_context
+from marketdata.presentation import instruments_status
 
 from . import health, setup
 from .forms import EventFilterForm, FirstAccountForm
@@ -72,7 +73,9 @@ def _without_page(request) -> str:
 
 @require_GET
 def settings_page(request):
-    return render(request, "sigmatrader/settings.html", settings_context(request))
+    context = settings_context(request)
+    context["instruments"] = instruments_status()
+    return render(request, "sigmatrader/settings.html", context)
 
 
 @login_not_required

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "marketdata"
+
+urlpatterns = [
+    path("instruments/search/", views.search, name="search"),
+    path("instruments/<slug:broker>/refresh/", views.refresh_now, name="refresh"),
+]

@@ -1,0 +1,35 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from brokers import registry, selectors
+
+from .search import search_instruments
+from .tasks import refresh_instruments_for
+
+
+@require_GET
+def search(request):
+    """HTMX autocomplete: instruments of the current account's broker."""
+    account = selectors.current_account(request)
+    query = request.GET.get("q", "")[:40]
+    results = search_instruments(broker=account.broker, query=query) if account else []
+    return render(
+        request,
+        "marketdata/_search_results.html",
+        {"results": results, "query": query, "account": account},
+    )
+
+
+@require_POST
+def refresh_now(request, broker):
+    if not request.user.is_staff:
+        raise Http404  # one master serves every user: operators refresh it
+    try:
+        label = registry.get_adapter_class(broker).label
+    except registry.UnknownBroker:
+        raise Http404 from None
+    refresh_instruments_for.delay(broker)
+    messages.info(request, f"{label} instruments refresh started; this page shows the result.")
+    return redirect("settings")
