@@ -26,6 +26,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import ijson
 import pyotp
@@ -38,6 +39,7 @@ from .base import (
     BrokerError,
     BrokerOrder,
     BrokerUnavailable,
+    Candle,
     Capabilities,
     ConnectFlow,
     CredentialField,
@@ -48,6 +50,7 @@ from .base import (
     InstrumentRow,
     InvalidCredentials,
     MasterFormatError,
+    NotSupported,
     OrderChange,
     OrderRejected,
     OrderRequest,
@@ -69,6 +72,7 @@ from .mapping import RowReader, dec, split_series, to_int
 from .transport import transport_error
 
 logger = logging.getLogger(__name__)
+IST = ZoneInfo("Asia/Kolkata")
 
 PRODUCTS = {
     "DELIVERY": Product.CNC,
@@ -85,6 +89,17 @@ ORDER_TYPES = {
     "STOPLOSS_MARKET": OrderType.SL_M,
 }
 ORDER_TYPE_NAMES = {v: k for k, v in ORDER_TYPES.items()}
+
+INTERVALS = {
+    "1m": "ONE_MINUTE",
+    "3m": "THREE_MINUTE",
+    "5m": "FIVE_MINUTE",
+    "10m": "TEN_MINUTE",
+    "15m": "FIFTEEN_MINUTE",
+    "30m": "THIRTY_MINUTE",
+    "1h": "ONE_HOUR",
+    "1d": "ONE_DAY",
+}
 
 # Every order status SmartAPI documents (lower-case in its order book).
 STATUSES = {
@@ -334,6 +349,18 @@ class AngelOneAdapter(BrokerAdapter):
         varieties=frozenset({Variety.REGULAR, Variety.AMO}),
         exchanges=frozenset({"NSE", "BSE", "NFO", "BFO", "MCX", "CDS"}),
         quote_batch_size=50,  # market quote takes up to 50 tokens per call
+        history_intervals=tuple(INTERVALS),
+        # SmartAPI historical API: days per request by interval.
+        history_max_days={
+            "1m": 30,
+            "3m": 60,
+            "5m": 100,
+            "10m": 100,
+            "15m": 200,
+            "30m": 200,
+            "1h": 400,
+            "1d": 2000,
+        },
         rate_limits={
             EndpointClass.ORDERS: (RateLimit(20, 1), RateLimit(500, 60), RateLimit(1000, 3600)),
             EndpointClass.QUOTES: (RateLimit(10, 1), RateLimit(500, 60), RateLimit(5000, 3600)),
@@ -574,6 +601,35 @@ class AngelOneAdapter(BrokerAdapter):
             day_sell_quantity=sell_qty - to_int(row.get("cfsellqty")),
             overnight_quantity=to_int(row.get("cfbuyqty")) - to_int(row.get("cfsellqty")),
         )
+
+    def candles(
+        self, instrument: InstrumentRef, *, interval: str, start: datetime, end: datetime
+    ) -> list[Candle]:
+        if interval not in INTERVALS:
+            raise NotSupported(f"AngelOne has no {interval} candles.")
+        if not instrument.token:
+            raise BrokerError(
+                f"AngelOne needs the instrument token for candles ({instrument.symbol})."
+            )
+        params = {
+            "exchange": instrument.exchange,
+            "symboltoken": instrument.token,
+            "interval": INTERVALS[interval],
+            "fromdate": start.astimezone(IST).strftime("%Y-%m-%d %H:%M"),
+            "todate": end.astimezone(IST).strftime("%Y-%m-%d %H:%M"),
+        }
+        rows = self._read(EndpointClass.HISTORY, lambda c: c.getCandleData(params))
+        return [
+            Candle(
+                at=datetime.fromisoformat(row[0]),
+                open=dec(row[1]),
+                high=dec(row[2]),
+                low=dec(row[3]),
+                close=dec(row[4]),
+                volume=to_int(row[5]),
+            )
+            for row in rows or []
+        ]
 
     @classmethod
     def public_instrument_master_url(cls) -> str | None:

@@ -156,7 +156,10 @@ class Capabilities:
     order_types: frozenset[OrderType] = frozenset(OrderType)
     varieties: frozenset[Variety] = frozenset({Variety.REGULAR})
     exchanges: frozenset[str] = frozenset({"NSE", "BSE"})
+    # Candle intervals in the app's words: 1m 3m 5m 10m 15m 30m 1h 1d.
     history_intervals: tuple[str, ...] = ()
+    # The longest span (days) one history request may cover, per interval.
+    history_max_days: Mapping[str, int] = field(default_factory=dict)
     quote_batch_size: int = 1
     # Every window applies: (10 per second, 400 per minute) means both.
     rate_limits: Mapping[EndpointClass, tuple[RateLimit, ...]] = field(default_factory=dict)

@@ -30,6 +30,7 @@ from .base import (
     BrokerError,
     BrokerOrder,
     BrokerUnavailable,
+    Candle,
     Capabilities,
     ChargesPreview,
     ConnectFlow,
@@ -41,6 +42,7 @@ from .base import (
     InstrumentRow,
     InvalidCredentials,
     MarginPreview,
+    NotSupported,
     OrderChange,
     OrderRejected,
     OrderRequest,
@@ -85,6 +87,17 @@ VARIETIES = {
     "iceberg": Variety.ICEBERG,
 }
 VARIETY_NAMES = {v: k for k, v in VARIETIES.items()}
+
+INTERVALS = {
+    "1m": "minute",
+    "3m": "3minute",
+    "5m": "5minute",
+    "10m": "10minute",
+    "15m": "15minute",
+    "30m": "30minute",
+    "1h": "60minute",
+    "1d": "day",
+}
 
 # Every status Kite documents for an order ("Orders" > "Order statuses").
 STATUSES = {
@@ -175,6 +188,18 @@ class ZerodhaAdapter(BrokerAdapter):
         varieties=frozenset({Variety.REGULAR, Variety.AMO, Variety.CO, Variety.ICEBERG}),
         exchanges=frozenset({"NSE", "BSE", "NFO", "BFO", "CDS", "MCX"}),
         quote_batch_size=1000,  # /quote/ohlc takes up to 1,000 instruments
+        history_intervals=tuple(INTERVALS),
+        # Kite's historical API: days per request by interval.
+        history_max_days={
+            "1m": 60,
+            "3m": 100,
+            "5m": 100,
+            "10m": 100,
+            "15m": 200,
+            "30m": 200,
+            "1h": 400,
+            "1d": 2000,
+        },
         rate_limits={
             EndpointClass.ORDERS: (RateLimit(10, 1), RateLimit(400, 60), RateLimit(5000, 86400)),
             EndpointClass.QUOTES: (RateLimit(1, 1),),
@@ -386,6 +411,34 @@ class ZerodhaAdapter(BrokerAdapter):
             day_buy_quantity=to_int(row.get("day_buy_quantity")),
             day_sell_quantity=to_int(row.get("day_sell_quantity")),
         )
+
+    def candles(
+        self, instrument: InstrumentRef, *, interval: str, start: datetime, end: datetime
+    ) -> list[Candle]:
+        if interval not in INTERVALS:
+            raise NotSupported(f"Kite has no {interval} candles.")
+        if not instrument.token.isdigit():
+            raise BrokerError(f"Kite needs the instrument token for candles ({instrument.symbol}).")
+        rows = self._read(
+            EndpointClass.HISTORY,
+            lambda kite: kite.historical_data(
+                int(instrument.token),
+                start.astimezone(IST).replace(tzinfo=None),
+                end.astimezone(IST).replace(tzinfo=None),
+                INTERVALS[interval],
+            ),
+        )
+        return [
+            Candle(
+                at=_parse_time(row["date"]),
+                open=dec(row["open"]),
+                high=dec(row["high"]),
+                low=dec(row["low"]),
+                close=dec(row["close"]),
+                volume=to_int(row.get("volume")),
+            )
+            for row in rows or []
+        ]
 
     def instrument_master(self) -> Iterator[InstrumentRow]:
         """GET /instruments (needs a session), streamed and parsed row by row."""

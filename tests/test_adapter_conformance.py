@@ -309,3 +309,44 @@ def test_instrument_master_streams_normalised_rows(connected, peer):
         )
     )
     assert equity.instrument_type == "EQ" and equity.lot_size == 1
+
+
+# --- History ----------------------------------------------------------------------------
+
+
+def test_candles_for_every_declared_interval_shape(connected, peer):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    caps = connected.capabilities
+    if not caps.history_intervals:
+        with pytest.raises(NotSupported):
+            connected.candles(
+                peer.ref("SBIN"), interval="1d", start=datetime.now(), end=datetime.now()
+            )
+        return
+    assert set(caps.history_intervals) <= set(caps.history_max_days)
+    ist = ZoneInfo("Asia/Kolkata")
+    end = datetime(2026, 11, 20, 15, 30, tzinfo=ist)  # a Friday
+    daily = connected.candles(
+        peer.ref("SBIN"), interval="1d", start=end - timedelta(days=13), end=end
+    )
+    assert len(daily) == 10  # two trading weeks
+    assert [c.at for c in daily] == sorted(c.at for c in daily)
+    for candle in daily:
+        assert (
+            candle.low
+            <= min(candle.open, candle.close)
+            <= max(candle.open, candle.close)
+            <= candle.high
+        )
+        assert isinstance(candle.close, Decimal) and candle.at.tzinfo is not None
+    minutes = connected.candles(
+        peer.ref("SBIN"),
+        interval="5m",
+        start=end.replace(hour=9, minute=15),
+        end=end.replace(hour=10, minute=14),
+    )
+    assert len(minutes) == 12
+    with pytest.raises(NotSupported):
+        connected.candles(peer.ref("SBIN"), interval="7m", start=end, end=end)

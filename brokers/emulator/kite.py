@@ -636,6 +636,45 @@ def instruments(state, request, user, exchange=None):
     return Response.text(buffer.getvalue(), content_type="text/csv")
 
 
+KITE_INTERVALS = {
+    "minute": "1m",
+    "3minute": "3m",
+    "5minute": "5m",
+    "10minute": "10m",
+    "15minute": "15m",
+    "30minute": "30m",
+    "60minute": "1h",
+    "day": "1d",
+}
+
+
+@authed
+def historical(state, request, user, token, interval):
+    from .history import IST, bar, bar_times
+
+    inst = state.market.by_kite_token.get(int(token)) if token.isdigit() else None
+    if inst is None:
+        return error("Invalid `instrument_token`.", "InputException", 400)
+    common = KITE_INTERVALS.get(interval)
+    if common is None:
+        return error("Invalid `interval`.", "InputException", 400)
+    try:
+        start = datetime.strptime(request.query.get("from", ""), "%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=IST
+        )
+        end = datetime.strptime(request.query.get("to", ""), "%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=IST
+        )
+    except ValueError:
+        return error("Invalid `from` or `to` date.", "InputException", 400)
+    base = state.market.close(inst)
+    candles = []
+    for moment in bar_times(common, start, end):
+        o, h, low, c, v = bar(inst, base, common, moment)
+        candles.append([moment.strftime("%Y-%m-%dT%H:%M:%S%z"), o, h, low, c, v])
+    return ok({"candles": candles})
+
+
 def routes():
     module = sys.modules[__name__]
 
@@ -666,4 +705,5 @@ def routes():
         r("charges", "POST", "/charges/orders", charges_orders),
         r("instruments", "GET", "/instruments", instruments),
         r("instruments", "GET", "/instruments/{exchange}", instruments),
+        r("history", "GET", "/instruments/historical/{token}/{interval}", historical),
     ]

@@ -515,6 +515,42 @@ def positions(state, request, user):
     return ok(rows or None)
 
 
+SMART_INTERVALS = {
+    "ONE_MINUTE": "1m",
+    "THREE_MINUTE": "3m",
+    "FIVE_MINUTE": "5m",
+    "TEN_MINUTE": "10m",
+    "FIFTEEN_MINUTE": "15m",
+    "THIRTY_MINUTE": "30m",
+    "ONE_HOUR": "1h",
+    "ONE_DAY": "1d",
+}
+
+
+@authed
+def candles(state, request, user):
+    from .history import bar, bar_times
+
+    body = request.json()
+    inst = state.market.by_smart_token.get((body.get("exchange", ""), str(body.get("symboltoken"))))
+    if inst is None:
+        return fail("Invalid Symbol Token", "AB1018")
+    common = SMART_INTERVALS.get(body.get("interval", ""))
+    if common is None:
+        return fail("Invalid interval", "AB13000")
+    try:
+        start = datetime.strptime(body.get("fromdate", ""), "%Y-%m-%d %H:%M").replace(tzinfo=IST)
+        end = datetime.strptime(body.get("todate", ""), "%Y-%m-%d %H:%M").replace(tzinfo=IST)
+    except ValueError:
+        return fail("Invalid date format", "AB13000")
+    base = state.market.close(inst)
+    rows = []
+    for moment in bar_times(common, start, end):
+        o, h, low, c, v = bar(inst, base, common, moment)
+        rows.append([moment.isoformat(), float(o), float(h), float(low), float(c), v])
+    return ok(rows or None)
+
+
 # --- Instrument master (public) ---------------------------------------------------
 
 
@@ -567,5 +603,6 @@ def routes():
         r("trades", "GET", f"{base}/order/v1/getTradeBook", trade_book),
         r("holdings", "GET", f"{base}/portfolio/v1/getHolding", holdings),
         r("positions", "GET", f"{base}/order/v1/getPosition", positions),
+        r("history", "POST", f"{base}/historical/v1/getCandleData", candles),
         r("instruments", "GET", "/OpenAPI_File/files/OpenAPIScripMaster.json", scrip_master),
     ]
