@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run demo test lint venv clean-venv
+.PHONY: run demo test lint bench venv clean-venv
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -49,6 +49,11 @@ test: venv lint
 	$(BIN)/python scripts/ensure_env.py
 	SIGMATRADER_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
+
+# Benchmarks print figures (they are not tests). DATABASE_URL=postgres://... runs
+# them on PostgreSQL, in a throwaway test database.
+bench: venv
+	$(BIN)/python bench/instruments.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -361,9 +361,11 @@ class GttOrder:
     status: str = "active"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class InstrumentRow:
-    """One row of a broker's instrument master, already normalised."""
+    """One row of a broker's instrument master, already normalised.
+
+    Not frozen: masters have lakhs of rows and frozen construction is slower."""
 
     exchange: str
     trading_symbol: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -36,11 +37,18 @@ def to_int(value, default: int = 0) -> int:
     return int(number) if number is not None else default
 
 
-def parse_date(value, formats=("%Y-%m-%d", "%d%b%Y", "%d-%b-%Y")) -> date | None:
+DATE_FORMATS = ("%Y-%m-%d", "%d%b%Y", "%d-%b-%Y")
+
+
+def parse_date(value) -> date | None:
     text = str(value or "").strip()
-    if not text:
-        return None
-    for fmt in formats:
+    return _parse_date_text(text) if text else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_date_text(text: str) -> date | None:
+    """Cached: a master repeats a few hundred expiry dates across 2 lakh rows."""
+    for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
@@ -59,6 +67,16 @@ _SERIES = re.compile(r"^(?P<base>.+)-(?P<series>[A-Z][A-Z0-9])$")
 def split_series(symbol: str) -> tuple[str, str]:
     found = _SERIES.match(symbol)
     return (found["base"], found["series"]) if found else (symbol, "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _decimal_text(raw: str) -> Decimal | None:
+    """Cached: strikes, tick and lot sizes repeat across expiries and exchanges."""
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
 
 
 class RowReader:
@@ -81,11 +99,8 @@ class RowReader:
 
     def decimal(self, field: str) -> Decimal:
         raw = self.text(field)
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            self.fail(f"{field} {raw!r} is not a number")
-        if not value.is_finite():
+        value = _decimal_text(raw)
+        if value is None:
             self.fail(f"{field} {raw!r} is not a number")
         return value
 

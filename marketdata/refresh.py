@@ -210,7 +210,7 @@ def apply_master(
                 counts.changed += 1
             counts.rows += 1
             if len(inserts) >= BATCH_SIZE:
-                cursor.executemany(insert_sql, inserts)
+                _insert(cursor, table, insert_sql, inserts)
                 inserts.clear()
             if len(updates) >= BATCH_SIZE:
                 cursor.executemany(update_sql, updates)
@@ -218,7 +218,7 @@ def apply_master(
             if progress and counts.rows % BATCH_SIZE == 0:
                 progress(BATCH_SIZE)
         if inserts:
-            cursor.executemany(insert_sql, inserts)
+            _insert(cursor, table, insert_sql, inserts)
         if updates:
             cursor.executemany(update_sql, updates)
         if progress:
@@ -233,6 +233,16 @@ def apply_master(
             Instrument.objects.filter(pk__in=removed[start : start + 900]).delete()
         counts.removed = len(removed)
     return counts
+
+
+def _insert(cursor, table: str, insert_sql: str, rows: list[tuple]) -> None:
+    """Bulk insert: COPY on PostgreSQL (several times faster), executemany elsewhere."""
+    if connection.vendor == "postgresql":
+        with cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(insert_sql, rows)
 
 
 def refresh_instruments(
