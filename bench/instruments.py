@@ -225,6 +225,16 @@ def main() -> int:
             f"resolution: cold {len(symbols) / cold:,.0f}/s ({len(symbols)} symbols), "
             f"warm {calls / warm:,.0f}/s"
         )
+        from marketdata.search import search_instruments
+
+        prefixes = ["S", "STK0", "STK12", "STK1234", "STK0042-", "INDEX", "ZZZ"]
+        started = time.perf_counter()
+        rounds = 5
+        for _ in range(rounds):
+            for prefix in prefixes:
+                search_instruments(broker="angelone", query=prefix)
+        per_search = (time.perf_counter() - started) / (rounds * len(prefixes)) * 1000
+        print(f"search (autocomplete): {per_search:.1f} ms per query over {SMART_ROWS:,} rows")
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
     return 0

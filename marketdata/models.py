@@ -32,7 +32,14 @@ class Instrument(models.Model):
         indexes = [
             models.Index(fields=["broker", "exchange", "canonical_symbol"], name="instr_canonical"),
             models.Index(fields=["broker", "token"], name="instr_token"),
-            models.Index(fields=["broker", "canonical_symbol"], name="instr_search"),
+            models.Index(fields=["broker", "instrument_type"], name="instr_type"),
+            # Prefix search: PostgreSQL needs pattern ops for LIKE 'X%' under a
+            # non-C collation; other databases ignore opclasses.
+            models.Index(
+                fields=["broker", "canonical_symbol"],
+                name="instr_search",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self):
