@@ -102,6 +102,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat write to one file: WAL lets readers run beside a
     # writer, IMMEDIATE takes the write lock up front instead of failing late.
+    # Tests use a file too (not shared-cache memory), so concurrency tests can
+    # open several connections and wait on locks like production does.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test.sqlite3"))
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,

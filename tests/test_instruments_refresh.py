@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 import requests
 from django.core.management import call_command
-from django.db import connection
 
 from brokers import accounts
 from marketdata import refresh
@@ -268,13 +267,8 @@ def test_command_prints_a_summary_and_fails_clearly(db, tmp_path, capsys):
 
 
 def test_a_reader_never_sees_a_half_written_master(transactional_db, tmp_path):
-    """Concurrent reader on another connection while a refresh replaces everything.
-
-    PostgreSQL (CI) gives each reader a committed snapshot; on SQLite the test
-    database is in memory and cannot be shared between threads, so this runs
-    where the suite runs on PostgreSQL."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite's in-memory test database is per connection")
+    """Concurrent reader on another connection while a refresh replaces everything:
+    PostgreSQL's MVCC snapshots and SQLite's WAL both give it old or new, never between."""
     refresh.refresh_instruments(broker="angelone", source=write_json(tmp_path, smart_rows(3000)))
     replacement = [
         dict(r, name=r["name"] + " NEW", lotsize="2") if r["exch_seg"] == "NSE" else r
