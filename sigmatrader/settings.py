@@ -278,3 +278,8 @@ INSTRUMENT_MIN_ROW_RATIO = env.float("INSTRUMENT_MIN_ROW_RATIO", default=0.5)
 RESOLUTION_VERSION_CHECK_SECONDS = env.float("RESOLUTION_VERSION_CHECK_SECONDS", default=2.0)
 # Last prices are cached this long (seconds).
 QUOTE_CACHE_SECONDS = env.float("QUOTE_CACHE_SECONDS", default=3.0)
+
+# Orders: treat the market as open (the demo, and tests not about market hours).
+MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)
+# An UNKNOWN order the broker has not shown after this many seconds is FAILED.
+ORDER_RECONCILE_GRACE_SECONDS = env.int("ORDER_RECONCILE_GRACE_SECONDS", default=120)

@@ -1,0 +1,259 @@
+"""The only path that sends an order to a broker (queue, webhook, holdings
+actions and conditional triggers all call `execute`).
+
+An order is placed at most once: `execute` first claims it with one atomic
+UPDATE (WAITING/FAILED → SENDING); a second caller finds nothing to claim.
+What happens next is decided by what could have reached the broker:
+accepted → SENT; refused → REJECTED; failed before sending → FAILED (edit and
+retry); anything that may have been sent without a clear answer → UNKNOWN,
+which only the sync resolves, by the order's client tag. Nothing is resent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from brokers.base import (
+    AuthExpired,
+    BrokerError,
+    InstrumentRef,
+    OrderRejected,
+    OrderRequest,
+    OutcomeUnknown,
+    RateLimited,
+)
+from brokers.base import OrderType as BrokerOrderType
+from brokers.base import Product as BrokerProduct
+from brokers.base import Side as BrokerSide
+from brokers.base import Validity as BrokerValidity
+from brokers.base import Variety as BrokerVariety
+from brokers.connections import calling
+from marketdata.resolution import resolve
+
+from . import market_hours, risk
+from .history import log
+from .models import Order
+from .validation import InvalidOrder, validate
+
+logger = logging.getLogger(__name__)
+Status = Order.Status
+
+
+class NotExecutable(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def create_order(
+    *,
+    user,
+    account,
+    symbol: str,
+    side: str,
+    quantity: int,
+    actor: str,
+    exchange: str = "",
+    order_type: str = Order.OrderType.MARKET,
+    product: str = Order.Product.CNC,
+    price=None,
+    trigger_price=None,
+    validity: str = Order.Validity.DAY,
+    variety: str = Order.Variety.REGULAR,
+    source: str = Order.Source.MANUAL,
+    is_gtt: bool = False,
+) -> Order:
+    """A WAITING order for `account`, resolved to that account's broker instrument.
+
+    Raises SymbolNotFound (from market data) when the symbol does not resolve.
+    """
+    if account.user_id != user.pk:
+        raise PermissionError("an order can only name one of its user's accounts")
+    instrument = resolve(broker=account.broker, symbol=symbol, exchange=exchange or None)
+    order = Order.objects.create(
+        user=user,
+        account=account,
+        account_name=account.display_name,
+        source=source,
+        instrument=instrument,
+        symbol=symbol.strip(),
+        exchange=instrument.exchange,
+        side=side,
+        quantity=quantity,
+        order_type=order_type,
+        product=product,
+        price=price,
+        trigger_price=trigger_price,
+        validity=validity,
+        variety=variety,
+        is_gtt=is_gtt,
+    )
+    log(
+        order,
+        "created",
+        f"{order.get_source_display()} order for {account.display_name}",
+        actor=actor,
+        details={"instrument": str(instrument)},
+    )
+    return order
+
+
+def _finish(order: Order, status: str, message: str, *, actor: str, **fields) -> Order:
+    """Leave SENDING for `status`, unless the sync already moved the order on."""
+    fields.update(status=status, status_message=message[:2000], updated_at=timezone.now())
+    moved = Order.objects.filter(pk=order.pk, status=Status.SENDING).update(**fields)
+    order.refresh_from_db()
+    if moved:
+        log(
+            order,
+            "status",
+            message or order.get_status_display(),
+            actor=actor,
+            before=Status.SENDING,
+        )
+    return order
+
+
+def _request(order: Order) -> OrderRequest:
+    instrument = order.instrument
+    return OrderRequest(
+        instrument=InstrumentRef(instrument.exchange, instrument.trading_symbol, instrument.token),
+        side=BrokerSide(order.side),
+        quantity=order.quantity,
+        order_type=BrokerOrderType(order.order_type),
+        product=BrokerProduct(order.product),
+        tag=order.client_tag,
+        price=order.price
+        if order.order_type in (Order.OrderType.LIMIT, Order.OrderType.SL)
+        else None,
+        trigger_price=order.trigger_price
+        if order.order_type in (Order.OrderType.SL, Order.OrderType.SL_M)
+        else None,
+        validity=BrokerValidity(order.validity),
+        variety=BrokerVariety(order.variety),
+    )
+
+
+def _check_market_hours(order: Order) -> None:
+    if market_hours.is_open():
+        return
+    caps = order.account.adapter_class.capabilities
+    if order.variety == Order.Variety.AMO:
+        if not caps.amo:
+            raise InvalidOrder(f"{order.account.broker_label} does not take after-market orders.")
+        return
+    hint = " Mark it as AMO to send it after hours." if caps.amo else ""
+    raise InvalidOrder(f"The market is closed (09:15–15:30 India time, Monday to Friday).{hint}")
+
+
+def _place(adapter, request: OrderRequest) -> str:
+    """Place once; a broker's rate-limit refusal (a definite "not processed") is
+    waited out and sent again while the rate-limit budget lasts. Nothing else
+    is ever resent."""
+    budget = time.monotonic() + settings.BROKER_RATE_LIMIT_MAX_WAIT
+    while True:
+        try:
+            return adapter.place_order(request)
+        except RateLimited as exc:
+            wait = exc.retry_after or 1.0
+            if time.monotonic() + wait > budget:
+                raise
+            time.sleep(wait)
+
+
+def execute(*, order: Order, actor: str) -> Order:
+    """Send one order, exactly once. Returns the order in its new state."""
+    previous = order.status
+    with transaction.atomic():
+        claimed = Order.objects.filter(pk=order.pk, status__in=Order.EXECUTABLE).update(
+            status=Status.SENDING, status_message="", updated_at=timezone.now()
+        )
+    order.refresh_from_db()
+    if not claimed:
+        state = order.get_status_display().lower()
+        raise NotExecutable(f"Order #{order.pk} is {state}: an order is sent only once.")
+    log(order, "status", "Sending", actor=actor, before=previous)
+    sending = False
+    try:
+        validate(order)
+        account = order.account
+        if not account.is_connected:
+            raise InvalidOrder(f"{account.display_name} is not connected: connect it in Settings.")
+        _check_market_hours(order)
+        decision = risk.evaluate(order)
+        log(
+            order,
+            "risk",
+            decision.summary,
+            actor=actor,
+            details={
+                "allowed": decision.allowed,
+                "quantity": decision.quantity,
+                **decision.numbers,
+            },
+        )
+        Order.objects.filter(pk=order.pk).update(risk_note=decision.summary)
+        if not decision.allowed:
+            raise InvalidOrder(decision.summary)
+        if decision.quantity != order.quantity:
+            order.quantity = decision.quantity
+            Order.objects.filter(pk=order.pk).update(quantity=decision.quantity)
+        request = _request(order)
+        with calling(account) as adapter:
+            sending = True
+            broker_order_id = _place(adapter, request)
+    except InvalidOrder as exc:
+        return _finish(order, Status.FAILED, str(exc), actor=actor)
+    except OrderRejected as exc:
+        return _finish(order, Status.REJECTED, exc.message, actor=actor)
+    except OutcomeUnknown as exc:
+        return _finish(
+            order,
+            Status.UNKNOWN,
+            f"{exc.message} Reconciling by tag; not resent.",
+            actor=actor,
+            sent_at=timezone.now(),
+        )
+    except AuthExpired as exc:
+        return _finish(
+            order,
+            Status.FAILED,
+            f"Session expired: reconnect {order.account_name}. ({exc.message})",
+            actor=actor,
+        )
+    except BrokerError as exc:
+        return _finish(order, Status.FAILED, exc.message, actor=actor)
+    except Exception:
+        logger.exception("unexpected error executing order %s", order.pk)
+        if sending:  # it may have left: only the sync may decide
+            return _finish(
+                order,
+                Status.UNKNOWN,
+                "Unexpected error while sending; reconciling.",
+                actor=actor,
+                sent_at=timezone.now(),
+            )
+        return _finish(
+            order, Status.FAILED, "Unexpected error before sending; nothing was sent.", actor=actor
+        )
+    order = _finish(
+        order,
+        Status.SENT,
+        f"Accepted by {order.account_name} as {broker_order_id}",
+        actor=actor,
+        broker_order_id=broker_order_id,
+        sent_at=timezone.now(),
+    )
+    log(
+        order,
+        "broker",
+        f"Broker order id {broker_order_id}",
+        actor=actor,
+        details={"tag": order.client_tag},
+    )
+    return order

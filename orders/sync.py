@@ -1,0 +1,164 @@
+"""Order sync: bring live orders up to date from each account's order book.
+
+One order-book call per account per cycle. Orders are matched by broker order
+id, or by client tag for orders whose placement had no clear answer (UNKNOWN,
+or SENDING left behind by a crashed worker): found → their real state and id;
+still absent after a grace period → FAILED "not received by broker".
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from brokers.base import BrokerError
+from brokers.base import OrderStatus as BrokerStatus
+from brokers.connections import calling
+from brokers.models import BrokerAccount
+from sigmatrader.events import record_event
+from sigmatrader.models import SystemEvent
+
+from .models import Order, OrderEvent
+
+logger = logging.getLogger(__name__)
+Status = Order.Status
+
+STATUS_FROM_BROKER = {
+    BrokerStatus.PENDING: Status.SENT,
+    BrokerStatus.OPEN: Status.OPEN,
+    BrokerStatus.TRIGGER_PENDING: Status.OPEN,
+    BrokerStatus.PARTIALLY_FILLED: Status.PARTIALLY_FILLED,
+    BrokerStatus.EXECUTED: Status.EXECUTED,
+    BrokerStatus.CANCELLED: Status.CANCELLED,
+    BrokerStatus.REJECTED: Status.REJECTED,
+}
+FIELDS = [
+    "status",
+    "filled_quantity",
+    "average_price",
+    "status_message",
+    "broker_order_id",
+    "updated_at",
+]
+
+
+@dataclass
+class SyncResult:
+    account_id: int
+    checked: int = 0
+    updated: int = 0
+    reconciled: int = 0
+    failed: int = 0
+    error: str = ""
+    changes: list[str] = field(default_factory=list)
+
+
+def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
+    result = SyncResult(account_id=account.pk)
+    now = timezone.now()
+    grace = timedelta(seconds=settings.ORDER_RECONCILE_GRACE_SECONDS)
+    live = [
+        order
+        for order in Order.objects.filter(account=account, status__in=Order.LIVE)
+        # A fresh SENDING order is being placed right now: leave it to its sender.
+        if order.status != Status.SENDING or now - order.updated_at > grace
+    ]
+    result.checked = len(live)
+    if not live:
+        return result
+    with calling(account) as adapter:
+        book = adapter.order_book()
+    by_id = {remote.broker_order_id: remote for remote in book}
+    by_tag = {remote.tag: remote for remote in book if remote.tag}
+    changed, events = [], []
+    for order in live:
+        remote = by_id.get(order.broker_order_id) if order.broker_order_id else None
+        remote = remote or by_tag.get(order.client_tag)
+        before = order.status
+        original = _snapshot(order)
+        if remote is None:
+            started = order.sent_at or order.updated_at
+            if order.status in (Status.UNKNOWN, Status.SENDING) and now - started > grace:
+                order.status, order.status_message = Status.FAILED, "Not received by the broker."
+                result.failed += 1
+            else:
+                continue
+        else:
+            if order.status in (Status.UNKNOWN, Status.SENDING):
+                result.reconciled += 1
+            order.broker_order_id = remote.broker_order_id
+            order.status = STATUS_FROM_BROKER[remote.status]
+            order.filled_quantity = remote.filled_quantity
+            order.average_price = remote.average_price or None
+            order.status_message = remote.status_message or order.status_message
+        if _snapshot(order) == original:
+            continue
+        order.updated_at = now
+        changed.append(order)
+        message = (
+            f"{order.get_status_display()}: {order.filled_quantity}/{order.quantity} filled"
+            + (f" at {order.average_price}" if order.average_price else "")
+            + (
+                f" — {order.status_message}"
+                if order.status in (Status.REJECTED, Status.FAILED) and order.status_message
+                else ""
+            )
+        )
+        events.append(
+            OrderEvent(
+                order=order,
+                kind="sync",
+                actor=actor,
+                at=now,
+                from_status=before if before != order.status else "",
+                to_status=order.status if before != order.status else "",
+                message=message,
+                details={"broker_status": remote.broker_status if remote else ""},
+            )
+        )
+        result.changes.append(f"#{order.pk} {before}→{order.status}")
+        if order.status == Status.REJECTED and before != Status.REJECTED:
+            record_event(
+                category=SystemEvent.Category.ORDER,
+                level=SystemEvent.Level.WARNING,
+                message=f"Order #{order.pk} {order.side} {order.quantity} {order.symbol} "
+                f"rejected by {account.display_name}: {order.status_message}",
+                user=order.user,
+                details={"order_id": order.pk},
+            )
+    Order.objects.bulk_update(changed, FIELDS, batch_size=500)
+    OrderEvent.objects.bulk_create(events, batch_size=500)
+    result.updated = len(changed)
+    return result
+
+
+def _snapshot(order: Order) -> tuple:
+    return (
+        order.status,
+        order.filled_quantity,
+        order.average_price,
+        order.status_message,
+        order.broker_order_id,
+    )
+
+
+def accounts_to_sync(account_id: int | None = None):
+    accounts = BrokerAccount.objects.filter(status=BrokerAccount.Status.CONNECTED)
+    if account_id:
+        accounts = accounts.filter(pk=account_id)
+    return accounts.filter(orders__status__in=Order.LIVE).distinct()
+
+
+def sync_all(account_id: int | None = None) -> list[SyncResult]:
+    results = []
+    for account in accounts_to_sync(account_id):
+        try:
+            results.append(sync_account(account))
+        except BrokerError as exc:  # one account's trouble never stops the others
+            logger.warning("order sync failed for account %s: %s", account.pk, exc.message)
+            results.append(SyncResult(account_id=account.pk, error=exc.message))
+    return results

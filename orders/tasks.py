@@ -1,0 +1,21 @@
+import time
+
+from celery import shared_task
+from django.core.cache import cache
+
+from . import market_hours
+from .sync import sync_all
+
+OFF_HOURS_EVERY = 300  # seconds between syncs while the market is closed
+
+
+@shared_task(name="orders.sync_orders")
+def sync_orders() -> dict:
+    """Beat runs this every 15 s; outside market hours it syncs every 5 minutes."""
+    # Off hours, cache.add() succeeds once per window across every worker process.
+    if not market_hours.is_open() and not cache.add(
+        "orders:off-hours-sync", time.time(), OFF_HOURS_EVERY
+    ):
+        return {"skipped": "market closed"}
+    results = sync_all()
+    return {str(r.account_id): r.error or r.updated for r in results}
