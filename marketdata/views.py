@@ -13,7 +13,7 @@ from .tasks import refresh_instruments_for
 def search(request):
     """HTMX autocomplete: instruments of the current account's broker."""
     account = selectors.current_account(request)
-    query = request.GET.get("q", "")[:40]
+    query = (request.GET.get("q") or request.GET.get("symbol") or "")[:40]
     results = search_instruments(broker=account.broker, query=query) if account else []
     return render(
         request,

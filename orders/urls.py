@@ -3,7 +3,20 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path("queue/", views.queue, name="queue"),
+    path("queue/", views.queue_page, name="queue"),
+    path("queue/form/", views.order_form, name="queue-form"),
+    path("queue/new/", views.new_order, name="queue-new"),
+    path("queue/bulk/", views.bulk, name="queue-bulk"),
+    path("queue/prices/", views.queue_prices, name="queue-prices"),
+    path("queue/<int:order_id>/", views.queue_row, name="queue-row"),
+    path("queue/<int:order_id>/edit/", views.edit_order, name="queue-edit"),
+    path("queue/<int:order_id>/execute/", views.execute_order, name="queue-execute"),
+    path("queue/<int:order_id>/cancel/", views.cancel_order, name="queue-cancel"),
+    path("queue/<int:order_id>/preview/", views.order_preview, name="queue-preview"),
     path("orders/", views.order_list, name="orders"),
+    path("orders/<int:order_id>/events/", views.order_events, name="order-events"),
+    path("orders/<int:order_id>/modify/", views.modify_order, name="order-modify"),
+    path("orders/<int:order_id>/cancel/", views.cancel_live, name="order-cancel"),
+    path("orders/sync/<int:account_id>/", views.sync_now, name="orders-sync"),
     path("alerts/", views.alerts, name="alerts"),
 ]

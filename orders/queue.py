@@ -1,0 +1,125 @@
+"""Reads and writes behind the Queue page (views stay thin)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from brokers.base import BrokerError, InstrumentRef, OrderRequest
+from brokers.base import OrderType as BrokerOrderType
+from brokers.base import Product as BrokerProduct
+from brokers.base import Side as BrokerSide
+from brokers.connections import calling
+from marketdata.quotes import ltp
+from marketdata.resolution import resolve
+
+from .history import log
+from .models import Order
+
+QUEUE_STATUSES = (Order.Status.WAITING, Order.Status.FAILED)
+
+
+def order_for(user, order_id) -> Order:
+    """The user's order, or 404: another user's order looks absent."""
+    return get_object_or_404(
+        Order.objects.select_related("account", "instrument"), pk=order_id, user=user
+    )
+
+
+def queue_of(user, account=None):
+    orders = (
+        Order.objects.filter(user=user, status__in=QUEUE_STATUSES)
+        .select_related("account", "instrument")
+        .order_by("created_at", "id")
+    )
+    return orders.filter(account=account) if account is not None else orders
+
+
+@transaction.atomic
+def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: str) -> Order:
+    """Edit every field of an order that has not been sent."""
+    locked = Order.objects.select_for_update().get(pk=order.pk)
+    if not locked.is_editable:
+        raise ValueError(
+            f"Order #{order.pk} is {locked.get_status_display().lower()}: "
+            "only waiting or failed orders can be edited."
+        )
+    changes = {}
+    if account.pk != locked.account_id or symbol.strip() != locked.symbol:
+        instrument = resolve(broker=account.broker, symbol=symbol)
+        changes.update(
+            account=account,
+            account_name=account.display_name,
+            instrument=instrument,
+            symbol=symbol.strip(),
+            exchange=instrument.exchange,
+        )
+    changes.update(fields)
+    before = {name: str(getattr(locked, name)) for name in changes}
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    if locked.status == Order.Status.FAILED:
+        locked.status, locked.status_message = Order.Status.WAITING, ""
+    locked.updated_at = timezone.now()
+    locked.save()
+    diff = {
+        k: [before[k], str(getattr(locked, k))]
+        for k in changes
+        if before[k] != str(getattr(locked, k))
+    }
+    log(locked, "edited", "Edited: " + (", ".join(diff) or "no change"), actor=actor, details=diff)
+    return locked
+
+
+def prices_for(orders: list[Order]) -> dict[int, object]:
+    """Last prices for queue rows, one batched call per account; None when unknown."""
+    by_account: dict[int, list[Order]] = {}
+    for order in orders:
+        if order.account and order.instrument and order.account.is_connected:
+            by_account.setdefault(order.account_id, []).append(order)
+    prices: dict[int, object] = {}
+    for group in by_account.values():
+        account = group[0].account
+        try:
+            found = ltp(account=account, instruments=list({o.instrument for o in group}))
+        except BrokerError:
+            found = {}
+        for order in group:
+            prices[order.pk] = found.get(order.instrument_id)
+    return prices
+
+
+def preview(order: Order) -> dict:
+    """Margin and charges where the account's broker offers them; what it lacks, named."""
+    caps = order.account.adapter_class.capabilities
+    result = {
+        "margin": None,
+        "charges": None,
+        "error": "",
+        "label": order.account.broker_label,
+        "margin_offered": caps.margin_preview,
+        "charges_offered": caps.charges_preview,
+    }
+    if not (caps.margin_preview or caps.charges_preview) or not order.account.is_connected:
+        return result
+    instrument = order.instrument
+    request = OrderRequest(
+        instrument=InstrumentRef(instrument.exchange, instrument.trading_symbol, instrument.token),
+        side=BrokerSide(order.side),
+        quantity=order.quantity,
+        order_type=BrokerOrderType(order.order_type),
+        product=BrokerProduct(order.product),
+        tag=order.client_tag,
+        price=order.price,
+        trigger_price=order.trigger_price,
+    )
+    try:
+        with calling(order.account) as adapter:
+            if caps.margin_preview:
+                result["margin"] = adapter.margin_preview([request])
+            if caps.charges_preview:
+                result["charges"] = adapter.charges_preview([request])
+    except BrokerError as exc:
+        result["error"] = exc.message
+    return result
