@@ -358,7 +358,9 @@ class GttOrder:
     trigger_values: tuple[Decimal, ...]
     last_price: Decimal
     legs: tuple[OrderRequest, ...]
-    status: str = "active"
+    status: str = "active"  # active / triggered / cancelled / expired / rejected
+    # The broker order placed for each leg once triggered ("" for a leg not fired).
+    triggered_order_ids: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

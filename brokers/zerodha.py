@@ -37,6 +37,8 @@ from .base import (
     CredentialField,
     EndpointClass,
     Funds,
+    GttKind,
+    GttOrder,
     Holding,
     InstrumentRef,
     InstrumentRow,
@@ -179,6 +181,7 @@ class ZerodhaAdapter(BrokerAdapter):
         CredentialField("api_secret", "API secret"),
     )
     capabilities = Capabilities(
+        gtt_kinds=frozenset({GttKind.SINGLE, GttKind.OCO}),
         margin_preview=True,
         charges_preview=True,
         amo=True,
@@ -513,6 +516,92 @@ class ZerodhaAdapter(BrokerAdapter):
             )
         except Exception as exc:
             raise translate(exc, placement=True) from exc
+
+    # GTT ----------------------------------------------------------------------------
+    GTT_TYPES = {GttKind.SINGLE: "single", GttKind.OCO: "two-leg"}
+    GTT_STATUSES = {
+        "active": "active",
+        "triggered": "triggered",
+        "disabled": "cancelled",
+        "expired": "expired",
+        "cancelled": "cancelled",
+        "rejected": "rejected",
+        "deleted": "cancelled",
+    }
+
+    def create_gtt(self, *, kind, instrument, trigger_values, last_price, legs) -> str:
+        for leg in legs:
+            if leg.price is None:
+                raise OrderRejected("Kite GTT legs are LIMIT orders: each needs a price.")
+        self.throttle(EndpointClass.ORDERS)
+        try:
+            data = self._client(timeout=settings.BROKER_ORDER_TIMEOUT).place_gtt(
+                trigger_type=self.GTT_TYPES[kind],
+                tradingsymbol=instrument.symbol,
+                exchange=instrument.exchange,
+                trigger_values=[float(v) for v in trigger_values],
+                last_price=float(last_price),
+                orders=[
+                    {
+                        "transaction_type": leg.side.value,
+                        "quantity": leg.quantity,
+                        "order_type": "LIMIT",
+                        "product": PRODUCT_NAMES[leg.product],
+                        "price": float(leg.price),
+                    }
+                    for leg in legs
+                ],
+            )
+        except Exception as exc:
+            raise translate(exc, placement=True) from exc
+        return str(data["trigger_id"])
+
+    def list_gtts(self) -> list[GttOrder]:
+        rows = self._read(EndpointClass.OTHER, lambda kite: kite.get_gtts())
+        gtts = []
+        for row in rows or []:
+            cond = row.get("condition") or {}
+            ref = InstrumentRef(
+                cond.get("exchange", ""),
+                cond.get("tradingsymbol", ""),
+                str(cond.get("instrument_token") or ""),
+            )
+            legs = tuple(
+                OrderRequest(
+                    instrument=ref,
+                    side=Side(o["transaction_type"]),
+                    quantity=to_int(o.get("quantity")),
+                    order_type=OrderType.LIMIT,
+                    product=PRODUCTS.get(o.get("product", ""), Product.CNC),
+                    tag="",
+                    price=dec(o.get("price")),
+                )
+                for o in row.get("orders") or []
+            )
+            results = [
+                ((o.get("result") or {}).get("order_result") or {}).get("order_id")
+                for o in row.get("orders") or []
+            ]
+            gtts.append(
+                GttOrder(
+                    gtt_id=str(row["id"]),
+                    kind=GttKind.SINGLE if row.get("type") == "single" else GttKind.OCO,
+                    instrument=ref,
+                    trigger_values=tuple(dec(v) for v in cond.get("trigger_values") or []),
+                    last_price=dec(cond.get("last_price")),
+                    legs=legs,
+                    status=self.GTT_STATUSES.get(str(row.get("status")), "active"),
+                    triggered_order_ids=tuple(str(r) if r else "" for r in results),
+                )
+            )
+        return gtts
+
+    def cancel_gtt(self, gtt_id: str) -> None:
+        self.throttle(EndpointClass.ORDERS)
+        try:
+            self._client(timeout=settings.BROKER_ORDER_TIMEOUT).delete_gtt(int(gtt_id))
+        except Exception as exc:
+            raise translate(exc) from exc
 
     def _legs(self, orders: list[OrderRequest]) -> list[dict]:
         return [

@@ -20,15 +20,17 @@ def _key(instrument: Instrument) -> str:
     return f"marketdata:ltp:{instrument.broker}:{instrument.exchange}:{instrument.token}"
 
 
-def ltp(*, account, instruments: list[Instrument]) -> dict[int, Decimal | None]:
-    """{instrument.pk: price or None}. Fetches only what the cache lacks, in the
-    broker's batch size; broker errors propagate (an expired session marks the
-    account expired on the way)."""
+def ltp(
+    *, account, instruments: list[Instrument], fresh: bool = False
+) -> dict[int, Decimal | None]:
+    """{instrument.pk: price or None}. Fetches only what the cache lacks (everything
+    when `fresh`, e.g. for triggers), in the broker's batch size; broker errors
+    propagate (an expired session marks the account expired on the way)."""
     foreign = [i for i in instruments if i.broker != account.broker]
     if foreign:
         raise ValueError(f"{foreign[0]} is not an instrument of {account.display_name}")
     keys = {_key(i): i for i in instruments}
-    cached = cache.get_many(list(keys))
+    cached = {} if fresh else cache.get_many(list(keys))
     prices: dict[int, Decimal | None] = {i.pk: None for i in instruments}
     for key, value in cached.items():
         prices[keys[key].pk] = Decimal(value)

@@ -11,6 +11,7 @@ from brokers.base import OrderType as BrokerOrderType
 from brokers.base import Variety as BrokerVariety
 from brokers.connections import calling
 
+from . import conditional
 from .history import log
 from .models import Order
 
@@ -26,7 +27,14 @@ class ActionRefused(Exception):
 
 def cancel(*, order: Order, actor: str) -> Order:
     before = order.status
-    if order.status in (Status.WAITING, Status.FAILED, Status.ARMED):
+    if order.status == Status.ARMED:
+        try:
+            conditional.cancel_armed(order, actor=actor)
+        except BrokerError as exc:
+            raise ActionRefused(exc.message) from exc
+        order.refresh_from_db()
+        return order
+    if order.status in (Status.WAITING, Status.FAILED):
         moved = Order.objects.filter(pk=order.pk, status=before).update(
             status=Status.CANCELLED, updated_at=timezone.now()
         )

@@ -35,7 +35,7 @@ from brokers.base import Variety as BrokerVariety
 from brokers.connections import calling
 from marketdata.resolution import resolve
 
-from . import market_hours, risk
+from . import conditional, market_hours, risk
 from .history import log
 from .models import Order
 from .validation import InvalidOrder, validate
@@ -170,7 +170,9 @@ def execute(*, order: Order, actor: str) -> Order:
     """Send one order, exactly once. Returns the order in its new state."""
     previous = order.status
     with transaction.atomic():
-        claimed = Order.objects.filter(pk=order.pk, status__in=Order.EXECUTABLE).update(
+        # TRIGGERED: a conditional order the poller claimed, on its way out once.
+        claimable = (*Order.EXECUTABLE, Status.TRIGGERED)
+        claimed = Order.objects.filter(pk=order.pk, status__in=claimable).update(
             status=Status.SENDING, status_message="", updated_at=timezone.now()
         )
     order.refresh_from_db()
@@ -184,7 +186,11 @@ def execute(*, order: Order, actor: str) -> Order:
         account = order.account
         if not account.is_connected:
             raise InvalidOrder(f"{account.display_name} is not connected: connect it in Settings.")
-        _check_market_hours(order)
+        arming = order.is_gtt and previous != Status.TRIGGERED
+        if arming and (not order.condition or order.trigger_value is None):
+            raise InvalidOrder("A GTT needs a condition and a trigger value.")
+        if not arming:
+            _check_market_hours(order)
         decision = risk.evaluate(order)
         log(
             order,
@@ -203,6 +209,9 @@ def execute(*, order: Order, actor: str) -> Order:
         if decision.quantity != order.quantity:
             order.quantity = decision.quantity
             Order.objects.filter(pk=order.pk).update(quantity=decision.quantity)
+        if arming:
+            status, message, extra = conditional.arm(order, actor=actor, request_for=_request)
+            return _finish(order, status, message, actor=actor, **extra)
         request = _request(order)
         with calling(account) as adapter:
             sending = True

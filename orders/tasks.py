@@ -19,3 +19,13 @@ def sync_orders() -> dict:
         return {"skipped": "market closed"}
     results = sync_all()
     return {str(r.account_id): r.error or r.updated for r in results}
+
+
+@shared_task(name="orders.check_conditional_orders")
+def check_conditional_orders() -> dict:
+    """Beat, every few seconds: managed GTTs (trigger/expire) and native GTT state."""
+    if not market_hours.is_open():
+        return {"skipped": "market closed"}
+    from .conditional import check_conditional_orders as check
+
+    return check()

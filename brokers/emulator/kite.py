@@ -12,6 +12,7 @@ import csv
 import hashlib
 import html
 import io
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -636,6 +637,112 @@ def instruments(state, request, user, exchange=None):
     return Response.text(buffer.getvalue(), content_type="text/csv")
 
 
+# --- GTT (good till triggered) -------------------------------------------------------
+
+
+def _evaluate_gtts(state: EmulatorState, user: KiteUser) -> None:
+    """Fire active GTTs whose condition the current price meets (like Kite's engine)."""
+    for gtt in user.book.gtts.values():
+        if gtt["status"] != "active":
+            continue
+        cond = gtt["condition"]
+        inst = state.market.get(cond["exchange"], cond["tradingsymbol"])
+        price = state.market.peek(inst)
+        values = [Decimal(str(v)) for v in cond["trigger_values"]]
+        leg = None
+        if gtt["type"] == "single":
+            above = values[0] >= Decimal(str(cond["last_price"]))
+            if (above and price >= values[0]) or (not above and price <= values[0]):
+                leg = 0
+        elif price <= values[0]:
+            leg = 0
+        elif price >= values[1]:
+            leg = 1
+        if leg is None:
+            continue
+        spec = gtt["orders"][leg]
+        order = state.place(
+            user.book,
+            inst,
+            side=spec["transaction_type"],
+            quantity=int(spec["quantity"]),
+            order_type=spec["order_type"],
+            product=spec["product"],
+            price=Decimal(str(spec["price"])),
+            trigger_price=Decimal(0),
+            validity="DAY",
+            variety="regular",
+            tag="",
+        )
+        spec["result"] = {
+            "order_result": {"order_id": order.order_id, "status": "success"},
+            "triggered_at": float(price),
+            "timestamp": stamp(datetime.now(UTC)),
+        }
+        gtt["status"], gtt["updated_at"] = "triggered", stamp(datetime.now(UTC))
+
+
+@authed
+def gtt_list(state, request, user):
+    _evaluate_gtts(state, user)
+    return ok(list(user.book.gtts.values()))
+
+
+@authed
+def gtt_get(state, request, user, trigger_id):
+    _evaluate_gtts(state, user)
+    gtt = user.book.gtts.get(int(trigger_id)) if trigger_id.isdigit() else None
+    if gtt is None:
+        return error("Invalid trigger ID.", "InputException", 400)
+    return ok(gtt)
+
+
+@authed
+def gtt_place(state, request, user):
+    form = request.form()
+    try:
+        condition, orders = json.loads(form["condition"]), json.loads(form["orders"])
+    except (KeyError, ValueError):
+        return error("Invalid `condition` or `orders`.", "InputException", 400)
+    kind = form.get("type")
+    if (
+        kind not in ("single", "two-leg")
+        or len(condition.get("trigger_values", [])) != (1 if kind == "single" else 2)
+        or len(orders) != len(condition["trigger_values"])
+    ):
+        return error("Invalid trigger values or orders for this GTT type.", "InputException", 400)
+    inst = state.market.get(condition.get("exchange", ""), condition.get("tradingsymbol", ""))
+    if inst is None:
+        return error("Invalid `tradingsymbol`.", "InputException", 400)
+    if any(o.get("order_type") != "LIMIT" for o in orders):
+        return error("GTT orders must be LIMIT orders.", "InputException", 400)
+    trigger_id = int(state.next_id()) % 10_000_000
+    now = datetime.now(UTC)
+    user.book.gtts[trigger_id] = {
+        "id": trigger_id,
+        "user_id": user.user_id,
+        "parent_trigger": None,
+        "type": kind,
+        "created_at": stamp(now),
+        "updated_at": stamp(now),
+        "expires_at": stamp(now + timedelta(days=365)),
+        "status": "active",
+        "condition": {**condition, "instrument_token": inst.kite_token},
+        "orders": [{**o, "result": None} for o in orders],
+        "meta": {},
+    }
+    return ok({"trigger_id": trigger_id})
+
+
+@authed
+def gtt_delete(state, request, user, trigger_id):
+    gtt = user.book.gtts.get(int(trigger_id)) if trigger_id.isdigit() else None
+    if gtt is None or gtt["status"] != "active":
+        return error("Invalid trigger ID or trigger not active.", "InputException", 400)
+    gtt["status"] = "deleted"
+    return ok({"trigger_id": int(trigger_id)})
+
+
 KITE_INTERVALS = {
     "minute": "1m",
     "3minute": "3m",
@@ -706,4 +813,8 @@ def routes():
         r("instruments", "GET", "/instruments", instruments),
         r("instruments", "GET", "/instruments/{exchange}", instruments),
         r("history", "GET", "/instruments/historical/{token}/{interval}", historical),
+        r("gtt", "GET", "/gtt/triggers", gtt_list),
+        r("gtt", "POST", "/gtt/triggers", gtt_place),
+        r("gtt", "GET", "/gtt/triggers/{trigger_id}", gtt_get),
+        r("gtt", "DELETE", "/gtt/triggers/{trigger_id}", gtt_delete),
     ]

@@ -24,6 +24,7 @@ class Book:
     trades: list[Fill] = field(default_factory=list)
     holdings: dict[tuple[str, str], Lot] = field(default_factory=dict)
     positions: dict[tuple[str, str, str], Lot] = field(default_factory=dict)
+    gtts: dict[int, dict] = field(default_factory=dict)
 
 
 @dataclass
