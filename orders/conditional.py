@@ -274,3 +274,51 @@ def cancel_armed(order: Order, *, actor: str) -> None:
 
 def default_expiry(days: int = 365):
     return timezone.now() + timedelta(days=days)
+
+
+def make_gtt(
+    order: Order,
+    *,
+    condition: str,
+    trigger_value,
+    expires_days: int = 365,
+    oco_trigger_value=None,
+    oco_price=None,
+    actor: str,
+) -> list[Order]:
+    """Turn a new order into a GTT (and, with an OCO leg, create its sibling)."""
+    expires = default_expiry(expires_days)
+    Order.objects.filter(pk=order.pk).update(
+        is_gtt=True, condition=condition, trigger_value=trigger_value, expires_at=expires
+    )
+    order.refresh_from_db()
+    made = [order]
+    if oco_trigger_value:
+        other = (
+            Condition.LTP_AT_OR_ABOVE
+            if condition == Condition.LTP_AT_OR_BELOW
+            else Condition.LTP_AT_OR_BELOW
+        )
+        sibling = Order.objects.create(
+            user=order.user,
+            account=order.account,
+            account_name=order.account_name,
+            source=order.source,
+            instrument=order.instrument,
+            symbol=order.symbol,
+            exchange=order.exchange,
+            side=order.side,
+            quantity=order.quantity,
+            order_type=order.order_type,
+            product=order.product,
+            price=oco_price,
+            validity=order.validity,
+            is_gtt=True,
+            condition=other,
+            trigger_value=oco_trigger_value,
+            expires_at=expires,
+        )
+        link_oco(order, sibling)
+        log(sibling, "created", f"OCO leg of order #{order.pk}", actor=actor)
+        made.append(sibling)
+    return made

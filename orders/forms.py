@@ -21,6 +21,31 @@ class OrderForm(forms.Form):
     price = forms.DecimalField(required=False, min_value=0, decimal_places=4, max_digits=14)
     trigger_price = forms.DecimalField(required=False, min_value=0, decimal_places=4, max_digits=14)
     amo = forms.BooleanField(required=False, label="After-market order (AMO)")
+    gtt = forms.BooleanField(required=False, label="GTT")
+    condition = forms.ChoiceField(
+        choices=Order.Condition.choices, required=False, label="Trigger when"
+    )
+    trigger_value = forms.DecimalField(
+        required=False, min_value=0, decimal_places=4, max_digits=14, label="Trigger value"
+    )
+    expires_days = forms.IntegerField(
+        required=False, min_value=1, max_value=365, initial=365, label="Expires in (days)"
+    )
+    oco_trigger_value = forms.DecimalField(
+        required=False, min_value=0, decimal_places=4, max_digits=14, label="OCO: other trigger"
+    )
+    oco_price = forms.DecimalField(
+        required=False, min_value=0, decimal_places=4, max_digits=14, label="OCO: other leg's price"
+    )
+
+    GTT_FIELDS = (
+        "gtt",
+        "condition",
+        "trigger_value",
+        "expires_days",
+        "oco_trigger_value",
+        "oco_price",
+    )
 
     def __init__(self, *args, user, account=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,6 +73,15 @@ class OrderForm(forms.Form):
         ]
         if not caps.amo:
             del self.fields["amo"]
+        # One GTT concept; the label says where the trigger lives.
+        if caps.gtt:
+            self.fields["gtt"].label = f"GTT at {account.broker_label}"
+            self.gtt_mode = "native"
+        else:
+            self.fields[
+                "gtt"
+            ].label = f"GTT — managed by SigmaTrader ({account.broker_label} has no native GTT)"
+            self.gtt_mode = "managed"
 
     def clean(self):
         data = super().clean()
@@ -56,7 +90,43 @@ class OrderForm(forms.Form):
             self.add_error("price", f"A {kind} order needs a price.")
         if kind in (Order.OrderType.SL, Order.OrderType.SL_M) and not data.get("trigger_price"):
             self.add_error("trigger_price", f"A {kind} order needs a trigger price.")
+        if data.get("gtt"):
+            if not data.get("condition"):
+                self.add_error("condition", "Choose when the GTT triggers.")
+            if not data.get("trigger_value"):
+                self.add_error("trigger_value", "A GTT needs a trigger value.")
+            if getattr(self, "gtt_mode", "") == "native" and kind != Order.OrderType.LIMIT:
+                self.add_error("order_type", "A GTT at the broker places a LIMIT order.")
+            if (
+                data.get("oco_trigger_value")
+                and kind == Order.OrderType.LIMIT
+                and not data.get("oco_price")
+            ):
+                self.add_error("oco_price", "The other leg needs a price too.")
         return data
+
+    HEAD_FIELDS = ("account", "symbol", "amo")
+
+    @property
+    def main_fields(self):
+        skip = set(self.HEAD_FIELDS) | set(self.GTT_FIELDS)
+        return [field for field in self if field.name not in skip]
+
+    @property
+    def gtt_detail_fields(self):
+        return [self[name] for name in self.GTT_FIELDS[1:] if name in self.fields]
+
+    def gtt_values(self) -> dict | None:
+        data = self.cleaned_data
+        if not data.get("gtt"):
+            return None
+        return {
+            "condition": data["condition"],
+            "trigger_value": data["trigger_value"],
+            "expires_days": data.get("expires_days") or 365,
+            "oco_trigger_value": data.get("oco_trigger_value"),
+            "oco_price": data.get("oco_price"),
+        }
 
     def order_values(self) -> dict:
         data = self.cleaned_data

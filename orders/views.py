@@ -7,7 +7,7 @@ from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
 
-from . import actions, queue
+from . import actions, conditional, queue
 from .execution import NotExecutable, create_order, execute
 from .forms import OrderForm
 from .models import Order
@@ -66,6 +66,9 @@ def new_order(request):
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)
         else:
+            gtt = form.gtt_values()
+            if gtt:
+                conditional.make_gtt(order, actor=_actor(request), **gtt)
             messages.success(
                 request, f"Order #{order.pk} is in the queue for {account.display_name}."
             )

@@ -182,3 +182,40 @@ def test_other_users_get_404_on_every_order_url(page, other_user):
     assert f'id="order-{order.pk}"' not in body
     order.refresh_from_db()
     assert order.status == "WAITING"
+
+
+def test_gtt_control_follows_capabilities_and_creates_an_oco_pair(page):
+    client, account, _ = page
+    body = client.get(reverse("queue")).content.decode()
+    if account.adapter_class.capabilities.gtt:
+        assert f"GTT at {account.broker_label}" in body
+    else:
+        assert (
+            "managed by SigmaTrader" in body and f"{account.broker_label} has no native GTT" in body
+        )
+    response = post_new(
+        client,
+        account,
+        side="SELL",
+        order_type="LIMIT",
+        price="900",
+        gtt="on",
+        condition="ltp_gte",
+        trigger_value="900",
+        expires_days=30,
+        oco_trigger_value="700",
+        oco_price="699",
+    )
+    assert response.status_code == 200, response.content.decode()[:3000]
+    first, second = Order.objects.order_by("pk")
+    assert first.is_gtt and second.is_gtt and first.oco_sibling == second
+    assert (first.condition, second.condition) == ("ltp_gte", "ltp_lte")
+    assert second.price == Decimal("699") and second.trigger_value == Decimal("700")
+
+
+def test_gtt_without_a_trigger_is_refused_on_the_form(page):
+    client, account, _ = page
+    response = post_new(client, account, gtt="on", order_type="LIMIT", price="800")
+    assert (
+        response.status_code == 422 and "A GTT needs a trigger value." in response.content.decode()
+    )
