@@ -219,14 +219,15 @@ def _smart_connect():
         def no_ip_lookup(*args, **kwargs):
             raise requests.ConnectionError("SigmaTrader does not send the IP-echo request")
 
+        import logzero
+
+        # logzero's logger prints requests with PINs, TOTPs and keys: silent from the start.
+        logzero.logger.disabled = True
         requests.get = no_ip_lookup  # only for the import: the class body calls requests.get
         try:
-            import logzero
             from SmartApi.smartConnect import SmartConnect
         finally:
             requests.get = real_get
-        # logzero's logger prints requests with PINs, TOTPs and keys: keep it silent.
-        logzero.logger.disabled = True
 
         class QuietSmartConnect(SmartConnect):
             """SmartConnect without the constructor's log folder and logzero file."""

@@ -1,0 +1,222 @@
+#!/usr/bin/env python
+"""Orders benchmark (prints figures; not a test).
+
+In a throwaway database, with the broker emulator on loopback and a connected
+AngelOne account:
+- the Queue page's server time and query count with 10, 100 and 1,000 waiting
+  orders (the count must not grow with the rows);
+- syncing 1,000 live orders from one order-book response;
+- execution overhead per order, excluding the time spent inside the adapter's
+  place_order (the broker's answer and the rate-limit wait).
+
+    .venv/bin/python bench/orders.py          # SQLite; DATABASE_URL=postgres://... for PostgreSQL
+
+Targets (issue "Orders"): queue page <= 150 ms at 1,000 orders with constant
+queries; sync <= 1 s for 1,000 orders.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="sigmatrader-bench-orders-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigmatrader.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
+    os.environ["SIGMATRADER_VAR_DIR"] = str(work / "var")
+    os.environ["SIGMATRADER_ENV_FILE"] = str(work / "no.env")
+    os.environ["MARKET_ALWAYS_OPEN"] = "true"
+    os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test client speaks plain HTTP
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = str(work / "bench.sqlite3")
+    original = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    settings.ALLOWED_HOSTS = ["testserver"]
+    # No collectstatic here: plain static storage instead of the production manifest.
+    settings.STORAGES["staticfiles"]["BACKEND"] = (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    try:
+        run(settings)
+    finally:
+        connection.creation.destroy_test_db(original, verbosity=0)
+    return 0
+
+
+def run(settings) -> None:
+    import pyotp
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from brokers import accounts, connections
+    from brokers.angelone import AngelOneAdapter
+    from brokers.emulator import EmulatorServer, SmartUser
+    from marketdata import refresh
+    from marketdata.models import Instrument
+    from orders.execution import execute
+    from orders.models import Order
+    from orders.sync import sync_account
+
+    server = EmulatorServer().start()
+    settings.SMARTAPI_API_ROOT = server.url
+    settings.SMARTAPI_INSTRUMENTS_URL = f"{server.url}/OpenAPI_File/files/OpenAPIScripMaster.json"
+    secret = pyotp.random_base32()
+    peer = server.state.add_smart_user(SmartUser("benchkey", "B1234", "4321", secret))
+    peer.book.cash = Decimal("1e12")
+    user = get_user_model().objects.create_user("bench", password="bench-pass-123456")
+    account = accounts.create_account(
+        user=user,
+        broker="angelone",
+        label="bench",
+        credentials={"api_key": "benchkey", "client_code": "B1234"},
+    )
+    connections.connect_with_credentials(
+        account=account, per_connect={"connect_pin": "4321", "totp": pyotp.TOTP(secret).now()}
+    )
+    account.refresh_from_db()
+    refresh.refresh_instruments(broker="angelone")
+    equities = list(
+        Instrument.objects.filter(broker="angelone", exchange="NSE", instrument_type="EQ")[:200]
+    )
+    print(f"database: {connection.vendor}; emulator at {server.url}")
+
+    client = Client()
+    client.force_login(user)
+    made = 0
+    for target in (10, 100, 1000):
+        Order.objects.bulk_create(
+            [
+                Order(
+                    user=user,
+                    account=account,
+                    account_name=account.display_name,
+                    instrument=equities[i % len(equities)],
+                    symbol=equities[i % len(equities)].trading_symbol,
+                    exchange="NSE",
+                    side="BUY",
+                    quantity=1,
+                    order_type="LIMIT",
+                    price=Decimal("100"),
+                )
+                for i in range(made, target)
+            ]
+        )
+        made = target
+        client.get("/queue/")  # warm
+        timings = []
+        for _ in range(5):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get("/queue/")
+                timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        print(
+            f"queue page, {target:>5,} waiting orders: {statistics.median(timings):6.1f} ms "
+            f"(median of 5), {len(queries)} queries"
+        )
+    Order.objects.all().delete()
+
+    # Sync: 1,000 live orders, one order-book response.
+    sbin = Instrument.objects.get(broker="angelone", exchange="NSE", canonical_symbol="SBIN")
+    market = server.state.market.get("NSE", "SBIN")
+    rows = []
+    for i in range(1000):
+        remote = server.state.place(
+            peer.book,
+            market,
+            side="BUY",
+            quantity=1,
+            order_type="MARKET",
+            product="CNC",
+            price=Decimal(0),
+            trigger_price=Decimal(0),
+            validity="DAY",
+            variety="NORMAL",
+            tag=f"B{i:05d}",
+        )
+        rows.append(
+            Order(
+                user=user,
+                account=account,
+                account_name=account.display_name,
+                instrument=sbin,
+                symbol="SBIN-EQ",
+                exchange="NSE",
+                side="BUY",
+                quantity=1,
+                status="SENT",
+                broker_order_id=remote.order_id,
+                client_tag=f"B{i:05d}",
+            )
+        )
+    Order.objects.bulk_create(rows)
+    started = time.perf_counter()
+    result = sync_account(account)
+    elapsed = time.perf_counter() - started
+    assert result.updated == 1000, result
+    print(
+        f"sync, 1,000 live orders from one order book: {elapsed * 1000:.0f} ms "
+        f"({result.updated} updated)"
+    )
+    Order.objects.all().delete()
+
+    # Execution overhead: total execute() time minus the time inside place_order.
+    inside = []
+    real_place = AngelOneAdapter.place_order
+
+    def timed_place(self, request):
+        started = time.perf_counter()
+        try:
+            return real_place(self, request)
+        finally:
+            inside.append(time.perf_counter() - started)
+
+    AngelOneAdapter.place_order = timed_place
+    count = 60
+    orders = [
+        Order.objects.create(
+            user=user,
+            account=account,
+            account_name=account.display_name,
+            instrument=equities[i],
+            symbol=equities[i].trading_symbol,
+            exchange="NSE",
+            side="BUY",
+            quantity=1,
+        )
+        for i in range(count)
+    ]
+    started = time.perf_counter()
+    for order in orders:
+        assert execute(order=order, actor="bench").status == "SENT"
+    total = time.perf_counter() - started
+    AngelOneAdapter.place_order = real_place
+    overhead = (total - sum(inside)) / count * 1000
+    print(
+        f"execution: {count} orders in {total:.2f} s; overhead per order excluding the "
+        f"adapter's place_order: {overhead:.1f} ms (inside place_order: "
+        f"{statistics.median(inside) * 1000:.1f} ms median)"
+    )
+    server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
