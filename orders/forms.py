@@ -4,7 +4,7 @@ from django import forms
 
 from brokers import selectors
 
-from .models import Order
+from .models import Order, RiskPolicy
 
 
 class OrderForm(forms.Form):
@@ -139,4 +139,28 @@ class OrderForm(forms.Form):
             "price": data.get("price") if kind in ("LIMIT", "SL") else None,
             "trigger_price": data.get("trigger_price") if kind in ("SL", "SL-M") else None,
             "variety": Order.Variety.AMO if data.get("amo") else Order.Variety.REGULAR,
+        }
+
+
+class RiskPolicyForm(forms.ModelForm):
+    class Meta:
+        model = RiskPolicy
+        fields = [
+            "max_order_value",
+            "max_quantity",
+            "max_orders_per_day",
+            "max_open_positions",
+            "allow_short_selling",
+            "allowed_symbols",
+            "denied_symbols",
+            "mode",
+        ]
+        labels = {"max_order_value": "Max order value (₹)", "mode": "When an order is over a limit"}
+        help_texts = {
+            "max_order_value": "MARKET orders are valued at the last price.",
+            "allow_short_selling": "Off: a SELL may not exceed what the account holds.",
+        }
+        widgets = {
+            "allowed_symbols": forms.Textarea(attrs={"rows": 2}),
+            "denied_symbols": forms.Textarea(attrs={"rows": 2}),
         }

@@ -10,7 +10,8 @@ TAG_PREFIX = "ST"
 def new_client_tag() -> str:
     """Unique per order, sent to the broker so sync can find a lost order.
 
-    Fits both brokers: Kite `tag` (<= 20 alphanumerics) and SmartAPI `ordertag`.
+    Short and plain enough for every registered broker's order tag (at most 20
+    alphanumeric characters).
     """
     return TAG_PREFIX + secrets.token_hex(8).upper()  # 18 characters
 

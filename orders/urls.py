@@ -18,5 +18,6 @@ urlpatterns = [
     path("orders/<int:order_id>/modify/", views.modify_order, name="order-modify"),
     path("orders/<int:order_id>/cancel/", views.cancel_live, name="order-cancel"),
     path("orders/sync/<int:account_id>/", views.sync_now, name="orders-sync"),
+    path("settings/risk/", views.save_risk_policy, name="risk-policy"),
     path("alerts/", views.alerts, name="alerts"),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -7,10 +8,10 @@ from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
 
-from . import actions, conditional, queue
+from . import actions, conditional, presentation, queue
 from .execution import NotExecutable, create_order, execute
-from .forms import OrderForm
-from .models import Order
+from .forms import OrderForm, RiskPolicyForm
+from .models import Order, RiskPolicy
 from .sync import sync_account
 
 
@@ -27,9 +28,12 @@ def _queue_account(request):
 
 def _queue_context(request, form=None):
     account = _queue_account(request)
-    orders = list(queue.queue_of(request.user, account))
+    page = Paginator(queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return {
-        "orders": orders,
+        "rows": [presentation.queue_row(order) for order in page.object_list],
+        "page": page,
         "scope_all": account is None,
         "queue_account": account,
         "form": form or OrderForm(user=request.user, account=selectors.current_account(request)),
@@ -86,10 +90,9 @@ def new_order(request):
 def edit_order(request, order_id):
     order = queue.order_for(request.user, order_id)
     if not order.is_editable:
+        error = "This order was sent: it can no longer be edited here."
         return render(
-            request,
-            "orders/_queue_row.html",
-            {"order": order, "error": "This order was sent: it can no longer be edited here."},
+            request, "orders/_queue_row.html", {"row": presentation.queue_row(order, error)}
         )
     initial = {
         "account": order.account_id,
@@ -121,16 +124,20 @@ def edit_order(request, order_id):
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)
         except ValueError as exc:
-            return render(request, "orders/_queue_row.html", {"order": order, "error": str(exc)})
+            return render(
+                request, "orders/_queue_row.html", {"row": presentation.queue_row(order, str(exc))}
+            )
         else:
-            return render(request, "orders/_queue_row.html", {"order": order})
+            return render(request, "orders/_queue_row.html", {"row": presentation.queue_row(order)})
     return render(request, "orders/_queue_edit_row.html", {"order": order, "form": form})
 
 
 @require_GET
 def queue_row(request, order_id):
     return render(
-        request, "orders/_queue_row.html", {"order": queue.order_for(request.user, order_id)}
+        request,
+        "orders/_queue_row.html",
+        {"row": presentation.queue_row(queue.order_for(request.user, order_id))},
     )
 
 
@@ -159,7 +166,9 @@ def cancel_order(request, order_id):
 
 def _row_or_back(request, order, error):
     if request.htmx:
-        return render(request, "orders/_queue_row.html", {"order": order, "error": error})
+        return render(
+            request, "orders/_queue_row.html", {"row": presentation.queue_row(order, error)}
+        )
     if error:
         messages.error(request, error)
     return redirect(request.POST.get("next") or "queue")
@@ -196,7 +205,10 @@ def bulk(request):
 @require_GET
 def queue_prices(request):
     """One batched price call for every visible row, swapped in out-of-band."""
-    orders = list(queue.queue_of(request.user, _queue_account(request)))
+    page = Paginator(
+        queue.queue_of(request.user, _queue_account(request)), settings.QUEUE_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    orders = list(page.object_list)
     prices = queue.prices_for(orders)
     for order in orders:
         order.ltp = prices.get(order.pk)
@@ -295,6 +307,25 @@ def sync_now(request, account_id):
             f"{result.updated} updated.",
         )
     return redirect(request.POST.get("next") or "orders")
+
+
+@require_POST
+def save_risk_policy(request):
+    policy = RiskPolicy.objects.filter(user=request.user).first() or RiskPolicy(user=request.user)
+    form = RiskPolicyForm(request.POST, instance=policy)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Risk limits saved; they apply to every order from now on.")
+    else:
+        messages.error(
+            request,
+            "Risk limits not saved: "
+            + "; ".join(
+                f"{form.fields[name].label}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+            ),
+        )
+    return redirect("settings")
 
 
 @require_GET

@@ -283,3 +283,5 @@ QUOTE_CACHE_SECONDS = env.float("QUOTE_CACHE_SECONDS", default=3.0)
 MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)
 # An UNKNOWN order the broker has not shown after this many seconds is FAILED.
 ORDER_RECONCILE_GRACE_SECONDS = env.int("ORDER_RECONCILE_GRACE_SECONDS", default=120)
+# Waiting orders shown per Queue page (oldest first).
+QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=250)

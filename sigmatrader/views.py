@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from brokers.presentation import settings_context
 from marketdata.presentation import instruments_status
+from orders.presentation import risk_form_for
 
 from . import health, setup
 from .forms import EventFilterForm, FirstAccountForm
@@ -75,6 +76,7 @@ def _without_page(request) -> str:
 def settings_page(request):
     context = settings_context(request)
     context["instruments"] = instruments_status()
+    context["risk_form"] = risk_form_for(request.user)
     return render(request, "sigmatrader/settings.html", context)
 
 

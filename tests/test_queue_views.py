@@ -219,3 +219,14 @@ def test_gtt_without_a_trigger_is_refused_on_the_form(page):
     assert (
         response.status_code == 422 and "A GTT needs a trigger value." in response.content.decode()
     )
+
+
+def test_long_queues_are_paged_oldest_first(page, settings):
+    client, account, _ = page
+    settings.QUEUE_PAGE_SIZE = 2
+    first, second, third = new(account), new(account), new(account)
+    body = client.get(reverse("queue")).content.decode()
+    assert f'id="order-{first.pk}"' in body and f'id="order-{third.pk}"' not in body
+    assert "Page 1 of 2 · 3 waiting, oldest first" in body
+    later = client.get(reverse("queue"), {"page": 2}).content.decode()
+    assert f'id="order-{third.pk}"' in later and f'id="order-{second.pk}"' not in later

@@ -138,3 +138,27 @@ def test_decision_is_recorded_and_shown_on_the_order(account):
 
 def test_clamping_rounds_down_to_whole_lots():
     assert risk._floor_to_lot(200, 75) == 150 and risk._floor_to_lot(74, 75) == 0
+
+
+def test_settings_edits_the_users_own_policy(client, user, other_user):
+    client.force_login(user)
+    from django.urls import reverse
+
+    assert "Risk limits" in client.get(reverse("settings")).content.decode()
+    client.post(
+        reverse("risk-policy"),
+        {
+            "max_order_value": "50000",
+            "max_quantity": "100",
+            "mode": "clamp",
+            "allowed_symbols": "",
+            "denied_symbols": "IDEA",
+        },
+    )
+    policy = RiskPolicy.objects.get(user=user)
+    assert policy.max_order_value == Decimal("50000") and policy.mode == "clamp"
+    assert not RiskPolicy.objects.filter(user=other_user).exists()
+    response = client.post(reverse("risk-policy"), {"max_quantity": "-3", "mode": "reject"})
+    assert response.status_code == 302
+    policy.refresh_from_db()
+    assert policy.max_quantity == 100  # the bad value was refused, nothing half-written
