@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from brokers.base import BrokerError
@@ -130,10 +131,43 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
                 user=order.user,
                 details={"order_id": order.pk},
             )
-    Order.objects.bulk_update(changed, FIELDS, batch_size=500)
-    OrderEvent.objects.bulk_create(events, batch_size=500)
+    with transaction.atomic():
+        _write(changed)
+        OrderEvent.objects.bulk_create(events, batch_size=500)
     result.updated = len(changed)
     return result
+
+
+def _write(orders: list[Order]) -> None:
+    """One parameterised UPDATE per changed order, sent as a batch.
+
+    Django's bulk_update builds a CASE expression per field and row, which
+    spent most of a 1,000-order sync in query compilation.
+    """
+    if not orders:
+        return
+    ops = connection.ops
+    table = Order._meta.db_table
+    sql = (
+        f"UPDATE {table} SET {', '.join(f'{name} = %s' for name in FIELDS)} "  # noqa: S608
+        "WHERE id = %s"
+    )
+    rows = [
+        (
+            order.status,
+            order.filled_quantity,
+            ops.adapt_decimalfield_value(order.average_price, 14, 4)
+            if order.average_price is not None
+            else None,
+            order.status_message,
+            order.broker_order_id,
+            ops.adapt_datetimefield_value(order.updated_at),
+            order.pk,
+        )
+        for order in orders
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _snapshot(order: Order) -> tuple:
