@@ -80,6 +80,9 @@ class Order(models.Model):
     )
     account_name = models.CharField(max_length=120)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    strategy = models.ForeignKey(
+        "orders.Strategy", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
+    )
     instrument = models.ForeignKey(
         "marketdata.Instrument", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -191,3 +194,120 @@ class RiskPolicy(models.Model):
         return {
             line.strip().upper() for line in text.replace(",", "\n").splitlines() if line.strip()
         }
+
+
+class Strategy(models.Model):
+    """Where a TradingView alert goes: bound to an account, or to the user's default."""
+
+    class Mode(models.TextChoices):
+        AUTO = "AUTO", "AUTO — send at once"
+        MANUAL = "MANUAL", "MANUAL — wait in the queue"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strategies"
+    )
+    name = models.CharField(max_length=80)
+    account = models.ForeignKey(
+        "brokers.BrokerAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="strategies",
+        help_text="Empty: my default account at the time of the alert.",
+    )
+    mode = models.CharField(max_length=6, choices=Mode.choices, default=Mode.MANUAL)
+    enabled = models.BooleanField(default=True)
+    default_product = models.CharField(
+        max_length=4, choices=Order.Product.choices, default=Order.Product.CNC
+    )
+    default_order_type = models.CharField(
+        max_length=6, choices=Order.OrderType.choices, default=Order.OrderType.MARKET
+    )
+    default_quantity = models.PositiveIntegerField(default=1)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="strategy_name_unique_per_user")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class WebhookEndpoint(models.Model):
+    """A user's TradingView webhook: the token is stored hashed and shown once."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_hint = models.CharField(max_length=8, help_text="The token's last characters.")
+    secret_hash = models.CharField(
+        max_length=64, blank=True, help_text="Optional body `secret`, stored hashed."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Webhook of {self.user} (…{self.token_hint})"
+
+
+class WebhookAlert(models.Model):
+    """Every delivery to a webhook URL, whatever became of it."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DUPLICATE = "duplicate", "Duplicate"
+        REJECTED = "rejected", "Rejected"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhook_alerts",
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    raw_body = models.TextField(blank=True)
+    parsed = models.JSONField(default=dict, blank=True)
+    strategy = models.ForeignKey(Strategy, null=True, blank=True, on_delete=models.SET_NULL)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    http_status = models.PositiveSmallIntegerField()
+    reason = models.TextField(blank=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["user", "-received_at"], name="alert_user_recent")]
+
+    def __str__(self):
+        return f"Alert {self.pk} {self.outcome} {self.http_status}"
+
+
+class AlertClaim(models.Model):
+    """One row per (user, strategy, alert key): the unique constraint is the dedup.
+
+    A claim older than the dedup window may be taken over by a new alert with
+    the same key (a conditional UPDATE, so concurrent deliveries still get one).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    strategy = models.ForeignKey(Strategy, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    alert = models.ForeignKey(WebhookAlert, on_delete=models.CASCADE, related_name="+")
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "strategy", "key"], name="alert_claim_unique")
+        ]
+
+    def __str__(self):
+        return f"Claim {self.key[:12]} by alert {self.alert_id}"

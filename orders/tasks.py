@@ -29,3 +29,21 @@ def check_conditional_orders() -> dict:
     from .conditional import check_conditional_orders as check
 
     return check()
+
+
+@shared_task(name="orders.execute_order", acks_late=False)
+def execute_order(order_id: int) -> str:
+    """AUTO strategies: send a webhook's order through the execution service.
+
+    Not retried by Celery: a second run would find the order claimed anyway,
+    and an ambiguous placement is left to the sync.
+    """
+    from .execution import NotExecutable, execute
+    from .models import Order
+
+    order = Order.objects.select_related("account", "instrument", "strategy").get(pk=order_id)
+    actor = f"strategy:{order.strategy.name}" if order.strategy else "webhook"
+    try:
+        return execute(order=order, actor=actor[:60]).status
+    except NotExecutable as exc:
+        return exc.message

@@ -285,3 +285,10 @@ MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)
 ORDER_RECONCILE_GRACE_SECONDS = env.int("ORDER_RECONCILE_GRACE_SECONDS", default=120)
 # Waiting orders shown per Queue page (oldest first).
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=250)
+
+# --- TradingView webhook -------------------------------------------------------------
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
+WEBHOOK_STORED_BODY_CHARS = env.int("WEBHOOK_STORED_BODY_CHARS", default=8 * 1024)
+WEBHOOK_RATE_PER_MINUTE = env.int("WEBHOOK_RATE_PER_MINUTE", default=120)
+WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE = env.int("WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE", default=30)
+WEBHOOK_DEDUP_WINDOW_SECONDS = env.int("WEBHOOK_DEDUP_WINDOW_SECONDS", default=24 * 3600)

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from orders.webhook_views import tradingview
+
 from . import views
 from .auth_views import SignInView
 
@@ -24,6 +26,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),
+    path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,344 @@
+"""TradingView webhook: validate, record, deduplicate, create, enqueue. Nothing slow.
+
+Every delivery becomes a `WebhookAlert`. The same alert (same user, strategy
+and `alert_id`, or else symbol + action + quantity + `bar_time`) within
+WEBHOOK_DEDUP_WINDOW_SECONDS produces one order: an `AlertClaim` row with a
+unique constraint decides, so concurrent re-deliveries cannot both win. AUTO
+strategies execute in a Celery task after the commit; MANUAL orders wait in
+the queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from brokers import selectors
+from marketdata.resolution import SymbolNotFound, resolve
+from sigmatrader.events import record_event
+from sigmatrader.models import SystemEvent
+from sigmatrader.redaction import scrub
+
+from .execution import create_order
+from .models import AlertClaim, Order, Strategy, WebhookAlert, WebhookEndpoint
+
+Outcome = WebhookAlert.Outcome
+MAX_QUANTITY = 10_000_000
+MAX_PRICE = Decimal("1000000000")
+
+
+class Rejection(Exception):
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+# --- Tokens ------------------------------------------------------------------------------
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def issue_token(user) -> str:
+    """Create or rotate the user's webhook token; the plain token is returned once."""
+    token = secrets.token_urlsafe(32)  # 43 characters
+    endpoint = WebhookEndpoint.objects.filter(user=user).first()
+    if endpoint is None:
+        WebhookEndpoint.objects.create(user=user, token_hash=digest(token), token_hint=token[-4:])
+    else:
+        endpoint.token_hash, endpoint.token_hint = digest(token), token[-4:]
+        endpoint.rotated_at = timezone.now()
+        endpoint.save()
+    record_event(
+        category=SystemEvent.Category.SECURITY,
+        user=user,
+        message="TradingView webhook token " + ("rotated" if endpoint else "created"),
+    )
+    return token
+
+
+def set_secret(user, secret: str) -> None:
+    endpoint = WebhookEndpoint.objects.get(user=user)
+    endpoint.secret_hash = digest(secret) if secret else ""
+    endpoint.save(update_fields=["secret_hash"])
+
+
+# --- Parsing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class AlertData:
+    strategy_name: str
+    symbol: str
+    action: str
+    quantity: int | None
+    exchange: str = ""
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    product: str = ""
+    order_type: str = ""
+    alert_id: str = ""
+    bar_time: str = ""
+    interval: str = ""
+    comment: str = ""
+    secret: str = ""
+
+
+def _text(data: dict, name: str, *, required=False, limit=64) -> str:
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise Rejection(400, f"Missing field: {name}.")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise Rejection(400, f"Field {name} must be text.")
+    text = str(value).strip()
+    if len(text) > limit:
+        raise Rejection(400, f"Field {name} is longer than {limit} characters.")
+    if required and not text:
+        raise Rejection(400, f"Missing field: {name}.")
+    return text
+
+
+def _number(data: dict, name: str, *, limit: Decimal) -> Decimal | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise Rejection(400, f"Field {name} must be a number.")
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise Rejection(400, f"Field {name} must be a number.") from None
+    if not number.is_finite() or number < 0 or number > limit:
+        raise Rejection(400, f"Field {name} is out of range.")
+    return number
+
+
+def _choice(data: dict, name: str, choices: set[str]) -> str:
+    text = _text(data, name, limit=10).upper()
+    if text and text not in choices:
+        raise Rejection(400, f"Field {name} must be one of {', '.join(sorted(choices))}.")
+    return text
+
+
+def parse(body: bytes) -> AlertData:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejection(400, "The body is not UTF-8 text.") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise Rejection(400, "The body is not JSON.") from None
+    if not isinstance(data, dict):
+        raise Rejection(400, "The body must be a JSON object.")
+    details = data.get("trade_details")
+    if not isinstance(details, dict):
+        raise Rejection(400, "Missing field: trade_details (an object).")
+    action = _text(details, "order_action", required=True, limit=10).upper()
+    if action not in ("BUY", "SELL"):
+        raise Rejection(400, "Field trade_details.order_action must be buy or sell.")
+    quantity = _number(details, "quantity", limit=Decimal(MAX_QUANTITY))
+    if quantity is not None and (quantity != quantity.to_integral_value() or quantity < 1):
+        raise Rejection(400, "Field trade_details.quantity must be a whole number of at least 1.")
+    return AlertData(
+        strategy_name=_text(data, "strategy_name", required=True, limit=80),
+        symbol=_text(data, "symbol", required=True),
+        action=action,
+        quantity=int(quantity) if quantity is not None else None,
+        exchange=_text(data, "exchange", limit=10).upper(),
+        price=_number(details, "price", limit=MAX_PRICE),
+        trigger_price=_number(details, "trigger_price", limit=MAX_PRICE),
+        product=_choice(details, "product", set(Order.Product.values)),
+        order_type=_choice(details, "order_type", set(Order.OrderType.values)),
+        alert_id=_text(data, "alert_id"),
+        bar_time=_text(data, "bar_time"),
+        interval=_text(data, "interval", limit=20),
+        comment=_text(details, "comment", limit=200),
+        secret=_text(data, "secret", limit=200),
+    )
+
+
+# --- Receiving ---------------------------------------------------------------------------------
+
+
+def _over_limit(key: str, limit: int) -> bool:
+    window = int(time.time() // 60)
+    name = f"webhook:rate:{key}:{window}"
+    cache.add(name, 0, 120)
+    try:
+        return cache.incr(name) > limit
+    except ValueError:
+        return False
+
+
+def _record(**fields) -> WebhookAlert:
+    fields["raw_body"] = fields.get("raw_body", "")[: settings.WEBHOOK_STORED_BODY_CHARS]
+    return WebhookAlert.objects.create(**fields)
+
+
+def receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
+    """Handle one delivery; returns (HTTP status, JSON body). Never raises."""
+    raw = body[: settings.WEBHOOK_STORED_BODY_CHARS].decode("utf-8", "replace")
+    endpoint = (
+        WebhookEndpoint.objects.filter(token_hash=digest(token)).select_related("user").first()
+    )
+    if endpoint is None:
+        if not _over_limit(f"unknown:{ip}", settings.WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE):
+            _record(
+                user=None,
+                source_ip=ip,
+                raw_body=raw,
+                outcome=Outcome.REJECTED,
+                http_status=404,
+                reason="Unknown token.",
+            )
+            record_event(
+                category=SystemEvent.Category.SECURITY,
+                level=SystemEvent.Level.WARNING,
+                message="Webhook delivery with an unknown token",
+                details={"ip": ip},
+            )
+        return 404, {"error": "Not found."}
+    user = endpoint.user
+    if _over_limit(endpoint.token_hash, settings.WEBHOOK_RATE_PER_MINUTE):
+        return 429, {"error": "Too many alerts; slow down."}
+    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+        _record(
+            user=user,
+            source_ip=ip,
+            raw_body=raw,
+            outcome=Outcome.REJECTED,
+            http_status=413,
+            reason="Body too large.",
+        )
+        return 413, {"error": f"The body is larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes."}
+    try:
+        alert = parse(body)
+        if endpoint.secret_hash and not hmac.compare_digest(
+            digest(alert.secret), endpoint.secret_hash
+        ):
+            raise Rejection(403, "Wrong or missing secret.")
+        strategy, account, instrument_symbol = _route(user, alert)
+    except Rejection as exc:
+        parsed = {} if exc.status in (400, 403) else scrub(_parsed(alert))
+        record = _record(
+            user=user,
+            source_ip=ip,
+            raw_body=raw,
+            parsed=parsed,
+            outcome=Outcome.REJECTED,
+            http_status=exc.status,
+            reason=exc.reason,
+        )
+        return exc.status, {"error": exc.reason, "alert_id": record.pk}
+    return _accept(user, alert, strategy, account, ip, raw)
+
+
+def _parsed(alert: AlertData) -> dict:
+    data = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in alert.__dict__.items()}
+    data.pop("secret", None)
+    return data
+
+
+def _route(user, alert: AlertData):
+    strategy = Strategy.objects.filter(user=user, name=alert.strategy_name).first()
+    if strategy is None:
+        raise Rejection(422, f"No strategy named {alert.strategy_name!r}.")
+    if not strategy.enabled:
+        raise Rejection(422, f"Strategy {strategy.name!r} is disabled.")
+    account = strategy.account or selectors.default_account(user)
+    if account is None:
+        raise Rejection(422, "The strategy has no account and you have no default account.")
+    try:
+        resolve(broker=account.broker, symbol=alert.symbol, exchange=alert.exchange or None)
+    except SymbolNotFound as exc:
+        raise Rejection(422, exc.message) from exc
+    return strategy, account, alert.symbol
+
+
+def dedup_key(alert: AlertData) -> str:
+    if alert.alert_id:
+        source = f"id:{alert.alert_id}"
+    else:
+        source = f"{alert.symbol}|{alert.action}|{alert.quantity}|{alert.bar_time}"
+    return hashlib.sha256(source.encode()).hexdigest()
+
+
+def _accept(user, alert: AlertData, strategy: Strategy, account, ip, raw) -> tuple[int, dict]:
+    key = dedup_key(alert)
+    now = timezone.now()
+    window = timedelta(seconds=settings.WEBHOOK_DEDUP_WINDOW_SECONDS)
+    with transaction.atomic():
+        record = _record(
+            user=user,
+            source_ip=ip,
+            raw_body=raw,
+            parsed=scrub(_parsed(alert)),
+            strategy=strategy,
+            outcome=Outcome.ACCEPTED,
+            http_status=202,
+        )
+        try:
+            with transaction.atomic():
+                AlertClaim.objects.create(user=user, strategy=strategy, key=key, alert=record)
+        except IntegrityError:
+            taken = AlertClaim.objects.filter(
+                user=user, strategy=strategy, key=key, claimed_at__lt=now - window
+            ).update(alert=record, claimed_at=now)
+            if not taken:
+                original = (
+                    AlertClaim.objects.select_related("alert")
+                    .get(user=user, strategy=strategy, key=key)
+                    .alert
+                )
+                record.outcome, record.http_status = Outcome.DUPLICATE, 200
+                record.duplicate_of, record.order_id = original, original.order_id
+                record.reason = f"Repeat of alert {original.pk}."
+                record.save()
+                return 200, {
+                    "status": "duplicate",
+                    "alert_id": original.pk,
+                    "order_id": original.order_id,
+                }
+        order = create_order(
+            user=user,
+            account=account,
+            symbol=alert.symbol,
+            exchange=alert.exchange,
+            side=alert.action,
+            quantity=alert.quantity or strategy.default_quantity,
+            order_type=alert.order_type or strategy.default_order_type,
+            product=alert.product or strategy.default_product,
+            price=alert.price,
+            trigger_price=alert.trigger_price,
+            source=Order.Source.TRADINGVIEW,
+            actor=f"webhook:{strategy.name}"[:60],
+        )
+        Order.objects.filter(pk=order.pk).update(strategy=strategy)
+        record.order = order
+        record.save(update_fields=["order"])
+        if strategy.mode == Strategy.Mode.AUTO:
+            from .tasks import execute_order
+
+            order_id = order.pk
+            transaction.on_commit(lambda: execute_order.delay(order_id))
+    return 202, {
+        "status": "accepted",
+        "alert_id": record.pk,
+        "order_id": order.pk,
+        "mode": strategy.mode,
+    }
