@@ -4,7 +4,7 @@ from django import forms
 
 from brokers import selectors
 
-from .models import Order, RiskPolicy
+from .models import Order, RiskPolicy, Strategy
 
 
 class OrderForm(forms.Form):
@@ -164,3 +164,33 @@ class RiskPolicyForm(forms.ModelForm):
             "allowed_symbols": forms.Textarea(attrs={"rows": 2}),
             "denied_symbols": forms.Textarea(attrs={"rows": 2}),
         }
+
+
+class StrategyForm(forms.ModelForm):
+    class Meta:
+        model = Strategy
+        fields = [
+            "name",
+            "account",
+            "mode",
+            "enabled",
+            "default_product",
+            "default_order_type",
+            "default_quantity",
+            "notes",
+        ]
+        labels = {"account": "Account"}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["account"].queryset = selectors.accounts_of(user)
+        self.fields["account"].empty_label = "My default account"
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = Strategy.objects.filter(user=self.user, name=name).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError("You already have a strategy with this name.")
+        return name

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import strategy_views, views
 
 urlpatterns = [
     path("queue/", views.queue_page, name="queue"),
@@ -19,5 +19,16 @@ urlpatterns = [
     path("orders/<int:order_id>/cancel/", views.cancel_live, name="order-cancel"),
     path("orders/sync/<int:account_id>/", views.sync_now, name="orders-sync"),
     path("settings/risk/", views.save_risk_policy, name="risk-policy"),
-    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/", strategy_views.alerts, name="alerts"),
+    path("settings/webhook/rotate/", strategy_views.rotate_token, name="webhook-rotate"),
+    path("settings/webhook/secret/", strategy_views.save_secret, name="webhook-secret"),
+    path("settings/strategies/new/", strategy_views.create_strategy, name="strategy-new"),
+    path(
+        "settings/strategies/<int:strategy_id>/", strategy_views.edit_strategy, name="strategy-edit"
+    ),
+    path(
+        "settings/strategies/<int:strategy_id>/toggle/",
+        strategy_views.toggle_strategy,
+        name="strategy-toggle",
+    ),
 ]

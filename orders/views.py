@@ -326,8 +326,3 @@ def save_risk_policy(request):
             ),
         )
     return redirect("settings")
-
-
-@require_GET
-def alerts(request):
-    return render(request, "orders/alerts.html")

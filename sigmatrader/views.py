@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from brokers.presentation import settings_context
 from marketdata.presentation import instruments_status
 from orders.presentation import risk_form_for
+from orders.strategy_views import webhook_context
 
 from . import health, setup
 from .forms import EventFilterForm, FirstAccountForm
@@ -77,6 +78,7 @@ def settings_page(request):
     context = settings_context(request)
     context["instruments"] = instruments_status()
     context["risk_form"] = risk_form_for(request.user)
+    context.update(webhook_context(request))
     return render(request, "sigmatrader/settings.html", context)
 
 

@@ -2,7 +2,8 @@
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-PUBLIC = {"login", "healthz"}
+# The webhook authenticates by the secret token in its URL (TradingView sends no cookies).
+PUBLIC = {"login", "healthz", "tradingview-webhook"}
 # Public only while no user exists (first run); tested in test_first_run.
 FIRST_RUN = {"dashboard"}
 

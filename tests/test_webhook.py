@@ -276,3 +276,54 @@ def test_fuzz_never_500_and_nothing_half_written(client, hook, body):
     accepted = WebhookAlert.objects.filter(outcome__in=["accepted", "duplicate"]).count()
     assert Order.objects.count() <= accepted
     assert Order.objects.filter(alerts__isnull=True).count() == 0
+
+
+def test_settings_create_strategy_rotate_and_alerts_page(client, hook):
+    account, _, old_token, _ = hook
+    client.force_login(account.user)
+    card = client.post(
+        reverse("strategy-new"),
+        {
+            "name": "Swing",
+            "account": account.pk,
+            "mode": "AUTO",
+            "enabled": "on",
+            "default_product": "CNC",
+            "default_order_type": "MARKET",
+            "default_quantity": 1,
+        },
+    ).content.decode()
+    assert "Swing" in card and Strategy.objects.filter(user=account.user, name="Swing").exists()
+    assert (
+        client.post(
+            reverse("strategy-new"),
+            {
+                "name": "Swing",
+                "mode": "AUTO",
+                "default_product": "CNC",
+                "default_order_type": "MARKET",
+                "default_quantity": 1,
+            },
+        ).status_code
+        == 422
+    )
+    card = client.post(reverse("webhook-rotate")).content.decode()
+    new_token = card.split("/webhooks/tradingview/")[1].split("/")[0]
+    assert new_token != old_token and len(new_token) >= 32
+    assert post(client, old_token, alert())[0] == 404
+    assert post(client, new_token, alert())[0] == 202
+    settings_page = client.get(reverse("settings")).content.decode()
+    assert new_token not in settings_page and f"…{new_token[-4:]}" in settings_page
+    page = client.get(reverse("alerts")).content.decode()
+    assert (
+        "Accepted · 202" in page and "Rejected · 404" not in page
+    )  # unknown-token hits have no user
+
+
+def test_other_users_get_404_on_strategy_urls(client, hook, other_user):
+    _, _, _, strategy = hook
+    client.force_login(other_user)
+    assert client.get(reverse("strategy-edit", args=[strategy.pk])).status_code == 404
+    assert client.post(reverse("strategy-toggle", args=[strategy.pk])).status_code == 404
+    strategy.refresh_from_db()
+    assert strategy.enabled

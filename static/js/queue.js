@@ -7,3 +7,14 @@ document.addEventListener("click", function (event) {
   document.getElementById("instrument-results").innerHTML = "";
   input.focus();
 });
+
+// Copy buttons: <button data-copy="#element-id">.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-copy]");
+  if (!button) return;
+  var source = document.querySelector(button.dataset.copy);
+  if (!source) return;
+  navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+    button.textContent = "Copied";
+  });
+});

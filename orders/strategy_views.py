@@ -1,0 +1,116 @@
+"""Settings → Strategies and the TradingView webhook card; the Alerts page."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import webhook
+from .forms import StrategyForm
+from .models import Strategy, WebhookAlert, WebhookEndpoint
+
+ALERT_TEMPLATE = """{
+  "strategy_name": "%s",
+  "symbol": "{{exchange}}:{{ticker}}",
+  "interval": "{{interval}}",
+  "bar_time": "{{time}}",
+  "alert_id": "{{strategy.order.id}}-{{timenow}}",
+  "trade_details": {
+    "order_action": "{{strategy.order.action}}",
+    "quantity": "{{strategy.order.contracts}}",
+    "price": "{{strategy.order.price}}",
+    "comment": "{{strategy.order.comment}}"
+  }
+}"""
+
+
+def webhook_context(request, new_token: str = "") -> dict:
+    endpoint = WebhookEndpoint.objects.filter(user=request.user).first()
+    base = request.build_absolute_uri(reverse("tradingview-webhook", args=["TOKEN"]))
+    strategies = list(Strategy.objects.filter(user=request.user).select_related("account"))
+    example = strategies[0].name if strategies else "My strategy"
+    return {
+        "endpoint": endpoint,
+        "webhook_url": base.replace("TOKEN", new_token) if new_token else "",
+        "masked_url": base.replace("TOKEN", f"…{endpoint.token_hint}") if endpoint else "",
+        "strategies": strategies,
+        "strategy_form": StrategyForm(user=request.user),
+        "alert_message": ALERT_TEMPLATE % example,
+    }
+
+
+def _card(request, new_token: str = ""):
+    return render(request, "orders/_strategies_card.html", webhook_context(request, new_token))
+
+
+@require_POST
+def rotate_token(request):
+    token = webhook.issue_token(request.user)
+    messages.warning(request, "Copy the webhook URL now: it is shown only this once.")
+    return _card(request, new_token=token)
+
+
+@require_POST
+def save_secret(request):
+    if not WebhookEndpoint.objects.filter(user=request.user).exists():
+        webhook.issue_token(request.user)
+    webhook.set_secret(request.user, request.POST.get("secret", "").strip())
+    messages.success(
+        request,
+        "Webhook secret saved." if request.POST.get("secret") else "Webhook secret removed.",
+    )
+    return _card(request)
+
+
+@require_http_methods(["POST"])
+def create_strategy(request):
+    form = StrategyForm(request.POST, user=request.user)
+    if form.is_valid():
+        strategy = form.save(commit=False)
+        strategy.user = request.user
+        strategy.save()
+        messages.success(request, f"Strategy {strategy.name} created.")
+        return _card(request)
+    context = webhook_context(request)
+    context["strategy_form"] = form
+    return render(request, "orders/_strategies_card.html", context, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def edit_strategy(request, strategy_id):
+    strategy = get_object_or_404(Strategy, pk=strategy_id, user=request.user)
+    form = StrategyForm(
+        request.POST if request.method == "POST" else None,
+        instance=strategy,
+        user=request.user,
+        auto_id=f"strategy-{strategy.pk}-%s",
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Strategy {strategy.name} saved.")
+        return _card(request)
+    return render(request, "orders/_strategy_edit.html", {"form": form, "strategy": strategy})
+
+
+@require_POST
+def toggle_strategy(request, strategy_id):
+    strategy = get_object_or_404(Strategy, pk=strategy_id, user=request.user)
+    strategy.enabled = not strategy.enabled
+    strategy.save(update_fields=["enabled"])
+    messages.info(
+        request, f"Strategy {strategy.name} {'enabled' if strategy.enabled else 'disabled'}."
+    )
+    return _card(request)
+
+
+@require_GET
+def alerts(request):
+    found = WebhookAlert.objects.filter(user=request.user).select_related("strategy", "order")
+    outcome = request.GET.get("outcome", "")
+    if outcome in WebhookAlert.Outcome.values:
+        found = found.filter(outcome=outcome)
+    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "outcome": outcome, "outcomes": WebhookAlert.Outcome.choices}
+    template = "orders/_alerts_table.html" if request.htmx else "orders/alerts.html"
+    return render(request, template, context)
