@@ -14,7 +14,16 @@ document.addEventListener("click", function (event) {
   if (!button) return;
   var source = document.querySelector(button.dataset.copy);
   if (!source) return;
-  navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+  var text = source.textContent.trim();
+  function selectIt() {  // no Clipboard API (or refused): select the text for Ctrl-C
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    window.getSelection().removeAllRanges();
+    window.getSelection().addRange(range);
+    button.textContent = "Selected — press Ctrl-C";
+  }
+  if (!navigator.clipboard) return selectIt();
+  navigator.clipboard.writeText(text).then(function () {
     button.textContent = "Copied";
-  });
+  }, selectIt);
 });
