@@ -47,6 +47,7 @@ class OrderAdmin(admin.ModelAdmin):
 class RiskPolicyAdmin(admin.ModelAdmin):
     list_display = (
         "user",
+        "strategy",
         "max_order_value",
         "max_quantity",
         "max_orders_per_day",

@@ -171,8 +171,16 @@ class RiskPolicy(models.Model):
         REJECT = "reject", "Reject the order"
         CLAMP = "clamp", "Reduce the quantity to fit"
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="risk_policy"
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="risk_policies"
+    )
+    # Set: this policy overrides the user's own for the strategy's orders.
+    strategy = models.OneToOneField(
+        "orders.Strategy",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="risk_override",
     )
     max_order_value = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     max_quantity = models.PositiveIntegerField(null=True, blank=True)
@@ -185,8 +193,17 @@ class RiskPolicy(models.Model):
 
     class Meta:
         verbose_name_plural = "risk policies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(strategy__isnull=True),
+                name="one_user_risk_policy",
+            )
+        ]
 
     def __str__(self):
+        if self.strategy_id:
+            return f"Risk override for strategy {self.strategy}"
         return f"Risk policy of {self.user}"
 
     @staticmethod

@@ -38,4 +38,6 @@ def risk_form_for(user):
     from .forms import RiskPolicyForm
     from .models import RiskPolicy
 
-    return RiskPolicyForm(instance=RiskPolicy.objects.filter(user=user).first())
+    return RiskPolicyForm(
+        instance=RiskPolicy.objects.filter(user=user, strategy__isnull=True).first()
+    )

@@ -45,7 +45,12 @@ class Decision:
 
 
 def policy_for(order: Order) -> RiskPolicy | None:
-    return RiskPolicy.objects.filter(user=order.user).first()
+    """The strategy's override when it has one, else the user's own policy."""
+    if order.strategy_id:
+        override = RiskPolicy.objects.filter(strategy_id=order.strategy_id, user=order.user).first()
+        if override is not None:
+            return override
+    return RiskPolicy.objects.filter(user=order.user, strategy__isnull=True).first()
 
 
 def _floor_to_lot(quantity: int, lot: int) -> int:

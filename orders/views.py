@@ -311,7 +311,9 @@ def sync_now(request, account_id):
 
 @require_POST
 def save_risk_policy(request):
-    policy = RiskPolicy.objects.filter(user=request.user).first() or RiskPolicy(user=request.user)
+    policy = RiskPolicy.objects.filter(
+        user=request.user, strategy__isnull=True
+    ).first() or RiskPolicy(user=request.user)
     form = RiskPolicyForm(request.POST, instance=policy)
     if form.is_valid():
         form.save()

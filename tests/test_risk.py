@@ -162,3 +162,17 @@ def test_settings_edits_the_users_own_policy(client, user, other_user):
     assert response.status_code == 302
     policy.refresh_from_db()
     assert policy.max_quantity == 100  # the bad value was refused, nothing half-written
+
+
+def test_a_strategys_override_replaces_the_users_policy(account):
+    from orders.models import Strategy
+
+    acct, _ = account
+    policy(acct.user, max_quantity=1)
+    strategy = Strategy.objects.create(user=acct.user, name="Scalper")
+    RiskPolicy.objects.create(user=acct.user, strategy=strategy, max_quantity=50)
+    plain = new(acct, quantity=10)
+    assert not risk.evaluate(plain).allowed  # the user's limit of 1
+    from_strategy = new(acct, quantity=10)
+    from_strategy.strategy = strategy
+    assert risk.evaluate(from_strategy).allowed  # the strategy's override of 50
