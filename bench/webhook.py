@@ -1,0 +1,317 @@
+#!/usr/bin/env python
+"""TradingView webhook benchmark (prints figures; not a test).
+
+Starts the broker emulator (in this process), gunicorn and a Celery worker on
+loopback against a fresh database, then sends alerts at a fixed rate — half of
+them re-deliveries of earlier ones — to AUTO strategies spread over several
+AngelOne accounts (SmartAPI allows 20 orders/s per account). Prints response
+time p50/p95/p99, alert-to-broker latency p50/p99 (the emulator's receipt of
+the order minus the time the first delivery was posted) and orders at the
+emulator against unique alerts.
+
+    .venv/bin/python bench/webhook.py [--rate 100] [--seconds 30]
+    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/webhook.py
+
+Targets (issue "TradingView webhook"): p99 response <= 50 ms, alert-to-broker
+p99 <= 250 ms, zero duplicates, zero lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+ACCOUNTS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def prepare_database(env: dict) -> str:
+    url = env.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        import psycopg
+
+        base, _, _name = url.rpartition("/")
+        name = f"sigmatrader_bench_webhook_{os.getpid()}"
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = f"{base}/{name}"
+        return name
+    env["DATABASE_URL"] = f"sqlite:///{env['SIGMATRADER_VAR_DIR']}/bench.sqlite3"
+    return ""
+
+
+def drop_database(env: dict, name: str) -> None:
+    if name:
+        import psycopg
+
+        base = env["DATABASE_URL"].rpartition("/")[0]
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=int, default=100, help="deliveries per second")
+    parser.add_argument("--seconds", type=int, default=30)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="sigmatrader-bench-webhook-"))
+    env = {
+        **os.environ,
+        "SECRET_KEY": "bench-" + "x" * 60,
+        "SIGMATRADER_VAR_DIR": str(work),
+        "SIGMATRADER_ENV_FILE": str(work / "none.env"),
+        "MARKET_ALWAYS_OPEN": "true",
+        "SECURE_SSL_REDIRECT": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "WEBHOOK_RATE_PER_MINUTE": "1000000",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "sigmatrader.settings",
+    }
+    db_name = prepare_database(env)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    from brokers.emulator import EmulatorServer
+
+    emulator = EmulatorServer().start()
+    env.update(
+        SMARTAPI_API_ROOT=emulator.url,
+        SMARTAPI_INSTRUMENTS_URL=f"{emulator.url}/OpenAPI_File/files/OpenAPIScripMaster.json",
+    )
+    os.environ.update(env)
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    django.setup()
+    token, strategies, symbols = setup_world(emulator)
+
+    port = free_port()
+    processes = [
+        subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "sigmatrader.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                "2",
+                "--threads",
+                "8",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
+        subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "sigmatrader",
+                "worker",
+                "--pool",
+                "threads",
+                "-c",
+                "12",
+                "--loglevel",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+        ),
+    ]
+    try:
+        url = f"http://127.0.0.1:{port}/webhooks/tradingview/{token}/"
+        wait_for(url)
+        print(
+            f"database: {env['DATABASE_URL'].split(':')[0]}; broker: "
+            f"{'redis' if env.get('REDIS_URL') else 'filesystem'}; {args.rate}/s for "
+            f"{args.seconds} s, half duplicates, {ACCOUNTS} AUTO accounts",
+            flush=True,
+        )
+        sent = run_load(url, strategies, symbols, args.rate, args.seconds)
+        report(sent, emulator)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+        emulator.stop()
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(env, db_name)
+    return 0
+
+
+def setup_world(emulator):
+    import pyotp
+    from django.contrib.auth import get_user_model
+
+    from brokers import accounts, connections
+    from brokers.emulator import SmartUser
+    from marketdata import refresh
+    from marketdata.models import Instrument
+    from orders import webhook
+    from orders.models import Strategy
+
+    user = get_user_model().objects.create_user("bench", password="bench-pass-123456")
+    strategies = []
+    for index in range(ACCOUNTS):
+        secret = pyotp.random_base32()
+        peer = emulator.state.add_smart_user(SmartUser(f"key{index}", f"B{index}", "4321", secret))
+        peer.book.cash = 10**12
+        account = accounts.create_account(
+            user=user,
+            broker="angelone",
+            label=f"acct{index}",
+            credentials={"api_key": f"key{index}", "client_code": f"B{index}"},
+        )
+        connections.connect_with_credentials(
+            account=account, per_connect={"connect_pin": "4321", "totp": pyotp.TOTP(secret).now()}
+        )
+        strategy = Strategy.objects.create(
+            user=user, name=f"auto{index}", account=account, mode="AUTO"
+        )
+        strategies.append(strategy.name)
+    refresh.refresh_instruments(broker="angelone")
+    symbols = list(
+        Instrument.objects.filter(
+            broker="angelone", exchange="NSE", instrument_type="EQ"
+        ).values_list("canonical_symbol", flat=True)[:50]
+    )
+    return webhook.issue_token(user), strategies, symbols
+
+
+def wait_for(url: str) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            requests.post(url, data="{}", timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise SystemExit("the app did not start")
+
+
+def run_load(url, strategies, symbols, rate, seconds):
+    """Send `rate` deliveries per second; every other one repeats an earlier alert."""
+    results, lock = [], threading.Lock()
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=32))
+    unique: list[dict] = []
+
+    def send(body: dict, first: bool):
+        started = time.time()
+        response = session.post(
+            url, data=json.dumps(body), timeout=10, headers={"Content-Type": "text/plain"}
+        )
+        elapsed = time.time() - started
+        with lock:
+            results.append(
+                {
+                    "sent": started,
+                    "elapsed": elapsed,
+                    "status": response.status_code,
+                    "first": first,
+                    "alert": body["alert_id"],
+                    "order": response.json().get("order_id"),
+                }
+            )
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        start = time.time()
+        for tick in range(rate * seconds):
+            target = start + tick / rate
+            delay = target - time.time()
+            if delay > 0:
+                time.sleep(delay)
+            if tick % 2 == 0 or not unique:
+                body = {
+                    "strategy_name": strategies[tick % len(strategies)],
+                    "symbol": f"NSE:{symbols[tick % len(symbols)]}",
+                    "alert_id": f"bench-{tick}",
+                    "trade_details": {"order_action": "buy", "quantity": "1"},
+                }
+                unique.append(body)
+                pool.submit(send, body, True)
+            else:
+                pool.submit(send, unique[(tick * 7) % len(unique)], False)
+    time.sleep(5)  # let the worker drain
+    return results
+
+
+def report(results, emulator) -> None:
+    from orders.models import Order
+
+    elapsed_ms = [r["elapsed"] * 1000 for r in results]
+    codes = {}
+    for r in results:
+        codes[r["status"]] = codes.get(r["status"], 0) + 1
+    print(
+        f"responses: {len(results)} ({codes}); p50 {percentile(elapsed_ms, 0.5):.1f} ms, "
+        f"p95 {percentile(elapsed_ms, 0.95):.1f} ms, p99 {percentile(elapsed_ms, 0.99):.1f} ms"
+    )
+    unique_alerts = {r["alert"] for r in results}
+    first_post = {}
+    for r in results:
+        first_post[r["alert"]] = min(first_post.get(r["alert"], r["sent"]), r["sent"])
+    orders = {o.client_tag: o for o in Order.objects.filter(source="tradingview")}
+    at_broker = {}
+    for user in emulator.state.smart_users.values():
+        for remote in user.book.orders.values():
+            at_broker.setdefault(remote.tag, []).append(remote.placed_at)
+    duplicates = sum(len(v) - 1 for v in at_broker.values())
+    order_alert = {r["order"]: r["alert"] for r in results if r["order"] and r["first"]}
+    latencies = []
+    for order in orders.values():
+        placed = at_broker.get(order.client_tag)
+        alert = order_alert.get(order.pk)
+        if placed and alert:
+            latencies.append((placed[0].timestamp() - first_post[alert]) * 1000)
+    print(
+        f"unique alerts {len(unique_alerts)}, orders created {len(orders)}, orders at the "
+        f"emulator {sum(len(v) for v in at_broker.values())}, duplicates at the broker "
+        f"{duplicates}, lost {len(unique_alerts) - len(at_broker)}"
+    )
+    if latencies:
+        print(
+            f"alert-to-broker: p50 {percentile(latencies, 0.5):.0f} ms, p99 "
+            f"{percentile(latencies, 0.99):.0f} ms (n={len(latencies)}; "
+            f"mean {statistics.mean(latencies):.0f} ms)"
+        )
+    print(f"measured at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
