@@ -409,3 +409,12 @@ def test_refresh_token_refused_marks_expired(signed_in, smart, user):
     assert connections.refresh_session(account=account) == "expired"
     account.refresh_from_db()
     assert account.status == "expired" and "refused to renew" in account.last_error
+
+
+def test_a_flash_message_shows_once_on_a_full_page(signed_in, smart):
+    response = signed_in.post(
+        f"{reverse('brokers:add')}?broker=angelone",
+        {"broker": "angelone", "label": "main", "api_key": "k", "client_code": "C1"},
+        follow=True,
+    )
+    assert response.content.decode().count("AngelOne · main added.") == 1
