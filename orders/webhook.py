@@ -105,6 +105,8 @@ def _text(data: dict, name: str, *, required=False, limit=64) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise Rejection(400, f"Field {name} must be text.")
     text = str(value).strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise Rejection(400, f"Field {name} contains control characters.")
     if len(text) > limit:
         raise Rejection(400, f"Field {name} is longer than {limit} characters.")
     if required and not text:
@@ -186,7 +188,9 @@ def _over_limit(key: str, limit: int) -> bool:
 
 
 def _record(**fields) -> WebhookAlert:
-    fields["raw_body"] = fields.get("raw_body", "")[: settings.WEBHOOK_STORED_BODY_CHARS]
+    # PostgreSQL text cannot hold NUL: keep the body readable, never fail on it.
+    raw = fields.get("raw_body", "")[: settings.WEBHOOK_STORED_BODY_CHARS]
+    fields["raw_body"] = raw.replace("\x00", "\ufffd")
     return WebhookAlert.objects.create(**fields)
 
 

@@ -327,3 +327,20 @@ def test_other_users_get_404_on_strategy_urls(client, hook, other_user):
     assert client.post(reverse("strategy-toggle", args=[strategy.pk])).status_code == 404
     strategy.refresh_from_db()
     assert strategy.enabled
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"strategy_name": "Bre\\u0000akout"}',
+        b"\x00\x00{}",
+        json.dumps(alert(symbol="NSE:SB\u0000IN")).encode(),
+    ],
+)
+def test_nul_bytes_are_a_400_not_a_500(client, hook, body):
+    _, _, token, _ = hook
+    response = client.post(
+        reverse("tradingview-webhook", args=[token]), data=body, content_type="text/plain"
+    )
+    assert response.status_code == 400
+    assert WebhookAlert.objects.get().http_status == 400
