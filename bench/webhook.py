@@ -310,6 +310,21 @@ def report(results, emulator) -> None:
             f"{percentile(latencies, 0.99):.0f} ms (n={len(latencies)}; "
             f"mean {statistics.mean(latencies):.0f} ms)"
         )
+    from orders.models import OrderEvent
+
+    waits, runs = [], []
+    for order in orders.values():
+        events = {e.to_status: e.at for e in OrderEvent.objects.filter(order=order) if e.to_status}
+        if "SENDING" in events:
+            waits.append((events["SENDING"] - order.created_at).total_seconds() * 1000)
+            if "SENT" in events:
+                runs.append((events["SENT"] - events["SENDING"]).total_seconds() * 1000)
+    if waits:
+        print(
+            f"worker: queue wait p50 {percentile(waits, 0.5):.0f} ms p99 {percentile(waits, 0.99):.0f} ms"
+            f"; execution p50 {percentile(runs, 0.5):.0f} ms p99 {percentile(runs, 0.99):.0f} ms"
+            f" ({len(waits)} picked up)"
+        )
     print(f"measured at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
