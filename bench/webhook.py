@@ -1,13 +1,15 @@
 #!/usr/bin/env python
 """TradingView webhook benchmark (prints figures; not a test).
 
-Starts the broker emulator (in this process), gunicorn and a Celery worker on
-loopback against a fresh database, then sends alerts at a fixed rate — half of
+Starts the broker emulator (a process of its own, so its work does not share a
+GIL with the load generator), gunicorn and a Celery worker on loopback against
+a fresh database, then sends alerts at a fixed rate — half of
 them re-deliveries of earlier ones — to AUTO strategies spread over several
 AngelOne accounts (SmartAPI allows 20 orders/s per account). Prints response
 time p50/p95/p99, alert-to-broker latency p50/p99 (the emulator's receipt of
 the order minus the time the first delivery was posted) and orders at the
-emulator against unique alerts.
+emulator against unique alerts, and the CPU seconds each process used (this
+machine's cores are shared by all of them).
 
     .venv/bin/python bench/webhook.py [--rate 100] [--seconds 30]
     DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/webhook.py
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -78,6 +81,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=100, help="deliveries per second")
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--pool", default="prefork", help="Celery worker pool")
+    parser.add_argument("--concurrency", type=int, default=4, help="Celery worker concurrency")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="sigmatrader-bench-webhook-"))
@@ -97,10 +102,10 @@ def main() -> int:
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
+    import pyotp
 
-    from brokers.emulator import EmulatorServer
-
-    emulator = EmulatorServer().start()
+    secrets = [pyotp.random_base32() for _ in range(ACCOUNTS)]
+    emulator = EmulatorProcess(secrets)
     env.update(
         SMARTAPI_API_ROOT=emulator.url,
         SMARTAPI_INSTRUMENTS_URL=f"{emulator.url}/OpenAPI_File/files/OpenAPIScripMaster.json",
@@ -110,7 +115,7 @@ def main() -> int:
         [str(BIN / "python"), "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
     )
     django.setup()
-    token, strategies, symbols = setup_world(emulator)
+    token, strategies, symbols = setup_world(secrets)
 
     port = free_port()
     processes = [
@@ -137,9 +142,9 @@ def main() -> int:
                 "sigmatrader",
                 "worker",
                 "--pool",
-                "threads",
+                args.pool,
                 "-c",
-                "12",
+                str(args.concurrency),
                 "--loglevel",
                 "warning",
                 "--without-gossip",
@@ -156,11 +161,22 @@ def main() -> int:
         print(
             f"database: {env['DATABASE_URL'].split(':')[0]}; broker: "
             f"{'redis' if env.get('REDIS_URL') else 'filesystem'}; {args.rate}/s for "
-            f"{args.seconds} s, half duplicates, {ACCOUNTS} AUTO accounts",
+            f"{args.seconds} s, half duplicates, {ACCOUNTS} AUTO accounts; worker "
+            f"{args.pool} x{args.concurrency}",
             flush=True,
         )
+        # Warm-up (not reported): every gunicorn thread and worker process has
+        # imported its code and opened its connections, as in a running app.
+        run_load(url, strategies, symbols, args.rate, 3, prefix="warmup")
         sent = run_load(url, strategies, symbols, args.rate, args.seconds)
-        report(sent, emulator)
+        placed, emulator_cpu = emulator.placed()
+        report(sent, placed)
+        times = os.times()
+        print(
+            f"CPU seconds: gunicorn {cpu_seconds(processes[0].pid):.1f}, celery worker "
+            f"{cpu_seconds(processes[1].pid):.1f}, emulator {emulator_cpu:.1f}, load generator "
+            f"{times.user + times.system:.1f} (on {os.cpu_count()} cores)"
+        )
     finally:
         for process in processes:
             process.terminate()
@@ -174,12 +190,77 @@ def main() -> int:
     return 0
 
 
-def setup_world(emulator):
+class EmulatorProcess:
+    """The broker emulator in a child process; reports what reached it at the end."""
+
+    def __init__(self, secrets: list[str]):
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve_emulator, args=(child, secrets), daemon=True)
+        self.process.start()
+        self.url = self.conn.recv()
+
+    def placed(self) -> tuple[list[tuple[str, float]], float]:
+        """(tag, placed-at epoch) of every order at the emulator, and its CPU seconds."""
+        self.conn.send("report")
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.conn.send("stop")
+        self.process.join(timeout=10)
+
+
+def _serve_emulator(conn, secrets: list[str]) -> None:
+    sys.path.insert(0, str(ROOT))
+    from brokers.emulator import EmulatorServer, SmartUser
+
+    server = EmulatorServer().start()
+    for index, secret in enumerate(secrets):
+        peer = server.state.add_smart_user(SmartUser(f"key{index}", f"B{index}", "4321", secret))
+        peer.book.cash = 10**12
+    conn.send(server.url)
+    while conn.recv() != "stop":
+        with server.state.lock:
+            placed = [
+                (remote.tag, remote.placed_at.timestamp())
+                for user in server.state.smart_users.values()
+                for remote in user.book.orders.values()
+            ]
+        times = os.times()
+        conn.send((placed, times.user + times.system))
+    server.stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its live descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, family = 0.0, {pid}
+    stats = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats.append((int(entry.name), int(fields[1]), fields))
+    changed = True
+    while changed:
+        changed = False
+        for child, parent, _ in stats:
+            if parent in family and child not in family:
+                family.add(child)
+                changed = True
+    for child, _, fields in stats:
+        if child in family:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def setup_world(secrets: list[str]):
     import pyotp
     from django.contrib.auth import get_user_model
 
     from brokers import accounts, connections
-    from brokers.emulator import SmartUser
     from marketdata import refresh
     from marketdata.models import Instrument
     from orders import webhook
@@ -187,10 +268,7 @@ def setup_world(emulator):
 
     user = get_user_model().objects.create_user("bench", password="bench-pass-123456")
     strategies = []
-    for index in range(ACCOUNTS):
-        secret = pyotp.random_base32()
-        peer = emulator.state.add_smart_user(SmartUser(f"key{index}", f"B{index}", "4321", secret))
-        peer.book.cash = 10**12
+    for index, secret in enumerate(secrets):
         account = accounts.create_account(
             user=user,
             broker="angelone",
@@ -224,7 +302,7 @@ def wait_for(url: str) -> None:
     raise SystemExit("the app did not start")
 
 
-def run_load(url, strategies, symbols, rate, seconds):
+def run_load(url, strategies, symbols, rate, seconds, prefix="bench"):
     """Send `rate` deliveries per second; every other one repeats an earlier alert."""
     results, lock = [], threading.Lock()
     session = requests.Session()
@@ -260,7 +338,7 @@ def run_load(url, strategies, symbols, rate, seconds):
                 body = {
                     "strategy_name": strategies[tick % len(strategies)],
                     "symbol": f"NSE:{symbols[tick % len(symbols)]}",
-                    "alert_id": f"bench-{tick}",
+                    "alert_id": f"{prefix}-{tick}",
                     "trade_details": {"order_action": "buy", "quantity": "1"},
                 }
                 unique.append(body)
@@ -271,7 +349,7 @@ def run_load(url, strategies, symbols, rate, seconds):
     return results
 
 
-def report(results, emulator) -> None:
+def report(results, placed) -> None:
     from orders.models import Order
 
     elapsed_ms = [r["elapsed"] * 1000 for r in results]
@@ -286,19 +364,21 @@ def report(results, emulator) -> None:
     first_post = {}
     for r in results:
         first_post[r["alert"]] = min(first_post.get(r["alert"], r["sent"]), r["sent"])
-    orders = {o.client_tag: o for o in Order.objects.filter(source="tradingview")}
+    measured = {r["order"] for r in results if r["order"]}
+    orders = {o.client_tag: o for o in Order.objects.filter(pk__in=measured)}
     at_broker = {}
-    for user in emulator.state.smart_users.values():
-        for remote in user.book.orders.values():
-            at_broker.setdefault(remote.tag, []).append(remote.placed_at)
+    for tag, placed_at in placed:
+        if tag not in orders:
+            continue  # a warm-up order
+        at_broker.setdefault(tag, []).append(placed_at)
     duplicates = sum(len(v) - 1 for v in at_broker.values())
     order_alert = {r["order"]: r["alert"] for r in results if r["order"] and r["first"]}
     latencies = []
     for order in orders.values():
-        placed = at_broker.get(order.client_tag)
+        arrived = at_broker.get(order.client_tag)
         alert = order_alert.get(order.pk)
-        if placed and alert:
-            latencies.append((placed[0].timestamp() - first_post[alert]) * 1000)
+        if arrived and alert:
+            latencies.append((arrived[0] - first_post[alert]) * 1000)
     print(
         f"unique alerts {len(unique_alerts)}, orders created {len(orders)}, orders at the "
         f"emulator {sum(len(v) for v in at_broker.values())}, duplicates at the broker "

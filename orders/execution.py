@@ -67,15 +67,22 @@ def create_order(
     variety: str = Order.Variety.REGULAR,
     source: str = Order.Source.MANUAL,
     is_gtt: bool = False,
+    strategy=None,
+    instrument=None,
 ) -> Order:
     """A WAITING order for `account`, resolved to that account's broker instrument.
 
     Raises SymbolNotFound (from market data) when the symbol does not resolve.
+    `instrument` skips the resolution when the caller has just resolved it.
     """
     if account.user_id != user.pk:
         raise PermissionError("an order can only name one of its user's accounts")
-    instrument = resolve(broker=account.broker, symbol=symbol, exchange=exchange or None)
+    if strategy is not None and strategy.user_id != user.pk:
+        raise PermissionError("an order can only name one of its user's strategies")
+    if instrument is None or instrument.broker != account.broker:
+        instrument = resolve(broker=account.broker, symbol=symbol, exchange=exchange or None)
     order = Order.objects.create(
+        strategy=strategy,
         user=user,
         account=account,
         account_name=account.display_name,
@@ -107,7 +114,7 @@ def _finish(order: Order, status: str, message: str, *, actor: str, **fields) ->
     """Leave SENDING for `status`, unless the sync already moved the order on."""
     fields.update(status=status, status_message=message[:2000], updated_at=timezone.now())
     moved = Order.objects.filter(pk=order.pk, status=Status.SENDING).update(**fields)
-    order.refresh_from_db()
+    _reload_state(order)
     if moved:
         log(
             order,
@@ -117,6 +124,13 @@ def _finish(order: Order, status: str, message: str, *, actor: str, **fields) ->
             before=Status.SENDING,
         )
     return order
+
+
+def _reload_state(order: Order) -> None:
+    """Re-read the order's own columns, keeping its loaded account and instrument
+    (a plain refresh_from_db() would drop them and cost three more queries)."""
+    own = [f.attname for f in Order._meta.concrete_fields if not f.is_relation]
+    order.refresh_from_db(fields=own)
 
 
 def _request(order: Order) -> OrderRequest:
@@ -175,7 +189,7 @@ def execute(*, order: Order, actor: str) -> Order:
         claimed = Order.objects.filter(pk=order.pk, status__in=claimable).update(
             status=Status.SENDING, status_message="", updated_at=timezone.now()
         )
-    order.refresh_from_db()
+    _reload_state(order)
     if not claimed:
         state = order.get_status_display().lower()
         raise NotExecutable(f"Order #{order.pk} is {state}: an order is sent only once.")

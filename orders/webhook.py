@@ -236,7 +236,7 @@ def receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
             digest(alert.secret), endpoint.secret_hash
         ):
             raise Rejection(403, "Wrong or missing secret.")
-        strategy, account, instrument_symbol = _route(user, alert)
+        strategy, account, instrument = _route(user, alert)
     except Rejection as exc:
         parsed = {} if exc.status in (400, 403) else scrub(_parsed(alert))
         record = _record(
@@ -249,7 +249,7 @@ def receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
             reason=exc.reason,
         )
         return exc.status, {"error": exc.reason, "alert_id": record.pk}
-    return _accept(user, alert, strategy, account, ip, raw)
+    return _accept(user, alert, strategy, account, instrument, ip, raw)
 
 
 def _parsed(alert: AlertData) -> dict:
@@ -259,7 +259,11 @@ def _parsed(alert: AlertData) -> dict:
 
 
 def _route(user, alert: AlertData):
-    strategy = Strategy.objects.filter(user=user, name=alert.strategy_name).first()
+    strategy = (
+        Strategy.objects.filter(user=user, name=alert.strategy_name)
+        .select_related("account")
+        .first()
+    )
     if strategy is None:
         raise Rejection(422, f"No strategy named {alert.strategy_name!r}.")
     if not strategy.enabled:
@@ -268,10 +272,12 @@ def _route(user, alert: AlertData):
     if account is None:
         raise Rejection(422, "The strategy has no account and you have no default account.")
     try:
-        resolve(broker=account.broker, symbol=alert.symbol, exchange=alert.exchange or None)
+        instrument = resolve(
+            broker=account.broker, symbol=alert.symbol, exchange=alert.exchange or None
+        )
     except SymbolNotFound as exc:
         raise Rejection(422, exc.message) from exc
-    return strategy, account, alert.symbol
+    return strategy, account, instrument
 
 
 def dedup_key(alert: AlertData) -> str:
@@ -282,7 +288,9 @@ def dedup_key(alert: AlertData) -> str:
     return hashlib.sha256(source.encode()).hexdigest()
 
 
-def _accept(user, alert: AlertData, strategy: Strategy, account, ip, raw) -> tuple[int, dict]:
+def _accept(
+    user, alert: AlertData, strategy: Strategy, account, instrument, ip, raw
+) -> tuple[int, dict]:
     key = dedup_key(alert)
     now = timezone.now()
     window = timedelta(seconds=settings.WEBHOOK_DEDUP_WINDOW_SECONDS)
@@ -331,8 +339,9 @@ def _accept(user, alert: AlertData, strategy: Strategy, account, ip, raw) -> tup
             trigger_price=alert.trigger_price,
             source=Order.Source.TRADINGVIEW,
             actor=f"webhook:{strategy.name}"[:60],
+            strategy=strategy,
+            instrument=instrument,
         )
-        Order.objects.filter(pk=order.pk).update(strategy=strategy)
         record.order = order
         record.save(update_fields=["order"])
         if strategy.mode == Strategy.Mode.AUTO:
