@@ -1,12 +1,226 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from brokers import selectors as accounts
+from marketdata.resolution import SymbolNotFound
+from orders.execution import NotExecutable
+from orders.models import Order
+
+from . import selectors, summary
+from .forms import TradeForm
+from .sync import sync_account
+from .trading import TradeRefused, square_off, trade
+
+PAGES = {"holdings", "positions"}
+
+
+def _tab(request, source):
+    """The chosen tab: one of the user's accounts, or None for "All accounts"."""
+    all_accounts = list(accounts.accounts_of(request.user).order_by("-is_default", "label"))
+    choice = source.get("account", "")
+    if choice == "all" or not all_accounts:
+        return None, all_accounts
+    if choice.isdigit():
+        for account in all_accounts:
+            if account.pk == int(choice):
+                return account, all_accounts
+    default = next((a for a in all_accounts if a.is_default), None)
+    return default, all_accounts
+
+
+SORT_CHOICES = [
+    ("symbol", "Symbol"),
+    ("-value", "Current value"),
+    ("-invested", "Invested"),
+    ("-pnl", "P&L, best first"),
+    ("pnl", "P&L, worst first"),
+    ("-pnl_percent", "P&L %"),
+    ("-day_pnl", "Day P&L"),
+    ("-quantity", "Quantity"),
+]
+
+
+def _common(request, source, kind: str) -> dict:
+    account, all_accounts = _tab(request, source)
+    states = selectors.sync_states(all_accounts)
+    return {
+        "account": account,
+        "accounts": all_accounts,
+        "sync_rows": [
+            (a, states.get(a.pk)) for a in all_accounts if account is None or a.pk == account.pk
+        ],
+        "sort_choices": SORT_CHOICES,
+        "sort": source.get("sort", "symbol"),
+        "q": source.get("q", ""),
+        "kind": kind,
+        "title": f"{kind.title()} — {account.display_name if account else 'All accounts'}",
+    }
+
+
+def holdings_context(request, source) -> dict:
+    context = _common(request, source, "holdings")
+    account = context["account"]
+    rows = list(selectors.holdings_of(request.user, account))
+    by_account = {a.pk: [] for a in context["accounts"]}
+    for row in rows:
+        by_account.setdefault(row.account_id, []).append(row)
+    items = summary.merge_holdings(rows) if account is None else rows
+    items = summary.sort_and_filter(items, sort=context["sort"], query=context["q"])
+    context.update(
+        items=items,
+        merged=account is None,
+        total=summary.totals(items),
+        account_totals=[(a, summary.totals(by_account[a.pk])) for a in context["accounts"]],
+    )
+    return context
+
+
+def positions_context(request, source) -> dict:
+    context = _common(request, source, "positions")
+    account = context["account"]
+    rows = list(selectors.positions_of(request.user, account))
+    items = summary.merge_positions(rows) if account is None else rows
+    query = context["q"].strip().upper()
+    if query:
+        items = [item for item in items if query in item.symbol.upper()]
+    context.update(items=items, merged=account is None, total=summary.position_totals(rows))
+    return context
+
+
+CONTEXTS = {"holdings": holdings_context, "positions": positions_context}
+
+
+def _render(request, kind: str, source, status=200):
+    context = CONTEXTS[kind](request, source)
+    template = f"portfolio/_{kind}_body.html" if request.htmx else f"portfolio/{kind}.html"
+    return render(request, template, context, status=status)
 
 
 @require_GET
 def holdings(request):
-    return render(request, "portfolio/holdings.html")
+    return _render(request, "holdings", request.GET)
 
 
 @require_GET
 def positions(request):
-    return render(request, "portfolio/positions.html")
+    return _render(request, "positions", request.GET)
+
+
+@require_POST
+def refresh(request, account_id):
+    """'Refresh from <account>': sync now, then show the page again with the outcome."""
+    account = accounts.account_for(request.user, account_id)
+    kind = request.POST.get("page", "holdings")
+    if kind not in PAGES:
+        raise Http404
+    result = sync_account(account)
+    if result.ok:
+        messages.success(
+            request,
+            f"Refreshed from {account.display_name}: {result.holdings} holdings, "
+            f"{result.positions} positions.",
+        )
+    else:
+        messages.error(request, f"Could not refresh from {account.display_name}: {result.error}")
+    if request.htmx:
+        return _render(request, kind, request.POST)
+    return redirect(f"{reverse(kind)}?account={account.pk}")
+
+
+@require_http_methods(["GET", "POST"])
+def trade_view(request):
+    """Buy or Sell from a holding: the destination account is explicit."""
+    source = request.POST if request.method == "POST" else request.GET
+    account = accounts.account_for(request.user, source.get("account") or 0)
+    initial = {
+        "account": account.pk,
+        "symbol": source.get("symbol", ""),
+        "side": source.get("side", Order.Side.BUY),
+        "quantity": source.get("quantity") or 1,
+        "product": Order.Product.CNC,
+        "order_type": Order.OrderType.MARKET,
+    }
+    form = TradeForm(
+        request.POST if request.method == "POST" else None,
+        user=request.user,
+        account=account,
+        initial=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        destination = form.cleaned_data["account"]
+        send_now = form.cleaned_data["then"] == TradeForm.SEND
+        try:
+            order = trade(
+                user=request.user,
+                account=destination,
+                symbol=form.cleaned_data["symbol"],
+                values=form.order_values(),
+                send_now=send_now,
+                actor=request.user.get_username(),
+            )
+        except SymbolNotFound as exc:
+            form.add_error("symbol", exc.message)
+        except TradeRefused as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            return _after_trade(request, order, send_now)
+    status = 422 if form.is_bound else 200
+    context = {"form": form, "account": account}
+    return render(request, "portfolio/trade.html", context, status=status)
+
+
+def _after_trade(request, order: Order, sent: bool):
+    where = order.account_name
+    if not sent:
+        messages.success(request, f"Order #{order.pk} is in the queue for {where}.")
+        return redirect(f"{reverse('queue')}?account={order.account_id}")
+    if order.status in (Order.Status.FAILED, Order.Status.REJECTED):
+        messages.error(request, f"Order #{order.pk} to {where}: {order.status_message}")
+    else:
+        messages.success(
+            request, f"Order #{order.pk} sent to {where}: {order.get_status_display().lower()}."
+        )
+    return redirect("orders")
+
+
+@require_POST
+def square_off_view(request, position_id):
+    position = selectors.position_for(request.user, position_id)
+    try:
+        order = square_off(user=request.user, position=position, actor=request.user.get_username())
+    except (TradeRefused, NotExecutable) as exc:
+        messages.error(request, exc.message)
+    except SymbolNotFound as exc:
+        messages.error(request, exc.message)
+    else:
+        if order.status in (Order.Status.FAILED, Order.Status.REJECTED):
+            messages.error(request, f"Square-off order #{order.pk}: {order.status_message}")
+        else:
+            messages.success(
+                request,
+                f"Square-off order #{order.pk} for {position.symbol} sent to "
+                f"{order.account_name}: {order.get_status_display().lower()}.",
+            )
+    if request.htmx:
+        return _render(request, "positions", request.POST)
+    return redirect(f"{reverse('positions')}?account={position.account_id}")
+
+
+@require_GET
+def history(request):
+    """Daily snapshots: one account's, or every account's."""
+    choice = request.GET.get("account", "all")
+    snapshots = selectors.snapshots_of(request.user)
+    account = None
+    if choice != "all":
+        account = accounts.account_for(request.user, choice if choice.isdigit() else 0)
+        snapshots = snapshots.filter(account=account)
+    context = {
+        "account": account,
+        "snapshots": snapshots[:400],
+        "title": f"Holdings history — {account.display_name if account else 'All accounts'}",
+    }
+    return render(request, "portfolio/history.html", context)

@@ -30,7 +30,9 @@ def home(request):
         return redirect_to_login(request.get_full_path())
     if request.method != "GET":
         raise Http404
-    return render(request, "sigmatrader/dashboard.html")
+    from portfolio.dashboard import dashboard_for
+
+    return render(request, "sigmatrader/dashboard.html", {"board": dashboard_for(request.user)})
 
 
 def first_run(request):

@@ -1,0 +1,135 @@
+"""The dashboard's figures, per account and overall, in a constant number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
+from django.utils import timezone
+
+from brokers import selectors as accounts
+from orders.models import Order
+
+from .models import Holding, Position
+from .selectors import sync_states
+
+ZERO = Decimal("0")
+MONEY = DecimalField(max_digits=24, decimal_places=4)
+
+
+def _times(a, b):
+    return Sum(ExpressionWrapper(F(a) * F(b), output_field=MONEY))
+
+
+@dataclass
+class AccountFigures:
+    account: object
+    sync: object = None
+    invested: Decimal = ZERO
+    holdings_value: Decimal = ZERO
+    holdings_day_pnl: Decimal = ZERO
+    positions_m2m: Decimal = ZERO
+    holdings_count: int = 0
+    open_positions: int = 0
+    open_orders: int = 0
+    waiting: int = 0
+    rejected_today: int = 0
+
+    @property
+    def day_pnl(self) -> Decimal:
+        return self.holdings_day_pnl + self.positions_m2m
+
+    @property
+    def pnl(self) -> Decimal:
+        return self.holdings_value - self.invested
+
+    @property
+    def available_cash(self):
+        return self.sync.available_cash if self.sync else None
+
+
+@dataclass
+class Dashboard:
+    accounts: list[AccountFigures] = field(default_factory=list)
+
+    def _sum(self, name: str) -> Decimal:
+        return sum((getattr(a, name) for a in self.accounts), ZERO)
+
+    @property
+    def holdings_value(self):
+        return self._sum("holdings_value")
+
+    @property
+    def invested(self):
+        return self._sum("invested")
+
+    @property
+    def day_pnl(self):
+        return self._sum("day_pnl")
+
+    @property
+    def available_cash(self):
+        known = [a.available_cash for a in self.accounts if a.available_cash is not None]
+        return sum(known, ZERO) if known else None
+
+    @property
+    def open_orders(self):
+        return sum(a.open_orders for a in self.accounts)
+
+    @property
+    def waiting(self):
+        return sum(a.waiting for a in self.accounts)
+
+    @property
+    def rejected_today(self):
+        return sum(a.rejected_today for a in self.accounts)
+
+
+def dashboard_for(user) -> Dashboard:
+    account_list = list(accounts.accounts_of(user).order_by("-is_default", "label"))
+    states = sync_states(account_list)
+    figures = {a.pk: AccountFigures(account=a, sync=states.get(a.pk)) for a in account_list}
+    holdings = (
+        Holding.objects.filter(account__user=user)
+        .values("account")
+        .annotate(
+            invested=_times("average_price", "quantity"),
+            value=_times("last_price", "quantity"),
+            day=_times("day_change", "quantity"),
+            count=Count("id"),
+        )
+    )
+    for row in holdings:
+        tile = figures[row["account"]]
+        tile.invested, tile.holdings_value = row["invested"] or ZERO, row["value"] or ZERO
+        tile.holdings_day_pnl, tile.holdings_count = row["day"] or ZERO, row["count"]
+    positions = (
+        Position.objects.filter(account__user=user)
+        .values("account")
+        .annotate(m2m=Sum("m2m"), open=Count("id", filter=~Q(quantity=0)))
+    )
+    for row in positions:
+        tile = figures[row["account"]]
+        tile.positions_m2m, tile.open_positions = row["m2m"] or ZERO, row["open"]
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    orders = (
+        Order.objects.filter(user=user, account__isnull=False)
+        .values("account")
+        .annotate(
+            open=Count("id", filter=Q(status__in=Order.LIVE)),
+            waiting=Count("id", filter=Q(status=Order.Status.WAITING)),
+            rejected=Count(
+                "id",
+                filter=Q(
+                    status__in=(Order.Status.REJECTED, Order.Status.FAILED), updated_at__gte=today
+                ),
+            ),
+        )
+    )
+    for row in orders:
+        tile = figures.get(row["account"])
+        if tile:
+            tile.open_orders, tile.waiting = row["open"], row["waiting"]
+            tile.rejected_today = row["rejected"]
+    return Dashboard(accounts=list(figures.values()))

@@ -1,0 +1,36 @@
+"""Reads on holdings and positions, always scoped to the signed-in user."""
+
+from django.shortcuts import get_object_or_404
+
+from .models import Holding, PortfolioSnapshot, PortfolioSync, Position
+
+
+def holdings_of(user, account=None):
+    rows = Holding.objects.filter(account__user=user).select_related("account")
+    return rows.filter(account=account) if account is not None else rows
+
+
+def positions_of(user, account=None):
+    rows = Position.objects.filter(account__user=user).select_related("account")
+    return rows.filter(account=account) if account is not None else rows
+
+
+def position_for(user, position_id) -> Position:
+    return get_object_or_404(
+        Position.objects.select_related("account"), pk=position_id, account__user=user
+    )
+
+
+def held_quantity(account, symbol: str, exchange: str) -> int:
+    """What the account holds of one instrument (T1 included), by canonical symbol."""
+    rows = Holding.objects.filter(account=account, symbol=symbol, exchange=exchange)
+    return sum(rows.values_list("quantity", flat=True))
+
+
+def sync_states(accounts) -> dict:
+    """account id -> PortfolioSync (absent when never synced)."""
+    return {s.account_id: s for s in PortfolioSync.objects.filter(account__in=accounts)}
+
+
+def snapshots_of(user):
+    return PortfolioSnapshot.objects.filter(account__user=user).select_related("account")

@@ -1,0 +1,24 @@
+from celery import shared_task
+
+from orders import market_hours
+
+
+@shared_task(name="portfolio.sync_portfolio")
+def sync_portfolio() -> dict:
+    """Beat, every 5 minutes: holdings, positions and funds of every connected account,
+    during market hours (prices and positions do not move otherwise)."""
+    if not market_hours.is_open():
+        return {"skipped": "market closed"}
+    from .sync import sync_all
+
+    return {str(r.account_id): r.error or f"{r.holdings}h/{r.positions}p" for r in sync_all()}
+
+
+@shared_task(name="portfolio.end_of_day")
+def end_of_day() -> dict:
+    """Beat, after the close: a last sync, then the day's snapshot of every account."""
+    from .snapshots import snapshot_all
+    from .sync import sync_all
+
+    results = sync_all()
+    return {"synced": len(results), "snapshots": snapshot_all()}

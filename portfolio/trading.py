@@ -1,0 +1,71 @@
+"""Orders started from the portfolio pages: trade from a holding, square off a position."""
+
+from __future__ import annotations
+
+from brokers.models import BrokerAccount
+from marketdata.resolution import resolve
+from orders.execution import create_order, execute
+from orders.models import Order
+
+from .models import Position
+from .selectors import held_quantity
+
+
+class TradeRefused(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def check_sell_against_holding(account: BrokerAccount, instrument, quantity: int) -> None:
+    """A delivery (CNC) SELL may not exceed what this account holds of the instrument."""
+    held = held_quantity(account, instrument.canonical_symbol, instrument.exchange)
+    if quantity > held:
+        raise TradeRefused(
+            f"{account.display_name} holds {held} {instrument.canonical_symbol}: "
+            f"a delivery sale of {quantity} is more than that.",
+            field="quantity",
+        )
+
+
+def trade(*, user, account, symbol: str, values: dict, send_now: bool, actor: str) -> Order:
+    """Create the order for `account` (in the queue), and send it at once if asked.
+
+    Raises SymbolNotFound (market data) or TradeRefused before anything is written.
+    """
+    instrument = resolve(broker=account.broker, symbol=symbol)
+    if values["side"] == Order.Side.SELL and values["product"] == Order.Product.CNC:
+        check_sell_against_holding(account, instrument, values["quantity"])
+    order = create_order(
+        user=user,
+        account=account,
+        symbol=symbol,
+        instrument=instrument,
+        actor=actor,
+        source=Order.Source.HOLDINGS,
+        **values,
+    )
+    if send_now:
+        order = execute(order=order, actor=actor)
+    return order
+
+
+def square_off(*, user, position: Position, actor: str) -> Order:
+    """An opposite MARKET order for the whole open quantity, sent at once."""
+    if position.account.user_id != user.pk:
+        raise PermissionError("not this user's position")
+    if not position.quantity:
+        raise TradeRefused(f"{position.symbol} {position.product} is already flat.")
+    symbol = f"{position.exchange}:{position.symbol}"
+    order = create_order(
+        user=user,
+        account=position.account,
+        symbol=symbol,
+        instrument=position.instrument,
+        side=Order.Side.SELL if position.quantity > 0 else Order.Side.BUY,
+        quantity=abs(position.quantity),
+        order_type=Order.OrderType.MARKET,
+        product=position.product,
+        actor=actor,
+    )
+    return execute(order=order, actor=actor)
