@@ -167,8 +167,10 @@ def main() -> int:
         )
         # Warm-up (not reported): every gunicorn thread and worker process has
         # imported its code and opened its connections, as in a running app.
-        run_load(url, strategies, symbols, args.rate, 3, prefix="warmup")
+        wait_for_drain(run_load(url, strategies, symbols, args.rate, 3, prefix="warmup"))
         sent = run_load(url, strategies, symbols, args.rate, args.seconds)
+        drained = wait_for_drain(sent)
+        print(f"queue drained {drained:.1f} s after the last alert", flush=True)
         placed, emulator_cpu = emulator.placed()
         report(sent, placed)
         times = os.times()
@@ -345,8 +347,21 @@ def run_load(url, strategies, symbols, rate, seconds, prefix="bench"):
                 pool.submit(send, body, True)
             else:
                 pool.submit(send, unique[(tick * 7) % len(unique)], False)
-    time.sleep(5)  # let the worker drain
     return results
+
+
+def wait_for_drain(results, limit: float = 120.0) -> float:
+    """Seconds until every accepted order has left WAITING/SENDING (at most `limit`)."""
+    from orders.models import Order
+
+    ids = {r["order"] for r in results if r["order"]}
+    started = time.time()
+    while time.time() - started < limit:
+        pending = Order.objects.filter(pk__in=ids, status__in=("WAITING", "SENDING")).count()
+        if not pending:
+            break
+        time.sleep(0.2)
+    return time.time() - started
 
 
 def report(results, placed) -> None:

@@ -113,16 +113,17 @@ def create_order(
 def _finish(order: Order, status: str, message: str, *, actor: str, **fields) -> Order:
     """Leave SENDING for `status`, unless the sync already moved the order on."""
     fields.update(status=status, status_message=message[:2000], updated_at=timezone.now())
-    moved = Order.objects.filter(pk=order.pk, status=Status.SENDING).update(**fields)
-    _reload_state(order)
-    if moved:
-        log(
-            order,
-            "status",
-            message or order.get_status_display(),
-            actor=actor,
-            before=Status.SENDING,
-        )
+    with transaction.atomic():
+        moved = Order.objects.filter(pk=order.pk, status=Status.SENDING).update(**fields)
+        _reload_state(order)
+        if moved:
+            log(
+                order,
+                "status",
+                message or order.get_status_display(),
+                actor=actor,
+                before=Status.SENDING,
+            )
     return order
 
 
@@ -183,17 +184,19 @@ def _place(adapter, request: OrderRequest) -> str:
 def execute(*, order: Order, actor: str) -> Order:
     """Send one order, exactly once. Returns the order in its new state."""
     previous = order.status
+    # One commit: the claim and its history line (the claim is durable before any send).
     with transaction.atomic():
         # TRIGGERED: a conditional order the poller claimed, on its way out once.
         claimable = (*Order.EXECUTABLE, Status.TRIGGERED)
         claimed = Order.objects.filter(pk=order.pk, status__in=claimable).update(
             status=Status.SENDING, status_message="", updated_at=timezone.now()
         )
-    _reload_state(order)
+        _reload_state(order)
+        if claimed:
+            log(order, "status", "Sending", actor=actor, before=previous)
     if not claimed:
         state = order.get_status_display().lower()
         raise NotExecutable(f"Order #{order.pk} is {state}: an order is sent only once.")
-    log(order, "status", "Sending", actor=actor, before=previous)
     sending = False
     try:
         validate(order)
@@ -206,23 +209,24 @@ def execute(*, order: Order, actor: str) -> Order:
         if not arming:
             _check_market_hours(order)
         decision = risk.evaluate(order)
-        log(
-            order,
-            "risk",
-            decision.summary,
-            actor=actor,
-            details={
-                "allowed": decision.allowed,
-                "quantity": decision.quantity,
-                **decision.numbers,
-            },
-        )
-        Order.objects.filter(pk=order.pk).update(risk_note=decision.summary)
+        with transaction.atomic():
+            log(
+                order,
+                "risk",
+                decision.summary,
+                actor=actor,
+                details={
+                    "allowed": decision.allowed,
+                    "quantity": decision.quantity,
+                    **decision.numbers,
+                },
+            )
+            order.quantity = decision.quantity if decision.allowed else order.quantity
+            Order.objects.filter(pk=order.pk).update(
+                risk_note=decision.summary, quantity=order.quantity
+            )
         if not decision.allowed:
             raise InvalidOrder(decision.summary)
-        if decision.quantity != order.quantity:
-            order.quantity = decision.quantity
-            Order.objects.filter(pk=order.pk).update(quantity=decision.quantity)
         if arming:
             status, message, extra = conditional.arm(order, actor=actor, request_for=_request)
             return _finish(order, status, message, actor=actor, **extra)

@@ -31,7 +31,7 @@ def check_conditional_orders() -> dict:
     return check()
 
 
-@shared_task(name="orders.execute_order", acks_late=False)
+@shared_task(name="orders.execute_order", acks_late=False, ignore_result=True)
 def execute_order(order_id: int) -> str:
     """AUTO strategies: send a webhook's order through the execution service.
 
