@@ -168,6 +168,7 @@ def main() -> int:
         # Warm-up (not reported): every gunicorn thread and worker process has
         # imported its code and opened its connections, as in a running app.
         wait_for_drain(run_load(url, strategies, symbols, args.rate, 3, prefix="warmup"))
+        servers_before = server_cpu_seconds()
         sent = run_load(url, strategies, symbols, args.rate, args.seconds)
         drained = wait_for_drain(sent)
         print(f"queue drained {drained:.1f} s after the last alert", flush=True)
@@ -177,7 +178,8 @@ def main() -> int:
         print(
             f"CPU seconds: gunicorn {cpu_seconds(processes[0].pid):.1f}, celery worker "
             f"{cpu_seconds(processes[1].pid):.1f}, emulator {emulator_cpu:.1f}, load generator "
-            f"{times.user + times.system:.1f} (on {os.cpu_count()} cores)"
+            f"{times.user + times.system:.1f}, PostgreSQL+Redis servers "
+            f"{server_cpu_seconds() - servers_before:.1f} (on {os.cpu_count()} cores)"
         )
     finally:
         for process in processes:
@@ -258,6 +260,22 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def server_cpu_seconds() -> float:
+    """CPU used so far by PostgreSQL and Redis server processes on this machine."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if name.startswith(("postgres", "redis-server")):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def setup_world(secrets: list[str]):
     import pyotp
     from django.contrib.auth import get_user_model
@@ -313,19 +331,23 @@ def run_load(url, strategies, symbols, rate, seconds, prefix="bench"):
 
     def send(body: dict, first: bool):
         started = time.time()
-        response = session.post(
-            url, data=json.dumps(body), timeout=10, headers={"Content-Type": "text/plain"}
-        )
+        try:
+            response = session.post(
+                url, data=json.dumps(body), timeout=10, headers={"Content-Type": "text/plain"}
+            )
+            status, order = response.status_code, response.json().get("order_id")
+        except (requests.RequestException, ValueError) as exc:  # counted, never hidden
+            status, order = f"client error {type(exc).__name__}", None
         elapsed = time.time() - started
         with lock:
             results.append(
                 {
                     "sent": started,
                     "elapsed": elapsed,
-                    "status": response.status_code,
+                    "status": status,
                     "first": first,
                     "alert": body["alert_id"],
-                    "order": response.json().get("order_id"),
+                    "order": order,
                 }
             )
 
