@@ -366,6 +366,7 @@ class AngelOneAdapter(BrokerAdapter):
             EndpointClass.ORDERS: (RateLimit(20, 1), RateLimit(500, 60), RateLimit(1000, 3600)),
             EndpointClass.QUOTES: (RateLimit(10, 1), RateLimit(500, 60), RateLimit(5000, 3600)),
             EndpointClass.HISTORY: (RateLimit(3, 1), RateLimit(180, 60)),
+            # Per endpoint (order book, trade book, holdings, positions: 1/s each).
             EndpointClass.PORTFOLIO: (RateLimit(1, 1),),
             EndpointClass.SESSION: (RateLimit(1, 1),),
             EndpointClass.OTHER: (RateLimit(2, 1),),
@@ -384,14 +385,14 @@ class AngelOneAdapter(BrokerAdapter):
             user_id=self.credentials.get("client_code"),
         )
 
-    def _read(self, endpoint: EndpointClass, call):
+    def _read(self, endpoint: EndpointClass, call, bucket: str = ""):
         def attempt():
             try:
                 return checked(call(self._client()))
             except Exception as exc:
                 raise translate(exc) from exc
 
-        return self.read(endpoint, attempt)
+        return self.read(endpoint, attempt, bucket)
 
     def _session_from(self, data: Mapping) -> Session:
         jwt = str(data.get("jwtToken", "")).removeprefix("Bearer ")
@@ -506,7 +507,7 @@ class AngelOneAdapter(BrokerAdapter):
         return result
 
     def order_book(self) -> list[BrokerOrder]:
-        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.orderBook())
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.orderBook(), "orderbook")
         return [self.map_order(row) for row in rows or []]
 
     @staticmethod
@@ -537,7 +538,7 @@ class AngelOneAdapter(BrokerAdapter):
         )
 
     def trades(self) -> list[Trade]:
-        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.tradeBook())
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.tradeBook(), "tradebook")
         return [
             Trade(
                 trade_id=str(row.get("fillid", "")),
@@ -552,7 +553,7 @@ class AngelOneAdapter(BrokerAdapter):
         ]
 
     def holdings(self) -> list[Holding]:
-        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.holding())
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.holding(), "holding")
         return [self.map_holding(row) for row in rows or []]
 
     @staticmethod
@@ -574,7 +575,7 @@ class AngelOneAdapter(BrokerAdapter):
         )
 
     def positions(self) -> list[Position]:
-        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.position())
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.position(), "position")
         return [self.map_position(row) for row in rows or []]
 
     @staticmethod

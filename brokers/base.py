@@ -426,8 +426,13 @@ class BrokerAdapter:
         raise NotSupported(f"{self.label} does not offer {operation}.")
 
     # Calling the broker ------------------------------------------------------------
-    def throttle(self, endpoint: EndpointClass) -> None:
-        """Wait for (or refuse) a slot under the broker's published limits."""
+    def throttle(self, endpoint: EndpointClass, bucket: str = "") -> None:
+        """Wait for (or refuse) a slot under the broker's published limits.
+
+        `bucket` names one endpoint of the class when the broker counts each
+        endpoint separately (SmartAPI: getHolding and getPosition are 1/s
+        each, not 1/s together); without it the whole class shares the windows.
+        """
         limits = self.capabilities.rate_limits.get(endpoint)
         if not limits:
             return
@@ -437,12 +442,12 @@ class BrokerAdapter:
 
         ratelimit.acquire(
             scope=f"{self.name}:{self.account_key}",
-            endpoint=endpoint,
+            endpoint=f"{endpoint}:{bucket}" if bucket else endpoint,
             limits=limits,
             max_wait=settings.BROKER_RATE_LIMIT_MAX_WAIT,
         )
 
-    def read(self, endpoint: EndpointClass, call):
+    def read(self, endpoint: EndpointClass, call, bucket: str = ""):
         """Run a read, retrying with backoff on RateLimited / BrokerUnavailable.
 
         Only for reads: order placement goes through `throttle` once and is
@@ -454,7 +459,7 @@ class BrokerAdapter:
 
         retries = settings.BROKER_READ_RETRIES
         for attempt in range(retries + 1):
-            self.throttle(endpoint)
+            self.throttle(endpoint, bucket)
             try:
                 return call()
             except (RateLimited, BrokerUnavailable) as exc:

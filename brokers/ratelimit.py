@@ -17,7 +17,7 @@ from .base import EndpointClass, RateLimit, RateLimited
 
 
 def _window_key(
-    scope: str, endpoint: EndpointClass, limit: RateLimit, now: float
+    scope: str, endpoint: EndpointClass | str, limit: RateLimit, now: float
 ) -> tuple[str, float]:
     index = math.floor(now / limit.per_seconds)
     ends_at = (index + 1) * limit.per_seconds
@@ -37,7 +37,7 @@ def _take(key: str, limit: RateLimit) -> int:
 def acquire(
     *,
     scope: str,
-    endpoint: EndpointClass,
+    endpoint: EndpointClass | str,
     limits: tuple[RateLimit, ...],
     max_wait: float,
     clock=time.time,

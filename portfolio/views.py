@@ -72,6 +72,7 @@ def holdings_context(request, source) -> dict:
     context.update(
         items=items,
         merged=account is None,
+        trade_url=reverse("holdings-trade"),  # once, not per row
         total=summary.totals(items),
         account_totals=[(a, summary.totals(by_account[a.pk])) for a in context["accounts"]],
     )

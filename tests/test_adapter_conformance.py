@@ -350,3 +350,18 @@ def test_candles_for_every_declared_interval_shape(connected, peer):
     assert len(minutes) == 12
     with pytest.raises(NotSupported):
         connected.candles(peer.ref("SBIN"), interval="7m", start=end, end=end)
+
+
+def test_smartapi_portfolio_limits_count_per_endpoint(emulator, settings):
+    """SmartAPI allows getHolding 1/s and getPosition 1/s each: holdings then
+    positions within one second must not wait, a second holdings call must."""
+    from tests.broker_peers import connect, smart_peer
+
+    adapter, _ = connect(smart_peer(emulator))
+    settings.BROKER_RATE_LIMIT_MAX_WAIT = 0
+    time.sleep(1 - (time.time() % 1) + 0.01)  # the start of a window
+    adapter.holdings()
+    adapter.positions()  # another endpoint: its own window
+    adapter.order_book()
+    with pytest.raises(RateLimited):
+        adapter.holdings()

@@ -1,0 +1,162 @@
+#!/usr/bin/env python
+"""Portfolio benchmark (prints figures; not a test).
+
+In a throwaway database, with the broker emulator on loopback and three
+connected AngelOne accounts:
+- sync of one account holding 500 instruments (holdings + positions + funds
+  calls, mapping, atomic replace);
+- the Holdings page's server time and query count with 500 holdings across
+  the 3 accounts (one account's tab and the merged "All accounts" tab), and
+  with 50, to show the query count does not grow with the rows;
+- the dashboard with the same data.
+
+    .venv/bin/python bench/portfolio.py       # SQLite; DATABASE_URL=postgres://... for PostgreSQL
+
+Targets (issue "Portfolio"): holdings page <= 150 ms with 500 holdings across
+3 accounts, constant queries; sync of 500 holdings <= 1 s.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="sigmatrader-bench-portfolio-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigmatrader.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
+    os.environ["SIGMATRADER_VAR_DIR"] = str(work / "var")
+    os.environ["SIGMATRADER_ENV_FILE"] = str(work / "no.env")
+    os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test client speaks plain HTTP
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = str(work / "bench.sqlite3")
+    original = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.STORAGES["staticfiles"]["BACKEND"] = (
+        "django.contrib.staticfiles.storage.StaticFilesStorage"
+    )
+    try:
+        run(settings)
+    finally:
+        connection.creation.destroy_test_db(original, verbosity=0)
+    return 0
+
+
+def timed(client, url: str, runs: int = 7) -> tuple[float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm
+    timings = []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    return statistics.median(timings), len(queries)
+
+
+def run(settings) -> None:
+    import pyotp
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+
+    from brokers import accounts, connections
+    from brokers.emulator import EmulatorServer, SmartUser
+    from brokers.emulator.state import Lot
+    from marketdata import refresh
+    from portfolio.models import Holding
+    from portfolio.sync import sync_account
+
+    server = EmulatorServer().start()
+    settings.SMARTAPI_API_ROOT = server.url
+    settings.SMARTAPI_INSTRUMENTS_URL = f"{server.url}/OpenAPI_File/files/OpenAPIScripMaster.json"
+    user = get_user_model().objects.create_user("bench", password="bench-pass-123456")
+    equities = [
+        i.symbol
+        for i in server.state.market.instruments.values()
+        if i.exchange == "NSE" and i.instrument_type == "EQ"
+    ]
+    books, account_list = [], []
+    for index in range(3):
+        secret = pyotp.random_base32()
+        peer = server.state.add_smart_user(SmartUser(f"key{index}", f"B{index}", "4321", secret))
+        account = accounts.create_account(
+            user=user,
+            broker="angelone",
+            label=f"acct{index}",
+            credentials={"api_key": f"key{index}", "client_code": f"B{index}"},
+        )
+        connections.connect_with_credentials(
+            account=account, per_connect={"connect_pin": "4321", "totp": pyotp.TOTP(secret).now()}
+        )
+        account.refresh_from_db()
+        books.append(peer.book)
+        account_list.append(account)
+    refresh.refresh_instruments(broker="angelone")
+    print(f"database: {connection.vendor}; emulator at {server.url}")
+
+    def fill(book, symbols):
+        book.holdings.clear()
+        for n, symbol in enumerate(symbols):
+            book.holdings[("NSE", symbol)] = Lot(
+                "NSE", symbol, 10 + n % 50, Decimal(100 + n), t1_quantity=n % 3
+            )
+
+    # Sync of one account with 500 holdings.
+    fill(books[0], equities[:500])
+    sync_account(account_list[0])  # warm (connections, instrument cache)
+    runs = []
+    for _ in range(5):
+        time.sleep(1.05)  # a fresh rate-limit window for the portfolio endpoints
+        started = time.perf_counter()
+        result = sync_account(account_list[0])
+        runs.append((time.perf_counter() - started) * 1000)
+        assert result.ok and result.holdings == 500, result
+    print(
+        f"sync, 500 holdings in one account: {statistics.median(runs):.0f} ms median of 5 "
+        f"(min {min(runs):.0f}, max {max(runs):.0f}); includes 3 HTTP calls to the emulator"
+    )
+
+    client = Client()
+    client.force_login(user)
+    for total, split in ((50, (20, 20, 10)), (500, (200, 200, 100))):
+        # Overlapping symbols, so the merged tab really merges.
+        starts = (0, 100, 150) if total == 500 else (0, 10, 15)
+        for book, account, count, start in zip(books, account_list, split, starts, strict=True):
+            fill(book, equities[start : start + count])
+            time.sleep(1.05)
+            assert sync_account(account).ok
+        assert Holding.objects.count() == total
+        one_ms, one_q = timed(client, f"/holdings/?account={account_list[0].pk}")
+        all_ms, all_q = timed(client, "/holdings/?account=all")
+        sorted_ms, _ = timed(client, "/holdings/?account=all&sort=-pnl")
+        dash_ms, dash_q = timed(client, "/")
+        print(
+            f"{total:>3} holdings across 3 accounts: one account's tab {one_ms:.1f} ms "
+            f"({one_q} queries), All accounts {all_ms:.1f} ms ({all_q} queries), "
+            f"sorted by P&L {sorted_ms:.1f} ms, dashboard {dash_ms:.1f} ms ({dash_q} queries)"
+        )
+    server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
