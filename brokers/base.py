@@ -164,6 +164,7 @@ class Capabilities:
     # Every window applies: (10 per second, 400 per minute) means both.
     rate_limits: Mapping[EndpointClass, tuple[RateLimit, ...]] = field(default_factory=dict)
     session_refresh: bool = False  # can renew a session without the user
+    resettable: bool = False  # a simulated account that can start over (paper trading)
 
     @property
     def gtt(self) -> bool:
@@ -486,6 +487,10 @@ class BrokerAdapter:
 
     def disconnect(self) -> None:
         """Log out at the broker where it supports it; never raises for that."""
+
+    def reset(self) -> None:
+        """A simulated account back to its starting state (capabilities.resettable)."""
+        self._unsupported("a reset")
 
     # Reading ----------------------------------------------------------------
     def profile(self) -> Profile:

@@ -17,6 +17,9 @@ from django.core import signing
 from django.core.cache import cache
 from django.utils import timezone
 
+from sigmatrader.events import record_event
+from sigmatrader.models import SystemEvent
+
 from . import accounts
 from .base import AuthExpired, BrokerAdapter, BrokerError, ConnectFlow, InvalidCredentials
 from .models import BrokerAccount
@@ -126,6 +129,18 @@ def connect_with_credentials(*, account: BrokerAccount, per_connect: Mapping[str
     except BrokerError as exc:
         raise ConnectError(f"Could not connect: {exc.message}") from exc
     accounts.store_session(account=account, session=session, event="connected")
+
+
+def reset(*, account: BrokerAccount) -> None:
+    """Start a simulated account over (its adapter declares `resettable`)."""
+    adapter_for(account).reset()
+    record_event(
+        category=SystemEvent.Category.BROKER,
+        level=SystemEvent.Level.WARNING,
+        message=f"Account {account.display_name} reset to its starting state",
+        user=account.user,
+        details={"account_id": account.pk},
+    )
 
 
 def disconnect(*, account: BrokerAccount) -> None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/default/", views.make_default, name="make_default"),
     path("accounts/<int:account_id>/delete/", views.delete_account, name="delete"),
     path("accounts/<int:account_id>/check/", views.check, name="check"),
+    path("accounts/<int:account_id>/reset/", views.reset, name="reset"),
     path("accounts/<int:account_id>/funds/", views.funds, name="funds"),
     path("switch/", views.switch, name="switch"),
     # Registered with the broker as the app's redirect URL (e.g. /brokers/zerodha/callback/).

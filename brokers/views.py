@@ -40,6 +40,8 @@ def add_account(request):
             label=form.cleaned_data["label"],
             credentials=form.credentials(),
         )
+        if adapter.connect_flow is ConnectFlow.NONE:  # nothing to sign in to: ready now
+            return _connect_without_login(request, account)
         messages.success(request, f"{account.display_name} added. Connect it to start trading.")
         return redirect("settings")
     return render(
@@ -79,6 +81,8 @@ def connect(request, account_id):
     adapter = account.adapter_class
     if adapter.connect_flow is ConnectFlow.OAUTH_REDIRECT:
         return redirect(connections.start_redirect_login(account=account))
+    if adapter.connect_flow is ConnectFlow.NONE:
+        return _connect_without_login(request, account)
     form = ConnectForm(request.POST if request.method == "POST" else None, account=account)
     if request.method == "POST" and form.is_valid():
         try:
@@ -89,6 +93,29 @@ def connect(request, account_id):
             messages.success(request, f"{account.display_name} connected.")
             return redirect("settings")
     return render(request, "brokers/connect_form.html", {"form": form, "account": account})
+
+
+def _connect_without_login(request, account):
+    try:
+        connections.connect_with_credentials(account=account, per_connect={})
+    except connections.ConnectError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{account.display_name} is ready.")
+    return redirect("settings")
+
+
+@require_http_methods(["GET", "POST"])
+def reset(request, account_id):
+    """A simulated account back to its starting state, after a confirmation."""
+    account = selectors.account_for(request.user, account_id)
+    if not account.adapter_class.capabilities.resettable:
+        raise Http404
+    if request.method == "POST":
+        connections.reset(account=account)
+        messages.success(request, f"{account.display_name} was reset to its starting cash.")
+        return redirect("settings")
+    return render(request, "brokers/confirm_reset.html", {"account": account})
 
 
 @require_GET

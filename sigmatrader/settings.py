@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "marketdata",
     "orders",
     "portfolio",
+    "paper",
 ]
 
 MIDDLEWARE = [
@@ -251,8 +252,22 @@ EVENTS_PAGE_SIZE = env.int("EVENTS_PAGE_SIZE", default=50)
 # is one module plus one line here.
 SIGMATRADER_BROKERS = env.list(
     "SIGMATRADER_BROKERS",
-    default=["brokers.zerodha.ZerodhaAdapter", "brokers.angelone.AngelOneAdapter"],
+    default=[
+        "brokers.zerodha.ZerodhaAdapter",
+        "brokers.angelone.AngelOneAdapter",
+        "brokers.paper.PaperAdapter",
+    ],
 )
+
+# Paper trading (brokers/paper.py, the paper app).
+PAPER_DEFAULT_STARTING_CASH = env.str("PAPER_DEFAULT_STARTING_CASH", default="1000000")
+PAPER_SLIPPAGE_BPS = env.float("PAPER_SLIPPAGE_BPS", default=0.0)  # MARKET fills vs LTP
+# "queue": orders placed while the market is closed rest until it opens; "reject".
+PAPER_WHEN_CLOSED = env.str("PAPER_WHEN_CLOSED", default="queue")
+# > 0: one fill check fills at most this share of the day's volume (when known).
+PAPER_MAX_VOLUME_SHARE = env.float("PAPER_MAX_VOLUME_SHARE", default=0.0)
+PAPER_MIS_SQUARE_OFF = env.str("PAPER_MIS_SQUARE_OFF", default="15:20")  # India time
+PAPER_CHARGES = env.json("PAPER_CHARGES", default={})  # overrides of paper.charges' schedule
 
 # Where the broker clients connect (the emulator in tests and `make demo`).
 KITE_API_ROOT = env.str("KITE_API_ROOT", default="https://api.kite.trade")

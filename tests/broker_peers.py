@@ -25,6 +25,9 @@ class Peer:
     server: object
     credentials: dict
     user: object
+    # False for a simulated broker (paper): no remote server to inject faults into.
+    remote: bool = True
+    account_key: str = ""  # a simulated broker's account (its book lives in the database)
 
     @property
     def adapter_class(self) -> type[BrokerAdapter]:
@@ -33,11 +36,15 @@ class Peer:
     def adapter(self, session=None) -> BrokerAdapter:
         # A fresh account key per peer keeps rate-limit windows apart between tests.
         return self.adapter_class(
-            credentials=self.credentials, session=session, account_key=uuid.uuid4().hex
+            credentials=self.credentials,
+            session=session,
+            account_key=self.account_key or uuid.uuid4().hex,
         )
 
     def ref(self, symbol: str, exchange: str = "NSE") -> InstrumentRef:
         inst = self.server.state.market.get(exchange, symbol)
+        if self.broker == "paper":  # canonical symbols; tokens of its AngelOne price source
+            return InstrumentRef(exchange, inst.symbol, inst.smart_token)
         broker_symbol = inst.symbol if self.broker == "zerodha" else inst.smart_symbol
         token = str(inst.kite_token) if self.broker == "zerodha" else inst.smart_token
         return InstrumentRef(exchange, broker_symbol, token)
@@ -87,6 +94,8 @@ def connect(peer: Peer):
     adapter = peer.adapter()
     if peer.broker == "zerodha":
         session = adapter.complete_login(params=login_through_kite_page(peer, adapter))
+    elif peer.broker == "paper":
+        session = adapter.connect(per_connect={})
     else:
         session = adapter.connect(
             per_connect={
@@ -98,4 +107,49 @@ def connect(peer: Peer):
     return adapter, session
 
 
-PEERS = {"zerodha": kite_peer, "angelone": smart_peer}
+@dataclass
+class PaperUser:
+    name: str = "Paper trading"
+
+
+def paper_peer(server) -> Peer:
+    """A paper account priced by a connected AngelOne account on the emulator.
+
+    Needs the database (the paper book, the accounts, the instrument table)."""
+    from django.contrib.auth import get_user_model
+
+    from brokers import accounts
+    from brokers import connections as broker_connections
+    from marketdata import refresh
+    from marketdata.models import Instrument
+
+    smart = smart_peer(server)
+    user = get_user_model().objects.create_user(
+        f"paper-{uuid.uuid4().hex[:8]}", password="paper-pass-123456"
+    )
+    live = accounts.create_account(
+        user=user, broker="angelone", label="live", credentials=smart.credentials
+    )
+    broker_connections.connect_with_credentials(
+        account=live,
+        per_connect={"connect_pin": "4321", "totp": pyotp.TOTP(smart.user.totp_secret).now()},
+    )
+    if not Instrument.objects.filter(broker="angelone").exists():
+        refresh.refresh_instruments(broker="angelone")
+    paper = accounts.create_account(
+        user=user,
+        broker="paper",
+        label="paper",
+        credentials={"starting_cash": "500000", "price_source": "live"},
+    )
+    return Peer(
+        "paper",
+        server,
+        dict(paper.credentials),
+        PaperUser(),
+        remote=False,
+        account_key=str(paper.pk),
+    )
+
+
+PEERS = {"zerodha": kite_peer, "angelone": smart_peer, "paper": paper_peer}

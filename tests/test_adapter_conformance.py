@@ -37,8 +37,15 @@ def registered_with_peers():
 
 
 @pytest.fixture(params=registered_with_peers())
-def peer(request, emulator):
+def peer(request, emulator, db, settings):
+    settings.MARKET_ALWAYS_OPEN = True  # the emulated exchange trades at any hour; so does paper
     return PEERS[request.param](emulator)
+
+
+def remote_only(peer) -> None:
+    """Faults and limits injected at the broker's server: a simulated broker has none."""
+    if not peer.remote:
+        pytest.skip(f"{peer.broker} is simulated: no remote server to inject faults into")
 
 
 @pytest.fixture
@@ -89,8 +96,11 @@ def test_adapter_declares_itself(peer):
 
 def test_connect_gives_a_session_that_expires_in_the_future(peer):
     adapter, session = connect(peer)
-    assert session.data and session.expires_at is not None
-    assert session.expires_at.timestamp() > time.time()
+    assert session.data
+    if peer.remote:
+        assert session.expires_at is not None and session.expires_at.timestamp() > time.time()
+    else:  # a simulated session lasts until it is disconnected
+        assert session.expires_at is None
     assert adapter.profile().broker_user_id == session.broker_user_id
 
 
@@ -176,12 +186,14 @@ def test_rejected_by_the_exchange_shows_in_the_book(connected, peer):
 
 
 def test_expired_token_is_auth_expired(connected, peer):
+    remote_only(peer)
     peer.server.state.expire_sessions(peer.user)
     with pytest.raises(AuthExpired):
         connected.funds()
 
 
 def test_injected_expired_token_is_auth_expired(connected, peer):
+    remote_only(peer)
     peer.server.state.inject(_wire(peer), "funds", Fault("expired_token"))
     with pytest.raises(AuthExpired):
         connected.funds()
@@ -192,6 +204,7 @@ def _wire(peer) -> str:
 
 
 def test_rate_limited_by_the_broker_retries_then_raises(connected, peer):
+    remote_only(peer)
     peer.server.state.inject(_wire(peer), "funds", Fault("rate_limit", times=5))
     with pytest.raises(RateLimited):
         connected.funds()
@@ -199,12 +212,14 @@ def test_rate_limited_by_the_broker_retries_then_raises(connected, peer):
 
 
 def test_a_read_recovers_after_one_server_error(connected, peer):
+    remote_only(peer)
     peer.server.state.inject(_wire(peer), "funds", Fault("server_error", status=503))
     assert connected.funds().available_cash == Decimal("500000")
 
 
 @pytest.mark.parametrize("kind", ["server_error", "bad_gateway", "timeout"])
 def test_reads_that_keep_failing_are_broker_unavailable(connected, peer, kind):
+    remote_only(peer)
     peer.server.state.inject(_wire(peer), "funds", Fault(kind, times=5, seconds=2.0))
     with pytest.raises(BrokerUnavailable):
         connected.funds()
@@ -226,6 +241,7 @@ def test_unknown_symbol_is_order_rejected(connected, peer):
 
 
 def test_order_accepted_but_answer_lost_is_outcome_unknown_and_findable_by_tag(connected, peer):
+    remote_only(peer)
     peer.server.state.inject(_wire(peer), "place", Fault("drop_after_accept", seconds=2.5))
     with pytest.raises(OutcomeUnknown):
         connected.place_order(order(peer, "WIPRO", tag="LOST1"))
@@ -237,6 +253,7 @@ def test_order_accepted_but_answer_lost_is_outcome_unknown_and_findable_by_tag(c
 
 
 def test_server_error_on_placement_is_outcome_unknown_not_retried(connected, peer):
+    remote_only(peer)
     peer.server.state.inject(_wire(peer), "place", Fault("server_error", status=500))
     with pytest.raises(OutcomeUnknown):
         connected.place_order(order(peer, "ONGC", tag="ERR1"))
@@ -254,6 +271,7 @@ def test_broker_down_before_sending_is_broker_unavailable(peer, settings):
 
 
 def test_own_rate_limit_is_honoured_before_the_broker_sees_a_request(connected, peer, settings):
+    remote_only(peer)
     quotes_limit = min(
         connected.capabilities.rate_limits["quotes"], key=lambda limit: limit.per_seconds
     )
@@ -268,6 +286,7 @@ def test_own_rate_limit_is_honoured_before_the_broker_sees_a_request(connected, 
 
 
 def test_callers_wait_for_the_next_window_instead_of_failing(connected, peer, settings):
+    remote_only(peer)
     limit = min(connected.capabilities.rate_limits["quotes"], key=lambda item: item.per_seconds)
     settings.BROKER_RATE_LIMIT_MAX_WAIT = limit.per_seconds + 1
     time.sleep(limit.per_seconds - (time.time() % limit.per_seconds) + 0.01)

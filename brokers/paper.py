@@ -1,0 +1,210 @@
+"""Paper trading as a broker: simulated fills on real prices.
+
+The paper "exchange" lives in the `paper` app (its books are database rows, as
+a real broker's are on its servers); this adapter is its client, so the rest of
+the app trades on paper the way it trades anywhere else. Prices come from a
+live account the user names as the price source (or the candle store).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from decimal import Decimal
+
+from .base import (
+    BrokerAdapter,
+    BrokerError,
+    Capabilities,
+    ChargesPreview,
+    ConnectFlow,
+    CredentialField,
+    EndpointClass,
+    Funds,
+    InstrumentRef,
+    InstrumentRow,
+    MarginPreview,
+    OrderChange,
+    OrderRejected,
+    OrderRequest,
+    OrderType,
+    Product,
+    Profile,
+    Quote,
+    RateLimit,
+    Session,
+    Variety,
+)
+
+
+def _engine():
+    from paper import engine  # the paper app imports brokers; import it late
+
+    return engine
+
+
+class PaperAdapter(BrokerAdapter):
+    name = "paper"
+    label = "Paper trading"
+    connect_flow = ConnectFlow.NONE
+    credential_fields = (
+        CredentialField(
+            "starting_cash",
+            "Starting cash (₹)",
+            secret=False,
+            input_mode="numeric",
+            help_text="What the account starts with, and goes back to on a reset.",
+        ),
+        CredentialField(
+            "price_source",
+            "Price source account",
+            secret=False,
+            help_text="The label of one of your live accounts: its quotes price the fills "
+            "(stored candles are the fallback).",
+        ),
+    )
+    capabilities = Capabilities(
+        margin_preview=True,
+        charges_preview=True,
+        amo=False,
+        products=frozenset({Product.CNC, Product.MIS}),
+        order_types=frozenset(OrderType),
+        exchanges=frozenset({"NSE", "BSE"}),
+        quote_batch_size=200,
+        rate_limits={
+            EndpointClass.ORDERS: (RateLimit(50, 1),),
+            EndpointClass.QUOTES: (RateLimit(20, 1),),
+            EndpointClass.PORTFOLIO: (RateLimit(20, 1),),
+            EndpointClass.OTHER: (RateLimit(20, 1),),
+        },
+        resettable=True,
+    )
+
+    # --- Session ---------------------------------------------------------------------
+    def _book(self, *, session_required: bool = True):
+        engine = _engine()
+        book = engine.book_for(self.account_key)
+        if session_required:
+            engine.check_session(book, self.session.get("token", ""))
+        return book
+
+    def connect(self, *, per_connect) -> Session:
+        book = self._book(session_required=False)
+        token = _engine().open_session(book)
+        return Session(data={"token": token}, expires_at=None, broker_user_id=f"PAPER{book.pk}")
+
+    def disconnect(self) -> None:
+        with contextlib.suppress(BrokerError):
+            _engine().close_session(self._book(session_required=False))
+
+    def reset(self) -> None:
+        _engine().reset(self._book(session_required=False))
+
+    # --- Reads -----------------------------------------------------------------------
+    def profile(self) -> Profile:
+        book = self._book()
+        return Profile(broker_user_id=f"PAPER{book.pk}", name="Paper trading")
+
+    def funds(self) -> Funds:
+        available, used, net = _engine().funds(self._book())
+        return Funds(available_cash=available, used_margin=used, net=net)
+
+    def quotes(self, instruments: list[InstrumentRef]) -> dict[InstrumentRef, Quote]:
+        from paper.prices import prices
+
+        book = self._book()
+        found, _ = prices(book.account, instruments)
+        return {
+            ref: Quote(
+                ref.exchange, ref.symbol, p.last_price, ref.token, close=p.close, volume=p.volume
+            )
+            for ref, p in found.items()
+        }
+
+    def order_book(self):
+        return _engine().order_book(self._book())
+
+    def trades(self):
+        return _engine().trades(self._book())
+
+    def holdings(self):
+        return _engine().holdings(self._book())
+
+    def positions(self):
+        return _engine().positions(self._book())
+
+    def candles(self, instrument, *, interval: str, start: datetime, end: datetime):
+        self._unsupported("historical candles (use the price-source account's)")
+
+    def instrument_master(self):
+        """The instruments the paper exchange trades: every exchange-level symbol the
+        price-source broker lists, named by canonical symbol."""
+        from marketdata.models import Instrument
+        from paper.prices import source_account
+
+        book = self._book()
+        source = source_account(book.account)
+        if source is None:
+            raise OrderRejected("Set a price-source account before loading paper instruments.")
+        for row in Instrument.objects.filter(broker=source.broker).iterator(chunk_size=2000):
+            yield InstrumentRow(
+                exchange=row.exchange,
+                trading_symbol=row.canonical_symbol,
+                token=row.token,
+                name=row.name,
+                instrument_type=row.instrument_type,
+                segment=row.segment,
+                lot_size=row.lot_size,
+                tick_size=row.tick_size,
+                expiry=row.expiry,
+                strike=row.strike,
+                canonical_symbol=row.canonical_symbol,
+                series=row.series,
+            )
+
+    # --- Orders ----------------------------------------------------------------------
+    def place_order(self, order: OrderRequest) -> str:
+        return _engine().place(self._book(), order)
+
+    def modify_order(self, broker_order_id: str, change: OrderChange, *, variety: Variety) -> None:
+        _engine().modify(self._book(), broker_order_id, change)
+
+    def cancel_order(self, broker_order_id: str, *, variety: Variety) -> None:
+        _engine().cancel(self._book(), broker_order_id, "Cancelled by you.")
+
+    def _estimates(self, orders: list[OrderRequest]) -> list[tuple[OrderRequest, Decimal]]:
+        from paper.prices import prices
+
+        book = self._book()
+        found, _ = prices(book.account, [o.instrument for o in orders])
+        result = []
+        for order in orders:
+            quote = found.get(order.instrument)
+            price = order.price or order.trigger_price or (quote.last_price if quote else None)
+            if price is None:
+                raise OrderRejected(f"No price for {order.instrument.symbol} to preview.")
+            result.append((order, Decimal(price)))
+        return result
+
+    def charges_preview(self, orders: list[OrderRequest]) -> ChargesPreview:
+        from paper.charges import charges_for
+
+        total, breakdown = Decimal("0"), {}
+        for order, price in self._estimates(orders):
+            cost = charges_for(
+                side=str(order.side),
+                quantity=order.quantity,
+                price=price,
+                product=str(order.product),
+            )
+            total += cost.total
+            for name, value in cost.as_dict().items():
+                if name != "total":
+                    breakdown[name] = breakdown.get(name, Decimal("0")) + Decimal(value)
+        return ChargesPreview(total=total, breakdown=breakdown)
+
+    def margin_preview(self, orders: list[OrderRequest]) -> MarginPreview:
+        estimates = self._estimates(orders)
+        total = sum((price * order.quantity for order, price in estimates), Decimal("0"))
+        charges = self.charges_preview(orders).total
+        return MarginPreview(total=total, charges=charges)

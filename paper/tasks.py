@@ -1,0 +1,32 @@
+from datetime import datetime
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from orders import market_hours
+
+
+@shared_task(name="paper.check_orders", ignore_result=True)
+def check_orders() -> dict:
+    """Beat, every few seconds in market hours: fill resting paper orders that may fill."""
+    from .engine import check_resting_orders
+
+    return check_resting_orders()
+
+
+@shared_task(name="paper.square_off_intraday")
+def square_off_intraday() -> dict:
+    """Beat, every minute: at PAPER_MIS_SQUARE_OFF (India time) close MIS positions,
+    once per day across all workers."""
+    now = timezone.localtime(timezone.now(), market_hours.IST)
+    at = datetime.strptime(settings.PAPER_MIS_SQUARE_OFF, "%H:%M").time()
+    if now.weekday() >= 5 or now.time() < at or now.time() >= market_hours.CLOSE:
+        return {"skipped": "not square-off time"}
+    if not cache.add(f"paper:squared-off:{now.date()}", True, 24 * 3600):
+        return {"skipped": "already done today"}
+    from .engine import square_off_intraday as square_off
+    from .models import PaperBook
+
+    return {str(book.account_id): square_off(book) for book in PaperBook.objects.all()}
