@@ -14,8 +14,8 @@ NAVIGATION = [
     ("Dashboard", "Dashboard"),
     ("Queue", "Queue"),
     ("Orders", "Orders"),
-    ("Holdings", "Holdings"),
-    ("Positions", "Positions"),
+    ("Holdings", "Holdings — All accounts"),  # no account yet: the merged tab
+    ("Positions", "Positions — All accounts"),
     ("Alerts", "Alerts"),
     ("Settings", "Settings"),
     ("Events", "Events"),
