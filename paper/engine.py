@@ -19,6 +19,7 @@ the order re-read, so two checkers running at once never fill an order twice.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -46,6 +47,7 @@ from brokers.base import (
 from brokers.models import BrokerAccount
 from marketdata.models import Instrument
 from orders import market_hours
+from sigmatrader.templatetags.money import inr
 
 from .charges import charges_for
 from .models import PaperBook, PaperHolding, PaperOrder, PaperPosition, PaperTrade
@@ -260,8 +262,8 @@ def _refusal(book: PaperBook, order: PaperOrder, estimate: Decimal | None) -> st
         need = _block_for(order.side, order.product, order.quantity, estimate)
         if need > book.available:
             return (
-                f"Insufficient funds: this order needs ₹{need:,.2f}, "
-                f"available ₹{book.available:,.2f}."
+                f"Insufficient funds: this order needs {inr(need)}, "
+                f"available {inr(book.available)}."
             )
     else:
         free = _free_holding(book, order.exchange, order.symbol)
@@ -316,8 +318,8 @@ def modify(book: PaperBook, order_id: str, change: OrderChange) -> None:
         block = _block_for(order.side, order.product, remaining, estimate)
         if block - order.blocked_amount > book.available:
             raise OrderRejected(
-                f"Insufficient funds for the change: needs ₹{block:,.2f}, "
-                f"available ₹{book.available + order.blocked_amount:,.2f}."
+                f"Insufficient funds for the change: needs {inr(block)}, "
+                f"available {inr(book.available + order.blocked_amount)}."
             )
         book.blocked += block - order.blocked_amount
         book.save(update_fields=["blocked"])
@@ -372,7 +374,12 @@ def try_fill(order_pk: int, quote: Price) -> bool:
             return False  # another checker got here first
         was_triggered = order.triggered
         price = fill_price(order, quote.last_price)
+        if order.triggered and not was_triggered:
+            order.status = Status.OPEN  # a stop that triggered now waits as a limit
         if price is None:
+            if order.triggered != was_triggered:
+                order.updated_at = timezone.now()
+                order.save(update_fields=["triggered", "status", "updated_at"])
             return False
         book = PaperBook.objects.select_for_update().get(pk=order.book_id)
         quantity = _fill_quantity(order, quote.volume)
@@ -386,8 +393,6 @@ def try_fill(order_pk: int, quote: Price) -> bool:
                 order.save()
                 return False
         _execute(book, order, quantity, price)
-        if order.triggered and not was_triggered and order.status in PaperOrder.ACTIVE:
-            order.status = Status.OPEN
         order.save()
         book.save(update_fields=["cash", "blocked"])
     return True
@@ -487,6 +492,13 @@ def check_resting_orders(book: PaperBook | None = None) -> dict:
         "filled": filled,
         "unpriced": unpriced,
     }
+
+
+def is_square_off_time(moment) -> bool:
+    """Weekdays from PAPER_MIS_SQUARE_OFF (India time) until the close."""
+    local = moment.astimezone(market_hours.IST)
+    at = datetime.strptime(settings.PAPER_MIS_SQUARE_OFF, "%H:%M").time()
+    return local.weekday() < 5 and at <= local.time() < market_hours.CLOSE
 
 
 def square_off_intraday(book: PaperBook) -> int:

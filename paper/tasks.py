@@ -1,7 +1,4 @@
-from datetime import datetime
-
 from celery import shared_task
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -20,13 +17,14 @@ def check_orders() -> dict:
 def square_off_intraday() -> dict:
     """Beat, every minute: at PAPER_MIS_SQUARE_OFF (India time) close MIS positions,
     once per day across all workers."""
+    from .engine import is_square_off_time
+    from .engine import square_off_intraday as square_off
+    from .models import PaperBook
+
     now = timezone.localtime(timezone.now(), market_hours.IST)
-    at = datetime.strptime(settings.PAPER_MIS_SQUARE_OFF, "%H:%M").time()
-    if now.weekday() >= 5 or now.time() < at or now.time() >= market_hours.CLOSE:
+    if not is_square_off_time(now):
         return {"skipped": "not square-off time"}
     if not cache.add(f"paper:squared-off:{now.date()}", True, 24 * 3600):
         return {"skipped": "already done today"}
-    from .engine import square_off_intraday as square_off
-    from .models import PaperBook
 
     return {str(book.account_id): square_off(book) for book in PaperBook.objects.all()}
