@@ -413,7 +413,9 @@ def test_adding_a_paper_account_makes_it_ready_at_once(client, paper):
         {"broker": "paper", "label": "second", "starting_cash": "250000", "price_source": "live"},
         follow=True,
     )
-    assert "Paper trading · second is ready." in response.content.decode()
+    page = response.content.decode()
+    assert "Paper trading · second is ready." in page
+    assert "Loading Paper trading instruments in the background." in page
     second = account.user.broker_accounts.get(label="second")
     assert second.is_connected
     assert adapter_for(second).funds().available_cash == D("250000")

@@ -1,9 +1,11 @@
-"""Create the demo user and its two broker accounts (pointed at the emulator)."""
+"""Create the demo user, its two broker accounts (pointed at the emulator) and a
+paper account priced by the AngelOne one."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from brokers import accounts
+from brokers import accounts, connections
+from brokers.base import ConnectFlow
 from brokers.emulator.demo import KITE, SMART
 from brokers.models import BrokerAccount
 
@@ -11,7 +13,7 @@ USERNAME, PASSWORD = "demo", "demo-trader-2026"
 
 
 class Command(BaseCommand):
-    help = "Create the demo user with one account of each emulated broker."
+    help = "Create the demo user with one account of each emulated broker, and a paper one."
 
     def handle(self, *args, **options):
         User = get_user_model()
@@ -31,10 +33,13 @@ class Command(BaseCommand):
                     "totp_secret": SMART["totp_secret"],
                 },
             ),
+            ("paper", "practice", {"starting_cash": "1000000", "price_source": "family"}),
         ]
         for broker, label, credentials in wanted:
             if not BrokerAccount.objects.filter(user=user, label=label).exists():
-                accounts.create_account(
+                account = accounts.create_account(
                     user=user, broker=broker, label=label, credentials=credentials
                 )
+                if account.adapter_class.connect_flow is ConnectFlow.NONE:
+                    connections.connect_with_credentials(account=account, per_connect={})
         self.stdout.write(f"demo user: {USERNAME} / {PASSWORD}")
