@@ -418,6 +418,14 @@ def _execute(book: PaperBook, order: PaperOrder, quantity: int, price: Decimal) 
     order.updated_at = now
     if order.filled_quantity == order.quantity:
         order.status = Status.COMPLETE
+    # Shown with the order in the app (the sync copies the broker's message).
+    order_charges = charges_total_of(order) + cost.total
+    order.status_message = (
+        f"Filled {order.filled_quantity} of {order.quantity} at {inr(order.average_price)} avg; "
+        f"charges {inr(order_charges)} (last fill: brokerage {inr(cost.brokerage)}, "
+        f"STT {inr(cost.stt)}, exchange {inr(cost.exchange)}, SEBI {inr(cost.sebi)}, "
+        f"stamp {inr(cost.stamp)}, GST {inr(cost.gst)})"
+    )[:300]
     PaperTrade.objects.create(
         order=order,
         trade_id=f"{order.order_id}-T{PaperTrade.objects.filter(order=order).count() + 1}",
@@ -658,6 +666,10 @@ def positions(book: PaperBook) -> list[Position]:
             )
         )
     return result
+
+
+def charges_total_of(order: PaperOrder) -> Decimal:
+    return PaperTrade.objects.filter(order=order).aggregate(t=Sum("charges"))["t"] or ZERO
 
 
 def charges_total(book: PaperBook) -> Decimal:

@@ -458,3 +458,46 @@ def test_a_strategy_bound_to_a_paper_account_fills_from_a_webhook_alert(
     assert order.average_price == D("800")
     holding = {h.instrument.symbol: h for h in adapter_for(account).holdings()}["SBIN"]
     assert holding.quantity == 5
+
+
+def test_charges_show_with_the_order_and_previews_are_computed(paper):
+    account, market = paper
+    adapter = adapter_for(account)
+    price(market, "WIPRO", 1000)
+    order_id = adapter.place_order(request("WIPRO", quantity=10))
+    message = book_order(adapter, order_id).status_message
+    assert message.startswith("Filled 10 of 10 at ₹1,000.00 avg; charges ₹11.87")
+    assert "STT ₹10.00" in message
+    preview = adapter.charges_preview([request("WIPRO", quantity=10)])
+    assert preview.total == D("11.87") and preview.breakdown["stt"] == D("10.00")
+    margin = adapter.margin_preview([request("WIPRO", kind="LIMIT", price=D("990"), quantity=10)])
+    assert margin.total == D("9900") and margin.charges > 0
+
+
+def test_a_managed_gtt_on_paper_triggers_and_fills(paper):
+    from orders.conditional import check_conditional_orders
+    from orders.execution import create_order, execute
+
+    account, market = paper
+    refresh.refresh_instruments(broker="paper")
+    assert not account.adapter_class.capabilities.gtt  # managed by the app
+    price(market, "SBIN", 800)
+    order = create_order(
+        user=account.user,
+        account=account,
+        symbol="NSE:SBIN",
+        side="BUY",
+        quantity=3,
+        order_type="MARKET",
+        actor="alice",
+        is_gtt=True,
+    )
+    Order.objects.filter(pk=order.pk).update(condition="ltp_lte", trigger_value=D("780"))
+    order.refresh_from_db()
+    assert execute(order=order, actor="alice").status == "ARMED"
+    assert check_conditional_orders()["triggered"] == 0
+    price(market, "SBIN", 779)
+    assert check_conditional_orders()["triggered"] == 1
+    sync_account(account)
+    order.refresh_from_db()
+    assert order.status == "EXECUTED" and order.average_price == D("779")
