@@ -54,6 +54,9 @@ test: venv lint
 # them on PostgreSQL, in a throwaway test database.
 bench: venv
 	$(BIN)/python bench/instruments.py
+	$(BIN)/python bench/orders.py
+	$(BIN)/python bench/portfolio.py
+	$(BIN)/python bench/webhook.py --rate 50 --seconds 30
 
 clean-venv:
 	rm -rf $(VENV)
