@@ -194,3 +194,34 @@ class StrategyForm(forms.ModelForm):
         if clash.exists():
             raise forms.ValidationError("You already have a strategy with this name.")
         return name
+
+
+class StrategyRiskForm(RiskPolicyForm):
+    """A strategy's own risk limits, used instead of the account-wide policy when on."""
+
+    override = forms.BooleanField(
+        required=False,
+        label="Own risk limits for this strategy",
+        help_text="Off: the account-wide policy applies.",
+    )
+    field_order = ["override"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["mode"].required = False  # only asked for when the override is on
+
+    def clean(self):
+        data = super().clean()
+        if data.get("override") and not data.get("mode"):
+            self.add_error("mode", "Choose what happens when an order is over a limit.")
+        if not data.get("mode"):
+            data["mode"] = RiskPolicy.Mode.REJECT
+            self.instance.mode = RiskPolicy.Mode.REJECT
+        return data
+
+    def save_or_remove(self) -> None:
+        policy = self.instance
+        if self.cleaned_data.get("override"):
+            self.save()
+        elif policy.pk:
+            policy.delete()

@@ -2,13 +2,15 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import webhook
-from .forms import StrategyForm
-from .models import Strategy, WebhookAlert, WebhookEndpoint
+from .forms import StrategyForm, StrategyRiskForm
+from .models import RiskPolicy, Strategy, WebhookAlert, WebhookEndpoint
 
 ALERT_TEMPLATE = """{
   "strategy_name": "%s",
@@ -28,7 +30,12 @@ ALERT_TEMPLATE = """{
 def webhook_context(request, new_token: str = "") -> dict:
     endpoint = WebhookEndpoint.objects.filter(user=request.user).first()
     base = request.build_absolute_uri(reverse("tradingview-webhook", args=["TOKEN"]))
-    strategies = list(Strategy.objects.filter(user=request.user).select_related("account"))
+    overridden = RiskPolicy.objects.filter(strategy=OuterRef("pk"))
+    strategies = list(
+        Strategy.objects.filter(user=request.user)
+        .select_related("account")
+        .annotate(has_risk_override=Exists(overridden))
+    )
     example = strategies[0].name if strategies else "My strategy"
     return {
         "endpoint": endpoint,
@@ -80,17 +87,26 @@ def create_strategy(request):
 @require_http_methods(["GET", "POST"])
 def edit_strategy(request, strategy_id):
     strategy = get_object_or_404(Strategy, pk=strategy_id, user=request.user)
+    data = request.POST if request.method == "POST" else None
     form = StrategyForm(
-        request.POST if request.method == "POST" else None,
-        instance=strategy,
-        user=request.user,
-        auto_id=f"strategy-{strategy.pk}-%s",
+        data, instance=strategy, user=request.user, auto_id=f"strategy-{strategy.pk}-%s"
     )
-    if request.method == "POST" and form.is_valid():
-        form.save()
+    override = RiskPolicy.objects.filter(strategy=strategy, user=request.user).first()
+    risk = StrategyRiskForm(
+        data,
+        instance=override or RiskPolicy(user=request.user, strategy=strategy),
+        prefix="risk",
+        auto_id=f"strategy-{strategy.pk}-risk-%s",
+        initial={"override": override is not None},
+    )
+    if request.method == "POST" and form.is_valid() and risk.is_valid():
+        with transaction.atomic():
+            form.save()
+            risk.save_or_remove()
         messages.success(request, f"Strategy {strategy.name} saved.")
         return _card(request)
-    return render(request, "orders/_strategy_edit.html", {"form": form, "strategy": strategy})
+    context = {"form": form, "risk": risk, "strategy": strategy}
+    return render(request, "orders/_strategy_edit.html", context)
 
 
 @require_POST

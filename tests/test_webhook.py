@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from brokers import accounts
 from orders import webhook
-from orders.models import AlertClaim, Order, Strategy, WebhookAlert
+from orders.models import AlertClaim, Order, RiskPolicy, Strategy, WebhookAlert
 from sigmatrader.celery import app as celery_app
 from sigmatrader.models import SystemEvent
 from tests.test_order_lifecycle import trading  # noqa: F401 (the fixture)
@@ -344,3 +344,36 @@ def test_nul_bytes_are_a_400_not_a_500(client, hook, body):
     )
     assert response.status_code == 400
     assert WebhookAlert.objects.get().http_status == 400
+
+
+def test_a_strategy_can_carry_its_own_risk_limits_from_settings(client, hook):
+    account, _, token, strategy = hook
+    client.force_login(account.user)
+    form = client.get(reverse("strategy-edit", args=[strategy.pk])).content.decode()
+    assert "Own risk limits for this strategy" in form
+    fields = {
+        "name": "Breakout",
+        "mode": "MANUAL",
+        "enabled": "on",
+        "default_product": "CNC",
+        "default_order_type": "MARKET",
+        "default_quantity": 1,
+    }
+    card = client.post(
+        reverse("strategy-edit", args=[strategy.pk]),
+        {**fields, "risk-override": "on", "risk-max_quantity": "1", "risk-mode": "reject"},
+    ).content.decode()
+    assert "own risk limits" in card
+    policy = strategy.risk_override
+    assert policy.max_quantity == 1 and policy.user == account.user
+    # The override applies to this strategy's orders at execution.
+    status, body = post(client, token, alert())
+    order = Order.objects.get(pk=body["order_id"])
+    from orders.execution import execute
+
+    order = execute(order=order, actor="alice")
+    assert order.status == "FAILED" and "quantity" in order.status_message.lower()
+    # Switched off: the policy row goes, the account-wide policy (none) applies.
+    client.post(reverse("strategy-edit", args=[strategy.pk]), {**fields, "risk-mode": ""})
+    strategy.refresh_from_db()
+    assert not RiskPolicy.objects.filter(strategy=strategy).exists()
