@@ -423,6 +423,12 @@ class BrokerAdapter:
         self.session = dict(session or {})
         self.account_key = account_key  # scopes rate limits to one account
 
+    @classmethod
+    def check_credentials(cls, values: Mapping[str, str], *, user) -> dict[str, str]:
+        """Field name -> problem, for values the adapter can judge before any
+        connect (e.g. a reference to another of the user's accounts)."""
+        return {}
+
     def _unsupported(self, operation: str):
         raise NotSupported(f"{self.label} does not offer {operation}.")
 

@@ -66,6 +66,16 @@ class AccountForm(forms.Form):
             raise forms.ValidationError("You already have an account with this label.")
         return label
 
+    def clean(self):
+        data = super().clean()
+        values = {f.name: data.get(f.name, "") for f in self.adapter.credential_fields}
+        if self.account:  # a blank field keeps the stored value
+            stored = self.account.credentials or {}
+            values = {k: v or str(stored.get(k, "")) for k, v in values.items()}
+        for name, problem in self.adapter.check_credentials(values, user=self.user).items():
+            self.add_error(name if name in self.fields else None, problem)
+        return data
+
     def credentials(self) -> dict[str, str]:
         return {
             f.name: self.cleaned_data.get(f.name, "")

@@ -80,6 +80,34 @@ class PaperAdapter(BrokerAdapter):
         resettable=True,
     )
 
+    @classmethod
+    def check_credentials(cls, values, *, user) -> dict[str, str]:
+        from decimal import InvalidOperation
+
+        from .models import BrokerAccount
+        from .registry import get_adapter_class
+
+        problems = {}
+        cash = str(values.get("starting_cash", "")).replace(",", "").strip()
+        try:
+            if cash and Decimal(cash) <= 0:
+                problems["starting_cash"] = "Starting cash must be more than 0."
+        except InvalidOperation:
+            problems["starting_cash"] = "Starting cash must be a number, e.g. 1000000."
+        source = str(values.get("price_source", "")).strip()
+        if source:
+            live = [
+                account
+                for account in BrokerAccount.objects.filter(user=user, label__iexact=source)
+                if get_adapter_class(account.broker).connect_flow is not ConnectFlow.NONE
+            ]
+            if not live:
+                problems["price_source"] = (
+                    f"None of your live accounts is labelled {source!r}: "
+                    "name the account whose prices should price the fills."
+                )
+        return problems
+
     # --- Session ---------------------------------------------------------------------
     def _book(self, *, session_required: bool = True):
         engine = _engine()

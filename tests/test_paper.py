@@ -501,3 +501,22 @@ def test_a_managed_gtt_on_paper_triggers_and_fills(paper):
     sync_account(account)
     order.refresh_from_db()
     assert order.status == "EXECUTED" and order.average_price == D("779")
+
+
+def test_the_paper_form_checks_cash_and_the_price_source(client, paper):
+    account, _ = paper
+    client.force_login(account.user)
+    response = client.post(
+        reverse("brokers:add") + "?broker=paper",
+        {"broker": "paper", "label": "bad", "starting_cash": "-5", "price_source": "nosuch"},
+    )
+    page = response.content.decode()
+    assert "Starting cash must be more than 0." in page
+    assert "None of your live accounts is labelled &#x27;nosuch&#x27;" in page
+    # Another paper account is not a price source either.
+    response = client.post(
+        reverse("brokers:add") + "?broker=paper",
+        {"broker": "paper", "label": "bad", "starting_cash": "1000", "price_source": "practice"},
+    )
+    assert "None of your live accounts" in response.content.decode()
+    assert not account.user.broker_accounts.filter(label="bad").exists()
