@@ -60,7 +60,7 @@ class PaperOrder(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     status_message = models.CharField(max_length=300, blank=True)
     validity = models.CharField(max_length=8, default="DAY")
-    variety = models.CharField(max_length=12, default="regular")
+    variety = models.CharField(max_length=12, default="REGULAR")
     placed_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('OPEN', 'Open'), ('TRIGGER_PENDING', 'Trigger Pending'), ('COMPLETE', 'Complete'), ('CANCELLED', 'Cancelled'), ('REJECTED', 'Rejected')], max_length=16)),
                 ('status_message', models.CharField(blank=True, max_length=300)),
                 ('validity', models.CharField(default='DAY', max_length=8)),
-                ('variety', models.CharField(default='regular', max_length=12)),
+                ('variety', models.CharField(default='REGULAR', max_length=12)),
                 ('placed_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('book', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='orders', to='paper.paperbook')),
