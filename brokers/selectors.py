@@ -1,5 +1,6 @@
 """Reads on broker accounts, always scoped to the signed-in user."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from .models import BrokerAccount
@@ -10,8 +11,11 @@ def accounts_of(user):
 
 
 def account_for(user, account_id) -> BrokerAccount:
-    """The user's account with that id, or 404: another user's id looks absent."""
-    return get_object_or_404(BrokerAccount, pk=account_id, user=user)
+    """The user's account with that id, or 404: another user's id looks absent
+    (and so does anything that is not an id)."""
+    if not str(account_id).isdigit():
+        raise Http404("No such account.")
+    return get_object_or_404(BrokerAccount, pk=int(account_id), user=user)
 
 
 def default_account(user) -> BrokerAccount | None:

@@ -15,7 +15,7 @@ class OrderForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. NSE:SBIN"}),
     )
     side = forms.ChoiceField(choices=Order.Side.choices, initial=Order.Side.BUY)
-    quantity = forms.IntegerField(min_value=1, initial=1)
+    quantity = forms.IntegerField(min_value=1, max_value=10_000_000, initial=1)
     order_type = forms.ChoiceField(choices=Order.OrderType.choices, label="Type")
     product = forms.ChoiceField(choices=Order.Product.choices)
     price = forms.DecimalField(required=False, min_value=0, decimal_places=4, max_digits=14)

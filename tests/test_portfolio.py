@@ -412,3 +412,38 @@ def test_another_user_never_sees_or_touches_these(client, two_accounts, other_us
     page = client.get(reverse("dashboard")).content.decode()
     assert "family" not in page
     assert not Order.objects.exists()
+
+
+def test_bad_trade_links_are_404_or_a_form_error_never_500(client, two_accounts):
+    main, *_ = two_accounts
+    client.force_login(main.user)
+    assert client.get(reverse("holdings-trade") + "?account=abc").status_code == 404
+    assert client.get(reverse("holdings-history") + "?account=abc").status_code == 404
+    response = client.post(
+        reverse("holdings-trade"),
+        {
+            "account": main.pk,
+            "symbol": "NSE:SBIN",
+            "side": "BUY",
+            "quantity": 10**30,
+            "order_type": "MARKET",
+            "product": "CNC",
+            "then": "queue",
+        },
+    )
+    assert response.status_code == 422
+    assert "less than or equal to 10000000" in response.content.decode()
+    response = client.post(
+        reverse("holdings-trade"),
+        {
+            "account": main.pk,
+            "symbol": "NSE:NOSUCH",
+            "side": "BUY",
+            "quantity": 1,
+            "order_type": "MARKET",
+            "product": "CNC",
+            "then": "queue",
+        },
+    )
+    assert response.status_code == 422 and "NOSUCH" in response.content.decode()
+    assert not Order.objects.exists()
