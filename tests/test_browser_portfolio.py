@@ -11,6 +11,19 @@ from tests.test_portfolio import connected_account, seed
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def count_settles(page) -> int:
+    """Start counting htmx:afterSettle events (once per page); the count so far."""
+    return page.evaluate(
+        """() => {
+            if (window.__settles === undefined) {
+                window.__settles = 0;
+                document.body.addEventListener("htmx:afterSettle", () => window.__settles++);
+            }
+            return window.__settles;
+        }"""
+    )
+
+
 @pytest.fixture
 def portfolio(emulator, user, settings):
     from marketdata import refresh
@@ -53,8 +66,12 @@ def test_holdings_of_two_accounts_merged_and_sell_into_the_queue(page, portfolio
     expect(infy).to_contain_text("₹1,575.00")
     expect(infy).to_contain_text("₹63,000.00")
     expect(page.get_by_test_id("overall-total")).to_contain_text("₹66,000.00")
+    settles = count_settles(page)
     page.get_by_label("Filter by symbol").fill("sbi")
     expect(page.locator("#holdings-table .holding-row")).to_have_count(1)
+    # The swapped-in input listens once htmx has settled it; a keystroke before
+    # that is not seen (a person cannot type within those milliseconds).
+    page.wait_for_function(f"window.__settles > {settles}")
     page.get_by_label("Filter by symbol").fill("")
     expect(page.locator("#holdings-table .holding-row")).to_have_count(2)
 
