@@ -201,8 +201,12 @@ def place(book: PaperBook, request: OrderRequest) -> str:
     BrokerUnavailable when an order that needs a price cannot get one.
     """
     ref = request.instrument
+    if ref.exchange not in ("NSE", "BSE"):
+        raise OrderRejected("Paper trading simulates NSE and BSE cash-market orders only.")
     if _instrument(ref) is None:
         raise OrderRejected(f"Unknown instrument {ref.exchange}:{ref.symbol}.")
+    if request.quantity < 1:
+        raise OrderRejected("Quantity must be at least 1.")
     if request.variety not in (Variety.REGULAR, Variety.AMO):
         raise OrderRejected(f"Paper trading does not simulate {request.variety} orders.")
     side, product, kind = str(request.side), str(request.product), str(request.order_type)
