@@ -24,9 +24,10 @@ def test_task_queue_check_fails_on_an_unreachable_broker(settings):
     """A real connection attempt to a closed port: the check says False, it does not raise."""
     from sigmatrader.celery import app
 
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    old = app.conf.broker_url, app.conf.broker_transport
+    # A Redis broker that is down (the embedded default names its own transport).
+    app.conf.broker_url, app.conf.broker_transport = "redis://127.0.0.1:1/0", None
     try:
         assert health.task_queue_ok() is False
     finally:
-        app.conf.broker_url = old
+        app.conf.broker_url, app.conf.broker_transport = old
