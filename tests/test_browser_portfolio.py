@@ -76,8 +76,8 @@ def test_holdings_of_two_accounts_merged_and_sell_into_the_queue(page, portfolio
     expect(page.locator("#holdings-table .holding-row")).to_have_count(2)
 
     # Sell from the family account's INFY: the form names that account and its quantity.
-    infy.get_by_text("2 accounts").click()
-    infy.locator(".breakdown-row[data-account='AngelOne · family']").get_by_role(
+    expect(infy).to_contain_text("2 accounts")
+    page.locator(".breakdown-row[data-symbol=INFY][data-account='AngelOne · family']").get_by_role(
         "link", name="Sell"
     ).click()
     expect(
