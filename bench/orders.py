@@ -17,45 +17,20 @@ queries; sync <= 1 s for 1,000 orders.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import throwaway_django  # noqa: E402
 
 
 def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="sigmatrader-bench-orders-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigmatrader.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
-    os.environ["SIGMATRADER_VAR_DIR"] = str(work / "var")
-    os.environ["SIGMATRADER_ENV_FILE"] = str(work / "no.env")
-    os.environ["MARKET_ALWAYS_OPEN"] = "true"
-    os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test client speaks plain HTTP
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-    from django.conf import settings
-
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = str(work / "bench.sqlite3")
-    original = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    settings.ALLOWED_HOSTS = ["testserver"]
-    # No collectstatic here: plain static storage instead of the production manifest.
-    settings.STORAGES["staticfiles"]["BACKEND"] = (
-        "django.contrib.staticfiles.storage.StaticFilesStorage"
-    )
-    try:
+    market_open = {"MARKET_ALWAYS_OPEN": "true"}
+    with throwaway_django("sigmatrader-bench-orders-", web=True, env=market_open) as (settings, _):
         run(settings)
-    finally:
-        connection.creation.destroy_test_db(original, verbosity=0)
     return 0
 
 

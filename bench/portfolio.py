@@ -18,43 +18,19 @@ Targets (issue "Portfolio"): holdings page <= 150 ms with 500 holdings across
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import throwaway_django  # noqa: E402
 
 
 def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="sigmatrader-bench-portfolio-"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigmatrader.settings")
-    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
-    os.environ["SIGMATRADER_VAR_DIR"] = str(work / "var")
-    os.environ["SIGMATRADER_ENV_FILE"] = str(work / "no.env")
-    os.environ["SECURE_SSL_REDIRECT"] = "false"  # the test client speaks plain HTTP
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-    from django.conf import settings
-
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        connection.settings_dict["TEST"]["NAME"] = str(work / "bench.sqlite3")
-    original = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    settings.ALLOWED_HOSTS = ["testserver"]
-    settings.STORAGES["staticfiles"]["BACKEND"] = (
-        "django.contrib.staticfiles.storage.StaticFilesStorage"
-    )
-    try:
+    with throwaway_django("sigmatrader-bench-portfolio-", web=True) as (settings, _work):
         run(settings)
-    finally:
-        connection.creation.destroy_test_db(original, verbosity=0)
     return 0
 
 

@@ -107,6 +107,32 @@ def connect(peer: Peer):
     return adapter, session
 
 
+def connected_account(emulator, user, broker, label, default=False):
+    """A connected account of `broker` for `user` on the emulator, and its peer."""
+    from brokers import accounts
+    from brokers import connections as broker_connections
+
+    peer = (kite_peer if broker == "zerodha" else smart_peer)(emulator)
+    account = accounts.create_account(
+        user=user, broker=broker, label=label, credentials=peer.credentials
+    )
+    if broker == "zerodha":
+        _, session = connect(peer)
+        accounts.store_session(account=account, session=session, event="connected")
+    else:
+        broker_connections.connect_with_credentials(
+            account=account,
+            per_connect={
+                "connect_pin": peer.user.pin,
+                "totp": pyotp.TOTP(peer.user.totp_secret).now(),
+            },
+        )
+    if default:
+        type(account).objects.filter(pk=account.pk).update(is_default=True)
+    account.refresh_from_db()
+    return account, peer
+
+
 @dataclass
 class PaperUser:
     name: str = "Paper trading"

@@ -5,8 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from marketdata import refresh
+from tests.broker_peers import connected_account
 from tests.test_browser_brokers import sign_in
-from tests.test_portfolio import connected_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

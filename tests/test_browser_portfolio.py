@@ -5,8 +5,9 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order
+from tests.broker_peers import connected_account
 from tests.test_browser_brokers import sign_in
-from tests.test_portfolio import connected_account, seed
+from tests.test_portfolio import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

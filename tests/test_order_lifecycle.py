@@ -4,12 +4,9 @@ ambiguous answers reconciled by tag, failures that leave nothing at the broker."
 import threading
 from decimal import Decimal
 
-import pyotp
 import pytest
 from django.db import connections
 
-from brokers import accounts
-from brokers import connections as broker_connections
 from brokers.emulator import Fault
 from marketdata import refresh
 from orders import actions
@@ -17,7 +14,7 @@ from orders.execution import NotExecutable, create_order, execute
 from orders.models import Order, OrderEvent
 from orders.sync import sync_account
 from sigmatrader.models import SystemEvent
-from tests.broker_peers import connect, kite_peer, smart_peer
+from tests.broker_peers import connected_account
 
 WIRE = {"zerodha": "kite", "angelone": "smartapi"}
 
@@ -28,22 +25,7 @@ def trading(request, emulator, user, settings):
     settings.MARKET_ALWAYS_OPEN = True
     settings.ORDER_RECONCILE_GRACE_SECONDS = 0
     broker = request.param
-    peer = (kite_peer if broker == "zerodha" else smart_peer)(emulator)
-    account = accounts.create_account(
-        user=user, broker=broker, label="main", credentials=peer.credentials
-    )
-    if broker == "zerodha":
-        _, session = connect(peer)
-        accounts.store_session(account=account, session=session, event="connected")
-    else:
-        broker_connections.connect_with_credentials(
-            account=account,
-            per_connect={
-                "connect_pin": peer.user.pin,
-                "totp": pyotp.TOTP(peer.user.totp_secret).now(),
-            },
-        )
-    account.refresh_from_db()
+    account, peer = connected_account(emulator, user, broker, "main")
     refresh.refresh_instruments(broker=broker)
     return account, peer
 

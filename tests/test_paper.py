@@ -33,7 +33,7 @@ from paper.charges import charges_for
 from paper.models import PaperBook, PaperOrder, PaperTrade
 from paper.tasks import square_off_intraday as square_off_task
 from sigmatrader.celery import app as celery_app
-from tests.test_portfolio import connected_account
+from tests.broker_peers import connected_account
 
 D = Decimal
 

@@ -6,7 +6,6 @@ import threading
 from datetime import date
 from decimal import Decimal
 
-import pyotp
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -15,8 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from brokers import accounts
-from brokers import connections as broker_connections
 from brokers.angelone import AngelOneAdapter
 from brokers.emulator.state import Fault, Lot
 from marketdata import refresh
@@ -28,7 +25,7 @@ from portfolio.sync import sync_account
 from portfolio.tasks import end_of_day
 from sigmatrader.models import SystemEvent
 from sigmatrader.templatetags.money import inr
-from tests.broker_peers import connect, kite_peer, smart_peer
+from tests.broker_peers import connected_account
 from tests.test_order_lifecycle import WIRE, new, trading  # noqa: F401 (the fixture)
 
 D = Decimal
@@ -48,28 +45,6 @@ def seed(peer, *, holdings=(), positions=()):
         else:
             lot.sell_quantity, lot.sell_value = -quantity, D(average) * -quantity
         book.positions[("NSE", symbol, product)] = lot
-
-
-def connected_account(emulator, user, broker, label, default=False):
-    peer = (kite_peer if broker == "zerodha" else smart_peer)(emulator)
-    account = accounts.create_account(
-        user=user, broker=broker, label=label, credentials=peer.credentials
-    )
-    if broker == "zerodha":
-        _, session = connect(peer)
-        accounts.store_session(account=account, session=session, event="connected")
-    else:
-        broker_connections.connect_with_credentials(
-            account=account,
-            per_connect={
-                "connect_pin": peer.user.pin,
-                "totp": pyotp.TOTP(peer.user.totp_secret).now(),
-            },
-        )
-    if default:
-        type(account).objects.filter(pk=account.pk).update(is_default=True)
-    account.refresh_from_db()
-    return account, peer
 
 
 @pytest.fixture
