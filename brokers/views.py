@@ -2,8 +2,9 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sigmatrader.pages import redirect_back
 
 from . import accounts, connections, registry, selectors
 from .base import BrokerError, ConnectFlow
@@ -18,12 +19,7 @@ def _adapter_or_404(name: str):
 
 
 def _back(request, default="settings"):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, {request.get_host()}, request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
+    return redirect_back(request, default)
 
 
 @require_http_methods(["GET", "POST"])

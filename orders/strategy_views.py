@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sigmatrader.pages import page_or_fragment
+
 from . import webhook
 from .forms import StrategyForm, StrategyRiskForm
 from .models import RiskPolicy, Strategy, WebhookAlert, WebhookEndpoint
@@ -128,5 +130,4 @@ def alerts(request):
         found = found.filter(outcome=outcome)
     page = Paginator(found, 50).get_page(request.GET.get("page"))
     context = {"page": page, "outcome": outcome, "outcomes": WebhookAlert.Outcome.choices}
-    template = "orders/_alerts_table.html" if request.htmx else "orders/alerts.html"
-    return render(request, template, context)
+    return page_or_fragment(request, "orders/alerts.html", "orders/_alerts_table.html", context)

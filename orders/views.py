@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
+from sigmatrader.pages import page_or_fragment, redirect_back
 
 from . import actions, conditional, presentation, queue
 from .execution import NotExecutable, create_order, execute
@@ -42,8 +43,9 @@ def _queue_context(request, form=None):
 
 @require_GET
 def queue_page(request):
-    template = "orders/_queue_table.html" if request.htmx else "orders/queue.html"
-    return render(request, template, _queue_context(request))
+    return page_or_fragment(
+        request, "orders/queue.html", "orders/_queue_table.html", _queue_context(request)
+    )
 
 
 @require_GET
@@ -171,7 +173,7 @@ def _row_or_back(request, order, error):
         )
     if error:
         messages.error(request, error)
-    return redirect(request.POST.get("next") or "queue")
+    return redirect_back(request, "queue")
 
 
 @require_POST
@@ -254,8 +256,7 @@ def order_list(request):
         "sources": Order.Source.choices,
         "accounts": selectors.accounts_of(request.user),
     }
-    template = "orders/_orders_table.html" if request.htmx else "orders/orders.html"
-    return render(request, template, context)
+    return page_or_fragment(request, "orders/orders.html", "orders/_orders_table.html", context)
 
 
 @require_GET
@@ -306,7 +307,7 @@ def sync_now(request, account_id):
             f"{account.display_name}: {result.checked} live order(s) checked, "
             f"{result.updated} updated.",
         )
-    return redirect(request.POST.get("next") or "orders")
+    return redirect_back(request, "orders")
 
 
 @require_POST

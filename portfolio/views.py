@@ -9,6 +9,8 @@ from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
 
+from sigmatrader.pages import page_or_fragment
+
 from . import selectors, summary
 from .forms import TradeForm
 from .sync import sync_account
@@ -96,8 +98,9 @@ CONTEXTS = {"holdings": holdings_context, "positions": positions_context}
 
 def _render(request, kind: str, source, status=200):
     context = CONTEXTS[kind](request, source)
-    template = f"portfolio/_{kind}_body.html" if request.htmx else f"portfolio/{kind}.html"
-    return render(request, template, context, status=status)
+    return page_or_fragment(
+        request, f"portfolio/{kind}.html", f"portfolio/_{kind}_body.html", context, status=status
+    )
 
 
 @require_GET

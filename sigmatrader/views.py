@@ -15,6 +15,7 @@ from orders.presentation import risk_form_for
 from orders.strategy_views import webhook_context
 
 from . import health, setup
+from .pages import page_or_fragment
 from .forms import EventFilterForm, FirstAccountForm
 from .selectors import events_visible_to
 
@@ -65,8 +66,9 @@ def events(request):
     )
     page = Paginator(queryset, settings.EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "querystring": _without_page(request)}
-    template = "sigmatrader/_events_table.html" if request.htmx else "sigmatrader/events.html"
-    return render(request, template, context)
+    return page_or_fragment(
+        request, "sigmatrader/events.html", "sigmatrader/_events_table.html", context
+    )
 
 
 def _without_page(request) -> str:

@@ -1,0 +1,46 @@
+"""The page patterns every view shares (sigmatrader/pages.py)."""
+
+import pytest
+from django.urls import reverse
+
+from orders.models import Order
+from tests.test_order_lifecycle import new, trading  # noqa: F401 (the fixture)
+
+HX = {"HX-Request": "true"}
+RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+
+LIST_PAGES = ["queue", "orders", "alerts", "events", "holdings", "positions"]
+
+
+@pytest.mark.parametrize("name", LIST_PAGES)
+def test_history_restore_gets_the_whole_page_and_every_answer_varies(signed_in, name):
+    url = reverse(name)
+    fragment = signed_in.get(url, headers=HX)
+    restored = signed_in.get(url, headers=RESTORE)
+    plain = signed_in.get(url)
+    assert fragment.status_code == restored.status_code == plain.status_code == 200
+    assert "<html" not in fragment.content.decode()
+    assert "<html" in restored.content.decode() and "<html" in plain.content.decode()
+    for response in (fragment, restored, plain):
+        assert "HX-Request" in response.headers.get("Vary", "")
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "http://evil.example", "javascript:x"]
+)
+def test_next_never_leaves_the_site(trading, client, target):  # noqa: F811
+    account, _peer = trading
+    client.force_login(account.user)
+    order = new(account)
+    for url in (
+        reverse("queue-execute", args=[order.pk]),
+        reverse("queue-cancel", args=[order.pk]),
+        reverse("orders-sync", args=[account.pk]),
+    ):
+        response = client.post(url, {"next": target})
+        assert response.status_code == 302, url
+        assert "evil" not in response["Location"] and "javascript" not in response["Location"]
+        assert response["Location"].startswith("/")
+    response = client.post(reverse("orders-sync", args=[account.pk]), {"next": "/orders/?x=1"})
+    assert response["Location"] == "/orders/?x=1"
+    assert Order.objects.filter(pk=order.pk).exists()
