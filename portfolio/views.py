@@ -8,7 +8,6 @@ from brokers import selectors as accounts
 from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
-
 from sigmatrader.pages import page_or_fragment
 
 from . import selectors, summary

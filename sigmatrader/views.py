@@ -15,8 +15,8 @@ from orders.presentation import risk_form_for
 from orders.strategy_views import webhook_context
 
 from . import health, setup
-from .pages import page_or_fragment
 from .forms import EventFilterForm, FirstAccountForm
+from .pages import page_or_fragment
 from .selectors import events_visible_to
 
 
