@@ -14,15 +14,13 @@ from brokers import angelone, zerodha
 from brokers.base import OrderStatus, Product
 from brokers.mapping import dec, parse_kite_csv
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "broker-samples" / "kite"
+# Zerodha's published Kite Connect response samples, vendored (see its README).
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "kite"
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def kite_sample(name):
-    path = SAMPLES / name
-    if not path.exists():  # the samples live beside the repo in ../shared
-        pytest.fail(f"missing broker sample {path}")
-    return json.loads(path.read_text())["data"]
+    return json.loads((SAMPLES / name).read_text())["data"]
 
 
 def test_kite_order_book_sample_maps_every_row():

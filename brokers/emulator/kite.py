@@ -1,6 +1,6 @@
 """Kite Connect v3 routes, with the real envelopes and field names.
 
-Shapes follow Zerodha's published mock responses (../shared/broker-samples/kite):
+Shapes follow Zerodha's published mock responses (tests/fixtures/kite):
 `{"status": "success", "data": ...}` or `{"status": "error", "message": ...,
 "error_type": "TokenException" | "InputException" | ...}`; order posts are
 form-encoded; every call must carry `X-Kite-Version: 3`.
