@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from brokers import angelone, zerodha
-from brokers.base import OrderStatus, Product
+from brokers.base import GttKind, GttLegResult, OrderStatus, Product
 from brokers.mapping import dec, parse_kite_csv
 
 # Zerodha's published Kite Connect response samples, vendored (see its README).
@@ -52,6 +52,18 @@ def test_kite_positions_sample():
     assert lead.instrument.symbol == "LEADMINI17DECFUT" and lead.product is Product.NRML
     assert lead.quantity == 1 and lead.average_price == Decimal("161.05")
     assert positions[1].overnight_quantity == 3
+
+
+def test_kite_gtt_sample_carries_each_legs_result():
+    single, fired = [
+        zerodha.ZerodhaAdapter.map_gtt(row) for row in kite_sample("gtt_get_orders.json")
+    ]
+    assert single.status == "active" and single.leg_results == (GttLegResult(),)
+    assert fired.status == "triggered" and fired.kind is GttKind.OCO
+    untouched, failed = fired.leg_results
+    assert untouched == GttLegResult() and not untouched.failed
+    assert failed.failed and failed.order_id == ""
+    assert failed.reason.startswith("Your order price is lower than the current lower circuit")
 
 
 def test_kite_instrument_csv_sample_parses():
