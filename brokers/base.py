@@ -316,6 +316,8 @@ class Holding:
     day_change: Decimal | None = None
     isin: str = ""
     product: Product = Product.CNC
+    # Shares bought with margin (MTF): a separate lot, not in `quantity` or its P&L.
+    mtf_quantity: int = 0
 
 
 @dataclass(frozen=True)

@@ -289,7 +289,12 @@ class ZerodhaAdapter(BrokerAdapter):
         )
 
     def funds(self) -> Funds:
-        data = self._read(EndpointClass.OTHER, lambda kite: kite.margins("equity"))
+        return self.map_funds(
+            self._read(EndpointClass.OTHER, lambda kite: kite.margins("equity")) or {}
+        )
+
+    @staticmethod
+    def map_funds(data: Mapping) -> Funds:
         available = data.get("available") or {}
         used = data.get("utilised") or {}
         return Funds(
@@ -387,6 +392,7 @@ class ZerodhaAdapter(BrokerAdapter):
             pnl=dec(row.get("pnl"), default=None),
             day_change=dec(row.get("day_change"), default=None),
             isin=row.get("isin") or "",
+            mtf_quantity=to_int((row.get("mtf") or {}).get("quantity")),
         )
 
     def positions(self) -> list[Position]:

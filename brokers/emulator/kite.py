@@ -377,6 +377,13 @@ def holdings(state, request, user):
                 "pnl": (last - lot.average_price) * lot.quantity,
                 "day_change": last - close,
                 "day_change_percentage": float((last - close) / close * 100) if close else 0,
+                "mtf": {
+                    "quantity": lot.mtf_quantity,
+                    "used_quantity": 0,
+                    "average_price": lot.mtf_average_price,
+                    "value": lot.mtf_average_price * lot.mtf_quantity,
+                    "initial_margin": 0,
+                },
             }
         )
     return ok(rows)

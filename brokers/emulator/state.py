@@ -62,6 +62,8 @@ class Lot:
     sell_quantity: int = 0
     buy_value: Decimal = Decimal("0")
     sell_value: Decimal = Decimal("0")
+    mtf_quantity: int = 0  # holdings bought with margin (Kite shows them under `mtf`)
+    mtf_average_price: Decimal = Decimal("0")
 
 
 @dataclass
@@ -146,6 +148,9 @@ class EmulatorState:
         self.faults: dict[tuple[str, str], list[Fault]] = {}
         self.requests: list[tuple[str, str, str]] = []  # (broker, operation, path): a request log
         self.login_hint = ""  # shown on the login page (demo credentials)
+        # SmartAPI getPosition as its documentation shows it: no `ltp`, `pnl`,
+        # `realised` or `unrealised` keys (the client must price the rows itself).
+        self.smart_positions_without_pnl = False
         self._ids = self.FIRST_ID
 
     # Setup ----------------------------------------------------------------
