@@ -4,6 +4,8 @@ One order-book call per account per cycle. Orders are matched by broker order
 id, or by client tag for orders whose placement had no clear answer (UNKNOWN,
 or SENDING left behind by a crashed worker): found → their real state and id;
 still absent after a grace period → FAILED "not received by broker".
+A broker row is applied only if it is the same order (orders/identity.py): a
+reused broker id is recorded as an event, never applied.
 """
 
 from __future__ import annotations
