@@ -21,10 +21,8 @@ from django.utils import timezone
 from brokers.base import BrokerError, GttKind, InstrumentRef
 from brokers.connections import calling
 from marketdata.quotes import ltp
-from sigmatrader.events import record_event
-from sigmatrader.models import SystemEvent
 
-from .history import log
+from .history import log, rejected_event
 from .models import Order
 
 logger = logging.getLogger(__name__)
@@ -274,13 +272,11 @@ def _leg_failed(order: Order, gtt, reason: str, *, now) -> int:
     ):
         order.status, order.status_message = Status.REJECTED, message[:2000]
         log(order, "sync", message, actor="sync", before=Status.ARMED)
-        record_event(
-            category=SystemEvent.Category.ORDER,
-            level=SystemEvent.Level.WARNING,
-            message=f"Order #{order.pk} {order.side} {order.quantity} {order.symbol} "
-            f"rejected by {order.account_name}: {reason or 'GTT order not placed'}",
-            user=order.user,
-            details={"order_id": order.pk, "gtt_id": gtt.gtt_id},
+        rejected_event(
+            order,
+            by=order.account_name,
+            reason=reason or "GTT order not placed",
+            gtt_id=gtt.gtt_id,
         )
     return 0
 

@@ -25,6 +25,7 @@ from brokers.models import BrokerAccount
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
+from .history import rejected_event
 from .identity import mismatch
 from .models import Order, OrderEvent
 
@@ -131,14 +132,7 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
         )
         result.changes.append(f"#{order.pk} {before}→{order.status}")
         if order.status == Status.REJECTED and before != Status.REJECTED:
-            record_event(
-                category=SystemEvent.Category.ORDER,
-                level=SystemEvent.Level.WARNING,
-                message=f"Order #{order.pk} {order.side} {order.quantity} {order.symbol} "
-                f"rejected by {account.display_name}: {order.status_message}",
-                user=order.user,
-                details={"order_id": order.pk},
-            )
+            rejected_event(order, by=account.display_name, reason=order.status_message)
     with transaction.atomic():
         _write(changed)
         OrderEvent.objects.bulk_create(events, batch_size=500)

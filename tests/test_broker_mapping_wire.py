@@ -15,20 +15,20 @@ from tests.broker_peers import connected_account
 D = Decimal
 
 
-@pytest.fixture
-def smart(emulator, user, settings):
-    settings.MARKET_ALWAYS_OPEN = True
-    account, peer = connected_account(emulator, user, "angelone", "family")
-    refresh.refresh_instruments(broker="angelone")
+def ready(emulator, user, broker):
+    account, peer = connected_account(emulator, user, broker, broker)
+    refresh.refresh_instruments(broker=broker)
     return account, peer
 
 
 @pytest.fixture
-def kite(emulator, user, settings):
-    settings.MARKET_ALWAYS_OPEN = True
-    account, peer = connected_account(emulator, user, "zerodha", "main")
-    refresh.refresh_instruments(broker="zerodha")
-    return account, peer
+def smart(emulator, user):
+    return ready(emulator, user, "angelone")
+
+
+@pytest.fixture
+def kite(emulator, user):
+    return ready(emulator, user, "zerodha")
 
 
 def test_angelone_available_cash_is_rms_net(smart):
