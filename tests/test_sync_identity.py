@@ -66,6 +66,31 @@ def test_a_reused_broker_id_is_not_applied_to_the_old_order(trading, user):
     assert SystemEvent.objects.filter(message__contains="different order").count() == 1
 
 
+def test_without_tags_the_contents_tell_the_orders_apart(trading):
+    account, peer = trading
+    state = peer.server.state
+    state.echo_order_tags = False  # the broker's book says nothing of our tags
+    state.market.set_price("NSE", "SBIN", "810")
+    state.market.set_price("NSE", "RELIANCE", "2892.50")
+    old = execute(
+        order=new(account, "SBIN", side="BUY", quantity=2, order_type="LIMIT", price=Decimal(800)),
+        actor="alice",
+    )
+    sync_account(account)
+    old.refresh_from_db()
+    assert old.status == Order.Status.OPEN  # its own row, recognised by its contents
+    state.restart_empty()
+    fresh = execute(order=new(account, "RELIANCE", side="BUY", quantity=3), actor="alice")
+    assert fresh.broker_order_id == old.broker_order_id
+    sync_account(account)
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert fresh.status == Order.Status.EXECUTED
+    assert old.status == Order.Status.OPEN and old.filled_quantity == 0
+    event = old.events.get(details__mismatch=True)
+    assert "RELIANCE" in event.message and "quantity 3" in event.message
+
+
 def remote(**fields):
     values = {
         "broker_order_id": "1",

@@ -308,7 +308,11 @@ def _order_json(order) -> dict:
 
 @authed
 def orders(state, request, user):
-    return ok([_order_json(o) for o in user.book.orders.values()])
+    rows = [_order_json(o) for o in user.book.orders.values()]
+    if not state.echo_order_tags:
+        for row in rows:
+            row["tag"] = row["tags"] = None
+    return ok(rows)
 
 
 @authed

@@ -294,7 +294,7 @@ def _order_json(state, order) -> dict:
         "transactiontype": order.side,
         "exchange": order.exchange,
         "symboltoken": inst.smart_token,
-        "ordertag": order.tag,
+        "ordertag": order.tag if state.echo_order_tags else "",
         "instrumenttype": "",
         "strikeprice": "-1",
         "optiontype": "",

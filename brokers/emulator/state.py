@@ -151,6 +151,9 @@ class EmulatorState:
         # SmartAPI getPosition as its documentation shows it: no `ltp`, `pnl`,
         # `realised` or `unrealised` keys (the client must price the rows itself).
         self.smart_positions_without_pnl = False
+        # False: order books leave out the client tag (as for an order placed
+        # elsewhere), so a client must recognise its orders by their contents.
+        self.echo_order_tags = True
         self._ids = self.FIRST_ID
 
     # Setup ----------------------------------------------------------------
