@@ -468,9 +468,14 @@ class AngelOneAdapter(BrokerAdapter):
         )
 
     def funds(self) -> Funds:
-        data = self._read(EndpointClass.OTHER, lambda c: c.rmsLimit()) or {}
+        return self.map_funds(self._read(EndpointClass.OTHER, lambda c: c.rmsLimit()) or {})
+
+    @staticmethod
+    def map_funds(data: Mapping) -> Funds:
         return Funds(
-            available_cash=dec(data.get("availablecash")),
+            # `net` is what can be used now (as Kite's `net`); `availablecash`
+            # is the ledger cash before utilised debits.
+            available_cash=dec(data.get("net")),
             used_margin=dec(data.get("utiliseddebits")),
             net=dec(data.get("net")),
             collateral=dec(data.get("collateral")),
@@ -575,12 +580,47 @@ class AngelOneAdapter(BrokerAdapter):
         )
 
     def positions(self) -> list[Position]:
-        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.position(), "position")
-        return [self.map_position(row) for row in rows or []]
+        rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.position(), "position") or []
+        # The documented getPosition rows carry no `ltp` (nor `pnl`): fetch the
+        # price of every row that lacks it, in batched quote calls.
+        wanting = {_position_ref(row): row for row in rows if _blank(row.get("ltp"))}
+        prices = {}
+        if wanting:
+            quotes = self.quotes([ref for ref in wanting if ref.token])
+            prices = {ref: quote.last_price for ref, quote in quotes.items() if quote.last_price}
+            lacking = [
+                ref.symbol
+                for ref, row in wanting.items()
+                if ref not in prices and to_int(row.get("netqty")) and _blank(row.get("pnl"))
+            ]
+            if lacking:
+                raise BrokerUnavailable(
+                    "AngelOne sent positions without a last price or P&L, and no price "
+                    f"could be fetched for {', '.join(lacking)}; kept the previous positions."
+                )
+        return [self.map_position(row, ltp=prices.get(_position_ref(row))) for row in rows]
 
     @staticmethod
-    def map_position(row: Mapping) -> Position:
+    def map_position(row: Mapping, *, ltp: Decimal | None = None) -> Position:
+        """`ltp`: the last price fetched for a row without one. P&L is the row's
+        `pnl`, else netvalue + net quantity × last price; never a made-up 0."""
         buy_qty, sell_qty = to_int(row.get("buyqty")), to_int(row.get("sellqty"))
+        quantity = to_int(row.get("netqty"))
+        last = ltp if _blank(row.get("ltp")) else dec(row.get("ltp"))
+        if not _blank(row.get("pnl")):
+            pnl = dec(row.get("pnl"))
+        elif last is not None or not quantity:
+            pnl = dec(row.get("netvalue")) + quantity * (last or Decimal(0))
+        else:
+            raise BrokerUnavailable(
+                f"AngelOne sent the {row.get('tradingsymbol', '')} position without a last "
+                "price or P&L."
+            )
+        if _blank(row.get("realised")) and _blank(row.get("unrealised")):
+            # Without the split: an open position's P&L is unrealised, a closed one's booked.
+            realised, unrealised = (Decimal(0), pnl) if quantity else (pnl, Decimal(0))
+        else:
+            realised, unrealised = dec(row.get("realised")), dec(row.get("unrealised"))
         return Position(
             instrument=InstrumentRef(
                 row.get("exchange", ""),
@@ -588,13 +628,13 @@ class AngelOneAdapter(BrokerAdapter):
                 str(row.get("symboltoken", "")),
             ),
             product=PRODUCTS.get(row.get("producttype", ""), Product.NRML),
-            quantity=to_int(row.get("netqty")),
+            quantity=quantity,
             average_price=dec(row.get("avgnetprice")),
-            last_price=dec(row.get("ltp")),
-            pnl=dec(row.get("pnl")),
-            realised=dec(row.get("realised")),
-            unrealised=dec(row.get("unrealised")),
-            m2m=dec(row.get("pnl")),
+            last_price=last if last is not None else Decimal(0),
+            pnl=pnl,
+            realised=realised,
+            unrealised=unrealised,
+            m2m=pnl,
             buy_quantity=buy_qty,
             sell_quantity=sell_qty,
             buy_average=dec(row.get("buyavgprice")),
@@ -725,3 +765,13 @@ class AngelOneAdapter(BrokerAdapter):
             )
         except Exception as exc:
             raise translate(exc, placement=True) from exc
+
+
+def _blank(value) -> bool:
+    return value is None or str(value).strip() == ""
+
+
+def _position_ref(row: Mapping) -> InstrumentRef:
+    return InstrumentRef(
+        row.get("exchange", ""), row.get("tradingsymbol", ""), str(row.get("symboltoken", ""))
+    )

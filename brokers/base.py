@@ -316,6 +316,8 @@ class Holding:
     day_change: Decimal | None = None
     isin: str = ""
     product: Product = Product.CNC
+    # Shares bought with margin (MTF): a separate lot, not in `quantity` or its P&L.
+    mtf_quantity: int = 0
 
 
 @dataclass(frozen=True)
@@ -352,6 +354,19 @@ class ChargesPreview:
 
 
 @dataclass(frozen=True)
+class GttLegResult:
+    """What the broker did with one leg when its GTT fired."""
+
+    order_id: str = ""  # the order it placed ("" when placing failed)
+    status: str = ""  # "success" / "failed"; "" for a leg that did not fire
+    reason: str = ""  # the broker's rejection reason when placing failed
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+@dataclass(frozen=True)
 class GttOrder:
     gtt_id: str
     kind: GttKind
@@ -362,6 +377,8 @@ class GttOrder:
     status: str = "active"  # active / triggered / cancelled / expired / rejected
     # The broker order placed for each leg once triggered ("" for a leg not fired).
     triggered_order_ids: tuple[str, ...] = ()
+    # Per leg, the outcome of placing its order (empty when the broker says nothing).
+    leg_results: tuple[GttLegResult, ...] = ()
 
 
 @dataclass(slots=True)

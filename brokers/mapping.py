@@ -25,7 +25,8 @@ def dec(value, default=_MISSING) -> Decimal | None:
     if value is None or value == "":
         return fallback
     try:
-        number = Decimal(str(value).strip().replace(",", ""))
+        # "1,234.5"; SmartAPI's spaced negatives: "- 2235.80".
+        number = Decimal(str(value).replace(",", "").replace(" ", ""))
     except (InvalidOperation, ValueError):
         logger.warning("unparseable number %r", value)
         return fallback

@@ -38,6 +38,7 @@ from .base import (
     EndpointClass,
     Funds,
     GttKind,
+    GttLegResult,
     GttOrder,
     Holding,
     InstrumentRef,
@@ -288,7 +289,12 @@ class ZerodhaAdapter(BrokerAdapter):
         )
 
     def funds(self) -> Funds:
-        data = self._read(EndpointClass.OTHER, lambda kite: kite.margins("equity"))
+        return self.map_funds(
+            self._read(EndpointClass.OTHER, lambda kite: kite.margins("equity")) or {}
+        )
+
+    @staticmethod
+    def map_funds(data: Mapping) -> Funds:
         available = data.get("available") or {}
         used = data.get("utilised") or {}
         return Funds(
@@ -386,6 +392,7 @@ class ZerodhaAdapter(BrokerAdapter):
             pnl=dec(row.get("pnl"), default=None),
             day_change=dec(row.get("day_change"), default=None),
             isin=row.get("isin") or "",
+            mtf_quantity=to_int((row.get("mtf") or {}).get("quantity")),
         )
 
     def positions(self) -> list[Position]:
@@ -558,43 +565,51 @@ class ZerodhaAdapter(BrokerAdapter):
 
     def list_gtts(self) -> list[GttOrder]:
         rows = self._read(EndpointClass.OTHER, lambda kite: kite.get_gtts())
-        gtts = []
-        for row in rows or []:
-            cond = row.get("condition") or {}
-            ref = InstrumentRef(
-                cond.get("exchange", ""),
-                cond.get("tradingsymbol", ""),
-                str(cond.get("instrument_token") or ""),
+        return [self.map_gtt(row) for row in rows or []]
+
+    @classmethod
+    def map_gtt(cls, row: Mapping) -> GttOrder:
+        cond = row.get("condition") or {}
+        ref = InstrumentRef(
+            cond.get("exchange", ""),
+            cond.get("tradingsymbol", ""),
+            str(cond.get("instrument_token") or ""),
+        )
+        legs = tuple(
+            OrderRequest(
+                instrument=ref,
+                side=Side(o["transaction_type"]),
+                quantity=to_int(o.get("quantity")),
+                order_type=OrderType.LIMIT,
+                product=PRODUCTS.get(o.get("product", ""), Product.CNC),
+                tag="",
+                price=dec(o.get("price")),
             )
-            legs = tuple(
-                OrderRequest(
-                    instrument=ref,
-                    side=Side(o["transaction_type"]),
-                    quantity=to_int(o.get("quantity")),
-                    order_type=OrderType.LIMIT,
-                    product=PRODUCTS.get(o.get("product", ""), Product.CNC),
-                    tag="",
-                    price=dec(o.get("price")),
+            for o in row.get("orders") or []
+        )
+        # A fired leg's result.order_result: {"status": "success" | "failed", "order_id",
+        # "rejection_reason"}; null for a leg that did not fire.
+        results = [
+            ((o.get("result") or {}).get("order_result") or {}) for o in row.get("orders") or []
+        ]
+        return GttOrder(
+            gtt_id=str(row["id"]),
+            kind=GttKind.SINGLE if row.get("type") == "single" else GttKind.OCO,
+            instrument=ref,
+            trigger_values=tuple(dec(v) for v in cond.get("trigger_values") or []),
+            last_price=dec(cond.get("last_price")),
+            legs=legs,
+            status=cls.GTT_STATUSES.get(str(row.get("status")), "active"),
+            triggered_order_ids=tuple(str(r.get("order_id") or "") for r in results),
+            leg_results=tuple(
+                GttLegResult(
+                    order_id=str(r.get("order_id") or ""),
+                    status=str(r.get("status") or "").lower(),
+                    reason=str(r.get("rejection_reason") or ""),
                 )
-                for o in row.get("orders") or []
-            )
-            results = [
-                ((o.get("result") or {}).get("order_result") or {}).get("order_id")
-                for o in row.get("orders") or []
-            ]
-            gtts.append(
-                GttOrder(
-                    gtt_id=str(row["id"]),
-                    kind=GttKind.SINGLE if row.get("type") == "single" else GttKind.OCO,
-                    instrument=ref,
-                    trigger_values=tuple(dec(v) for v in cond.get("trigger_values") or []),
-                    last_price=dec(cond.get("last_price")),
-                    legs=legs,
-                    status=self.GTT_STATUSES.get(str(row.get("status")), "active"),
-                    triggered_order_ids=tuple(str(r) if r else "" for r in results),
-                )
-            )
-        return gtts
+                for r in results
+            ),
+        )
 
     def cancel_gtt(self, gtt_id: str) -> None:
         self.throttle(EndpointClass.ORDERS)

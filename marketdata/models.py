@@ -76,6 +76,7 @@ class InstrumentRefresh(models.Model):
     class Meta:
         ordering = ["-started_at"]
         get_latest_by = "started_at"
+        verbose_name_plural = "instrument refreshes"
 
     def __str__(self):
         return f"{self.broker} {self.status} {self.started_at:%Y-%m-%d %H:%M}"

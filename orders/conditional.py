@@ -22,7 +22,7 @@ from brokers.base import BrokerError, GttKind, InstrumentRef
 from brokers.connections import calling
 from marketdata.quotes import ltp
 
-from .history import log
+from .history import log, rejected_event
 from .models import Order
 
 logger = logging.getLogger(__name__)
@@ -227,6 +227,9 @@ def _apply_native(order: Order, gtt) -> int:
     if gtt.kind is GttKind.OCO:
         leg = 0 if order.condition == Condition.LTP_AT_OR_BELOW else 1
     broker_id = gtt.triggered_order_ids[leg] if leg < len(gtt.triggered_order_ids) else ""
+    result = gtt.leg_results[leg] if leg < len(gtt.leg_results) else None
+    if result is not None and result.failed:
+        return _leg_failed(order, gtt, result.reason, now=now)
     if broker_id:
         moved = Order.objects.filter(pk=order.pk, status=Status.ARMED).update(
             status=Status.SENT,
@@ -255,6 +258,25 @@ def _apply_native(order: Order, gtt) -> int:
             "OCO: the other leg triggered at the broker",
             actor="sync",
             before=Status.ARMED,
+        )
+    return 0
+
+
+def _leg_failed(order: Order, gtt, reason: str, *, now) -> int:
+    """The GTT fired but the broker could not place this leg's order."""
+    message = f"GTT {gtt.gtt_id} triggered; the broker could not place the order: " + (
+        reason or "no reason given."
+    )
+    if Order.objects.filter(pk=order.pk, status=Status.ARMED).update(
+        status=Status.REJECTED, status_message=message[:2000], updated_at=now
+    ):
+        order.status, order.status_message = Status.REJECTED, message[:2000]
+        log(order, "sync", message, actor="sync", before=Status.ARMED)
+        rejected_event(
+            order,
+            by=order.account_name,
+            reason=reason or "GTT order not placed",
+            gtt_id=gtt.gtt_id,
         )
     return 0
 

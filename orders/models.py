@@ -246,6 +246,7 @@ class Strategy(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name_plural = "strategies"
         constraints = [
             models.UniqueConstraint(fields=["user", "name"], name="strategy_name_unique_per_user")
         ]

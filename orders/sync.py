@@ -4,6 +4,8 @@ One order-book call per account per cycle. Orders are matched by broker order
 id, or by client tag for orders whose placement had no clear answer (UNKNOWN,
 or SENDING left behind by a crashed worker): found → their real state and id;
 still absent after a grace period → FAILED "not received by broker".
+A broker row is applied only if it is the same order (orders/identity.py): a
+reused broker id is recorded as an event, never applied.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from brokers.models import BrokerAccount
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
+from .history import rejected_event
+from .identity import mismatch
 from .models import Order, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -64,7 +68,9 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
     grace = timedelta(seconds=settings.ORDER_RECONCILE_GRACE_SECONDS)
     live = [
         order
-        for order in Order.objects.filter(account=account, status__in=Order.LIVE)
+        for order in Order.objects.filter(account=account, status__in=Order.LIVE).select_related(
+            "instrument"
+        )
         # A fresh SENDING order is being placed right now: leave it to its sender.
         if order.status != Status.SENDING or now - order.updated_at > grace
     ]
@@ -76,9 +82,12 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
     by_id = {remote.broker_order_id: remote for remote in book}
     by_tag = {remote.tag: remote for remote in book if remote.tag}
     changed, events = [], []
+    mismatched = []
     for order in live:
-        remote = by_id.get(order.broker_order_id) if order.broker_order_id else None
-        remote = remote or by_tag.get(order.client_tag)
+        remote, refused = _match(order, by_id, by_tag)
+        if refused:
+            mismatched.append((order, refused))
+            continue
         before = order.status
         original = _snapshot(order)
         if remote is None:
@@ -123,19 +132,57 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
         )
         result.changes.append(f"#{order.pk} {before}→{order.status}")
         if order.status == Status.REJECTED and before != Status.REJECTED:
-            record_event(
-                category=SystemEvent.Category.ORDER,
-                level=SystemEvent.Level.WARNING,
-                message=f"Order #{order.pk} {order.side} {order.quantity} {order.symbol} "
-                f"rejected by {account.display_name}: {order.status_message}",
-                user=order.user,
-                details={"order_id": order.pk},
-            )
+            rejected_event(order, by=account.display_name, reason=order.status_message)
     with transaction.atomic():
         _write(changed)
         OrderEvent.objects.bulk_create(events, batch_size=500)
+    _record_mismatches(account, mismatched, actor=actor, at=now)
     result.updated = len(changed)
     return result
+
+
+def _match(order: Order, by_id: dict, by_tag: dict):
+    """(the broker row that is this order or None, why the row under its id is not it)."""
+    candidate = by_id.get(order.broker_order_id) if order.broker_order_id else None
+    why = mismatch(order, candidate) if candidate is not None else ""
+    if candidate is not None and not why:
+        return candidate, ""
+    tagged = by_tag.get(order.client_tag)
+    if tagged is not None and tagged is not candidate and not mismatch(order, tagged):
+        return tagged, ""
+    return None, why
+
+
+def _record_mismatches(account, mismatched: list, *, actor: str, at) -> None:
+    """An order's broker id now names a different order: say so once, change nothing."""
+    if not mismatched:
+        return
+    said = set(
+        OrderEvent.objects.filter(
+            order__in=[order for order, _ in mismatched], kind=OrderEvent.Kind.SYNC
+        ).values_list("order_id", "message")
+    )
+    for order, why in mismatched:
+        message = f"Not applied: broker order {order.broker_order_id} is a different order ({why})."
+        if (order.pk, message) in said:
+            continue
+        OrderEvent.objects.create(
+            order=order,
+            kind=OrderEvent.Kind.SYNC,
+            actor=actor,
+            at=at,
+            message=message,
+            details={"mismatch": True, "broker_order_id": order.broker_order_id},
+        )
+        record_event(
+            category=SystemEvent.Category.ORDER,
+            level=SystemEvent.Level.WARNING,
+            message=f"Order #{order.pk} {order.side} {order.quantity} {order.symbol} on "
+            f"{account.display_name}: broker order {order.broker_order_id} is a different "
+            f"order ({why}); its state was not applied. Check the order at the broker.",
+            user=order.user,
+            details={"order_id": order.pk, "broker_order_id": order.broker_order_id},
+        )
 
 
 def _write(orders: list[Order]) -> None:

@@ -58,6 +58,9 @@ class PortfolioRow(models.Model):
 
 class Holding(PortfolioRow):
     t1_quantity = models.IntegerField(default=0)
+    mtf_quantity = models.IntegerField(
+        default=0, help_text="Bought with margin (MTF); not in the quantity or its P&L."
+    )
     isin = models.CharField(max_length=12, blank=True)
 
     class Meta:

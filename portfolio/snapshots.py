@@ -20,6 +20,7 @@ def _holding_copy(row: Holding) -> dict:
         "exchange": row.exchange,
         "quantity": row.quantity,
         "t1_quantity": row.t1_quantity,
+        "mtf_quantity": row.mtf_quantity,
         "average_price": str(row.average_price),
         "last_price": str(row.last_price),
         "pnl": str(row.pnl),

@@ -55,6 +55,10 @@ class MergedHolding:
         return sum(part.t1_quantity for part in self.parts)
 
     @property
+    def mtf_quantity(self) -> int:
+        return sum(part.mtf_quantity for part in self.parts)
+
+    @property
     def invested(self) -> Decimal:
         return sum((part.invested for part in self.parts), ZERO)
 

@@ -75,6 +75,7 @@ def holding_row(account, holding: base.Holding, instrument, now) -> Holding:
         synced_at=now,
         pnl=pnl,
         t1_quantity=holding.t1_quantity,
+        mtf_quantity=holding.mtf_quantity,
         isin=holding.isin[:12],
         **_common(holding.instrument, instrument, holding),
     )

@@ -11,18 +11,16 @@ from pathlib import Path
 import pytest
 
 from brokers import angelone, zerodha
-from brokers.base import OrderStatus, Product
+from brokers.base import BrokerUnavailable, GttKind, GttLegResult, OrderStatus, Product
 from brokers.mapping import dec, parse_kite_csv
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "broker-samples" / "kite"
+# Zerodha's published Kite Connect response samples, vendored (see its README).
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "kite"
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def kite_sample(name):
-    path = SAMPLES / name
-    if not path.exists():  # the samples live beside the repo in ../shared
-        pytest.fail(f"missing broker sample {path}")
-    return json.loads(path.read_text())["data"]
+    return json.loads((SAMPLES / name).read_text())["data"]
 
 
 def test_kite_order_book_sample_maps_every_row():
@@ -47,6 +45,100 @@ def test_kite_holdings_sample_counts_t1_into_the_quantity():
         assert holding.quantity == row["quantity"] + row["t1_quantity"]
 
 
+def test_kite_holdings_sample_carries_margin_traded_shares_apart():
+    rows = kite_sample("holdings.json")
+    aaron, other = [zerodha.ZerodhaAdapter.map_holding(row) for row in rows]
+    assert aaron.mtf_quantity == 1000 and aaron.quantity == 1  # a separate lot
+    assert other.mtf_quantity == 0
+    without = {k: v for k, v in rows[0].items() if k != "mtf"}  # older responses: no key
+    assert zerodha.ZerodhaAdapter.map_holding(without).mtf_quantity == 0
+
+
+def test_kite_margins_sample_available_cash_is_net():
+    funds = zerodha.ZerodhaAdapter.map_funds(kite_sample("margins.json")["equity"])
+    assert funds.available_cash == Decimal(str(kite_sample("margins.json")["equity"]["net"]))
+
+
+# SmartAPI publishes its shapes only in its documentation (no mock set): these
+# rows are the documented examples, numbers as strings.
+SMART_RMS = {
+    "net": "9999999999999",
+    "availablecash": "10000000000000",
+    "availableintradaypayin": "0",
+    "availablelimitmargin": "0",
+    "collateral": "0",
+    "m2munrealized": "0",
+    "m2mrealized": "0",
+    "utiliseddebits": "1",
+    "utilisedspan": "0",
+    "utilisedoptionpremium": "0",
+    "utilisedholdingsales": "0",
+    "utilisedexposure": "0",
+    "utilisedturnover": "0",
+    "utilisedpayout": "0",
+}
+SMART_POSITION = {
+    "exchange": "NSE",
+    "symboltoken": "2885",
+    "producttype": "DELIVERY",
+    "tradingsymbol": "RELIANCE-EQ",
+    "symbolname": "RELIANCE",
+    "instrumenttype": "",
+    "priceden": "1",
+    "pricenum": "1",
+    "genden": "1",
+    "gennum": "1",
+    "precision": "2",
+    "multiplier": "-1",
+    "boardlotsize": "1",
+    "buyqty": "1",
+    "sellqty": "0",
+    "buyamount": "2235.80",
+    "sellamount": "0",
+    "symbolgroup": "EQ",
+    "strikeprice": "-1",
+    "optiontype": "",
+    "expirydate": "",
+    "lotsize": "1",
+    "cfbuyqty": "0",
+    "cfsellqty": "0",
+    "cfbuyamount": "0",
+    "cfsellamount": "0",
+    "buyavgprice": "2235.80",
+    "sellavgprice": "0",
+    "avgnetprice": "2235.80",
+    "netvalue": "- 2235.80",
+    "netqty": "1",
+    "totalbuyvalue": "2235.80",
+    "totalsellvalue": "0",
+    "cfbuyavgprice": "0",
+    "cfsellavgprice": "0",
+    "totalbuyavgprice": "2235.80",
+    "totalsellavgprice": "0",
+    "netprice": "2235.80",
+}
+
+
+def test_smartapi_rms_available_cash_is_net_not_availablecash():
+    funds = angelone.AngelOneAdapter.map_funds(SMART_RMS)
+    assert funds.available_cash == Decimal("9999999999999") == funds.net
+    assert funds.used_margin == Decimal(1)
+
+
+def test_smartapi_documented_position_has_no_pnl_or_ltp_and_is_priced():
+    position = angelone.AngelOneAdapter.map_position(SMART_POSITION, ltp=Decimal("2240.00"))
+    # netvalue "- 2235.80" (spaced negative) + 1 × 2240.00
+    assert position.pnl == Decimal("4.20") == position.m2m == position.unrealised
+    assert position.last_price == Decimal("2240.00") and position.realised == 0
+    # No price to be had: an error, never a P&L of 0.
+    with pytest.raises(BrokerUnavailable):
+        angelone.AngelOneAdapter.map_position(SMART_POSITION)
+    # A closed position's P&L is its net value; no price needed.
+    closed = {**SMART_POSITION, "sellqty": "1", "netqty": "0", "netvalue": "12.50"}
+    closed_position = angelone.AngelOneAdapter.map_position(closed)
+    assert closed_position.pnl == Decimal("12.50") == closed_position.realised
+
+
 def test_kite_positions_sample():
     rows = kite_sample("positions.json")["net"]
     positions = [zerodha.ZerodhaAdapter.map_position(row) for row in rows]
@@ -54,6 +146,18 @@ def test_kite_positions_sample():
     assert lead.instrument.symbol == "LEADMINI17DECFUT" and lead.product is Product.NRML
     assert lead.quantity == 1 and lead.average_price == Decimal("161.05")
     assert positions[1].overnight_quantity == 3
+
+
+def test_kite_gtt_sample_carries_each_legs_result():
+    single, fired = [
+        zerodha.ZerodhaAdapter.map_gtt(row) for row in kite_sample("gtt_get_orders.json")
+    ]
+    assert single.status == "active" and single.leg_results == (GttLegResult(),)
+    assert fired.status == "triggered" and fired.kind is GttKind.OCO
+    untouched, failed = fired.leg_results
+    assert untouched == GttLegResult() and not untouched.failed
+    assert failed.failed and failed.order_id == ""
+    assert failed.reason.startswith("Your order price is lower than the current lower circuit")
 
 
 def test_kite_instrument_csv_sample_parses():
@@ -185,6 +289,7 @@ def test_smartapi_numbers_as_strings_are_parsed():
         ("", Decimal(0)),
         (None, Decimal(0)),
         ("1,234.5", Decimal("1234.5")),
+        ("- 2235.80", Decimal("-2235.80")),
         ("n/a", Decimal(0)),
         ("NaN", Decimal(0)),
         (7, Decimal(7)),

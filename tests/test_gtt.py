@@ -13,6 +13,7 @@ from orders.conditional import check_conditional_orders, link_oco
 from orders.execution import create_order, execute
 from orders.models import Order
 from orders.sync import sync_account
+from sigmatrader.models import SystemEvent
 from tests.test_order_lifecycle import trading  # noqa: F401 (the fixture)
 
 
@@ -113,6 +114,38 @@ def test_native_oco_is_one_two_leg_gtt_and_the_other_leg_is_cancelled(holding):
     stop.refresh_from_db()
     target.refresh_from_db()
     assert target.status == "SENT" and stop.status == "CANCELLED"
+
+
+@NATIVE
+def test_native_gtt_whose_order_fails_at_the_broker_is_rejected_with_its_reason(holding, user):
+    account, peer = holding
+    native_only(account)
+    # A limit price below the day's lower circuit: Kite fires the GTT but places nothing.
+    order = execute(order=gtt(account, "ltp_lte", "780", price=Decimal("1")), actor="alice")
+    peer.server.state.market.set_price("NSE", "SBIN", "780")
+    check_conditional_orders()
+    order.refresh_from_db()
+    assert order.status == "REJECTED" and not order.broker_order_id
+    assert "lower than the current lower circuit limit" in order.status_message
+    assert "OCO" not in order.status_message
+    assert order.events.filter(to_status="REJECTED", message__contains="circuit").exists()
+    assert SystemEvent.objects.filter(user=user, message__contains="circuit").exists()
+
+
+@NATIVE
+def test_native_oco_failed_leg_is_rejected_and_the_other_cancelled(holding):
+    account, peer = holding
+    native_only(account)
+    stop = gtt(account, "ltp_lte", "700", price=Decimal("699"))
+    target = gtt(account, "ltp_gte", "900", price=Decimal("5000"))  # above the upper circuit
+    link_oco(stop, target)
+    execute(order=target, actor="alice")
+    peer.server.state.market.set_price("NSE", "SBIN", "905")
+    check_conditional_orders()
+    stop.refresh_from_db()
+    target.refresh_from_db()
+    assert target.status == "REJECTED" and "upper circuit limit" in target.status_message
+    assert stop.status == "CANCELLED"
 
 
 @NATIVE

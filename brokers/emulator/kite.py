@@ -1,6 +1,6 @@
 """Kite Connect v3 routes, with the real envelopes and field names.
 
-Shapes follow Zerodha's published mock responses (../shared/broker-samples/kite):
+Shapes follow Zerodha's published mock responses (tests/fixtures/kite):
 `{"status": "success", "data": ...}` or `{"status": "error", "message": ...,
 "error_type": "TokenException" | "InputException" | ...}`; order posts are
 form-encoded; every call must carry `X-Kite-Version: 3`.
@@ -308,7 +308,11 @@ def _order_json(order) -> dict:
 
 @authed
 def orders(state, request, user):
-    return ok([_order_json(o) for o in user.book.orders.values()])
+    rows = [_order_json(o) for o in user.book.orders.values()]
+    if not state.echo_order_tags:
+        for row in rows:
+            row["tag"] = row["tags"] = None
+    return ok(rows)
 
 
 @authed
@@ -377,6 +381,13 @@ def holdings(state, request, user):
                 "pnl": (last - lot.average_price) * lot.quantity,
                 "day_change": last - close,
                 "day_change_percentage": float((last - close) / close * 100) if close else 0,
+                "mtf": {
+                    "quantity": lot.mtf_quantity,
+                    "used_quantity": 0,
+                    "average_price": lot.mtf_average_price,
+                    "value": lot.mtf_average_price * lot.mtf_quantity,
+                    "initial_margin": 0,
+                },
             }
         )
     return ok(rows)
@@ -661,6 +672,15 @@ def _evaluate_gtts(state: EmulatorState, user: KiteUser) -> None:
         if leg is None:
             continue
         spec = gtt["orders"][leg]
+        now = stamp(datetime.now(UTC))
+        reason = _outside_circuit(state.market.close(inst), Decimal(str(spec["price"])))
+        if reason:  # Kite places nothing: the leg's result says why
+            spec["result"] = {
+                **_gtt_result_fields(user, cond, spec, price, now),
+                "order_result": {"status": "failed", "order_id": "", "rejection_reason": reason},
+            }
+            gtt["status"], gtt["updated_at"] = "triggered", now
+            continue
         order = state.place(
             user.book,
             inst,
@@ -675,11 +695,47 @@ def _evaluate_gtts(state: EmulatorState, user: KiteUser) -> None:
             tag="",
         )
         spec["result"] = {
+            **_gtt_result_fields(user, cond, spec, price, now),
             "order_result": {"order_id": order.order_id, "status": "success"},
-            "triggered_at": float(price),
-            "timestamp": stamp(datetime.now(UTC)),
         }
-        gtt["status"], gtt["updated_at"] = "triggered", stamp(datetime.now(UTC))
+        gtt["status"], gtt["updated_at"] = "triggered", now
+
+
+CIRCUIT = Decimal("0.20")  # the emulated daily price band: previous close ± 20 %
+
+
+def _outside_circuit(close: Decimal, limit: Decimal) -> str:
+    """Kite's reason for a price outside the day's band, or ""."""
+    lower, upper = close * (1 - CIRCUIT), close * (1 + CIRCUIT)
+    if limit < lower:
+        return (
+            f"Your order price is lower than the current lower circuit limit of "
+            f"{lower:.2f}. Place an order within the daily range."
+        )
+    if limit > upper:
+        return (
+            f"Your order price is higher than the current upper circuit limit of "
+            f"{upper:.2f}. Place an order within the daily range."
+        )
+    return ""
+
+
+def _gtt_result_fields(user, cond: dict, spec: dict, price: Decimal, now: str) -> dict:
+    """The `result` of a fired leg as Kite shows it (tests/fixtures/kite/gtt_get_orders.json)."""
+    return {
+        "account_id": user.user_id,
+        "exchange": cond["exchange"],
+        "tradingsymbol": cond["tradingsymbol"],
+        "validity": "DAY",
+        "product": spec["product"],
+        "order_type": spec["order_type"],
+        "transaction_type": spec["transaction_type"],
+        "quantity": spec["quantity"],
+        "price": spec["price"],
+        "meta": "",
+        "timestamp": now,
+        "triggered_at": float(price),
+    }
 
 
 @authed

@@ -184,8 +184,8 @@ def rms(state, request, user):
     available = book.cash - book.used_margin
     return ok(
         {
-            "net": num(available),
-            "availablecash": num(available),
+            "net": num(available),  # usable now: cash less utilised debits
+            "availablecash": num(book.cash),  # ledger cash, before debits
             "availableintradaypayin": "0.0000",
             "availablelimitmargin": "0.0000",
             "collateral": "0.0000",
@@ -294,7 +294,7 @@ def _order_json(state, order) -> dict:
         "transactiontype": order.side,
         "exchange": order.exchange,
         "symboltoken": inst.smart_token,
-        "ordertag": order.tag,
+        "ordertag": order.tag if state.echo_order_tags else "",
         "instrumenttype": "",
         "strikeprice": "-1",
         "optiontype": "",
@@ -497,7 +497,7 @@ def positions(state, request, user):
                 "buyavgprice": num(buy_avg),
                 "sellavgprice": num(sell_avg),
                 "avgnetprice": num(buy_avg or sell_avg),
-                "netvalue": num(pos.sell_value - pos.buy_value),
+                "netvalue": spaced(pos.sell_value - pos.buy_value),
                 "netqty": str(pos.quantity),
                 "totalbuyvalue": num(pos.buy_value),
                 "totalsellvalue": num(pos.sell_value),
@@ -512,7 +512,15 @@ def positions(state, request, user):
                 "realised": "0.00",
             }
         )
+        if state.smart_positions_without_pnl:
+            for key in ("ltp", "pnl", "unrealised", "realised"):
+                del rows[-1][key]
     return ok(rows or None)
+
+
+def spaced(value: Decimal) -> str:
+    """SmartAPI writes a negative amount with a space after the sign: "- 2235.80"."""
+    return f"- {num(-value)}" if value < 0 else num(value)
 
 
 SMART_INTERVALS = {

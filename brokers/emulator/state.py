@@ -62,6 +62,8 @@ class Lot:
     sell_quantity: int = 0
     buy_value: Decimal = Decimal("0")
     sell_value: Decimal = Decimal("0")
+    mtf_quantity: int = 0  # holdings bought with margin (Kite shows them under `mtf`)
+    mtf_average_price: Decimal = Decimal("0")
 
 
 @dataclass
@@ -134,6 +136,8 @@ class Fault:
 
 
 class EmulatorState:
+    FIRST_ID = 250_000_000_000_000  # order and trade ids count up from here
+
     def __init__(self, *, market: Market | None = None, session_hours: float = 20.0):
         self.market = market or Market()
         self.lock = threading.RLock()
@@ -144,7 +148,13 @@ class EmulatorState:
         self.faults: dict[tuple[str, str], list[Fault]] = {}
         self.requests: list[tuple[str, str, str]] = []  # (broker, operation, path): a request log
         self.login_hint = ""  # shown on the login page (demo credentials)
-        self._ids = 250_000_000_000_000
+        # SmartAPI getPosition as its documentation shows it: no `ltp`, `pnl`,
+        # `realised` or `unrealised` keys (the client must price the rows itself).
+        self.smart_positions_without_pnl = False
+        # False: order books leave out the client tag (as for an order placed
+        # elsewhere), so a client must recognise its orders by their contents.
+        self.echo_order_tags = True
+        self._ids = self.FIRST_ID
 
     # Setup ----------------------------------------------------------------
     def add_kite_user(self, user: KiteUser) -> KiteUser:
@@ -156,6 +166,15 @@ class EmulatorState:
         with self.lock:
             self.smart_users[user.client_code] = user
         return user
+
+    def restart_empty(self) -> None:
+        """What a restart does to the books: every order, trade, holding, position
+        and GTT forgotten and order ids counted again from the start (so old ids
+        name new orders). Users and sessions stay, so signed-in clients go on."""
+        with self.lock:
+            for user in [*self.kite_users.values(), *self.smart_users.values()]:
+                user.book = Book()
+            self._ids = self.FIRST_ID
 
     def inject(self, broker: str, operation: str, fault: Fault) -> None:
         """Apply `fault` to the next requests of `operation` ("*" for any)."""
