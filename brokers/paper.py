@@ -59,7 +59,7 @@ class PaperAdapter(BrokerAdapter):
             "price_source",
             "Price source account",
             secret=False,
-            help_text="The label of one of your live accounts: its quotes price the fills "
+            help_text="One of your live accounts: its quotes price the fills "
             "(stored candles are the fallback).",
         ),
     )
@@ -79,6 +79,28 @@ class PaperAdapter(BrokerAdapter):
         },
         resettable=True,
     )
+
+    @classmethod
+    def credential_choices(cls, name, *, user):
+        if name != "price_source":
+            return None
+        from .models import BrokerAccount
+        from .registry import UnknownBroker, get_adapter_class
+
+        live = []
+        for account in BrokerAccount.objects.filter(user=user).order_by("label"):
+            try:
+                if get_adapter_class(account.broker).connect_flow is not ConnectFlow.NONE:
+                    live.append((account.label, account.display_name))
+            except UnknownBroker:
+                continue
+        return live
+
+    @classmethod
+    def takes_regular_orders_when_closed(cls) -> bool:
+        from django.conf import settings
+
+        return settings.PAPER_WHEN_CLOSED == "queue"  # they rest until the open
 
     @classmethod
     def check_credentials(cls, values, *, user) -> dict[str, str]:

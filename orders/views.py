@@ -8,7 +8,7 @@ from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
 
-from . import actions, conditional, presentation, queue
+from . import actions, closed_market_views, conditional, presentation, queue
 from .execution import NotExecutable, create_order, execute
 from .forms import OrderForm, RiskPolicyForm
 from .models import Order, RiskPolicy
@@ -144,6 +144,9 @@ def queue_row(request, order_id):
 @require_POST
 def execute_order(request, order_id):
     order = queue.order_for(request.user, order_id)
+    choice = closed_market_views.before_execute(request, order)  # closed: AMO / wait / cancel
+    if choice is not None:
+        return choice
     error = ""
     try:
         order = execute(order=order, actor=_actor(request))
