@@ -118,12 +118,31 @@ def store_session(*, account: BrokerAccount, session: Session, event: str) -> No
 
 
 def mark_expired(*, account: BrokerAccount, reason: str) -> None:
-    """The session is gone: wipe it, say so on the account and in the events."""
+    """The session is gone: wipe it, say so on the account and in the events.
+
+    An account the user disconnected stays disconnected: a call that meets its
+    missing session (a paper price check, a page) must not turn it into an
+    "expired" one, which the session refresh would log back in.
+    """
+    now = timezone.now()
+    changed = (
+        BrokerAccount.objects.filter(pk=account.pk)
+        .exclude(status=Status.NOT_CONNECTED)
+        .update(
+            session={},
+            status=Status.EXPIRED,
+            last_error=reason[:500],
+            last_checked_at=now,
+            updated_at=now,
+        )
+    )
+    if not changed:
+        account.refresh_from_db(fields=["session", "status", "last_error", "last_checked_at"])
+        return
     account.session = {}
     account.status = Status.EXPIRED
     account.last_error = reason[:500]
-    account.last_checked_at = timezone.now()
-    account.save(update_fields=["session", "status", "last_error", "last_checked_at", "updated_at"])
+    account.last_checked_at = now
     record_event(
         category=SystemEvent.Category.BROKER,
         level=SystemEvent.Level.WARNING,
