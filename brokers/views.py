@@ -153,18 +153,42 @@ def disconnect(request, account_id):
 
 @require_POST
 def make_default(request, account_id):
+    """Settings' explicit "Make default": where "my default account" strategies send orders."""
     account = selectors.account_for(request.user, account_id)
     accounts.make_default(account=account)
-    messages.success(request, f"{account.display_name} is now your default account.")
+    messages.success(
+        request,
+        f"{account.display_name} is now your default account: TradingView strategies set "
+        "to “my default account” will send orders here.",
+    )
     return _back(request)
 
 
 @require_POST
 def switch(request):
-    """The top-bar switcher: make the chosen account the default."""
+    """The top-bar switcher: view another account in this browser session.
+
+    It never changes the default account (where AUTO orders go): that is
+    Settings' "Make default".
+    """
     account = selectors.account_for(request.user, request.POST.get("account") or 0)
-    accounts.make_default(account=account)
-    return _back(request, default="dashboard")
+    selectors.remember_view(request, account)
+    return _back_viewing(request, account)
+
+
+def _back_viewing(request, account):
+    """Back to `next`, with its `?account=` (if any) naming the account now viewed."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    target = request.POST.get("next") or ""
+    if not target or not url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, request.is_secure()
+    ):
+        return redirect("dashboard")
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("account", "scope", "page")]
+    query.append(("account", str(account.pk)))
+    return redirect(urlunsplit(parts._replace(query=urlencode(query))))
 
 
 @require_http_methods(["GET", "POST"])

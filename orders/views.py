@@ -26,7 +26,7 @@ def _queue_account(request):
     return selectors.current_account(request)
 
 
-def _queue_context(request, form=None):
+def _queue_context(request, form=None, send_to=None):
     account = _queue_account(request)
     page = Paginator(queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -36,7 +36,8 @@ def _queue_context(request, form=None):
         "page": page,
         "scope_all": account is None,
         "queue_account": account,
-        "form": form or OrderForm(user=request.user, account=selectors.current_account(request)),
+        "form": form
+        or OrderForm(user=request.user, account=send_to or selectors.current_account(request)),
     }
 
 
@@ -77,7 +78,8 @@ def new_order(request):
                 request, f"Order #{order.pk} is in the queue for {account.display_name}."
             )
             form = None
-    context = _queue_context(request, form)
+    # After an add, "Send to" keeps the account just used (and the list its tab).
+    context = _queue_context(request, form, send_to=account if form is None else None)
     status = 200 if form is None or form.is_valid() else 422
     if request.htmx:
         return render(request, "orders/_queue_body.html", context, status=status)

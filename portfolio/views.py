@@ -27,8 +27,8 @@ def _tab(request, source):
         for account in all_accounts:
             if account.pk == int(choice):
                 return account, all_accounts
-    default = next((a for a in all_accounts if a.is_default), None)
-    return default, all_accounts
+    viewed = accounts.current_account(request)  # the session's viewed account, else default
+    return next((a for a in all_accounts if viewed and a.pk == viewed.pk), None), all_accounts
 
 
 SORT_CHOICES = [
