@@ -30,7 +30,8 @@ DEMO_ENV := SIGMATRADER_VAR_DIR=$(CURDIR)/var/demo \
 	DATABASE_URL=sqlite:///$(CURDIR)/var/demo/sigmatrader-demo.sqlite3 \
 	KITE_API_ROOT=$(EMULATOR) KITE_LOGIN_URL=$(EMULATOR)/connect/login \
 	SMARTAPI_API_ROOT=$(EMULATOR) \
-	SMARTAPI_INSTRUMENTS_URL=$(EMULATOR)/OpenAPI_File/files/OpenAPIScripMaster.json
+	SMARTAPI_INSTRUMENTS_URL=$(EMULATOR)/OpenAPI_File/files/OpenAPIScripMaster.json \
+	MARKET_CLOCK=always-open
 demo: venv
 	$(BIN)/python scripts/ensure_env.py
 	mkdir -p var/demo

@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sigmatrader.site import site_url
+
 from . import accounts, connections, registry, selectors
 from .base import BrokerError, ConnectFlow
 from .forms import AccountForm, ConnectForm
@@ -232,4 +234,4 @@ def funds(request, account_id):
 
 
 def callback_url(request, broker: str) -> str:
-    return request.build_absolute_uri(reverse("brokers:callback", args=[broker]))
+    return site_url(request, reverse("brokers:callback", args=[broker]))
