@@ -37,6 +37,7 @@ demo: venv
 	mkdir -p var/demo
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py demo_setup
+	$(DEMO_ENV) $(BIN)/python manage.py ensure_instruments
 	$(DEMO_ENV) PROCFILE=Procfile.demo PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py
 
 lint: venv

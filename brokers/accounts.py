@@ -14,7 +14,7 @@ from django.utils import timezone
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
-from . import registry
+from . import registry, signals
 from .base import Session
 from .models import BrokerAccount
 
@@ -109,6 +109,10 @@ def store_session(*, account: BrokerAccount, session: Session, event: str) -> No
         account.connected_at = timezone.now()
         fields.append("connected_at")
     account.save(update_fields=[*fields, "broker_user_id", "updated_at"])
+    if event == "connected":
+        transaction.on_commit(
+            lambda: signals.account_connected.send(sender=BrokerAccount, account=account)
+        )
     record_event(
         category=SystemEvent.Category.BROKER,
         message=f"Account {account.display_name}: session {event}",

@@ -104,18 +104,7 @@ def _connect_without_login(request, account):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{account.display_name} is ready.")
-        _load_instruments_if_missing(request, account)
     return redirect("settings")
-
-
-def _load_instruments_if_missing(request, account):
-    """A new simulated account can trade once its instrument list is loaded: start it."""
-    from marketdata.models import Instrument
-    from marketdata.tasks import refresh_instruments_for
-
-    if not Instrument.objects.filter(broker=account.broker).exists():
-        refresh_instruments_for.delay(account.broker)
-        messages.info(request, f"Loading {account.broker_label} instruments in the background.")
 
 
 @require_http_methods(["GET", "POST"])

@@ -194,6 +194,22 @@ def test_stored_totp_secret_connects_without_typing(signed_in, smart):
     assert account.status == "connected"
 
 
+def test_stored_pin_and_totp_connect_in_one_click_from_settings(signed_in, smart):
+    """Issue 12 item 13: Settings' Connect posts at once; no middle page to click."""
+    account = smart_account(signed_in, smart, pin="4321", totp_secret=smart.user.totp_secret)
+    typed = smart_account(signed_in, smart, label="typed")  # PIN/TOTP typed each time
+    page = signed_in.get(reverse("settings")).content.decode()
+    url = reverse("brokers:connect", args=[account.pk])
+    assert f'<form method="post" action="{url}"' in page
+    assert f'href="{url}"' not in page
+    typed_url = reverse("brokers:connect", args=[typed.pk])
+    assert f'href="{typed_url}"' in page  # it still opens the form
+    response = signed_in.post(url)
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.status == "connected"
+
+
 def _connected_smart(signed_in, smart, **extra):
     account = smart_account(signed_in, smart, **extra)
     connections.connect_with_credentials(

@@ -405,17 +405,25 @@ def test_reset_from_settings_with_confirmation(client, paper, other_user):
     assert adapter.holdings() == [] and adapter.order_book() == []
 
 
-def test_adding_a_paper_account_makes_it_ready_at_once(client, paper):
+def test_adding_a_paper_account_makes_it_ready_at_once(
+    client, paper, django_capture_on_commit_callbacks
+):
     account, _ = paper
     client.force_login(account.user)
-    response = client.post(
-        reverse("brokers:add") + "?broker=paper",
-        {"broker": "paper", "label": "second", "starting_cash": "250000", "price_source": "live"},
-        follow=True,
-    )
-    page = response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("brokers:add") + "?broker=paper",
+            {
+                "broker": "paper",
+                "label": "second",
+                "starting_cash": "250000",
+                "price_source": "live",
+            },
+        )
+    assert response.status_code == 302
+    page = client.get(reverse("settings")).content.decode()
     assert "Paper trading · second is ready." in page
-    assert "Loading Paper trading instruments in the background." in page
+    assert "Paper trading instruments: loading…" in page  # queued on connect
     second = account.user.broker_accounts.get(label="second")
     assert second.is_connected
     assert adapter_for(second).funds().available_cash == D("250000")
