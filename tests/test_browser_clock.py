@@ -91,3 +91,33 @@ def angel_instrument(account):
     from marketdata.resolution import resolve
 
     return resolve(broker=account.broker, symbol="NSE:SBIN-EQ")
+
+
+def test_square_off_in_a_closed_market_offers_amo_or_the_queue(
+    page, live_server, emulator, user, settings
+):
+    """Square-off used to suggest AMO but offer none: now the page asks."""
+    from marketdata import refresh
+    from portfolio.sync import sync_account
+    from tests.broker_peers import connected_account
+    from tests.test_portfolio import seed
+
+    settings.MARKET_ALWAYS_OPEN = False
+    settings.MARKET_CLOCK = "always-closed"
+    family, peer = connected_account(emulator, user, "angelone", "family", default=True)
+    refresh.refresh_instruments(broker="angelone")
+    seed(peer, positions=[("TCS", "MIS", 3, "3500")])
+    sync_account(family)
+    sign_in(page)
+    page.goto(f"{live_server.url}/positions/?account={family.pk}")
+    row = page.locator(".position-row[data-symbol=TCS]")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Square off").click()
+    choice = page.get_by_test_id("square-off-closed")
+    expect(choice).to_contain_text("The market is closed")
+    assert not Order.objects.exists()  # nothing sent or written before the choice
+    choice.get_by_role("button", name="Send as AMO").click()
+    expect(page.locator(".message-success")).to_contain_text("Square-off order")
+    order = Order.objects.get()
+    assert (order.side, order.quantity, order.variety, order.status) == ("SELL", 3, "AMO", "SENT")
+    assert peer.user.book.orders[order.broker_order_id].variety == "AMO"
