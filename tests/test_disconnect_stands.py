@@ -6,10 +6,11 @@ it back in with its stored PIN + TOTP secret.
 """
 
 from brokers import accounts, connections
+from brokers.base import InstrumentRef
 from brokers.models import BrokerAccount
 from marketdata import refresh
 from paper import prices
-from tests.broker_peers import smart_peer
+from tests.broker_peers import connected_paper_account, smart_peer
 
 Status = BrokerAccount.Status
 
@@ -22,22 +23,14 @@ def test_a_disconnected_price_source_stays_disconnected(emulator, user, settings
     )
     connections.connect_with_credentials(account=live, per_connect={})
     refresh.refresh_instruments(broker="angelone")
-    paper = accounts.create_account(
-        user=user,
-        broker="paper",
-        label="practice",
-        credentials={"starting_cash": "100000", "price_source": "live"},
-    )
-    connections.connect_with_credentials(account=paper, per_connect={})
+    paper = connected_paper_account(user)
     live.refresh_from_db()
     assert live.status == Status.CONNECTED
 
     connections.disconnect(account=live)  # the user's choice
 
-    ref = peer_ref = emulator.state.market.get("NSE", "SBIN")
-    from brokers.base import InstrumentRef
-
-    ref = InstrumentRef("NSE", peer_ref.symbol, peer_ref.smart_token)
+    sbin = emulator.state.market.get("NSE", "SBIN")
+    ref = InstrumentRef("NSE", sbin.symbol, sbin.smart_token)
     found, problem = prices.prices(paper, [ref])
     assert ref not in found
     assert problem == "price source AngelOne · live is disconnected"

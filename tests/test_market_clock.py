@@ -7,15 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from brokers import accounts
-from brokers import connections as broker_connections
 from marketdata import clock, refresh
 from orders.execution import create_order, execute
 from orders.models import Order
 from orders.sync import sync_account
 from portfolio.models import Position
 from portfolio.trading import MarketClosed, square_off
-from tests.broker_peers import connected_account
+from tests.broker_peers import connected_account, connected_paper_account
 from tests.test_order_lifecycle import new
 
 IST = clock.IST
@@ -89,40 +87,24 @@ def paper_account(emulator, user, settings):
     live, _ = connected_account(emulator, user, "angelone", "live")
     refresh.refresh_instruments(broker="angelone")
     emulator.state.market.set_price("NSE", "SBIN", "800")
-    account = accounts.create_account(
-        user=user,
-        broker="paper",
-        label="practice",
-        credentials={"starting_cash": "100000", "price_source": "live"},
-    )
-    broker_connections.connect_with_credentials(account=account, per_connect={})
+    account = connected_paper_account(user)
     refresh.refresh_instruments(broker="paper")
-    account.refresh_from_db()
     return account
+
+
+def _buy_sbin(account):
+    order = create_order(
+        user=account.user, account=account, symbol="NSE:SBIN", side="BUY", quantity=1, actor="a"
+    )
+    return execute(order=order, actor="alice")
 
 
 def test_paper_when_closed_queue_is_reachable_from_the_queue(paper_account, settings):
     settings.PAPER_WHEN_CLOSED = "queue"
-    order = create_order(
-        user=paper_account.user,
-        account=paper_account,
-        symbol="NSE:SBIN",
-        side="BUY",
-        quantity=1,
-        actor="alice",
-    )
-    order = execute(order=order, actor="alice")
+    order = _buy_sbin(paper_account)
     assert order.status == "SENT", order.status_message  # resting at paper until the open
     settings.PAPER_WHEN_CLOSED = "reject"
-    again = create_order(
-        user=paper_account.user,
-        account=paper_account,
-        symbol="NSE:SBIN",
-        side="BUY",
-        quantity=1,
-        actor="alice",
-    )
-    again = execute(order=again, actor="alice")
+    again = _buy_sbin(paper_account)
     assert again.status == "FAILED" and "market is closed" in again.status_message
 
 
