@@ -436,6 +436,11 @@ class BrokerAdapter:
         return None
 
     @classmethod
+    def status_note(cls, account) -> str:
+        """A line Settings shows under the account's status (e.g. a dependency's state)."""
+        return ""
+
+    @classmethod
     def takes_regular_orders_when_closed(cls) -> bool:
         """True when the broker accepts a regular order outside market hours and
         keeps it for the open (so the app need not offer AMO instead)."""

@@ -79,6 +79,15 @@ class BrokerAccount(models.Model):
         return self.status == self.Status.CONNECTED
 
     @property
+    def status_note(self) -> str:
+        from .registry import UnknownBroker
+
+        try:
+            return self.adapter_class.status_note(self)
+        except UnknownBroker:
+            return ""
+
+    @property
     def connects_in_one_click(self) -> bool:
         """Nothing to type on connect (no login, or PIN + TOTP secret stored)."""
         from .base import ConnectFlow

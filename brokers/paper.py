@@ -97,6 +97,19 @@ class PaperAdapter(BrokerAdapter):
         return live
 
     @classmethod
+    def status_note(cls, account) -> str:
+        from paper.prices import source_account
+
+        source = source_account(account)
+        if source is None:
+            return "No price-source account: edit this account to choose one."
+        if source.status == source.Status.NOT_CONNECTED:
+            return f"Price source {source.display_name} is disconnected: connect it to price fills."
+        if not source.is_connected:
+            return f"Price source {source.display_name} is {source.get_status_display().lower()}."
+        return ""
+
+    @classmethod
     def takes_regular_orders_when_closed(cls) -> bool:
         from django.conf import settings
 

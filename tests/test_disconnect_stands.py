@@ -35,6 +35,9 @@ def test_a_disconnected_price_source_stays_disconnected(emulator, user, settings
     assert ref not in found
     assert problem == "price source AngelOne · live is disconnected"
 
+    paper.refresh_from_db()
+    assert paper.status_note.startswith("Price source AngelOne · live is disconnected")
+
     outcomes = connections.refresh_all_sessions()
     live.refresh_from_db()
     assert live.status == Status.NOT_CONNECTED, outcomes
