@@ -65,7 +65,11 @@ def queue_refresh(broker: str, *, attempts: int = 0, countdown: float = 0) -> bo
         return False
     from .tasks import refresh_instruments_for
 
-    refresh_instruments_for.apply_async((broker, attempts), countdown=countdown or None)
+    try:
+        refresh_instruments_for.apply_async((broker, attempts), countdown=countdown or None)
+    except Exception:
+        cache.delete(_queued_key(broker))  # not queued: do not show it as loading
+        raise
     return True
 
 
