@@ -94,3 +94,16 @@ def test_refresh_now_updates_the_card_without_a_reload(client, make_user):
     assert 'id="instrument-lists"' in body
     assert 'data-testid="instruments-loading-zerodha"' in body and "every 2s" in body
     assert "Zerodha instruments: not loaded yet" not in body
+
+
+def test_ensure_instruments_command_loads_what_a_fresh_install_needs(emulator, user, eager):
+    """`make demo` runs it after demo_setup: AngelOne's public master loads without a
+    session; a broker whose master needs a session waits for its account to connect."""
+    from django.core.management import call_command
+
+    accounts.create_account(user=user, broker="angelone", label="family", credentials={})
+    accounts.create_account(user=user, broker="zerodha", label="main", credentials={})
+    call_command("ensure_instruments")
+    assert Instrument.objects.filter(broker="angelone").exists()
+    assert not Instrument.objects.filter(broker="zerodha").exists()
+    assert not readiness.is_loading("zerodha")
