@@ -308,6 +308,8 @@ MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)  # older: alw
 # The address TradingView and the broker redirects reach this app at (public HTTPS in
 # production, behind a reverse proxy); webhook URLs are built from it. Empty: the request's.
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must be an address such as https://trade.example.in")
 # An UNKNOWN order the broker has not shown after this many seconds is FAILED.
 ORDER_RECONCILE_GRACE_SECONDS = env.int("ORDER_RECONCILE_GRACE_SECONDS", default=120)
 # Waiting orders shown per Queue page (oldest first).
