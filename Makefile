@@ -26,16 +26,21 @@ run: venv
 # Try SigmaTrader without a broker account: the broker emulator plus the app,
 # on a database of their own (var/demo/), with a demo user and two accounts.
 EMULATOR := http://127.0.0.1:8100
+# The demo trades at any hour; DEMO_MARKET_CLOCK=always-closed (with
+# EMULATOR_MARKET=closed) shows what a closed market looks like.
+DEMO_MARKET_CLOCK ?= always-open
 DEMO_ENV := SIGMATRADER_VAR_DIR=$(CURDIR)/var/demo \
 	DATABASE_URL=sqlite:///$(CURDIR)/var/demo/sigmatrader-demo.sqlite3 \
 	KITE_API_ROOT=$(EMULATOR) KITE_LOGIN_URL=$(EMULATOR)/connect/login \
 	SMARTAPI_API_ROOT=$(EMULATOR) \
-	SMARTAPI_INSTRUMENTS_URL=$(EMULATOR)/OpenAPI_File/files/OpenAPIScripMaster.json
+	SMARTAPI_INSTRUMENTS_URL=$(EMULATOR)/OpenAPI_File/files/OpenAPIScripMaster.json \
+	MARKET_CLOCK=$(DEMO_MARKET_CLOCK)
 demo: venv
 	$(BIN)/python scripts/ensure_env.py
 	mkdir -p var/demo
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py demo_setup
+	$(DEMO_ENV) $(BIN)/python manage.py ensure_instruments
 	$(DEMO_ENV) PROCFILE=Procfile.demo PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py
 
 lint: venv

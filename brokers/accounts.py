@@ -14,7 +14,7 @@ from django.utils import timezone
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
-from . import registry
+from . import registry, signals
 from .base import Session
 from .models import BrokerAccount
 
@@ -109,6 +109,10 @@ def store_session(*, account: BrokerAccount, session: Session, event: str) -> No
         account.connected_at = timezone.now()
         fields.append("connected_at")
     account.save(update_fields=[*fields, "broker_user_id", "updated_at"])
+    if event == "connected":
+        transaction.on_commit(
+            lambda: signals.account_connected.send(sender=BrokerAccount, account=account)
+        )
     record_event(
         category=SystemEvent.Category.BROKER,
         message=f"Account {account.display_name}: session {event}",
@@ -118,12 +122,31 @@ def store_session(*, account: BrokerAccount, session: Session, event: str) -> No
 
 
 def mark_expired(*, account: BrokerAccount, reason: str) -> None:
-    """The session is gone: wipe it, say so on the account and in the events."""
+    """The session is gone: wipe it, say so on the account and in the events.
+
+    An account the user disconnected stays disconnected: a call that meets its
+    missing session (a paper price check, a page) must not turn it into an
+    "expired" one, which the session refresh would log back in.
+    """
+    now = timezone.now()
+    changed = (
+        BrokerAccount.objects.filter(pk=account.pk)
+        .exclude(status=Status.NOT_CONNECTED)
+        .update(
+            session={},
+            status=Status.EXPIRED,
+            last_error=reason[:500],
+            last_checked_at=now,
+            updated_at=now,
+        )
+    )
+    if not changed:
+        account.refresh_from_db(fields=["session", "status", "last_error", "last_checked_at"])
+        return
     account.session = {}
     account.status = Status.EXPIRED
     account.last_error = reason[:500]
-    account.last_checked_at = timezone.now()
-    account.save(update_fields=["session", "status", "last_error", "last_checked_at", "updated_at"])
+    account.last_checked_at = now
     record_event(
         category=SystemEvent.Category.BROKER,
         level=SystemEvent.Level.WARNING,

@@ -446,6 +446,23 @@ class BrokerAdapter:
         connect (e.g. a reference to another of the user's accounts)."""
         return {}
 
+    @classmethod
+    def credential_choices(cls, name: str, *, user) -> list[tuple[str, str]] | None:
+        """(value, label) choices for credential field `name` (a select in the form),
+        or None for a typed value."""
+        return None
+
+    @classmethod
+    def status_note(cls, account) -> str:
+        """A line Settings shows under the account's status (e.g. a dependency's state)."""
+        return ""
+
+    @classmethod
+    def takes_regular_orders_when_closed(cls) -> bool:
+        """True when the broker accepts a regular order outside market hours and
+        keeps it for the open (so the app need not offer AMO instead)."""
+        return False
+
     def _unsupported(self, operation: str):
         raise NotSupported(f"{self.label} does not offer {operation}.")
 

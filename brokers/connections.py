@@ -180,6 +180,8 @@ def refresh_session(*, account: BrokerAccount) -> str:
     refreshed: renewed before expiry; relogged: logged in again with stored
     credentials; expired: marked expired; kept: nothing needed.
     """
+    if account.status == Status.NOT_CONNECTED:
+        return "kept"  # the user disconnected it: only the user connects it again
     now = timezone.now()
     adapter_class = account.adapter_class
     ends = account.session_expires_at

@@ -45,14 +45,23 @@ class AccountForm(forms.Form):
             if field.per_connect:
                 continue
             is_stored = field.name in stored
-            self.fields[field.name] = forms.CharField(
-                label=field.label,
-                required=field.required and not is_stored,
-                help_text=field.help_text,
-                widget=_widget(field, stored=is_stored),
-                max_length=500,
-                strip=True,
-            )
+            choices = adapter.credential_choices(field.name, user=user)
+            if choices is not None:  # a choice among the user's things, not free text
+                self.fields[field.name] = forms.ChoiceField(
+                    label=field.label,
+                    required=field.required and not is_stored,
+                    help_text=field.help_text,
+                    choices=[("", "— choose —"), *choices],
+                )
+            else:
+                self.fields[field.name] = forms.CharField(
+                    label=field.label,
+                    required=field.required and not is_stored,
+                    help_text=field.help_text,
+                    widget=_widget(field, stored=is_stored),
+                    max_length=500,
+                    strip=True,
+                )
             if not field.secret and account and is_stored:
                 self.initial[field.name] = account.credentials.get(field.name, "")
             self.fields[field.name].is_stored_secret = field.secret and is_stored

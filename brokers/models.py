@@ -78,5 +78,27 @@ class BrokerAccount(models.Model):
     def is_connected(self) -> bool:
         return self.status == self.Status.CONNECTED
 
+    @property
+    def status_note(self) -> str:
+        from .registry import UnknownBroker
+
+        try:
+            return self.adapter_class.status_note(self)
+        except UnknownBroker:
+            return ""
+
+    @property
+    def connects_in_one_click(self) -> bool:
+        """Nothing to type on connect (no login, or PIN + TOTP secret stored)."""
+        from .base import ConnectFlow
+        from .connections import can_reconnect_unattended
+        from .registry import UnknownBroker
+
+        try:
+            flow = self.adapter_class.connect_flow
+        except UnknownBroker:
+            return False
+        return flow is ConnectFlow.NONE or can_reconnect_unattended(self)
+
     def stored_credential_names(self) -> set[str]:
         return {k for k, v in (self.credentials or {}).items() if v not in (None, "")}

@@ -59,7 +59,7 @@ class PaperAdapter(BrokerAdapter):
             "price_source",
             "Price source account",
             secret=False,
-            help_text="The label of one of your live accounts: its quotes price the fills "
+            help_text="One of your live accounts: its quotes price the fills "
             "(stored candles are the fallback).",
         ),
     )
@@ -79,6 +79,41 @@ class PaperAdapter(BrokerAdapter):
         },
         resettable=True,
     )
+
+    @classmethod
+    def credential_choices(cls, name, *, user):
+        if name != "price_source":
+            return None
+        from .models import BrokerAccount
+        from .registry import UnknownBroker, get_adapter_class
+
+        live = []
+        for account in BrokerAccount.objects.filter(user=user).order_by("label"):
+            try:
+                if get_adapter_class(account.broker).connect_flow is not ConnectFlow.NONE:
+                    live.append((account.label, account.display_name))
+            except UnknownBroker:
+                continue
+        return live
+
+    @classmethod
+    def status_note(cls, account) -> str:
+        from paper.prices import source_account
+
+        source = source_account(account)
+        if source is None:
+            return "No price-source account: edit this account to choose one."
+        if source.status == source.Status.NOT_CONNECTED:
+            return f"Price source {source.display_name} is disconnected: connect it to price fills."
+        if not source.is_connected:
+            return f"Price source {source.display_name} is {source.get_status_display().lower()}."
+        return ""
+
+    @classmethod
+    def takes_regular_orders_when_closed(cls) -> bool:
+        from django.conf import settings
+
+        return settings.PAPER_WHEN_CLOSED == "queue"  # they rest until the open
 
     @classmethod
     def check_credentials(cls, values, *, user) -> dict[str, str]:

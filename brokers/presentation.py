@@ -2,6 +2,8 @@
 
 from django.urls import reverse
 
+from sigmatrader.site import site_url
+
 from . import registry, selectors
 from .base import ConnectFlow
 
@@ -13,9 +15,7 @@ def settings_context(request) -> dict:
         "redirect_brokers": [
             {
                 "label": adapter.label,
-                "callback_url": request.build_absolute_uri(
-                    reverse("brokers:callback", args=[adapter.name])
-                ),
+                "callback_url": site_url(request, reverse("brokers:callback", args=[adapter.name])),
             }
             for adapter in adapters
             if adapter.connect_flow is ConnectFlow.OAUTH_REDIRECT

@@ -22,18 +22,39 @@ def default_account(user) -> BrokerAccount | None:
     return accounts_of(user).filter(is_default=True).first()
 
 
-def current_account(request) -> BrokerAccount | None:
-    """`?account=<id>` when it names one of the user's accounts, else the default.
+VIEW_KEY = "brokers:viewing"  # the session's viewed account (the top-bar switcher)
 
+
+def current_account(request) -> BrokerAccount | None:
+    """The account this browser session is looking at.
+
+    `?account=<id>` when it names one of the user's accounts (and the session
+    remembers it, so the page stays on it after an action), else the account
+    the session last viewed, else the default. Viewing never changes the
+    default account, which is where "my default account" strategies send orders.
     Cached on the request: the context processor and the view share one lookup.
     """
     if hasattr(request, "_current_account"):
         return request._current_account
     account = None
+    session = getattr(request, "session", None)
     requested = request.GET.get("account", "")
     if requested.isdigit():
         account = accounts_of(request.user).filter(pk=int(requested)).first()
+        if account is not None and session is not None:
+            remember_view(request, account)
+    if account is None and session is not None:
+        viewed = session.get(VIEW_KEY)
+        if isinstance(viewed, int):
+            account = accounts_of(request.user).filter(pk=viewed).first()
     if account is None:
         account = default_account(request.user)
     request._current_account = account
     return account
+
+
+def remember_view(request, account: BrokerAccount) -> None:
+    """Per-session view state: which account this browser looks at."""
+    if request.session.get(VIEW_KEY) != account.pk:
+        request.session[VIEW_KEY] = account.pk
+    request._current_account = account

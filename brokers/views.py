@@ -4,7 +4,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sigmatrader.pages import redirect_back
+from sigmatrader.pages import redirect_back, safe_next
+from sigmatrader.site import site_url
 
 from . import accounts, connections, registry, selectors
 from .base import BrokerError, ConnectFlow
@@ -98,18 +99,7 @@ def _connect_without_login(request, account):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{account.display_name} is ready.")
-        _load_instruments_if_missing(request, account)
     return redirect("settings")
-
-
-def _load_instruments_if_missing(request, account):
-    """A new simulated account can trade once its instrument list is loaded: start it."""
-    from marketdata.models import Instrument
-    from marketdata.tasks import refresh_instruments_for
-
-    if not Instrument.objects.filter(broker=account.broker).exists():
-        refresh_instruments_for.delay(account.broker)
-        messages.info(request, f"Loading {account.broker_label} instruments in the background.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -149,18 +139,40 @@ def disconnect(request, account_id):
 
 @require_POST
 def make_default(request, account_id):
+    """Settings' explicit "Make default": where "my default account" strategies send orders."""
     account = selectors.account_for(request.user, account_id)
     accounts.make_default(account=account)
-    messages.success(request, f"{account.display_name} is now your default account.")
+    messages.success(
+        request,
+        f"{account.display_name} is now your default account: TradingView strategies set "
+        "to “my default account” will send orders here.",
+    )
     return _back(request)
 
 
 @require_POST
 def switch(request):
-    """The top-bar switcher: make the chosen account the default."""
+    """The top-bar switcher: view another account in this browser session.
+
+    It never changes the default account (where AUTO orders go): that is
+    Settings' "Make default".
+    """
     account = selectors.account_for(request.user, request.POST.get("account") or 0)
-    accounts.make_default(account=account)
-    return _back(request, default="dashboard")
+    selectors.remember_view(request, account)
+    return _back_viewing(request, account)
+
+
+def _back_viewing(request, account):
+    """Back to `next`, with its `?account=` (if any) naming the account now viewed."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    target = safe_next(request)
+    if not target:
+        return redirect("dashboard")
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k not in ("account", "scope", "page")]
+    query.append(("account", str(account.pk)))
+    return redirect(urlunsplit(parts._replace(query=urlencode(query))))
 
 
 @require_http_methods(["GET", "POST"])
@@ -204,4 +216,4 @@ def funds(request, account_id):
 
 
 def callback_url(request, broker: str) -> str:
-    return request.build_absolute_uri(reverse("brokers:callback", args=[broker]))
+    return site_url(request, reverse("brokers:callback", args=[broker]))

@@ -2,11 +2,20 @@
 
 from brokers import registry
 
+from . import readiness
 from .models import InstrumentRefresh
 
 
-def instruments_status() -> list[dict]:
-    rows = []
+class InstrumentsStatus(list):
+    """One row per broker; `loading` is true while any list is loading."""
+
+    @property
+    def loading(self) -> bool:
+        return any(row["loading"] for row in self)
+
+
+def instruments_status() -> InstrumentsStatus:
+    rows = InstrumentsStatus()
     for adapter in registry.all_adapters():
         runs = InstrumentRefresh.objects.filter(broker=adapter.name)
         rows.append(
@@ -15,6 +24,8 @@ def instruments_status() -> list[dict]:
                 "label": adapter.label,
                 "last_success": runs.filter(status=InstrumentRefresh.Status.SUCCEEDED).first(),
                 "last_run": runs.first(),
+                "loading": readiness.is_loading(adapter.name),
+                "rows_so_far": readiness.rows_so_far(adapter.name),
             }
         )
     return rows

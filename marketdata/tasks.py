@@ -22,9 +22,25 @@ def refresh_instruments() -> dict:
 
 
 @shared_task(name="marketdata.refresh_instruments_for")
-def refresh_instruments_for(broker: str) -> int | str:
-    """One broker, on an operator's request (Settings → Refresh now)."""
+def refresh_instruments_for(broker: str, attempts_left: int = 0) -> int | str:
+    """One broker: Settings → Refresh now, or an account that connected without
+    its instruments (those try again a little later: e.g. `make demo` queues
+    them before the emulator listens). Progress goes to the cache for Settings."""
+    from . import readiness
+
+    readiness.started(broker)
+    rows = 0
     try:
-        return refresh.refresh_instruments(broker=broker).rows
-    except refresh.RefreshFailed:
-        return "failed"  # recorded on the run and as an event
+        rows = refresh.refresh_instruments(
+            broker=broker, progress=lambda n: readiness.progressed(broker, n)
+        ).rows
+        return rows
+    except refresh.RefreshFailed:  # recorded on the run and as an event
+        if attempts_left > 0:
+            readiness.queue_refresh(broker, attempts=attempts_left - 1, countdown=RETRY_SECONDS)
+        return "failed"
+    finally:
+        readiness.after_refresh(broker=broker, rows=rows)
+
+
+RETRY_SECONDS = 10

@@ -5,8 +5,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brokers import registry, selectors
 
+from . import readiness
+from .presentation import instruments_status
 from .search import search_instruments
-from .tasks import refresh_instruments_for
 
 
 @require_GET
@@ -22,6 +23,18 @@ def search(request):
     )
 
 
+@require_GET
+def instruments_card(request):
+    """Settings' Instruments lists (a fragment); it polls itself while one is loading."""
+    return _lists(request)
+
+
+def _lists(request):
+    return render(
+        request, "marketdata/_instruments_list.html", {"instruments": instruments_status()}
+    )
+
+
 @require_POST
 def refresh_now(request, broker):
     if not request.user.is_staff:
@@ -30,6 +43,10 @@ def refresh_now(request, broker):
         label = registry.get_adapter_class(broker).label
     except registry.UnknownBroker:
         raise Http404 from None
-    refresh_instruments_for.delay(broker)
-    messages.info(request, f"{label} instruments refresh started; this page shows the result.")
+    if readiness.queue_refresh(broker):
+        messages.info(request, f"{label} instruments refresh started; this card shows the result.")
+    else:
+        messages.info(request, f"{label} instruments are already loading.")
+    if request.htmx:
+        return _lists(request)
     return redirect("settings")

@@ -35,7 +35,7 @@ from brokers.base import Variety as BrokerVariety
 from brokers.connections import calling
 from marketdata.resolution import resolve
 
-from . import conditional, market_hours, risk
+from . import closed_market, conditional, risk
 from .history import log
 from .models import Order
 from .validation import InvalidOrder, validate
@@ -155,15 +155,15 @@ def _request(order: Order) -> OrderRequest:
 
 
 def _check_market_hours(order: Order) -> None:
-    if market_hours.is_open():
-        return
-    caps = order.account.adapter_class.capabilities
     if order.variety == Order.Variety.AMO:
-        if not caps.amo:
+        if not order.account.adapter_class.capabilities.amo:
             raise InvalidOrder(f"{order.account.broker_label} does not take after-market orders.")
         return
-    hint = " Mark it as AMO to send it after hours." if caps.amo else ""
-    raise InvalidOrder(f"The market is closed (09:15–15:30 India time, Monday to Friday).{hint}")
+    closed = closed_market.closed_for(order)
+    if closed is None:
+        return
+    hint = " Send it as AMO, or keep it waiting for the open." if closed.amo else ""
+    raise InvalidOrder(f"{closed.message}{hint}")
 
 
 def _place(adapter, request: OrderRequest) -> str:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sigmatrader.pages import page_or_fragment
+from sigmatrader.site import is_public_https, site_url
 
 from . import webhook
 from .forms import StrategyForm, StrategyRiskForm
@@ -31,7 +32,7 @@ ALERT_TEMPLATE = """{
 
 def webhook_context(request, new_token: str = "") -> dict:
     endpoint = WebhookEndpoint.objects.filter(user=request.user).first()
-    base = request.build_absolute_uri(reverse("tradingview-webhook", args=["TOKEN"]))
+    base = site_url(request, reverse("tradingview-webhook", args=["TOKEN"]))
     overridden = RiskPolicy.objects.filter(strategy=OuterRef("pk"))
     strategies = list(
         Strategy.objects.filter(user=request.user)
@@ -43,6 +44,7 @@ def webhook_context(request, new_token: str = "") -> dict:
         "endpoint": endpoint,
         "webhook_url": base.replace("TOKEN", new_token) if new_token else "",
         "masked_url": base.replace("TOKEN", f"…{endpoint.token_hint}") if endpoint else "",
+        "public_url": is_public_https(base),
         "strategies": strategies,
         "strategy_form": StrategyForm(user=request.user),
         "alert_message": ALERT_TEMPLATE % example,

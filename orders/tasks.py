@@ -3,7 +3,8 @@ import time
 from celery import shared_task
 from django.core.cache import cache
 
-from . import market_hours
+from marketdata import clock
+
 from .sync import sync_all
 
 OFF_HOURS_EVERY = 300  # seconds between syncs while the market is closed
@@ -13,9 +14,7 @@ OFF_HOURS_EVERY = 300  # seconds between syncs while the market is closed
 def sync_orders() -> dict:
     """Beat runs this every 15 s; outside market hours it syncs every 5 minutes."""
     # Off hours, cache.add() succeeds once per window across every worker process.
-    if not market_hours.is_open() and not cache.add(
-        "orders:off-hours-sync", time.time(), OFF_HOURS_EVERY
-    ):
+    if not clock.is_open() and not cache.add("orders:off-hours-sync", time.time(), OFF_HOURS_EVERY):
         return {"skipped": "market closed"}
     results = sync_all()
     return {str(r.account_id): r.error or r.updated for r in results}
@@ -24,7 +23,7 @@ def sync_orders() -> dict:
 @shared_task(name="orders.check_conditional_orders")
 def check_conditional_orders() -> dict:
     """Beat, every few seconds: managed GTTs (trigger/expire) and native GTT state."""
-    if not market_hours.is_open():
+    if not clock.is_open():
         return {"skipped": "market closed"}
     from .conditional import check_conditional_orders as check
 

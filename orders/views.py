@@ -9,7 +9,7 @@ from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
 from sigmatrader.pages import page_or_fragment, redirect_back
 
-from . import actions, conditional, presentation, queue
+from . import actions, closed_market_views, conditional, presentation, queue
 from .execution import NotExecutable, create_order, execute
 from .forms import OrderForm, RiskPolicyForm
 from .models import Order, RiskPolicy
@@ -27,7 +27,7 @@ def _queue_account(request):
     return selectors.current_account(request)
 
 
-def _queue_context(request, form=None):
+def _queue_context(request, form=None, send_to=None):
     account = _queue_account(request)
     page = Paginator(queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -37,7 +37,8 @@ def _queue_context(request, form=None):
         "page": page,
         "scope_all": account is None,
         "queue_account": account,
-        "form": form or OrderForm(user=request.user, account=selectors.current_account(request)),
+        "form": form
+        or OrderForm(user=request.user, account=send_to or selectors.current_account(request)),
     }
 
 
@@ -79,7 +80,8 @@ def new_order(request):
                 request, f"Order #{order.pk} is in the queue for {account.display_name}."
             )
             form = None
-    context = _queue_context(request, form)
+    # After an add, "Send to" keeps the account just used (and the list its tab).
+    context = _queue_context(request, form, send_to=account if form is None else None)
     status = 200 if form is None or form.is_valid() else 422
     if request.htmx:
         return render(request, "orders/_queue_body.html", context, status=status)
@@ -146,6 +148,9 @@ def queue_row(request, order_id):
 @require_POST
 def execute_order(request, order_id):
     order = queue.order_for(request.user, order_id)
+    choice = closed_market_views.before_execute(request, order)  # closed: AMO / wait / cancel
+    if choice is not None:
+        return choice
     error = ""
     try:
         order = execute(order=order, actor=_actor(request))

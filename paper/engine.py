@@ -45,8 +45,8 @@ from brokers.base import (
     Variety,
 )
 from brokers.models import BrokerAccount
+from marketdata import clock
 from marketdata.models import Instrument
-from orders import market_hours
 from sigmatrader.templatetags.money import inr
 
 from .charges import charges_for
@@ -252,13 +252,17 @@ def place(book: PaperBook, request: OrderRequest) -> str:
             book.blocked += order.blocked_amount
         book.save(update_fields=["next_order_number", "blocked"])
         order.save()
-    if order.status != Status.REJECTED and quote is not None and market_hours.is_open():
+    if (
+        order.status != Status.REJECTED
+        and quote is not None
+        and clock.is_open(exchange=ref.exchange)
+    ):
         try_fill(order.pk, quote)
     return order.order_id
 
 
 def _refusal(book: PaperBook, order: PaperOrder, estimate: Decimal | None) -> str:
-    if not market_hours.is_open() and settings.PAPER_WHEN_CLOSED == "reject":
+    if not clock.is_open(exchange=order.exchange) and settings.PAPER_WHEN_CLOSED == "reject":
         return "Market closed: paper orders are not accepted outside market hours."
     if estimate is None:
         return "No price to check funds against."
@@ -338,7 +342,7 @@ def modify(book: PaperBook, order_id: str, change: OrderChange) -> None:
             order.validity = str(change.validity)
         order.updated_at = timezone.now()
         order.save()
-    if quote is not None and market_hours.is_open():
+    if quote is not None and clock.is_open():
         try_fill(order.pk, quote)
 
 
@@ -482,7 +486,7 @@ def _move_position(book, order, quantity: int, price: Decimal, now) -> None:
 
 def check_resting_orders(book: PaperBook | None = None) -> dict:
     """The beat task's work: price every resting order's instrument once, fill what may."""
-    if not market_hours.is_open():
+    if not clock.is_open():
         return {"skipped": "market closed"}
     active = PaperOrder.objects.filter(status__in=PaperOrder.ACTIVE).select_related("book__account")
     if book is not None:
@@ -508,9 +512,9 @@ def check_resting_orders(book: PaperBook | None = None) -> dict:
 
 def is_square_off_time(moment) -> bool:
     """Weekdays from PAPER_MIS_SQUARE_OFF (India time) until the close."""
-    local = moment.astimezone(market_hours.IST)
+    local = moment.astimezone(clock.IST)
     at = datetime.strptime(settings.PAPER_MIS_SQUARE_OFF, "%H:%M").time()
-    return local.weekday() < 5 and at <= local.time() < market_hours.CLOSE
+    return local.weekday() < 5 and at <= local.time() < clock.CLOSE
 
 
 def square_off_intraday(book: PaperBook) -> int:

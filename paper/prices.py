@@ -42,6 +42,10 @@ def source_account(account: BrokerAccount) -> BrokerAccount | None:
 
 
 def _from_source(source: BrokerAccount, refs: list[InstrumentRef]) -> tuple[dict, str]:
+    if not source.is_connected:  # say so; never call (or reconnect) an account left off
+        if source.status == BrokerAccount.Status.NOT_CONNECTED:
+            return {}, f"price source {source.display_name} is disconnected"
+        return {}, f"price source {source.display_name} is {source.get_status_display().lower()}"
     instruments = {}
     for ref in refs:
         try:

@@ -2,7 +2,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from orders import market_hours
+from marketdata import clock
 
 
 @shared_task(name="paper.check_orders", ignore_result=True)
@@ -21,7 +21,7 @@ def square_off_intraday() -> dict:
     from .engine import square_off_intraday as square_off
     from .models import PaperBook
 
-    now = timezone.localtime(timezone.now(), market_hours.IST)
+    now = timezone.localtime(timezone.now(), clock.IST)
     if not is_square_off_time(now):
         return {"skipped": "not square-off time"}
     if not cache.add(f"paper:squared-off:{now.date()}", True, 24 * 3600):

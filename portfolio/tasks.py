@@ -1,13 +1,13 @@
 from celery import shared_task
 
-from orders import market_hours
+from marketdata import clock
 
 
 @shared_task(name="portfolio.sync_portfolio")
 def sync_portfolio() -> dict:
     """Beat, every 5 minutes: holdings, positions and funds of every connected account,
     during market hours (prices and positions do not move otherwise)."""
-    if not market_hours.is_open():
+    if not clock.is_open():
         return {"skipped": "market closed"}
     from .sync import sync_all
 

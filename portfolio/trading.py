@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from brokers.models import BrokerAccount
 from marketdata.resolution import resolve
+from orders import closed_market
 from orders.execution import create_order, execute
 from orders.models import Order
 
@@ -50,12 +51,34 @@ def trade(*, user, account, symbol: str, values: dict, send_now: bool, actor: st
     return order
 
 
-def square_off(*, user, position: Position, actor: str) -> Order:
-    """An opposite MARKET order for the whole open quantity, sent at once."""
+class MarketClosed(Exception):
+    """A square-off met a closed market: the trader chooses (AMO, queue, or nothing)."""
+
+    def __init__(self, closed):
+        super().__init__(closed.message)
+        self.closed = closed
+        self.message = closed.message
+
+
+def square_off(*, user, position: Position, actor: str, when_closed: str = "") -> Order:
+    """An opposite MARKET order for the whole open quantity, sent at once.
+
+    In a closed market (for this account's broker) nothing is written unless the
+    trader chose: `when_closed="amo"` sends it as an after-market order (where
+    the broker takes AMO), `"queue"` leaves it waiting in the queue for the open.
+    Otherwise MarketClosed says what the broker offers.
+    """
     if position.account.user_id != user.pk:
         raise PermissionError("not this user's position")
     if not position.quantity:
         raise TradeRefused(f"{position.symbol} {position.product} is already flat.")
+    closed = closed_market.closed_for_account(account=position.account, exchange=position.exchange)
+    variety = Order.Variety.REGULAR
+    if closed is not None:
+        if when_closed == "amo" and closed.amo:
+            variety = Order.Variety.AMO
+        elif when_closed != "queue":
+            raise MarketClosed(closed)
     symbol = f"{position.exchange}:{position.symbol}"
     order = create_order(
         user=user,
@@ -66,6 +89,9 @@ def square_off(*, user, position: Position, actor: str) -> Order:
         quantity=abs(position.quantity),
         order_type=Order.OrderType.MARKET,
         product=position.product,
+        variety=variety,
         actor=actor,
     )
+    if closed is not None and when_closed == "queue":
+        return order  # waiting in the queue: Execute it there once the market opens
     return execute(order=order, actor=actor)

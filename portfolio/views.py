@@ -13,7 +13,7 @@ from sigmatrader.pages import page_or_fragment
 from . import selectors, summary
 from .forms import TradeForm
 from .sync import sync_account
-from .trading import TradeRefused, square_off, trade
+from .trading import MarketClosed, TradeRefused, square_off, trade
 
 PAGES = {"holdings", "positions"}
 
@@ -28,8 +28,8 @@ def _tab(request, source):
         for account in all_accounts:
             if account.pk == int(choice):
                 return account, all_accounts
-    default = next((a for a in all_accounts if a.is_default), None)
-    return default, all_accounts
+    viewed = accounts.current_account(request)  # the session's viewed account, else default
+    return next((a for a in all_accounts if viewed and a.pk == viewed.pk), None), all_accounts
 
 
 SORT_CHOICES = [
@@ -193,7 +193,14 @@ def _after_trade(request, order: Order, sent: bool):
 def square_off_view(request, position_id):
     position = selectors.position_for(request.user, position_id)
     try:
-        order = square_off(user=request.user, position=position, actor=request.user.get_username())
+        order = square_off(
+            user=request.user,
+            position=position,
+            actor=request.user.get_username(),
+            when_closed=request.POST.get("when_closed", ""),
+        )
+    except MarketClosed as exc:  # the trader chooses: AMO where offered, queue it, or not
+        return _render_closed_choice(request, position, exc.closed)
     except (TradeRefused, NotExecutable) as exc:
         messages.error(request, exc.message)
     except SymbolNotFound as exc:
@@ -201,6 +208,12 @@ def square_off_view(request, position_id):
     else:
         if order.status in (Order.Status.FAILED, Order.Status.REJECTED):
             messages.error(request, f"Square-off order #{order.pk}: {order.status_message}")
+        elif order.status == Order.Status.WAITING:
+            messages.success(
+                request,
+                f"Square-off order #{order.pk} for {position.symbol} is waiting in the queue "
+                f"for {order.account_name}: execute it there when the market opens.",
+            )
         else:
             messages.success(
                 request,
@@ -210,6 +223,13 @@ def square_off_view(request, position_id):
     if request.htmx:
         return _render(request, "positions", request.POST)
     return redirect(f"{reverse('positions')}?account={position.account_id}")
+
+
+def _render_closed_choice(request, position, closed):
+    context = CONTEXTS["positions"](request, request.POST)
+    context["closed_choice"] = {"position": position, "closed": closed}
+    template = "portfolio/_positions_body.html" if request.htmx else "portfolio/positions.html"
+    return render(request, template, context)
 
 
 @require_GET

@@ -298,8 +298,18 @@ RESOLUTION_VERSION_CHECK_SECONDS = env.float("RESOLUTION_VERSION_CHECK_SECONDS",
 # Last prices are cached this long (seconds).
 QUOTE_CACHE_SECONDS = env.float("QUOTE_CACHE_SECONDS", default=3.0)
 
-# Orders: treat the market as open (the demo, and tests not about market hours).
-MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)
+# Which clock says whether the market is open (marketdata/clock.py): "exchange"
+# (real NSE/BSE hours, India time), "always-open" (the demo, tests not about hours)
+# or "always-closed" (to try the closed-market choices).
+MARKET_CLOCK = env.str("MARKET_CLOCK", default="exchange")
+if MARKET_CLOCK not in ("exchange", "always-open", "always-closed"):
+    raise ImproperlyConfigured("MARKET_CLOCK must be exchange, always-open or always-closed.")
+MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)  # older: always-open
+# The address TradingView and the broker redirects reach this app at (public HTTPS in
+# production, behind a reverse proxy); webhook URLs are built from it. Empty: the request's.
+SITE_URL = env.str("SITE_URL", default="").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("SITE_URL must be an address such as https://trade.example.in")
 # An UNKNOWN order the broker has not shown after this many seconds is FAILED.
 ORDER_RECONCILE_GRACE_SECONDS = env.int("ORDER_RECONCILE_GRACE_SECONDS", default=120)
 # Waiting orders shown per Queue page (oldest first).

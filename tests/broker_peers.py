@@ -133,6 +133,22 @@ def connected_account(emulator, user, broker, label, default=False):
     return account, peer
 
 
+def connected_paper_account(user, *, price_source="live", label="practice", cash="100000"):
+    """A connected paper account of `user`, priced by its account labelled `price_source`."""
+    from brokers import accounts
+    from brokers import connections as broker_connections
+
+    account = accounts.create_account(
+        user=user,
+        broker="paper",
+        label=label,
+        credentials={"starting_cash": cash, "price_source": price_source},
+    )
+    broker_connections.connect_with_credentials(account=account, per_connect={})
+    account.refresh_from_db()
+    return account
+
+
 @dataclass
 class PaperUser:
     name: str = "Paper trading"

@@ -194,6 +194,22 @@ def test_stored_totp_secret_connects_without_typing(signed_in, smart):
     assert account.status == "connected"
 
 
+def test_stored_pin_and_totp_connect_in_one_click_from_settings(signed_in, smart):
+    """Issue 12 item 13: Settings' Connect posts at once; no middle page to click."""
+    account = smart_account(signed_in, smart, pin="4321", totp_secret=smart.user.totp_secret)
+    typed = smart_account(signed_in, smart, label="typed")  # PIN/TOTP typed each time
+    page = signed_in.get(reverse("settings")).content.decode()
+    url = reverse("brokers:connect", args=[account.pk])
+    assert f'<form method="post" action="{url}"' in page
+    assert f'href="{url}"' not in page
+    typed_url = reverse("brokers:connect", args=[typed.pk])
+    assert f'href="{typed_url}"' in page  # it still opens the form
+    response = signed_in.post(url)
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.status == "connected"
+
+
 def _connected_smart(signed_in, smart, **extra):
     account = smart_account(signed_in, smart, **extra)
     connections.connect_with_credentials(
@@ -366,18 +382,30 @@ def test_delete_needs_confirmation_and_logs_out(signed_in, smart):
     assert smart.server.state.count("smartapi", "logout") == 1
 
 
-def test_switcher_changes_the_default_and_account_override(signed_in, smart, emulator):
+def test_switcher_views_another_account_without_changing_the_default(signed_in, smart, emulator):
+    """Issue 12 item 7: viewing is per-session state; the default (where "my default
+    account" strategies send TradingView orders) changes only by "Make default"."""
     first = smart_account(signed_in, smart)
     second = add(signed_in, "angelone", label="family", api_key="k2", client_code="B1")
     body = signed_in.get(reverse("dashboard")).content.decode()
     assert "selected>AngelOne · main" in body
-    signed_in.post(reverse("brokers:switch"), {"account": second.pk, "next": "/queue/"})
+    response = signed_in.post(reverse("brokers:switch"), {"account": second.pk, "next": "/queue/"})
+    assert response["Location"] == f"/queue/?account={second.pk}"
     second.refresh_from_db()
     first.refresh_from_db()
-    assert second.is_default and not first.is_default
+    assert first.is_default and not second.is_default  # the default stands
+    # The session keeps viewing the chosen account on pages without ?account=.
+    response = signed_in.get(reverse("queue"))
+    assert response.context["current_account"] == second
     response = signed_in.get(reverse("queue"), {"account": first.pk})
     assert response.context["current_account"] == first
     assert response.context["capabilities"] is first.adapter_class.capabilities
+    # Making a default is its own explicit action, with the consequence stated.
+    response = signed_in.post(reverse("brokers:make_default", args=[second.pk]), follow=True)
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert second.is_default and not first.is_default
+    assert "“my default account” will send orders here" in response.content.decode()
 
 
 def test_failed_refresh_without_stored_totp_is_an_event_and_keeps_the_live_session(

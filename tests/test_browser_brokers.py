@@ -74,12 +74,13 @@ def test_connect_both_brokers_and_switch_the_active_account(page, live_server, e
     expect(page.get_by_text("AngelOne · family connected.")).to_be_visible()
 
     # The top-bar switcher: Zerodha (first added) is the default; switch to AngelOne.
-    switcher = page.get_by_label("Active account")
+    switcher = page.get_by_label("Viewing account")
     expect(switcher.locator("option:checked")).to_have_text("Zerodha · main")
     page.get_by_role("link", name="Holdings").click()
-    page.get_by_label("Active account").select_option(label="AngelOne · family")
-    expect(page).to_have_url(re.compile(r"/holdings/$"))
-    expect(page.get_by_label("Active account").locator("option:checked")).to_have_text(
+    page.get_by_label("Viewing account").select_option(label="AngelOne · family")
+    expect(page).to_have_url(re.compile(r"/holdings/\?account=\d+$"))
+    expect(page.get_by_label("Viewing account").locator("option:checked")).to_have_text(
         "AngelOne · family"
     )
-    assert BrokerAccount.objects.get(is_default=True).label == "family"
+    # Viewing is not choosing where TradingView orders go: the default stands.
+    assert BrokerAccount.objects.get(is_default=True).label == "main"

@@ -23,7 +23,7 @@ def test_add_trade_and_reset_a_paper_account(page, emulator, user, settings):
     page.get_by_role("link", name="Paper trading").click()
     page.get_by_label("Label").fill("practice")
     page.get_by_label("Starting cash (₹)").fill("200000")
-    page.get_by_label("Price source account").fill("live")
+    page.get_by_label("Price source account").select_option(label="AngelOne · live")
     page.get_by_role("button", name="Add account").click()
     expect(page.get_by_text("Paper trading · practice is ready.")).to_be_visible()
     row = page.locator(".account-row", has_text="Paper trading · practice")

@@ -190,13 +190,13 @@ def test_invalid_orders_fail_before_sending_and_can_be_retried(trading, fields, 
     assert execute(order=order, actor="alice").status == "SENT"  # FAILED may be edited and retried
 
 
-def test_market_closed_needs_amo(trading, settings, monkeypatch):
+def test_market_closed_needs_amo(trading, settings):
     account, peer = trading
     settings.MARKET_ALWAYS_OPEN = False
-    monkeypatch.setattr("orders.market_hours.is_open", lambda moment=None: False)
+    settings.MARKET_CLOCK = "always-closed"
     order = execute(order=new(account), actor="alice")
     assert order.status == "FAILED" and "market is closed" in order.status_message
-    assert "Mark it as AMO" in order.status_message
+    assert "Send it as AMO" in order.status_message
     amo = execute(order=new(account, variety="AMO"), actor="alice")
     assert amo.status == "SENT"
     remote = peer.user.book.orders[amo.broker_order_id]

@@ -405,17 +405,25 @@ def test_reset_from_settings_with_confirmation(client, paper, other_user):
     assert adapter.holdings() == [] and adapter.order_book() == []
 
 
-def test_adding_a_paper_account_makes_it_ready_at_once(client, paper):
+def test_adding_a_paper_account_makes_it_ready_at_once(
+    client, paper, django_capture_on_commit_callbacks
+):
     account, _ = paper
     client.force_login(account.user)
-    response = client.post(
-        reverse("brokers:add") + "?broker=paper",
-        {"broker": "paper", "label": "second", "starting_cash": "250000", "price_source": "live"},
-        follow=True,
-    )
-    page = response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("brokers:add") + "?broker=paper",
+            {
+                "broker": "paper",
+                "label": "second",
+                "starting_cash": "250000",
+                "price_source": "live",
+            },
+        )
+    assert response.status_code == 302
+    page = client.get(reverse("settings")).content.decode()
     assert "Paper trading · second is ready." in page
-    assert "Loading Paper trading instruments in the background." in page
+    assert "Paper trading instruments: loading…" in page  # queued on connect
     second = account.user.broker_accounts.get(label="second")
     assert second.is_connected
     assert adapter_for(second).funds().available_cash == D("250000")
@@ -512,11 +520,28 @@ def test_the_paper_form_checks_cash_and_the_price_source(client, paper):
     )
     page = response.content.decode()
     assert "Starting cash must be more than 0." in page
-    assert "None of your live accounts is labelled &#x27;nosuch&#x27;" in page
+    assert "Select a valid choice" in page
     # Another paper account is not a price source either.
     response = client.post(
         reverse("brokers:add") + "?broker=paper",
         {"broker": "paper", "label": "bad", "starting_cash": "1000", "price_source": "practice"},
     )
-    assert "None of your live accounts" in response.content.decode()
+    assert "Select a valid choice" in response.content.decode()
     assert not account.user.broker_accounts.filter(label="bad").exists()
+
+
+def test_the_price_source_is_a_choice_of_the_users_live_accounts(client, paper):
+    """Issue 12 item 13: a select of the user's live accounts, not a free-text label."""
+    account, _ = paper
+    client.force_login(account.user)
+    page = client.get(reverse("brokers:add") + "?broker=paper").content.decode()
+    select = page[
+        page.index('name="price_source"') : page.index(
+            "</select>", page.index('name="price_source"')
+        )
+    ]
+    live = account.user.broker_accounts.exclude(broker="paper")
+    assert live.exists()
+    for other in live:
+        assert f'value="{other.label}"' in select
+    assert f'value="{account.label}"' not in select  # paper is no price source

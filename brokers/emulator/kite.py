@@ -455,6 +455,12 @@ def place_order(state, request, user, variety):
     form = request.form()
     if variety not in VARIETIES:
         return error("Invalid `variety`.", "InputException", 400)
+    if variety != "amo" and not state.market_is_open():  # Kite's closed-market refusal
+        return error(
+            "Markets are closed right now. Use GTT for placing long standing orders instead.",
+            "InputException",
+            400,
+        )
     inst = state.market.get(form.get("exchange", ""), form.get("tradingsymbol", ""))
     if inst is None:
         return error("Invalid `tradingsymbol`.", "InputException", 400)

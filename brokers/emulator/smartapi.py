@@ -272,6 +272,7 @@ STATUS_WORDS = {
     "CANCELLED": "cancelled",
     "REJECTED": "rejected",
     "TRIGGER PENDING": "trigger pending",
+    "AMO REQ RECEIVED": "after market order req received",
 }
 
 
@@ -327,6 +328,9 @@ def place_order(state, request, user):
         return fail("Invalid Symbol Token", "AB1018")
     if body.get("variety") not in ("NORMAL", "STOPLOSS", "AMO", "ROBO"):
         return fail("Invalid Order Variety", "AB1008")
+    if body.get("variety") != "AMO" and not state.market_is_open():
+        # SmartAPI's shape (status false + an AB code); the wording is the emulator's.
+        return fail("Market is closed. Place an after market order (AMO) instead.", "AB4021")
     if body.get("producttype") not in PRODUCTS:
         return fail("Invalid Product Type", "AB1012")
     if body.get("ordertype") not in ORDER_TYPES or body.get("transactiontype") not in (

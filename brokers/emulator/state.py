@@ -7,9 +7,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from datetime import time as time_of_day
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from .market import Instrument, Market
+
+IST = ZoneInfo("Asia/Kolkata")
+AMO_RECEIVED = "AMO REQ RECEIVED"  # an after-market order waiting for the open
 
 # --- Accounts -----------------------------------------------------
 
@@ -155,6 +160,36 @@ class EmulatorState:
         # elsewhere), so a client must recognise its orders by their contents.
         self.echo_order_tags = True
         self._ids = self.FIRST_ID
+        # The emulated exchange's own clock: "open", "closed" or "exchange" (NSE hours).
+        self.market_clock = "open"
+
+    # The market clock ---------------------------------------------------------
+    def market_is_open(self) -> bool:
+        if self.market_clock != "exchange":
+            return self.market_clock == "open"
+        local = datetime.now(IST)
+        return local.weekday() < 5 and time_of_day(9, 15) <= local.time() < time_of_day(15, 30)
+
+    def set_market(self, clock: str) -> None:
+        """Open or close the emulated market; at an opening, waiting AMOs go to it."""
+        if clock not in ("open", "closed", "exchange"):
+            raise ValueError("market clock: open, closed or exchange")
+        with self.lock:
+            self.market_clock = clock
+            if not self.market_is_open():
+                return
+            for book in self._books():
+                for order in list(book.orders.values()):
+                    if order.status == AMO_RECEIVED:
+                        inst = self.market.get(order.exchange, order.symbol)
+                        order.status = "OPEN"
+                        if inst is not None:
+                            self._evaluate(book, inst, order)
+
+    def _books(self):
+        return [u.book for u in self.kite_users.values()] + [
+            u.book for u in self.smart_users.values()
+        ]
 
     # Setup ----------------------------------------------------------------
     def add_kite_user(self, user: KiteUser) -> KiteUser:
@@ -242,11 +277,16 @@ class EmulatorState:
 
     # Orders ----------------------------------------------------------------
     def place(self, book: Book, inst: Instrument, **fields) -> Order:
+        """Routes refuse a regular order while the market is closed; an AMO then
+        waits (AMO_RECEIVED) until `set_market` opens it."""
         with self.lock:
             order = Order(
                 order_id=self.next_id(), exchange=inst.exchange, symbol=inst.symbol, **fields
             )
             book.orders[order.order_id] = order
+            if str(order.variety).lower() == "amo" and not self.market_is_open():
+                order.status = AMO_RECEIVED
+                return order
             self._evaluate(book, inst, order)
             return order
 
@@ -331,7 +371,7 @@ class EmulatorState:
 
     def cancel(self, order: Order) -> bool:
         with self.lock:
-            if order.status not in ("OPEN", "TRIGGER PENDING"):
+            if order.status not in ("OPEN", "TRIGGER PENDING", AMO_RECEIVED):
                 return False
             order.status = "CANCELLED"
             order.updated_at = datetime.now(UTC)

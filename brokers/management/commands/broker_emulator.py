@@ -15,15 +15,23 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--demo", action="store_true", help="add the demo users and holdings")
         parser.add_argument(
+            "--market",
+            choices=["open", "closed", "exchange"],
+            default="open",
+            help="the emulated market's clock: always open (default, the demo), "
+            "closed (regular orders refused, AMO accepted) or real NSE hours",
+        )
+        parser.add_argument(
             "--app-url",
             default="http://127.0.0.1:8000",
             help="where the emulated Kite login redirects back to",
         )
 
-    def handle(self, *args, host, port, demo, app_url, **options):
+    def handle(self, *args, host, port, demo, app_url, market, **options):
         state = demo_state(app_url.rstrip("/")) if demo else EmulatorState()
+        state.set_market(market)
         server = EmulatorServer(state, host=host, port=port)
-        self.stdout.write(f"broker emulator on {server.url}")
+        self.stdout.write(f"broker emulator on {server.url} (market: {market})")
         if demo:
             self.stdout.write(
                 f"  Kite login: user ID {KITE['user_id']}, password {KITE['password']}\n"
