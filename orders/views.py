@@ -11,9 +11,10 @@ from sigmatrader.pages import page_or_fragment, redirect_back
 
 from . import actions, conditional, presentation, queue
 from .execution import NotExecutable, create_order, execute
-from .forms import OrderForm, RiskPolicyForm
+from .forms import ModifyForm, OrderForm, RiskPolicyForm
 from .models import Order, RiskPolicy
 from .sync import sync_account
+from .validation import InvalidOrder
 
 
 def _actor(request) -> str:
@@ -71,6 +72,8 @@ def new_order(request):
             )
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)
+        except InvalidOrder as exc:
+            form.refuse(exc)
         else:
             gtt = form.gtt_values()
             if gtt:
@@ -106,6 +109,8 @@ def edit_order(request, order_id):
         "price": order.price,
         "trigger_price": order.trigger_price,
         "amo": order.variety == Order.Variety.AMO,
+        "validity": order.validity,
+        "disclosed_quantity": order.disclosed_quantity or None,
     }
     form = OrderForm(
         request.POST if request.method == "POST" else None,
@@ -125,6 +130,8 @@ def edit_order(request, order_id):
             )
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)
+        except InvalidOrder as exc:
+            form.refuse(exc)
         except ValueError as exc:
             return render(
                 request, "orders/_queue_row.html", {"row": presentation.queue_row(order, str(exc))}
@@ -267,19 +274,34 @@ def order_events(request, order_id):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def modify_order(request, order_id):
+    """The modify form of an order open at the broker (GET), and the modify (POST):
+    quantity, type, price and trigger, checked like a new order; errors in place."""
     order = queue.order_for(request.user, order_id)
-    try:
-        actions.modify(
-            order=order,
-            actor=_actor(request),
-            quantity=int(request.POST["quantity"]) if request.POST.get("quantity") else None,
-            price=request.POST.get("price") or None,
-        )
-        messages.success(request, f"Order #{order.pk}: modify sent to {order.account_name}.")
-    except (actions.ActionRefused, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    form = ModifyForm(request.POST if request.method == "POST" else None, order=order)
+    sent = ""
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            form.add_error(None, "Nothing to change: the order already has these values.")
+        else:
+            try:
+                order = actions.modify(order=order, actor=_actor(request), **changes)
+            except actions.ActionRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                sent = f"Order #{order.pk}: modify sent to {order.account_name}."
+                form = ModifyForm(order=order)
+    status = 422 if form.is_bound and form.errors else 200
+    if request.htmx or request.method == "GET":
+        context = {"order": order, "form": form, "sent": sent}
+        return render(request, "orders/_modify_form.html", context, status=status)
+    if sent:
+        messages.success(request, sent)
+    for field, errors in form.errors.items():
+        where = f"{form[field].label}: " if field in form.fields else ""
+        messages.error(request, f"Order #{order.pk}: {where}{' '.join(errors)}")
     return redirect("orders")
 
 

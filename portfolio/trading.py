@@ -50,12 +50,16 @@ def trade(*, user, account, symbol: str, values: dict, send_now: bool, actor: st
     return order
 
 
-def square_off(*, user, position: Position, actor: str) -> Order:
-    """An opposite MARKET order for the whole open quantity, sent at once."""
+def square_off(*, user, position: Position, actor: str, quantity: int | None = None) -> Order:
+    """An opposite MARKET order for the open quantity (or `quantity` of it, a partial
+    exit: at most what is open, in whole lots), sent at once."""
     if position.account.user_id != user.pk:
         raise PermissionError("not this user's position")
     if not position.quantity:
         raise TradeRefused(f"{position.symbol} {position.product} is already flat.")
+    open_quantity = abs(position.quantity)
+    quantity = open_quantity if quantity is None else quantity
+    check_exit_quantity(position, quantity)
     symbol = f"{position.exchange}:{position.symbol}"
     order = create_order(
         user=user,
@@ -63,9 +67,28 @@ def square_off(*, user, position: Position, actor: str) -> Order:
         symbol=symbol,
         instrument=position.instrument,
         side=Order.Side.SELL if position.quantity > 0 else Order.Side.BUY,
-        quantity=abs(position.quantity),
+        quantity=quantity,
         order_type=Order.OrderType.MARKET,
         product=position.product,
         actor=actor,
     )
     return execute(order=order, actor=actor)
+
+
+def check_exit_quantity(position: Position, quantity: int) -> None:
+    """What part of a position may be exited: 1..open quantity, a lot multiple."""
+    open_quantity = abs(position.quantity)
+    if quantity < 1:
+        raise TradeRefused("The quantity to exit must be at least 1.", field="quantity")
+    if quantity > open_quantity:
+        raise TradeRefused(
+            f"{position.symbol} {position.product} has {open_quantity} open: "
+            f"cannot exit {quantity}.",
+            field="quantity",
+        )
+    lot = position.instrument.lot_size if position.instrument else 1
+    if lot > 1 and quantity % lot:
+        raise TradeRefused(
+            f"Exit in whole lots of {lot}: {quantity} is not a multiple of {lot}.",
+            field="quantity",
+        )

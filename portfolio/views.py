@@ -8,6 +8,7 @@ from brokers import selectors as accounts
 from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
+from orders.validation import InvalidOrder
 from sigmatrader.pages import page_or_fragment
 
 from . import selectors, summary
@@ -168,6 +169,8 @@ def trade_view(request):
             form.add_error("symbol", exc.message)
         except TradeRefused as exc:
             form.add_error(exc.field, exc.message)
+        except InvalidOrder as exc:
+            form.refuse(exc)
         else:
             return _after_trade(request, order, send_now)
     status = 422 if form.is_bound else 200
@@ -192,9 +195,18 @@ def _after_trade(request, order: Order, sent: bool):
 @require_POST
 def square_off_view(request, position_id):
     position = selectors.position_for(request.user, position_id)
+    raw = request.POST.get("quantity", "").strip()
     try:
-        order = square_off(user=request.user, position=position, actor=request.user.get_username())
-    except (TradeRefused, NotExecutable) as exc:
+        quantity = int(raw) if raw else None  # blank: the whole position
+        order = square_off(
+            user=request.user,
+            position=position,
+            actor=request.user.get_username(),
+            quantity=quantity,
+        )
+    except ValueError:
+        messages.error(request, f"Quantity to exit: “{raw[:20]}” is not a whole number.")
+    except (TradeRefused, NotExecutable, InvalidOrder) as exc:
         messages.error(request, exc.message)
     except SymbolNotFound as exc:
         messages.error(request, exc.message)
