@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
-from sigmatrader.pages import page_or_fragment, redirect_back
+from sigmatrader.pages import page_or_fragment, redirect_back, wants_fragment
 
 from . import actions, conditional, presentation, queue
 from .execution import NotExecutable, create_order, execute
@@ -279,6 +280,8 @@ def modify_order(request, order_id):
     """The modify form of an order open at the broker (GET), and the modify (POST):
     quantity, type, price and trigger, checked like a new order; errors in place."""
     order = queue.order_for(request.user, order_id)
+    if request.method == "GET" and not wants_fragment(request):
+        return redirect("orders")  # the form lives in the Orders page's row, not on its own
     form = ModifyForm(request.POST if request.method == "POST" else None, order=order)
     sent = ""
     if form.is_valid():
@@ -294,9 +297,11 @@ def modify_order(request, order_id):
                 sent = f"Order #{order.pk}: modify sent to {order.account_name}."
                 form = ModifyForm(order=order)
     status = 422 if form.is_bound and form.errors else 200
-    if request.htmx or request.method == "GET":
+    if wants_fragment(request):
         context = {"order": order, "form": form, "sent": sent}
-        return render(request, "orders/_modify_form.html", context, status=status)
+        response = render(request, "orders/_modify_form.html", context, status=status)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
     if sent:
         messages.success(request, sent)
     for field, errors in form.errors.items():

@@ -245,6 +245,13 @@ def test_modify_errors_are_shown_in_place_and_nothing_is_sent(page, fields, fiel
     assert peer.user.book.orders[order.broker_order_id].price == Decimal("1400")
 
 
+def test_modify_form_is_not_served_bare_to_a_plain_navigation(page):  # noqa: F811
+    client, account, peer = page
+    order = open_limit(account, peer)
+    response = client.get(reverse("order-modify", args=[order.pk]))
+    assert response.status_code == 302 and response.url == reverse("orders")
+
+
 def test_modify_without_htmx_redirects_with_the_outcome(page):  # noqa: F811
     client, account, peer = page
     order = open_limit(account, peer)
