@@ -180,7 +180,7 @@ def test_modify_on_the_orders_page_in_place(page, zerodha):
     sign_in(page)
     page.goto("/orders/")
     row = page.locator(f"#order-{order.pk}")
-    row.get_by_text("Modify", exact=True).click()
+    row.get_by_role("button", name="Modify", exact=True).click()
     form = page.locator(f"#modify-{order.pk}")
     expect(form.get_by_label("Quantity")).to_have_value("2")
     form.get_by_label("Quantity").fill("3")
