@@ -123,6 +123,11 @@ def test_autocomplete_by_keyboard_with_cached_ltp_and_no_broker_call(page, zerod
     expect(options).to_have_count(0)
     expect(symbol).to_have_attribute("aria-expanded", "false")
 
+    symbol.press_sequentially("Y")
+    expect(options.first).to_be_visible()
+    symbol.press("Tab")  # leaving the field closes its list
+    expect(options).to_have_count(0)
+
 
 def test_inline_edit_row_has_its_own_autocomplete(page, zerodha):
     account, _ = zerodha

@@ -88,6 +88,26 @@
     if (input) pick(input, option);
   });
 
+  // A press on an option keeps the focus in the input (so leaving the field, below,
+  // can close the list without racing the click that picks).
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest(".search-results li[role=option]")) event.preventDefault();
+  });
+
+  // Leaving the field (Tab, a click elsewhere) closes its list.
+  document.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("input[role=combobox]")) close(input, listFor(input));
+  });
+
+  // Results that arrive after the field was left (or picked from) are not shown.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var list = event.detail.target;
+    if (!list || !list.classList || !list.classList.contains("search-results")) return;
+    var input = inputFor(list);
+    if (input && document.activeElement !== input) event.detail.shouldSwap = false;
+  });
+
   document.addEventListener("keydown", function (event) {
     var input = event.target;
     if (!input.matches || !input.matches("input[role=combobox]")) return;
