@@ -182,6 +182,17 @@ def test_paper_offers_neither_ioc_nor_disclosed_quantity():
     assert caps.validities == frozenset({Validity.DAY}) and not caps.disclosed_quantity
 
 
+def test_form_hides_validity_and_disclosed_quantity_where_not_offered(user):
+    from types import SimpleNamespace
+
+    from brokers.paper import PaperAdapter
+    from orders.forms import OrderForm
+
+    form = OrderForm(user=user)
+    form.restrict_to(SimpleNamespace(adapter_class=PaperAdapter, broker_label="Paper trading"))
+    assert "validity" not in form.fields and "disclosed_quantity" not in form.fields
+
+
 def test_disclosed_quantity_above_the_quantity_is_refused(page):  # noqa: F811
     client, account, _ = page
     response = post_new(client, account, quantity=2, disclosed_quantity=5)
