@@ -66,6 +66,7 @@ from .base import (
     Session,
     Side,
     Trade,
+    Validity,
     Variety,
 )
 from .mapping import RowReader, dec, split_series, to_int
@@ -348,6 +349,8 @@ class AngelOneAdapter(BrokerAdapter):
         products=frozenset({Product.CNC, Product.MIS, Product.NRML}),
         order_types=frozenset(OrderType),
         varieties=frozenset({Variety.REGULAR, Variety.AMO}),
+        validities=frozenset({Validity.DAY, Validity.IOC}),
+        disclosed_quantity=True,
         exchanges=frozenset({"NSE", "BSE", "NFO", "BFO", "MCX", "CDS"}),
         quote_batch_size=50,  # market quote takes up to 50 tokens per call
         history_intervals=tuple(INTERVALS),
@@ -728,6 +731,8 @@ class AngelOneAdapter(BrokerAdapter):
             "quantity": str(order.quantity),
             "ordertag": order.tag,
         }
+        if order.disclosed_quantity:
+            params["disclosedquantity"] = str(order.disclosed_quantity)
         try:
             data = checked(
                 self._client(timeout=settings.BROKER_ORDER_TIMEOUT).placeOrderFullResponse(params)

@@ -155,6 +155,10 @@ class Capabilities:
     products: frozenset[Product] = frozenset(Product)
     order_types: frozenset[OrderType] = frozenset(OrderType)
     varieties: frozenset[Variety] = frozenset({Variety.REGULAR})
+    # Order validities offered (DAY always; IOC where the broker takes it).
+    validities: frozenset[Validity] = frozenset({Validity.DAY})
+    # Takes a disclosed quantity (shown to the market) smaller than the order's.
+    disclosed_quantity: bool = False
     exchanges: frozenset[str] = frozenset({"NSE", "BSE"})
     # Candle intervals in the app's words: 1m 3m 5m 10m 15m 30m 1h 1d.
     history_intervals: tuple[str, ...] = ()

@@ -33,6 +33,7 @@ from .base import (
     Quote,
     RateLimit,
     Session,
+    Validity,
     Variety,
 )
 
@@ -68,6 +69,9 @@ class PaperAdapter(BrokerAdapter):
         charges_preview=True,
         amo=False,
         products=frozenset({Product.CNC, Product.MIS}),
+        # The paper engine fills or rests an order for the day; no IOC, nothing hidden.
+        validities=frozenset({Validity.DAY}),
+        disclosed_quantity=False,
         order_types=frozenset(OrderType),
         exchanges=frozenset({"NSE", "BSE"}),
         quote_batch_size=200,

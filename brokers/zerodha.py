@@ -60,6 +60,7 @@ from .base import (
     Session,
     Side,
     Trade,
+    Validity,
     Variety,
 )
 from .mapping import dec, parse_kite_csv, text_lines, to_int
@@ -190,6 +191,8 @@ class ZerodhaAdapter(BrokerAdapter):
         products=frozenset({Product.CNC, Product.MIS, Product.NRML}),
         order_types=frozenset(OrderType),
         varieties=frozenset({Variety.REGULAR, Variety.AMO, Variety.CO, Variety.ICEBERG}),
+        validities=frozenset({Validity.DAY, Validity.IOC}),
+        disclosed_quantity=True,
         exchanges=frozenset({"NSE", "BSE", "NFO", "BFO", "CDS", "MCX"}),
         quote_batch_size=1000,  # /quote/ohlc takes up to 1,000 instruments
         history_intervals=tuple(INTERVALS),

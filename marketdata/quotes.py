@@ -48,3 +48,10 @@ def ltp(
         if fresh:
             cache.set_many(fresh, settings.QUOTE_CACHE_SECONDS)
     return prices
+
+
+def cached_ltp(instruments) -> dict[int, Decimal]:
+    """{instrument.pk: price} for what the shared cache holds now; never calls a
+    broker (for pages that ask on every keystroke, like the autocomplete)."""
+    keys = {_key(i): i for i in instruments}
+    return {keys[key].pk: Decimal(value) for key, value in cache.get_many(list(keys)).items()}

@@ -1,3 +1,5 @@
+import re
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -7,7 +9,10 @@ from brokers import registry, selectors
 
 from . import readiness
 from .presentation import instruments_status
+from .quotes import cached_ltp
 from .search import search_instruments
+
+LIST_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,60}")
 
 
 @require_GET
@@ -16,10 +21,17 @@ def search(request):
     account = selectors.current_account(request)
     query = (request.GET.get("q") or request.GET.get("symbol") or "")[:40]
     results = search_instruments(broker=account.broker, query=query) if account else []
+    prices = cached_ltp(results)  # only what the quote cache holds: no broker call per key
+    for instrument in results:
+        instrument.ltp = prices.get(instrument.pk)
+    # The listbox's id: one form's list is not another's (the inline edit row has its own).
+    list_id = request.GET.get("list", "")
+    if not LIST_ID.fullmatch(list_id):
+        list_id = "instrument-results"
     return render(
         request,
         "marketdata/_search_results.html",
-        {"results": results, "query": query, "account": account},
+        {"results": results, "query": query, "account": account, "list_id": list_id},
     )
 
 

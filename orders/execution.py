@@ -21,21 +21,16 @@ from django.utils import timezone
 from brokers.base import (
     AuthExpired,
     BrokerError,
-    InstrumentRef,
     OrderRejected,
     OrderRequest,
     OutcomeUnknown,
     RateLimited,
 )
-from brokers.base import OrderType as BrokerOrderType
-from brokers.base import Product as BrokerProduct
-from brokers.base import Side as BrokerSide
-from brokers.base import Validity as BrokerValidity
-from brokers.base import Variety as BrokerVariety
 from brokers.connections import calling
 from marketdata.resolution import resolve
 
 from . import closed_market, conditional, risk
+from .broker_request import broker_request
 from .history import log
 from .models import Order
 from .validation import InvalidOrder, validate
@@ -69,10 +64,17 @@ def create_order(
     is_gtt: bool = False,
     strategy=None,
     instrument=None,
+    disclosed_quantity: int = 0,
+    check: bool = True,
 ) -> Order:
-    """A WAITING order for `account`, resolved to that account's broker instrument.
+    """A WAITING order for `account`, resolved to that account's broker instrument
+    and stored under its canonical name (`NSE:SBIN`, whatever the spelling typed).
 
-    Raises SymbolNotFound (from market data) when the symbol does not resolve.
+    Raises SymbolNotFound (from market data) when the symbol does not resolve, and
+    InvalidOrder (naming the field) when the order breaks a rule it would be refused
+    for at execution (tick, lot, index, what the broker offers), so nothing invalid
+    waits in the queue. `check=False` keeps an order that arrived from outside (a
+    TradingView alert is never dropped): the same rules then fail it at execution.
     `instrument` skips the resolution when the caller has just resolved it.
     """
     if account.user_id != user.pk:
@@ -81,14 +83,14 @@ def create_order(
         raise PermissionError("an order can only name one of its user's strategies")
     if instrument is None or instrument.broker != account.broker:
         instrument = resolve(broker=account.broker, symbol=symbol, exchange=exchange or None)
-    order = Order.objects.create(
+    order = Order(
         strategy=strategy,
         user=user,
         account=account,
         account_name=account.display_name,
         source=source,
         instrument=instrument,
-        symbol=symbol.strip(),
+        symbol=canonical_name(instrument),
         exchange=instrument.exchange,
         side=side,
         quantity=quantity,
@@ -99,7 +101,11 @@ def create_order(
         validity=validity,
         variety=variety,
         is_gtt=is_gtt,
+        disclosed_quantity=disclosed_quantity or 0,
     )
+    if check:
+        validate(order)
+    order.save(force_insert=True)
     log(
         order,
         "created",
@@ -108,6 +114,11 @@ def create_order(
         details={"instrument": str(instrument)},
     )
     return order
+
+
+def canonical_name(instrument) -> str:
+    """How an order names its instrument: `EXCHANGE:CANONICAL` (`NSE:SBIN`)."""
+    return f"{instrument.exchange}:{instrument.canonical_symbol}"
 
 
 def _finish(order: Order, status: str, message: str, *, actor: str, **fields) -> Order:
@@ -132,26 +143,6 @@ def _reload_state(order: Order) -> None:
     (a plain refresh_from_db() would drop them and cost three more queries)."""
     own = [f.attname for f in Order._meta.concrete_fields if not f.is_relation]
     order.refresh_from_db(fields=own)
-
-
-def _request(order: Order) -> OrderRequest:
-    instrument = order.instrument
-    return OrderRequest(
-        instrument=InstrumentRef(instrument.exchange, instrument.trading_symbol, instrument.token),
-        side=BrokerSide(order.side),
-        quantity=order.quantity,
-        order_type=BrokerOrderType(order.order_type),
-        product=BrokerProduct(order.product),
-        tag=order.client_tag,
-        price=order.price
-        if order.order_type in (Order.OrderType.LIMIT, Order.OrderType.SL)
-        else None,
-        trigger_price=order.trigger_price
-        if order.order_type in (Order.OrderType.SL, Order.OrderType.SL_M)
-        else None,
-        validity=BrokerValidity(order.validity),
-        variety=BrokerVariety(order.variety),
-    )
 
 
 def _check_market_hours(order: Order) -> None:
@@ -228,9 +219,9 @@ def execute(*, order: Order, actor: str) -> Order:
         if not decision.allowed:
             raise InvalidOrder(decision.summary)
         if arming:
-            status, message, extra = conditional.arm(order, actor=actor, request_for=_request)
+            status, message, extra = conditional.arm(order, actor=actor, request_for=broker_request)
             return _finish(order, status, message, actor=actor, **extra)
-        request = _request(order)
+        request = broker_request(order)
         with calling(account) as adapter:
             sending = True
             broker_order_id = _place(adapter, request)

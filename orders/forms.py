@@ -1,13 +1,24 @@
 """The order form, shaped by the destination account's capabilities."""
 
+from copy import copy
+
 from django import forms
 
 from brokers import selectors
 
+from .broker_request import uses_price, uses_trigger
 from .models import Order, RiskPolicy, Strategy
+from .validation import InvalidOrder, validate
 
 
-class OrderForm(forms.Form):
+class RefusalMixin:
+    def refuse(self, exc: InvalidOrder) -> None:
+        """Show an order rule's refusal on the field it names (or above the form)."""
+        field = exc.field if exc.field in self.fields else None
+        self.add_error(field, exc.message)
+
+
+class OrderForm(RefusalMixin, forms.Form):
     account = forms.ModelChoiceField(queryset=None, label="Send to", empty_label=None)
     symbol = forms.CharField(
         max_length=64,
@@ -20,6 +31,16 @@ class OrderForm(forms.Form):
     product = forms.ChoiceField(choices=Order.Product.choices)
     price = forms.DecimalField(required=False, min_value=0, decimal_places=4, max_digits=14)
     trigger_price = forms.DecimalField(required=False, min_value=0, decimal_places=4, max_digits=14)
+    validity = forms.ChoiceField(
+        choices=Order.Validity.choices, initial=Order.Validity.DAY, required=False
+    )
+    disclosed_quantity = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=10_000_000,
+        label="Disclosed qty",
+        help_text="Shown to the market; blank shows all.",
+    )
     amo = forms.BooleanField(required=False, label="After-market order (AMO)")
     gtt = forms.BooleanField(required=False, label="GTT")
     condition = forms.ChoiceField(
@@ -73,6 +94,15 @@ class OrderForm(forms.Form):
         ]
         if not caps.amo:
             del self.fields["amo"]
+        validities = [v for v, _ in Order.Validity.choices if v in caps.validities]
+        if len(validities) < 2:  # only DAY: nothing to choose
+            del self.fields["validity"]
+        else:
+            self.fields["validity"].choices = [
+                (value, label) for value, label in Order.Validity.choices if value in validities
+            ]
+        if not caps.disclosed_quantity:
+            del self.fields["disclosed_quantity"]
         # One GTT concept; the label says where the trigger lives.
         if caps.gtt:
             self.fields["gtt"].label = f"GTT at {account.broker_label}"
@@ -90,6 +120,9 @@ class OrderForm(forms.Form):
             self.add_error("price", f"A {kind} order needs a price.")
         if kind in (Order.OrderType.SL, Order.OrderType.SL_M) and not data.get("trigger_price"):
             self.add_error("trigger_price", f"A {kind} order needs a trigger price.")
+        disclosed = data.get("disclosed_quantity")
+        if disclosed and data.get("quantity") and disclosed > data["quantity"]:
+            self.add_error("disclosed_quantity", "Cannot be more than the quantity.")
         if data.get("gtt"):
             if not data.get("condition"):
                 self.add_error("condition", "Choose when the GTT triggers.")
@@ -139,6 +172,92 @@ class OrderForm(forms.Form):
             "price": data.get("price") if kind in ("LIMIT", "SL") else None,
             "trigger_price": data.get("trigger_price") if kind in ("SL", "SL-M") else None,
             "variety": Order.Variety.AMO if data.get("amo") else Order.Variety.REGULAR,
+            "validity": data.get("validity") or Order.Validity.DAY,
+            "disclosed_quantity": data.get("disclosed_quantity") or 0,
+        }
+
+
+class ModifyForm(RefusalMixin, forms.Form):
+    """Change an order open at the broker: quantity, order type, price, trigger.
+
+    Checked like a new order (positive, tick, lot, what the order type needs)
+    by the same rules execution applies, before anything is sent."""
+
+    quantity = forms.IntegerField(min_value=1, max_value=10_000_000)
+    order_type = forms.ChoiceField(choices=Order.OrderType.choices, label="Type")
+    price = forms.DecimalField(required=False, decimal_places=4, max_digits=14)
+    trigger_price = forms.DecimalField(
+        required=False, decimal_places=4, max_digits=14, label="Trigger"
+    )
+
+    def __init__(self, *args, order: Order, **kwargs):
+        kwargs.setdefault("auto_id", f"modify-{order.pk}-%s")
+        kwargs.setdefault(
+            "initial",
+            {
+                "quantity": order.quantity,
+                "order_type": order.order_type,
+                "price": order.price,
+                "trigger_price": order.trigger_price,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.order = order
+        if order.account is not None:
+            caps = order.account.adapter_class.capabilities
+            self.fields["order_type"].choices = [
+                (value, label)
+                for value, label in Order.OrderType.choices
+                if value in caps.order_types
+            ]
+        for name in ("price", "trigger_price"):
+            self.fields[name].widget.attrs.update(inputmode="decimal")
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("order_type")
+        for name, label in (("price", "price"), ("trigger_price", "trigger price")):
+            value = data.get(name)
+            if value is not None and value <= 0:
+                self.add_error(name, f"The {label} must be above 0.")
+        if kind and uses_price(kind) and not data.get("price"):
+            self.add_error("price", f"A {kind} order needs a price.")
+        if kind and uses_trigger(kind) and not data.get("trigger_price"):
+            self.add_error("trigger_price", f"A {kind} order needs a trigger price.")
+        quantity = data.get("quantity")
+        if quantity and quantity < self.order.filled_quantity:
+            self.add_error(
+                "quantity",
+                f"{self.order.filled_quantity} are already filled: "
+                "the quantity cannot be less than that.",
+            )
+        if self.errors:
+            return data
+        candidate = copy(self.order)  # the order as it would be: the same rules as a new one
+        candidate.quantity = quantity
+        candidate.order_type = kind
+        candidate.price = data.get("price") if uses_price(kind) else None
+        candidate.trigger_price = data.get("trigger_price") if uses_trigger(kind) else None
+        try:
+            validate(candidate)
+        except InvalidOrder as exc:
+            self.refuse(exc)
+        return data
+
+    def changes(self) -> dict:
+        """The keyword arguments for `actions.modify`: only what differs from the order."""
+        data, order = self.cleaned_data, self.order
+        kind = data["order_type"]
+        wanted = {
+            "quantity": data["quantity"],
+            "order_type": kind,
+            "price": data.get("price") if uses_price(kind) else None,
+            "trigger_price": data.get("trigger_price") if uses_trigger(kind) else None,
+        }
+        return {
+            name: value
+            for name, value in wanted.items()
+            if value is not None and value != getattr(order, name)
         }
 
 

@@ -95,6 +95,8 @@ class Order(models.Model):
     price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     trigger_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     validity = models.CharField(max_length=3, choices=Validity.choices, default=Validity.DAY)
+    # Shown to the market (0: all of it), where the account's broker takes one.
+    disclosed_quantity = models.PositiveIntegerField(default=0)
     variety = models.CharField(max_length=8, choices=Variety.choices, default=Variety.REGULAR)
     is_gtt = models.BooleanField(default=False)
     status = models.CharField(

@@ -6,16 +6,16 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from brokers.base import BrokerError, InstrumentRef, OrderRequest
-from brokers.base import OrderType as BrokerOrderType
-from brokers.base import Product as BrokerProduct
-from brokers.base import Side as BrokerSide
+from brokers.base import BrokerError
 from brokers.connections import calling
 from marketdata.quotes import ltp
 from marketdata.resolution import resolve
 
+from .broker_request import broker_request, uses_price
+from .execution import canonical_name
 from .history import log
 from .models import Order
+from .validation import validate
 
 QUEUE_STATUSES = (Order.Status.WAITING, Order.Status.FAILED)
 
@@ -38,7 +38,10 @@ def queue_of(user, account=None):
 
 @transaction.atomic
 def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: str) -> Order:
-    """Edit every field of an order that has not been sent."""
+    """Edit every field of an order that has not been sent.
+
+    Raises SymbolNotFound or InvalidOrder (naming the field) and changes nothing
+    when the edited order would be refused at execution."""
     locked = Order.objects.select_for_update().get(pk=order.pk)
     if not locked.is_editable:
         raise ValueError(
@@ -52,13 +55,14 @@ def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: s
             account=account,
             account_name=account.display_name,
             instrument=instrument,
-            symbol=symbol.strip(),
+            symbol=canonical_name(instrument),
             exchange=instrument.exchange,
         )
     changes.update(fields)
     before = {name: str(getattr(locked, name)) for name in changes}
     for name, value in changes.items():
         setattr(locked, name, value)
+    validate(locked)  # the rules execution applies, now: the form shows what is wrong
     if locked.status == Order.Status.FAILED:
         locked.status, locked.status_message = Order.Status.WAITING, ""
     locked.updated_at = timezone.now()
@@ -100,25 +104,31 @@ def preview(order: Order) -> dict:
         "label": order.account.broker_label,
         "margin_offered": caps.margin_preview,
         "charges_offered": caps.charges_preview,
+        # The price a MARKET (SL-M) order is previewed at, and what it is.
+        "estimate": None,
+        "estimate_basis": "",
     }
     if not (caps.margin_preview or caps.charges_preview) or not order.account.is_connected:
         return result
-    instrument = order.instrument
-    request = OrderRequest(
-        instrument=InstrumentRef(instrument.exchange, instrument.trading_symbol, instrument.token),
-        side=BrokerSide(order.side),
-        quantity=order.quantity,
-        order_type=BrokerOrderType(order.order_type),
-        product=BrokerProduct(order.product),
-        tag=order.client_tag,
-        price=order.price,
-        trigger_price=order.trigger_price,
-    )
+    estimate = None
+    if order.order_type == Order.OrderType.SL_M and order.trigger_price:
+        estimate, result["estimate_basis"] = order.trigger_price, "trigger price"
+    elif not uses_price(order.order_type):
+        # A MARKET order has no price: estimate at the last traded price (shared
+        # quote cache), so margin and charges are not computed on a price of 0.
+        try:
+            found = ltp(account=order.account, instruments=[order.instrument])
+        except BrokerError:
+            found = {}
+        estimate = found.get(order.instrument_id)
+        result["estimate_basis"] = "LTP"
+    result["estimate"] = estimate
+    request = broker_request(order, estimate=estimate)
     try:
         with calling(order.account) as adapter:
             if caps.margin_preview:
                 result["margin"] = adapter.margin_preview([request])
-            if caps.charges_preview:
+            if caps.charges_preview and request.price is not None:  # never charges on ₹0
                 result["charges"] = adapter.charges_preview([request])
     except BrokerError as exc:
         result["error"] = exc.message

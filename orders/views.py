@@ -2,18 +2,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
-from sigmatrader.pages import page_or_fragment, redirect_back
+from sigmatrader.pages import page_or_fragment, redirect_back, wants_fragment
 
 from . import actions, closed_market_views, conditional, presentation, queue
 from .execution import NotExecutable, create_order, execute
-from .forms import OrderForm, RiskPolicyForm
+from .forms import ModifyForm, OrderForm, RiskPolicyForm
 from .models import Order, RiskPolicy
 from .sync import sync_account
+from .validation import InvalidOrder
 
 
 def _actor(request) -> str:
@@ -72,6 +74,8 @@ def new_order(request):
             )
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)
+        except InvalidOrder as exc:
+            form.refuse(exc)
         else:
             gtt = form.gtt_values()
             if gtt:
@@ -108,6 +112,8 @@ def edit_order(request, order_id):
         "price": order.price,
         "trigger_price": order.trigger_price,
         "amo": order.variety == Order.Variety.AMO,
+        "validity": order.validity,
+        "disclosed_quantity": order.disclosed_quantity or None,
     }
     form = OrderForm(
         request.POST if request.method == "POST" else None,
@@ -127,6 +133,8 @@ def edit_order(request, order_id):
             )
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)
+        except InvalidOrder as exc:
+            form.refuse(exc)
         except ValueError as exc:
             return render(
                 request, "orders/_queue_row.html", {"row": presentation.queue_row(order, str(exc))}
@@ -272,19 +280,38 @@ def order_events(request, order_id):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def modify_order(request, order_id):
+    """The modify form of an order open at the broker (GET), and the modify (POST):
+    quantity, type, price and trigger, checked like a new order; errors in place."""
     order = queue.order_for(request.user, order_id)
-    try:
-        actions.modify(
-            order=order,
-            actor=_actor(request),
-            quantity=int(request.POST["quantity"]) if request.POST.get("quantity") else None,
-            price=request.POST.get("price") or None,
-        )
-        messages.success(request, f"Order #{order.pk}: modify sent to {order.account_name}.")
-    except (actions.ActionRefused, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
+    if request.method == "GET" and not wants_fragment(request):
+        return redirect("orders")  # the form lives in the Orders page's row, not on its own
+    form = ModifyForm(request.POST if request.method == "POST" else None, order=order)
+    sent = ""
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            form.add_error(None, "Nothing to change: the order already has these values.")
+        else:
+            try:
+                order = actions.modify(order=order, actor=_actor(request), **changes)
+            except actions.ActionRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                sent = f"Order #{order.pk}: modify sent to {order.account_name}."
+                form = ModifyForm(order=order)
+    status = 422 if form.is_bound and form.errors else 200
+    if wants_fragment(request):
+        context = {"order": order, "form": form, "sent": sent}
+        response = render(request, "orders/_modify_form.html", context, status=status)
+        patch_vary_headers(response, ("HX-Request",))
+        return response
+    if sent:
+        messages.success(request, sent)
+    for field, errors in form.errors.items():
+        where = f"{form[field].label}: " if field in form.fields else ""
+        messages.error(request, f"Order #{order.pk}: {where}{' '.join(errors)}")
     return redirect("orders")
 
 

@@ -341,6 +341,7 @@ def _accept(
             actor=f"webhook:{strategy.name}"[:60],
             strategy=strategy,
             instrument=instrument,
+            check=False,  # an alert is never dropped: an invalid order fails at execution
         )
         record.order = order
         record.save(update_fields=["order"])

@@ -95,6 +95,15 @@ class Position(PortfolioRow):
     def is_open(self) -> bool:
         return self.quantity != 0
 
+    @property
+    def open_quantity(self) -> int:
+        """The quantity an exit closes (a short position's too), always positive."""
+        return abs(self.quantity)
+
+    @property
+    def lot_size(self) -> int:
+        return self.instrument.lot_size if self.instrument_id and self.instrument else 1
+
 
 class PortfolioSync(models.Model):
     """Per account: when holdings/positions/funds last came back, and the last error."""

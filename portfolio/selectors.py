@@ -11,13 +11,15 @@ def holdings_of(user, account=None):
 
 
 def positions_of(user, account=None):
-    rows = Position.objects.filter(account__user=user).select_related("account")
+    rows = Position.objects.filter(account__user=user).select_related("account", "instrument")
     return rows.filter(account=account) if account is not None else rows
 
 
 def position_for(user, position_id) -> Position:
     return get_object_or_404(
-        Position.objects.select_related("account"), pk=position_id, account__user=user
+        Position.objects.select_related("account", "instrument"),
+        pk=position_id,
+        account__user=user,
     )
 
 

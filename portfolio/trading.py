@@ -60,8 +60,11 @@ class MarketClosed(Exception):
         self.message = closed.message
 
 
-def square_off(*, user, position: Position, actor: str, when_closed: str = "") -> Order:
-    """An opposite MARKET order for the whole open quantity, sent at once.
+def square_off(
+    *, user, position: Position, actor: str, quantity: int | None = None, when_closed: str = ""
+) -> Order:
+    """An opposite MARKET order for the open quantity (or `quantity` of it, a partial
+    exit: at most what is open, in whole lots), sent at once.
 
     In a closed market (for this account's broker) nothing is written unless the
     trader chose: `when_closed="amo"` sends it as an after-market order (where
@@ -72,6 +75,9 @@ def square_off(*, user, position: Position, actor: str, when_closed: str = "") -
         raise PermissionError("not this user's position")
     if not position.quantity:
         raise TradeRefused(f"{position.symbol} {position.product} is already flat.")
+    open_quantity = abs(position.quantity)
+    quantity = open_quantity if quantity is None else quantity
+    check_exit_quantity(position, quantity)
     closed = closed_market.closed_for_account(account=position.account, exchange=position.exchange)
     variety = Order.Variety.REGULAR
     if closed is not None:
@@ -86,7 +92,7 @@ def square_off(*, user, position: Position, actor: str, when_closed: str = "") -
         symbol=symbol,
         instrument=position.instrument,
         side=Order.Side.SELL if position.quantity > 0 else Order.Side.BUY,
-        quantity=abs(position.quantity),
+        quantity=quantity,
         order_type=Order.OrderType.MARKET,
         product=position.product,
         variety=variety,
@@ -95,3 +101,22 @@ def square_off(*, user, position: Position, actor: str, when_closed: str = "") -
     if closed is not None and when_closed == "queue":
         return order  # waiting in the queue: Execute it there once the market opens
     return execute(order=order, actor=actor)
+
+
+def check_exit_quantity(position: Position, quantity: int) -> None:
+    """What part of a position may be exited: 1..open quantity, a lot multiple."""
+    open_quantity = abs(position.quantity)
+    if quantity < 1:
+        raise TradeRefused("The quantity to exit must be at least 1.", field="quantity")
+    if quantity > open_quantity:
+        raise TradeRefused(
+            f"{position.symbol} {position.product} has {open_quantity} open: "
+            f"cannot exit {quantity}.",
+            field="quantity",
+        )
+    lot = position.instrument.lot_size if position.instrument else 1
+    if lot > 1 and quantity % lot:
+        raise TradeRefused(
+            f"Exit in whole lots of {lot}: {quantity} is not a multiple of {lot}.",
+            field="quantity",
+        )

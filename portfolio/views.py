@@ -8,6 +8,7 @@ from brokers import selectors as accounts
 from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
+from orders.validation import InvalidOrder
 from sigmatrader.pages import page_or_fragment
 
 from . import selectors, summary
@@ -168,6 +169,8 @@ def trade_view(request):
             form.add_error("symbol", exc.message)
         except TradeRefused as exc:
             form.add_error(exc.field, exc.message)
+        except InvalidOrder as exc:
+            form.refuse(exc)
         else:
             return _after_trade(request, order, send_now)
     status = 422 if form.is_bound else 200
@@ -192,16 +195,21 @@ def _after_trade(request, order: Order, sent: bool):
 @require_POST
 def square_off_view(request, position_id):
     position = selectors.position_for(request.user, position_id)
+    raw = request.POST.get("quantity", "").strip()
     try:
+        quantity = int(raw) if raw else None  # blank: the whole position
         order = square_off(
             user=request.user,
             position=position,
             actor=request.user.get_username(),
+            quantity=quantity,
             when_closed=request.POST.get("when_closed", ""),
         )
     except MarketClosed as exc:  # the trader chooses: AMO where offered, queue it, or not
         return _render_closed_choice(request, position, exc.closed)
-    except (TradeRefused, NotExecutable) as exc:
+    except ValueError:
+        messages.error(request, f"Quantity to exit: “{raw[:20]}” is not a whole number.")
+    except (TradeRefused, NotExecutable, InvalidOrder) as exc:
         messages.error(request, exc.message)
     except SymbolNotFound as exc:
         messages.error(request, exc.message)
@@ -227,7 +235,11 @@ def square_off_view(request, position_id):
 
 def _render_closed_choice(request, position, closed):
     context = CONTEXTS["positions"](request, request.POST)
-    context["closed_choice"] = {"position": position, "closed": closed}
+    context["closed_choice"] = {
+        "position": position,
+        "closed": closed,
+        "quantity": request.POST.get("quantity", "").strip()[:12],  # a partial exit, kept
+    }
     template = "portfolio/_positions_body.html" if request.htmx else "portfolio/positions.html"
     return render(request, template, context)
 

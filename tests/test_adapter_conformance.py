@@ -6,6 +6,7 @@ the real client library talking HTTP to the emulator.
 """
 
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -24,6 +25,7 @@ from brokers.base import (
     Product,
     RateLimited,
     Side,
+    Validity,
 )
 from brokers.emulator import Fault
 from tests.broker_peers import PEERS, connect
@@ -152,6 +154,20 @@ def test_place_limit_then_cancel_with_statuses_mapped(connected, peer):
     connected.cancel_order(order_id, variety=mine.variety)
     mine = {o.broker_order_id: o for o in connected.order_book()}[order_id]
     assert mine.status is OrderStatus.CANCELLED
+
+
+def test_declared_validities_and_disclosed_quantity_are_accepted(connected, peer):
+    """What the order form offers from the capabilities, the adapter must place."""
+    caps = connected.capabilities
+    assert Validity.DAY in caps.validities
+    peer.server.state.market.set_price("NSE", "INFY", "1500")
+    base = order(peer, "INFY", order_type=OrderType.LIMIT, price=Decimal("1400"), quantity=10)
+    for n, validity in enumerate(sorted(caps.validities)):
+        extra = {"disclosed_quantity": 2} if caps.disclosed_quantity else {}
+        request = replace(base, validity=validity, tag=f"VAL{n}", **extra)
+        order_id = connected.place_order(request)
+        mine = {o.broker_order_id: o for o in connected.order_book()}[order_id]
+        assert mine.tag == f"VAL{n}" and mine.quantity == 10
 
 
 def test_market_order_fills_and_lands_in_holdings_and_positions(connected, peer):
