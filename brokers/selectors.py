@@ -3,6 +3,8 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from sigmatrader.params import object_id
+
 from .models import BrokerAccount
 
 
@@ -13,9 +15,10 @@ def accounts_of(user):
 def account_for(user, account_id) -> BrokerAccount:
     """The user's account with that id, or 404: another user's id looks absent
     (and so does anything that is not an id)."""
-    if not str(account_id).isdigit():
+    pk = object_id(account_id)
+    if pk is None:
         raise Http404("No such account.")
-    return get_object_or_404(BrokerAccount, pk=int(account_id), user=user)
+    return get_object_or_404(BrokerAccount, pk=pk, user=user)
 
 
 def default_account(user) -> BrokerAccount | None:
@@ -30,9 +33,9 @@ def current_account(request) -> BrokerAccount | None:
     if hasattr(request, "_current_account"):
         return request._current_account
     account = None
-    requested = request.GET.get("account", "")
-    if requested.isdigit():
-        account = accounts_of(request.user).filter(pk=int(requested)).first()
+    requested = object_id(request.GET.get("account"))
+    if requested is not None:
+        account = accounts_of(request.user).filter(pk=requested).first()
     if account is None:
         account = default_account(request.user)
     request._current_account = account

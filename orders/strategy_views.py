@@ -1,16 +1,17 @@
 """Settings → Strategies and the TradingView webhook card; the Alerts page."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sigmatrader.pages import page_or_fragment
+from sigmatrader.pages import page_or_fragment, paginate
+from sigmatrader.params import filters
 
 from . import webhook
+from .filters import AlertFilterForm
 from .forms import StrategyForm, StrategyRiskForm
 from .models import RiskPolicy, Strategy, WebhookAlert, WebhookEndpoint
 
@@ -125,9 +126,10 @@ def toggle_strategy(request, strategy_id):
 @require_GET
 def alerts(request):
     found = WebhookAlert.objects.filter(user=request.user).select_related("strategy", "order")
-    outcome = request.GET.get("outcome", "")
-    if outcome in WebhookAlert.Outcome.values:
+    _form, applied = filters(AlertFilterForm, request.GET)
+    outcome = applied.get("outcome", "")
+    if outcome:
         found = found.filter(outcome=outcome)
-    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    page = paginate(request, found, 50)
     context = {"page": page, "outcome": outcome, "outcomes": WebhookAlert.Outcome.choices}
     return page_or_fragment(request, "orders/alerts.html", "orders/_alerts_table.html", context)

@@ -1,16 +1,17 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
-from sigmatrader.pages import page_or_fragment, redirect_back
+from sigmatrader.pages import page_or_fragment, paginate, redirect_back
+from sigmatrader.params import filters
 
 from . import actions, conditional, presentation, queue
 from .execution import NotExecutable, create_order, execute
+from .filters import OrderFilterForm
 from .forms import OrderForm, RiskPolicyForm
 from .models import Order, RiskPolicy
 from .sync import sync_account
@@ -29,9 +30,9 @@ def _queue_account(request):
 
 def _queue_context(request, form=None):
     account = _queue_account(request)
-    page = Paginator(queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE)
+    # The pager links to the queue page itself (this may be the answer to a POST).
+    page.querystring = "scope=all" if account is None else f"account={account.pk}"
     return {
         "rows": [presentation.queue_row(order) for order in page.object_list],
         "page": page,
@@ -207,9 +208,9 @@ def bulk(request):
 @require_GET
 def queue_prices(request):
     """One batched price call for every visible row, swapped in out-of-band."""
-    page = Paginator(
-        queue.queue_of(request.user, _queue_account(request)), settings.QUEUE_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = paginate(
+        request, queue.queue_of(request.user, _queue_account(request)), settings.QUEUE_PAGE_SIZE
+    )
     orders = list(page.object_list)
     prices = queue.prices_for(orders)
     for order in orders:
@@ -237,21 +238,18 @@ def order_list(request):
         .select_related("account")
         .order_by("-created_at", "-id")
     )
-    chosen = {name: request.GET.get(name, "") for name in ORDER_FILTERS}
-    if chosen["status"] in Order.Status.values:
-        orders = orders.filter(status=chosen["status"])
-    if chosen["account"].isdigit():
-        orders = orders.filter(account_id=int(chosen["account"]))
-    if chosen["source"] in Order.Source.values:
-        orders = orders.filter(source=chosen["source"])
-    day = request.GET.get("date", "")
+    _form, applied = filters(OrderFilterForm, request.GET)
+    for name, lookup in (("status", "status"), ("account", "account_id"), ("source", "source")):
+        if name in applied:
+            orders = orders.filter(**{lookup: applied[name]})
+    day = applied.get("date")
     if day:
         orders = orders.filter(created_at__date=day)
-    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    chosen = {name: str(applied.get(name, "")) for name in ORDER_FILTERS}
     context = {
-        "page": page,
+        "page": paginate(request, orders, 50),
         "chosen": chosen,
-        "day": day,
+        "day": day.isoformat() if day else "",
         "statuses": Order.Status.choices,
         "sources": Order.Source.choices,
         "accounts": selectors.accounts_of(request.user),

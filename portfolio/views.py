@@ -9,6 +9,7 @@ from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
 from sigmatrader.pages import page_or_fragment
+from sigmatrader.params import object_id
 
 from . import selectors, summary
 from .forms import TradeForm
@@ -24,10 +25,10 @@ def _tab(request, source):
     choice = source.get("account", "")
     if choice == "all" or not all_accounts:
         return None, all_accounts
-    if choice.isdigit():
-        for account in all_accounts:
-            if account.pk == int(choice):
-                return account, all_accounts
+    chosen = object_id(choice)
+    for account in all_accounts:
+        if account.pk == chosen:
+            return account, all_accounts
     default = next((a for a in all_accounts if a.is_default), None)
     return default, all_accounts
 
@@ -219,7 +220,7 @@ def history(request):
     snapshots = selectors.snapshots_of(request.user)
     account = None
     if choice != "all":
-        account = accounts.account_for(request.user, choice if choice.isdigit() else 0)
+        account = accounts.account_for(request.user, choice)
         snapshots = snapshots.filter(account=account)
     context = {
         "account": account,

@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from orders.webhook_views import tradingview
 
 from . import views
 from .auth_views import SignInView
+from .params import IdConverter
+
+# `<id:...>`: an id the database can hold; a 26-digit id is a 404, not an overflow.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", views.home, name="dashboard"),

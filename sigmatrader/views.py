@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -14,9 +13,9 @@ from marketdata.presentation import instruments_status
 from orders.presentation import risk_form_for
 from orders.strategy_views import webhook_context
 
-from . import health, setup
+from . import health, params, setup
 from .forms import EventFilterForm, FirstAccountForm
-from .pages import page_or_fragment
+from .pages import page_or_fragment, paginate
 from .selectors import events_visible_to
 
 
@@ -56,25 +55,17 @@ def first_run(request):
 
 @require_GET
 def events(request):
-    form = EventFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form, filters = params.filters(EventFilterForm, request.GET or None)
     queryset = events_visible_to(
         request.user,
         level=filters.get("level", ""),
         category=filters.get("category", ""),
         q=filters.get("q", ""),
     )
-    page = Paginator(queryset, settings.EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "querystring": _without_page(request)}
+    context = {"form": form, "page": paginate(request, queryset, settings.EVENTS_PAGE_SIZE)}
     return page_or_fragment(
         request, "sigmatrader/events.html", "sigmatrader/_events_table.html", context
     )
-
-
-def _without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
 
 
 @require_GET
