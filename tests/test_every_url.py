@@ -76,3 +76,38 @@ def test_signed_out_pages_with_garbage_never_answer_5xx(client, user, value):
     for url in ("/", "/accounts/login/", "/healthz", "/queue/"):
         response = client.get(f"{url}?{query(value)}")
         assert response.status_code < 500, url
+
+
+# Writes a GET may make: the session row, the user's last sign-in. Nothing else.
+ALLOWED_WRITES = ("django_session", "auth_user")
+
+
+class WriteDetector:
+    """A database execute wrapper that remembers every statement that changes a row."""
+
+    def __init__(self):
+        self.writes = []
+
+    def __call__(self, execute, sql, params, many, context):
+        statement = sql.lstrip().upper()
+        writes = statement.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE"))
+        if writes and not any(f'"{table.upper()}"' in statement for table in ALLOWED_WRITES):
+            self.writes.append(sql[:120])
+        return execute(sql, params, many, context)
+
+
+def test_no_get_changes_anything(client, user, world):
+    """Every state change is a POST: GET every URL of the user's own objects, no row changes."""
+    from django.db import connection
+
+    client.force_login(user)
+    client.raise_request_exception = False
+    offenders = []
+    for _route, url in urls(world):
+        for headers in ({}, {"HX-Request": "true"}):
+            detector = WriteDetector()
+            with connection.execute_wrapper(detector):
+                response = client.get(url, headers=headers)
+            if detector.writes:
+                offenders.append(f"GET {url} ({response.status_code}) wrote: {detector.writes[0]}")
+    assert not offenders, "\n".join(offenders)

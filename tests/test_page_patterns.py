@@ -44,3 +44,24 @@ def test_next_never_leaves_the_site(trading, client, target):  # noqa: F811
     response = client.post(reverse("orders-sync", args=[account.pk]), {"next": "/orders/?x=1"})
     assert response["Location"] == "/orders/?x=1"
     assert Order.objects.filter(pk=order.pk).exists()
+
+
+def test_connecting_a_paper_account_is_a_post_and_a_get_only_asks(signed_in, user):
+    """GET /brokers/accounts/<paper>/connect/ used to reconnect and rotate the session."""
+    from brokers import accounts
+    from brokers.models import BrokerAccount
+    from paper.models import PaperBook
+
+    account = accounts.create_account(
+        user=user, broker="paper", label="paper", credentials={"starting_cash": "100000"}
+    )
+    url = reverse("brokers:connect", args=[account.pk])
+    assert signed_in.post(url).status_code == 302
+    before = PaperBook.objects.get().session_token
+    assert before and BrokerAccount.objects.get(pk=account.pk).is_connected
+    asked = signed_in.get(url)
+    assert asked.status_code == 200
+    assert 'method="post"' in asked.content.decode() and ">Connect<" in asked.content.decode()
+    assert PaperBook.objects.get().session_token == before
+    signed_in.post(url)
+    assert PaperBook.objects.get().session_token != before
