@@ -10,6 +10,7 @@ from sigmatrader.pages import page_or_fragment, paginate, redirect_back
 from sigmatrader.params import filters
 
 from . import actions, conditional, presentation, queue
+from . import bulk as bulk_actions
 from .execution import NotExecutable, create_order, execute
 from .filters import OrderFilterForm
 from .forms import OrderForm, RiskPolicyForm
@@ -179,30 +180,30 @@ def _row_or_back(request, order, error):
 
 @require_POST
 def bulk(request):
-    """Execute or cancel the selected orders, one by one (each exactly once)."""
-    action = request.POST.get("action")
-    done, refused = 0, []
-    for order_id in request.POST.getlist("orders")[:200]:
-        order = queue.order_for(request.user, order_id)
-        try:
-            if action == "execute":
-                order = execute(order=order, actor=_actor(request))
-            elif action == "cancel":
-                actions.cancel(order=order, actor=_actor(request))
-            else:
-                break
-            done += 1
-        except (NotExecutable, actions.ActionRefused) as exc:
-            refused.append(exc.message)
-    verb = "executed" if action == "execute" else "cancelled"
-    messages.info(
-        request, f"{done} order(s) {verb}." + (f" {len(refused)} refused." if refused else "")
-    )
-    for message in refused[:5]:
-        messages.warning(request, message)
+    """Execute or cancel the selected orders (orders/bulk.py), one outcome per order."""
+    status = 200
+    try:
+        result = bulk_actions.run(
+            user=request.user,
+            action=request.POST.get("action", ""),
+            order_ids=request.POST.getlist("orders"),
+            actor=_actor(request),
+        )
+    except bulk_actions.BulkRefused as exc:
+        messages.error(request, exc.message)
+        status = 422
+    else:
+        report = messages.success if result.all_good else messages.warning
+        report(request, result.summary)
+        for outcome in result.outcomes[:50]:
+            level = messages.error if outcome.result == bulk_actions.FAILED else messages.info
+            level(request, outcome.line)
+    context = _queue_context(request)
     if request.htmx:
-        return render(request, "orders/_queue_body.html", _queue_context(request))
-    return redirect("queue")
+        return render(request, "orders/_queue_body.html", context, status=status)
+    if status == 200:
+        return redirect_back(request, "queue")
+    return render(request, "orders/queue.html", context, status=status)
 
 
 @require_GET
