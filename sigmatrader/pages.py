@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,7 +36,9 @@ def page_or_fragment(request, page: str, fragment: str, context: dict, *, status
 def safe_next(request, default: str = "") -> str:
     """The `next` of this request if it points at this site, else `default`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    # A path on this site only ("/orders/?x=1"): not a bare word, which redirect()
+    # would try as a URL name, and not a host, a scheme or "//evil.example".
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -45,7 +48,7 @@ def safe_next(request, default: str = "") -> str:
 def redirect_back(request, default: str = "dashboard", *args, **kwargs):
     """Redirect to a safe `next`, or to the named URL `default`."""
     target = safe_next(request)
-    return redirect(target) if target else redirect(default, *args, **kwargs)
+    return HttpResponseRedirect(target) if target else redirect(default, *args, **kwargs)
 
 
 def paginate(request, items, per_page: int) -> Page:

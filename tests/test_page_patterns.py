@@ -26,7 +26,16 @@ def test_history_restore_gets_the_whole_page_and_every_answer_varies(signed_in, 
 
 
 @pytest.mark.parametrize(
-    "target", ["https://evil.example/", "//evil.example/", "http://evil.example", "javascript:x"]
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "http://evil.example",
+        "javascript:x",
+        "/\\evil.example",
+        "0",  # a bare word: redirect() took it for a URL name and answered 500
+        "settings",
+    ],
 )
 def test_next_never_leaves_the_site(trading, client, target):  # noqa: F811
     account, _peer = trading
@@ -65,3 +74,35 @@ def test_connecting_a_paper_account_is_a_post_and_a_get_only_asks(signed_in, use
     assert PaperBook.objects.get().session_token == before
     signed_in.post(url)
     assert PaperBook.objects.get().session_token != before
+
+
+EVIL = ["https://evil.example/", "//evil.example/", "/\\evil.example", "0"]
+
+
+@pytest.mark.parametrize("target", EVIL)
+def test_every_other_next_stays_on_the_site(trading, client, target):  # noqa: F811
+    """Sign-in, sign-out, the switcher and every account button that goes "back"."""
+    from tests.conftest import PASSWORD
+
+    account, _peer = trading
+    user = account.user
+    user.set_password(PASSWORD)
+    user.save()
+    response = client.post(
+        reverse("login"), {"username": user.username, "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("dashboard")
+    assert client.get(f"{reverse('login')}?next={target}")["Location"] == reverse("dashboard")
+    for name in ("brokers:check", "brokers:make_default", "brokers:disconnect"):
+        response = client.post(reverse(name, args=[account.pk]), {"next": target})
+        assert response.status_code == 302 and response["Location"] == reverse("settings"), name
+    response = client.post(reverse("brokers:switch"), {"account": account.pk, "next": target})
+    assert response["Location"] == reverse("dashboard")
+    order = new(account)
+    response = client.post(
+        reverse("queue-bulk"), {"action": "cancel", "orders": [order.pk], "next": target}
+    )
+    assert response["Location"] == reverse("queue")
+    response = client.post(reverse("logout"), {"next": target})
+    assert response.status_code == 302 and "evil" not in response["Location"]
+    assert response["Location"].startswith("/")
