@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
-from sigmatrader.pages import page_or_fragment, paginate, redirect_back
+from sigmatrader.pages import page_or_fragment, paginate, redirect_back, wants_fragment
 from sigmatrader.params import filters
 
 from . import actions, conditional, presentation, queue
@@ -81,13 +81,16 @@ def new_order(request):
                 request, f"Order #{order.pk} is in the queue for {account.display_name}."
             )
             form = None
-    context = _queue_context(request, form)
-    status = 200 if form is None or form.is_valid() else 422
-    if request.htmx:
-        return render(request, "orders/_queue_body.html", context, status=status)
-    if form is None:
-        return redirect("queue")
-    return render(request, "orders/queue.html", context, status=status)
+    if form is None and not wants_fragment(request):
+        return redirect_back(request, "queue")
+    status = 200 if form is None else 422  # a form still here has errors to show
+    return page_or_fragment(
+        request,
+        "orders/queue.html",
+        "orders/_queue_body.html",
+        _queue_context(request, form),
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -169,7 +172,7 @@ def cancel_order(request, order_id):
 
 
 def _row_or_back(request, order, error):
-    if request.htmx:
+    if wants_fragment(request):
         return render(
             request, "orders/_queue_row.html", {"row": presentation.queue_row(order, error)}
         )
@@ -198,12 +201,15 @@ def bulk(request):
         for outcome in result.outcomes[:50]:
             level = messages.error if outcome.result == bulk_actions.FAILED else messages.info
             level(request, outcome.line)
-    context = _queue_context(request)
-    if request.htmx:
-        return render(request, "orders/_queue_body.html", context, status=status)
-    if status == 200:
+    if status == 200 and not wants_fragment(request):
         return redirect_back(request, "queue")
-    return render(request, "orders/queue.html", context, status=status)
+    return page_or_fragment(
+        request,
+        "orders/queue.html",
+        "orders/_queue_body.html",
+        _queue_context(request),
+        status=status,
+    )
 
 
 @require_GET
@@ -318,13 +324,10 @@ def save_risk_policy(request):
     if form.is_valid():
         form.save()
         messages.success(request, "Risk limits saved; they apply to every order from now on.")
-    else:
-        messages.error(
-            request,
-            "Risk limits not saved: "
-            + "; ".join(
-                f"{form.fields[name].label}: {' '.join(errors)}"
-                for name, errors in form.errors.items()
-            ),
-        )
-    return redirect("settings")
+        return redirect("settings")
+    # Not saved: the Settings page again, the errors next to the fields that caused them.
+    from sigmatrader.views import settings_context
+
+    context = settings_context(request)
+    context["risk_form"] = form
+    return render(request, "sigmatrader/settings.html", context, status=422)

@@ -8,7 +8,7 @@ from brokers import selectors as accounts
 from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
-from sigmatrader.pages import page_or_fragment
+from sigmatrader.pages import page_or_fragment, wants_fragment
 from sigmatrader.params import object_id
 
 from . import selectors, summary
@@ -129,7 +129,7 @@ def refresh(request, account_id):
         )
     else:
         messages.error(request, f"Could not refresh from {account.display_name}: {result.error}")
-    if request.htmx:
+    if wants_fragment(request):
         return _render(request, kind, request.POST)
     return redirect(f"{reverse(kind)}?account={account.pk}")
 
@@ -208,7 +208,7 @@ def square_off_view(request, position_id):
                 f"Square-off order #{order.pk} for {position.symbol} sent to "
                 f"{order.account_name}: {order.get_status_display().lower()}.",
             )
-    if request.htmx:
+    if wants_fragment(request):
         return _render(request, "positions", request.POST)
     return redirect(f"{reverse('positions')}?account={position.account_id}")
 

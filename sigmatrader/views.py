@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from brokers.presentation import settings_context
+from brokers.presentation import settings_context as accounts_context
 from marketdata.presentation import instruments_status
 from orders.presentation import risk_form_for
 from orders.strategy_views import webhook_context
@@ -68,13 +68,19 @@ def events(request):
     )
 
 
-@require_GET
-def settings_page(request):
-    context = settings_context(request)
+def settings_context(request) -> dict:
+    """Everything the Settings page shows; a view that re-renders it with a bound form
+    (errors next to the fields) overrides that form's key."""
+    context = accounts_context(request)
     context["instruments"] = instruments_status()
     context["risk_form"] = risk_form_for(request.user)
     context.update(webhook_context(request))
-    return render(request, "sigmatrader/settings.html", context)
+    return context
+
+
+@require_GET
+def settings_page(request):
+    return render(request, "sigmatrader/settings.html", settings_context(request))
 
 
 @login_not_required
