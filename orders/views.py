@@ -136,7 +136,10 @@ def edit_order(request, order_id):
             )
         else:
             return render(request, "orders/_queue_row.html", {"row": presentation.queue_row(order)})
-    return render(request, "orders/_queue_edit_row.html", {"order": order, "form": form})
+    status = 422 if request.method == "POST" else 200  # still here after a POST: errors
+    return render(
+        request, "orders/_queue_edit_row.html", {"order": order, "form": form}, status=status
+    )
 
 
 @require_GET

@@ -106,3 +106,31 @@ def test_every_other_next_stays_on_the_site(trading, client, target):  # noqa: F
     response = client.post(reverse("logout"), {"next": target})
     assert response.status_code == 302 and "evil" not in response["Location"]
     assert response["Location"].startswith("/")
+
+
+def test_without_htmx_every_settings_form_re_renders_the_page_with_its_errors(
+    trading,  # noqa: F811
+    client,
+):
+    """A form posted without HTMX never answers a bare fragment or a silent redirect."""
+    from orders.models import Strategy
+
+    account, _peer = trading
+    client.force_login(account.user)
+    strategy = Strategy.objects.create(user=account.user, name="Breakout", mode="MANUAL")
+    Strategy.objects.create(user=account.user, name="Swing", mode="MANUAL")
+    cases = [
+        (reverse("strategy-new"), {"name": ""}),
+        (reverse("strategy-edit", args=[strategy.pk]), {"name": "Swing", "mode": "MANUAL"}),
+        (reverse("webhook-secret"), {"secret": "x" * 300}),
+        (reverse("risk-policy"), {"max_quantity": "-3", "mode": "reject"}),
+        (reverse("queue-new"), {"account": account.pk, "symbol": "NSE:SBIN", "quantity": "1"}),
+    ]
+    for url, data in cases:
+        response = client.post(url, data)
+        body = response.content.decode()
+        assert response.status_code == 422, url
+        assert "<html" in body, url
+        assert "field-error" in body or "message-error" in body, url
+    strategy.refresh_from_db()
+    assert strategy.name == "Breakout"
