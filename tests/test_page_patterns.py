@@ -134,3 +134,32 @@ def test_without_htmx_every_settings_form_re_renders_the_page_with_its_errors(
         assert "field-error" in body or "message-error" in body, url
     strategy.refresh_from_db()
     assert strategy.name == "Breakout"
+
+
+def test_one_pager_keeps_the_filters_and_takes_any_page(trading, client):  # noqa: F811
+    from orders.models import WebhookAlert
+
+    account, _peer = trading
+    client.force_login(account.user)
+    for _ in range(51):
+        Order.objects.create(
+            user=account.user, account=account, symbol="SBIN", exchange="NSE", side="BUY",
+            quantity=1, status="CANCELLED",
+        )  # fmt: skip
+    body = client.get(reverse("orders"), {"status": "CANCELLED"}).content.decode()
+    assert "Page 1 of 2 · 51 orders" in body
+    assert "/orders/?status=CANCELLED&amp;page=2" in body  # the filter survives paging
+    for page in ("garbage", "9" * 26, "9" * 5000, "-1", "0"):
+        response = client.get(reverse("orders"), {"status": "CANCELLED", "page": page})
+        assert response.status_code == 200 and "51 orders" in response.content.decode(), page
+    # The crash of issue 12: a rejected delivery stores parsed={} and no strategy.
+    WebhookAlert.objects.create(
+        user=account.user, parsed={}, outcome="rejected", http_status=403, reason="Wrong secret."
+    )
+    response = client.get(reverse("alerts"))
+    assert response.status_code == 200 and "Wrong secret." in response.content.decode()
+    for shape in ([], "text", {"strategy_name": {"x": 1}}):
+        WebhookAlert.objects.create(
+            user=account.user, parsed=shape, outcome="rejected", http_status=400
+        )
+    assert client.get(reverse("alerts"), {"outcome": "nonsense"}).status_code == 200
