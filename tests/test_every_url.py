@@ -142,3 +142,16 @@ def test_every_admin_list_and_form_with_garbage_parameters_never_answers_5xx(
                 if response.status_code >= 500:
                     failures.append(f"{response.status_code} GET {url}?…={value[:30]}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("segment", ["%ED%A0%80", "%FF", "x" * 5000, "%00", "9" * 26])
+def test_garbage_in_url_paths_never_answers_5xx(client, user, segment):
+    """Path segments too: the webhook token, an id slot, a broker slug."""
+    client.raise_request_exception = False
+    response = client.post(
+        f"/webhooks/tradingview/{segment}/", data=b'{"a": "\\ud800"}', content_type="text/plain"
+    )
+    assert response.status_code == 404
+    client.force_login(user)
+    for url in (f"/queue/{segment}/", f"/brokers/{segment}/callback/", f"/holdings/{segment}/"):
+        assert client.get(url).status_code < 500, url
