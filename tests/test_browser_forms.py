@@ -126,8 +126,9 @@ def test_settings_forms_show_their_errors(page, both_accounts):  # noqa: F811
     page.goto("/brokers/accounts/new/?broker=zerodha")
     page.get_by_label("Label").fill("spare")
     no_browser_checks(page)
-    page.locator("form").get_by_role("button").last.click()
+    page.get_by_role("button", name="Add account").click()
     expect(page.locator(".field-error, .form-error").first).to_be_visible()
+    assert not angel.user.broker_accounts.filter(label="spare").exists()
 
     # Connecting with a wrong TOTP code.
     page.goto(f"/brokers/accounts/{angel.pk}/connect/")
