@@ -3,6 +3,8 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from sigmatrader.params import object_id
+
 from .models import BrokerAccount
 
 
@@ -13,9 +15,10 @@ def accounts_of(user):
 def account_for(user, account_id) -> BrokerAccount:
     """The user's account with that id, or 404: another user's id looks absent
     (and so does anything that is not an id)."""
-    if not str(account_id).isdigit():
+    pk = object_id(account_id)
+    if pk is None:
         raise Http404("No such account.")
-    return get_object_or_404(BrokerAccount, pk=int(account_id), user=user)
+    return get_object_or_404(BrokerAccount, pk=pk, user=user)
 
 
 def default_account(user) -> BrokerAccount | None:
@@ -38,9 +41,9 @@ def current_account(request) -> BrokerAccount | None:
         return request._current_account
     account = None
     session = getattr(request, "session", None)
-    requested = request.GET.get("account", "")
-    if requested.isdigit():
-        account = accounts_of(request.user).filter(pk=int(requested)).first()
+    requested = object_id(request.GET.get("account"))
+    if requested is not None:
+        account = accounts_of(request.user).filter(pk=requested).first()
         if account is not None and session is not None:
             remember_view(request, account)
     if account is None and session is not None:

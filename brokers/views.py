@@ -79,7 +79,11 @@ def connect(request, account_id):
     if adapter.connect_flow is ConnectFlow.OAUTH_REDIRECT:
         return redirect(connections.start_redirect_login(account=account))
     if adapter.connect_flow is ConnectFlow.NONE:
-        return _connect_without_login(request, account)
+        if request.method == "POST":
+            return _connect_without_login(request, account)
+        # A GET changes nothing: it asks (the form has no fields, just the button).
+        form = ConnectForm(account=account)
+        return render(request, "brokers/connect_form.html", {"form": form, "account": account})
     form = ConnectForm(request.POST if request.method == "POST" else None, account=account)
     if request.method == "POST" and form.is_valid():
         try:

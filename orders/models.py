@@ -310,6 +310,20 @@ class WebhookAlert(models.Model):
     def __str__(self):
         return f"Alert {self.pk} {self.outcome} {self.http_status}"
 
+    SHOWN_FIELDS = ("strategy_name", "symbol", "action", "quantity")
+
+    @property
+    def shown(self) -> dict:
+        """What the Alerts page shows of `parsed`, whatever shape was stored: a
+        rejected body stores {}, and a JSON column can hold a list or a string."""
+        data = self.parsed if isinstance(self.parsed, dict) else {}
+        shown = {}
+        for name in self.SHOWN_FIELDS:
+            value = data.get(name)
+            scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+            shown[name] = value if scalar else ""
+        return shown
+
 
 class AlertClaim(models.Model):
     """One row per (user, strategy, alert key): the unique constraint is the dedup.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -10,6 +11,7 @@ from brokers.base import BrokerError
 from brokers.connections import calling
 from marketdata.quotes import ltp
 from marketdata.resolution import resolve
+from sigmatrader.params import object_id
 
 from .broker_request import broker_request, uses_price
 from .execution import canonical_name
@@ -22,9 +24,11 @@ QUEUE_STATUSES = (Order.Status.WAITING, Order.Status.FAILED)
 
 def order_for(user, order_id) -> Order:
     """The user's order, or 404: another user's order looks absent."""
-    return get_object_or_404(
-        Order.objects.select_related("account", "instrument"), pk=order_id, user=user
-    )
+    pk = object_id(order_id)
+    if pk is None:
+        raise Http404("No such order.")
+    orders = Order.objects.select_related("account", "instrument")
+    return get_object_or_404(orders, pk=pk, user=user)
 
 
 def queue_of(user, account=None):

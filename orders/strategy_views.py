@@ -1,19 +1,21 @@
 """Settings → Strategies and the TradingView webhook card; the Alerts page."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from sigmatrader.pages import page_or_fragment
+from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
+from sigmatrader.params import filters
 from sigmatrader.site import is_public_https, site_url
 
 from . import webhook
+from .filters import AlertFilterForm
 from .forms import StrategyForm, StrategyRiskForm
 from .models import RiskPolicy, Strategy, WebhookAlert, WebhookEndpoint
+from .webhook_forms import WebhookSecretForm
 
 ALERT_TEMPLATE = """{
   "strategy_name": "%s",
@@ -47,12 +49,21 @@ def webhook_context(request, new_token: str = "") -> dict:
         "public_url": is_public_https(base),
         "strategies": strategies,
         "strategy_form": StrategyForm(user=request.user),
+        "secret_form": WebhookSecretForm(),
         "alert_message": ALERT_TEMPLATE % example,
     }
 
 
-def _card(request, new_token: str = ""):
-    return render(request, "orders/_strategies_card.html", webhook_context(request, new_token))
+def _card(request, new_token: str = "", *, status: int = 200, **forms):
+    """The webhook card over HTMX; the whole Settings page otherwise (errors shown in place)."""
+    from sigmatrader.views import settings_context
+
+    context = {} if wants_fragment(request) else settings_context(request)
+    context.update(webhook_context(request, new_token))
+    context.update(forms)
+    return page_or_fragment(
+        request, "sigmatrader/settings.html", "orders/_strategies_card.html", context, status=status
+    )
 
 
 @require_POST
@@ -64,13 +75,14 @@ def rotate_token(request):
 
 @require_POST
 def save_secret(request):
+    form = WebhookSecretForm(request.POST)
+    if not form.is_valid():
+        return _card(request, status=422, secret_form=form)
+    secret = form.cleaned_data["secret"]
     if not WebhookEndpoint.objects.filter(user=request.user).exists():
         webhook.issue_token(request.user)
-    webhook.set_secret(request.user, request.POST.get("secret", "").strip())
-    messages.success(
-        request,
-        "Webhook secret saved." if request.POST.get("secret") else "Webhook secret removed.",
-    )
+    webhook.set_secret(request.user, secret)
+    messages.success(request, "Webhook secret saved." if secret else "Webhook secret removed.")
     return _card(request)
 
 
@@ -83,9 +95,7 @@ def create_strategy(request):
         strategy.save()
         messages.success(request, f"Strategy {strategy.name} created.")
         return _card(request)
-    context = webhook_context(request)
-    context["strategy_form"] = form
-    return render(request, "orders/_strategies_card.html", context, status=422)
+    return _card(request, status=422, strategy_form=form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -108,9 +118,24 @@ def edit_strategy(request, strategy_id):
             form.save()
             risk.save_or_remove()
         messages.success(request, f"Strategy {strategy.name} saved.")
-        return _card(request)
+        response = _card(request)
+        response["HX-Retarget"] = "#strategies"  # the edit row asked; the whole card answers
+        return response
     context = {"form": form, "risk": risk, "strategy": strategy}
-    return render(request, "orders/_strategy_edit.html", context)
+    if request.method == "POST" and not wants_fragment(request):
+        # Without HTMX the edit row has no page around it: the Settings page says what failed.
+        messages.error(request, f"Strategy {strategy.name} not saved: {_errors(form, risk)}")
+        return _card(request, status=422)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "orders/_strategy_edit.html", context, status=status)
+
+
+def _errors(*forms) -> str:
+    return "; ".join(
+        f"{form.fields[name].label if name in form.fields else 'Form'}: {' '.join(errors)}"
+        for form in forms
+        for name, errors in form.errors.items()
+    )
 
 
 @require_POST
@@ -127,9 +152,10 @@ def toggle_strategy(request, strategy_id):
 @require_GET
 def alerts(request):
     found = WebhookAlert.objects.filter(user=request.user).select_related("strategy", "order")
-    outcome = request.GET.get("outcome", "")
-    if outcome in WebhookAlert.Outcome.values:
+    _form, applied = filters(AlertFilterForm, request.GET)
+    outcome = applied.get("outcome", "")
+    if outcome:
         found = found.filter(outcome=outcome)
-    page = Paginator(found, 50).get_page(request.GET.get("page"))
+    page = paginate(request, found, 50)
     context = {"page": page, "outcome": outcome, "outcomes": WebhookAlert.Outcome.choices}
     return page_or_fragment(request, "orders/alerts.html", "orders/_alerts_table.html", context)

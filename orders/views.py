@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -8,10 +7,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brokers import selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
-from sigmatrader.pages import page_or_fragment, redirect_back, wants_fragment
+from sigmatrader.pages import page_or_fragment, paginate, redirect_back, wants_fragment
+from sigmatrader.params import filters
 
 from . import actions, closed_market_views, conditional, presentation, queue
+from . import bulk as bulk_actions
 from .execution import NotExecutable, create_order, execute
+from .filters import OrderFilterForm
 from .forms import ModifyForm, OrderForm, RiskPolicyForm
 from .models import Order, RiskPolicy
 from .sync import sync_account
@@ -31,9 +33,9 @@ def _queue_account(request):
 
 def _queue_context(request, form=None, send_to=None):
     account = _queue_account(request)
-    page = Paginator(queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request, queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE)
+    # The pager links to the queue page itself (this may be the answer to a POST).
+    page.querystring = "scope=all" if account is None else f"account={account.pk}"
     return {
         "rows": [presentation.queue_row(order) for order in page.object_list],
         "page": page,
@@ -84,14 +86,14 @@ def new_order(request):
                 request, f"Order #{order.pk} is in the queue for {account.display_name}."
             )
             form = None
+    if form is None and not wants_fragment(request):
+        return redirect_back(request, "queue")
+    status = 200 if form is None else 422  # a form still here has errors to show
     # After an add, "Send to" keeps the account just used (and the list its tab).
     context = _queue_context(request, form, send_to=account if form is None else None)
-    status = 200 if form is None or form.is_valid() else 422
-    if request.htmx:
-        return render(request, "orders/_queue_body.html", context, status=status)
-    if form is None:
-        return redirect("queue")
-    return render(request, "orders/queue.html", context, status=status)
+    return page_or_fragment(
+        request, "orders/queue.html", "orders/_queue_body.html", context, status=status
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -141,7 +143,10 @@ def edit_order(request, order_id):
             )
         else:
             return render(request, "orders/_queue_row.html", {"row": presentation.queue_row(order)})
-    return render(request, "orders/_queue_edit_row.html", {"order": order, "form": form})
+    status = 422 if request.method == "POST" else 200  # still here after a POST: errors
+    return render(
+        request, "orders/_queue_edit_row.html", {"order": order, "form": form}, status=status
+    )
 
 
 @require_GET
@@ -180,7 +185,7 @@ def cancel_order(request, order_id):
 
 
 def _row_or_back(request, order, error):
-    if request.htmx:
+    if wants_fragment(request):
         return render(
             request, "orders/_queue_row.html", {"row": presentation.queue_row(order, error)}
         )
@@ -191,38 +196,41 @@ def _row_or_back(request, order, error):
 
 @require_POST
 def bulk(request):
-    """Execute or cancel the selected orders, one by one (each exactly once)."""
-    action = request.POST.get("action")
-    done, refused = 0, []
-    for order_id in request.POST.getlist("orders")[:200]:
-        order = queue.order_for(request.user, order_id)
-        try:
-            if action == "execute":
-                order = execute(order=order, actor=_actor(request))
-            elif action == "cancel":
-                actions.cancel(order=order, actor=_actor(request))
-            else:
-                break
-            done += 1
-        except (NotExecutable, actions.ActionRefused) as exc:
-            refused.append(exc.message)
-    verb = "executed" if action == "execute" else "cancelled"
-    messages.info(
-        request, f"{done} order(s) {verb}." + (f" {len(refused)} refused." if refused else "")
+    """Execute or cancel the selected orders (orders/bulk.py), one outcome per order."""
+    status = 200
+    try:
+        result = bulk_actions.run(
+            user=request.user,
+            action=request.POST.get("action", ""),
+            order_ids=request.POST.getlist("orders"),
+            actor=_actor(request),
+        )
+    except bulk_actions.BulkRefused as exc:
+        messages.error(request, exc.message)
+        status = 422
+    else:
+        report = messages.success if result.all_good else messages.warning
+        report(request, result.summary)
+        for outcome in result.outcomes[:50]:
+            level = messages.error if outcome.result == bulk_actions.FAILED else messages.info
+            level(request, outcome.line)
+    if status == 200 and not wants_fragment(request):
+        return redirect_back(request, "queue")
+    return page_or_fragment(
+        request,
+        "orders/queue.html",
+        "orders/_queue_body.html",
+        _queue_context(request),
+        status=status,
     )
-    for message in refused[:5]:
-        messages.warning(request, message)
-    if request.htmx:
-        return render(request, "orders/_queue_body.html", _queue_context(request))
-    return redirect("queue")
 
 
 @require_GET
 def queue_prices(request):
     """One batched price call for every visible row, swapped in out-of-band."""
-    page = Paginator(
-        queue.queue_of(request.user, _queue_account(request)), settings.QUEUE_PAGE_SIZE
-    ).get_page(request.GET.get("page"))
+    page = paginate(
+        request, queue.queue_of(request.user, _queue_account(request)), settings.QUEUE_PAGE_SIZE
+    )
     orders = list(page.object_list)
     prices = queue.prices_for(orders)
     for order in orders:
@@ -250,21 +258,18 @@ def order_list(request):
         .select_related("account")
         .order_by("-created_at", "-id")
     )
-    chosen = {name: request.GET.get(name, "") for name in ORDER_FILTERS}
-    if chosen["status"] in Order.Status.values:
-        orders = orders.filter(status=chosen["status"])
-    if chosen["account"].isdigit():
-        orders = orders.filter(account_id=int(chosen["account"]))
-    if chosen["source"] in Order.Source.values:
-        orders = orders.filter(source=chosen["source"])
-    day = request.GET.get("date", "")
+    _form, applied = filters(OrderFilterForm, request.GET)
+    for name, lookup in (("status", "status"), ("account", "account_id"), ("source", "source")):
+        if name in applied:
+            orders = orders.filter(**{lookup: applied[name]})
+    day = applied.get("date")
     if day:
         orders = orders.filter(created_at__date=day)
-    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    chosen = {name: str(applied.get(name, "")) for name in ORDER_FILTERS}
     context = {
-        "page": page,
+        "page": paginate(request, orders, 50),
         "chosen": chosen,
-        "day": day,
+        "day": day.isoformat() if day else "",
         "statuses": Order.Status.choices,
         "sources": Order.Source.choices,
         "accounts": selectors.accounts_of(request.user),
@@ -351,13 +356,10 @@ def save_risk_policy(request):
     if form.is_valid():
         form.save()
         messages.success(request, "Risk limits saved; they apply to every order from now on.")
-    else:
-        messages.error(
-            request,
-            "Risk limits not saved: "
-            + "; ".join(
-                f"{form.fields[name].label}: {' '.join(errors)}"
-                for name, errors in form.errors.items()
-            ),
-        )
-    return redirect("settings")
+        return redirect("settings")
+    # Not saved: the Settings page again, the errors next to the fields that caused them.
+    from sigmatrader.views import settings_context
+
+    context = settings_context(request)
+    context["risk_form"] = form
+    return render(request, "sigmatrader/settings.html", context, status=422)

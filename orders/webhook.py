@@ -107,6 +107,8 @@ def _text(data: dict, name: str, *, required=False, limit=64) -> str:
     text = str(value).strip()
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise Rejection(400, f"Field {name} contains control characters.")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):  # a lone surrogate: "\ud800" in JSON
+        raise Rejection(400, f"Field {name} is not valid Unicode text.")
     if len(text) > limit:
         raise Rejection(400, f"Field {name} is longer than {limit} characters.")
     if required and not text:

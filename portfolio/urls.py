@@ -7,6 +7,6 @@ urlpatterns = [
     path("holdings/trade/", views.trade_view, name="holdings-trade"),
     path("holdings/history/", views.history, name="holdings-history"),
     path("positions/", views.positions, name="positions"),
-    path("positions/<int:position_id>/square-off/", views.square_off_view, name="square-off"),
-    path("portfolio/refresh/<int:account_id>/", views.refresh, name="portfolio-refresh"),
+    path("positions/<id:position_id>/square-off/", views.square_off_view, name="square-off"),
+    path("portfolio/refresh/<id:account_id>/", views.refresh, name="portfolio-refresh"),
 ]

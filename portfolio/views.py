@@ -9,7 +9,8 @@ from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
 from orders.validation import InvalidOrder
-from sigmatrader.pages import page_or_fragment
+from sigmatrader.pages import page_or_fragment, wants_fragment
+from sigmatrader.params import object_id
 
 from . import selectors, summary
 from .forms import TradeForm
@@ -25,10 +26,10 @@ def _tab(request, source):
     choice = source.get("account", "")
     if choice == "all" or not all_accounts:
         return None, all_accounts
-    if choice.isdigit():
-        for account in all_accounts:
-            if account.pk == int(choice):
-                return account, all_accounts
+    chosen = object_id(choice)
+    for account in all_accounts:
+        if account.pk == chosen:
+            return account, all_accounts
     viewed = accounts.current_account(request)  # the session's viewed account, else default
     return next((a for a in all_accounts if viewed and a.pk == viewed.pk), None), all_accounts
 
@@ -129,7 +130,7 @@ def refresh(request, account_id):
         )
     else:
         messages.error(request, f"Could not refresh from {account.display_name}: {result.error}")
-    if request.htmx:
+    if wants_fragment(request):
         return _render(request, kind, request.POST)
     return redirect(f"{reverse(kind)}?account={account.pk}")
 
@@ -228,7 +229,7 @@ def square_off_view(request, position_id):
                 f"Square-off order #{order.pk} for {position.symbol} sent to "
                 f"{order.account_name}: {order.get_status_display().lower()}.",
             )
-    if request.htmx:
+    if wants_fragment(request):
         return _render(request, "positions", request.POST)
     return redirect(f"{reverse('positions')}?account={position.account_id}")
 
@@ -251,7 +252,7 @@ def history(request):
     snapshots = selectors.snapshots_of(request.user)
     account = None
     if choice != "all":
-        account = accounts.account_for(request.user, choice if choice.isdigit() else 0)
+        account = accounts.account_for(request.user, choice)
         snapshots = snapshots.filter(account=account)
     context = {
         "account": account,

@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 
 from . import setup
+from .pages import safe_next
 
 
 # Overriding dispatch drops LoginView's own marker, so it is set again here.
@@ -17,3 +18,12 @@ class SignInView(auth_views.LoginView):
         if setup.needs_first_run():
             return redirect("dashboard")
         return super().dispatch(request, *args, **kwargs)
+
+    def get_redirect_url(self):
+        # The one safe-redirect rule (sigmatrader/pages.py): a path on this site only.
+        return safe_next(self.request)
+
+
+class SignOutView(auth_views.LogoutView):
+    def get_redirect_url(self):
+        return safe_next(self.request)

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import UsernameField
 
 from .models import SystemEvent
+from .params import FilterForm
 
 
 class FirstAccountForm(forms.Form):
@@ -25,7 +26,7 @@ class FirstAccountForm(forms.Form):
         return cleaned
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(FilterForm):
     level = forms.ChoiceField(
         choices=[("", "All levels"), *SystemEvent.Level.choices], required=False
     )

@@ -1,16 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from orders.webhook_views import tradingview
 
 from . import views
-from .auth_views import SignInView
+from .auth_views import SignInView, SignOutView
+from .params import IdConverter
+
+# `<id:...>`: an id the database can hold; a 26-digit id is a 404, not an overflow.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", views.home, name="dashboard"),
     path("accounts/login/", SignInView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path(
         "accounts/password/",
         auth_views.PasswordChangeView.as_view(),

@@ -3,20 +3,19 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from brokers.presentation import settings_context
+from brokers.presentation import settings_context as accounts_context
 from marketdata.presentation import instruments_status
 from orders.presentation import risk_form_for
 from orders.strategy_views import webhook_context
 
-from . import health, setup
+from . import health, params, setup
 from .forms import EventFilterForm, FirstAccountForm
-from .pages import page_or_fragment
+from .pages import page_or_fragment, paginate
 from .selectors import events_visible_to
 
 
@@ -56,34 +55,32 @@ def first_run(request):
 
 @require_GET
 def events(request):
-    form = EventFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    form, filters = params.filters(EventFilterForm, request.GET or None)
     queryset = events_visible_to(
         request.user,
         level=filters.get("level", ""),
         category=filters.get("category", ""),
         q=filters.get("q", ""),
     )
-    page = Paginator(queryset, settings.EVENTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "querystring": _without_page(request)}
+    context = {"form": form, "page": paginate(request, queryset, settings.EVENTS_PAGE_SIZE)}
     return page_or_fragment(
         request, "sigmatrader/events.html", "sigmatrader/_events_table.html", context
     )
 
 
-def _without_page(request) -> str:
-    params = request.GET.copy()
-    params.pop("page", None)
-    return params.urlencode()
+def settings_context(request) -> dict:
+    """Everything the Settings page shows; a view that re-renders it with a bound form
+    (errors next to the fields) overrides that form's key."""
+    context = accounts_context(request)
+    context["instruments"] = instruments_status()
+    context["risk_form"] = risk_form_for(request.user)
+    context.update(webhook_context(request))
+    return context
 
 
 @require_GET
 def settings_page(request):
-    context = settings_context(request)
-    context["instruments"] = instruments_status()
-    context["risk_form"] = risk_form_for(request.user)
-    context.update(webhook_context(request))
-    return render(request, "sigmatrader/settings.html", context)
+    return render(request, "sigmatrader/settings.html", settings_context(request))
 
 
 @login_not_required

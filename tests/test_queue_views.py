@@ -171,10 +171,12 @@ def test_other_users_get_404_on_every_order_url(page, other_user):
         response = getattr(client, method)(reverse(name, args=[order.pk]))
         assert response.status_code == 404, (name, method)
     assert client.post(reverse("orders-sync", args=[account.pk])).status_code == 404
-    assert (
-        client.post(reverse("queue-bulk"), {"action": "execute", "orders": [order.pk]}).status_code
-        == 404
-    )
+    # Bulk: another user's order looks absent (skipped, untouched), like a deleted one.
+    bulk = client.post(
+        reverse("queue-bulk"), {"action": "execute", "orders": [order.pk]}, headers=HX
+    ).content.decode()
+    assert f"Order #{order.pk}: skipped — no such order" in bulk
+    assert Order.objects.get(pk=order.pk).status == "WAITING"
     body = (
         client.get(reverse("orders")).content.decode()
         + client.get(reverse("queue")).content.decode()

@@ -159,7 +159,10 @@ def test_settings_edits_the_users_own_policy(client, user, other_user):
     assert policy.max_order_value == Decimal("50000") and policy.mode == "clamp"
     assert not RiskPolicy.objects.filter(user=other_user).exists()
     response = client.post(reverse("risk-policy"), {"max_quantity": "-3", "mode": "reject"})
-    assert response.status_code == 302
+    # Not saved: the page again, the error next to the field (it used to redirect with a flash).
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="risk"' in body and 'value="-3"' in body and "field-error" in body
     policy.refresh_from_db()
     assert policy.max_quantity == 100  # the bad value was refused, nothing half-written
 

@@ -278,6 +278,23 @@ def test_fuzz_never_500_and_nothing_half_written(client, hook, body):
     assert Order.objects.filter(alerts__isnull=True).count() == 0
 
 
+@pytest.mark.parametrize("field", ["strategy_name", "symbol", "exchange", "alert_id"])
+def test_lone_surrogates_are_refused_never_raised(client, hook, field):
+    """json.dumps writes "\\ud800" for a lone surrogate; receive() promises never to raise."""
+    account, _, token, _ = hook
+    status, body = post(client, token, alert(**{field: "NSE:SB\ud800IN"}))
+    assert status == 400 and "not valid Unicode" in body["error"]
+    record = WebhookAlert.objects.get(pk=body["alert_id"])
+    assert record.http_status == 400 and "\\ud800" in record.raw_body
+    client.force_login(account.user)
+    assert client.get(reverse("alerts")).status_code == 200
+    direct = webhook.receive(
+        token=token, body=json.dumps(alert(**{field: "\udfff"})).encode(), ip=None
+    )
+    assert direct[0] == 400
+    assert Order.objects.count() == 0
+
+
 def test_settings_create_strategy_rotate_and_alerts_page(client, hook):
     account, _, old_token, _ = hook
     client.force_login(account.user)
