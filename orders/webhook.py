@@ -28,7 +28,7 @@ from brokers import selectors
 from marketdata.resolution import SymbolNotFound, resolve
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
-from sigmatrader.redaction import scrub
+from sigmatrader.redaction import mask_json_text, scrub
 
 from .execution import create_order
 from .models import AlertClaim, Order, Strategy, WebhookAlert, WebhookEndpoint
@@ -190,7 +190,8 @@ def _over_limit(key: str, limit: int) -> bool:
 def _record(**fields) -> WebhookAlert:
     # PostgreSQL text cannot hold NUL: keep the body readable, never fail on it.
     raw = fields.get("raw_body", "")[: settings.WEBHOOK_STORED_BODY_CHARS]
-    fields["raw_body"] = raw.replace("\x00", "\ufffd")
+    # The optional shared `secret` (and any other secret member) is never stored.
+    fields["raw_body"] = mask_json_text(raw.replace("\x00", "\ufffd"))
     return WebhookAlert.objects.create(**fields)
 
 
