@@ -213,6 +213,14 @@ class RiskPolicy(models.Model):
         }
 
 
+def default_dedup_window() -> int:
+    return settings.WEBHOOK_DEDUP_WINDOW_SECONDS
+
+
+def default_unkeyed_dedup_window() -> int:
+    return getattr(settings, "WEBHOOK_DEDUP_UNKEYED_WINDOW_SECONDS", 60)
+
+
 class Strategy(models.Model):
     """Where a TradingView alert goes: bound to an account, or to the user's default."""
 
@@ -241,6 +249,25 @@ class Strategy(models.Model):
         max_length=6, choices=Order.OrderType.choices, default=Order.OrderType.MARKET
     )
     default_quantity = models.PositiveIntegerField(default=1)
+    # Duplicate alerts (webhook redelivery). The key is shown with every duplicate.
+    dedup_window_seconds = models.PositiveIntegerField(
+        "Duplicate window, alerts with alert_id or bar_time (seconds)",
+        default=default_dedup_window,
+        help_text=(
+            "The same alert_id (with the same symbol, side, quantity, price and order type), "
+            "or the same bar_time with the same symbol, side, quantity, price and order type, "
+            "within this many seconds is a duplicate and makes no order. 0: never."
+        ),
+    )
+    dedup_unkeyed_window_seconds = models.PositiveIntegerField(
+        "Duplicate window, alerts without alert_id and bar_time (seconds)",
+        default=default_unkeyed_dedup_window,
+        help_text=(
+            "Alerts with neither id: the same symbol, side, quantity, price and order type "
+            "within this many seconds is a duplicate. Keep it short: two real signals can "
+            "look alike. 0: never."
+        ),
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -252,6 +279,18 @@ class Strategy(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def dedup_summary(self) -> str:
+        from .webhook import human_seconds
+
+        def one(seconds, which):
+            return f"{human_seconds(seconds)} {which}" if seconds else f"never {which}"
+
+        return (
+            f"{one(self.dedup_window_seconds, 'with alert_id/bar_time')} · "
+            f"{one(self.dedup_unkeyed_window_seconds, 'without')}"
+        )
 
 
 class WebhookEndpoint(models.Model):
