@@ -26,3 +26,14 @@ class SiteSetupAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# The admin's own login form knows nothing of two-factor codes or throttling: it
+# sends people to the app's sign-in page instead.
+def _admin_login(request, extra_context=None):
+    from .auth_views import admin_login
+
+    return admin_login(request, extra_context)
+
+
+admin.site.login = _admin_login

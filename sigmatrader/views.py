@@ -16,6 +16,7 @@ from orders.strategy_views import webhook_context
 
 from . import health, setup
 from .forms import EventFilterForm, FirstAccountForm
+from .security_views import security_context
 from .selectors import events_visible_to
 
 
@@ -81,6 +82,7 @@ def settings_page(request):
     context["instruments"] = instruments_status()
     context["risk_form"] = risk_form_for(request.user)
     context.update(webhook_context(request))
+    context.update(security_context(request))
     return render(request, "sigmatrader/settings.html", context)
 
 
