@@ -222,3 +222,17 @@ def test_sql_debug_lines_lose_their_literals_and_params(debug_logs):
     record = debug_logs.records[-1]
     assert "abcDEF123456" not in debug_logs.format(record)
     assert "UPDATE" in record.getMessage()
+
+
+def test_server_access_lines_lose_the_webhook_token(debug_logs):
+    token = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde"
+    # runserver's line (django.server) and gunicorn's access line (dict arguments).
+    logging.getLogger("django.server").info(
+        '"%s" %s %s', f"POST /webhooks/tradingview/{token}/ HTTP/1.1", "403", "25"
+    )
+    logging.getLogger("gunicorn.access").info(
+        '%(h)s "%(r)s" %(s)s',
+        {"h": "1.2.3.4", "r": f"POST /webhooks/tradingview/{token}/?x=1 HTTP/1.1", "s": "202"},
+    )
+    lines = debug_logs.texts()[-2:]
+    assert all(token not in line and "/webhooks/tradingview/[redacted]/" in line for line in lines)
