@@ -64,6 +64,7 @@ _JSON_MEMBER = re.compile(
     r"""(?P<value>"(?:[^"\\]|\\.)*(?:"|$)|[^\s,{}\[\]"]+)"""
 )
 
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/\s@]*:)[^@\s/]+@")
 _ENCODED_QUERY = re.compile(r"\?[^\s#\"'<>]*%[0-9A-Fa-f]{2}[^\s#\"'<>]*")
 
 
@@ -86,7 +87,9 @@ def _mask_encoded_query(match: re.Match) -> str:
 
 
 def scrub_url(text: str) -> str:
-    """Mask credentials carried in URLs: secret path segments and query parameters."""
+    """Mask credentials carried in URLs: passwords (`redis://:pw@host`), secret path
+    segments and query parameters."""
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + REDACTED + "@", text)
     text = _SECRET_PATH.sub(lambda m: m.group(1) + REDACTED, text)
     text = _ENCODED_QUERY.sub(_mask_encoded_query, text)
     return _QUERY_PARAM.sub(_mask_query, text)

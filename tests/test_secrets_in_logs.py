@@ -204,6 +204,8 @@ def test_webhook_forbidden_line_keeps_the_path_shape_without_the_token():
         "GET /brokers/zerodha/callback/?status=success&request_token=abcDEF123456&state=x",
         "payload {'clientcode': 'A1', 'password': 'abcDEF123456', 'totp': '123456'}",
         'body {"api_secret": "abcDEF123456"}',
+        "Connected to redis://:abcDEF123456@10.0.0.5:6379/0",
+        "postgres://trader:abcDEF123456@db.internal:5432/sigmatrader",
     ],
 )
 def test_secret_values_in_urls_and_payloads_are_masked(line):
