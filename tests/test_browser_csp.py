@@ -4,6 +4,8 @@ Every main page (and the htmx swaps that add markup: the strategy editor, the
 two-factor QR code) loads in Chromium with a violation listener and the console
 watched; any violation fails the test."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -90,3 +92,24 @@ def test_every_main_page_loads_without_a_csp_violation(watched, user):
     assert page.locator("#account-switch").count() == 1
     assert page.locator("[onchange], [onclick], [style]").count() == 0
     assert not violations(), ("queue", violations())
+
+
+def test_admin_pages_load_without_a_csp_violation(watched, make_user):
+    page, violations = watched
+    operator = make_user("root", superuser=True)
+    page.goto("/accounts/login/?next=/admin/")
+    page.get_by_label("Username").fill(operator.username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/admin/$"))
+    for path in [
+        "/admin/",
+        "/admin/sigmatrader/systemevent/",
+        "/admin/brokers/brokeraccount/",
+        "/admin/auth/user/",
+        f"/admin/auth/user/{operator.pk}/change/",
+        "/admin/axes/accessattempt/",
+    ]:
+        assert page.goto(path).status == 200, path
+        page.wait_for_load_state("networkidle")
+        assert not violations(), (path, violations())
