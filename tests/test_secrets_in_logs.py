@@ -4,7 +4,7 @@ Representative flows (AngelOne connect + refresh + check on the emulator with th
 real SmartAPI client, Zerodha's redirect connect with the real Kite client, the
 TradingView webhook with a wrong token, a wrong secret and a good alert, a paper
 session) run with every logger at INFO, then DEBUG, SQL logging on; a plain handler with
-no filter of its own captures every record. No token, PIN, TOTP secret or code,
+no filter of its own captures every record. No token, PIN, TOTP secret,
 api secret, access/refresh token, webhook token or secret may appear in any.
 """
 
