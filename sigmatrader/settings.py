@@ -331,6 +331,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "sigmatrader.net.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Masked in the stored request data of an attempt (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
 # django-otp: the issuer shown in authenticator apps.
 OTP_TOTP_ISSUER = "SigmaTrader"
 # Pages load only their own static files and talk only to this server (htmx).

@@ -109,7 +109,8 @@ def test_totp_enroll_sign_in_with_and_without_the_code_and_disable(client, user)
     # A wrong code: refused, and counted as a failed sign-in.
     assert sign_in(client, "alice", PASSWORD, otp_token="123456").status_code == 200
     assert "_auth_user_id" not in client.session
-    assert AccessAttempt.objects.filter(username="alice").exists()
+    attempt = AccessAttempt.objects.get(username="alice")
+    assert "123456" not in attempt.post_data and PASSWORD not in attempt.post_data
 
     # Turning it off needs a code.
     _time_passes()
