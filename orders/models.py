@@ -251,21 +251,19 @@ class Strategy(models.Model):
     default_quantity = models.PositiveIntegerField(default=1)
     # Duplicate alerts (webhook redelivery). The key is shown with every duplicate.
     dedup_window_seconds = models.PositiveIntegerField(
-        "Duplicate window, alerts with alert_id or bar_time (seconds)",
+        "Duplicate window with an id (s)",
         default=default_dedup_window,
         help_text=(
-            "The same alert_id (with the same symbol, side, quantity, price and order type), "
-            "or the same bar_time with the same symbol, side, quantity, price and order type, "
-            "within this many seconds is a duplicate and makes no order. 0: never."
+            "Same alert_id (or bar_time) and same order within this many seconds: "
+            "a duplicate, no order. 0: never."
         ),
     )
     dedup_unkeyed_window_seconds = models.PositiveIntegerField(
-        "Duplicate window, alerts without alert_id and bar_time (seconds)",
+        "Duplicate window without ids (s)",
         default=default_unkeyed_dedup_window,
         help_text=(
-            "Alerts with neither id: the same symbol, side, quantity, price and order type "
-            "within this many seconds is a duplicate. Keep it short: two real signals can "
-            "look alike. 0: never."
+            "No alert_id or bar_time: the same order within this many seconds is a "
+            "duplicate. Keep it short. 0: never."
         ),
     )
     notes = models.TextField(blank=True)
