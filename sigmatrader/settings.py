@@ -335,6 +335,7 @@ AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
 # django-otp: the issuer shown in authenticator apps.
 OTP_TOTP_ISSUER = "SigmaTrader"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's key or QR code
 # Pages load only their own static files and talk only to this server (htmx).
 # form-action is left open: connecting Zerodha redirects to the broker's login page.
 CONTENT_SECURITY_POLICY = {

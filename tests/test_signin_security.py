@@ -132,3 +132,20 @@ def test_the_admin_signs_in_through_the_apps_page(client, make_user, staff):
     client.force_login(person)
     answer = client.get("/admin/login/")
     assert answer.status_code == (302 if staff else 403)
+
+
+def test_the_admin_never_shows_a_two_factor_key(client, user, make_user):
+    from sigmatrader import two_factor
+
+    enrollment = two_factor.start_enrollment(user=user)
+    device = TOTPDevice.objects.get(user=user)
+    client.force_login(make_user("root", superuser=True))
+    pages = [
+        client.get("/admin/otp_totp/totpdevice/"),
+        client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/"),
+        client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/"),
+    ]
+    assert pages[0].status_code == 200 and pages[1].status_code == 200
+    for page in pages:
+        body = page.content.decode(errors="replace")
+        assert device.key not in body and enrollment["secret"] not in body
