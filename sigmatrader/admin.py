@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import SiteSetup, SystemEvent
+from .models import AuthenticatorDevice, SiteSetup, SystemEvent
 
 
 @admin.register(SystemEvent)
@@ -25,6 +25,24 @@ class SiteSetupAdmin(admin.ModelAdmin):
     list_display = ("id", "completed_at")
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuthenticatorDevice)
+class AuthenticatorDeviceAdmin(admin.ModelAdmin):
+    """Operators may see and delete a user's two-factor device (to let a user who lost
+    their phone back in), never its key."""
+
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

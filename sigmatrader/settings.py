@@ -313,7 +313,7 @@ WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE = env.int("WEBHOOK_UNKNOWN_TOKEN_RATE_PER_
 WEBHOOK_DEDUP_WINDOW_SECONDS = env.int("WEBHOOK_DEDUP_WINDOW_SECONDS", default=24 * 3600)
 
 # --- Sign-in protection, two-factor, Content-Security-Policy (issue 13) ---------------
-INSTALLED_APPS += ["axes", "django_otp", "django_otp.plugins.otp_totp", "csp"]
+INSTALLED_APPS += ["axes", "django_otp", "csp"]
 MIDDLEWARE += [
     "django_otp.middleware.OTPMiddleware",  # after AuthenticationMiddleware
     "csp.middleware.CSPMiddleware",
@@ -333,9 +333,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 # Masked in the stored request data of an attempt (the password always is).
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
-# django-otp: the issuer shown in authenticator apps.
+# Two-factor sign-in (sigmatrader.models.AuthenticatorDevice): the issuer apps show.
 OTP_TOTP_ISSUER = "SigmaTrader"
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's key or QR code
 # Pages load only their own static files and talk only to this server (htmx).
 # form-action is left open: connecting Zerodha redirects to the broker's login page.
 CONTENT_SECURITY_POLICY = {

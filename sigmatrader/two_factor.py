@@ -1,51 +1,60 @@
-"""Optional TOTP two-factor sign-in for the app (django-otp's TOTP device), and the
-user's own view of failed sign-ins.
+"""Optional TOTP two-factor sign-in for the app (a django-otp device whose key is
+encrypted at rest, `AuthenticatorDevice`), and the user's own view of failed
+sign-ins.
 
 Services only: the views in security_views.py and the sign-in form call these.
 """
 
 from __future__ import annotations
 
-import base64
+import logging
 
 import segno
 from django.contrib.auth.signals import user_login_failed
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from brokers.crypto import UndecryptableSecret
 
 from .events import record_event
-from .models import SystemEvent
+from .models import AuthenticatorDevice, SystemEvent
+
+logger = logging.getLogger(__name__)
 
 DEVICE_NAME = "Authenticator app"
 
 
-def confirmed_device(user) -> TOTPDevice | None:
+def confirmed_device(user) -> AuthenticatorDevice | None:
     if user is None or not user.is_authenticated:
         return None
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    # The key is decrypted only when a code is checked (deferred): an unreadable key
+    # still counts as two-factor on, and then no code passes (fails closed).
+    return AuthenticatorDevice.objects.filter(user=user, confirmed=True).defer("secret").first()
 
 
 def is_enabled(user) -> bool:
-    return confirmed_device(user) is not None
+    if user is None or not user.is_authenticated:
+        return False
+    return AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def start_enrollment(*, user) -> dict:
     """A new, unconfirmed device (any earlier unconfirmed one is dropped). The secret
     and QR code in the answer are shown once; only the confirmed device signs in."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-    device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
-    secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+    AuthenticatorDevice.objects.filter(user=user, confirmed=False).delete()
+    device = AuthenticatorDevice.objects.create(
+        user=user, name=DEVICE_NAME, confirmed=False, secret=AuthenticatorDevice.new_secret()
+    )
     qr = segno.make(device.config_url, error="m")
     return {
-        "secret": secret,
+        "secret": device.base32_secret,
         "qr_svg": qr.svg_inline(scale=4, dark="#000", light="#fff"),
     }
 
 
 def confirm_enrollment(*, user, code: str) -> bool:
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).first()
     if device is None or not _verify(device, code):
         return False
-    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    AuthenticatorDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     record_event(
@@ -58,14 +67,14 @@ def disable(*, user, code: str) -> bool:
     device = confirmed_device(user)
     if device is None or not _verify(device, code):
         return False
-    TOTPDevice.objects.filter(user=user).delete()
+    AuthenticatorDevice.objects.filter(user=user).delete()
     record_event(
         category=SystemEvent.Category.SECURITY, user=user, message="Two-factor sign-in turned off"
     )
     return True
 
 
-def verify_sign_in(*, user, code: str, request=None) -> TOTPDevice | None:
+def verify_sign_in(*, user, code: str, request=None) -> AuthenticatorDevice | None:
     """The device if `code` is right. A wrong or missing code counts as a failed sign-in
     (django-axes throttles it like a wrong password)."""
     device = confirmed_device(user)
@@ -79,12 +88,16 @@ def verify_sign_in(*, user, code: str, request=None) -> TOTPDevice | None:
     return None
 
 
-def _verify(device: TOTPDevice, code: str) -> bool:
+def _verify(device: AuthenticatorDevice, code: str) -> bool:
     code = "".join((code or "").split())
     if not code.isdigit() or len(code) != device.digits:
         return False
-    # django-otp refuses a code used before and slows down repeated failures.
-    return bool(device.verify_token(code))
+    # A code used before is refused, repeated failures are slowed down.
+    try:
+        return bool(device.verify_token(code))
+    except UndecryptableSecret:
+        logger.error("two-factor key of user %s cannot be decrypted", device.user_id)
+        return False
 
 
 def failed_sign_ins(user, limit: int = 20) -> list[dict]:

@@ -10,8 +10,8 @@ import pytest
 from axes.models import AccessAttempt
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from sigmatrader.models import AuthenticatorDevice
 from tests.conftest import PASSWORD
 
 
@@ -75,7 +75,7 @@ def _code(secret, offset=0):
 
 def _time_passes():
     """django-otp refuses a code twice and slows down after failures: as if time passed."""
-    for device in TOTPDevice.objects.all():
+    for device in AuthenticatorDevice.objects.all():
         device.last_t = -1
         device.throttle_reset(commit=False)
         device.save()
@@ -90,11 +90,13 @@ def test_totp_enroll_sign_in_with_and_without_the_code_and_disable(client, user)
     # The secret is shown once: the card shown later does not carry it.
     assert secret not in client.get(reverse("security")).content.decode()
     wrong = client.post(reverse("two-factor-confirm"), {"code": "000000"})
-    assert wrong.status_code == 422 and not TOTPDevice.objects.filter(confirmed=True).exists()
+    assert (
+        wrong.status_code == 422 and not AuthenticatorDevice.objects.filter(confirmed=True).exists()
+    )
     # A failed confirm dropped nothing: the pending device still confirms.
     _time_passes()
     ok = client.post(reverse("two-factor-confirm"), {"code": _code(secret)})
-    assert ok.status_code == 200 and TOTPDevice.objects.get(user=user).confirmed
+    assert ok.status_code == 200 and AuthenticatorDevice.objects.get(user=user).confirmed
     client.logout()
 
     # Password alone: refused, with a clear message.
@@ -116,10 +118,10 @@ def test_totp_enroll_sign_in_with_and_without_the_code_and_disable(client, user)
     _time_passes()
     client.force_login(user)
     assert client.post(reverse("two-factor-disable"), {"code": "000000"}).status_code == 422
-    assert TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    assert AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
     _time_passes()
     assert client.post(reverse("two-factor-disable"), {"code": _code(secret)}).status_code == 200
-    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not AuthenticatorDevice.objects.filter(user=user).exists()
     client.logout()
     assert signed_in_ok(sign_in(client, "alice", PASSWORD))
 
@@ -134,18 +136,64 @@ def test_the_admin_signs_in_through_the_apps_page(client, make_user, staff):
     assert answer.status_code == (302 if staff else 403)
 
 
-def test_the_admin_never_shows_a_two_factor_key(client, user, make_user):
+def test_the_two_factor_key_is_encrypted_at_rest_and_never_shown_in_the_admin(
+    client, user, make_user
+):
+    from django.db import connection
+
     from sigmatrader import two_factor
 
     enrollment = two_factor.start_enrollment(user=user)
-    device = TOTPDevice.objects.get(user=user)
+    device = AuthenticatorDevice.objects.get(user=user)
+    hex_key = device.secret["key"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM sigmatrader_authenticatordevice")
+        row = " ".join(str(value) for value in cursor.fetchone())
+    assert hex_key not in row and enrollment["secret"] not in row
     client.force_login(make_user("root", superuser=True))
     pages = [
-        client.get("/admin/otp_totp/totpdevice/"),
-        client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/"),
-        client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/"),
+        client.get("/admin/sigmatrader/authenticatordevice/"),
+        client.get(f"/admin/sigmatrader/authenticatordevice/{device.pk}/change/"),
     ]
-    assert pages[0].status_code == 200 and pages[1].status_code == 200
+    assert [page.status_code for page in pages] == [200, 200]
     for page in pages:
         body = page.content.decode(errors="replace")
-        assert device.key not in body and enrollment["secret"] not in body
+        assert hex_key not in body and enrollment["secret"] not in body
+
+
+def test_an_unreadable_two_factor_key_fails_closed(client, user):
+    from django.db import connection
+
+    from sigmatrader import two_factor
+
+    enrollment = two_factor.start_enrollment(user=user)
+    AuthenticatorDevice.objects.update(confirmed=True)
+    with connection.cursor() as cursor:  # as if SECRET_KEY changed without a fallback
+        cursor.execute("UPDATE sigmatrader_authenticatordevice SET secret = 'not-a-fernet-token'")
+    answer = sign_in(client, "alice", PASSWORD, otp_token=_code(enrollment["secret"]))
+    assert answer.status_code == 200 and "6-digit code" in answer.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_key_rotation_reencrypts_two_factor_keys(user, settings):
+    from django.core.management import call_command
+
+    from brokers.crypto import encrypted_fields
+    from sigmatrader import two_factor
+
+    def rekey(secret, fallbacks=()):
+        settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = secret, list(fallbacks)
+        for field in encrypted_fields(AuthenticatorDevice):
+            field.reset_keys()
+
+    old, new = "o" * 50, "n" * 50
+    try:
+        rekey(old)
+        enrollment = two_factor.start_enrollment(user=user)
+        rekey(new, fallbacks=[old])
+        call_command("reencrypt_secrets")
+        rekey(new)  # the old key retired: the rewritten key still opens
+        assert AuthenticatorDevice.objects.get(user=user).base32_secret == enrollment["secret"]
+    finally:
+        for field in encrypted_fields(AuthenticatorDevice):
+            field.reset_keys()
