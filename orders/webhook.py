@@ -333,6 +333,8 @@ def dedup_key(alert: AlertData, strategy: Strategy) -> DedupKey:
         ]
     )
     description = " · ".join(part for part in [ident, " ".join(content)] if part)
+    # Shown and stored as text: a lone surrogate (JSON allows "\ud800") must not break a write.
+    description = description.encode("utf-8", "backslashreplace").decode("utf-8")
     return DedupKey(digest=digest(source), description=description, window_seconds=window)
 
 

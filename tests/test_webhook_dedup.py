@@ -92,3 +92,14 @@ def test_windows_are_set_per_strategy_in_settings(client, hook):  # noqa: F811
     strategy.refresh_from_db()
     assert (strategy.dedup_window_seconds, strategy.dedup_unkeyed_window_seconds) == (300, 0)
     assert Strategy.objects.get(pk=strategy.pk).dedup_summary.startswith("5 min")
+
+
+def test_a_duplicate_with_a_lone_surrogate_in_its_alert_id_is_recorded(client, hook):  # noqa: F811
+    _, _, token, _ = hook
+    body = '{"strategy_name": "Breakout", "symbol": "NSE:SBIN", "alert_id": "x\\ud800y", "trade_details": {"order_action": "buy", "quantity": 1}}'
+    first = post(client, token, body)
+    again = post(client, token, body)
+    if first[0] == 400:  # refused at parsing: nothing to deduplicate
+        return
+    assert (first[0], again[0]) == (202, 200)
+    assert "alert_id x\\ud800y" in WebhookAlert.objects.get(outcome="duplicate").reason
