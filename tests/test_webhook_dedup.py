@@ -103,3 +103,20 @@ def test_a_duplicate_with_a_lone_surrogate_in_its_alert_id_is_recorded(client, h
         return
     assert (first[0], again[0]) == (202, 200)
     assert "alert_id x\\ud800y" in WebhookAlert.objects.get(outcome="duplicate").reason
+
+
+def test_claims_made_before_the_upgrade_still_catch_a_redelivery(client, hook):  # noqa: F811
+    import importlib
+
+    from django.apps import apps
+
+    _, _, token, _ = hook
+    for body in (alert(alert_id="tv-old"), bare(), alert(trade_details={"price": "12.50"})):
+        assert post(client, token, body)[0] == 202
+    for n, claim in enumerate(AlertClaim.objects.all()):  # keys in the old form
+        AlertClaim.objects.filter(pk=claim.pk).update(key=f"{n:064d}")
+    migration = importlib.import_module("orders.migrations.0008_rekey_alert_claims")
+    migration.rekey(apps, None)
+    assert post(client, token, alert(alert_id="tv-old"))[0] == 200
+    assert post(client, token, bare())[0] == 200
+    assert post(client, token, alert(trade_details={"price": "12.50"}))[0] == 200
