@@ -67,6 +67,7 @@ def test_every_main_page_loads_without_a_csp_violation(watched, user):
     policy = response.headers.get("content-security-policy", "")
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "object-src 'none'" in policy and "frame-ancestors 'none'" in policy
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
