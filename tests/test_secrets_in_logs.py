@@ -242,3 +242,16 @@ def test_server_access_lines_lose_the_webhook_token(debug_logs):
     )
     lines = debug_logs.texts()[-2:]
     assert all(token not in line and "/webhooks/tradingview/[redacted]/" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "order 42 placed: symbol=SBIN side=BUY quantity=5 price=812.50",
+        "GET /queue/?account=3&page=2 HTTP/1.1",
+        "POST /webhooks/other/abc/ 404",
+        "http://127.0.0.1:8100/rest/secure/angelbroking/order/v1/placeOrder",
+    ],
+)
+def test_ordinary_lines_are_kept(line):
+    assert scrub_log_text(line) == line
