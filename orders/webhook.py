@@ -6,10 +6,9 @@ constraint decides, so concurrent re-deliveries cannot both win. "The same" is
 the order's content (symbol, exchange, side, quantity, price, trigger, type,
 product) plus `alert_id` if given, else `bar_time` if given; the window is the
 strategy's `dedup_window_seconds` with an id, `dedup_unkeyed_window_seconds`
-(short) without either. A dropped duplicate says which alert it repeats, the
-key and the window. AUTO
-strategies execute in a Celery task after the commit; MANUAL orders wait in
-the queue.
+(short) without either; 0 turns it off. A dropped duplicate says which alert
+it repeats, the key and the window. AUTO strategies execute in a Celery task
+after the commit; MANUAL orders wait in the queue.
 """
 
 from __future__ import annotations

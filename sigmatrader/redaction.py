@@ -61,7 +61,8 @@ _KEY_VALUE = re.compile(
 # A JSON member whose key is secret, the value a string (maybe cut off) or a bare word.
 _JSON_MEMBER = re.compile(
     r"""(?P<key>"(?:[^"\\]|\\.)*")(?P<sep>\s*:\s*)"""
-    r"""(?P<value>"(?:[^"\\]|\\.)*(?:"|$)|[^\s,{}\[\]"]+)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*(?:"|$)|\[[^\[\]{}]*(?:\]|$)|\{[^{}]*(?:\}|$)"""
+    r"""|[^\s,{}\[\]"]+)"""
 )
 
 _URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/\s@]*:)[^@\s/]+@")
@@ -123,8 +124,11 @@ def _mask_json_member(match: re.Match) -> str:
         key = json.loads(match.group("key"))
     except ValueError:
         key = match.group("key").strip('"')
+    value = match.group("value")
     if not is_secret_key(key):
-        return match.group(0)
+        if value[:1] in "[{":  # an array or object: its members are looked at too
+            value = value[0] + mask_json_text(value[1:])
+        return f"{match.group('key')}{match.group('sep')}{value}"
     return f'{match.group("key")}{match.group("sep")}"{REDACTED}"'
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from brokers import accounts, connections
 from brokers.emulator import SmartUser
 from brokers.models import BrokerAccount
+from marketdata import resolution
 from orders import webhook
 from orders.models import Strategy
 from sigmatrader.log_filters import install_record_factory
@@ -86,6 +87,7 @@ def _smart_user(emulator):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("debug_logs", ["INFO", "DEBUG"], indirect=True)
 def test_no_secret_in_any_log_record(client, user, emulator, debug_logs, settings):
+    resolution.forget()  # no instrument cached by an earlier test (its rows are gone)
     client.force_login(user)
     secrets = {}
 

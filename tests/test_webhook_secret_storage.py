@@ -3,10 +3,12 @@
 import importlib
 import json
 
+import pytest
 from django.apps import apps
 
 from orders import webhook
 from orders.models import WebhookAlert
+from sigmatrader.redaction import mask_json_text
 from tests.test_order_lifecycle import trading  # noqa: F401 (the fixture)
 from tests.test_webhook import (  # noqa: F401 (fixtures)
     alert,
@@ -48,3 +50,19 @@ def test_migration_masks_bodies_stored_before(db):
     other.refresh_from_db()
     assert SECRET not in plain.raw_body and json.loads(plain.raw_body)["symbol"] == "X"
     assert other.raw_body == '{"symbol": "Y"}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"secret": "TOPSECRET"}',
+        '{"secret": ["TOPSECRET"]}',
+        '{"secret": {"v": "TOPSECRET"}}',
+        '{"trade_details": {"secret": "TOPSECRET", "quantity": 2}}',
+        '{"list": [{"secret": "TOPSECRET"}]}',
+        '{"symbol": "X", "secret": "TOPSEC',
+        '{"secret" : 12345678}',
+    ],
+)
+def test_masking_reaches_secret_members_in_any_shape(body):
+    assert "TOPSEC" not in mask_json_text(body) and "12345678" not in mask_json_text(body)
