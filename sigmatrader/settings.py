@@ -321,7 +321,7 @@ MIDDLEWARE += [
 ]
 # django-axes: failed sign-ins are counted per username and, separately, per IP.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "sigmatrader.auth_backends.SignInThrottleBackend",  # django-axes
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=10)

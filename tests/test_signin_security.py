@@ -197,3 +197,8 @@ def test_key_rotation_reencrypts_two_factor_keys(user, settings):
     finally:
         for field in encrypted_fields(AuthenticatorDevice):
             field.reset_keys()
+
+
+def test_the_test_clients_login_still_works(client, user):
+    assert client.login(username="alice", password=PASSWORD)
+    assert not client.login(username="alice", password="wrong")
