@@ -41,7 +41,9 @@ def two_factor_confirm(request):
     if two_factor.confirm_enrollment(user=request.user, code=request.POST.get("code", "")):
         messages.success(request, "Two-factor sign-in is on: sign-in now asks for a code.")
         return _card(request)
-    messages.error(request, "That code did not match. Start again and scan the new code.")
+    messages.error(
+        request, "That code did not match: type the code your app shows now, or start again."
+    )
     return _card(request, status=422, confirm_failed=True)
 
 
