@@ -114,3 +114,33 @@ def test_admin_pages_load_without_a_csp_violation(watched, make_user):
         assert page.goto(path).status == 200, path
         page.wait_for_load_state("networkidle")
         assert not violations(), (path, violations())
+
+
+def test_two_factor_enroll_and_sign_in_in_the_browser(watched, user):
+    import pyotp
+
+    from sigmatrader.models import AuthenticatorDevice
+
+    page, violations = watched
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/settings/security/")
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    secret = page.locator("#totp-secret").inner_text()
+    page.get_by_label("Code the app shows").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm and turn on").click()
+    expect(page.locator("#security")).to_contain_text("Sign-in asks for the code")
+    page.get_by_role("button", name="Sign out").click()
+
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("6-digit code")
+    AuthenticatorDevice.objects.update(last_t=-1)  # as if the next 30 s step had come
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Two-factor code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+    assert not violations(), violations()
