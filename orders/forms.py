@@ -285,6 +285,9 @@ class RiskPolicyForm(forms.ModelForm):
         }
 
 
+DEDUP_FIELDS = ("dedup_window_seconds", "dedup_unkeyed_window_seconds")
+
+
 class StrategyForm(forms.ModelForm):
     class Meta:
         model = Strategy
@@ -296,6 +299,8 @@ class StrategyForm(forms.ModelForm):
             "default_product",
             "default_order_type",
             "default_quantity",
+            "dedup_window_seconds",
+            "dedup_unkeyed_window_seconds",
             "notes",
         ]
         labels = {"account": "Account"}
@@ -306,6 +311,21 @@ class StrategyForm(forms.ModelForm):
         self.user = user
         self.fields["account"].queryset = selectors.accounts_of(user)
         self.fields["account"].empty_label = "My default account"
+        for name in DEDUP_FIELDS:  # left empty: the current (or default) window stays
+            self.fields[name].required = False
+
+    def _window(self, name):
+        value = self.cleaned_data.get(name)
+        if value is None:
+            current = getattr(self.instance, name, None)
+            return current if current is not None else Strategy._meta.get_field(name).get_default()
+        return value
+
+    def clean_dedup_window_seconds(self):
+        return self._window("dedup_window_seconds")
+
+    def clean_dedup_unkeyed_window_seconds(self):
+        return self._window("dedup_unkeyed_window_seconds")
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

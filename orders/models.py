@@ -215,6 +215,14 @@ class RiskPolicy(models.Model):
         }
 
 
+def default_dedup_window() -> int:
+    return settings.WEBHOOK_DEDUP_WINDOW_SECONDS
+
+
+def default_unkeyed_dedup_window() -> int:
+    return getattr(settings, "WEBHOOK_DEDUP_UNKEYED_WINDOW_SECONDS", 60)
+
+
 class Strategy(models.Model):
     """Where a TradingView alert goes: bound to an account, or to the user's default."""
 
@@ -243,6 +251,23 @@ class Strategy(models.Model):
         max_length=6, choices=Order.OrderType.choices, default=Order.OrderType.MARKET
     )
     default_quantity = models.PositiveIntegerField(default=1)
+    # Duplicate alerts (webhook redelivery). The key is shown with every duplicate.
+    dedup_window_seconds = models.PositiveIntegerField(
+        "Duplicate window with an id (s)",
+        default=default_dedup_window,
+        help_text=(
+            "Same alert_id (or bar_time) and same order within this many seconds: "
+            "a duplicate, no order. 0: never."
+        ),
+    )
+    dedup_unkeyed_window_seconds = models.PositiveIntegerField(
+        "Duplicate window without ids (s)",
+        default=default_unkeyed_dedup_window,
+        help_text=(
+            "No alert_id or bar_time: the same order within this many seconds is a "
+            "duplicate. Keep it short. 0: never."
+        ),
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -255,6 +280,18 @@ class Strategy(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def dedup_summary(self) -> str:
+        from .webhook import human_seconds
+
+        def one(seconds, which):
+            return f"{human_seconds(seconds)} {which}" if seconds else f"never {which}"
+
+        return (
+            f"{one(self.dedup_window_seconds, 'with alert_id/bar_time')} · "
+            f"{one(self.dedup_unkeyed_window_seconds, 'without')}"
+        )
 
 
 class WebhookEndpoint(models.Model):

@@ -1,11 +1,14 @@
 """TradingView webhook: validate, record, deduplicate, create, enqueue. Nothing slow.
 
-Every delivery becomes a `WebhookAlert`. The same alert (same user, strategy
-and `alert_id`, or else symbol + action + quantity + `bar_time`) within
-WEBHOOK_DEDUP_WINDOW_SECONDS produces one order: an `AlertClaim` row with a
-unique constraint decides, so concurrent re-deliveries cannot both win. AUTO
-strategies execute in a Celery task after the commit; MANUAL orders wait in
-the queue.
+Every delivery becomes a `WebhookAlert`. The same alert within the strategy's
+duplicate window produces one order: an `AlertClaim` row with a unique
+constraint decides, so concurrent re-deliveries cannot both win. "The same" is
+the order's content (symbol, exchange, side, quantity, price, trigger, type,
+product) plus `alert_id` if given, else `bar_time` if given; the window is the
+strategy's `dedup_window_seconds` with an id, `dedup_unkeyed_window_seconds`
+(short) without either; 0 turns it off. A dropped duplicate says which alert
+it repeats, the key and the window. AUTO strategies execute in a Celery task
+after the commit; MANUAL orders wait in the queue.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from brokers import selectors
 from marketdata.resolution import SymbolNotFound, resolve
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
-from sigmatrader.redaction import scrub
+from sigmatrader.redaction import mask_json_text, scrub
 
 from .execution import create_order
 from .models import AlertClaim, Order, Strategy, WebhookAlert, WebhookEndpoint
@@ -192,7 +195,8 @@ def _over_limit(key: str, limit: int) -> bool:
 def _record(**fields) -> WebhookAlert:
     # PostgreSQL text cannot hold NUL: keep the body readable, never fail on it.
     raw = fields.get("raw_body", "")[: settings.WEBHOOK_STORED_BODY_CHARS]
-    fields["raw_body"] = raw.replace("\x00", "\ufffd")
+    # The optional shared `secret` (and any other secret member) is never stored.
+    fields["raw_body"] = mask_json_text(raw.replace("\x00", "\ufffd"))
     return WebhookAlert.objects.create(**fields)
 
 
@@ -282,20 +286,66 @@ def _route(user, alert: AlertData):
     return strategy, account, instrument
 
 
-def dedup_key(alert: AlertData) -> str:
+@dataclass(frozen=True)
+class DedupKey:
+    digest: str
+    description: str  # what the user sees: which fields made two alerts "the same"
+    window_seconds: int  # 0: never deduplicated
+
+
+def human_seconds(seconds: int) -> str:
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def dedup_key(alert: AlertData, strategy: Strategy) -> DedupKey:
+    content = [
+        f"{alert.exchange + ':' if alert.exchange else ''}{alert.symbol}",
+        alert.action,
+        f"qty {alert.quantity if alert.quantity is not None else 'default'}",
+        alert.order_type or "default type",
+    ]
+    if alert.price is not None:
+        content.append(f"price {alert.price}")
+    if alert.trigger_price is not None:
+        content.append(f"trigger {alert.trigger_price}")
+    if alert.product:
+        content.append(alert.product)
     if alert.alert_id:
-        source = f"id:{alert.alert_id}"
+        ident, window = f"alert_id {alert.alert_id}", strategy.dedup_window_seconds
+    elif alert.bar_time:
+        ident, window = f"bar_time {alert.bar_time}", strategy.dedup_window_seconds
     else:
-        source = f"{alert.symbol}|{alert.action}|{alert.quantity}|{alert.bar_time}"
-    return hashlib.sha256(source.encode()).hexdigest()
+        ident, window = "", strategy.dedup_unkeyed_window_seconds
+    source = "|".join(
+        [
+            alert.alert_id,
+            "" if alert.alert_id else alert.bar_time,
+            alert.exchange,
+            alert.symbol,
+            alert.action,
+            str(alert.quantity),
+            str(alert.price),
+            str(alert.trigger_price),
+            alert.order_type,
+            alert.product,
+        ]
+    )
+    description = " · ".join(part for part in [ident, " ".join(content)] if part)
+    # Shown and stored as text: a lone surrogate (JSON allows "\ud800") must not break a write.
+    description = description.encode("utf-8", "backslashreplace").decode("utf-8")
+    return DedupKey(digest=digest(source), description=description, window_seconds=window)
 
 
 def _accept(
     user, alert: AlertData, strategy: Strategy, account, instrument, ip, raw
 ) -> tuple[int, dict]:
-    key = dedup_key(alert)
+    dedup = dedup_key(alert, strategy)
+    key = dedup.digest
     now = timezone.now()
-    window = timedelta(seconds=settings.WEBHOOK_DEDUP_WINDOW_SECONDS)
+    window = timedelta(seconds=dedup.window_seconds)
     with transaction.atomic():
         record = _record(
             user=user,
@@ -307,8 +357,9 @@ def _accept(
             http_status=202,
         )
         try:
-            with transaction.atomic():
-                AlertClaim.objects.create(user=user, strategy=strategy, key=key, alert=record)
+            if dedup.window_seconds:  # 0: this strategy never deduplicates
+                with transaction.atomic():
+                    AlertClaim.objects.create(user=user, strategy=strategy, key=key, alert=record)
         except IntegrityError:
             taken = AlertClaim.objects.filter(
                 user=user, strategy=strategy, key=key, claimed_at__lt=now - window
@@ -321,12 +372,17 @@ def _accept(
                 )
                 record.outcome, record.http_status = Outcome.DUPLICATE, 200
                 record.duplicate_of, record.order_id = original, original.order_id
-                record.reason = f"Repeat of alert {original.pk}."
+                record.reason = (
+                    f"Duplicate of alert #{original.pk}, key {dedup.description}, "
+                    f"window {human_seconds(dedup.window_seconds)}."
+                )[:1000]
                 record.save()
                 return 200, {
                     "status": "duplicate",
                     "alert_id": original.pk,
                     "order_id": original.order_id,
+                    "key": dedup.description,
+                    "window_seconds": dedup.window_seconds,
                 }
         order = create_order(
             user=user,
@@ -357,4 +413,6 @@ def _accept(
         "alert_id": record.pk,
         "order_id": order.pk,
         "mode": strategy.mode,
+        "key": dedup.description,
+        "window_seconds": dedup.window_seconds,
     }

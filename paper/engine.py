@@ -18,6 +18,7 @@ the order re-read, so two checkers running at once never fill an order twice.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -92,18 +93,26 @@ def starting_cash(account: BrokerAccount) -> Decimal:
     return value if value > 0 else Decimal(settings.PAPER_DEFAULT_STARTING_CASH)
 
 
+def session_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def open_session(book: PaperBook) -> str:
+    """A new session; the book keeps only the token's hash (the account's encrypted
+    session blob holds the token, as for a real broker)."""
     token = secrets.token_urlsafe(24)
-    PaperBook.objects.filter(pk=book.pk).update(session_token=token)
+    PaperBook.objects.filter(pk=book.pk).update(session_token_hash=session_token_hash(token))
     return token
 
 
 def close_session(book: PaperBook) -> None:
-    PaperBook.objects.filter(pk=book.pk).update(session_token="")
+    PaperBook.objects.filter(pk=book.pk).update(session_token_hash="")
 
 
 def check_session(book: PaperBook, token: str) -> None:
-    if not book.session_token or not secrets.compare_digest(book.session_token, token or ""):
+    if not book.session_token_hash or not secrets.compare_digest(
+        book.session_token_hash, session_token_hash(token or "")
+    ):
         raise AuthExpired("The paper session has ended: connect the account again.")
 
 

@@ -19,7 +19,8 @@ class PaperBook(models.Model):
     starting_cash = models.DecimalField(**MONEY)
     cash = models.DecimalField(**MONEY)  # after every fill and charge
     blocked = models.DecimalField(default=0, **MONEY)  # held for open orders
-    session_token = models.CharField(max_length=64, blank=True)
+    # SHA-256 of the session token the adapter holds; the token itself is never stored.
+    session_token_hash = models.CharField(max_length=64, blank=True)
     next_order_number = models.PositiveBigIntegerField(default=1)
     reset_at = models.DateTimeField(default=timezone.now)
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import SiteSetup, SystemEvent
+from .models import AuthenticatorDevice, SiteSetup, SystemEvent
 
 
 @admin.register(SystemEvent)
@@ -26,3 +26,32 @@ class SiteSetupAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(AuthenticatorDevice)
+class AuthenticatorDeviceAdmin(admin.ModelAdmin):
+    """Operators may see and delete a user's two-factor device (to let a user who lost
+    their phone back in), never its key."""
+
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username",)
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# The admin's own login form knows nothing of two-factor codes or throttling: it
+# sends people to the app's sign-in page instead.
+def _admin_login(request, extra_context=None):
+    from .auth_views import admin_login
+
+    return admin_login(request, extra_context)
+
+
+admin.site.login = _admin_login

@@ -6,4 +6,8 @@ class SigmaTraderConfig(AppConfig):
     verbose_name = "SigmaTrader"
 
     def ready(self):
+        from .log_filters import install_record_factory
+
+        # Every log record of this process is scrubbed when made, at any level.
+        install_record_factory()
         from . import signals  # noqa: F401  (connects the sign-in audit receivers)

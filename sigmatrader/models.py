@@ -1,6 +1,16 @@
+import secrets
+import time
+from base64 import b32encode
+from binascii import unhexlify
+from urllib.parse import quote, urlencode
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+
+from brokers.crypto import EncryptedJSONBlobField
 
 
 class SystemEvent(models.Model):
@@ -62,3 +72,68 @@ class SiteSetup(models.Model):
 
     def __str__(self):
         return f"Set up at {self.completed_at:%Y-%m-%d %H:%M}"
+
+
+class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A user's authenticator app for two-factor sign-in to SigmaTrader.
+
+    django-otp's TOTP (RFC 6238: 30 s steps, 6 digits, one step of tolerance, a
+    code never accepted twice, failures slowed down by ThrottlingMixin), with the
+    key encrypted at rest like broker credentials (django-otp's own TOTPDevice
+    keeps it in clear)."""
+
+    STEP, DIGITS, TOLERANCE = 30, 6, 1
+
+    secret = EncryptedJSONBlobField(default=dict)  # {"key": "<hex>"}
+    last_t = models.BigIntegerField(default=-1)
+    drift = models.SmallIntegerField(default=0)
+
+    class Meta(Device.Meta):
+        verbose_name = "authenticator app"
+
+    digits = DIGITS
+
+    @classmethod
+    def new_secret(cls) -> dict:
+        return {"key": secrets.token_hex(20)}
+
+    @property
+    def bin_key(self) -> bytes:
+        return unhexlify(self.secret["key"].encode("ascii"))
+
+    @property
+    def base32_secret(self) -> str:
+        return b32encode(self.bin_key).decode("ascii").rstrip("=")
+
+    @property
+    def config_url(self) -> str:
+        issuer = getattr(settings, "OTP_TOTP_ISSUER", "SigmaTrader").replace(":", "")
+        label = quote(f"{issuer}:{self.user.get_username()}")
+        query = urlencode(
+            {"secret": self.base32_secret, "digits": self.DIGITS, "period": self.STEP}
+        )
+        return f"otpauth://totp/{label}?{query}&issuer={quote(issuer)}"
+
+    def verify_token(self, token) -> bool:
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        try:
+            token = int(token)
+        except (TypeError, ValueError):
+            verified = False
+        else:
+            totp = TOTP(self.bin_key, self.STEP, 0, self.DIGITS, self.drift)
+            totp.time = time.time()
+            verified = totp.verify(token, self.TOLERANCE, self.last_t + 1)
+            if verified:
+                self.last_t, self.drift = totp.t(), totp.drift
+                self.throttle_reset(commit=False)
+                self.set_last_used_timestamp(commit=False)
+                self.save()
+        if not verified:
+            self.throttle_increment(commit=True)
+        return verified
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)

@@ -321,3 +321,42 @@ WEBHOOK_STORED_BODY_CHARS = env.int("WEBHOOK_STORED_BODY_CHARS", default=8 * 102
 WEBHOOK_RATE_PER_MINUTE = env.int("WEBHOOK_RATE_PER_MINUTE", default=120)
 WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE = env.int("WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE", default=30)
 WEBHOOK_DEDUP_WINDOW_SECONDS = env.int("WEBHOOK_DEDUP_WINDOW_SECONDS", default=24 * 3600)
+
+# --- Sign-in protection, two-factor, Content-Security-Policy (issue 13) ---------------
+INSTALLED_APPS += ["axes", "django_otp", "csp"]
+MIDDLEWARE += [
+    "django_otp.middleware.OTPMiddleware",  # after AuthenticationMiddleware
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
+]
+# django-axes: failed sign-ins are counted per username and, separately, per IP.
+AUTHENTICATION_BACKENDS = [
+    "sigmatrader.auth_backends.SignInThrottleBackend",  # django-axes
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = env.float("SIGNIN_COOLOFF_MINUTES", default=15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "sigmatrader.net.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Masked in the stored request data of an attempt (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
+# Two-factor sign-in (sigmatrader.models.AuthenticatorDevice): the issuer apps show.
+OTP_TOTP_ISSUER = "SigmaTrader"
+# Pages load only their own static files and talk only to this server (htmx).
+# form-action is left open: connecting Zerodha redirects to the broker's login page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

@@ -4,7 +4,7 @@ from django.urls import include, path, register_converter
 
 from orders.webhook_views import tradingview
 
-from . import views
+from . import security_views, views
 from .auth_views import SignInView, SignOutView
 from .params import IdConverter
 
@@ -27,6 +27,22 @@ urlpatterns = [
     ),
     path("events/", views.events, name="events"),
     path("settings/", views.settings_page, name="settings"),
+    path("settings/security/", security_views.security, name="security"),
+    path(
+        "settings/security/two-factor/start/",
+        security_views.two_factor_start,
+        name="two-factor-start",
+    ),
+    path(
+        "settings/security/two-factor/confirm/",
+        security_views.two_factor_confirm,
+        name="two-factor-confirm",
+    ),
+    path(
+        "settings/security/two-factor/disable/",
+        security_views.two_factor_disable,
+        name="two-factor-disable",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),

@@ -16,6 +16,7 @@ from orders.strategy_views import webhook_context
 from . import health, params, setup
 from .forms import EventFilterForm, FirstAccountForm
 from .pages import page_or_fragment, paginate
+from .security_views import security_context
 from .selectors import events_visible_to
 
 
@@ -75,6 +76,7 @@ def settings_context(request) -> dict:
     context["instruments"] = instruments_status()
     context["risk_form"] = risk_form_for(request.user)
     context.update(webhook_context(request))
+    context.update(security_context(request))
     return context
 
 

@@ -11,8 +11,10 @@ from django.db import transaction
 
 from brokers.crypto import UndecryptableSecret, encrypted_fields
 from brokers.models import BrokerAccount
+from sigmatrader.models import AuthenticatorDevice
 
-MODELS = [BrokerAccount]
+# Every model with encrypted columns: broker credentials and sessions, two-factor keys.
+MODELS = [BrokerAccount, AuthenticatorDevice]
 
 
 class Command(BaseCommand):

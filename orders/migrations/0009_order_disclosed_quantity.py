@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_strategy_risk_override'),
+        ('orders', '0008_rekey_alert_claims'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_strategy_risk_override'),
+        ('orders', '0009_order_disclosed_quantity'),
     ]
 
     operations = [
