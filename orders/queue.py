@@ -11,7 +11,7 @@ from brokers.base import OrderType as BrokerOrderType
 from brokers.base import Product as BrokerProduct
 from brokers.base import Side as BrokerSide
 from brokers.connections import calling
-from marketdata.quotes import ltp
+from marketdata import live
 from marketdata.resolution import resolve
 
 from .history import log
@@ -73,21 +73,10 @@ def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: s
 
 
 def prices_for(orders: list[Order]) -> dict[int, object]:
-    """Last prices for queue rows, one batched call per account; None when unknown."""
-    by_account: dict[int, list[Order]] = {}
-    for order in orders:
-        if order.account and order.instrument and order.account.is_connected:
-            by_account.setdefault(order.account_id, []).append(order)
-    prices: dict[int, object] = {}
-    for group in by_account.values():
-        account = group[0].account
-        try:
-            found = ltp(account=account, instruments=list({o.instrument for o in group}))
-        except BrokerError:
-            found = {}
-        for order in group:
-            prices[order.pk] = found.get(order.instrument_id)
-    return prices
+    """{order pk: marketdata.live.Shown} for the orders' instruments, from the shared
+    live cache only (a background task fills it): rendering a page never calls a broker."""
+    shown = live.shown_for({o.instrument for o in orders if o.instrument_id})
+    return {o.pk: shown[o.instrument_id] for o in orders if o.instrument_id in shown}
 
 
 def preview(order: Order) -> dict:
