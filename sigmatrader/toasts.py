@@ -48,7 +48,8 @@ def _session_events(user):
 
 def _order_toast(event: OrderEvent) -> Toast:
     order = event.order
-    what = f"#{order.pk} {order.side} {order.quantity} {order.symbol} · {order.account_name}"
+    symbol = order.instrument.trading_symbol if order.instrument else order.symbol
+    what = f"#{order.pk} {order.side} {order.quantity} {symbol} · {order.account_name}"
     if event.to_status == Order.Status.EXECUTED:
         title = "Order executed"
         text = what + (f" at ₹{order.average_price}" if order.average_price else "")
@@ -76,7 +77,7 @@ def pending_toasts(*, user, session) -> list[Toast]:
     order_events = list(
         _order_events(user)
         .filter(id__gt=last_order)
-        .select_related("order", "order__account")
+        .select_related("order", "order__instrument")
         .order_by("id")[:MAX_TOASTS]
     )
     system_events = list(_session_events(user).filter(id__gt=last_system).order_by("id")[:4])
