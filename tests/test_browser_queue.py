@@ -80,7 +80,7 @@ def test_queue_create_edit_execute_and_sync(page, both_accounts):
     page.locator(f"#edit-{order.pk}").get_by_role("button", name="Save").click()
     row = page.locator(f"#order-{order.pk}")
     expect(row).to_contain_text("₹801.00")
-    expect(row.locator("td").nth(5)).to_have_text("5")
+    expect(row.locator("td").nth(4)).to_contain_text("BUY 5")
 
     # Execute, then watch the status come back through sync.
     row.get_by_role("button", name="Execute").click()

@@ -222,6 +222,7 @@ def test_the_toast_region_is_on_every_page_and_accessible(three, client):
     for name in ("dashboard", "queue", "orders", "holdings", "positions", "events"):
         body = client.get(reverse(name)).content.decode()
         assert 'id="toasts" class="toasts" role="status" aria-live="polite"' in body, name
+        assert "{#" not in body and "#}" not in body, name  # a multi-line {# #} is printed
 
 
 # --- Issue 12, item 13: rows, colours, paper cash ---------------------------------------------
