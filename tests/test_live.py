@@ -288,3 +288,39 @@ def test_paper_cash_is_on_the_dashboard_before_any_sync(three, client):
     board = client.get(reverse("dashboard")).content.decode()
     tile = board.split(f'data-account="{paper.display_name}"')[1].split("</section>")[0]
     assert '<dd data-testid="cash">₹10,00,000.00</dd>' in tile
+
+
+def test_the_quote_refresh_is_scheduled_every_five_seconds_and_thins_off_hours(three, monkeypatch):
+    from django_celery_beat.models import PeriodicTask
+
+    from sigmatrader.tasks import refresh_live_quotes as task
+
+    zerodha, angel, paper, emulator = three
+    schedule = PeriodicTask.objects.get(task="sigmatrader.refresh_live_quotes")
+    assert schedule.enabled and (schedule.interval.every, schedule.interval.period) == (
+        5,
+        "seconds",
+    )
+    assert task() == {str(zerodha.pk): 3, str(angel.pk): 8}
+    from orders import market_hours
+
+    monkeypatch.setattr(market_hours, "is_open", lambda moment=None: False)
+    before = quote_calls(emulator, "zerodha")
+    assert task() != {"skipped": "market closed"}  # off hours: once a minute
+    assert task() == {"skipped": "market closed"}
+    assert quote_calls(emulator, "zerodha") - before == 1
+
+
+def test_a_toast_when_an_outcome_is_unknown_and_then_when_it_is_found(three, client):
+    from brokers.emulator import Fault
+
+    zerodha, _, _, emulator = three
+    client.force_login(zerodha.user)
+    toasts(client)
+    emulator.state.inject("kite", "place", Fault("drop_after_accept", seconds=2.5))
+    order = execute(order=Order.objects.filter(account=zerodha).first(), actor="alice")
+    assert order.status == "UNKNOWN"
+    body = toasts(client)
+    assert "Order outcome unknown" in body and "never resent" in body
+    sync_account(zerodha)  # reconciled by its tag: executed at the broker
+    assert "Order executed" in toasts(client)
