@@ -46,11 +46,10 @@ def main() -> int:
 def setup(settings, server):
     from django.contrib.auth import get_user_model
 
-    from brokers import accounts, connections
     from marketdata import refresh
     from orders.execution import create_order, execute
     from portfolio.sync import sync_account as sync_portfolio
-    from tests.broker_peers import connected_account
+    from tests.broker_peers import connected_account, connected_paper_account
     from tests.test_portfolio import seed
 
     settings.KITE_API_ROOT = server.url
@@ -63,15 +62,7 @@ def setup(settings, server):
     angel, smart = connected_account(server, user, "angelone", "a")
     refresh.refresh_instruments(broker="zerodha")
     refresh.refresh_instruments(broker="angelone")
-    paper = accounts.create_account(
-        user=user,
-        broker="paper",
-        label="practice",
-        credentials={"starting_cash": "100000000", "price_source": "a"},
-    )
-    connections.connect_with_credentials(account=paper, per_connect={})
-    paper.refresh_from_db()
-    refresh.refresh_instruments(broker="paper")
+    paper = connected_paper_account(user, price_source="a", starting_cash="100000000")
     for index, symbol in enumerate(SYMBOLS):
         server.state.market.set_price("NSE", symbol, str(500 + 100 * index))
     seed(

@@ -179,3 +179,22 @@ def paper_peer(server) -> Peer:
 
 
 PEERS = {"zerodha": kite_peer, "angelone": smart_peer, "paper": paper_peer}
+
+
+def connected_paper_account(user, *, price_source: str, starting_cash="1000000", label="practice"):
+    """A connected paper account of `user`, priced by the account labelled `price_source`,
+    its instruments loaded (the price source's must be)."""
+    from brokers import accounts
+    from brokers import connections as broker_connections
+    from marketdata import refresh
+
+    paper = accounts.create_account(
+        user=user,
+        broker="paper",
+        label=label,
+        credentials={"starting_cash": str(starting_cash), "price_source": price_source},
+    )
+    broker_connections.connect_with_credentials(account=paper, per_connect={})
+    paper.refresh_from_db()
+    refresh.refresh_instruments(broker="paper")
+    return paper

@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 
 from brokers import accounts
-from brokers import connections as broker_connections
 from marketdata import live as live_cache
 from marketdata import refresh
 from orders.execution import create_order, execute
@@ -16,7 +15,7 @@ from orders.sync import sync_account
 from portfolio.models import Holding, Position
 from portfolio.sync import sync_account as sync_portfolio
 from sigmatrader.live import quote_plan, refresh_live_quotes
-from tests.broker_peers import connected_account
+from tests.broker_peers import connected_account, connected_paper_account
 from tests.test_portfolio import seed
 
 HX = {"HX-Request": "true"}
@@ -34,15 +33,7 @@ def three(emulator, user, settings):
     seed(smart, holdings=[("INFY", 4, "1400")])
     refresh.refresh_instruments(broker="zerodha")
     refresh.refresh_instruments(broker="angelone")
-    paper = accounts.create_account(
-        user=user,
-        broker="paper",
-        label="practice",
-        credentials={"starting_cash": "1000000", "price_source": "a"},
-    )
-    broker_connections.connect_with_credentials(account=paper, per_connect={})
-    paper.refresh_from_db()
-    refresh.refresh_instruments(broker="paper")
+    paper = connected_paper_account(user, price_source="a")
     market = emulator.state.market
     for symbol, price in (("SBIN", "800"), ("INFY", "1500"), ("TCS", "4000"), ("ITC", "450")):
         market.set_price("NSE", symbol, price)
