@@ -1,6 +1,7 @@
 """Live pages in a real Chromium: status, prices and toasts arrive without a reload; a
 hidden tab does not poll; an open inline edit survives the polls."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -97,3 +98,14 @@ def test_a_hidden_tab_does_not_poll(page, kite):
     polls.clear()
     page.wait_for_timeout(2000)
     assert polls == []
+
+
+def test_a_page_whose_session_ended_goes_to_sign_in_instead_of_swapping_it_in(page, kite):
+    sign_in(page)
+    expect(page.locator("#dashboard-figures")).to_be_visible()
+    # The first toasts poll writes its cursor into the session (a Set-Cookie): let it land.
+    page.wait_for_timeout(1500)
+    page.context.clear_cookies()  # signed out elsewhere, or the session ended
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"), timeout=10_000)
+    expect(page.get_by_role("button", name="Sign in")).to_have_count(1)
+    expect(page.locator("#toasts")).to_have_count(0)  # no page inside the toast region

@@ -15,6 +15,18 @@
   setInterval(tick, every);
   document.addEventListener("visibilitychange", tick);
 
+  // A poll that was redirected (signed out, session ended) got a whole page back, not its
+  // fragment: swap nothing and reload, which lands on the sign-in page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var element = event.detail.elt;
+    if (!element || !element.hasAttribute("data-live")) return;
+    var answered = (event.detail.xhr && event.detail.xhr.responseURL) || "";
+    if (answered && new URL(answered).pathname.indexOf("/live/") !== 0) {
+      event.detail.shouldSwap = false;
+      window.location.reload();
+    }
+  });
+
   // Toasts: dismiss on their button; keep at most six on screen.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-dismiss-toast]");
