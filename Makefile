@@ -62,6 +62,7 @@ bench: venv
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/portfolio.py
 	$(BIN)/python bench/paper.py
+	$(BIN)/python bench/live.py
 	$(BIN)/python bench/webhook.py --rate 50 --seconds 30
 
 clean-venv:

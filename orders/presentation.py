@@ -8,9 +8,12 @@ from .models import Order
 ERROR_STATES = (Order.Status.FAILED, Order.Status.REJECTED)
 
 
-def queue_row(order: Order, error: str = "") -> dict:
+def queue_row(order: Order, error: str = "", *, ltp=None) -> dict:
+    """`ltp`: the order's price from the live cache (a `marketdata.live.Shown`), if any."""
     instrument = order.instrument
     return {
+        "ltp": ltp,
+        "live": live_state(order),
         "pk": str(order.pk),
         "editable": order.is_editable,
         "account": order.account_name,
@@ -25,13 +28,53 @@ def queue_row(order: Order, error: str = "") -> dict:
         "product": order.product,
         "price": inr(order.price) or "—",
         "trigger": inr(order.trigger_price) or "—",
-        "status": order.status.lower(),
-        "status_label": order.get_status_display(),
-        "message": order.status_message,
-        "message_class": "field-error" if order.status in ERROR_STATES else "muted",
+        **status_cell(order),
         "risk_note": order.risk_note,
         "error": error,
     }
+
+
+# A reason belongs to the state it explains: once an order is cancelled or executed, an
+# earlier failure's message (e.g. a refused execute) is history, not its status.
+QUIET_STATES = (Order.Status.CANCELLED, Order.Status.EXECUTED)
+
+
+def status_cell(order: Order) -> dict:
+    """What the status cell shows (queue and orders pages, and their live polls)."""
+    message = "" if order.status in QUIET_STATES else order.status_message
+    return {
+        "pk": str(order.pk),
+        "status": order.status.lower(),
+        "status_label": order.get_status_display(),
+        "message": message,
+        "message_class": "field-error" if order.status in ERROR_STATES else "muted",
+    }
+
+
+def live_state(order: Order) -> str:
+    """What a page has of an order: version (changes whenever sync or an action writes
+    the order) and which actions it offers; a poll sends only what differs."""
+    if order.is_editable:
+        actions = "q"  # queue actions
+    elif order.status in LIVE_ACTIONS:
+        actions = "l"  # cancel / modify at the broker
+    else:
+        actions = "n"
+    version = _base36(int(order.updated_at.timestamp() * 1000))
+    return f"{order.pk}.{version}.{actions}"
+
+
+LIVE_ACTIONS = (Order.Status.SENT, Order.Status.OPEN, Order.Status.PARTIALLY_FILLED)
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+        if not number:
+            return text
 
 
 def risk_form_for(user):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from brokers.base import BrokerError
 from brokers.connections import calling
+from marketdata import live
 from marketdata.quotes import ltp
 from marketdata.resolution import resolve
 from sigmatrader.params import object_id
@@ -81,21 +82,10 @@ def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: s
 
 
 def prices_for(orders: list[Order]) -> dict[int, object]:
-    """Last prices for queue rows, one batched call per account; None when unknown."""
-    by_account: dict[int, list[Order]] = {}
-    for order in orders:
-        if order.account and order.instrument and order.account.is_connected:
-            by_account.setdefault(order.account_id, []).append(order)
-    prices: dict[int, object] = {}
-    for group in by_account.values():
-        account = group[0].account
-        try:
-            found = ltp(account=account, instruments=list({o.instrument for o in group}))
-        except BrokerError:
-            found = {}
-        for order in group:
-            prices[order.pk] = found.get(order.instrument_id)
-    return prices
+    """{order pk: marketdata.live.Shown} for the orders' instruments, from the shared
+    live cache only (a background task fills it): rendering a page never calls a broker."""
+    shown = live.shown_for({o.instrument for o in orders if o.instrument_id})
+    return {o.pk: shown[o.instrument_id] for o in orders if o.instrument_id in shown}
 
 
 def preview(order: Order) -> dict:
@@ -119,12 +109,18 @@ def preview(order: Order) -> dict:
         estimate, result["estimate_basis"] = order.trigger_price, "trigger price"
     elif not uses_price(order.order_type):
         # A MARKET order has no price: estimate at the last traded price (shared
-        # quote cache), so margin and charges are not computed on a price of 0.
-        try:
-            found = ltp(account=order.account, instruments=[order.instrument])
-        except BrokerError:
-            found = {}
-        estimate = found.get(order.instrument_id)
+        # quote cache), so margin and charges are not computed on a price of 0. The
+        # preview is the trader's own click, so with nothing cached it asks the broker.
+        shown = prices_for([order]).get(order.pk)
+        if shown is not None:
+            estimate = shown.price
+        else:
+            try:
+                estimate = ltp(account=order.account, instruments=[order.instrument]).get(
+                    order.instrument_id
+                )
+            except BrokerError:
+                estimate = None
         result["estimate_basis"] = "LTP"
     result["estimate"] = estimate
     request = broker_request(order, estimate=estimate)

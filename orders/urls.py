@@ -7,7 +7,6 @@ urlpatterns = [
     path("queue/form/", views.order_form, name="queue-form"),
     path("queue/new/", views.new_order, name="queue-new"),
     path("queue/bulk/", views.bulk, name="queue-bulk"),
-    path("queue/prices/", views.queue_prices, name="queue-prices"),
     path("queue/<id:order_id>/", views.queue_row, name="queue-row"),
     path("queue/<id:order_id>/edit/", views.edit_order, name="queue-edit"),
     path("queue/<id:order_id>/execute/", views.execute_order, name="queue-execute"),

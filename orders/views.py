@@ -31,13 +31,24 @@ def _queue_account(request):
     return selectors.current_account(request)
 
 
+def _ltp(order):
+    """The order's price from the live cache (no broker call), for a re-rendered row."""
+    return queue.prices_for([order]).get(order.pk)
+
+
+def _row(order, error=""):
+    return presentation.queue_row(order, error, ltp=_ltp(order))
+
+
 def _queue_context(request, form=None, send_to=None):
     account = _queue_account(request)
     page = paginate(request, queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE)
     # The pager links to the queue page itself (this may be the answer to a POST).
     page.querystring = "scope=all" if account is None else f"account={account.pk}"
+    orders = list(page.object_list)
+    prices = queue.prices_for(orders)
     return {
-        "rows": [presentation.queue_row(order) for order in page.object_list],
+        "rows": [presentation.queue_row(order, ltp=prices.get(order.pk)) for order in orders],
         "page": page,
         "scope_all": account is None,
         "queue_account": account,
@@ -101,9 +112,7 @@ def edit_order(request, order_id):
     order = queue.order_for(request.user, order_id)
     if not order.is_editable:
         error = "This order was sent: it can no longer be edited here."
-        return render(
-            request, "orders/_queue_row.html", {"row": presentation.queue_row(order, error)}
-        )
+        return render(request, "orders/_queue_row.html", {"row": _row(order, error)})
     initial = {
         "account": order.account_id,
         "symbol": order.symbol,
@@ -138,11 +147,9 @@ def edit_order(request, order_id):
         except InvalidOrder as exc:
             form.refuse(exc)
         except ValueError as exc:
-            return render(
-                request, "orders/_queue_row.html", {"row": presentation.queue_row(order, str(exc))}
-            )
+            return render(request, "orders/_queue_row.html", {"row": _row(order, str(exc))})
         else:
-            return render(request, "orders/_queue_row.html", {"row": presentation.queue_row(order)})
+            return render(request, "orders/_queue_row.html", {"row": _row(order)})
     status = 422 if request.method == "POST" else 200  # still here after a POST: errors
     return render(
         request, "orders/_queue_edit_row.html", {"order": order, "form": form}, status=status
@@ -154,7 +161,7 @@ def queue_row(request, order_id):
     return render(
         request,
         "orders/_queue_row.html",
-        {"row": presentation.queue_row(queue.order_for(request.user, order_id))},
+        {"row": _row(queue.order_for(request.user, order_id))},
     )
 
 
@@ -186,9 +193,7 @@ def cancel_order(request, order_id):
 
 def _row_or_back(request, order, error):
     if wants_fragment(request):
-        return render(
-            request, "orders/_queue_row.html", {"row": presentation.queue_row(order, error)}
-        )
+        return render(request, "orders/_queue_row.html", {"row": _row(order, error)})
     if error:
         messages.error(request, error)
     return redirect_back(request, "queue")
@@ -226,19 +231,6 @@ def bulk(request):
 
 
 @require_GET
-def queue_prices(request):
-    """One batched price call for every visible row, swapped in out-of-band."""
-    page = paginate(
-        request, queue.queue_of(request.user, _queue_account(request)), settings.QUEUE_PAGE_SIZE
-    )
-    orders = list(page.object_list)
-    prices = queue.prices_for(orders)
-    for order in orders:
-        order.ltp = prices.get(order.pk)
-    return render(request, "orders/_queue_prices.html", {"orders": orders})
-
-
-@require_GET
 def order_preview(request, order_id):
     order = queue.order_for(request.user, order_id)
     return render(
@@ -266,8 +258,12 @@ def order_list(request):
     if day:
         orders = orders.filter(created_at__date=day)
     chosen = {name: str(applied.get(name, "")) for name in ORDER_FILTERS}
+    page = paginate(request, orders, 50)
+    page.object_list = list(page.object_list)
+    for order in page.object_list:
+        order.cell, order.live = presentation.status_cell(order), presentation.live_state(order)
     context = {
-        "page": paginate(request, orders, 50),
+        "page": page,
         "chosen": chosen,
         "day": day.isoformat() if day else "",
         "statuses": Order.Status.choices,

@@ -44,8 +44,12 @@ class AccountFigures:
     def pnl(self) -> Decimal:
         return self.holdings_value - self.invested
 
+    local_cash: Decimal | None = None  # an account whose funds need no broker call (paper)
+
     @property
     def available_cash(self):
+        if self.local_cash is not None:
+            return self.local_cash
         return self.sync.available_cash if self.sync else None
 
 
@@ -67,6 +71,10 @@ class Dashboard:
     @property
     def day_pnl(self):
         return self._sum("day_pnl")
+
+    @property
+    def pnl(self):
+        return self._sum("pnl")
 
     @property
     def available_cash(self):
@@ -132,4 +140,54 @@ def dashboard_for(user) -> Dashboard:
         if tile:
             tile.open_orders, tile.waiting = row["open"], row["waiting"]
             tile.rejected_today = row["rejected"]
+    _local_cash(figures)
+    _live_prices(user, figures)
     return Dashboard(accounts=list(figures.values()))
+
+
+def _local_cash(figures: dict) -> None:
+    """Funds of accounts that keep them here (paper): read now, as Settings does, rather
+    than "—" until the first portfolio sync. No broker is called."""
+    from brokers.base import BrokerError, ConnectFlow
+    from brokers.connections import calling
+
+    for tile in figures.values():
+        account = tile.account
+        if account.adapter_class.connect_flow is not ConnectFlow.NONE:
+            continue
+        try:
+            with calling(account) as adapter:
+                tile.local_cash = adapter.funds().available_cash
+        except BrokerError:
+            continue
+
+
+def _live_prices(user, figures: dict) -> None:
+    """Move holdings' value and day P&L, and positions' M2M, to the live cache's prices
+    (the cache only: a dashboard poll never calls a broker)."""
+    from marketdata import live
+
+    holdings = list(
+        Holding.objects.filter(account__user=user, instrument__isnull=False).select_related(
+            "instrument"
+        )
+    )
+    positions = list(
+        Position.objects.filter(account__user=user, instrument__isnull=False).select_related(
+            "instrument"
+        )
+    )
+    prices = live.cached({row.instrument for row in holdings + positions})
+    for row in holdings:
+        found, tile = prices.get(row.instrument_id), figures.get(row.account_id)
+        if found is None or tile is None:
+            continue
+        tile.holdings_value += (found.price - row.last_price) * row.quantity
+        close = row.close_price or found.close
+        if close:
+            before = (row.day_change or ZERO) * row.quantity
+            tile.holdings_day_pnl += (found.price - close) * row.quantity - before
+    for row in positions:
+        found, tile = prices.get(row.instrument_id), figures.get(row.account_id)
+        if found is not None and tile is not None:
+            tile.positions_m2m += (found.price - row.last_price) * row.quantity

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -9,6 +11,7 @@ from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
 from orders.validation import InvalidOrder
+from sigmatrader.live import overlay_rows
 from sigmatrader.pages import page_or_fragment, wants_fragment
 from sigmatrader.params import object_id
 
@@ -60,17 +63,29 @@ def _common(request, source, kind: str) -> dict:
         "q": source.get("q", ""),
         "kind": kind,
         "title": f"{kind.title()} — {account.display_name if account else 'All accounts'}",
+        # What the page's live poll asks for: the same tab, sort and filter.
+        "live_query": urlencode({k: source[k] for k in ("account", "sort", "q") if source.get(k)}),
     }
+
+
+def _freshest_price(items) -> None:
+    """A merged row shows its freshest part's price age."""
+    for item in items:
+        parts = getattr(item, "parts", None)
+        if parts:
+            item.shown = max(parts, key=lambda part: part.shown.at or 0).shown
 
 
 def holdings_context(request, source) -> dict:
     context = _common(request, source, "holdings")
     account = context["account"]
-    rows = list(selectors.holdings_of(request.user, account))
+    rows = list(selectors.holdings_of(request.user, account).select_related("instrument"))
+    overlay_rows(rows)  # the live cache's prices (never a broker call)
     by_account = {a.pk: [] for a in context["accounts"]}
     for row in rows:
         by_account.setdefault(row.account_id, []).append(row)
     items = summary.merge_holdings(rows) if account is None else rows
+    _freshest_price(items)
     items = summary.sort_and_filter(items, sort=context["sort"], query=context["q"])
     context.update(
         items=items,
@@ -85,8 +100,10 @@ def holdings_context(request, source) -> dict:
 def positions_context(request, source) -> dict:
     context = _common(request, source, "positions")
     account = context["account"]
-    rows = list(selectors.positions_of(request.user, account))
+    rows = list(selectors.positions_of(request.user, account).select_related("instrument"))
+    overlay_rows(rows)
     items = summary.merge_positions(rows) if account is None else rows
+    _freshest_price(items)
     query = context["q"].strip().upper()
     if query:
         items = [item for item in items if query in item.symbol.upper()]

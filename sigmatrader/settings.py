@@ -322,6 +322,11 @@ WEBHOOK_RATE_PER_MINUTE = env.int("WEBHOOK_RATE_PER_MINUTE", default=120)
 WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE = env.int("WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE", default=30)
 WEBHOOK_DEDUP_WINDOW_SECONDS = env.int("WEBHOOK_DEDUP_WINDOW_SECONDS", default=24 * 3600)
 
+# Live pages: how often a visible page polls (the cache, never a broker), when a
+# price counts as stale (greyed, with its age), and how often beat refreshes quotes.
+LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=5.0)
+LIVE_STALE_SECONDS = env.float("LIVE_STALE_SECONDS", default=30.0)
+
 # --- Sign-in protection, two-factor, Content-Security-Policy (issue 13) ---------------
 INSTALLED_APPS += ["axes", "django_otp", "csp"]
 MIDDLEWARE += [

@@ -4,7 +4,7 @@ from django.urls import include, path, register_converter
 
 from orders.webhook_views import tradingview
 
-from . import security_views, views
+from . import live_views, security_views, views
 from .auth_views import SignInView, SignOutView
 from .params import IdConverter
 
@@ -44,6 +44,10 @@ urlpatterns = [
         name="two-factor-disable",
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("live/orders/", live_views.live_orders, name="live-orders"),
+    path("live/portfolio/<str:kind>/", live_views.live_portfolio, name="live-portfolio"),
+    path("live/dashboard/", live_views.live_dashboard, name="live-dashboard"),
+    path("live/toasts/", live_views.live_toasts, name="live-toasts"),
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),

@@ -133,19 +133,25 @@ def connected_account(emulator, user, broker, label, default=False):
     return account, peer
 
 
-def connected_paper_account(user, *, price_source="live", label="practice", cash="100000"):
-    """A connected paper account of `user`, priced by its account labelled `price_source`."""
+def connected_paper_account(
+    user, *, price_source="live", label="practice", starting_cash="100000", load_instruments=False
+):
+    """A connected paper account of `user`, priced by its account labelled `price_source`;
+    with `load_instruments`, its instrument list loaded too (the price source's must be)."""
     from brokers import accounts
     from brokers import connections as broker_connections
+    from marketdata import refresh
 
     account = accounts.create_account(
         user=user,
         broker="paper",
         label=label,
-        credentials={"starting_cash": cash, "price_source": price_source},
+        credentials={"starting_cash": str(starting_cash), "price_source": price_source},
     )
     broker_connections.connect_with_credentials(account=account, per_connect={})
     account.refresh_from_db()
+    if load_instruments:
+        refresh.refresh_instruments(broker="paper")
     return account
 
 

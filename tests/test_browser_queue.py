@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def both_accounts(emulator, user, settings):
     settings.MARKET_ALWAYS_OPEN = True
+    settings.LIVE_POLL_SECONDS = 1
     smart = smart_peer(emulator)
     angel = accounts.create_account(
         user=user, broker="angelone", label="main", credentials=smart.credentials
@@ -62,7 +63,11 @@ def test_queue_create_edit_execute_and_sync(page, both_accounts):
     order = Order.objects.get()
     row = page.locator(f"#order-{order.pk}")
     expect(row).to_contain_text("SBIN-EQ")
-    expect(row.locator(f"#ltp-{order.pk}")).to_have_text("₹800.00")  # batched, out of band
+    # Prices come from the live cache (beat's quote task), read by the page's poll.
+    from sigmatrader.live import refresh_live_quotes
+
+    refresh_live_quotes()
+    expect(row.locator(f"#ltp-{order.pk}")).to_have_text("₹800.00")
 
     # Inline edit: a bad price is refused on the row, then fixed.
     row.get_by_role("button", name="Edit").click()
@@ -75,7 +80,7 @@ def test_queue_create_edit_execute_and_sync(page, both_accounts):
     page.locator(f"#edit-{order.pk}").get_by_role("button", name="Save").click()
     row = page.locator(f"#order-{order.pk}")
     expect(row).to_contain_text("₹801.00")
-    expect(row.locator("td").nth(5)).to_have_text("5")
+    expect(row.locator("td").nth(4)).to_contain_text("BUY 5")
 
     # Execute, then watch the status come back through sync.
     row.get_by_role("button", name="Execute").click()
@@ -87,8 +92,8 @@ def test_queue_create_edit_execute_and_sync(page, both_accounts):
     page.get_by_role("button", name="Sync now · AngelOne · main").click()
     expect(page.locator(f"#order-{order.pk}")).to_contain_text("Executed")
     expect(page.locator(f"#order-{order.pk}")).to_contain_text("₹801.00")
-    page.locator(f"#order-{order.pk} details summary").click()
-    expect(page.locator(f"#order-{order.pk} details")).to_contain_text("SENDING → SENT")
+    page.locator(f"#order-{order.pk} details.timeline summary").click()
+    expect(page.locator(f"#order-{order.pk} details.timeline")).to_contain_text("SENDING → SENT")
     assert len(smart.user.book.orders) == 1
 
     # The destination decides the GTT control: native at Zerodha.

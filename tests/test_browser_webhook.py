@@ -66,4 +66,4 @@ def test_strategy_webhook_alert_to_the_queue(page, live_server, emulator, user):
     row = page.locator(f"#order-{order.pk}")
     expect(row).to_contain_text("INFY-EQ")
     expect(row).to_contain_text("BUY")
-    expect(row.locator("td").nth(5)).to_have_text("4")
+    expect(row.locator("td").nth(4)).to_contain_text("BUY 4")  # side and quantity

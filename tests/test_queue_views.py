@@ -118,15 +118,29 @@ def test_bulk_execute(page):
     assert statuses == ["SENT", "SENT", "WAITING"] and len(peer.user.book.orders) == 2
 
 
-def test_prices_come_in_one_batch_out_of_band(page):
+def test_prices_come_from_the_live_cache_out_of_band(page):
+    """The quote task makes one batched call; the page and its poll read the cache only."""
+    from sigmatrader.live import refresh_live_quotes
+
     client, account, peer = page
     first, second = new(account), new(account, "INFY")
-    before = peer.server.state.count("kite" if account.broker == "zerodha" else "smartapi", "quote")
-    body = client.get(reverse("queue-prices"), headers=HX).content.decode()
-    assert f'id="ltp-{first.pk}" hx-swap-oob="true">₹800.00' in body
-    assert f'id="ltp-{second.pk}"' in body
-    after = peer.server.state.count("kite" if account.broker == "zerodha" else "smartapi", "quote")
-    assert after - before == 1
+    wire = "kite" if account.broker == "zerodha" else "smartapi"
+    before = peer.server.state.count(wire, "quote")
+    refresh_live_quotes()
+    assert peer.server.state.count(wire, "quote") - before == 1
+    calls = len(peer.server.state.requests)
+    body = client.get(reverse("queue")).content.decode()
+    have = ",".join(f"{o.pk}.0.q" for o in (first, second))
+    poll = client.get(
+        reverse("live-orders"), {"page": "queue", "have": have}, headers=HX
+    ).content.decode()
+    assert len(peer.server.state.requests) == calls  # no broker call from page or poll
+    assert f'id="ltp-{first.pk}" class="ltp" title="Live price, 0 s ago">₹800.00' in body
+    assert (
+        f'id="ltp-{first.pk}" class="ltp" title="Live price, 0 s ago" hx-swap-oob="true">₹800.00'
+        in poll
+    )
+    assert f'id="ltp-{second.pk}"' in poll
 
 
 def test_preview_follows_capabilities(page):

@@ -55,3 +55,12 @@ def inr(value, decimal_pos=2):
 def inr_number(value, decimal_pos=0):
     """`158210|inr_number` -> `1,58,210` (counts, quantities)."""
     return format_indian(value, int(decimal_pos))
+
+
+@register.filter
+def pnl_class(value) -> str:
+    """ "profit" above zero, "loss" below, "" (neutral) at zero or when unknown."""
+    number = _as_decimal(value)
+    if number is None or number == 0:
+        return ""
+    return "profit" if number > 0 else "loss"

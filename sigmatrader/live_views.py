@@ -1,0 +1,90 @@
+"""What visible pages poll (static/js/live.js, every LIVE_POLL_SECONDS while the tab is
+visible): small out-of-band fragments that replace single cells, built from the
+database and the live quote cache only. No view here ever calls a broker."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from orders import presentation, queue
+from orders.models import Order
+
+from . import toasts
+
+MAX_ORDERS = 500
+
+
+def _have(raw: str) -> dict[int, str]:
+    """`have` = "pk.version.actions,...": what the page shows of each order."""
+    have = {}
+    for item in raw.split(",")[:MAX_ORDERS]:
+        pk = item.split(".", 1)[0]
+        if pk.isdigit():
+            have[int(pk)] = item
+    return have
+
+
+@require_GET
+def live_orders(request):
+    """Status blocks (queue: and prices) of the orders the page lists; a status block goes
+    only when the order changed, an actions block only when its set of actions did."""
+    page = request.GET.get("page", "")
+    if page not in ("queue", "orders"):
+        raise Http404
+    have = _have(request.GET.get("have", ""))
+    orders = list(
+        Order.objects.filter(user=request.user, pk__in=list(have)).select_related(
+            "account", "instrument"
+        )
+    )
+    changed, states = [], []
+    for order in orders:
+        state = presentation.live_state(order)
+        states.append(state)
+        if state == have[order.pk]:
+            continue
+        before_actions = have[order.pk].rsplit(".", 1)[-1]
+        order.cell = presentation.status_cell(order)
+        order.new_actions = state.rsplit(".", 1)[-1] != before_actions
+        if page == "queue":
+            order.row = presentation.queue_row(order)
+        changed.append(order)
+    prices = queue.prices_for(orders) if page == "queue" else {}
+    context = {
+        "page": page,
+        "changed": changed,
+        "states": ",".join(sorted(states, key=lambda s: int(s.split(".", 1)[0]))),
+        "prices": [(order.pk, prices.get(order.pk)) for order in orders],
+        "queue_url": reverse("queue"),
+        "orders_url": reverse("orders"),
+    }
+    return render(request, "sigmatrader/_live_orders.html", context)
+
+
+@require_GET
+def live_portfolio(request, kind):
+    from portfolio.views import CONTEXTS
+
+    if kind not in CONTEXTS:
+        raise Http404
+    context = CONTEXTS[kind](request, request.GET)
+    return render(request, f"portfolio/_{kind}_poll.html", context)
+
+
+@require_GET
+def live_dashboard(request):
+    from portfolio.dashboard import dashboard_for
+
+    return render(
+        request, "sigmatrader/_dashboard_figures.html", {"board": dashboard_for(request.user)}
+    )
+
+
+@require_GET
+def live_toasts(request):
+    """New toasts for this session (appended to the page's toast region)."""
+    found = toasts.pending_toasts(user=request.user, session=request.session)
+    return render(request, "sigmatrader/_toasts.html", {"toasts": found})

@@ -1,0 +1,40 @@
+// Live pages: while the tab is visible, every few seconds, fire "live-tick" on each element
+// marked data-live (its hx-get polls a small fragment; the server reads only the database
+// and the live quote cache). Hidden tab: no polls; shown again: one poll at once.
+(function () {
+  var meta = document.querySelector('meta[name="live-poll-ms"]');
+  var every = meta ? parseInt(meta.content, 10) || 5000 : 5000;
+
+  function tick() {
+    if (document.visibilityState !== "visible" || !window.htmx) return;
+    document.querySelectorAll("[data-live]").forEach(function (element) {
+      htmx.trigger(element, "live-tick");
+    });
+  }
+
+  setInterval(tick, every);
+  document.addEventListener("visibilitychange", tick);
+
+  // A poll that was redirected (signed out, session ended) got a whole page back, not its
+  // fragment: swap nothing and reload, which lands on the sign-in page.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var element = event.detail.elt;
+    if (!element || !element.hasAttribute("data-live")) return;
+    var answered = (event.detail.xhr && event.detail.xhr.responseURL) || "";
+    if (answered && new URL(answered).pathname.indexOf("/live/") !== 0) {
+      event.detail.shouldSwap = false;
+      window.location.reload();
+    }
+  });
+
+  // Toasts: dismiss on their button; keep at most six on screen.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss-toast]");
+    if (button) button.closest(".toast").remove();
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var region = document.getElementById("toasts");
+    if (!region || event.detail.target !== region) return;
+    while (region.children.length > 6) region.removeChild(region.firstElementChild);
+  });
+})();
