@@ -181,13 +181,17 @@ def _place(adapter, request: OrderRequest) -> str:
             time.sleep(wait)
 
 
-def execute(*, order: Order, actor: str) -> Order:
-    """Send one order, exactly once. Returns the order in its new state."""
+def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = None) -> Order:
+    """Send one order, exactly once. Returns the order in its new state.
+
+    `claim_from` narrows the states the order may be claimed from (the AUTO
+    task claims only WAITING/TRIGGERED: a FAILED order waits for its trader).
+    """
     previous = order.status
     # One commit: the claim and its history line (the claim is durable before any send).
     with transaction.atomic():
         # TRIGGERED: a conditional order the poller claimed, on its way out once.
-        claimable = (*Order.EXECUTABLE, Status.TRIGGERED)
+        claimable = claim_from or (*Order.EXECUTABLE, Status.TRIGGERED)
         claimed = Order.objects.filter(pk=order.pk, status__in=claimable).update(
             status=Status.SENDING, status_message="", updated_at=timezone.now()
         )

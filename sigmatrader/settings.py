@@ -302,6 +302,11 @@ QUOTE_CACHE_SECONDS = env.float("QUOTE_CACHE_SECONDS", default=3.0)
 MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)
 # An UNKNOWN order the broker has not shown after this many seconds is FAILED.
 ORDER_RECONCILE_GRACE_SECONDS = env.int("ORDER_RECONCILE_GRACE_SECONDS", default=120)
+# The sweeper (orders/recovery.py) re-enqueues AUTO orders still WAITING, and
+# triggered GTTs never claimed, this many seconds after they were left...
+ORDER_SWEEP_GRACE_SECONDS = env.int("ORDER_SWEEP_GRACE_SECONDS", default=30)
+# ...and marks FAILED (for the trader to review) an AUTO order still unsent this late.
+ORDER_AUTO_MAX_AGE_SECONDS = env.int("ORDER_AUTO_MAX_AGE_SECONDS", default=300)
 # Waiting orders shown per Queue page (oldest first).
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=250)
 
