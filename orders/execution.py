@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from brokers.base import (
@@ -38,6 +39,7 @@ from marketdata.resolution import resolve
 from . import conditional, market_hours, risk
 from .history import log
 from .models import Order
+from .sync import NOT_RECEIVED, CannotReconcile, reconcile_before_resending
 from .validation import InvalidOrder, validate
 
 logger = logging.getLogger(__name__)
@@ -111,10 +113,18 @@ def create_order(
 
 
 def _finish(order: Order, status: str, message: str, *, actor: str, **fields) -> Order:
-    """Leave SENDING for `status`, unless the sync already moved the order on."""
+    """Leave SENDING for `status`, unless the sync already moved the order on.
+
+    An acceptance that comes back after the sync gave up on the order (FAILED,
+    "not received") is adopted all the same: the broker has the order.
+    """
     fields.update(status=status, status_message=message[:2000], updated_at=timezone.now())
+    current = Q(status=Status.SENDING)
+    if status == Status.SENT:
+        current |= Q(status=Status.FAILED, status_message=NOT_RECEIVED)
     with transaction.atomic():
-        moved = Order.objects.filter(pk=order.pk, status=Status.SENDING).update(**fields)
+        before = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
+        moved = Order.objects.filter(current, pk=order.pk).update(**fields)
         _reload_state(order)
         if moved:
             log(
@@ -122,7 +132,7 @@ def _finish(order: Order, status: str, message: str, *, actor: str, **fields) ->
                 "status",
                 message or order.get_status_display(),
                 actor=actor,
-                before=Status.SENDING,
+                before=before or Status.SENDING,
             )
     return order
 
@@ -187,6 +197,12 @@ def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = No
     `claim_from` narrows the states the order may be claimed from (the AUTO
     task claims only WAITING/TRIGGERED: a FAILED order waits for its trader).
     """
+    if order.status == Status.FAILED and order.status_message == NOT_RECEIVED:
+        # Its tag may still surface at the broker: look before sending it again.
+        try:
+            order = reconcile_before_resending(order)
+        except CannotReconcile as exc:
+            raise NotExecutable(exc.message) from exc
     previous = order.status
     # One commit: the claim and its history line (the claim is durable before any send).
     with transaction.atomic():

@@ -302,6 +302,8 @@ QUOTE_CACHE_SECONDS = env.float("QUOTE_CACHE_SECONDS", default=3.0)
 MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)
 # An UNKNOWN order the broker has not shown after this many seconds is FAILED.
 ORDER_RECONCILE_GRACE_SECONDS = env.int("ORDER_RECONCILE_GRACE_SECONDS", default=120)
+# ...but stays watched this long: if its client tag turns up, the order is adopted.
+ORDER_ADOPT_WINDOW_SECONDS = env.int("ORDER_ADOPT_WINDOW_SECONDS", default=24 * 3600)
 # The sweeper (orders/recovery.py) re-enqueues AUTO orders still WAITING, and
 # triggered GTTs never claimed, this many seconds after they were left...
 ORDER_SWEEP_GRACE_SECONDS = env.int("ORDER_SWEEP_GRACE_SECONDS", default=30)
