@@ -3,7 +3,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .crypto import EncryptedJSONBlobField
+from .crypto import EncryptedJSONBlobField, UnreadableSecret
+
+UNREADABLE_MESSAGE = (
+    "This account's stored credentials cannot be read: reconnect it "
+    "(enter its credentials again), or delete it."
+)
 
 
 class BrokerAccount(models.Model):
@@ -78,5 +83,18 @@ class BrokerAccount(models.Model):
     def is_connected(self) -> bool:
         return self.status == self.Status.CONNECTED
 
+    @property
+    def secrets_unreadable(self) -> bool:
+        """No configured key opens the stored credentials or session."""
+        return isinstance(self.credentials, UnreadableSecret) or isinstance(
+            self.session, UnreadableSecret
+        )
+
+    @property
+    def secrets_problem(self) -> str:
+        return UNREADABLE_MESSAGE if self.secrets_unreadable else ""
+
     def stored_credential_names(self) -> set[str]:
+        if isinstance(self.credentials, UnreadableSecret):
+            return set()
         return {k for k, v in (self.credentials or {}).items() if v not in (None, "")}
