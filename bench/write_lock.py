@@ -25,7 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import throwaway_django  # noqa: E402
+from harness import live_orders_at_the_emulator, throwaway_django  # noqa: E402
 from instruments import SMART_ROWS, smart_rows  # noqa: E402
 
 
@@ -85,7 +85,6 @@ def run(settings, work: Path, path: str) -> int:
     from brokers.emulator.state import Lot
     from marketdata import refresh
     from marketdata.models import Instrument
-    from orders.models import Order
     from orders.sync import sync_account as sync_orders
     from portfolio.sync import sync_account as sync_portfolio
 
@@ -113,39 +112,7 @@ def run(settings, work: Path, path: str) -> int:
     figures = {}
 
     # Order sync: 1,000 live orders brought up to date from one order book.
-    sbin = Instrument.objects.get(broker="angelone", exchange="NSE", canonical_symbol="SBIN")
-    market = server.state.market.get("NSE", "SBIN")
-    rows = []
-    for i in range(1000):
-        remote = server.state.place(
-            peer.book,
-            market,
-            side="BUY",
-            quantity=1,
-            order_type="MARKET",
-            product="CNC",
-            price=Decimal(0),
-            trigger_price=Decimal(0),
-            validity="DAY",
-            variety="NORMAL",
-            tag=f"B{i:05d}",
-        )
-        rows.append(
-            Order(
-                user=user,
-                account=account,
-                account_name=account.display_name,
-                instrument=sbin,
-                symbol="SBIN-EQ",
-                exchange="NSE",
-                side="BUY",
-                quantity=1,
-                status="SENT",
-                broker_order_id=remote.order_id,
-                client_tag=f"B{i:05d}",
-            )
-        )
-    Order.objects.bulk_create(rows)
+    live_orders_at_the_emulator(server, peer, account, 1000)
     time.sleep(1.1)
     figures["order sync"] = probe.measure(
         "order sync, 1,000 live orders", lambda: sync_orders(account)

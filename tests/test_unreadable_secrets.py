@@ -125,3 +125,12 @@ def test_start_up_check_names_a_wrong_key_and_single_bad_rows(two_owners):
     assert [m.id for m in stored_secrets_readable()] == ["brokers.W001"]
     scramble(fine)
     assert [m.id for m in stored_secrets_readable()] == ["brokers.E001"]
+
+
+def test_worker_start_says_a_wrong_key_loudly(two_owners, caplog):
+    from sigmatrader.celery import say_unreadable_secrets_at_start
+
+    for account in two_owners:
+        scramble(account)
+    say_unreadable_secrets_at_start()
+    assert [r.levelname for r in caplog.records if "brokers.E001" in r.getMessage()] == ["CRITICAL"]
