@@ -114,9 +114,11 @@ def run(settings, work: Path, path: str) -> int:
     # Order sync: 1,000 live orders brought up to date from one order book.
     live_orders_at_the_emulator(server, peer, account, 1000)
     time.sleep(1.1)
+    synced = []
     figures["order sync"] = probe.measure(
-        "order sync, 1,000 live orders", lambda: sync_orders(account)
+        "order sync, 1,000 live orders", lambda: synced.append(sync_orders(account))
     )
+    assert synced[0].updated == 1000, synced
 
     # Portfolio replace: 500 holdings.
     equities = [
@@ -127,9 +129,12 @@ def run(settings, work: Path, path: str) -> int:
     for n, symbol in enumerate(equities):
         peer.book.holdings[("NSE", symbol)] = Lot("NSE", symbol, 10 + n % 50, Decimal(100 + n))
     time.sleep(1.1)
+    synced.clear()
     figures["portfolio"] = probe.measure(
-        f"portfolio sync, {len(equities)} holdings", lambda: sync_portfolio(account)
+        f"portfolio sync, {len(equities)} holdings",
+        lambda: synced.append(sync_portfolio(account)),
     )
+    assert synced[0].ok and synced[0].holdings == len(equities), synced
 
     # Instrument master: 200,000 rows, first load and an unchanged re-run.
     master = work / "OpenAPIScripMaster.json"
