@@ -168,13 +168,14 @@ def modify(
     except BrokerError as exc:
         log(order, "broker", f"Modify refused: {exc.message}", actor=actor, details=asked)
         raise ActionRefused(exc.message) from exc
-    # The broker has the change: record that before anything else can fail.
-    log(order, "broker", "Modified at the broker", actor=actor, details=asked)
+    # The broker has the change: its answer is recorded whatever happens here.
     try:
         with transaction.atomic():
+            log(order, "broker", "Modified at the broker", actor=actor, details=asked)
             Order.objects.filter(pk=order.pk).update(**fields, updated_at=timezone.now())
     except DatabaseError:
         logger.exception("order %s modified at the broker but not saved here", order.pk)
+        recorded = "the order's history records it"
         try:
             log(
                 order,
@@ -185,10 +186,14 @@ def modify(
                 details=asked,
             )
         except DatabaseError:
-            logger.exception("order %s: could not record the failed local save", order.pk)
+            recorded = "the application log records it"
+            logger.error(  # noqa: TRY400 (the traceback is above)
+                "order %s modified at the broker with %s; nothing could be saved here",
+                order.pk,
+                asked,
+            )
         raise ActionRefused(
-            "The broker accepted the change, but it could not be saved here; "
-            "the order's history records it."
+            f"The broker accepted the change, but it could not be saved here; {recorded}."
         ) from None
     order.refresh_from_db()
     return order
