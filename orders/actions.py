@@ -187,7 +187,7 @@ def modify(
             )
         except DatabaseError:
             recorded = "the application log records it"
-            logger.error(  # noqa: TRY400 (the traceback is above)
+            logger.error(
                 "order %s modified at the broker with %s; nothing could be saved here",
                 order.pk,
                 asked,
