@@ -19,6 +19,11 @@ def say_unreadable_secrets_at_start(**kwargs):
     that opens no stored broker secret is said here, loudly, once."""
     from brokers.checks import stored_secrets_readable
 
-    for message in stored_secrets_readable():
+    try:
+        messages = stored_secrets_readable()
+    except Exception:  # a start-up diagnostic never stops the worker
+        logger.warning("could not check the stored broker secrets at start", exc_info=True)
+        return
+    for message in messages:
         level = logging.CRITICAL if message.is_serious() else logging.WARNING
         logger.log(level, "%s: %s %s", message.id, message.msg, message.hint or "")
