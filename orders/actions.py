@@ -17,6 +17,7 @@ from brokers.connections import calling
 from . import conditional
 from .history import log
 from .models import Order
+from .sync import NOT_RECEIVED, CannotReconcile, reconcile_before_resending
 from .validation import InvalidOrder, validate
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,12 @@ class ActionRefused(Exception):
 
 
 def cancel(*, order: Order, actor: str) -> Order:
+    if order.status == Status.FAILED and order.status_message == NOT_RECEIVED:
+        # It may be at the broker after all: look first, cancel it there if so.
+        try:
+            order = reconcile_before_resending(order)
+        except CannotReconcile as exc:
+            raise ActionRefused(exc.message) from exc
     before = order.status
     if order.status == Status.ARMED:
         try:

@@ -5,11 +5,13 @@ worst-case placement time is refused by a system check."""
 
 import threading
 import time
+from decimal import Decimal
 
 import pytest
 from django.db import connections
 
 from brokers.emulator import Fault
+from orders import actions
 from orders.checks import reconcile_grace_covers_placement
 from orders.execution import NotExecutable, execute
 from orders.models import Order
@@ -69,11 +71,11 @@ def test_acceptance_after_the_sync_gave_up_is_adopted(trading):  # noqa: F811
     assert placed(peer) == 1
 
 
-def _failed_then_surfacing(account, peer):
+def _failed_then_surfacing(account, peer, **fields):
     """The placement times out (UNKNOWN); the sync gives up (FAILED); then the
     broker, slower than the grace, shows the order."""
     peer.server.state.market.set_price("NSE", "SBIN", "800")
-    order = new(account)
+    order = new(account, **fields)
     peer.server.state.inject(WIRE[peer.broker], "place", Fault("latency", seconds=2.5))
     order = execute(order=order, actor="alice")
     assert order.status == "UNKNOWN"
@@ -126,3 +128,13 @@ def test_system_check_refuses_a_grace_shorter_than_placement(settings):
     assert [e.id for e in errors] == ["orders.E001"] and "88 s" in errors[0].msg
     settings.ORDER_RECONCILE_GRACE_SECONDS = 120
     assert reconcile_grace_covers_placement() == []
+
+
+def test_cancelling_a_failed_order_that_surfaced_cancels_it_at_the_broker(trading):  # noqa: F811
+    account, peer = trading
+    order = _failed_then_surfacing(account, peer, order_type="LIMIT", price=Decimal("700"))
+    actions.cancel(order=order, actor="alice")
+    sync_account(account)
+    order.refresh_from_db()
+    assert order.status == "CANCELLED" and order.broker_order_id
+    assert at_broker(peer, order)[0].status == "CANCELLED"
