@@ -63,6 +63,7 @@ bench: venv
 	$(BIN)/python bench/portfolio.py
 	$(BIN)/python bench/paper.py
 	$(BIN)/python bench/live.py
+	$(BIN)/python bench/write_lock.py
 	$(BIN)/python bench/webhook.py --rate 50 --seconds 30
 
 clean-venv:

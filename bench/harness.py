@@ -51,3 +51,46 @@ def throwaway_django(prefix: str, *, web: bool = False, env: dict | None = None)
         yield settings, work
     finally:
         connection.creation.destroy_test_db(original, verbosity=0)
+
+
+def live_orders_at_the_emulator(server, peer, account, count: int) -> None:
+    """`count` SBIN orders placed at the emulator's AngelOne book and SENT here
+    (what an order sync then brings up to date)."""
+    from decimal import Decimal
+
+    from marketdata.models import Instrument
+    from orders.models import Order
+
+    sbin = Instrument.objects.get(broker="angelone", exchange="NSE", canonical_symbol="SBIN")
+    market = server.state.market.get("NSE", "SBIN")
+    rows = []
+    for i in range(count):
+        remote = server.state.place(
+            peer.book,
+            market,
+            side="BUY",
+            quantity=1,
+            order_type="MARKET",
+            product="CNC",
+            price=Decimal(0),
+            trigger_price=Decimal(0),
+            validity="DAY",
+            variety="NORMAL",
+            tag=f"B{i:05d}",
+        )
+        rows.append(
+            Order(
+                user=account.user,
+                account=account,
+                account_name=account.display_name,
+                instrument=sbin,
+                symbol="SBIN-EQ",
+                exchange="NSE",
+                side="BUY",
+                quantity=1,
+                status="SENT",
+                broker_order_id=remote.order_id,
+                client_tag=f"B{i:05d}",
+            )
+        )
+    Order.objects.bulk_create(rows)

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import throwaway_django  # noqa: E402
+from harness import live_orders_at_the_emulator, throwaway_django  # noqa: E402
 
 
 def main() -> int:
@@ -117,39 +117,7 @@ def run(settings) -> None:
     Order.objects.all().delete()
 
     # Sync: 1,000 live orders, one order-book response.
-    sbin = Instrument.objects.get(broker="angelone", exchange="NSE", canonical_symbol="SBIN")
-    market = server.state.market.get("NSE", "SBIN")
-    rows = []
-    for i in range(1000):
-        remote = server.state.place(
-            peer.book,
-            market,
-            side="BUY",
-            quantity=1,
-            order_type="MARKET",
-            product="CNC",
-            price=Decimal(0),
-            trigger_price=Decimal(0),
-            validity="DAY",
-            variety="NORMAL",
-            tag=f"B{i:05d}",
-        )
-        rows.append(
-            Order(
-                user=user,
-                account=account,
-                account_name=account.display_name,
-                instrument=sbin,
-                symbol="SBIN-EQ",
-                exchange="NSE",
-                side="BUY",
-                quantity=1,
-                status="SENT",
-                broker_order_id=remote.order_id,
-                client_tag=f"B{i:05d}",
-            )
-        )
-    Order.objects.bulk_create(rows)
+    live_orders_at_the_emulator(server, peer, account, 1000)
     fetch = []
     real_book = AngelOneAdapter.order_book
 

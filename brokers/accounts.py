@@ -16,7 +16,8 @@ from sigmatrader.models import SystemEvent
 
 from . import registry, signals
 from .base import Session
-from .models import BrokerAccount
+from .crypto import UnreadableSecret
+from .models import UNREADABLE_MESSAGE, BrokerAccount
 
 Status = BrokerAccount.Status
 
@@ -52,11 +53,21 @@ def create_account(*, user, broker: str, label: str, credentials: Mapping[str, s
 def update_credentials(*, account: BrokerAccount, label: str, credentials: Mapping[str, str]):
     """Replace the values the user typed; a blank field keeps what is stored."""
     account = BrokerAccount.objects.select_for_update().get(pk=account.pk)
-    merged = dict(account.credentials or {})
+    # Unreadable stored values are replaced by what the user types now.
+    unreadable = account.secrets_unreadable or account.last_error == UNREADABLE_MESSAGE
+    if isinstance(account.credentials, UnreadableSecret):
+        merged = {}
+    else:
+        merged = dict(account.credentials or {})
+    if unreadable:
+        account.session = {}
+        account.status, account.last_error = Status.NOT_CONNECTED, ""
     merged.update(_clean_credentials(account.broker, credentials))
     account.credentials = merged
     account.label = label.strip()
-    account.save(update_fields=["credentials", "label", "updated_at"])
+    account.save(
+        update_fields=["credentials", "session", "status", "last_error", "label", "updated_at"]
+    )
     record_event(
         category=SystemEvent.Category.BROKER,
         message=f"Account {account.display_name}: settings changed",
@@ -69,6 +80,8 @@ def update_credentials(*, account: BrokerAccount, label: str, credentials: Mappi
 @transaction.atomic
 def forget_credential(*, account: BrokerAccount, name: str) -> None:
     account = BrokerAccount.objects.select_for_update().get(pk=account.pk)
+    if isinstance(account.credentials, UnreadableSecret):
+        return
     credentials = dict(account.credentials or {})
     if credentials.pop(name, None) is not None:
         account.credentials = credentials
@@ -176,6 +189,42 @@ def mark_error(*, account: BrokerAccount, reason: str) -> None:
         category=SystemEvent.Category.BROKER,
         level=SystemEvent.Level.ERROR,
         message=f"Account {account.display_name}: {reason}",
+        user=account.user,
+        details={"account_id": account.pk},
+    )
+
+
+def mark_unreadable(*, account: BrokerAccount) -> None:
+    """No key opens the account's stored secrets: say so on it, once (an event)."""
+    if account.status == Status.ERROR and account.last_error == UNREADABLE_MESSAGE:
+        return
+    mark_error(account=account, reason=UNREADABLE_MESSAGE)
+
+
+@transaction.atomic
+def reset_secrets(*, account: BrokerAccount, actor: str) -> None:
+    """Clear credentials and session (an operator's way out for an unreadable row);
+    the owner enters the credentials again and reconnects."""
+    account = BrokerAccount.objects.select_for_update().get(pk=account.pk)
+    account.credentials, account.session = {}, {}
+    account.session_expires_at = None
+    account.status = Status.NOT_CONNECTED
+    account.last_error = "Stored credentials were cleared: enter them again and reconnect."
+    account.save(
+        update_fields=[
+            "credentials",
+            "session",
+            "session_expires_at",
+            "status",
+            "last_error",
+            "updated_at",
+        ]
+    )
+    record_event(
+        category=SystemEvent.Category.SECURITY,
+        level=SystemEvent.Level.WARNING,
+        message=f"Account {account.display_name}: stored credentials and session cleared "
+        f"by {actor}",
         user=account.user,
         details={"account_id": account.pk},
     )

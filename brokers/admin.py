@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from . import connections
+from . import accounts, connections
 from .models import BrokerAccount
 
 
@@ -11,6 +11,7 @@ class BrokerAccountAdmin(admin.ModelAdmin):
         "user",
         "broker",
         "status",
+        "secrets_readable",
         "session_expires_at",
         "last_checked_at",
         "is_default",
@@ -33,11 +34,23 @@ class BrokerAccountAdmin(admin.ModelAdmin):
         "updated_at",
         "stored_credentials",
     )
-    actions = ["check_now", "refresh_now"]
+    actions = ["check_now", "refresh_now", "reset_secrets"]
 
     @admin.display(description="Stored credentials")
     def stored_credentials(self, obj):
+        if obj.secrets_unreadable:
+            return "unreadable with the configured keys (reset them, or delete the account)"
         return ", ".join(sorted(obj.stored_credential_names())) or "none"
+
+    @admin.display(description="Secrets readable", boolean=True)
+    def secrets_readable(self, obj):
+        return not obj.secrets_unreadable
+
+    @admin.action(description="Reset stored credentials and session (the owner enters them again)")
+    def reset_secrets(self, request, queryset):
+        for account in queryset:
+            accounts.reset_secrets(account=account, actor=request.user.get_username())
+        messages.info(request, f"Credentials cleared on {queryset.count()} account(s).")
 
     def has_add_permission(self, request):
         return False  # accounts are added by their owner in Settings

@@ -22,7 +22,7 @@ from sigmatrader.models import SystemEvent
 
 from . import accounts
 from .base import AuthExpired, BrokerAdapter, BrokerError, ConnectFlow, InvalidCredentials
-from .models import BrokerAccount
+from .models import UNREADABLE_MESSAGE, BrokerAccount
 
 logger = logging.getLogger(__name__)
 Status = BrokerAccount.Status
@@ -43,6 +43,11 @@ class ConnectError(Exception):
 
 
 def adapter_for(account: BrokerAccount) -> BrokerAdapter:
+    if account.secrets_unreadable:
+        # That account's failure, as its own event; every caller's per-account
+        # handling of BrokerError keeps the other accounts going.
+        accounts.mark_unreadable(account=account)
+        raise BrokerError(UNREADABLE_MESSAGE)
     return account.adapter_class(
         credentials=account.credentials or {},
         session=account.session or {},
@@ -144,7 +149,8 @@ def reset(*, account: BrokerAccount) -> None:
 
 
 def disconnect(*, account: BrokerAccount) -> None:
-    adapter_for(account).disconnect()  # best effort at the broker
+    if not account.secrets_unreadable:
+        adapter_for(account).disconnect()  # best effort at the broker
     accounts.disconnect_locally(account=account)
 
 
@@ -153,6 +159,9 @@ def disconnect(*, account: BrokerAccount) -> None:
 
 def check(*, account: BrokerAccount) -> bool:
     """Ask the broker whether the session still works; update the account either way."""
+    if account.secrets_unreadable:
+        accounts.mark_unreadable(account=account)
+        return False
     if not account.session:
         return False
     try:
@@ -180,6 +189,9 @@ def refresh_session(*, account: BrokerAccount) -> str:
     refreshed: renewed before expiry; relogged: logged in again with stored
     credentials; expired: marked expired; kept: nothing needed.
     """
+    if account.secrets_unreadable:
+        accounts.mark_unreadable(account=account)
+        return "unreadable"
     if account.status == Status.NOT_CONNECTED:
         return "kept"  # the user disconnected it: only the user connects it again
     now = timezone.now()

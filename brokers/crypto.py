@@ -4,8 +4,10 @@
 names hidden, types kept). Keys come from django-fernet-encrypted-fields'
 derivation: SECRET_KEY and SECRET_KEY_FALLBACKS, each with every SALT_KEY; the
 first pair encrypts, all of them decrypt. Unlike that library's own fields, a
-value no key can decrypt raises `UndecryptableSecret` instead of handing back
-the ciphertext as if it were the value.
+value no key can decrypt is never handed back as if the ciphertext were the
+value: it loads as an `UnreadableSecret`, whose every use raises
+`UndecryptableSecret` (one such row must not stop the jobs, pages and admin
+lists that load it beside others).
 
 Rotation: put the new SECRET_KEY in place and the old one in
 SECRET_KEY_FALLBACKS (or prepend a new salt to FIELD_ENCRYPTION_SALTS), then
@@ -26,15 +28,50 @@ class UndecryptableSecret(Exception):
     """Stored ciphertext that none of the configured keys opens."""
 
 
+class UnreadableSecret:
+    """What a column no key opens loads as.
+
+    Loading the row never fails (so lists, the admin, delete and every other
+    account in a loop keep working); any use of the secret raises
+    UndecryptableSecret; saving the row writes the ciphertext back unchanged.
+    """
+
+    __slots__ = ("ciphertext", "where")
+
+    def __init__(self, ciphertext: str, where: str):
+        self.ciphertext, self.where = ciphertext, where
+
+    def _refuse(self, *args, **kwargs):
+        raise UndecryptableSecret(
+            f"{self.where} cannot be decrypted with the configured keys (was SECRET_KEY "
+            "changed without adding the old one to SECRET_KEY_FALLBACKS?)"
+        )
+
+    __bool__ = __len__ = __iter__ = __getitem__ = __contains__ = _refuse
+    get = items = keys = values = copy = _refuse
+    __hash__ = None
+
+    def __eq__(self, other):
+        return isinstance(other, UnreadableSecret) and other.ciphertext == self.ciphertext
+
+    def __repr__(self):
+        return f"<unreadable {self.where}>"
+
+
 class EncryptedJSONBlobField(EncryptedFieldMixin, models.TextField):
     def get_prep_value(self, value):
         if value is None:
             return None
+        if isinstance(value, UnreadableSecret):
+            return value.ciphertext
         document = json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True)
         return self.f.encrypt(document.encode("utf-8")).decode("ascii")
 
     def from_db_value(self, value, expression, connection):
-        return self._decrypt(value)
+        try:
+            return self._decrypt(value)
+        except UndecryptableSecret:
+            return UnreadableSecret(str(value), f"{self.model.__name__}.{self.name}")
 
     def to_python(self, value):
         if value is None or isinstance(value, dict | list):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from .base import BrokerAdapter
+from .crypto import UnreadableSecret
 from .models import BrokerAccount
 
 SET_PLACEHOLDER = "set — leave blank to keep"
@@ -79,7 +80,11 @@ class AccountForm(forms.Form):
         data = super().clean()
         values = {f.name: data.get(f.name, "") for f in self.adapter.credential_fields}
         if self.account:  # a blank field keeps the stored value
-            stored = self.account.credentials or {}
+            stored = (
+                {}
+                if isinstance(self.account.credentials, UnreadableSecret)
+                else self.account.credentials or {}
+            )
             values = {k: v or str(stored.get(k, "")) for k, v in values.items()}
         for name, problem in self.adapter.check_credentials(values, user=self.user).items():
             self.add_error(name if name in self.fields else None, problem)

@@ -3,7 +3,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .crypto import EncryptedJSONBlobField
+from .crypto import EncryptedJSONBlobField, UnreadableSecret
+
+UNREADABLE_MESSAGE = (
+    "This account's stored credentials cannot be read: reconnect it "
+    "(enter its credentials again), or delete it."
+)
 
 
 class BrokerAccount(models.Model):
@@ -79,9 +84,22 @@ class BrokerAccount(models.Model):
         return self.status == self.Status.CONNECTED
 
     @property
+    def secrets_unreadable(self) -> bool:
+        """No configured key opens the stored credentials or session."""
+        return isinstance(self.credentials, UnreadableSecret) or isinstance(
+            self.session, UnreadableSecret
+        )
+
+    @property
+    def secrets_problem(self) -> str:
+        return UNREADABLE_MESSAGE if self.secrets_unreadable else ""
+
+    @property
     def status_note(self) -> str:
         from .registry import UnknownBroker
 
+        if self.secrets_unreadable:
+            return ""  # secrets_problem says it
         try:
             return self.adapter_class.status_note(self)
         except UnknownBroker:
@@ -94,6 +112,8 @@ class BrokerAccount(models.Model):
         from .connections import can_reconnect_unattended
         from .registry import UnknownBroker
 
+        if self.secrets_unreadable:
+            return False  # connect leads to re-entering the credentials
         try:
             flow = self.adapter_class.connect_flow
         except UnknownBroker:
@@ -101,4 +121,6 @@ class BrokerAccount(models.Model):
         return flow is ConnectFlow.NONE or can_reconnect_unattended(self)
 
     def stored_credential_names(self) -> set[str]:
+        if isinstance(self.credentials, UnreadableSecret):
+            return set()
         return {k for k, v in (self.credentials or {}).items() if v not in (None, "")}

@@ -75,6 +75,9 @@ def edit_account(request, account_id):
 @require_http_methods(["GET", "POST"])
 def connect(request, account_id):
     account = selectors.account_for(request.user, account_id)
+    if account.secrets_unreadable:  # nothing to connect with: enter the credentials again
+        messages.error(request, account.secrets_problem)
+        return redirect("brokers:edit", account_id=account.pk)
     adapter = account.adapter_class
     if adapter.connect_flow is ConnectFlow.OAUTH_REDIRECT:
         return redirect(connections.start_redirect_login(account=account))
@@ -183,7 +186,7 @@ def _back_viewing(request, account):
 def delete_account(request, account_id):
     account = selectors.account_for(request.user, account_id)
     if request.method == "POST":
-        if account.session:
+        if not account.secrets_unreadable and account.session:
             connections.disconnect(account=account)
         name = account.display_name
         accounts.delete_account(account=account)

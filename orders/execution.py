@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from brokers.base import (
@@ -33,6 +34,7 @@ from . import closed_market, conditional, risk
 from .broker_request import broker_request
 from .history import log
 from .models import Order
+from .sync import NOT_RECEIVED, CannotReconcile, reconcile_before_resending
 from .validation import InvalidOrder, validate
 
 logger = logging.getLogger(__name__)
@@ -122,10 +124,18 @@ def canonical_name(instrument) -> str:
 
 
 def _finish(order: Order, status: str, message: str, *, actor: str, **fields) -> Order:
-    """Leave SENDING for `status`, unless the sync already moved the order on."""
+    """Leave SENDING for `status`, unless the sync already moved the order on.
+
+    An acceptance that comes back after the sync gave up on the order (FAILED,
+    "not received") is adopted all the same: the broker has the order.
+    """
     fields.update(status=status, status_message=message[:2000], updated_at=timezone.now())
+    current = Q(status=Status.SENDING)
+    if status == Status.SENT:
+        current |= Q(status=Status.FAILED, status_message=NOT_RECEIVED)
     with transaction.atomic():
-        moved = Order.objects.filter(pk=order.pk, status=Status.SENDING).update(**fields)
+        before = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
+        moved = Order.objects.filter(current, pk=order.pk).update(**fields)
         _reload_state(order)
         if moved:
             log(
@@ -133,7 +143,7 @@ def _finish(order: Order, status: str, message: str, *, actor: str, **fields) ->
                 "status",
                 message or order.get_status_display(),
                 actor=actor,
-                before=Status.SENDING,
+                before=before or Status.SENDING,
             )
     return order
 
@@ -172,13 +182,23 @@ def _place(adapter, request: OrderRequest) -> str:
             time.sleep(wait)
 
 
-def execute(*, order: Order, actor: str) -> Order:
-    """Send one order, exactly once. Returns the order in its new state."""
+def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = None) -> Order:
+    """Send one order, exactly once. Returns the order in its new state.
+
+    `claim_from` narrows the states the order may be claimed from (the AUTO
+    task claims only WAITING/TRIGGERED: a FAILED order waits for its trader).
+    """
+    if order.status == Status.FAILED and order.status_message == NOT_RECEIVED:
+        # Its tag may still surface at the broker: look before sending it again.
+        try:
+            order = reconcile_before_resending(order)
+        except CannotReconcile as exc:
+            raise NotExecutable(exc.message) from exc
     previous = order.status
     # One commit: the claim and its history line (the claim is durable before any send).
     with transaction.atomic():
         # TRIGGERED: a conditional order the poller claimed, on its way out once.
-        claimable = (*Order.EXECUTABLE, Status.TRIGGERED)
+        claimable = claim_from or (*Order.EXECUTABLE, Status.TRIGGERED)
         claimed = Order.objects.filter(pk=order.pk, status__in=claimable).update(
             status=Status.SENDING, status_message="", updated_at=timezone.now()
         )

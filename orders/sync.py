@@ -3,7 +3,9 @@
 One order-book call per account per cycle. Orders are matched by broker order
 id, or by client tag for orders whose placement had no clear answer (UNKNOWN,
 or SENDING left behind by a crashed worker): found → their real state and id;
-still absent after a grace period → FAILED "not received by broker".
+still absent after a grace period → FAILED "not received by broker". Such a
+FAILED order stays watched for ORDER_ADOPT_WINDOW_SECONDS: if its tag turns up
+at the broker after all, the order is adopted (state, broker id, an event).
 A broker row is applied only if it is the same order (orders/identity.py): a
 reused broker id is recorded as an event, never applied.
 """
@@ -16,6 +18,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from brokers.base import BrokerError
@@ -62,15 +65,32 @@ class SyncResult:
     changes: list[str] = field(default_factory=list)
 
 
+# The sync's verdict on an order whose placement had no clear answer and that
+# the broker did not show within the grace. Its client tag may still surface
+# (the broker was slower than the grace): such orders are watched, and adopted
+# when it does.
+NOT_RECEIVED = "Not received by the broker."
+
+
+def may_surface(now=None):
+    """FAILED orders whose client tag the broker may still show (watched for a day)."""
+    now = now or timezone.now()
+    return Q(
+        status=Status.FAILED,
+        status_message=NOT_RECEIVED,
+        updated_at__gte=now - timedelta(seconds=settings.ORDER_ADOPT_WINDOW_SECONDS),
+    )
+
+
 def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
     result = SyncResult(account_id=account.pk)
     now = timezone.now()
     grace = timedelta(seconds=settings.ORDER_RECONCILE_GRACE_SECONDS)
     live = [
         order
-        for order in Order.objects.filter(account=account, status__in=Order.LIVE).select_related(
-            "instrument"
-        )
+        for order in Order.objects.filter(
+            Q(account=account) & (Q(status__in=Order.LIVE) | may_surface(now))
+        ).select_related("instrument")
         # A fresh SENDING order is being placed right now: leave it to its sender.
         if order.status != Status.SENDING or now - order.updated_at > grace
     ]
@@ -90,16 +110,29 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
             continue
         before = order.status
         original = _snapshot(order)
+        if before == Status.FAILED and remote is None:
+            continue  # still not at the broker: keep watching
         if remote is None:
             started = order.sent_at or order.updated_at
             if order.status in (Status.UNKNOWN, Status.SENDING) and now - started > grace:
-                order.status, order.status_message = Status.FAILED, "Not received by the broker."
+                order.status, order.status_message = Status.FAILED, NOT_RECEIVED
                 result.failed += 1
             else:
                 continue
         else:
-            if order.status in (Status.UNKNOWN, Status.SENDING):
+            if order.status in (Status.UNKNOWN, Status.SENDING, Status.FAILED):
                 result.reconciled += 1
+            if order.status == Status.FAILED:
+                record_event(
+                    category=SystemEvent.Category.ORDER,
+                    level=SystemEvent.Level.WARNING,
+                    message=f"Order #{order.pk} {order.side} {order.quantity} {order.symbol} "
+                    f"was marked failed but {account.display_name} has it "
+                    f"(order {remote.broker_order_id}): adopted.",
+                    user=order.user,
+                    details={"order_id": order.pk, "broker_order_id": remote.broker_order_id},
+                )
+                order.status_message = ""
             order.broker_order_id = remote.broker_order_id
             order.status = STATUS_FROM_BROKER[remote.status]
             order.filled_quantity = remote.filled_quantity
@@ -107,6 +140,7 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
             order.status_message = remote.status_message or order.status_message
         if _snapshot(order) == original:
             continue
+        adopted = before == Status.FAILED and order.status != Status.FAILED
         order.updated_at = now
         changed.append(order)
         message = (
@@ -118,6 +152,8 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
                 else ""
             )
         )
+        if adopted:
+            message = "Found at the broker after being marked failed: adopted. " + message
         events.append(
             OrderEvent(
                 order=order,
@@ -227,11 +263,38 @@ def _snapshot(order: Order) -> tuple:
     )
 
 
+class CannotReconcile(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def reconcile_before_resending(order: Order) -> Order:
+    """Before a watched FAILED order is sent again: one look at its account's
+    order book, adopting it if its tag is there. Raises CannotReconcile when the
+    broker cannot be asked (then it must not be sent again yet)."""
+    account = order.account
+    refusal = (
+        f"Order #{order.pk}'s earlier placement may still appear at the broker, and "
+        "{why}: it is not sent again until the broker's order book has been checked."
+    )
+    if account is None or not account.is_connected:
+        raise CannotReconcile(refusal.format(why="its account is not connected"))
+    try:
+        sync_account(account, actor="reconcile")
+    except BrokerError as exc:
+        why = f"the broker did not answer ({exc.message})"
+        raise CannotReconcile(refusal.format(why=why)) from exc
+    order.refresh_from_db()
+    return order
+
+
 def accounts_to_sync(account_id: int | None = None):
     accounts = BrokerAccount.objects.filter(status=BrokerAccount.Status.CONNECTED)
     if account_id:
         accounts = accounts.filter(pk=account_id)
-    return accounts.filter(orders__status__in=Order.LIVE).distinct()
+    watched = Order.objects.filter(Q(status__in=Order.LIVE) | may_surface()).values("account_id")
+    return accounts.filter(pk__in=watched)
 
 
 def sync_all(account_id: int | None = None) -> list[SyncResult]:

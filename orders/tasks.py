@@ -30,19 +30,43 @@ def check_conditional_orders() -> dict:
     return check()
 
 
-@shared_task(name="orders.execute_order", acks_late=False, ignore_result=True)
+# Acknowledged after it ran, and given back to the queue when its worker dies
+# mid-run (where the transport can: Redis, the embedded file queue): a second
+# run is harmless because the claim in orders/execution.py is atomic, and it
+# claims only WAITING/TRIGGERED orders. What a transport still loses (a whole
+# worker killed), the sweeper below re-enqueues.
+@shared_task(
+    name="orders.execute_order", acks_late=True, reject_on_worker_lost=True, ignore_result=True
+)
 def execute_order(order_id: int) -> str:
-    """AUTO strategies: send a webhook's order through the execution service.
+    """AUTO strategies (and swept triggers): send an order through the execution service.
 
-    Not retried by Celery: a second run would find the order claimed anyway,
-    and an ambiguous placement is left to the sync.
+    Never retried by Celery on an error: an ambiguous placement is left to the sync.
     """
     from .execution import NotExecutable, execute
     from .models import Order
 
-    order = Order.objects.select_related("account", "instrument", "strategy").get(pk=order_id)
+    order = (
+        Order.objects.select_related("account", "instrument", "strategy")
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        return "gone"
     actor = f"strategy:{order.strategy.name}" if order.strategy else "webhook"
     try:
-        return execute(order=order, actor=actor[:60]).status
+        return execute(
+            order=order,
+            actor=actor[:60],
+            claim_from=(Order.Status.WAITING, Order.Status.TRIGGERED),
+        ).status
     except NotExecutable as exc:
         return exc.message
+
+
+@shared_task(name="orders.sweep_stranded_orders", ignore_result=True)
+def sweep_stranded_orders() -> dict:
+    """Beat, every 30 s: AUTO orders and triggered GTTs a lost worker left behind."""
+    from .recovery import sweep_stranded
+
+    return sweep_stranded()

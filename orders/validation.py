@@ -9,6 +9,9 @@ from brokers.base import Validity as BrokerValidity
 
 from .models import Order
 
+# Order.price holds 14 digits with 4 decimals.
+MAX_PRICE = Decimal(10) ** 10
+
 
 class InvalidOrder(ValueError):
     """`field` names the order field at fault (for a form), or None."""
@@ -66,6 +69,13 @@ def validate(order: Order) -> None:
             f"Quantity {order.quantity} is not a multiple of the lot size {instrument.lot_size}.",
             "quantity",
         )
+    for name, value in (("Price", order.price), ("Trigger price", order.trigger_price)):
+        if value is None:
+            continue
+        if not Decimal(value).is_finite():
+            raise InvalidOrder(f"{name} must be a finite number.")
+        if abs(Decimal(value)) >= MAX_PRICE:
+            raise InvalidOrder(f"{name} {value} is out of range.")
     needs_price = order.order_type in (Order.OrderType.LIMIT, Order.OrderType.SL)
     needs_trigger = order.order_type in (Order.OrderType.SL, Order.OrderType.SL_M)
     if needs_price and (order.price is None or order.price <= 0):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from brokers import selectors
@@ -36,6 +37,7 @@ from sigmatrader.redaction import mask_json_text, scrub
 from .execution import create_order
 from .models import AlertClaim, Order, Strategy, WebhookAlert, WebhookEndpoint
 
+logger = logging.getLogger(__name__)
 Outcome = WebhookAlert.Outcome
 MAX_QUANTITY = 10_000_000
 MAX_PRICE = Decimal("1000000000")
@@ -200,8 +202,33 @@ def _record(**fields) -> WebhookAlert:
     return WebhookAlert.objects.create(**fields)
 
 
+# Seconds a sender is asked to wait before redelivering when the database is busy.
+RETRY_AFTER_SECONDS = 5
+
+
+def busy() -> tuple[int, dict]:
+    return 503, {
+        "error": "Busy: the alert was not recorded; send it again shortly.",
+        "retry_after": RETRY_AFTER_SECONDS,
+    }
+
+
 def receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
-    """Handle one delivery; returns (HTTP status, JSON body). Never raises."""
+    """Handle one delivery; returns (HTTP status, JSON body). Never raises.
+
+    Either the delivery is recorded (and answered 2xx/4xx), or nothing of it was
+    written and it is answered 503 (the view adds Retry-After) so the sender
+    sends it again: the acceptance is one transaction, and a redelivery is
+    deduplicated like any other.
+    """
+    try:
+        return _receive(token=token, body=body, ip=ip)
+    except DatabaseError:
+        logger.warning("webhook delivery not recorded: database busy or unavailable", exc_info=True)
+        return busy()
+
+
+def _receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
     raw = body[: settings.WEBHOOK_STORED_BODY_CHARS].decode("utf-8", "replace")
     endpoint = (
         WebhookEndpoint.objects.filter(token_hash=digest(token)).select_related("user").first()
@@ -407,7 +434,9 @@ def _accept(
             from .tasks import execute_order
 
             order_id = order.pk
-            transaction.on_commit(lambda: execute_order.delay(order_id))
+            # robust: a queue that refuses the message must not turn a recorded
+            # alert into an error; the sweeper sends the WAITING order instead.
+            transaction.on_commit(lambda: execute_order.delay(order_id), robust=True)
     return 202, {
         "status": "accepted",
         "alert_id": record.pk,

@@ -18,4 +18,7 @@ def tradingview(request, token):
     except RequestDataTooBig:
         return JsonResponse({"error": "The body is too large."}, status=413)
     status, payload = webhook.receive(token=token, body=body, ip=client_ip(request))
-    return JsonResponse(payload, status=status)
+    response = JsonResponse(payload, status=status)
+    if status == 503:
+        response["Retry-After"] = str(webhook.RETRY_AFTER_SECONDS)
+    return response

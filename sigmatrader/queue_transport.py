@@ -15,6 +15,12 @@ filesystem channel has two races that matter for orders:
 
 A file that still cannot be parsed is set aside in `unreadable/` and logged,
 never allowed to stop the worker.
+
+Late acknowledgement: a message stays unacknowledged in the consuming worker's
+memory until its task ends, and a rejected one (`reject_on_worker_lost`, when a
+pool child dies) is written back to the queue (kombu's virtual-channel
+restore). The file itself is gone once claimed, so a whole worker killed loses
+what it had taken: orders/recovery.py sweeps those orders up.
 """
 
 from __future__ import annotations

@@ -312,6 +312,13 @@ if SITE_URL and not SITE_URL.startswith(("https://", "http://")):
     raise ImproperlyConfigured("SITE_URL must be an address such as https://trade.example.in")
 # An UNKNOWN order the broker has not shown after this many seconds is FAILED.
 ORDER_RECONCILE_GRACE_SECONDS = env.int("ORDER_RECONCILE_GRACE_SECONDS", default=120)
+# ...but stays watched this long: if its client tag turns up, the order is adopted.
+ORDER_ADOPT_WINDOW_SECONDS = env.int("ORDER_ADOPT_WINDOW_SECONDS", default=24 * 3600)
+# The sweeper (orders/recovery.py) re-enqueues AUTO orders still WAITING, and
+# triggered GTTs never claimed, this many seconds after they were left...
+ORDER_SWEEP_GRACE_SECONDS = env.int("ORDER_SWEEP_GRACE_SECONDS", default=30)
+# ...and marks FAILED (for the trader to review) an AUTO order still unsent this late.
+ORDER_AUTO_MAX_AGE_SECONDS = env.int("ORDER_AUTO_MAX_AGE_SECONDS", default=300)
 # Waiting orders shown per Queue page (oldest first).
 QUEUE_PAGE_SIZE = env.int("QUEUE_PAGE_SIZE", default=250)
 

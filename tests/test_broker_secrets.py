@@ -64,8 +64,13 @@ def test_raw_row_holds_no_plaintext(account):
 
 def test_a_wrong_key_raises_instead_of_returning_ciphertext(account, rekey):
     rekey(NEW_KEY)  # the old key is gone and not a fallback
+    # The row loads (lists and jobs go on); any use of the secret raises.
+    fresh = BrokerAccount.objects.get(pk=account.pk)
+    assert fresh.secrets_unreadable
     with pytest.raises(UndecryptableSecret, match="cannot be decrypted"):
-        BrokerAccount.objects.get(pk=account.pk)
+        fresh.credentials.get("api_key")
+    with pytest.raises(UndecryptableSecret, match="cannot be decrypted"):
+        dict(fresh.session or {})
 
 
 def test_rotation_keeps_old_rows_readable_then_reencrypts(account, rekey):

@@ -9,7 +9,7 @@ and left untouched, and the command exits non-zero.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from brokers.crypto import UndecryptableSecret, encrypted_fields
+from brokers.crypto import UnreadableSecret, encrypted_fields
 from brokers.models import BrokerAccount
 from sigmatrader.models import AuthenticatorDevice
 
@@ -27,13 +27,13 @@ class Command(BaseCommand):
             for field in encrypted_fields(model):
                 field.reset_keys()
             for pk in model.objects.values_list("pk", flat=True).iterator():
-                try:
-                    with transaction.atomic():
-                        row = model.objects.select_for_update().get(pk=pk)
-                        row.save(update_fields=names)
-                    done += 1
-                except UndecryptableSecret:
-                    failed.append(f"{model.__name__} #{pk}")
+                with transaction.atomic():
+                    row = model.objects.select_for_update().get(pk=pk)
+                    if any(isinstance(getattr(row, name), UnreadableSecret) for name in names):
+                        failed.append(f"{model.__name__} #{pk}")
+                        continue
+                    row.save(update_fields=names)
+                done += 1
         self.stdout.write(f"re-encrypted {done} row(s)")
         if failed:
             raise CommandError(
