@@ -18,11 +18,11 @@ def refresh_live_quotes() -> dict:
 
     from django.core.cache import cache
 
-    from orders import market_hours
+    from marketdata import clock
 
     from .live import refresh_live_quotes as refresh
 
-    if not market_hours.is_open() and not cache.add(
+    if not clock.is_open() and not cache.add(
         "live:off-hours-refresh", time.time(), LIVE_OFF_HOURS_EVERY
     ):
         return {"skipped": "market closed"}

@@ -59,6 +59,7 @@ def test_order_forms_show_their_errors_and_bulk_refuses_an_empty_selection(
     form.get_by_label("Instrument").fill("NSE:SBIN")
     form.get_by_label("Type").select_option("LIMIT")
     form.get_by_label("Price", exact=True).fill("800")
+    form.locator("details.gtt summary").click()  # collapsed until chosen
     form.get_by_label("GTT").check()
     no_browser_checks(page)
     form.get_by_role("button", name="Add to queue").click()

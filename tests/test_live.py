@@ -283,7 +283,7 @@ def test_paper_cash_is_on_the_dashboard_before_any_sync(three, client):
     assert '<dd data-testid="cash">₹10,00,000.00</dd>' in tile
 
 
-def test_the_quote_refresh_is_scheduled_every_five_seconds_and_thins_off_hours(three, monkeypatch):
+def test_the_quote_refresh_is_scheduled_every_five_seconds_and_thins_off_hours(three, settings):
     from django_celery_beat.models import PeriodicTask
 
     from sigmatrader.tasks import refresh_live_quotes as task
@@ -295,9 +295,7 @@ def test_the_quote_refresh_is_scheduled_every_five_seconds_and_thins_off_hours(t
         "seconds",
     )
     assert task() == {str(zerodha.pk): 3, str(angel.pk): 8}
-    from orders import market_hours
-
-    monkeypatch.setattr(market_hours, "is_open", lambda moment=None: False)
+    settings.MARKET_ALWAYS_OPEN, settings.MARKET_CLOCK = False, "always-closed"
     before = quote_calls(emulator, "zerodha")
     assert task() != {"skipped": "market closed"}  # off hours: once a minute
     assert task() == {"skipped": "market closed"}

@@ -66,14 +66,14 @@ def test_connecting_a_paper_account_is_a_post_and_a_get_only_asks(signed_in, use
     )
     url = reverse("brokers:connect", args=[account.pk])
     assert signed_in.post(url).status_code == 302
-    before = PaperBook.objects.get().session_token
+    before = PaperBook.objects.get().session_token_hash
     assert before and BrokerAccount.objects.get(pk=account.pk).is_connected
     asked = signed_in.get(url)
     assert asked.status_code == 200
     assert 'method="post"' in asked.content.decode() and ">Connect<" in asked.content.decode()
-    assert PaperBook.objects.get().session_token == before
+    assert PaperBook.objects.get().session_token_hash == before
     signed_in.post(url)
-    assert PaperBook.objects.get().session_token != before
+    assert PaperBook.objects.get().session_token_hash != before
 
 
 EVIL = ["https://evil.example/", "//evil.example/", "/\\evil.example", "0"]

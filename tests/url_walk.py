@@ -126,6 +126,7 @@ def owned_objects(user, emulator, trading_accounts):
         "position_id": [position.pk],
         "broker": [adapter.name for adapter in all_adapters()],
         "token": [token],
+        "kind": ["holdings", "positions", "nonsense"],
     }
 
 
