@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from brokers import registry, selectors
+from sigmatrader import params
 
 from . import readiness
 from .presentation import instruments_status
@@ -19,7 +20,7 @@ LIST_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,60}")
 def search(request):
     """HTMX autocomplete: instruments of the current account's broker."""
     account = selectors.current_account(request)
-    query = (request.GET.get("q") or request.GET.get("symbol") or "")[:40]
+    query = params.text(request.GET.get("q") or request.GET.get("symbol"), 40)
     results = search_instruments(broker=account.broker, query=query) if account else []
     prices = cached_ltp(results)  # only what the quote cache holds: no broker call per key
     for instrument in results:

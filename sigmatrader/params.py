@@ -9,6 +9,8 @@ here (or through a `FilterForm`), so bad input means "no such thing" or
 - `object_id(value)`: a database id (1 .. 2**63-1, ASCII digits) or None.
 - `IdConverter`: the same rule for ids in URL paths (`<id:order_id>`): a
   26-digit id does not match, so it is a 404 before any query runs.
+- `text(value, max_length)`: free text (a search box) without control characters
+  (PostgreSQL refuses a NUL in a string: a 500 on `?q=%00` otherwise), cut short.
 - `FilterForm` / `filters(FormClass, data)`: a Django form whose valid fields
   apply and whose invalid fields are dropped (and shown on the form).
 """
@@ -28,6 +30,12 @@ def object_id(value) -> int | None:
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
+
+
+def text(value, max_length: int) -> str:
+    """Free text from a request: control characters (NUL among them) dropped, cut short."""
+    raw = str(value if value is not None else "")
+    return "".join(ch for ch in raw if ch.isprintable() or ch == " ")[:max_length]
 
 
 class IdConverter:
