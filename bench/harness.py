@@ -142,18 +142,15 @@ def wait_until_serving(url: str, *, timeout: float = 120.0, method: str = "GET")
     seconds waited. Each try may take long (a worker importing Django), so the per-try
     read timeout is generous and only the overall deadline aborts."""
     import time
-    import urllib.error
-    import urllib.request
+
+    import requests
 
     started = time.monotonic()
     while True:
         try:
-            request = urllib.request.Request(url, method=method)
-            with urllib.request.urlopen(request, timeout=max(5.0, timeout / 4)):
-                return time.monotonic() - started
-        except urllib.error.HTTPError:
-            return time.monotonic() - started  # it answered
-        except OSError:
+            requests.request(method, url, timeout=max(5.0, timeout / 4))
+            return time.monotonic() - started  # it answered (any status)
+        except requests.RequestException:
             if time.monotonic() - started > timeout:
                 raise
             time.sleep(0.2)

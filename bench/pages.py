@@ -63,6 +63,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--profile", default="", help="a page name: print its cProfile")
     parser.add_argument("--only", nargs="*", default=[], help="page names to time")
+    parser.add_argument("--dump", default="", help="a folder: write each page's HTML there")
     port_argument(parser)
     args = parser.parse_args()
     env = {"MARKET_ALWAYS_OPEN": "true"}
@@ -168,7 +169,7 @@ def seed(settings, server, scale: int):
         )
     Holding.objects.bulk_create(holdings, batch_size=2000)
     Position.objects.bulk_create(positions, batch_size=2000)
-    for broker, mine in instruments.items():
+    for mine in instruments.values():
         for n, instrument in enumerate(mine.values()):
             live.store(
                 instrument,
@@ -361,10 +362,19 @@ def run(settings, args) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("FileBasedCache"):
+        # The file cache culls a third of its entries past MAX_ENTRIES (300 by default):
+        # 10x a heavy user's prices would be culled at random. Room for all of them.
+        from django.core.cache import caches
+
+        cache.setdefault("OPTIONS", {})["MAX_ENTRIES"] = 1_000_000
+        caches["default"]._max_entries = 1_000_000  # if already opened
     server = start_emulator(args.emulator_port)
     started = time.perf_counter()
     user, accounts = seed(settings, server, args.scale)
-    counts = ", ".join(f"{k} {v * args.scale:,}" for k, v in HEAVY.items() if k != "accounts")
+    scaled = {k: v * (1 if k in ("accounts", "days") else args.scale) for k, v in HEAVY.items()}
+    counts = ", ".join(f"{k} {v:,}" for k, v in scaled.items() if k != "accounts")
     print(
         f"database: {connection.vendor}; {load_average()}\n"
         f"data: {args.scale}x a heavy user: 3 accounts; {counts} "
@@ -391,6 +401,10 @@ def run(settings, args) -> None:
             goal_ms=GOALS.get(name),
             extra=f"{len(queries)} queries, {len(response.content) // 1024} KB",
         )
+        if args.dump:
+            folder = Path(args.dump)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{name}.html").write_bytes(response.content)
         if args.profile == name:
             profile = cProfile.Profile()
             profile.enable()

@@ -15,7 +15,7 @@ from sigmatrader.live import overlay_rows
 from sigmatrader.pages import page_or_fragment, wants_fragment
 from sigmatrader.params import object_id
 
-from . import selectors, summary
+from . import presentation, selectors, summary
 from .forms import TradeForm
 from .sync import sync_account
 from .trading import MarketClosed, TradeRefused, square_off, trade
@@ -87,6 +87,7 @@ def holdings_context(request, source) -> dict:
     items = summary.merge_holdings(rows) if account is None else rows
     _freshest_price(items)
     items = summary.sort_and_filter(items, sort=context["sort"], query=context["q"])
+    presentation.format_holdings(items, merged=account is None)
     context.update(
         items=items,
         merged=account is None,
