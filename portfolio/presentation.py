@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from django.template.defaultfilters import floatformat
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from sigmatrader.templatetags.live import live_key
 from sigmatrader.templatetags.money import inr, inr_number, pnl_class
@@ -24,21 +25,21 @@ def holding_cells(row, *, part: bool = False) -> dict:
     pnl, day_pnl, percent = row.pnl, row.day_pnl, row.pnl_percent
     account_id = getattr(row, "account_id", None)
     return {
-        "key": live_key(row),
+        "key": _safe(live_key(row)),
         "stale": shown.stale,
-        "title": shown.title,
-        "ltp": inr(row.last_price),
-        "invested": inr(row.invested),
-        "value": inr(row.current_value),
-        "pnl": inr(pnl),
-        "pnl_class": pnl_class(pnl),
+        "title": _safe(shown.title),
+        "ltp": _safe(inr(row.last_price)),
+        "invested": _safe(inr(row.invested)),
+        "value": _safe(inr(row.current_value)),
+        "pnl": _safe(inr(pnl)),
+        "pnl_class": _safe(pnl_class(pnl)),
         "pnl_percent": "" if percent is None or part else floatformat(percent, 2),
-        "day": inr(day_pnl) or "—",
-        "day_class": pnl_class(day_pnl),
-        "quantity": inr_number(row.quantity),
-        "t1": inr_number(row.t1_quantity) if row.t1_quantity else "",
-        "mtf": inr_number(row.mtf_quantity) if row.mtf_quantity else "",
-        "average": inr(row.average_price),
+        "day": _safe(inr(day_pnl) or "—"),
+        "day_class": _safe(pnl_class(day_pnl)),
+        "quantity": _safe(inr_number(row.quantity)),
+        "t1": _safe(inr_number(row.t1_quantity)) if row.t1_quantity else "",
+        "mtf": _safe(inr_number(row.mtf_quantity)) if row.mtf_quantity else "",
+        "average": _safe(inr(row.average_price)),
         # The Buy / Sell links' query (an account's row only; a merged row has none).
         "trade": format_html(
             "account={}&symbol={}:{}", account_id, row.exchange, quote(row.symbol, safe="/")
@@ -47,6 +48,14 @@ def holding_cells(row, *, part: bool = False) -> dict:
         else "",
         "raw_quantity": row.quantity,
     }
+
+
+def _safe(text: str) -> SafeString:
+    """Our own figures (digits, separators, ₹, a class name, a hex key, an age): nothing
+    to escape, so the template need not scan each of the thousands of them again."""
+    if "<" in text or "&" in text or '"' in text or "'" in text or ">" in text:
+        raise ValueError(f"not a plain figure: {text!r}")
+    return SafeString(text)
 
 
 def format_holdings(items, *, merged: bool) -> None:

@@ -79,7 +79,9 @@ def _freshest_price(items) -> None:
 def holdings_context(request, source) -> dict:
     context = _common(request, source, "holdings")
     account = context["account"]
-    rows = list(selectors.holdings_of(request.user, account).select_related("instrument"))
+    rows = selectors.rows_for_page(
+        selectors.holdings_of(request.user, account), context["accounts"]
+    )
     overlay_rows(rows)  # the live cache's prices (never a broker call)
     by_account = {a.pk: [] for a in context["accounts"]}
     for row in rows:
@@ -101,7 +103,9 @@ def holdings_context(request, source) -> dict:
 def positions_context(request, source) -> dict:
     context = _common(request, source, "positions")
     account = context["account"]
-    rows = list(selectors.positions_of(request.user, account).select_related("instrument"))
+    rows = selectors.rows_for_page(
+        selectors.positions_of(request.user, account), context["accounts"]
+    )
     overlay_rows(rows)
     items = summary.merge_positions(rows) if account is None else rows
     _freshest_price(items)
