@@ -64,6 +64,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--profile", default="", help="a page name: print its cProfile")
     parser.add_argument("--only", nargs="*", default=[], help="page names to time")
+    parser.add_argument("--sql", nargs="*", default=[], help="page names: print their queries")
     parser.add_argument("--dump", default="", help="a folder: write each page's HTML there")
     port_argument(parser)
     args = parser.parse_args()
@@ -408,6 +409,15 @@ def run(settings, args) -> None:
             folder = Path(args.dump)
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{name}.html").write_bytes(response.content)
+        if name in args.sql:
+            slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))
+            for captured in slowest:
+                print(f"  {float(captured['time']) * 1000:7.1f} ms  {captured['sql'][:300]}")
+            explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN ANALYZE "
+            for captured in slowest[:3]:
+                with connection.cursor() as cursor:
+                    cursor.execute(explain + captured["sql"])
+                    print("   plan:", " | ".join(str(row[-1]) for row in cursor.fetchall()))
         if args.profile == name:
             profile = cProfile.Profile()
             profile.enable()

@@ -3,8 +3,8 @@
 Each page is rendered with a little data, then with several times more rows of every
 kind (holdings in every account, positions, waiting and past orders with their events,
 strategies, alerts, events): the number of queries must not change, and stays under a
-cap. The holdings and positions pages must not decrypt an account's stored secrets once
-per row either (a joined copy of the account per row did). No timings here: the figures
+cap. Nor may a page decrypt an account's stored secrets once per row (holdings,
+positions, queue and orders rows, strategies: a joined copy of the account per row did). No timings here: the figures
 are printed by bench/pages.py.
 """
 
@@ -205,10 +205,20 @@ def test_a_pages_queries_do_not_grow_with_the_data(client, trader, name):
     assert large <= CAPS.get(name, DEFAULT_CAP), f"{name}: {large} queries"
 
 
-@pytest.mark.parametrize("name", ["holdings-one", "holdings-all", "positions-all"])
-def test_portfolio_pages_decrypt_each_accounts_secrets_once_not_per_row(
-    client, trader, name, monkeypatch
-):
+@pytest.mark.parametrize(
+    "name",
+    [
+        "holdings-one",
+        "holdings-all",
+        "positions-all",
+        "queue",
+        "queue-all",
+        "orders",
+        "settings",
+        "live-orders",
+    ],
+)
+def test_pages_decrypt_each_accounts_secrets_once_not_per_row(client, trader, name, monkeypatch):
     user, accounts = trader
     client.force_login(user)
     decrypts = []
