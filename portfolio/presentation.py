@@ -8,10 +8,10 @@ two never disagree.
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import quote
 
 from django.template.defaultfilters import floatformat
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from sigmatrader.templatetags.live import live_key
@@ -41,8 +41,10 @@ def holding_cells(row, *, part: bool = False) -> dict:
         "mtf": _safe(inr_number(row.mtf_quantity)) if row.mtf_quantity else "",
         "average": _safe(inr(row.average_price)),
         # The Buy / Sell links' query (an account's row only; a merged row has none).
-        "trade": format_html(
-            "account={}&symbol={}:{}", account_id, row.exchange, quote(row.symbol, safe="/")
+        # (format_html's output, built directly: it is a tenth of this page's time.)
+        "trade": SafeString(
+            f"account={account_id}&symbol={escape(row.exchange)}:"
+            f"{escape(quote(row.symbol, safe='/'))}"
         )
         if account_id
         else "",
