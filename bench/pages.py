@@ -402,7 +402,7 @@ def run(settings, args) -> None:
             f"{name:20} {url}",
             timings,
             goal_ms=GOALS.get(name),
-            extra=f"CPU median {statistics.median(cpu):.1f} ms (less noisy on a shared machine); "
+            extra=f"CPU median {statistics.median(cpu):.1f} ms; "
             f"{len(queries)} queries, {len(response.content) // 1024} KB",
         )
         if args.dump:
