@@ -15,10 +15,12 @@ At the default `--scale 10` that is 30 accounts' worth of holdings on 3 accounts
 prints the median and minimum server time over `--repeats` requests through
 Django's test client, with the query count, after one warm-up request.
 
-Goals (issue 14): Holdings "All accounts" <= 150 ms at 500 holdings x 3 accounts
-and the Queue <= 150 ms at 1,000 orders (the `--scale 10` queue); both also
-printed by bench/portfolio.py and bench/orders.py. The other pages have no
-goal: the figure is what a user with 10x a heavy user's data waits.
+Goals (issue 14): the Queue <= 150 ms at 1,000 waiting orders (the `--scale 10`
+queue; also bench/orders.py, on SQLite and PostgreSQL). Holdings "All accounts"
+<= 150 ms at 500 holdings across 3 accounts is bench/portfolio.py's figure (here,
+at `--scale 10`, "All accounts" lists 4,500 holdings). The other pages have no
+goal: the figure is what a user with 10x a heavy user's data waits. The CPU time
+beside each figure is steadier than the wall time on a shared machine.
 
     .venv/bin/python bench/pages.py [--scale 10] [--repeats 7] [--emulator-port 0]
     .venv/bin/python bench/pages.py --profile holdings-all   # cProfile of one page
@@ -55,7 +57,11 @@ HEAVY = {
     "alerts": 2000,
     "events": 5000,
 }
-GOALS = {"holdings-all": 150.0, "queue": 150.0}
+# The queue's goal is set at 1,000 waiting orders, which is --scale 10 here. The holdings
+# goal (500 holdings across 3 accounts) is bench/portfolio.py's: at --scale 10 this bench's
+# "All accounts" lists 4,500 holdings, a figure with no goal.
+GOALS = {"queue": 150.0, "queue-all": 150.0}
+GOAL_SCALE = 10
 
 
 def main() -> int:
@@ -378,7 +384,7 @@ def run(settings, args) -> None:
     scaled = {k: v * (1 if k in ("accounts", "days") else args.scale) for k, v in HEAVY.items()}
     counts = ", ".join(f"{k} {v:,}" for k, v in scaled.items() if k != "accounts")
     print(
-        f"database: {connection.vendor}; {load_average()}\n"
+        f"database: {connection.vendor}; emulator at {server.url}; {load_average()}\n"
         f"data: {args.scale}x a heavy user: 3 accounts; {counts} "
         f"(seeded in {time.perf_counter() - started:.0f} s)",
         flush=True,
@@ -401,7 +407,7 @@ def run(settings, args) -> None:
         figure(
             f"{name:20} {url}",
             timings,
-            goal_ms=GOALS.get(name),
+            goal_ms=GOALS.get(name) if args.scale == GOAL_SCALE else None,
             extra=f"CPU median {statistics.median(cpu):.1f} ms; "
             f"{len(queries)} queries, {len(response.content) // 1024} KB",
         )
