@@ -236,6 +236,7 @@ def test_pages_decrypt_each_accounts_secrets_once_not_per_row(client, trader, na
     client.get(url, query, headers=headers)
     few = len(decrypts)
     grow(user, accounts, 8)
+    url, query, headers = pages(user)[name]  # the live poll asks about the new orders too
     decrypts.clear()
     client.get(url, query, headers=headers)
     assert len(decrypts) == few, f"{name}: {few} decrypts, then {len(decrypts)} with more rows"
