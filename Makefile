@@ -55,12 +55,18 @@ test: venv lint
 	SIGMATRADER_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc
 
-# Benchmarks print figures (they are not tests). DATABASE_URL=postgres://... runs
-# them on PostgreSQL, in a throwaway test database.
+# Benchmarks print figures (they are not tests), each with its goal beside it.
+# DATABASE_URL=postgres://... runs them on PostgreSQL, in a throwaway test database.
+# BENCH_EMULATOR_PORT picks the broker emulator's port (default: any free one).
+# BENCH_POSTGRES_URL=postgres://... also prints the queue and holdings pages on PostgreSQL.
 bench: venv
 	$(BIN)/python bench/instruments.py
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/portfolio.py
+	$(BIN)/python bench/pages.py
+	if [ -n "$(BENCH_POSTGRES_URL)" ]; then \
+		DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python bench/orders.py && \
+		DATABASE_URL=$(BENCH_POSTGRES_URL) $(BIN)/python bench/portfolio.py; fi
 	$(BIN)/python bench/paper.py
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/write_lock.py

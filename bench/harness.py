@@ -40,6 +40,11 @@ def throwaway_django(prefix: str, *, web: bool = False, env: dict | None = None)
 
     if connection.vendor == "sqlite":
         connection.settings_dict["TEST"]["NAME"] = str(work / "bench.sqlite3")
+    elif not connection.settings_dict["TEST"].get("NAME"):
+        # A name of its own (process id), so two benches on one server never clobber
+        # each other's throwaway database.
+        base = connection.settings_dict["NAME"]
+        connection.settings_dict["TEST"]["NAME"] = f"test_{base}_bench_{os.getpid()}"
     original = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     if web:
         settings.ALLOWED_HOSTS = ["testserver"]
@@ -94,3 +99,86 @@ def live_orders_at_the_emulator(server, peer, account, count: int) -> None:
             )
         )
     Order.objects.bulk_create(rows)
+
+
+# --- Added for bench hygiene (ports, repeats, goals) ------------------------------------
+
+
+def port_argument(parser, *, name: str = "--emulator-port", env: str = "BENCH_EMULATOR_PORT"):
+    """`--emulator-port` (or the env variable) for the loopback port a bench binds;
+    0 (the default) lets the system choose a free one."""
+    parser.add_argument(
+        name,
+        type=int,
+        default=int(os.environ.get(env, "0") or 0),
+        help=f"port to bind (env {env}; default 0: any free port)",
+    )
+
+
+def start_emulator(port: int = 0, *, ready_timeout: float = 60.0):
+    """The broker emulator on 127.0.0.1:`port`, started and answering (a cold start on a
+    busy machine may take seconds: wait for a TCP answer up to `ready_timeout`)."""
+    import socket
+    import time
+
+    from brokers.emulator import EmulatorServer
+
+    server = EmulatorServer(port=port).start()
+    host, bound = server.httpd.server_address[:2]
+    deadline = time.monotonic() + ready_timeout
+    while True:
+        try:
+            with socket.create_connection((host, bound), timeout=5):
+                return server
+        except OSError:
+            if time.monotonic() > deadline:
+                server.stop()
+                raise
+            time.sleep(0.1)
+
+
+def wait_until_serving(url: str, *, timeout: float = 120.0, method: str = "GET") -> float:
+    """Wait for a (cold) HTTP server at `url` to answer at all (any status); returns the
+    seconds waited. Each try may take long (a worker importing Django), so the per-try
+    read timeout is generous and only the overall deadline aborts."""
+    import time
+
+    import requests
+
+    started = time.monotonic()
+    while True:
+        try:
+            requests.request(method, url, timeout=max(5.0, timeout / 4))
+            return time.monotonic() - started  # it answered (any status)
+        except requests.RequestException:
+            if time.monotonic() - started > timeout:
+                raise
+            time.sleep(0.2)
+
+
+def min_median(values) -> tuple[float, float]:
+    import statistics
+
+    return min(values), statistics.median(values)
+
+
+def figure(label: str, values_ms, *, goal_ms: float | None = None, extra: str = "") -> str:
+    """`label: median 121 ms, min 110 ms (goal ≤ 150)`, printed and returned; `values_ms`
+    are the repeats. A missed goal is marked MISSED (on the median)."""
+    low, middle = min_median(values_ms)
+    text = f"{label}: median {middle:.1f} ms, min {low:.1f} ms"
+    if goal_ms is not None:
+        text += f" (goal ≤ {goal_ms:g}{'' if middle <= goal_ms else '; MISSED'})"
+    if extra:
+        text += f"; {extra}"
+    print(text, flush=True)
+    return text
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 minutes), to print beside the figures."""
+    try:
+        one, five, fifteen = os.getloadavg()
+    except OSError:
+        return "load average unknown"
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"

@@ -7,45 +7,51 @@ account as the price source and a paper account:
 - placing a resting LIMIT order;
 - one beat check that prices 200 resting orders in one quote call and fills them.
 
-    .venv/bin/python bench/paper.py          # SQLite; DATABASE_URL=postgres://... for PostgreSQL
+    .venv/bin/python bench/paper.py [--emulator-port 0]
+    DATABASE_URL=postgres://... .venv/bin/python bench/paper.py   # on PostgreSQL
+
+No goal was set for these figures; they print median and min.
 """
 
 from __future__ import annotations
 
-import statistics
+import argparse
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import throwaway_django  # noqa: E402
+from harness import figure, load_average, port_argument, start_emulator, throwaway_django  # noqa: E402
 
 RESTING = 200
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    port_argument(parser)
+    args = parser.parse_args()
     with throwaway_django("sigmatrader-bench-paper-", env={"MARKET_ALWAYS_OPEN": "true"}) as (
         settings,
         _,
     ):
-        run(settings)
+        run(settings, args)
     return 0
 
 
-def run(settings) -> None:
+def run(settings, args) -> None:
     import pyotp
     from django.contrib.auth import get_user_model
     from django.db import connection
 
     from brokers import accounts, connections
     from brokers.base import InstrumentRef, OrderRequest, OrderType, Product, Side
-    from brokers.emulator import EmulatorServer, SmartUser
+    from brokers.emulator import SmartUser
     from marketdata import refresh
     from paper import engine
     from paper.models import PaperOrder
 
-    server = EmulatorServer().start()
+    server = start_emulator(args.emulator_port)
     settings.SMARTAPI_API_ROOT = server.url
     settings.SMARTAPI_INSTRUMENTS_URL = f"{server.url}/OpenAPI_File/files/OpenAPIScripMaster.json"
     secret = pyotp.random_base32()
@@ -71,7 +77,7 @@ def run(settings) -> None:
     paper.refresh_from_db()
     adapter = connections.adapter_for(paper)
     server.state.market.set_price("NSE", "SBIN", "800")
-    print(f"database: {connection.vendor}; emulator at {server.url}")
+    print(f"database: {connection.vendor}; emulator at {server.url}; {load_average()}")
 
     def request(kind, n, price=None):
         return OrderRequest(
@@ -97,11 +103,12 @@ def run(settings) -> None:
         started = time.perf_counter()
         adapter.place_order(request("LIMIT", n, Decimal("700")))
         resting.append((time.perf_counter() - started) * 1000)
-    print(
-        f"MARKET order placed and filled: {statistics.median(market):.1f} ms median of 50 "
-        f"(includes one quote call to the price source)"
+    figure(
+        "MARKET order placed and filled (50 orders)",
+        market,
+        extra="includes one quote call to the price source",
     )
-    print(f"LIMIT order placed, resting: {statistics.median(resting):.1f} ms median of {RESTING}")
+    figure(f"LIMIT order placed, resting ({RESTING} orders)", resting)
     server.state.market.set_price("NSE", "SBIN", "699")
     time.sleep(1.1)
     started = time.perf_counter()

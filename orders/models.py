@@ -125,6 +125,14 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user", "status", "-created_at"], name="order_user_status"),
             models.Index(fields=["account", "status"], name="order_account_status"),
+            # The Orders page (newest first, paged) and its filters, and one account's queue:
+            # without these a user's every order is read and sorted for each page.
+            models.Index(fields=["user", "-created_at", "-id"], name="order_user_recent"),
+            models.Index(fields=["user", "source", "-created_at"], name="order_user_source"),
+            models.Index(fields=["account", "-created_at"], name="order_account_recent"),
+            models.Index(
+                fields=["user", "account", "status", "created_at"], name="order_account_queue"
+            ),
         ]
 
     def __str__(self):

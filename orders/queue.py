@@ -33,9 +33,11 @@ def order_for(user, order_id) -> Order:
 
 
 def queue_of(user, account=None):
+    # Not the account: a row shows its stored account_name, and each joined copy of the
+    # account would decrypt its stored secrets again (two Fernet decrypts per row).
     orders = (
         Order.objects.filter(user=user, status__in=QUEUE_STATUSES)
-        .select_related("account", "instrument")
+        .select_related("instrument")
         .order_by("created_at", "id")
     )
     return orders.filter(account=account) if account is not None else orders

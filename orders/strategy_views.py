@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brokers import selectors as broker_selectors
 from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import filters
 from sigmatrader.site import is_public_https, site_url
@@ -37,10 +38,14 @@ def webhook_context(request, new_token: str = "") -> dict:
     base = site_url(request, reverse("tradingview-webhook", args=["TOKEN"]))
     overridden = RiskPolicy.objects.filter(strategy=OuterRef("pk"))
     strategies = list(
-        Strategy.objects.filter(user=request.user)
-        .select_related("account")
-        .annotate(has_risk_override=Exists(overridden))
+        Strategy.objects.filter(user=request.user).annotate(has_risk_override=Exists(overridden))
     )
+    # Each strategy's account from one load of the user's accounts (a joined copy per
+    # strategy would decrypt that account's stored secrets again, per strategy).
+    mine = {account.pk: account for account in broker_selectors.accounts_of(request.user)}
+    for strategy in strategies:
+        if strategy.account_id in mine:
+            strategy.account = mine[strategy.account_id]
     example = strategies[0].name if strategies else "My strategy"
     return {
         "endpoint": endpoint,

@@ -245,11 +245,7 @@ ORDER_FILTERS = ("status", "account", "source")
 
 @require_GET
 def order_list(request):
-    orders = (
-        Order.objects.filter(user=request.user)
-        .select_related("account")
-        .order_by("-created_at", "-id")
-    )
+    orders = Order.objects.filter(user=request.user).order_by("-created_at", "-id")
     _form, applied = filters(OrderFilterForm, request.GET)
     for name, lookup in (("status", "status"), ("account", "account_id"), ("source", "source")):
         if name in applied:

@@ -121,17 +121,21 @@ def dashboard_for(user) -> Dashboard:
         tile = figures[row["account"]]
         tile.positions_m2m, tile.open_positions = row["m2m"] or ZERO, row["open"]
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    failed = (Order.Status.REJECTED, Order.Status.FAILED)
     orders = (
+        # Only the orders these counts can see (by the status index), not the history.
         Order.objects.filter(user=user, account__isnull=False)
+        .filter(
+            Q(status__in=(*Order.LIVE, Order.Status.WAITING))
+            | Q(status__in=failed, updated_at__gte=today)
+        )
         .values("account")
         .annotate(
             open=Count("id", filter=Q(status__in=Order.LIVE)),
             waiting=Count("id", filter=Q(status=Order.Status.WAITING)),
             rejected=Count(
                 "id",
-                filter=Q(
-                    status__in=(Order.Status.REJECTED, Order.Status.FAILED), updated_at__gte=today
-                ),
+                filter=Q(status__in=failed, updated_at__gte=today),
             ),
         )
     )
@@ -166,28 +170,31 @@ def _live_prices(user, figures: dict) -> None:
     """Move holdings' value and day P&L, and positions' M2M, to the live cache's prices
     (the cache only: a dashboard poll never calls a broker)."""
     from marketdata import live
+    from marketdata.models import Instrument
 
+    fields = ("account_id", "instrument_id", "quantity", "last_price")
     holdings = list(
-        Holding.objects.filter(account__user=user, instrument__isnull=False).select_related(
-            "instrument"
+        Holding.objects.filter(account__user=user, instrument__isnull=False).values_list(
+            *fields, "close_price", "day_change"
         )
     )
     positions = list(
-        Position.objects.filter(account__user=user, instrument__isnull=False).select_related(
-            "instrument"
-        )
+        Position.objects.filter(account__user=user, instrument__isnull=False).values_list(*fields)
     )
-    prices = live.cached({row.instrument for row in holdings + positions})
-    for row in holdings:
-        found, tile = prices.get(row.instrument_id), figures.get(row.account_id)
+    # Plain rows, not model instances: a dashboard poll reads every holding (thousands).
+    wanted = {row[1] for row in holdings} | {row[1] for row in positions}
+    instruments = Instrument.objects.filter(pk__in=wanted).only("broker", "exchange", "token")
+    prices = live.cached(instruments)
+    for account_id, instrument_id, quantity, last_price, close_price, day_change in holdings:
+        found, tile = prices.get(instrument_id), figures.get(account_id)
         if found is None or tile is None:
             continue
-        tile.holdings_value += (found.price - row.last_price) * row.quantity
-        close = row.close_price or found.close
+        tile.holdings_value += (found.price - last_price) * quantity
+        close = close_price or found.close
         if close:
-            before = (row.day_change or ZERO) * row.quantity
-            tile.holdings_day_pnl += (found.price - close) * row.quantity - before
-    for row in positions:
-        found, tile = prices.get(row.instrument_id), figures.get(row.account_id)
+            before = (day_change or ZERO) * quantity
+            tile.holdings_day_pnl += (found.price - close) * quantity - before
+    for account_id, instrument_id, quantity, last_price in positions:
+        found, tile = prices.get(instrument_id), figures.get(account_id)
         if found is not None and tile is not None:
-            tile.positions_m2m += (found.price - row.last_price) * row.quantity
+            tile.positions_m2m += (found.price - last_price) * quantity

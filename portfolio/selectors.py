@@ -15,6 +15,19 @@ def positions_of(user, account=None):
     return rows.filter(account=account) if account is not None else rows
 
 
+def rows_for_page(queryset, accounts) -> list:
+    """A holdings/positions queryset's rows with their instrument, each row's `account`
+    taken from `accounts` (the user's, already loaded) instead of a joined copy per row:
+    every copy would decrypt the account's stored credentials and session again."""
+    by_pk = {account.pk: account for account in accounts}
+    rows = list(queryset.select_related(None).select_related("instrument"))
+    for row in rows:
+        found = by_pk.get(row.account_id)
+        if found is not None:  # else its account loads when first read
+            row.account = found
+    return rows
+
+
 def position_for(user, position_id) -> Position:
     return get_object_or_404(
         Position.objects.select_related("account", "instrument"),

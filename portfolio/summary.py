@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 ZERO = Decimal("0")
 
@@ -40,53 +41,56 @@ def totals(rows: Iterable) -> Totals:
 
 @dataclass
 class MergedHolding:
-    """One instrument across accounts, with the per-account rows kept as `parts`."""
+    """One instrument across accounts, with the per-account rows kept as `parts`.
+
+    Each figure is summed once, when first read (a page reads each several times, and
+    sorting by P&L reads it again): read them only once every part is in."""
 
     symbol: str
     exchange: str
     parts: list = field(default_factory=list)
 
-    @property
+    @cached_property
     def quantity(self) -> int:
         return sum(part.quantity for part in self.parts)
 
-    @property
+    @cached_property
     def t1_quantity(self) -> int:
         return sum(part.t1_quantity for part in self.parts)
 
-    @property
+    @cached_property
     def mtf_quantity(self) -> int:
         return sum(part.mtf_quantity for part in self.parts)
 
-    @property
+    @cached_property
     def invested(self) -> Decimal:
         return sum((part.invested for part in self.parts), ZERO)
 
-    @property
+    @cached_property
     def current_value(self) -> Decimal:
         return sum((part.current_value for part in self.parts), ZERO)
 
-    @property
+    @cached_property
     def average_price(self) -> Decimal:
         """Quantity-weighted: total invested over total quantity."""
         quantity = self.quantity
         return self.invested / quantity if quantity else ZERO
 
-    @property
+    @cached_property
     def last_price(self) -> Decimal:
         newest = max(self.parts, key=lambda part: part.synced_at)
         return newest.last_price
 
-    @property
+    @cached_property
     def pnl(self) -> Decimal:
         return self.current_value - self.invested
 
-    @property
+    @cached_property
     def day_pnl(self) -> Decimal | None:
         known = [part.day_pnl for part in self.parts if part.day_pnl is not None]
         return sum(known, ZERO) if known else None
 
-    @property
+    @cached_property
     def pnl_percent(self) -> Decimal | None:
         invested = self.invested
         return self.pnl * 100 / invested if invested else None

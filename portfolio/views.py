@@ -15,7 +15,7 @@ from sigmatrader.live import overlay_rows
 from sigmatrader.pages import page_or_fragment, wants_fragment
 from sigmatrader.params import object_id
 
-from . import selectors, summary
+from . import presentation, selectors, summary
 from .forms import TradeForm
 from .sync import sync_account
 from .trading import MarketClosed, TradeRefused, square_off, trade
@@ -79,7 +79,9 @@ def _freshest_price(items) -> None:
 def holdings_context(request, source) -> dict:
     context = _common(request, source, "holdings")
     account = context["account"]
-    rows = list(selectors.holdings_of(request.user, account).select_related("instrument"))
+    rows = selectors.rows_for_page(
+        selectors.holdings_of(request.user, account), context["accounts"]
+    )
     overlay_rows(rows)  # the live cache's prices (never a broker call)
     by_account = {a.pk: [] for a in context["accounts"]}
     for row in rows:
@@ -87,6 +89,7 @@ def holdings_context(request, source) -> dict:
     items = summary.merge_holdings(rows) if account is None else rows
     _freshest_price(items)
     items = summary.sort_and_filter(items, sort=context["sort"], query=context["q"])
+    presentation.format_holdings(items, merged=account is None)
     context.update(
         items=items,
         merged=account is None,
@@ -100,7 +103,9 @@ def holdings_context(request, source) -> dict:
 def positions_context(request, source) -> dict:
     context = _common(request, source, "positions")
     account = context["account"]
-    rows = list(selectors.positions_of(request.user, account).select_related("instrument"))
+    rows = selectors.rows_for_page(
+        selectors.positions_of(request.user, account), context["accounts"]
+    )
     overlay_rows(rows)
     items = summary.merge_positions(rows) if account is None else rows
     _freshest_price(items)

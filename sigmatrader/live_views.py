@@ -36,9 +36,7 @@ def live_orders(request):
         raise Http404
     have = _have(request.GET.get("have", ""))
     orders = list(
-        Order.objects.filter(user=request.user, pk__in=list(have)).select_related(
-            "account", "instrument"
-        )
+        Order.objects.filter(user=request.user, pk__in=list(have)).select_related("instrument")
     )
     changed, states = [], []
     for order in orders:

@@ -23,13 +23,46 @@ def _as_decimal(value) -> Decimal | None:
         return None
 
 
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(7)}
+_FAST_LIMIT = Decimal("1e15")
+
+
+def _group_indian(digits: str) -> str:
+    """ "12345678" -> "1,23,45,678" (the last three digits, then pairs)."""
+    if len(digits) <= 3:
+        return digits
+    head, tail = digits[:-3], digits[-3:]
+    pairs = []
+    while len(head) > 2:
+        pairs.append(head[-2:])
+        head = head[:-2]
+    pairs.append(head)
+    return ",".join(reversed(pairs)) + "," + tail
+
+
 def format_indian(value, decimal_pos: int | None = 2) -> str:
+    # Pages print thousands of these (holdings, queue): ordinary amounts take a plain
+    # string path; anything unusual (no rounding asked, huge, NaN) takes Django's
+    # numberformat, which the fast path matches exactly (tests/test_money.py).
+    plain_int = isinstance(value, int) and not isinstance(value, bool)
+    if plain_int and decimal_pos == 0 and abs(value) < 10**15:
+        text = _group_indian(str(abs(value)))
+        return "-" + text if value < 0 else text
     number = _as_decimal(value)
     if number is None:
         return ""
     if decimal_pos is not None:
         # numberformat truncates; money rounds half-up (2500.125 -> 2,500.13).
-        number = number.quantize(Decimal(1).scaleb(-decimal_pos), rounding=ROUND_HALF_UP)
+        quantum = _QUANTUM.get(decimal_pos) or Decimal(1).scaleb(-decimal_pos)
+        number = number.quantize(quantum, rounding=ROUND_HALF_UP)
+        if number.is_finite() and abs(number) < _FAST_LIMIT:
+            text = str(number)  # quantized: plain notation, exactly decimal_pos places
+            sign = ""
+            if text.startswith("-"):
+                text = text[1:]
+                sign = "-" if number else ""  # numberformat prints no "-0.00"
+            whole, _, fraction = text.partition(".")
+            return sign + _group_indian(whole) + ("." + fraction if fraction else "")
     return numberformat.format(
         number,
         ".",
