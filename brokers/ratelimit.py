@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 
-from django.core.cache import cache
+from sigmatrader import counters
 
 from .base import EndpointClass, RateLimit, RateLimited
 
@@ -25,13 +25,7 @@ def _window_key(
 
 
 def _take(key: str, limit: RateLimit) -> int:
-    ttl = max(2, math.ceil(limit.per_seconds) + 1)
-    cache.add(key, 0, ttl)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, ttl)
-        return 1
+    return counters.hit(key, max(2, math.ceil(limit.per_seconds) + 1))
 
 
 def acquire(

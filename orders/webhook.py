@@ -24,12 +24,12 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from brokers import selectors
 from marketdata.resolution import SymbolNotFound, resolve
+from sigmatrader import counters
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 from sigmatrader.redaction import mask_json_text, scrub
@@ -186,12 +186,7 @@ def parse(body: bytes) -> AlertData:
 
 def _over_limit(key: str, limit: int) -> bool:
     window = int(time.time() // 60)
-    name = f"webhook:rate:{key}:{window}"
-    cache.add(name, 0, 120)
-    try:
-        return cache.incr(name) > limit
-    except ValueError:
-        return False
+    return counters.hit(f"webhook:rate:{key}:{window}", 120) > limit
 
 
 def _record(**fields) -> WebhookAlert:

@@ -157,7 +157,8 @@ else:
     # File-based so the web, worker and beat processes share it.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's file cache + cheap shared rate-limit counters (sigmatrader/cache.py).
+            "BACKEND": "sigmatrader.cache.FileCache",
             "LOCATION": str(CACHE_DIR),
         }
     }
