@@ -72,13 +72,39 @@ class FileCache(FileBasedCache):
                 continue
 
     def clear(self):
+        """Everything: cached values, counters, and generations (which therefore change)."""
         super().clear()
-        try:
-            entries = list(os.scandir(self._counters))
-        except FileNotFoundError:
-            return
+        entries = []
+        for folder in (self._counters, Path(self._dir) / "generations"):
+            try:
+                entries.extend(os.scandir(folder))
+            except FileNotFoundError:
+                continue
         for entry in entries:
             try:
                 os.unlink(entry.path)
             except OSError:
                 continue
+
+
+def _generation_path(cache: FileCache, name: str) -> Path:
+    return Path(cache._dir) / "generations" / hashlib.sha256(name.encode()).hexdigest()[:40]
+
+
+def file_generation(cache: FileCache, name: str):
+    """A value that changes whenever `bump_file_generation(name)` runs (a stat, no read)."""
+    path = _generation_path(cache, name)
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:  # never bumped, or cleared: start a generation
+        bump_file_generation(cache, name)
+        stat = os.stat(path)
+    return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+def bump_file_generation(cache: FileCache, name: str) -> None:
+    path = _generation_path(cache, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
+    partial.write_bytes(os.urandom(8))
+    os.replace(partial, path)  # a new inode: every reader sees a new generation

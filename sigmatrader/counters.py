@@ -17,3 +17,35 @@ def hit(key: str, ttl: float) -> int:
     except ValueError:  # expired between add and incr
         cache.add(key, 1, ttl)
         return 1
+
+
+def generation(name: str):
+    """The current generation of `name` (any value; it changes on every bump)."""
+    from .cache import FileCache, file_generation
+
+    real = _backend()
+    if isinstance(real, FileCache):
+        return file_generation(real, name)
+    return real.get(f"generation:{name}")
+
+
+def bump_generation(name: str) -> None:
+    """Make `generation(name)` change in every process."""
+    from .cache import FileCache, bump_file_generation
+
+    real = _backend()
+    if isinstance(real, FileCache):
+        bump_file_generation(real, name)
+        return
+    key = f"generation:{name}"
+    real.add(key, 0, None)
+    try:
+        real.incr(key)
+    except ValueError:
+        real.set(key, 1, None)
+
+
+def _backend():
+    from django.core.cache import caches
+
+    return caches["default"]
