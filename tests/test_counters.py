@@ -2,6 +2,7 @@
 
 import threading
 
+import pytest
 from django.core.cache import cache
 
 from brokers import ratelimit
@@ -24,6 +25,9 @@ def test_concurrent_hits_are_all_counted():
 
 def test_a_counter_starts_again_after_its_lifetime(monkeypatch):
     import sigmatrader.cache as module
+
+    if not hasattr(cache, "hit"):
+        pytest.skip("Redis expires its own keys")
 
     now = [1_000_000.0]
     monkeypatch.setattr(module.time, "time", lambda: now[0])
