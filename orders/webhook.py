@@ -186,7 +186,11 @@ def parse(body: bytes) -> AlertData:
 
 def _over_limit(key: str, limit: int) -> bool:
     window = int(time.time() // 60)
-    return counters.hit(f"webhook:rate:{key}:{window}", 120) > limit
+    try:
+        return counters.hit(f"webhook:rate:{key}:{window}", 120) > limit
+    except OSError:  # the counter cannot be kept: count nothing rather than answer 500
+        logger.warning("webhook rate limit not counted", exc_info=True)
+        return False
 
 
 def _record(**fields) -> WebhookAlert:

@@ -112,3 +112,13 @@ def test_the_route_cache_holds_no_broker_secrets(client, hook):  # noqa: F811
         assert cached is not None
         deferred = cached.get_deferred_fields()
         assert {"session", "credentials"} <= deferred
+
+
+def test_a_rate_counter_that_cannot_be_kept_is_not_a_500(client, hook, monkeypatch):  # noqa: F811
+    _, _, token, _ = hook
+
+    def full_disk(key, ttl):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(counters, "hit", full_disk)
+    assert post(client, token, alert())[0] == 202
