@@ -1,6 +1,8 @@
+import contextlib
 import time
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 
 from marketdata import clock
@@ -59,6 +61,10 @@ def execute_order(order_id: int) -> str:
         state = order.get_status_display().lower()
         return f"Order #{order.pk} is {state}: an order is sent only once."
     slot = order_slot(order.account)
+    if slot.wait > settings.BROKER_RATE_LIMIT_MAX_WAIT:
+        # A long window is full (per minute/hour/day): not worth holding the
+        # order back for; the placement refuses it as before (FAILED, says why).
+        slot = _Slot(slot.scope, 0.0, reserved=False)
     if slot.wait:
         if execute_order.request.is_eager:  # tests/one-process runs: no queue to come back from
             time.sleep(slot.wait)
@@ -77,13 +83,15 @@ def execute_order(order_id: int) -> str:
 
 
 class _Slot:
-    def __init__(self, scope: str, wait: float):
-        self.scope, self.wait = scope, wait
+    def __init__(self, scope: str, wait: float, *, reserved: bool = True):
+        self.scope, self.wait, self.reserved = scope, wait, reserved
 
     def prepaid(self):
         from brokers.base import EndpointClass
         from brokers.ratelimit import prepaid
 
+        if not self.reserved:
+            return contextlib.nullcontext()
         return prepaid(self.scope, EndpointClass.ORDERS)
 
 

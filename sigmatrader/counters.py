@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.cache import cache
 
 
@@ -37,12 +39,9 @@ def bump_generation(name: str) -> None:
     if isinstance(real, FileCache):
         bump_file_generation(real, name)
         return
-    key = f"generation:{name}"
-    real.add(key, 0, None)
-    try:
-        real.incr(key)
-    except ValueError:
-        real.set(key, 1, None)
+    # A fresh random value (not a count): a key lost to eviction and set again
+    # can never come back to a value some process cached.
+    real.set(f"generation:{name}", uuid.uuid4().hex, None)
 
 
 def _backend():

@@ -110,3 +110,26 @@ def test_concurrent_redeliveries_across_accounts_place_each_order_once(trading, 
         order.refresh_from_db()
         assert order.status == Order.Status.SENT
         assert order.events.filter(to_status=Order.Status.SENDING).count() == 1
+
+
+def test_a_full_long_window_fails_the_order_as_before_instead_of_holding_it(
+    trading,  # noqa: F811
+    frozen_windows,
+    requeued,
+):
+    """Per-minute (and longer) windows: no deferral for that long; refused, said why."""
+    account, peer = trading
+    adapter = account.adapter_class
+    limits = adapter.capabilities.rate_limits[EndpointClass.ORDERS]
+    scope = ratelimit.scope_for(adapter.name, str(account.pk))
+    while True:  # fill the per-minute window, moving through the per-second ones
+        wait = ratelimit.reserve(scope=scope, endpoint=EndpointClass.ORDERS, limits=limits)
+        if wait > 1:
+            break
+        frozen_windows[0] += wait
+    order = new(account)
+    before = placed(peer)
+    assert execute_order.run(order.pk) == Order.Status.FAILED
+    order.refresh_from_db()
+    assert "Rate limit reached" in order.status_message
+    assert placed(peer) == before and requeued == []
