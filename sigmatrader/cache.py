@@ -19,13 +19,13 @@ import struct
 import time
 from pathlib import Path
 
-from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
 
 _RECORD = struct.Struct("<dq")  # expires at (epoch seconds), count
 SWEEP_EVERY = 10.0  # seconds between removals of expired counter files, per process
 
 
-class FileCache(FileBasedCache):
+class FileBasedCache(DjangoFileBasedCache):
     def __init__(self, dir, params):  # noqa: A002 (Django's signature)
         super().__init__(dir, params)
         self._counters = Path(self._dir) / "counters"
@@ -87,11 +87,11 @@ class FileCache(FileBasedCache):
                 continue
 
 
-def _generation_path(cache: FileCache, name: str) -> Path:
+def _generation_path(cache: FileBasedCache, name: str) -> Path:
     return Path(cache._dir) / "generations" / hashlib.sha256(name.encode()).hexdigest()[:40]
 
 
-def file_generation(cache: FileCache, name: str):
+def file_generation(cache: FileBasedCache, name: str):
     """A value that changes whenever `bump_file_generation(name)` runs (a stat, no read)."""
     path = _generation_path(cache, name)
     try:
@@ -102,7 +102,7 @@ def file_generation(cache: FileCache, name: str):
     return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
-def bump_file_generation(cache: FileCache, name: str) -> None:
+def bump_file_generation(cache: FileBasedCache, name: str) -> None:
     path = _generation_path(cache, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}")

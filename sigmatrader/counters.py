@@ -10,7 +10,7 @@ from django.core.cache import cache
 def hit(key: str, ttl: float) -> int:
     """Add one to the counter `key`, created with a lifetime of `ttl` seconds;
     returns the count after this hit. Atomic across processes."""
-    fast = getattr(cache, "hit", None)  # sigmatrader.cache.FileCache (the embedded default)
+    fast = getattr(cache, "hit", None)  # sigmatrader.cache.FileBasedCache (the embedded default)
     if fast is not None:
         return fast(key, ttl)
     cache.add(key, 0, ttl)
@@ -23,20 +23,20 @@ def hit(key: str, ttl: float) -> int:
 
 def generation(name: str):
     """The current generation of `name` (any value; it changes on every bump)."""
-    from .cache import FileCache, file_generation
+    from .cache import FileBasedCache, file_generation
 
     real = _backend()
-    if isinstance(real, FileCache):
+    if isinstance(real, FileBasedCache):
         return file_generation(real, name)
     return real.get(f"generation:{name}")
 
 
 def bump_generation(name: str) -> None:
     """Make `generation(name)` change in every process."""
-    from .cache import FileCache, bump_file_generation
+    from .cache import FileBasedCache, bump_file_generation
 
     real = _backend()
-    if isinstance(real, FileCache):
+    if isinstance(real, FileBasedCache):
         bump_file_generation(real, name)
         return
     # A fresh random value (not a count): a key lost to eviction and set again

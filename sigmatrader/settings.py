@@ -158,7 +158,7 @@ else:
     CACHES = {
         "default": {
             # Django's file cache + cheap shared rate-limit counters (sigmatrader/cache.py).
-            "BACKEND": "sigmatrader.cache.FileCache",
+            "BACKEND": "sigmatrader.cache.FileBasedCache",
             "LOCATION": str(CACHE_DIR),
         }
     }
