@@ -32,6 +32,10 @@ class WebhookFastPath:
         if WEBHOOK_PATH.fullmatch(request.path_info):
             from orders.webhook_views import tradingview
 
+            # ALLOWED_HOSTS still applies (CommonMiddleware would have checked it):
+            # DisallowedHost here becomes a 400 like on every other URL.
+            request.get_host()
+
             try:
                 match = resolve(request.path_info)
             except Resolver404:

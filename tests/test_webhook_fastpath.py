@@ -64,3 +64,13 @@ def test_webhook_other_methods_are_405(client, hook, method):  # noqa: F811
     _, _, token, _ = hook
     response = getattr(client, method)(reverse("tradingview-webhook", args=[token]))
     assert response.status_code == 405
+
+
+def test_the_webhook_still_checks_the_host(client, hook):  # noqa: F811
+    _, _, token, _ = hook
+    url = reverse("tradingview-webhook", args=[token])
+    response = client.post(
+        url, data=json.dumps(alert()), content_type="text/plain", HTTP_HOST="evil.example"
+    )
+    assert response.status_code == 400
+    assert not WebhookAlert.objects.exists()
