@@ -70,7 +70,8 @@ bench: venv
 	$(BIN)/python bench/paper.py
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/write_lock.py
-	$(BIN)/python bench/webhook.py --rate 50 --seconds 30
+	$(BIN)/python bench/webhook.py --rate 100 --seconds 30
+	$(BIN)/python bench/webhook.py --burst 500 --accounts 50
 
 clean-venv:
 	rm -rf $(VENV)

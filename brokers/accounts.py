@@ -96,6 +96,8 @@ def make_default(*, account: BrokerAccount) -> None:
     )
     BrokerAccount.objects.filter(pk=account.pk).update(is_default=True)
     account.is_default = True
+    # .update() sends no post_save: tell the cached webhook routes (orders/webhook_routes.py).
+    signals.default_account_changed.send(sender=BrokerAccount, account=account)
 
 
 @transaction.atomic

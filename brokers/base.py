@@ -485,9 +485,13 @@ class BrokerAdapter:
 
         from . import ratelimit
 
+        scope = ratelimit.scope_for(self.name, self.account_key)
+        name = f"{endpoint}:{bucket}" if bucket else endpoint
+        if ratelimit.consume_prepaid(scope, name):
+            return  # the worker reserved this call's slot before claiming the order
         ratelimit.acquire(
-            scope=f"{self.name}:{self.account_key}",
-            endpoint=f"{endpoint}:{bucket}" if bucket else endpoint,
+            scope=scope,
+            endpoint=name,
             limits=limits,
             max_wait=settings.BROKER_RATE_LIMIT_MAX_WAIT,
         )

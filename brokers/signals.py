@@ -3,8 +3,12 @@
 account_connected: an account got a new session from a connect (the user's, or
 an automatic re-login), sent after the transaction commits. Receivers get
 `account` (a BrokerAccount). Market data loads the broker's instruments.
+
+default_account_changed: the user's default account is now `account` (sent
+inside the transaction; the change is written with .update(), no post_save).
 """
 
 from django.dispatch import Signal
 
 account_connected = Signal()
+default_account_changed = Signal()

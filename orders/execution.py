@@ -279,19 +279,22 @@ def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = No
         return _finish(
             order, Status.FAILED, "Unexpected error before sending; nothing was sent.", actor=actor
         )
-    order = _finish(
-        order,
-        Status.SENT,
-        f"Accepted by {order.account_name} as {broker_order_id}",
-        actor=actor,
-        broker_order_id=broker_order_id,
-        sent_at=timezone.now(),
-    )
-    log(
-        order,
-        "broker",
-        f"Broker order id {broker_order_id}",
-        actor=actor,
-        details={"tag": order.client_tag},
-    )
+    # One write transaction for the outcome and its broker line (SQLite: one
+    # turn at the write lock instead of two, under a burst every turn counts).
+    with transaction.atomic():
+        order = _finish(
+            order,
+            Status.SENT,
+            f"Accepted by {order.account_name} as {broker_order_id}",
+            actor=actor,
+            broker_order_id=broker_order_id,
+            sent_at=timezone.now(),
+        )
+        log(
+            order,
+            "broker",
+            f"Broker order id {broker_order_id}",
+            actor=actor,
+            details={"tag": order.client_tag},
+        )
     return order

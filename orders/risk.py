@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from brokers.connections import calling
@@ -46,11 +47,13 @@ class Decision:
 
 def policy_for(order: Order) -> RiskPolicy | None:
     """The strategy's override when it has one, else the user's own policy."""
+    # One query for both (by id: no need to load the user for it).
+    scope = Q(strategy__isnull=True)
     if order.strategy_id:
-        override = RiskPolicy.objects.filter(strategy_id=order.strategy_id, user=order.user).first()
-        if override is not None:
-            return override
-    return RiskPolicy.objects.filter(user=order.user, strategy__isnull=True).first()
+        scope |= Q(strategy_id=order.strategy_id)
+    found = list(RiskPolicy.objects.filter(scope, user_id=order.user_id).order_by("pk"))
+    override = next((p for p in found if p.strategy_id is not None), None)
+    return override or next((p for p in found if p.strategy_id is None), None)
 
 
 def _floor_to_lot(quantity: int, lot: int) -> int:

@@ -24,16 +24,16 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from brokers import selectors
 from marketdata.resolution import SymbolNotFound, resolve
+from sigmatrader import counters
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 from sigmatrader.redaction import mask_json_text, scrub
 
+from . import webhook_routes
 from .execution import create_order
 from .models import AlertClaim, Order, Strategy, WebhookAlert, WebhookEndpoint
 
@@ -186,11 +186,10 @@ def parse(body: bytes) -> AlertData:
 
 def _over_limit(key: str, limit: int) -> bool:
     window = int(time.time() // 60)
-    name = f"webhook:rate:{key}:{window}"
-    cache.add(name, 0, 120)
     try:
-        return cache.incr(name) > limit
-    except ValueError:
+        return counters.hit(f"webhook:rate:{key}:{window}", 120) > limit
+    except OSError:  # the counter cannot be kept: count nothing rather than answer 500
+        logger.warning("webhook rate limit not counted", exc_info=True)
         return False
 
 
@@ -230,10 +229,8 @@ def receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
 
 def _receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
     raw = body[: settings.WEBHOOK_STORED_BODY_CHARS].decode("utf-8", "replace")
-    endpoint = (
-        WebhookEndpoint.objects.filter(token_hash=digest(token)).select_related("user").first()
-    )
-    if endpoint is None:
+    route = webhook_routes.lookup(digest(token))
+    if route is None:
         if not _over_limit(f"unknown:{ip}", settings.WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE):
             _record(
                 user=None,
@@ -250,7 +247,7 @@ def _receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
                 details={"ip": ip},
             )
         return 404, {"error": "Not found."}
-    user = endpoint.user
+    endpoint, user = route.endpoint, route.user
     if _over_limit(endpoint.token_hash, settings.WEBHOOK_RATE_PER_MINUTE):
         return 429, {"error": "Too many alerts; slow down."}
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
@@ -269,7 +266,7 @@ def _receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
             digest(alert.secret), endpoint.secret_hash
         ):
             raise Rejection(403, "Wrong or missing secret.")
-        strategy, account, instrument = _route(user, alert)
+        strategy, account, instrument = _route(route, alert)
     except Rejection as exc:
         parsed = {} if exc.status in (400, 403) else scrub(_parsed(alert))
         record = _record(
@@ -291,17 +288,13 @@ def _parsed(alert: AlertData) -> dict:
     return data
 
 
-def _route(user, alert: AlertData):
-    strategy = (
-        Strategy.objects.filter(user=user, name=alert.strategy_name)
-        .select_related("account")
-        .first()
-    )
+def _route(route: webhook_routes.Route, alert: AlertData):
+    strategy = route.strategy(alert.strategy_name)
     if strategy is None:
         raise Rejection(422, f"No strategy named {alert.strategy_name!r}.")
     if not strategy.enabled:
         raise Rejection(422, f"Strategy {strategy.name!r} is disabled.")
-    account = strategy.account or selectors.default_account(user)
+    account = strategy.account or route.default_account
     if account is None:
         raise Rejection(422, "The strategy has no account and you have no default account.")
     try:

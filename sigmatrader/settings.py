@@ -64,6 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The TradingView webhook URL skips everything below (sigmatrader/fastpath.py).
+    "sigmatrader.fastpath.WebhookFastPath",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,7 +157,8 @@ else:
     # File-based so the web, worker and beat processes share it.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            # Django's file cache + cheap shared rate-limit counters (sigmatrader/cache.py).
+            "BACKEND": "sigmatrader.cache.FileBasedCache",
             "LOCATION": str(CACHE_DIR),
         }
     }
