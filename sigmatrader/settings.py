@@ -160,6 +160,9 @@ else:
             # Django's file cache + cheap shared rate-limit counters (sigmatrader/cache.py).
             "BACKEND": "sigmatrader.cache.FileBasedCache",
             "LOCATION": str(CACHE_DIR),
+            # Django's default (300 entries, a third culled at random past that) would
+            # drop live prices of a heavy user's instruments at random.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
         }
     }
 
@@ -168,7 +171,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
-CELERY_TASK_ACKS_LATE = False  # an order task must never run twice after a crash
+# Tasks acknowledge on receipt unless they say otherwise; orders.execute_order sets
+# acks_late (its atomic claim makes a second run harmless) and the sweeper
+# (orders/recovery.py) re-enqueues what a lost worker left behind.
+CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
