@@ -148,3 +148,29 @@ def test_the_demo_world_starts_with_delivered_holdings_and_no_day_positions():
             "ITC": (150, 0),
             "RELIANCE": (5, 0),
         }
+
+
+def test_an_exit_already_sent_counts_against_the_next_one(
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    account, peer = trading
+    buy_infy(account, peer, django_capture_on_commit_callbacks)
+    assert sync_account(account).ok
+    position = Position.objects.get(account=account, symbol="INFY")
+    first = square_off(user=account.user, position=position, actor="alice", quantity=5)
+    assert first.status in ("SENT", "OPEN")
+    with pytest.raises(TradeRefused, match="exit orders already sent for 5: at most 10"):
+        square_off(user=account.user, position=position, actor="alice", quantity=11)
+    # Filled but not yet in the synced position: still counted.
+    sync_orders(account)
+    first.refresh_from_db()
+    assert first.status == "EXECUTED"
+    with pytest.raises(TradeRefused, match="at most 10"):
+        square_off(user=account.user, position=position, actor="alice", quantity=15)
+    second = square_off(user=account.user, position=position, actor="alice", quantity=10)
+    sync_orders(account)
+    second.refresh_from_db()
+    assert second.status == "EXECUTED"
+    assert sync_account(account).ok
+    assert Position.objects.get(account=account, symbol="INFY").quantity == 0
