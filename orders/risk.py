@@ -69,7 +69,7 @@ def _held_quantity(order: Order) -> int:
 
     Delivery positions count too: today's delivery buys are positions, not yet
     holdings, and a sale out of holdings today is a negative delivery position
-    while the holding keeps its quantity until settlement (Kite, AngelOne)."""
+    while the holding keeps its quantity until settlement (as brokers report them)."""
     with calling(order.account) as adapter:
         holdings, positions = adapter.holdings(), adapter.positions()
     ref = order.instrument.ref
