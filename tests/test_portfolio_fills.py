@@ -174,3 +174,44 @@ def test_an_exit_already_sent_counts_against_the_next_one(
     assert second.status == "EXECUTED"
     assert sync_account(account).ok
     assert Position.objects.get(account=account, symbol="INFY").quantity == 0
+
+
+def test_a_sale_out_of_holdings_today_counts_each_shares_day_move_once(
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    account, peer = trading
+    state = peer.server.state
+    buy_infy(account, peer, django_capture_on_commit_callbacks, quantity=10, price="1500")
+    state.settle()
+    state.settle()  # 10 delivered, bought days ago
+    inst = state.market.get("NSE", "INFY")
+    state.market.closes[inst.key] = D("1480")  # yesterday's close
+    state.market.set_price("NSE", "INFY", "1490")
+    sale = execute(
+        order=new(account, "INFY", side="SELL", quantity=4, product="CNC"), actor="alice"
+    )
+    sync_orders(account)
+    sale.refresh_from_db()
+    assert sale.status == "EXECUTED"
+    state.market.set_price("NSE", "INFY", "1470")
+    assert sync_account(account).ok
+    # The holding keeps its quantity until settlement; the sale is a -4 delivery position.
+    assert Holding.objects.get(account=account, symbol="INFY").quantity == 10
+    assert Position.objects.get(account=account, symbol="INFY").quantity == -4
+    tile = dashboard_for(account.user).accounts[0]
+    # 6 still held: 6 × (1,470 − 1,480); 4 sold at 1,490: 4 × (1,490 − 1,480).
+    assert tile.day_pnl == D("-20.00")
+    # What may still be sold: 6, at the app's check and at the broker.
+    from portfolio.selectors import held_quantity
+
+    assert held_quantity(account, "INFY", "NSE") == 6
+    too_many = execute(
+        order=new(account, "INFY", side="SELL", quantity=7, product="CNC"), actor="alice"
+    )
+    sync_orders(account)
+    too_many.refresh_from_db()
+    assert too_many.status == "REJECTED"
+    state.settle()
+    assert sync_account(account).ok
+    assert Holding.objects.get(account=account, symbol="INFY").quantity == 6
