@@ -69,7 +69,7 @@ from .base import (
     Validity,
     Variety,
 )
-from .mapping import RowReader, dec, split_series, to_int
+from .mapping import RowReader, dec, split_pnl, split_series, to_int
 from .transport import transport_error
 
 logger = logging.getLogger(__name__)
@@ -620,8 +620,15 @@ class AngelOneAdapter(BrokerAdapter):
                 "price or P&L."
             )
         if _blank(row.get("realised")) and _blank(row.get("unrealised")):
-            # Without the split: an open position's P&L is unrealised, a closed one's booked.
-            realised, unrealised = (Decimal(0), pnl) if quantity else (pnl, Decimal(0))
+            # Without the split: what the open quantity makes at the last price is
+            # unrealised (against the average of the side it was opened on), the rest booked.
+            side_average = dec(row.get("buyavgprice" if quantity > 0 else "sellavgprice"))
+            realised, unrealised = split_pnl(
+                pnl=pnl,
+                quantity=quantity,
+                average=side_average or dec(row.get("avgnetprice")),
+                last=last or Decimal(0),
+            )
         else:
             realised, unrealised = dec(row.get("realised")), dec(row.get("unrealised"))
         return Position(

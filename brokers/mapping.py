@@ -200,3 +200,28 @@ def kite_row(r: RowReader) -> InstrumentRow:
 def text_lines(stream) -> Iterator[str]:
     """Decode a binary stream line by line (UTF-8, BOM tolerated)."""
     yield from codecs.getreader("utf-8-sig")(stream)
+
+
+ONE = Decimal(1)
+
+
+def split_pnl(
+    *,
+    pnl: Decimal,
+    quantity: int,
+    average: Decimal,
+    last: Decimal,
+    multiplier: Decimal = Decimal(1),
+) -> tuple[Decimal, Decimal]:
+    """(realised, unrealised) of a position whose whole P&L is `pnl`.
+
+    Unrealised is what the open quantity would make at the last price:
+    quantity × (last − average) × multiplier (nothing when flat); realised is
+    the rest, booked by the part already closed. After exiting 5 of 15 bought at
+    1,501.92 for 1,485.75, with 10 left and the last price 1,460.80:
+    unrealised 10 × (1,460.80 − 1,501.92) = −411.20, realised −80.85.
+    """
+    if not quantity or not average:
+        return (pnl, Decimal(0)) if not quantity else (Decimal(0), pnl)
+    unrealised = (quantity * (last - average) * multiplier).quantize(Decimal("0.01"))
+    return pnl - unrealised, unrealised

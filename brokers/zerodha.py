@@ -63,7 +63,7 @@ from .base import (
     Validity,
     Variety,
 )
-from .mapping import dec, parse_kite_csv, text_lines, to_int
+from .mapping import dec, parse_kite_csv, split_pnl, text_lines, to_int
 from .transport import transport_error
 
 logger = logging.getLogger(__name__)
@@ -404,18 +404,29 @@ class ZerodhaAdapter(BrokerAdapter):
 
     @staticmethod
     def map_position(row: Mapping) -> Position:
+        # Kite's `realised` is 0 and its `unrealised` the whole P&L even for a
+        # closed or partly exited position (see the sample in tests/fixtures/kite):
+        # the split is worked out from the open quantity, its average and the last price.
+        quantity, pnl = to_int(row.get("quantity")), dec(row.get("pnl"))
+        realised, unrealised = split_pnl(
+            pnl=pnl,
+            quantity=quantity,
+            average=dec(row.get("average_price")),
+            last=dec(row.get("last_price")),
+            multiplier=dec(row.get("multiplier"), default=None) or Decimal(1),
+        )
         return Position(
             instrument=InstrumentRef(
                 row["exchange"], row["tradingsymbol"], str(row.get("instrument_token") or "")
             ),
             product=PRODUCTS.get(row.get("product", ""), Product.NRML),
-            quantity=to_int(row.get("quantity")),
+            quantity=quantity,
             overnight_quantity=to_int(row.get("overnight_quantity")),
             average_price=dec(row.get("average_price")),
             last_price=dec(row.get("last_price")),
-            pnl=dec(row.get("pnl")),
-            realised=dec(row.get("realised")),
-            unrealised=dec(row.get("unrealised")),
+            pnl=pnl,
+            realised=realised,
+            unrealised=unrealised,
             m2m=dec(row.get("m2m")),
             buy_quantity=to_int(row.get("buy_quantity")),
             sell_quantity=to_int(row.get("sell_quantity")),

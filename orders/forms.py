@@ -3,9 +3,11 @@
 from copy import copy
 
 from django import forms
+from django.core.validators import MinValueValidator
 
 from brokers import selectors
 
+from . import risk_symbols
 from .broker_request import uses_price, uses_trigger
 from .models import Order, RiskPolicy, Strategy
 from .validation import InvalidOrder, validate
@@ -283,6 +285,23 @@ class RiskPolicyForm(forms.ModelForm):
             "allowed_symbols": forms.Textarea(attrs={"rows": 2}),
             "denied_symbols": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A limit of 0 (or less) on value or quantity would refuse every order.
+        for name in ("max_order_value", "max_quantity"):
+            self.fields[name].min_value = 1
+            self.fields[name].validators.append(MinValueValidator(1))
+            self.fields[name].widget.attrs["min"] = 1
+        for name in ("max_orders_per_day", "max_open_positions"):
+            self.fields[name].min_value = 0
+            self.fields[name].widget.attrs["min"] = 0
+
+    def clean_allowed_symbols(self):
+        return risk_symbols.clean_symbols(self.cleaned_data.get("allowed_symbols", ""))
+
+    def clean_denied_symbols(self):
+        return risk_symbols.clean_symbols(self.cleaned_data.get("denied_symbols", ""))
 
 
 DEDUP_FIELDS = ("dedup_window_seconds", "dedup_unkeyed_window_seconds")

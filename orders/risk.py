@@ -68,7 +68,11 @@ def price_for_value(order: Order) -> Decimal | None:
 
 
 def _held_quantity(order: Order) -> int:
-    """What this account holds of the instrument: holdings plus net position."""
+    """What this account holds of the instrument: holdings plus every net position.
+
+    Delivery positions count too: today's delivery buys are positions, not yet
+    holdings, and a sale out of holdings today is a negative delivery position
+    while the holding keeps its quantity until settlement (as brokers report them)."""
     with calling(order.account) as adapter:
         holdings, positions = adapter.holdings(), adapter.positions()
     ref = order.instrument.ref
@@ -80,9 +84,7 @@ def _held_quantity(order: Order) -> int:
     net = sum(
         p.quantity
         for p in positions
-        if p.instrument.symbol == ref.symbol
-        and p.instrument.exchange == ref.exchange
-        and p.product.value != "CNC"
+        if p.instrument.symbol == ref.symbol and p.instrument.exchange == ref.exchange
     )
     return held + net
 
@@ -106,14 +108,16 @@ def evaluate(order: Order, policy: RiskPolicy | None = None) -> Decision:
     clamp = policy.mode == RiskPolicy.Mode.CLAMP
     lot = order.instrument.lot_size
     symbol = order.instrument.canonical_symbol.upper()
+    # A list entry is SYMBOL (any exchange) or EXCHANGE:SYMBOL (orders/risk_symbols.py).
+    names = {symbol, f"{order.instrument.exchange.upper()}:{symbol}"}
 
     denied, allowed = (
         RiskPolicy.symbols(policy.denied_symbols),
         RiskPolicy.symbols(policy.allowed_symbols),
     )
-    if symbol in denied:
+    if names & denied:
         return decision.reject(f"{symbol} is on your deny list")
-    if allowed and symbol not in allowed:
+    if allowed and not names & allowed:
         return decision.reject(f"{symbol} is not on your allow list")
 
     if policy.max_orders_per_day is not None:

@@ -31,6 +31,7 @@ from sigmatrader.models import SystemEvent
 from .history import rejected_event
 from .identity import mismatch
 from .models import Order, OrderEvent
+from .signals import order_filled
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -102,6 +103,7 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
     by_id = {remote.broker_order_id: remote for remote in book}
     by_tag = {remote.tag: remote for remote in book if remote.tag}
     changed, events = [], []
+    filled_before = {order.pk: order.filled_quantity or 0 for order in live}
     mismatched = []
     for order in live:
         remote, refused = _match(order, by_id, by_tag)
@@ -169,9 +171,19 @@ def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
         result.changes.append(f"#{order.pk} {before}→{order.status}")
         if order.status == Status.REJECTED and before != Status.REJECTED:
             rejected_event(order, by=account.display_name, reason=order.status_message)
+    filled = [
+        order
+        for order in changed
+        if order.status in (Status.EXECUTED, Status.PARTIALLY_FILLED)
+        and order.filled_quantity > filled_before.get(order.pk, 0)
+    ]
     with transaction.atomic():
         _write(changed)
         OrderEvent.objects.bulk_create(events, batch_size=500)
+        if filled:  # the account's positions and holdings moved: portfolio refreshes them
+            transaction.on_commit(
+                lambda: order_filled.send(sender=Order, account_id=account.pk), robust=True
+            )
     _record_mismatches(account, mismatched, actor=actor, at=now)
     result.updated = len(changed)
     return result

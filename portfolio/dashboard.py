@@ -38,6 +38,12 @@ class AccountFigures:
 
     @property
     def day_pnl(self) -> Decimal:
+        # Day P&L = holdings' day change × the quantity held overnight (delivered
+        # and T1: bought on an earlier day) + positions' M2M (today's trades,
+        # delivery ones included). Each share's day move is counted once because
+        # brokers keep today's delivery buys out of holdings (they are positions
+        # until settlement) and keep today's sales in them (the sale is a
+        # negative delivery position whose M2M books the move from the close).
         return self.holdings_day_pnl + self.positions_m2m
 
     @property

@@ -37,9 +37,14 @@ def position_for(user, position_id) -> Position:
 
 
 def held_quantity(account, symbol: str, exchange: str) -> int:
-    """What the account holds of one instrument (T1 included), by canonical symbol."""
+    """What the account holds of one instrument (T1 included), by canonical symbol:
+    holdings plus the net delivery (CNC) position, which has today's delivery
+    buys (not holdings yet) and today's sales out of holdings (still in them)."""
     rows = Holding.objects.filter(account=account, symbol=symbol, exchange=exchange)
-    return sum(rows.values_list("quantity", flat=True))
+    day = Position.objects.filter(account=account, symbol=symbol, exchange=exchange, product="CNC")
+    return sum(rows.values_list("quantity", flat=True)) + sum(
+        day.values_list("quantity", flat=True)
+    )
 
 
 def sync_states(accounts) -> dict:

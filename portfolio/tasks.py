@@ -22,3 +22,13 @@ def end_of_day() -> dict:
 
     results = sync_all()
     return {"synced": len(results), "snapshots": snapshot_all()}
+
+
+@shared_task(name="portfolio.refresh_account")
+def refresh_account(account_id: int) -> dict:
+    """Queued by a fill (portfolio/refresh.py): this account's holdings, positions, funds."""
+    from .sync import sync_all
+
+    return {
+        str(r.account_id): r.error or f"{r.holdings}h/{r.positions}p" for r in sync_all(account_id)
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from brokers.models import BrokerAccount
 from marketdata.resolution import resolve
 from orders import closed_market
@@ -103,8 +105,48 @@ def square_off(
     return execute(order=order, actor=actor)
 
 
+# Exits sent but not yet done: their whole unfilled quantity may still fill.
+PENDING = (
+    Order.Status.SENDING,
+    Order.Status.SENT,
+    Order.Status.OPEN,
+    Order.Status.PARTIALLY_FILLED,
+    Order.Status.UNKNOWN,
+)
+
+
+def pending_exit_quantity(position: Position) -> int:
+    """How much of the position exit orders already sent may take away.
+
+    Counted: the unfilled part of every live exit (same account, instrument and
+    product, the opposite side), and what exits have filled since the position
+    was synced (the broker's position read then did not have it yet; counting
+    a fill that was already in it only refuses too much, never oversells).
+    """
+    exits = Order.objects.filter(
+        account=position.account,
+        symbol__in={position.symbol, f"{position.exchange}:{position.symbol}"},
+        product=position.product,
+        side=Order.Side.SELL if position.quantity > 0 else Order.Side.BUY,
+    )
+    pending = 0
+    for status, quantity, filled, updated_at in exits.filter(
+        Q(status__in=PENDING) | Q(status=Order.Status.EXECUTED, updated_at__gt=position.synced_at)
+    ).values_list("status", "quantity", "filled_quantity", "updated_at"):
+        filled = filled or 0
+        fresh_fill = filled if updated_at > position.synced_at else 0
+        pending += fresh_fill if status == Order.Status.EXECUTED else quantity - filled + fresh_fill
+    return pending
+
+
+def exitable_quantity(position: Position) -> int:
+    """The open quantity less what exits already sent may take."""
+    return max(abs(position.quantity) - pending_exit_quantity(position), 0)
+
+
 def check_exit_quantity(position: Position, quantity: int) -> None:
-    """What part of a position may be exited: 1..open quantity, a lot multiple."""
+    """What part of a position may be exited: 1..open quantity less pending exits,
+    a lot multiple (two quick exits can never sell more than is open)."""
     open_quantity = abs(position.quantity)
     if quantity < 1:
         raise TradeRefused("The quantity to exit must be at least 1.", field="quantity")
@@ -112,6 +154,14 @@ def check_exit_quantity(position: Position, quantity: int) -> None:
         raise TradeRefused(
             f"{position.symbol} {position.product} has {open_quantity} open: "
             f"cannot exit {quantity}.",
+            field="quantity",
+        )
+    pending = pending_exit_quantity(position)
+    if quantity > open_quantity - pending:
+        raise TradeRefused(
+            f"{position.symbol} {position.product} has {open_quantity} open and exit orders "
+            f"already sent for {pending}: at most {max(open_quantity - pending, 0)} more "
+            "can be exited.",
             field="quantity",
         )
     lot = position.instrument.lot_size if position.instrument else 1

@@ -152,7 +152,9 @@ def test_settings_edits_the_users_own_policy(client, user, other_user):
             "max_quantity": "100",
             "mode": "clamp",
             "allowed_symbols": "",
-            "denied_symbols": "IDEA",
+            # No instrument list is loaded here: a symbol would be refused as unknown
+            # (tests/test_risk_validation.py checks lists against loaded instruments).
+            "denied_symbols": "",
         },
     )
     policy = RiskPolicy.objects.get(user=user)

@@ -44,4 +44,7 @@ def demo_state(app_url: str) -> EmulatorState:
                 variety="regular",
                 tag="DEMOSEED",
             )
+    # Bought two days ago: delivered holdings, no day positions (nothing counted twice).
+    state.settle()
+    state.settle()
     return state

@@ -366,7 +366,7 @@ def holdings(state, request, user):
                 "product": "CNC",
                 "price": 0,
                 "quantity": lot.quantity - lot.t1_quantity,
-                "used_quantity": 0,
+                "used_quantity": lot.used_quantity,
                 "t1_quantity": lot.t1_quantity,
                 "realised_quantity": lot.quantity - lot.t1_quantity,
                 "authorised_quantity": 0,

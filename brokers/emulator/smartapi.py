@@ -470,6 +470,9 @@ def positions(state, request, user):
         buy_avg = pos.buy_value / pos.buy_quantity if pos.buy_quantity else Decimal(0)
         sell_avg = pos.sell_value / pos.sell_quantity if pos.sell_quantity else Decimal(0)
         pnl = pos.sell_value - pos.buy_value + pos.quantity * last
+        unrealised = (pos.quantity * (last - (buy_avg if pos.quantity > 0 else sell_avg))).quantize(
+            Decimal("0.01")
+        )
         rows.append(
             {
                 "exchange": pos.exchange,
@@ -512,8 +515,10 @@ def positions(state, request, user):
                 "netprice": num(buy_avg or sell_avg),
                 "ltp": num(last),
                 "pnl": num(pnl),
-                "unrealised": num(pnl),
-                "realised": "0.00",
+                # The open quantity at the last price, against the average of its side;
+                # the rest was booked by the part already closed.
+                "unrealised": num(unrealised),
+                "realised": num(pnl - unrealised),
             }
         )
         if state.smart_positions_without_pnl:

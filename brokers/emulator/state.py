@@ -68,6 +68,9 @@ class Lot:
     buy_value: Decimal = Decimal("0")
     sell_value: Decimal = Decimal("0")
     mtf_quantity: int = 0  # holdings bought with margin (Kite shows them under `mtf`)
+    # Sold today out of holdings: the holding keeps its quantity until `settle`
+    # (Kite's `used_quantity`); the sale shows as a negative delivery position.
+    used_quantity: int = 0
     mtf_average_price: Decimal = Decimal("0")
 
 
@@ -302,12 +305,11 @@ class EmulatorState:
                     f"is {book.cash - book.used_margin:.2f}."
                 )
                 return
-        if order.side == "SELL" and order.product == "CNC":
-            held = book.holdings.get((inst.exchange, inst.symbol))
-            if not held or held.quantity < order.quantity:
-                order.status = "REJECTED"
-                order.status_message = "Insufficient holdings to sell."
-                return
+        held = self._sellable(book, inst.exchange, inst.symbol)
+        if order.side == "SELL" and order.product == "CNC" and held < order.quantity:
+            order.status = "REJECTED"
+            order.status_message = "Insufficient holdings to sell."
+            return
         if order.order_type in ("SL", "SL-M"):
             order.status = "TRIGGER PENDING"
             return
@@ -341,22 +343,17 @@ class EmulatorState:
         signed = order.quantity if order.side == "BUY" else -order.quantity
         value = price * order.quantity
         book.cash -= value if order.side == "BUY" else -value
-        if order.product == "CNC":
-            key = (order.exchange, order.symbol)
-            lot = book.holdings.get(key)
-            if lot is None:
-                lot = book.holdings[key] = Lot(order.exchange, order.symbol, 0, Decimal("0"))
-            if signed > 0:
-                total = lot.average_price * lot.quantity + value
-                lot.quantity += signed
-                lot.t1_quantity += signed
-                lot.average_price = (total / lot.quantity).quantize(Decimal("0.01"))
-            else:
-                lot.quantity += signed
-                if lot.quantity <= 0:
-                    del book.holdings[key]
         key = (order.exchange, order.symbol, order.product)
         pos = book.positions.get(key)
+        if order.product == "CNC" and signed < 0:
+            # A delivery sale closes the day's own buys first; the rest comes out of
+            # holdings. A delivery buy stays in positions until `settle` (as at Kite
+            # and AngelOne: today's buys are not holdings yet).
+            day_long = max(pos.quantity, 0) if pos is not None else 0
+            from_holdings = max(order.quantity - day_long, 0)
+            lot = book.holdings.get((order.exchange, order.symbol))
+            if lot is not None and from_holdings:
+                lot.used_quantity += from_holdings
         if pos is None:
             pos = book.positions[key] = Lot(
                 order.exchange, order.symbol, 0, Decimal("0"), product=order.product
@@ -368,6 +365,42 @@ class EmulatorState:
         else:
             pos.sell_quantity += order.quantity
             pos.sell_value += value
+
+    def _sellable(self, book: Book, exchange: str, symbol: str) -> int:
+        """What a delivery sale may take: holdings and the day's net delivery buys."""
+        held = book.holdings.get((exchange, symbol))
+        day = book.positions.get((exchange, symbol, "CNC"))
+        return (held.quantity - held.used_quantity if held else 0) + max(
+            day.quantity if day else 0, 0
+        )
+
+    def settle(self) -> None:
+        """Roll the emulated trading day over (an explicit action for tests and the
+        demo): T1 holdings become delivered, today's sales out of holdings leave
+        them, the day's net delivery buys become
+        T1 holdings (bought on a previous day, not yet delivered), and delivery
+        positions close. Intraday and carry-forward positions stay as they are."""
+        with self.lock:
+            for book in self._books():
+                for key, lot in list(book.holdings.items()):
+                    lot.quantity -= lot.used_quantity  # today's sales leave the holding
+                    lot.used_quantity = lot.t1_quantity = 0
+                    if lot.quantity <= 0:
+                        del book.holdings[key]
+                for key, pos in list(book.positions.items()):
+                    if pos.product != "CNC":
+                        continue
+                    del book.positions[key]
+                    if pos.quantity <= 0:
+                        continue
+                    average = pos.buy_value / pos.buy_quantity
+                    lot = book.holdings.get(key[:2])
+                    if lot is None:
+                        lot = book.holdings[key[:2]] = Lot(pos.exchange, pos.symbol, 0, Decimal(0))
+                    total = lot.average_price * lot.quantity + average * pos.quantity
+                    lot.quantity += pos.quantity
+                    lot.t1_quantity += pos.quantity
+                    lot.average_price = (total / lot.quantity).quantize(Decimal("0.01"))
 
     def cancel(self, order: Order) -> bool:
         with self.lock:

@@ -1,0 +1,12 @@
+"""What `orders` announces; other apps listen (orders imports none of them).
+
+order_filled: order sync saw one or more of an account's orders fill (EXECUTED,
+or PARTIALLY_FILLED with more filled than before), sent after the transaction
+commits. Receivers get `account_id`. Portfolio refreshes that account's
+positions and holdings, so a square-off shows at once, not at the next
+scheduled portfolio sync.
+"""
+
+from django.dispatch import Signal
+
+order_filled = Signal()
