@@ -58,6 +58,7 @@ test: venv lint
 # Benchmarks print figures (they are not tests). DATABASE_URL=postgres://... runs
 # them on PostgreSQL, in a throwaway test database.
 bench: venv
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/instruments.py
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/portfolio.py
