@@ -168,6 +168,14 @@ def write_masters(folder: Path) -> tuple[Path, Path]:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak RSS. /proc's VmHWM where there is one: getrusage's
+    ru_maxrss also counts the parent's RSS at the fork before exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -240,27 +248,43 @@ def floor_times(path: Path, repeat: int) -> tuple[list[float], list[float]]:
     return parse, insert
 
 
-def rss_child(rows: int) -> int:
-    """In a subprocess of its own: peak RSS of a fresh and an unchanged refresh."""
-    from harness import throwaway_django
+def rss_child(rows: int, database: str) -> int:
+    """In a process of its own, like a worker (no migrations run in it): peak RSS
+    of a fresh and an unchanged refresh of `rows` rows on the bench's database."""
+    import tempfile
 
-    with throwaway_django("sigmatrader-bench-rss-") as (_settings, work):
-        from marketdata import refresh
+    work = Path(tempfile.mkdtemp(prefix="sigmatrader-bench-rss-"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigmatrader.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
+    os.environ["SIGMATRADER_VAR_DIR"] = str(work / "var")
+    os.environ["SIGMATRADER_ENV_FILE"] = str(work / "no.env")
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
 
-        master = write_smart(work / "master.json", rows)
-        before = peak_rss_mb()
-        refresh.refresh_instruments(broker="angelone", source=str(master))
-        fresh = peak_rss_mb()
-        refresh.refresh_instruments(broker="angelone", source=str(master))
-        print(json.dumps({"before": before, "fresh": fresh, "unchanged": peak_rss_mb()}))
+    django.setup()
+    from django.db import connection
+
+    connection.settings_dict["NAME"] = database
+    from marketdata import refresh
+    from marketdata.models import Instrument
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {Instrument._meta.db_table} WHERE broker = 'angelone'")
+    master = write_smart(work / "master.json", rows)
+    before = peak_rss_mb()
+    refresh.refresh_instruments(broker="angelone", source=str(master))
+    fresh = peak_rss_mb()
+    refresh.refresh_instruments(broker="angelone", source=str(master))
+    print(json.dumps({"before": before, "fresh": fresh, "unchanged": peak_rss_mb()}))
+    master.unlink()
     return 0
 
 
-def rss_figures(counts: list[int]) -> dict[int, dict]:
+def rss_figures(counts: list[int], database: str) -> dict[int, dict]:
     figures = {}
     for rows in counts:
         done = subprocess.run(
-            [sys.executable, __file__, "--rss-child", str(rows)],
+            [sys.executable, __file__, "--rss-child", str(rows), "--database", database],
             capture_output=True,
             text=True,
             check=True,
@@ -275,10 +299,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each figure (min/median)")
     parser.add_argument("--rss-rows", default="100000,200000,400000")
     parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--database", help=argparse.SUPPRESS)
     parser.add_argument("--no-pandas", action="store_true", help="skip the OpenAlgo-style path")
     args = parser.parse_args()
     if args.rss_child:
-        return rss_child(args.rss_child)
+        return rss_child(args.rss_child, args.database)
     from harness import throwaway_django
 
     print(f"{loadavg()} at the start (a shared machine: ratios in one run are what count)")
@@ -358,11 +383,12 @@ def run(args, work: Path) -> int:
         print(f"OpenAlgo-style pandas delete+insert: {stats(pandas_times)} s")
 
     rss_counts = [int(n) for n in args.rss_rows.split(",") if n]
-    rss = rss_figures(rss_counts)
+    rss = rss_figures(rss_counts, connection.settings_dict["NAME"])
     for rows, figures in rss.items():
         print(
-            f"peak RSS at {rows:,} rows: {figures['unchanged']:.0f} MB after fresh + unchanged "
-            f"({figures['before']:.0f} MB before the refresh)"
+            f"peak RSS at {rows:,} rows: {figures['fresh']:.0f} MB after a fresh refresh, "
+            f"{figures['unchanged']:.0f} MB after an unchanged one "
+            f"({figures['before']:.0f} MB before; a process of its own, like a worker)"
         )
 
     print(f"\n{loadavg()} at the end")

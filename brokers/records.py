@@ -22,7 +22,7 @@ import orjson
 from .base import InstrumentRow, MasterFormatError
 from .mapping import RowReader
 
-CHUNK_BYTES = 1 << 22
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass

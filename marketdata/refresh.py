@@ -195,10 +195,10 @@ def apply_records(
     """Replace `broker`'s instruments (within `exchanges`, if given) by `records`."""
     wanted = {e.upper() for e in exchanges or []}
     min_ratio = settings.INSTRUMENT_MIN_ROW_RATIO if min_ratio is None else min_ratio
-    existing, others = _current_digests(broker, wanted)
+    existing, others, odd = _current_digests(broker, wanted)
     total_existing = len(existing)
     hasher = partial(blake2b, digest_size=8, person=records.salt.encode()[:16])
-    hexdigest = methodcaller("hexdigest")
+    digest = methodcaller("digest")
     ops = connection.ops  # once: `connection` is a thread-local proxy, costly per row
     counts = Counts()
     stage = _Stage()
@@ -207,7 +207,8 @@ def apply_records(
         for chunk in records.chunks():
             raws = chunk if records.raw is None else list(map(records.raw, chunk))
             # All in C: a digest per record, and which of them are unchanged rows.
-            digests = list(map(hexdigest, map(hasher, raws)))
+            # Digests as ints: at 4 lakh rows the set of them is ~12 MB smaller than strings.
+            digests = list(map(int.from_bytes, map(digest, map(hasher, raws))))
             hits = list(map(existing.__contains__, digests))
             existing.difference_update(compress(digests, hits))
             staged = []
@@ -217,7 +218,7 @@ def apply_records(
                 row = records.row(number + i, chunk[i])
                 if wanted and row.exchange not in wanted:
                     continue
-                staged.append(_values(broker, row, ops, digests[i]))
+                staged.append(_values(broker, row, ops, f"{digests[i]:016x}"))
             stage.write(staged)
             number += len(chunk)
             if progress:
@@ -225,7 +226,7 @@ def apply_records(
         unchanged = total_existing - len(existing)
         gone = existing  # the current rows whose record was not seen again
         counts.skipped = stage.drop_duplicate_keys()
-        stage.write_gone(gone)
+        stage.write_gone(gone, odd)
         shadowed = stage.rows_behind_unchanged(broker)  # a duplicate of an unchanged row
         counts.skipped += shadowed
         counts.rows = unchanged + stage.size - shadowed
@@ -246,11 +247,39 @@ def apply_records(
     return counts
 
 
-def _current_digests(broker: str, wanted: set[str]) -> tuple[set[str], set[str]]:
+def _from_hex(values: list[str], odd: dict[int, str]) -> list[int]:
+    """Stored digests as ints. One that is not 16 lower-case hex digits (a row
+    made by hand) gets a negative stand-in, never equal to a record's digest
+    (so the row is replaced or removed), kept in `odd` with its stored text."""
+    joined = "".join(values)
+    if len(joined) == 16 * len(values) and joined == joined.lower():
+        try:
+            return list(map(partial(int, base=16), values))
+        except ValueError:
+            pass
+    out = []
+    for value in values:
+        try:
+            number = int(value, 16)
+        except ValueError:
+            number = -1
+        if number < 0 or f"{number:016x}" != value:
+            number = -1 - len(odd)
+            odd[number] = value
+        out.append(number)
+    return out
+
+
+def _to_hex(digest: int, odd: dict[int, str]) -> str:
+    return odd[digest] if digest < 0 else f"{digest:016x}"
+
+
+def _current_digests(broker: str, wanted: set[str]) -> tuple[set[int], set[int], dict]:
     """Digests of the current rows in scope, and (with an exchange filter) of the rest."""
     table = Instrument._meta.db_table
-    existing: set[str] = set()
-    others: set[str] = set()
+    existing: set[int] = set()
+    others: set[int] = set()
+    odd: dict[int, str] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT exchange, row_hash FROM {table} WHERE broker = %s",  # noqa: S608
@@ -258,11 +287,13 @@ def _current_digests(broker: str, wanted: set[str]) -> tuple[set[str], set[str]]
         )
         while batch := cursor.fetchmany(20_000):
             if not wanted:
-                existing.update(map(itemgetter(1), batch))
+                existing.update(_from_hex(list(map(itemgetter(1), batch)), odd))
                 continue
-            for exchange, digest in batch:
+            for (exchange, _), digest in zip(
+                batch, _from_hex([d for _, d in batch], odd), strict=True
+            ):
                 (existing if exchange in wanted else others).add(digest)
-    return existing, others
+    return existing, others, odd
 
 
 class _Stage:
@@ -315,16 +346,16 @@ class _Stage:
         self.size -= dropped
         return dropped
 
-    def write_gone(self, digests: set[str]) -> None:
+    def write_gone(self, digests: set[int], odd: dict[int, str]) -> None:
         with connection.cursor() as cursor:
             if self.postgres:
                 with cursor.copy(f"COPY {GONE} (row_hash) FROM STDIN") as copy:
                     for digest in digests:
-                        copy.write_row((digest,))
+                        copy.write_row((_to_hex(digest, odd),))
             else:
                 cursor.executemany(
                     f"INSERT OR IGNORE INTO {GONE} (row_hash) VALUES (%s)",  # noqa: S608
-                    [(d,) for d in digests],
+                    [(_to_hex(d, odd),) for d in digests],
                 )
             if self.postgres:
                 cursor.execute(f"ANALYZE {STAGE}")
