@@ -56,6 +56,8 @@ class _Rest:
         self.prefix, self.stream = prefix, stream
 
     def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks read(0) to tell bytes from text
+            return b""
         if self.prefix:
             out, self.prefix = self.prefix, b""
             return out
@@ -87,14 +89,14 @@ def json_array_chunks(stream, *, source: str) -> Iterator[list]:
             continue
         lead, records, gaps = parts[0], parts[1::2], parts[2:-1:2]
         good = (_BETWEEN if started else _START).fullmatch(lead) is not None
-        bad_gap = next((gap for gap in set(gaps) if not _BETWEEN.fullmatch(gap)), None)
-        if not good or bad_gap is not None:
+        bad = {gap for gap in set(gaps) if not _BETWEEN.fullmatch(gap)}
+        if not good or bad:
             if not good:
                 yield from _json_items(_Rest(buffer, stream), source=source, started=started)
                 return
             # Keep the records before the one ahead of the first bad gap (that one
             # may be a fragment); ijson reads on from there.
-            cut = gaps.index(bad_gap)
+            cut = next(i for i, gap in enumerate(gaps) if gap in bad)
             if cut:
                 yield records[:cut]
             rest = b"".join(parts[2 * cut + 1 :])
