@@ -17,6 +17,7 @@ goals of issue 14 (goal 2), every ratio from this one run:
 
     .venv/bin/python bench/instruments.py [--repeat 3]     # SQLite (a temp file)
     DATABASE_URL=postgres://... .venv/bin/python bench/instruments.py   # PostgreSQL
+    (BENCH_DATABASE_NAME=NAME: use, create and drop database NAME, not test_<name>)
 
 The machine may be shared: the load average is printed with the figures.
 """
@@ -306,6 +307,12 @@ def main() -> int:
         return rss_child(args.rss_child, args.database)
     from harness import throwaway_django
 
+    if os.environ.get("BENCH_DATABASE_NAME"):
+        # A database of one's own on a shared PostgreSQL server, used under this
+        # exact name (created, then dropped) instead of test_<name>.
+        from django.db.backends.base.creation import BaseDatabaseCreation
+
+        BaseDatabaseCreation._get_test_db_name = lambda self: os.environ["BENCH_DATABASE_NAME"]
     print(f"{loadavg()} at the start (a shared machine: ratios in one run are what count)")
     with throwaway_django("sigmatrader-bench-") as (_settings, work):
         return run(args, work)
