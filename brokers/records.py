@@ -81,10 +81,10 @@ def json_array_chunks(stream, *, source: str) -> Iterator[list]:
     """
     tail, started = b"", False
     one = methodcaller("count", b"{")
-    while True:
+    final = False
+    while not final:
         data = stream.read(CHUNK_BYTES)
-        if not data:
-            break
+        final = not data
         buffer = tail + data if tail else data
         pieces = buffer.split(b"}")
         tail = pieces.pop()
@@ -93,14 +93,26 @@ def json_array_chunks(stream, *, source: str) -> Iterator[list]:
                 yield from _regex_chunks(_Rest(tail, stream), source=source, started=started)
                 return
             continue
+        # Flat: one "{" per piece, right after the same gap (", ", ",\n  "...).
         counts = list(map(one, pieces))
-        brackets = buffer.count(b"[")
-        flat = counts.count(1) == len(counts) and brackets == (0 if started else 1)
-        if flat and not started:
+        body = pieces if started else pieces[1:]
+        sample = body[0] if body else b"{"
+        gap = sample[: sample.find(b"{") + 1]
+        if gap[:-1] and not _BETWEEN.fullmatch(gap[:-1]):
+            gap = b"\0"  # matches nothing: the regular expression reads on
+        good = [True, *map(methodcaller("startswith", gap), body)][(1 if started else 0) :]
+        if not started:
             head = pieces[0]
-            flat = _START.fullmatch(head[: head.index(b"{")]) is not None
+            good[0] = _START.fullmatch(head[: head.find(b"{")]) is not None
+        brackets = buffer.count(b"[")
+        flat = counts.count(1) == len(counts) and good.count(True) == len(good)
+        flat = flat and brackets == (0 if started else 1)
         if not flat:
-            keep = max(next((i for i, c in enumerate(counts) if c != 1), 0) - 1, 0)
+            first_bad = next(
+                (i for i, (c, g) in enumerate(zip(counts, good, strict=True)) if c != 1 or not g),
+                0,
+            )
+            keep = max(first_bad - 1, 0)
             if started and brackets:
                 keep = 0
             if keep:
@@ -110,8 +122,11 @@ def json_array_chunks(stream, *, source: str) -> Iterator[list]:
                 _Rest(rest, stream), source=source, started=started or keep > 0
             )
             return
-        started = True
-        yield pieces
+        if not final:  # the last piece waits: the next piece may show it is a fragment
+            tail = pieces.pop() + b"}" + tail
+        if pieces:
+            started = True
+            yield pieces
     if not started:
         if not tail.strip():
             raise MasterFormatError(f"{source}: not valid JSON (the file is empty)")
@@ -124,11 +139,10 @@ def json_array_chunks(stream, *, source: str) -> Iterator[list]:
 
 def _regex_chunks(stream, *, source: str, started: bool) -> Iterator[list]:
     """Whole `{...}` objects found by a regular expression, every gap checked."""
-    tail = b""
-    while True:
+    tail, final = b"", False
+    while not final:
         data = stream.read(CHUNK_BYTES)
-        if not data:
-            break
+        final = not data
         buffer = tail + data if tail else data
         parts = _OBJECT.split(buffer)
         if len(parts) == 1:
@@ -138,7 +152,10 @@ def _regex_chunks(stream, *, source: str, started: bool) -> Iterator[list]:
                 return
             continue
         lead, records, gaps = parts[0], parts[1::2], parts[2:-1:2]
-        good = (_BETWEEN if started else _START).fullmatch(lead) is not None
+        # Past the start, a buffer begins with the record held back (no gap) or a gap.
+        good = (lead == b"" and started) or (
+            (_BETWEEN if started else _START).fullmatch(lead) is not None
+        )
         bad = {gap for gap in set(gaps) if not _BETWEEN.fullmatch(gap)}
         if not good or bad:
             if not good:
@@ -152,9 +169,14 @@ def _regex_chunks(stream, *, source: str, started: bool) -> Iterator[list]:
             rest = b"".join(parts[2 * cut + 1 :])
             yield from _json_items(_Rest(rest, stream), source=source, started=True)
             return
-        started = True
         tail = parts[-1]
-        yield records
+        if not final:  # the last record waits: the next gap may show it is a fragment
+            tail = records.pop() + tail
+        if records:
+            started = True
+            yield records
+        elif not started:
+            tail = lead + tail  # the opening bracket is still ahead of the held record
     if not started:
         if not tail.strip():
             raise MasterFormatError(f"{source}: not valid JSON (the file is empty)")

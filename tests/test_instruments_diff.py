@@ -223,3 +223,26 @@ def test_readers_see_old_or_new_through_adds_removals_and_changes(transactional_
         thread.join()
     assert seen <= {old, new}, seen
     assert old in seen
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 301, 1 << 20])
+@pytest.mark.parametrize("odd", ["flat", "brace", "bracket", "nested"])
+def test_json_records_read_the_same_at_any_chunk_boundary(monkeypatch, chunk, odd):
+    import io
+
+    from brokers import records
+
+    monkeypatch.setattr(records, "CHUNK_BYTES", chunk)
+    rows = smart_rows(12)
+    if odd == "brace":
+        rows[6]["name"] = "A}B{C"
+    elif odd == "bracket":
+        rows[9]["name"] = "X [Y]"
+    elif odd == "nested":
+        rows[3]["more"] = {"a": [1, {"b": 2}]}
+    text = json.dumps(rows, indent=1 if chunk == 7 else None)
+    parsed = list(angelone.AngelOneAdapter.parse_instrument_master(io.BytesIO(text.encode())))
+    expected = [angelone.smartapi_record(n, r, "x") for n, r in enumerate(rows, start=1)]
+    assert parsed == expected
+    with pytest.raises(Exception, match="not valid JSON"):
+        list(angelone.AngelOneAdapter.parse_instrument_master(io.BytesIO(text[:-40].encode())))
