@@ -144,7 +144,7 @@ def open_master(broker: str, source: str | None) -> Iterator[tuple[MasterRecords
 #    commit and the new one after it, never a mix and never an empty table.
 
 STAGE = "instrument_refresh_stage"
-GONE = "instrument_refresh_gone"
+GONE = "instrument_refresh_changed"
 
 
 def _values(broker: str, row: InstrumentRow, ops, digest: str) -> tuple:
@@ -226,8 +226,11 @@ def apply_records(
         unchanged = total_existing - len(existing)
         gone = existing  # the current rows whose record was not seen again
         counts.skipped = stage.drop_duplicate_keys() if stage.size else 0
-        stage.write_gone(gone, odd)
-        shadowed = stage.rows_behind_unchanged(broker) if stage.size else 0
+        # The current rows that were not seen again: changed (their symbol is
+        # staged: updated in place) or vanished (deleted).
+        changed_ids, removed = stage.split_gone(broker, gone, odd) if gone else ([], [])
+        matched = stage.rows_matching_current(broker) if stage.size else 0
+        shadowed = matched - len(changed_ids)  # a symbol listed twice; its first row stands
         counts.skipped += shadowed
         counts.rows = unchanged + stage.size - shadowed
         if total_existing and counts.rows < total_existing * min_ratio:
@@ -235,14 +238,15 @@ def apply_records(
                 f"The new master has {counts.rows:,} rows where the current one has "
                 f"{total_existing:,}: it looks truncated, so the current master is kept."
             )
-        removed = stage.vanished_pks(broker) if gone else []
+        if changed_ids:
+            stage.write_changed(changed_ids)
         if stage.size or removed:
             with transaction.atomic():  # the only write to the instruments table
-                counts.changed = stage.update_changed(broker) if stage.size and gone else 0
+                counts.changed = stage.update_changed() if changed_ids else 0
                 for start in range(0, len(removed), 900):  # under SQLite's parameter limit
                     Instrument.objects.filter(pk__in=removed[start : start + 900]).delete()
                 counts.removed = len(removed)
-                counts.added = stage.insert_new(broker) if stage.size else 0
+                counts.added = stage.insert_new(broker) if stage.size > len(changed_ids) else 0
     finally:
         stage.drop()
     return counts
@@ -321,7 +325,7 @@ class _Stage:
                 cursor.execute(
                     f"CREATE TEMP TABLE {STAGE} AS SELECT {cols} FROM {self.table} WHERE 0"  # noqa: S608
                 )
-            cursor.execute(f"CREATE TEMP TABLE {GONE} (row_hash varchar(16) PRIMARY KEY)")
+            cursor.execute(f"CREATE TEMP TABLE {GONE} (id bigint PRIMARY KEY)")
 
     def write(self, rows: list[tuple]) -> None:
         if not rows:
@@ -351,57 +355,68 @@ class _Stage:
         self.size -= dropped
         return dropped
 
-    def write_gone(self, digests: set[int], odd: dict[int, str]) -> None:
-        if not digests:
-            return
+    def split_gone(self, broker: str, gone: set[int], odd: dict) -> tuple[list[int], list[int]]:
+        """Ids of the current rows not seen again: (changed, vanished). One scan
+        of the broker's rows, outside any transaction."""
+        scan = "" if self.postgres else " NOT INDEXED"
+        rows = []
         with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.copy(f"COPY {GONE} (row_hash) FROM STDIN") as copy:
-                    for digest in digests:
-                        copy.write_row((_to_hex(digest, odd),))
-            else:
-                cursor.executemany(
-                    f"INSERT OR IGNORE INTO {GONE} (row_hash) VALUES (%s)",  # noqa: S608
-                    [(_to_hex(d, odd),) for d in digests],
-                )
+            cursor.execute(
+                f"SELECT id, exchange, trading_symbol, row_hash FROM {self.table}{scan} "  # noqa: S608
+                "WHERE broker = %s",
+                [broker],
+            )
+            hexes = {_to_hex(d, odd) for d in gone}
+            while batch := cursor.fetchmany(20_000):
+                rows += [row[:3] for row in batch if row[3] in hexes]
+        keys = self._staged_keys({(exchange, symbol) for _, exchange, symbol in rows})
+        changed = sorted(pk for pk, exchange, symbol in rows if (exchange, symbol) in keys)
+        vanished = sorted(pk for pk, exchange, symbol in rows if (exchange, symbol) not in keys)
+        return changed, vanished
+
+    def _staged_keys(self, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of `keys` are staged."""
+        found = set()
+        with connection.cursor() as cursor:
+            for exchange in {e for e, _ in keys}:
+                symbols = [s for e, s in keys if e == exchange]
+                for start in range(0, len(symbols), 900):
+                    part = symbols[start : start + 900]
+                    cursor.execute(
+                        f"SELECT trading_symbol FROM {STAGE} WHERE exchange = %s "  # noqa: S608
+                        f"AND trading_symbol IN ({', '.join(['%s'] * len(part))})",
+                        [exchange, *part],
+                    )
+                    found.update((exchange, symbol) for (symbol,) in cursor.fetchall())
+        return found
+
+    def rows_matching_current(self, broker: str) -> int:
+        """Staged rows whose symbol is a current row (driven from the stage)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {STAGE} s WHERE EXISTS (SELECT 1 FROM {self.table} t "  # noqa: S608
+                "WHERE t.broker = %s AND t.exchange = s.exchange "
+                "AND t.trading_symbol = s.trading_symbol)",
+                [broker],
+            )
+            return cursor.fetchone()[0]
+
+    def write_changed(self, ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {GONE} (id) VALUES (%s)", [(i,) for i in ids])  # noqa: S608
             if self.postgres:
                 cursor.execute(f"ANALYZE {STAGE}")
                 cursor.execute(f"ANALYZE {GONE}")
 
-    def _scalar(self, sql: str, params) -> list:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return [row[0] for row in cursor.fetchall()]
-
-    def rows_behind_unchanged(self, broker: str) -> int:
-        """Staged rows whose symbol is a current row that did not change: the
-        master listed that symbol twice, and its first (unchanged) row wins."""
-        return self._scalar(
-            f"SELECT COUNT(*) FROM {STAGE} s JOIN {self.table} t "  # noqa: S608
-            "ON t.broker = %s AND t.exchange = s.exchange AND t.trading_symbol = s.trading_symbol "
-            f"WHERE t.row_hash NOT IN (SELECT row_hash FROM {GONE})",
-            [broker],
-        )[0]
-
-    def vanished_pks(self, broker: str) -> list[int]:
-        return self._scalar(
-            f"SELECT t.id FROM {self.table} t WHERE t.broker = %s "  # noqa: S608
-            f"AND t.row_hash IN (SELECT row_hash FROM {GONE}) AND NOT EXISTS "
-            f"(SELECT 1 FROM {STAGE} s WHERE s.exchange = t.exchange "
-            "AND s.trading_symbol = t.trading_symbol) ORDER BY t.id",
-            [broker],
-        )
-
-    def update_changed(self, broker: str) -> int:
+    def update_changed(self) -> int:
+        """The changed rows, found by id (their symbols are staged), updated in place."""
         t = self.table
         assignments = ", ".join(f"{c} = s.{c}" for c in COLUMNS[3:])
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {t} SET {assignments} FROM {STAGE} s "  # noqa: S608
-                f"WHERE {t}.broker = %s AND {t}.exchange = s.exchange "
-                f"AND {t}.trading_symbol = s.trading_symbol "
-                f"AND {t}.row_hash IN (SELECT row_hash FROM {GONE})",
-                [broker],
+                f"WHERE {t}.id IN (SELECT id FROM {GONE}) AND s.exchange = {t}.exchange "
+                f"AND s.trading_symbol = {t}.trading_symbol",
             )
             return max(cursor.rowcount, 0)
 
