@@ -427,7 +427,10 @@ class _Stage:
                 f"INSERT INTO {self.table} ({cols}) SELECT {cols} FROM {STAGE} s "  # noqa: S608
                 f"WHERE NOT EXISTS (SELECT 1 FROM {self.table} t WHERE t.broker = %s "
                 "AND t.exchange = s.exchange AND t.trading_symbol = s.trading_symbol) "
-                f"ORDER BY s.{self.seq}",
+                f"ORDER BY s.{self.seq} "
+                # Another refresh of this broker that committed first already
+                # inserted the symbol: its row stands (no IntegrityError midway).
+                "ON CONFLICT (broker, exchange, trading_symbol) DO NOTHING",
                 [broker],
             )
             return max(cursor.rowcount, 0)
