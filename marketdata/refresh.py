@@ -285,7 +285,9 @@ def _current_digests(broker: str, wanted: set[str]) -> tuple[set[int], set[int],
     existing: set[int] = set()
     others: set[int] = set()
     odd: dict[int, str] = {}
-    with connection.cursor() as cursor:
+    # chunked_cursor: a server-side cursor on PostgreSQL, so 4 lakh rows are
+    # never all in the client's memory at once.
+    with connection.chunked_cursor() as cursor:
         # SQLite: a plain scan reads every row of a broker faster than any of the
         # indexes that start with `broker` (each needs a table lookup per row).
         scan = " NOT INDEXED" if connection.vendor == "sqlite" else ""
@@ -360,7 +362,7 @@ class _Stage:
         of the broker's rows, outside any transaction."""
         scan = "" if self.postgres else " NOT INDEXED"
         rows = []
-        with connection.cursor() as cursor:
+        with connection.chunked_cursor() as cursor:
             cursor.execute(
                 f"SELECT id, exchange, trading_symbol, row_hash FROM {self.table}{scan} "  # noqa: S608
                 "WHERE broker = %s",
