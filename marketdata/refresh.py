@@ -24,7 +24,7 @@ from pathlib import Path
 import requests
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from brokers import registry
@@ -444,14 +444,21 @@ class _Stage:
 
 
 def _update_planner_statistics() -> None:
-    """After lakhs of rows changed, stale statistics make searches 10x slower."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {Instrument._meta.db_table}")
-        elif connection.vendor == "sqlite":
-            # ANALYZE writes (takes the write lock): sample, never scan every row.
-            cursor.execute("PRAGMA analysis_limit = 1000")
-            cursor.execute("PRAGMA optimize")
+    """After lakhs of rows changed, stale statistics make searches 10x slower.
+
+    Best effort: the new master is already committed, so a busy database here
+    (SQLite answers "database is locked" when ANALYZE cannot get the write
+    lock) is logged and left to the next refresh, never a failed run."""
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {Instrument._meta.db_table}")
+            elif connection.vendor == "sqlite":
+                # ANALYZE writes (takes the write lock): sample, never scan every row.
+                cursor.execute("PRAGMA analysis_limit = 1000")
+                cursor.execute("PRAGMA optimize")
+    except OperationalError as exc:
+        logger.warning("instrument statistics not updated (the next refresh will): %s", exc)
 
 
 def refresh_instruments(

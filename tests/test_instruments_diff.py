@@ -246,3 +246,17 @@ def test_json_records_read_the_same_at_any_chunk_boundary(monkeypatch, chunk, od
     assert parsed == expected
     with pytest.raises(Exception, match="not valid JSON"):
         list(angelone.AngelOneAdapter.parse_instrument_master(io.BytesIO(text[:-40].encode())))
+
+
+def test_statistics_on_a_busy_database_never_fail_a_committed_refresh(transactional_db, tmp_path):
+    """ANALYZE needs the write lock; SQLite may answer "database is locked" at once."""
+    from django.db import OperationalError
+
+    def busy(execute, sql, params, many, context):
+        if sql.startswith(("PRAGMA optimize", "ANALYZE marketdata")):
+            raise OperationalError("database is locked")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(busy):
+        run = refresh_json(tmp_path, smart_rows())
+    assert run.status == "succeeded" and Instrument.objects.count() == run.rows == 33
