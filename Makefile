@@ -60,6 +60,7 @@ test: venv lint
 # BENCH_EMULATOR_PORT picks the broker emulator's port (default: any free one).
 # BENCH_POSTGRES_URL=postgres://... also prints the queue and holdings pages on PostgreSQL.
 bench: venv
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/instruments.py
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/portfolio.py

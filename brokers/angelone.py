@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import ijson
 import pyotp
 import requests
 from django.conf import settings
@@ -49,7 +48,6 @@ from .base import (
     InstrumentRef,
     InstrumentRow,
     InvalidCredentials,
-    MasterFormatError,
     NotSupported,
     OrderChange,
     OrderRejected,
@@ -69,7 +67,17 @@ from .base import (
     Validity,
     Variety,
 )
-from .mapping import RowReader, dec, split_pnl, split_series, to_int
+from .mapping import (
+    EXCHANGES,
+    RowReader,
+    _decimal_text,
+    _parse_date_text,
+    dec,
+    split_pnl,
+    split_series,
+    to_int,
+)
+from .records import MasterRecords, json_array_chunks, json_object_row, rows_of
 from .transport import transport_error
 
 logger = logging.getLogger(__name__)
@@ -153,24 +161,83 @@ def map_status(raw: str | None, *, filled: int, quantity: int) -> OrderStatus:
 # Strikes and tick sizes in the master are in paise; currency derivatives use
 # a divisor of 10,000,000 (SmartAPI forum, "Number format query in instrument master").
 PRICE_DIVISOR = {"CDS": Decimal(10_000_000), "BCD": Decimal(10_000_000)}
+HUNDRED = Decimal(100)
 MASTER_TYPES = {"": "EQ", "AMXIDX": "INDEX", "INDEX": "INDEX"}
 
 
-def smartapi_row(r: RowReader) -> InstrumentRow:
-    exchange = r.exchange("exch_seg")
-    symbol = r.text("symbol")
-    raw_type = r.text("instrumenttype", required=False).upper()
+def _clean_fields(item: dict) -> tuple | None:
+    """The fields of a well-formed row (all strings, all parseable), or None.
+
+    The fast path of a master refresh: a few lakh rows, nine fields each. Any
+    doubt (a missing field, a number, a bad value) returns None and the row
+    goes through RowReader, which says what is wrong with it."""
+    get = item.get
+    exchange, symbol, raw_type = get("exch_seg"), get("symbol"), get("instrumenttype")
+    token, name, lots = get("token"), get("name"), get("lotsize")
+    strike, tick, expiry = get("strike"), get("tick_size"), get("expiry")
+    if not (
+        type(exchange) is type(symbol) is type(raw_type) is type(token) is type(name) is str
+        and type(lots) is type(strike) is type(tick) is type(expiry) is str
+    ):
+        return None
+    exchange, symbol, token = exchange.strip().upper(), symbol.strip(), token.strip()
+    strike, tick, lots = _decimal_text(strike.strip()), _decimal_text(tick.strip()), lots.strip()
+    lot = _decimal_text(lots) if lots else None
+    expiry = expiry.strip()
+    day = _parse_date_text(expiry) if expiry else None
+    if (
+        exchange not in EXCHANGES
+        or not symbol
+        or not token.isdigit()
+        or strike is None
+        or tick is None
+        or lot is None
+        or lot < 1
+        or lot != lot.to_integral_value()
+        or (expiry and day is None)
+    ):
+        return None
+    return (
+        exchange,
+        symbol,
+        raw_type.strip().upper(),
+        strike,
+        tick,
+        token,
+        name.strip(),
+        int(lot),
+        day,
+    )
+
+
+def smartapi_record(number: int, item: dict, source: str) -> InstrumentRow:
+    fields = _clean_fields(item)
+    if fields is None:  # the careful path: names the first bad field
+        r = RowReader(number, item, source)
+        fields = (
+            r.exchange("exch_seg"),
+            r.text("symbol"),
+            r.text("instrumenttype", required=False).upper(),
+            r.decimal("strike"),
+            r.decimal("tick_size"),
+            r.token("token"),
+            r.text("name", required=False),
+            r.integer("lotsize"),
+            r.date("expiry"),
+        )
+    exchange, symbol, raw_type, strike, tick, token, name, lot, expiry = fields
     if raw_type.startswith("OPT"):
         kind = symbol[-2:].upper()
         if kind not in ("CE", "PE"):
-            r.fail(f"option symbol {symbol!r} does not end in CE or PE")
+            RowReader(number, item, source).fail(
+                f"option symbol {symbol!r} does not end in CE or PE"
+            )
     elif raw_type.startswith("FUT"):
         kind = "FUT"
     else:
         kind = MASTER_TYPES.get(raw_type, raw_type)
-    divisor = PRICE_DIVISOR.get(exchange, Decimal(100))
-    strike = r.decimal("strike")
-    tick = r.decimal("tick_size") / divisor
+    divisor = PRICE_DIVISOR.get(exchange, HUNDRED)
+    tick = tick / divisor
     canonical, series = symbol, ""
     if kind == "EQ":
         canonical, series = split_series(symbol)
@@ -181,14 +248,14 @@ def smartapi_row(r: RowReader) -> InstrumentRow:
         exchange=exchange,
         trading_symbol=symbol,
         canonical_symbol=canonical,
-        token=r.token("token"),
-        name=r.text("name", required=False),
+        token=token,
+        name=name,
         instrument_type=kind,
         segment=raw_type,
         series=series,
-        lot_size=r.integer("lotsize"),
+        lot_size=lot,
         tick_size=tick if tick > 0 else Decimal("0.05"),
-        expiry=r.date("expiry"),
+        expiry=expiry,
         strike=strike / divisor if kind in ("CE", "PE") and strike > 0 else None,
     )
 
@@ -702,15 +769,21 @@ class AngelOneAdapter(BrokerAdapter):
             response.raw.decode_content = True
             yield from self.parse_instrument_master(response.raw)
 
+    # Bump when smartapi_record maps the same record differently: every row is re-mapped once.
+    MASTER_VERSION = "1"
+
+    @classmethod
+    def master_records(cls, stream) -> MasterRecords:
+        source = "AngelOne instruments"
+        return MasterRecords(
+            chunks=lambda: json_array_chunks(stream, source=source),
+            row=json_object_row(smartapi_record, source),
+            salt=f"angelone:{cls.MASTER_VERSION}",
+        )
+
     @classmethod
     def parse_instrument_master(cls, stream) -> Iterator[InstrumentRow]:
-        try:
-            for number, row in enumerate(ijson.items(stream, "item"), start=1):
-                if not isinstance(row, dict):
-                    raise MasterFormatError(f"AngelOne instruments row {number}: not an object")
-                yield smartapi_row(RowReader(number, row, "AngelOne instruments"))
-        except ijson.JSONError as exc:
-            raise MasterFormatError(f"AngelOne instruments: not valid JSON ({exc})") from exc
+        return rows_of(cls.master_records(stream))
 
     # Orders ----------------------------------------------------------------
     def _variety(self, order_type: OrderType, variety: Variety) -> str:

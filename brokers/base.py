@@ -582,6 +582,14 @@ class BrokerAdapter:
         raising MasterFormatError that names the first bad row."""
         raise NotSupported(f"{cls.label} has no instrument master parser.")
 
+    @classmethod
+    def master_records(cls, stream):
+        """The master as raw records (brokers.records.MasterRecords), so a refresh
+        maps only records that changed. By default: the parsed rows themselves."""
+        from .records import rows_as_records
+
+        return rows_as_records(cls.parse_instrument_master(stream), salt=cls.name)
+
     # Orders ----------------------------------------------------------------
     def place_order(self, order: OrderRequest) -> str:
         """Return the broker's order id. Raises OrderRejected / OutcomeUnknown / ..."""

@@ -63,7 +63,8 @@ from .base import (
     Validity,
     Variety,
 )
-from .mapping import dec, parse_kite_csv, split_pnl, text_lines, to_int
+from .mapping import KITE_COLUMNS, dec, kite_row, split_pnl, to_int
+from .records import MasterRecords, csv_records, rows_of
 from .transport import transport_error
 
 logger = logging.getLogger(__name__)
@@ -488,9 +489,20 @@ class ZerodhaAdapter(BrokerAdapter):
             response.raw.decode_content = True
             yield from self.parse_instrument_master(response.raw)
 
+    # Bump when kite_row maps the same line differently: every row is re-mapped once.
+    MASTER_VERSION = "1"
+
+    @classmethod
+    def master_records(cls, stream) -> MasterRecords:
+        records = csv_records(
+            stream, columns=KITE_COLUMNS, mapper=kite_row, source="Kite instruments"
+        )
+        records.salt = f"zerodha:{cls.MASTER_VERSION}"
+        return records
+
     @classmethod
     def parse_instrument_master(cls, stream) -> Iterator[InstrumentRow]:
-        return parse_kite_csv(text_lines(stream))
+        return rows_of(cls.master_records(stream))
 
     # Orders ----------------------------------------------------------------
     def place_order(self, order: OrderRequest) -> str:
