@@ -69,7 +69,11 @@ def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: s
         setattr(locked, name, value)
     validate(locked)  # the rules execution applies, now: the form shows what is wrong
     if locked.status == Order.Status.FAILED:
+        # Back to waiting: the failure's reason (and a risk block) no longer describe it;
+        # execution checks the edited order afresh.
         locked.status, locked.status_message = Order.Status.WAITING, ""
+        if locked.risk_note.startswith("Blocked"):
+            locked.risk_note = ""
     locked.updated_at = timezone.now()
     locked.save()
     diff = {

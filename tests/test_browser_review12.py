@@ -1,0 +1,85 @@
+"""Issue 12 review in a real Chromium: Cancel on the Orders page asks first, a partial
+square-off says how many, the live polls raise no console errors."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from orders.execution import execute
+from orders.models import Order
+from tests.test_browser_brokers import sign_in
+from tests.test_browser_live import kite  # noqa: F401 (the fixture)
+from tests.test_browser_portfolio import portfolio  # noqa: F401 (the fixture)
+from tests.test_live import new
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_cancel_on_the_orders_page_asks_first(page, kite):  # noqa: F811
+    account, emulator = kite
+    order = execute(
+        order=new(account, "SBIN", order_type="LIMIT", price=Decimal("700")), actor="alice"
+    )
+    assert order.status in ("SENT", "OPEN")
+    sign_in(page)
+    page.goto("/orders/")
+    asked = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.locator(f"#actions-{order.pk}").get_by_role("button", name="Cancel").click()
+    page.wait_for_timeout(500)
+    assert asked == [f"Cancel order {order.pk} (BUY 2 NSE:SBIN) at {order.account_name}?"]
+    order.refresh_from_db()
+    assert order.status in ("SENT", "OPEN")  # declined: nothing sent
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#actions-{order.pk}").get_by_role("button", name="Cancel").click()
+    expect(page.locator(".message-success")).to_contain_text("cancel sent")
+
+
+def test_a_partial_square_off_says_how_many(page, portfolio):  # noqa: F811
+    main, family, family_peer = portfolio
+    from portfolio.sync import sync_account
+
+    sync_account(family)
+    sign_in(page)
+    page.goto(f"/positions/?account={family.pk}")
+    row = page.locator(".position-row[data-symbol=TCS]")
+    row.locator("input[name=quantity]").fill("1")
+    asked = []
+
+    def accept(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    row.get_by_role("button", name="Square off").click()
+    expect(page.locator(".message-success")).to_contain_text("Square-off order")
+    assert asked and asked[0].startswith("Exit 1 of 3 TCS MIS in "), asked
+    assert Order.objects.get().quantity == 1
+
+
+@pytest.mark.parametrize("url", ["/orders/", "/queue/?scope=all"])
+def test_the_live_polls_raise_no_console_errors(page, kite, url):  # noqa: F811
+    account, emulator = kite
+    for symbol in ("SBIN", "TCS"):
+        execute(order=new(account, symbol, order_type="LIMIT", price=Decimal("100")), actor="a")
+        new(account, symbol)
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page)
+    page.goto(url)
+    if "queue" in url:  # an open edit has no price or status block on show
+        page.locator("#queue").get_by_role("button", name="Edit").first.click()
+        expect(page.locator("tr.editing")).to_have_count(1)
+    with page.expect_response(lambda r: "/live/orders/" in r.url):
+        pass
+    with page.expect_response(lambda r: "/live/orders/" in r.url):
+        pass
+    page.wait_for_timeout(300)
+    assert not errors, errors

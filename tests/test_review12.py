@@ -1,0 +1,65 @@
+"""Issue 12 review (pages a trader can rely on), the server-side parts: each reason said
+once, an edit clears the failure it fixed, the Orders poll sends only blocks the page has."""
+
+import pytest
+from django.urls import reverse
+
+from orders.bulk import Outcome
+from orders.execution import execute
+from orders.models import Order
+from orders.queue import update_waiting
+from tests.test_live import HX, three  # noqa: F401 (the fixture)
+from tests.test_order_lifecycle import new, trading  # noqa: F401 (the fixture)
+from tests.test_risk import account, policy  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_orders_poll_sends_no_price_blocks_the_orders_page_has_no_place_for(three, client):  # noqa: F811
+    zerodha, *_ = three
+    client.force_login(zerodha.user)
+    for order in Order.objects.filter(account=zerodha):
+        execute(order=order, actor="alice")
+    page = client.get(reverse("orders")).content.decode()
+    assert 'id="ltp-' not in page
+    have = page.split('id="live-have" name="have" value="')[1].split('"')[0]
+    assert have
+    poll = client.get(reverse("live-orders"), {"page": "orders", "have": have}, headers=HX)
+    assert 'id="ltp-' not in poll.content.decode()
+    queue_page = client.get(reverse("queue"), {"scope": "all"}).content.decode()
+    have = queue_page.split('id="live-have" name="have" value="')[1].split('"')[0]
+    poll = client.get(reverse("live-orders"), {"page": "queue", "have": have}, headers=HX)
+    assert 'id="ltp-' in poll.content.decode()  # the queue shows prices
+
+
+def test_a_bulk_result_line_says_sent_once():
+    assert Outcome(3, "sent", "sent").line == "Order #3: sent"
+    assert Outcome(3, "sent", "Sent.").line == "Order #3: sent"
+    assert (
+        Outcome(4, "failed", "Insufficient funds").line == "Order #4: failed — Insufficient funds"
+    )
+
+
+def test_a_failure_reason_is_shown_once_in_the_queue(three, client):  # noqa: F811
+    zerodha, *_ = three
+    client.force_login(zerodha.user)
+    order = Order.objects.filter(account=zerodha).first()
+    reason = "RMS: margin exceeds for this unique reason"
+    Order.objects.filter(pk=order.pk).update(
+        status=Order.Status.FAILED, status_message=reason, risk_note=reason
+    )
+    page = client.get(reverse("queue"), {"scope": "all"}).content.decode()
+    row = page.split(f'id="order-{order.pk}"')[1].split("</tr>")[0]
+    assert row.count(reason) == 1, row
+
+
+def test_editing_a_blocked_order_back_to_waiting_clears_its_old_reason(account):  # noqa: F811
+    acct, _ = account
+    policy(acct.user, max_quantity=1)
+    order = execute(order=new(acct, quantity=3), actor="alice")
+    assert order.status == "FAILED" and order.risk_note.startswith("Blocked by risk policy")
+    edited = update_waiting(
+        order=order, account=acct, symbol=order.symbol, fields={"quantity": 1}, actor="alice"
+    )
+    edited.refresh_from_db()
+    assert (edited.status, edited.status_message, edited.risk_note) == ("WAITING", "", "")
