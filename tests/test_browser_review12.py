@@ -83,3 +83,29 @@ def test_the_live_polls_raise_no_console_errors(page, kite, url):  # noqa: F811
         pass
     page.wait_for_timeout(300)
     assert not errors, errors
+
+
+def test_after_a_modify_the_row_shows_the_new_terms_and_no_stale_price(page, kite):  # noqa: F811
+    account, emulator = kite
+    order = execute(
+        order=new(account, "SBIN", order_type="LIMIT", price=Decimal("700")), actor="alice"
+    )
+    sign_in(page)
+    page.goto("/orders/")
+    row = page.locator(f"#order-{order.pk}")
+    expect(row.locator(f"#terms-{order.pk}")).to_contain_text("LIMIT")
+    expect(row.locator(f"#price-{order.pk}")).to_contain_text("₹700.00")
+    row.get_by_role("button", name="Modify", exact=True).click()
+    form = page.locator(f"#modify-{order.pk}")
+    form.get_by_label("Quantity").fill("3")
+    form.get_by_label("Type").select_option("MARKET")
+    form.get_by_role("button", name="Send modify").click()
+    expect(page.locator(f"#modify-{order.pk}")).to_contain_text("modify sent to")
+    # Without a reload: the row reads the new quantity and type, and no price.
+    expect(row.locator(f"#terms-{order.pk}")).to_contain_text("BUY 3")
+    expect(row.locator(f"#terms-{order.pk}")).to_contain_text("MARKET")
+    expect(row.locator(f"#price-{order.pk}")).not_to_contain_text("700")
+    order.refresh_from_db()
+    assert (order.order_type, order.quantity, order.price) == ("MARKET", 3, None)
+    page.reload()
+    expect(page.locator(f"#price-{order.pk}")).not_to_contain_text("700")

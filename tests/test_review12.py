@@ -1,6 +1,8 @@
 """Issue 12 review (pages a trader can rely on), the server-side parts: each reason said
 once, an edit clears the failure it fixed, the Orders poll sends only blocks the page has."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -63,3 +65,17 @@ def test_editing_a_blocked_order_back_to_waiting_clears_its_old_reason(account):
     )
     edited.refresh_from_db()
     assert (edited.status, edited.status_message, edited.risk_note) == ("WAITING", "", "")
+
+
+def test_a_negative_modify_price_gets_one_message(account):  # noqa: F811
+    from orders.forms import ModifyForm
+
+    acct, _ = account
+    order = execute(
+        order=new(acct, "INFY", order_type="LIMIT", price=Decimal("1400")), actor="alice"
+    )
+    form = ModifyForm(
+        {"quantity": "2", "order_type": "LIMIT", "price": "-5", "trigger_price": ""}, order=order
+    )
+    assert not form.is_valid()
+    assert form.errors["price"] == ["The price must be above 0."]
