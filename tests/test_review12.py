@@ -79,3 +79,23 @@ def test_a_negative_modify_price_gets_one_message(account):  # noqa: F811
     )
     assert not form.is_valid()
     assert form.errors["price"] == ["The price must be above 0."]
+
+
+def switcher_choice(html: str) -> str:
+    select = html.split('id="account-switch"')[1].split("</select>")[0]
+    return select.split(" selected>")[0].rsplit('value="', 1)[1].split('"')[0]
+
+
+def test_only_the_switcher_and_page_tabs_change_the_viewed_account(three, client):  # noqa: F811
+    zerodha, angel, *_ = three
+    client.force_login(zerodha.user)
+    client.post(reverse("brokers:switch"), {"account": zerodha.pk, "next": "/queue/"})
+    # The new-order form re-rendered for another "Send to" account: the view stays.
+    form = client.get(reverse("queue-form"), {"account": angel.pk}, headers=HX)
+    assert form.status_code == 200
+    assert switcher_choice(client.get(reverse("queue")).content.decode()) == str(zerodha.pk)
+    # A holdings tab (a full page load) changes it, and the switcher shows it.
+    holdings = client.get(reverse("holdings"), {"account": angel.pk}).content.decode()
+    assert switcher_choice(holdings) == str(angel.pk)
+    assert 'hx-get="/holdings/?account=' not in holdings  # tabs are navigations
+    assert switcher_choice(client.get(reverse("queue")).content.decode()) == str(angel.pk)
