@@ -99,3 +99,21 @@ def test_only_the_switcher_and_page_tabs_change_the_viewed_account(three, client
     assert switcher_choice(holdings) == str(angel.pk)
     assert 'hx-get="/holdings/?account=' not in holdings  # tabs are navigations
     assert switcher_choice(client.get(reverse("queue")).content.decode()) == str(angel.pk)
+
+
+def test_the_demo_on_other_ports_needs_two_values():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if not shutil.which("make"):
+        pytest.skip("no make")
+    root = Path(__file__).resolve().parent.parent
+    dry = subprocess.run(
+        ["make", "-n", "-C", str(root), "demo", "WEB_PORT=8460", "EMULATOR_PORT=8461"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "KITE_API_ROOT=http://127.0.0.1:8461 " in dry and "8100" not in dry
+    assert "WEB_PORT=8460" in dry and "EMULATOR_PORT=8461" in dry
