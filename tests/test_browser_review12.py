@@ -109,3 +109,27 @@ def test_after_a_modify_the_row_shows_the_new_terms_and_no_stale_price(page, kit
     assert (order.order_type, order.quantity, order.price) == ("MARKET", 3, None)
     page.reload()
     expect(page.locator(f"#price-{order.pk}")).not_to_contain_text("700")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_settings_checkbox_beside_its_label_and_a_loss_tile_is_red(page, kite, width):  # noqa: F811
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page)
+    page.goto("/settings/")
+    box = page.get_by_label("Allow short selling")
+    label = page.locator("label", has=box)
+    b, lab = box.bounding_box(), label.bounding_box()
+    assert b["width"] < 30, "the checkbox stretched across the form"
+    assert lab["height"] < 2.5 * b["height"] + 10, "the label text is not on the checkbox's line"
+    assert lab["x"] <= b["x"] < lab["x"] + 10
+    page.goto("/")
+    colours = page.evaluate(
+        """() => {
+          const tile = document.createElement("a");
+          tile.className = "tile";
+          tile.innerHTML = '<p class="figure loss">-₹1</p><p class="figure profit">₹1</p>';
+          document.querySelector("main").appendChild(tile);
+          return [...tile.children].map((p) => getComputedStyle(p).color);
+        }"""
+    )
+    assert colours == ["rgb(180, 35, 24)", "rgb(29, 122, 70)"]

@@ -117,3 +117,34 @@ def test_the_demo_on_other_ports_needs_two_values():
     ).stdout
     assert "KITE_API_ROOT=http://127.0.0.1:8461 " in dry and "8100" not in dry
     assert "WEB_PORT=8460" in dry and "EMULATOR_PORT=8461" in dry
+
+
+def test_a_refused_alert_shows_the_strategy_and_symbol_its_body_named(user, client):
+    from orders.models import WebhookAlert
+
+    WebhookAlert.objects.create(
+        user=user,
+        outcome="rejected",
+        http_status=400,
+        reason="quantity: must be a whole number",
+        raw_body='{"strategy_name": "breakout-7", "symbol": "NSE:RELIANCE", "quantity": "x"}',
+    )
+    client.force_login(user)
+    page = client.get(reverse("alerts")).content.decode()
+    assert "breakout-7" in page and "NSE:RELIANCE" in page
+
+
+def test_account_buttons_say_what_they_do(three, client):  # noqa: F811
+    from brokers.models import BrokerAccount
+
+    zerodha, angel, paper, _ = three
+    BrokerAccount.objects.filter(pk=angel.pk).update(status="expired")
+    client.force_login(zerodha.user)
+    page = client.get(reverse("settings")).content.decode()
+
+    def actions(one):
+        row = page.split(f'data-account="{one.pk}"')[1].split("</tr>")[0]
+        return row.split('class="actions"')[1]
+
+    assert ">Reconnect<" in actions(angel) and ">Connect<" not in actions(angel)
+    assert "paper session<" in actions(paper) and "Reconnect" not in actions(paper)
