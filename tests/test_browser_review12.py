@@ -133,3 +133,37 @@ def test_settings_checkbox_beside_its_label_and_a_loss_tile_is_red(page, kite, w
         }"""
     )
     assert colours == ["rgb(180, 35, 24)", "rgb(29, 122, 70)"]
+
+
+def test_toasts_read_rupees_stack_four_and_successes_close_themselves(page, kite):  # noqa: F811
+    from orders.models import OrderEvent
+
+    account, emulator = kite
+    orders = [new(account, "SBIN", quantity=1500) for _ in range(5)]
+    sign_in(page)
+    page.goto("/orders/")
+    with page.expect_response(lambda r: "/live/toasts/" in r.url):
+        pass  # the first poll starts this session's cursor
+    page.clock.install()
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        average_price=Decimal("803.4"), filled_quantity=1500
+    )
+    rejected = new(account, "TCS")
+    Order.objects.filter(pk=rejected.pk).update(status_message="RMS: no margin")
+    for order in [*orders, rejected]:
+        OrderEvent.objects.create(
+            order=order,
+            kind="sync",
+            actor="sync",
+            to_status="EXECUTED" if order in orders else "REJECTED",
+            message="x",
+        )
+    page.clock.run_for(1500)
+    toasts = page.locator("#toasts .toast")
+    expect(toasts).to_have_count(4)
+    expect(toasts.first).to_contain_text("at ₹803.40")
+    expect(toasts.first).to_contain_text("BUY 1,500 SBIN")
+    expect(page.locator("#toasts .toast-bad")).to_have_count(1)
+    page.clock.run_for(9000)
+    expect(page.locator("#toasts .toast-ok")).to_have_count(0)
+    expect(page.locator("#toasts .toast-bad")).to_have_count(1)  # an error stays
