@@ -167,3 +167,19 @@ def test_toasts_read_rupees_stack_four_and_successes_close_themselves(page, kite
     page.clock.run_for(9000)
     expect(page.locator("#toasts .toast-ok")).to_have_count(0)
     expect(page.locator("#toasts .toast-bad")).to_have_count(1)  # an error stays
+
+
+def test_on_a_phone_a_refused_form_brings_its_first_error_into_view(page, kite):  # noqa: F811
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    page.goto("/queue/")
+    form = page.locator("#order-form")
+    form.get_by_label("Instrument").fill("NSE:SBIN")
+    form.get_by_label("Type").select_option("LIMIT")
+    submit = form.get_by_role("button", name="Add to queue")
+    submit.evaluate("(b) => { b.scrollIntoView({block: 'start'}); window.scrollBy(0, -4); }")
+    submit.click()
+    error = page.locator("#order-form .field-error").first
+    expect(error).to_contain_text("A LIMIT order needs a price.")
+    expect(error).to_be_in_viewport()
+    expect(page.locator("#order-form").get_by_label("Price", exact=True)).to_be_focused()
