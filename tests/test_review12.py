@@ -148,3 +148,20 @@ def test_account_buttons_say_what_they_do(three, client):  # noqa: F811
 
     assert ">Reconnect<" in actions(angel) and ">Connect<" not in actions(angel)
     assert "paper session<" in actions(paper) and "Reconnect" not in actions(paper)
+
+
+def test_order_forms_autocomplete_leaves_indices_out(three, client):  # noqa: F811
+    from marketdata.models import Instrument
+
+    zerodha, *_ = three
+    assert Instrument.objects.filter(broker="zerodha", instrument_type="INDEX").exists()
+    index = Instrument.objects.filter(broker="zerodha", instrument_type="INDEX").first()
+    client.force_login(zerodha.user)
+    url = reverse("marketdata:search")
+    query = {"q": index.trading_symbol[:4], "account": zerodha.pk}
+    lookup = client.get(url, query, headers=HX).content.decode()
+    assert "· INDEX" in lookup  # Settings' lookup still finds indices
+    order_form = client.get(url, {**query, "tradable": "1"}, headers=HX).content.decode()
+    assert "· INDEX" not in order_form
+    queue_page = client.get(reverse("queue")).content.decode()
+    assert '"tradable": "1"' in queue_page
