@@ -183,3 +183,30 @@ def test_on_a_phone_a_refused_form_brings_its_first_error_into_view(page, kite):
     expect(error).to_contain_text("A LIMIT order needs a price.")
     expect(error).to_be_in_viewport()
     expect(page.locator("#order-form").get_by_label("Price", exact=True)).to_be_focused()
+
+
+def test_a_long_strategy_name_is_clipped_and_the_table_fits_at_1366(page, kite):  # noqa: F811
+    from orders.models import Strategy
+
+    account, emulator = kite
+    name = "MomentumBreakoutNiftyFiftyConstituentsVolumeConfirmedTrailingStopLossVersion2X"
+    assert len(name) <= 80
+    Strategy.objects.create(user=account.user, name=name)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page)
+    page.goto("/settings/")
+    cell = page.locator("#strategy-table tbody tr").first.locator("td").first
+    expect(cell).to_have_attribute("title", name)
+    found = page.evaluate(
+        """() => {
+          const wrap = document.querySelector("#strategy-table").closest(".table-wrap");
+          const row = document.querySelector("#strategy-table tbody tr");
+          const covered = [...row.cells].slice(3, 5).filter((cell) => {
+            const box = cell.getBoundingClientRect();
+            const top = document.elementFromPoint(box.left + 4, box.top + box.height / 2);
+            return !cell.contains(top);
+          }).length;
+          return {scrolls: wrap.scrollWidth > wrap.clientWidth + 1, covered};
+        }"""
+    )
+    assert found == {"scrolls": False, "covered": 0}
