@@ -165,3 +165,24 @@ def test_order_forms_autocomplete_leaves_indices_out(three, client):  # noqa: F8
     assert "· INDEX" not in order_form
     queue_page = client.get(reverse("queue")).content.decode()
     assert '"tradable": "1"' in queue_page
+
+
+def test_the_preview_says_when_an_order_is_above_the_cash_the_account_reported(three, client):  # noqa: F811
+    from portfolio.sync import sync_account as sync_portfolio
+
+    zerodha, angel, paper, _ = three
+    sync_portfolio(paper)  # stores the paper account's ₹10 lakh
+    client.force_login(paper.user)
+    big = new(paper, "SBIN", quantity=10000, order_type="LIMIT", price=Decimal("1430"))
+    small = new(paper, "SBIN", quantity=1, order_type="LIMIT", price=Decimal("800"))
+    url = reverse("queue") + "{}/preview/"
+    shown = client.get(url.format(big.pk), headers=HX).content.decode()
+    assert "needs about ₹1.43 crore, ₹10.0 lakh available" in shown
+    assert "needs about" not in client.get(url.format(small.pk), headers=HX).content.decode()
+    market = new(paper, "SBIN", quantity=2000)  # MARKET: valued at the cached LTP (₹800)
+    from sigmatrader.live import refresh_live_quotes
+
+    refresh_live_quotes()
+    assert (
+        "needs about ₹16.0 lakh" in client.get(url.format(market.pk), headers=HX).content.decode()
+    )
