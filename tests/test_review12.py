@@ -186,3 +186,14 @@ def test_the_preview_says_when_an_order_is_above_the_cash_the_account_reported(t
     assert (
         "needs about ₹16.0 lakh" in client.get(url.format(market.pk), headers=HX).content.decode()
     )
+
+
+def test_a_long_queue_reason_can_be_read_in_full(three, client):  # noqa: F811
+    zerodha, *_ = three
+    client.force_login(zerodha.user)
+    order = Order.objects.filter(account=zerodha).first()
+    reason = "Blocked by risk policy: " + "; ".join(f"limit {i} exceeded" for i in range(12))
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.FAILED, status_message=reason)
+    page = client.get(reverse("queue"), {"scope": "all"}).content.decode()
+    row = page.split(f'id="order-{order.pk}"')[1].split("</tr>")[0]
+    assert f'title="{reason} (click to read it all)"' in row
