@@ -367,6 +367,12 @@ class WebhookAlert(models.Model):
         for name in self.SHOWN_FIELDS:
             value = data.get(name)
             scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+            if isinstance(value, str):
+                try:  # a body may carry a lone surrogate ("\ud800"): not shown
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    scalar = False
+                value = value[:80]
             shown[name] = value if scalar else ""
         return shown
 
