@@ -7,7 +7,9 @@
     if (!row) return [];
     var names = [];
     Array.prototype.forEach.call(row.cells, function (th) {
-      var text = (th.textContent || "").replace(/\s+/g, " ").trim();
+      var text = Array.prototype.map.call(th.childNodes, function (node) {
+        return node.nodeName === "BR" ? " " : node.textContent;
+      }).join("").replace(/\s+/g, " ").trim();
       for (var i = 0; i < (th.colSpan || 1); i++) names.push(text);
     });
     return names;
