@@ -25,7 +25,11 @@ run: venv
 
 # Try SigmaTrader without a broker account: the broker emulator plus the app,
 # on a database of their own (var/demo/), with a demo user and two accounts.
-EMULATOR := http://127.0.0.1:8100
+# Other ports: `make demo WEB_PORT=8460 EMULATOR_PORT=8461` (the emulator's address
+# follows EMULATOR_PORT; EMULATOR overrides it only for an emulator elsewhere).
+WEB_PORT ?= 8000
+EMULATOR_PORT ?= 8100
+EMULATOR ?= http://127.0.0.1:$(EMULATOR_PORT)
 # The demo trades at any hour; DEMO_MARKET_CLOCK=always-closed (with
 # EMULATOR_MARKET=closed) shows what a closed market looks like.
 DEMO_MARKET_CLOCK ?= always-open
@@ -41,7 +45,7 @@ demo: venv
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEMO_ENV) $(BIN)/python manage.py demo_setup
 	$(DEMO_ENV) $(BIN)/python manage.py ensure_instruments
-	$(DEMO_ENV) PROCFILE=Procfile.demo PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py
+	$(DEMO_ENV) WEB_PORT=$(WEB_PORT) EMULATOR_PORT=$(EMULATOR_PORT) PROCFILE=Procfile.demo PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/run_all.py
 
 lint: venv
 	$(BIN)/ruff check .

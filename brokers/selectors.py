@@ -31,8 +31,8 @@ VIEW_KEY = "brokers:viewing"  # the session's viewed account (the top-bar switch
 def current_account(request) -> BrokerAccount | None:
     """The account this browser session is looking at.
 
-    `?account=<id>` when it names one of the user's accounts (and the session
-    remembers it, so the page stays on it after an action), else the account
+    `?account=<id>` when it names one of the user's accounts (and, on a full page
+    load, the session remembers it, so the page stays on it after an action), else the account
     the session last viewed, else the default. Viewing never changes the
     default account, which is where "my default account" strategies send orders.
     Cached on the request: the context processor and the view share one lookup.
@@ -44,7 +44,11 @@ def current_account(request) -> BrokerAccount | None:
     requested = object_id(request.GET.get("account"))
     if requested is not None:
         account = accounts_of(request.user).filter(pk=requested).first()
-        if account is not None and session is not None:
+        # Only a page the user navigated to (a tab, the pager) changes the viewed account;
+        # an HTMX fragment asked with ?account= (a form re-rendered for its "Send to"
+        # account, a live poll) reads it without changing what the session views.
+        htmx = request.headers.get("HX-Request") == "true" if hasattr(request, "headers") else False
+        if account is not None and session is not None and not htmx:
             remember_view(request, account)
     if account is None and session is not None:
         viewed = session.get(VIEW_KEY)

@@ -11,15 +11,21 @@ from .models import Instrument
 
 KIND_ORDER = {"EQ": 0, "INDEX": 1, "FUT": 2, "CE": 3, "PE": 3}
 CASH = ("EQ", "INDEX")
+NOT_TRADABLE = ("INDEX",)
 
 
-def search_instruments(*, broker: str, query: str, limit: int = 15) -> list[Instrument]:
+def search_instruments(
+    *, broker: str, query: str, limit: int = 15, tradable_only: bool = False
+) -> list[Instrument]:
+    """`tradable_only`: leave out what no order can be placed on (indices), for order forms."""
     text = " ".join(query.strip().upper().split())
     if ":" in text:
         text = text.split(":", 1)[1].strip()
     if not text:
         return []
     base = Instrument.objects.filter(broker=broker)
+    if tradable_only:
+        base = base.exclude(instrument_type__in=NOT_TRADABLE)
     found = {i.pk: i for i in base.filter(canonical_symbol=text)[:limit]}
     for tier in (base.filter(instrument_type__in=CASH), base.exclude(instrument_type__in=CASH)):
         if len(found) >= limit * 2:

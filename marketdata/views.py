@@ -21,7 +21,13 @@ def search(request):
     """HTMX autocomplete: instruments of the current account's broker."""
     account = selectors.current_account(request)
     query = params.text(request.GET.get("q") or request.GET.get("symbol"), 40)
-    results = search_instruments(broker=account.broker, query=query) if account else []
+    # Order forms ask for what can be traded: no indices (the form would refuse them).
+    tradable = request.GET.get("tradable") == "1"
+    results = (
+        search_instruments(broker=account.broker, query=query, tradable_only=tradable)
+        if account
+        else []
+    )
     prices = cached_ltp(results)  # only what the quote cache holds: no broker call per key
     for instrument in results:
         instrument.ltp = prices.get(instrument.pk)

@@ -15,6 +15,7 @@ from brokers.base import Variety as BrokerVariety
 from brokers.connections import calling
 
 from . import conditional
+from .broker_request import uses_price, uses_trigger
 from .history import log
 from .models import Order
 from .sync import NOT_RECEIVED, CannotReconcile, reconcile_before_resending
@@ -179,7 +180,13 @@ def modify(
     try:
         with transaction.atomic():
             log(order, "broker", "Modified at the broker", actor=actor, details=asked)
-            Order.objects.filter(pk=order.pk).update(**fields, updated_at=timezone.now())
+            saved = dict(fields)
+            # A type that no longer uses a price (MARKET, SL-M) or trigger keeps no stale one.
+            if order_type and not uses_price(order_type):
+                saved["price"] = None
+            if order_type and not uses_trigger(order_type):
+                saved["trigger_price"] = None
+            Order.objects.filter(pk=order.pk).update(**saved, updated_at=timezone.now())
     except DatabaseError:
         logger.exception("order %s modified at the broker but not saved here", order.pk)
         recorded = "the order's history records it"

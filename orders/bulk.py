@@ -51,9 +51,10 @@ class Outcome:
 
     @property
     def line(self) -> str:
-        return f"Order #{self.order_id}: {WORDS[self.result]}" + (
-            f" — {self.message}" if self.message else ""
-        )
+        word = WORDS[self.result]
+        # A message that only repeats the result ("sent") is not said twice.
+        same = self.message.strip().rstrip(".").lower() in ("", word.lower())
+        return f"Order #{self.order_id}: {word}" + ("" if same else f" — {self.message}")
 
 
 @dataclass

@@ -222,9 +222,15 @@ class ModifyForm(RefusalMixin, forms.Form):
             value = data.get(name)
             if value is not None and value <= 0:
                 self.add_error(name, f"The {label} must be above 0.")
-        if kind and uses_price(kind) and not data.get("price"):
+        # One message per field: a refused value is not also reported missing.
+        if kind and uses_price(kind) and not data.get("price") and "price" not in self.errors:
             self.add_error("price", f"A {kind} order needs a price.")
-        if kind and uses_trigger(kind) and not data.get("trigger_price"):
+        if (
+            kind
+            and uses_trigger(kind)
+            and not data.get("trigger_price")
+            and "trigger_price" not in self.errors
+        ):
             self.add_error("trigger_price", f"A {kind} order needs a trigger price.")
         quantity = data.get("quantity")
         if quantity and quantity < self.order.filled_quantity:

@@ -362,10 +362,25 @@ class WebhookAlert(models.Model):
         """What the Alerts page shows of `parsed`, whatever shape was stored: a
         rejected body stores {}, and a JSON column can hold a list or a string."""
         data = self.parsed if isinstance(self.parsed, dict) else {}
+        if not data and self.raw_body:
+            # A refused body (400/422) stores nothing parsed: show what the body named.
+            import json
+
+            try:
+                body = json.loads(self.raw_body)
+            except ValueError:
+                body = None
+            data = body if isinstance(body, dict) else {}
         shown = {}
         for name in self.SHOWN_FIELDS:
             value = data.get(name)
             scalar = isinstance(value, str | int | float) and not isinstance(value, bool)
+            if isinstance(value, str):
+                try:  # a body may carry a lone surrogate ("\ud800"): not shown
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    scalar = False
+                value = value[:80]
             shown[name] = value if scalar else ""
         return shown
 

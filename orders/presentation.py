@@ -11,6 +11,12 @@ ERROR_STATES = (Order.Status.FAILED, Order.Status.REJECTED)
 def queue_row(order: Order, error: str = "", *, ltp=None) -> dict:
     """`ltp`: the order's price from the live cache (a `marketdata.live.Shown`), if any."""
     instrument = order.instrument
+    cell = status_cell(order)
+    shown = {cell["message"].strip()}
+    # A reason once: an error or risk note that is the status message is not repeated.
+    error = "" if error.strip() in shown else error
+    repeated = (order.risk_note or "").strip() in shown | {error.strip()}
+    risk_note = "" if repeated else order.risk_note
     return {
         "ltp": ltp,
         "live": live_state(order),
@@ -28,8 +34,8 @@ def queue_row(order: Order, error: str = "", *, ltp=None) -> dict:
         "product": order.product,
         "price": inr(order.price) or "—",
         "trigger": inr(order.trigger_price) or "—",
-        **status_cell(order),
-        "risk_note": order.risk_note,
+        **cell,
+        "risk_note": risk_note,
         "error": error,
     }
 

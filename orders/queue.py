@@ -14,6 +14,7 @@ from marketdata.quotes import ltp
 from marketdata.resolution import resolve
 from sigmatrader.params import object_id
 
+from . import funds_check
 from .broker_request import broker_request, uses_price
 from .execution import canonical_name
 from .history import log
@@ -71,7 +72,11 @@ def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: s
         setattr(locked, name, value)
     validate(locked)  # the rules execution applies, now: the form shows what is wrong
     if locked.status == Order.Status.FAILED:
+        # Back to waiting: the failure's reason (and a risk block) no longer describe it;
+        # execution checks the edited order afresh.
         locked.status, locked.status_message = Order.Status.WAITING, ""
+        if locked.risk_note.startswith("Blocked"):
+            locked.risk_note = ""
     locked.updated_at = timezone.now()
     locked.save()
     diff = {
@@ -104,6 +109,11 @@ def preview(order: Order) -> dict:
         "estimate": None,
         "estimate_basis": "",
     }
+    # Above the cash the account last reported (stored by sync): said, never blocked.
+    cached = prices_for([order]).get(order.pk) if not uses_price(order.order_type) else None
+    result["funds_short"] = funds_check.shortfall(
+        order, estimate=cached.price if cached is not None else None
+    )
     if not (caps.margin_preview or caps.charges_preview) or not order.account.is_connected:
         return result
     estimate = None

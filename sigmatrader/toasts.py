@@ -16,6 +16,7 @@ from django.db.models import Max
 from orders.models import Order, OrderEvent
 
 from .models import SystemEvent
+from .templatetags.money import inr, inr_number
 
 SESSION_KEY = "live_toast_cursor"
 MAX_TOASTS = 8
@@ -49,13 +50,14 @@ def _session_events(user):
 def _order_toast(event: OrderEvent) -> Toast:
     order = event.order
     symbol = order.instrument.trading_symbol if order.instrument else order.symbol
-    what = f"#{order.pk} {order.side} {order.quantity} {symbol} · {order.account_name}"
+    quantity = inr_number(order.quantity)
+    what = f"#{order.pk} {order.side} {quantity} {symbol} · {order.account_name}"
     if event.to_status == Order.Status.EXECUTED:
         title = "Order executed"
-        text = what + (f" at ₹{order.average_price}" if order.average_price else "")
+        text = what + (f" at {inr(order.average_price)}" if order.average_price else "")
     elif event.to_status == Order.Status.PARTIALLY_FILLED:
         title = "Order partly filled"
-        text = f"{what}: {order.filled_quantity} of {order.quantity} filled"
+        text = f"{what}: {inr_number(order.filled_quantity)} of {quantity} filled"
     elif event.to_status == Order.Status.REJECTED:
         title = "Order rejected"
         text = f"{what}: {order.status_message or 'no reason given by the broker'}"

@@ -20,7 +20,8 @@ from tests.test_portfolio import seed
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
-MAX_ROW_HEIGHT = {"laptop": 110, "phone": 200}
+# On a phone a row is a card, a line per cell.
+MAX_ROW_HEIGHT = {"laptop": 110, "phone": 460}
 LONG = (
     "RMS:Margin Exceeds, Required:39,80,00,000.00, Available:10,00,000.00 for entity account-"
     "ZX1234 across exchange NSE across segment Equity across product CNC; please add funds "
@@ -144,3 +145,87 @@ def test_a_long_reason_is_folded_with_the_full_text_on_demand(busy, page, size):
     reason.locator("summary").click()
     expect(reason.locator("small")).to_have_text(LONG)
     expect(reason.locator("small")).to_be_visible()
+
+
+# What a row is, by column header, that must be on screen beside the row's actions.
+WHAT = {
+    "queue": ("Instrument", "Order", "Status"),
+    "orders": ("Instrument", "Order", "Status"),
+    "positions": ("Instrument", "Qty"),
+    "settings": ("Account", "Status"),
+}
+
+SEEN_TOGETHER = """(names) => {
+  const view = {w: window.innerWidth, h: window.innerHeight};
+  const inView = (box) => box.width > 0 && box.left >= -1 && box.right <= view.w + 1
+      && box.top >= -1 && box.bottom <= view.h + 1;
+  const problems = [];
+  let rows = 0;
+  for (const table of document.querySelectorAll("table.data")) {
+    const heads = [...table.querySelectorAll("thead th")].map(
+        (th) => th.textContent.replace(/\\s+/g, " ").trim());
+    const columns = names.map((name) => heads.indexOf(name));
+    if (columns.some((index) => index < 0)) continue;
+    for (const row of table.querySelectorAll("tbody > tr")) {
+      const buttons = [...row.querySelectorAll("td.actions button, td.actions a")].filter(
+          (el) => el.getBoundingClientRect().width && (!el.checkVisibility || el.checkVisibility()));
+      if (!buttons.length || row.cells.length < heads.length) continue;
+      rows += 1;
+      row.scrollIntoView({block: "start"});
+      window.scrollBy(0, -8);
+      const label = (row.cells[columns[0]].textContent || "").trim().slice(0, 30);
+      names.forEach((name, i) => {
+        const cell = row.cells[columns[i]];
+        const box = cell.getBoundingClientRect();
+        if (!inView(box)) { problems.push(label + ": " + name + " out of view"); return; }
+        // Not covered (by a pinned column): what is on top at the cell's text is the cell.
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        let node;
+        while ((node = walker.nextNode()) && !node.textContent.trim()) {}
+        if (!node) return;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const text = range.getBoundingClientRect();
+        const top = document.elementFromPoint(text.left + 2, text.top + text.height / 2);
+        if (!inView(text) || !top || !cell.contains(top)) {
+          problems.push(label + ": " + name + " hidden (under " + (top && top.tagName) + ")");
+        }
+      });
+      for (const el of buttons) {
+        if (!inView(el.getBoundingClientRect())) {
+          problems.push(label + ": " + el.textContent.trim() + " not in view with the row");
+        }
+      }
+    }
+  }
+  return {rows, problems};
+}"""
+
+
+def test_on_a_phone_each_row_shows_what_it_is_beside_its_actions(busy, page):
+    """Issue 12: a pinned actions column covered instrument, order and status on a phone, so
+    Execute/Cancel could be pressed without seeing the order. Each row's what-it-is and its
+    buttons are on screen together (stacked cards below 640 px)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    problems = []
+    for name, columns in WHAT.items():
+        page.goto(PAGES[name])
+        expect(page.locator("main")).to_be_visible()
+        found = page.evaluate(SEEN_TOGETHER, list(columns))
+        if not found["rows"]:
+            problems.append(f"{name}: no row with actions was measured")
+        problems += [f"{name}: {problem}" for problem in found["problems"]]
+    if problems:
+        page.screenshot(path="var/test/phone-rows.png", full_page=True)
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_at_1366_the_tables_stay_tables(busy, page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page)
+    page.goto("/queue/?scope=all")
+    expect(page.locator("#queue thead")).to_be_visible()
+    assert page.locator("#queue tbody tr").first.evaluate("(r) => getComputedStyle(r).display") == (
+        "table-row"
+    )

@@ -27,7 +27,8 @@
     }
   });
 
-  // Toasts: dismiss on their button; keep at most six on screen.
+  // Toasts: dismiss on their button; keep at most four on screen (older ones go); a success
+  // closes by itself after 8 s, a warning or error stays until dismissed.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-dismiss-toast]");
     if (button) button.closest(".toast").remove();
@@ -35,6 +36,10 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var region = document.getElementById("toasts");
     if (!region || event.detail.target !== region) return;
-    while (region.children.length > 6) region.removeChild(region.firstElementChild);
+    while (region.children.length > 4) region.removeChild(region.firstElementChild);
+    region.querySelectorAll(".toast-ok:not([data-closing])").forEach(function (toast) {
+      toast.setAttribute("data-closing", "");
+      setTimeout(function () { toast.remove(); }, 8000);
+    });
   });
 })();
