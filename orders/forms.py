@@ -297,7 +297,10 @@ class RiskPolicyForm(forms.ModelForm):
         # A limit of 0 (or less) on value or quantity would refuse every order.
         for name in ("max_order_value", "max_quantity"):
             self.fields[name].min_value = 1
-            self.fields[name].validators.append(MinValueValidator(1))
+            # One message per field: this bound replaces the model's own (≥ 0).
+            self.fields[name].validators = [
+                v for v in self.fields[name].validators if not isinstance(v, MinValueValidator)
+            ] + [MinValueValidator(1)]
             self.fields[name].widget.attrs["min"] = 1
         for name in ("max_orders_per_day", "max_open_positions"):
             self.fields[name].min_value = 0

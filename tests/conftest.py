@@ -61,7 +61,10 @@ def chromium():
         if os.environ.get("CI"):
             pytest.fail(message)  # CI installs it: missing there is a failure
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Assertions wait as long as actions do (10 s): a loaded 2-core CI machine is slow.
+    expect.set_options(timeout=10_000)
 
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(
