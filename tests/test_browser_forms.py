@@ -47,11 +47,18 @@ def test_order_forms_show_their_errors_and_bulk_refuses_an_empty_selection(
     form.get_by_role("button", name="Add to queue").click()
     expect(page.locator("#order-form")).to_contain_text("needs a trigger price")
 
-    # An unknown symbol.
+    # An unknown symbol (typed once the swapped-in form has settled and its field
+    # errors took focus: a fill in the same instant was lost on a loaded machine).
     form = page.locator("#order-form")
+    page.wait_for_timeout(1000)
     form.get_by_label("Instrument").fill("NSE:NOSUCHTHING")
+    expect(form.get_by_label("Instrument")).to_have_value("NSE:NOSUCHTHING")
     form.get_by_label("Type").select_option("MARKET")
-    form.get_by_role("button", name="Add to queue").click()
+    # Submit from the keyboard: a click could land on a suggestion the autocomplete
+    # drops over the button while its answer arrives (picking another symbol).
+    page.wait_for_load_state("networkidle")
+    form.get_by_label("Instrument").press("Escape")
+    form.get_by_role("button", name="Add to queue").press("Enter")
     expect(page.locator("#order-form .symbol-field .field-error")).to_be_visible()
 
     # A GTT without its trigger value.
