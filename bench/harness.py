@@ -182,3 +182,35 @@ def load_average() -> str:
     except OSError:
         return "load average unknown"
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def angelone_bench_account(server, settings):
+    """A connected AngelOne account ("bench") of a new user on the emulator `server`,
+    with ample cash and AngelOne's instruments loaded: (peer, user, account)."""
+    from decimal import Decimal
+
+    import pyotp
+    from django.contrib.auth import get_user_model
+
+    from brokers import accounts, connections
+    from brokers.emulator import SmartUser
+    from marketdata import refresh
+
+    settings.SMARTAPI_API_ROOT = server.url
+    settings.SMARTAPI_INSTRUMENTS_URL = f"{server.url}/OpenAPI_File/files/OpenAPIScripMaster.json"
+    secret = pyotp.random_base32()
+    peer = server.state.add_smart_user(SmartUser("benchkey", "B1234", "4321", secret))
+    peer.book.cash = Decimal("1e12")
+    user = get_user_model().objects.create_user("bench", password="bench-pass-123456")
+    account = accounts.create_account(
+        user=user,
+        broker="angelone",
+        label="bench",
+        credentials={"api_key": "benchkey", "client_code": "B1234"},
+    )
+    connections.connect_with_credentials(
+        account=account, per_connect={"connect_pin": "4321", "totp": pyotp.TOTP(secret).now()}
+    )
+    account.refresh_from_db()
+    refresh.refresh_instruments(broker="angelone")
+    return peer, user, account

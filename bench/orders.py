@@ -28,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import (  # noqa: E402
+    angelone_bench_account,
     figure,
     live_orders_at_the_emulator,
     load_average,
@@ -52,39 +53,18 @@ def main() -> int:
 
 
 def run(settings, args) -> None:
-    import pyotp
-    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from brokers import accounts, connections
     from brokers.angelone import AngelOneAdapter
-    from brokers.emulator import SmartUser
-    from marketdata import refresh
     from marketdata.models import Instrument
     from orders.execution import execute
     from orders.models import Order
     from orders.sync import sync_account
 
     server = start_emulator(args.emulator_port)
-    settings.SMARTAPI_API_ROOT = server.url
-    settings.SMARTAPI_INSTRUMENTS_URL = f"{server.url}/OpenAPI_File/files/OpenAPIScripMaster.json"
-    secret = pyotp.random_base32()
-    peer = server.state.add_smart_user(SmartUser("benchkey", "B1234", "4321", secret))
-    peer.book.cash = Decimal("1e12")
-    user = get_user_model().objects.create_user("bench", password="bench-pass-123456")
-    account = accounts.create_account(
-        user=user,
-        broker="angelone",
-        label="bench",
-        credentials={"api_key": "benchkey", "client_code": "B1234"},
-    )
-    connections.connect_with_credentials(
-        account=account, per_connect={"connect_pin": "4321", "totp": pyotp.TOTP(secret).now()}
-    )
-    account.refresh_from_db()
-    refresh.refresh_instruments(broker="angelone")
+    peer, user, account = angelone_bench_account(server, settings)
     equities = list(
         Instrument.objects.filter(broker="angelone", exchange="NSE", instrument_type="EQ")[:200]
     )

@@ -25,7 +25,11 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import live_orders_at_the_emulator, throwaway_django  # noqa: E402
+from harness import (  # noqa: E402
+    angelone_bench_account,
+    live_orders_at_the_emulator,
+    throwaway_django,
+)
 from instruments import SMART_ROWS, smart_rows  # noqa: E402
 
 
@@ -77,11 +81,8 @@ def main() -> int:
 
 
 def run(settings, work: Path, path: str) -> int:
-    import pyotp
-    from django.contrib.auth import get_user_model
 
-    from brokers import accounts, connections
-    from brokers.emulator import EmulatorServer, SmartUser
+    from brokers.emulator import EmulatorServer
     from brokers.emulator.state import Lot
     from marketdata import refresh
     from marketdata.models import Instrument
@@ -89,23 +90,7 @@ def run(settings, work: Path, path: str) -> int:
     from portfolio.sync import sync_account as sync_portfolio
 
     server = EmulatorServer().start()
-    settings.SMARTAPI_API_ROOT = server.url
-    settings.SMARTAPI_INSTRUMENTS_URL = f"{server.url}/OpenAPI_File/files/OpenAPIScripMaster.json"
-    secret = pyotp.random_base32()
-    peer = server.state.add_smart_user(SmartUser("benchkey", "B1234", "4321", secret))
-    peer.book.cash = Decimal("1e12")
-    user = get_user_model().objects.create_user("bench", password="bench-pass-123456")
-    account = accounts.create_account(
-        user=user,
-        broker="angelone",
-        label="bench",
-        credentials={"api_key": "benchkey", "client_code": "B1234"},
-    )
-    connections.connect_with_credentials(
-        account=account, per_connect={"connect_pin": "4321", "totp": pyotp.TOTP(secret).now()}
-    )
-    account.refresh_from_db()
-    refresh.refresh_instruments(broker="angelone")
+    peer, user, account = angelone_bench_account(server, settings)
     busy = settings.DATABASES["default"]["OPTIONS"]["timeout"]
     probe = LockProbe(path)
     probe.start()
