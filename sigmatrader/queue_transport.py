@@ -43,7 +43,9 @@ PARTIAL_SUFFIX = ".part"
 
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
-        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        # Zero-padded so that the readers' sort by name is oldest first (an
+        # unpadded 999_ would sort after 1000_).
+        name = f"{int(round(monotonic() * 1000)):015d}_{uuid.uuid4()}.{queue}.msg"
         final = Path(self.data_folder_out) / name
         partial = final.with_name(name + PARTIAL_SUFFIX)  # "<queue>.msg.part": not read
         partial.write_bytes(str_to_bytes(dumps(payload)))
