@@ -121,7 +121,7 @@ def start_emulator(port: int = 0, *, ready_timeout: float = 60.0):
     import socket
     import time
 
-    from brokers.emulator import EmulatorServer
+    from emulator import EmulatorServer
 
     server = EmulatorServer(port=port).start()
     host, bound = server.httpd.server_address[:2]
@@ -193,7 +193,7 @@ def angelone_bench_account(server, settings):
     from django.contrib.auth import get_user_model
 
     from brokers import accounts, connections
-    from brokers.emulator import SmartUser
+    from emulator import SmartUser
     from marketdata import refresh
 
     settings.SMARTAPI_API_ROOT = server.url

@@ -46,7 +46,7 @@ def run(settings, args) -> None:
 
     from brokers import accounts, connections
     from brokers.base import InstrumentRef, OrderRequest, OrderType, Product, Side
-    from brokers.emulator import SmartUser
+    from emulator import SmartUser
     from marketdata import refresh
     from paper import engine
     from paper.models import PaperOrder

@@ -75,8 +75,8 @@ def run(settings, args) -> None:
     from django.test import Client
 
     from brokers import accounts, connections
-    from brokers.emulator import SmartUser
-    from brokers.emulator.state import Lot
+    from emulator import SmartUser
+    from emulator.state import Lot
     from marketdata import refresh
     from portfolio.models import Holding
     from portfolio.sync import sync_account

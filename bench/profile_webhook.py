@@ -38,7 +38,7 @@ def main() -> int:
     args = parser.parse_args()
     import pyotp
 
-    from brokers.emulator import EmulatorServer, SmartUser
+    from emulator import EmulatorServer, SmartUser
 
     server = EmulatorServer(port=args.emulator_port).start()
     secrets = [pyotp.random_base32() for _ in range(5)]

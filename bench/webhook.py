@@ -354,7 +354,7 @@ class EmulatorProcess:
 
 def _serve_emulator(conn, secrets: list[str], port: int, app: str) -> None:
     sys.path.insert(0, app)
-    from brokers.emulator import EmulatorServer, SmartUser
+    from emulator import EmulatorServer, SmartUser
 
     server = EmulatorServer(port=port).start()
     for index, secret in enumerate(secrets):

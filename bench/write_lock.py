@@ -82,8 +82,8 @@ def main() -> int:
 
 def run(settings, work: Path, path: str) -> int:
 
-    from brokers.emulator import EmulatorServer
-    from brokers.emulator.state import Lot
+    from emulator import EmulatorServer
+    from emulator.state import Lot
     from marketdata import refresh
     from marketdata.models import Instrument
     from orders.sync import sync_account as sync_orders

@@ -3,16 +3,13 @@ blanks or nulls, and a bad value must never crash a whole book."""
 
 from __future__ import annotations
 
-import codecs
-import csv
 import functools
 import logging
 import re
-from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from .base import InstrumentRow, MasterFormatError
+from .base import MasterFormatError
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +40,11 @@ DATE_FORMATS = ("%Y-%m-%d", "%d%b%Y", "%d-%b-%Y")
 
 def parse_date(value) -> date | None:
     text = str(value or "").strip()
-    return _parse_date_text(text) if text else None
+    return parse_date_text(text) if text else None
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_date_text(text: str) -> date | None:
+def parse_date_text(text: str) -> date | None:
     """Cached: a master repeats a few hundred expiry dates across 2 lakh rows."""
     for fmt in DATE_FORMATS:
         try:
@@ -71,7 +68,7 @@ def split_series(symbol: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=65536)
-def _decimal_text(raw: str) -> Decimal | None:
+def decimal_text(raw: str) -> Decimal | None:
     """Cached: strikes, tick and lot sizes repeat across expiries and exchanges."""
     try:
         value = Decimal(raw)
@@ -100,7 +97,7 @@ class RowReader:
 
     def decimal(self, field: str) -> Decimal:
         raw = self.text(field)
-        value = _decimal_text(raw)
+        value = decimal_text(raw)
         if value is None:
             self.fail(f"{field} {raw!r} is not a number")
         return value
@@ -131,75 +128,6 @@ class RowReader:
         if parsed is None:
             self.fail(f"{field} {raw!r} is not a date")
         return parsed
-
-
-KITE_COLUMNS = (
-    "instrument_token",
-    "exchange_token",
-    "tradingsymbol",
-    "name",
-    "last_price",
-    "expiry",
-    "strike",
-    "tick_size",
-    "lot_size",
-    "instrument_type",
-    "segment",
-    "exchange",
-)
-KITE_TYPES = frozenset({"EQ", "FUT", "CE", "PE"})
-
-
-def parse_kite_csv(
-    lines: Iterable[str], *, source: str = "Kite instruments"
-) -> Iterator[InstrumentRow]:
-    """Kite's /instruments CSV, row by row (never the whole file in memory)."""
-    reader = csv.DictReader(line for line in lines if line)
-    missing = [c for c in KITE_COLUMNS if c not in (reader.fieldnames or ())]
-    if missing:
-        raise MasterFormatError(f"{source} header: missing columns {', '.join(missing)}")
-    for number, row in enumerate(reader, start=2):  # the header is line 1
-        if None in row or any(value is None for value in row.values()):
-            RowReader(number, row, source).fail("wrong number of columns")
-        yield kite_row(RowReader(number, row, source))
-
-
-def kite_row(r: RowReader) -> InstrumentRow:
-    segment = r.text("segment")
-    kind = r.text("instrument_type").upper()
-    if kind not in KITE_TYPES:
-        r.fail(f"instrument_type {kind!r} is not one of {sorted(KITE_TYPES)}")
-    symbol = r.text("tradingsymbol")
-    series = ""
-    canonical = symbol
-    if segment == "INDICES":
-        kind = "INDEX"
-    elif kind == "EQ":
-        canonical, series = split_series(symbol)
-        series = series or "EQ"
-    strike = r.decimal("strike")
-    tick = r.decimal("tick_size")
-    if tick < 0:
-        r.fail(f"tick_size {tick} is negative")
-    return InstrumentRow(
-        exchange=r.exchange("exchange"),
-        trading_symbol=symbol,
-        canonical_symbol=canonical,
-        token=r.token("instrument_token"),
-        name=r.text("name", required=False),
-        instrument_type=kind,
-        segment=segment,
-        series=series,
-        lot_size=r.integer("lot_size"),
-        tick_size=tick or Decimal("0.05"),
-        expiry=r.date("expiry"),
-        strike=strike if kind in ("CE", "PE") else None,
-    )
-
-
-def text_lines(stream) -> Iterator[str]:
-    """Decode a binary stream line by line (UTF-8, BOM tolerated)."""
-    yield from codecs.getreader("utf-8-sig")(stream)
 
 
 ONE = Decimal(1)

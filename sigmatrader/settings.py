@@ -264,11 +264,11 @@ SIGMATRADER_BROKERS = env.list(
     default=[
         "brokers.zerodha.ZerodhaAdapter",
         "brokers.angelone.AngelOneAdapter",
-        "brokers.paper.PaperAdapter",
+        "paper.adapter.PaperAdapter",
     ],
 )
 
-# Paper trading (brokers/paper.py, the paper app).
+# Paper trading (the paper app; its adapter is paper/adapter.py).
 PAPER_DEFAULT_STARTING_CASH = env.str("PAPER_DEFAULT_STARTING_CASH", default="1000000")
 PAPER_SLIPPAGE_BPS = env.float("PAPER_SLIPPAGE_BPS", default=0.0)  # MARKET fills vs LTP
 # "queue": orders placed while the market is closed rest until it opens; "reject".

@@ -16,7 +16,7 @@ import requests
 
 from brokers import registry
 from brokers.base import BrokerAdapter, InstrumentRef
-from brokers.emulator import KiteUser, SmartUser
+from emulator import KiteUser, SmartUser
 
 
 @dataclass

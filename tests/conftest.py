@@ -103,7 +103,7 @@ def fake_registry(settings):
 @pytest.fixture
 def emulator(settings):
     """The broker emulator on a free loopback port, with the app pointed at it."""
-    from brokers.emulator import EmulatorServer
+    from emulator import EmulatorServer
 
     server = EmulatorServer().start()
     settings.KITE_API_ROOT = server.url

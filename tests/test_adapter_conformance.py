@@ -27,7 +27,7 @@ from brokers.base import (
     Side,
     Validity,
 )
-from brokers.emulator import Fault
+from emulator import Fault
 from tests.broker_peers import PEERS, connect
 
 

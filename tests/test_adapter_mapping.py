@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 from brokers import angelone, zerodha
+from brokers.angelone import mapping as angelone_mapping
 from brokers.base import BrokerUnavailable, GttKind, GttLegResult, OrderStatus, Product
-from brokers.mapping import dec, parse_kite_csv
+from brokers.mapping import dec
+from brokers.zerodha import mapping as zerodha_mapping
+from brokers.zerodha.master import parse_kite_csv
 
 # Zerodha's published Kite Connect response samples, vendored (see its README).
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "kite"
@@ -201,15 +204,15 @@ SMART_STATUSES = [
 
 @pytest.mark.parametrize(("raw", "expected"), KITE_STATUSES)
 def test_every_documented_kite_status(raw, expected):
-    assert zerodha.map_status(raw, filled=0, quantity=10) is expected
+    assert zerodha_mapping.map_status(raw, filled=0, quantity=10) is expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), SMART_STATUSES)
 def test_every_documented_smartapi_status(raw, expected):
-    assert angelone.map_status(raw, filled=0, quantity=10) is expected
+    assert angelone_mapping.map_status(raw, filled=0, quantity=10) is expected
 
 
-@pytest.mark.parametrize("mapper", [zerodha.map_status, angelone.map_status])
+@pytest.mark.parametrize("mapper", [zerodha_mapping.map_status, angelone_mapping.map_status])
 def test_partial_fill_of_an_open_order(mapper):
     assert mapper("OPEN", filled=4, quantity=10) is OrderStatus.PARTIALLY_FILLED
 
@@ -303,10 +306,10 @@ def test_kite_session_ends_at_six_the_next_morning():
     from zoneinfo import ZoneInfo
 
     ist = ZoneInfo("Asia/Kolkata")
-    assert zerodha.session_expiry(datetime(2026, 11, 24, 9, 30, tzinfo=ist)) == datetime(
+    assert zerodha_mapping.session_expiry(datetime(2026, 11, 24, 9, 30, tzinfo=ist)) == datetime(
         2026, 11, 25, 6, 0, tzinfo=ist
     )
-    assert zerodha.session_expiry(datetime(2026, 11, 24, 5, 0, tzinfo=ist)) == datetime(
+    assert zerodha_mapping.session_expiry(datetime(2026, 11, 24, 5, 0, tzinfo=ist)) == datetime(
         2026, 11, 24, 6, 0, tzinfo=ist
     )
 
@@ -317,10 +320,10 @@ def test_jwt_expiry_is_read_from_the_exp_claim():
     payload = (
         base64.urlsafe_b64encode(json.dumps({"exp": 1800000000}).encode()).decode().rstrip("=")
     )
-    assert angelone.jwt_expiry(f"eyJhbGciOiJIUzUxMiJ9.{payload}.sig") == datetime.fromtimestamp(
-        1800000000, tz=UTC
-    )
-    assert angelone.jwt_expiry("not-a-jwt") is None
+    assert angelone_mapping.jwt_expiry(
+        f"eyJhbGciOiJIUzUxMiJ9.{payload}.sig"
+    ) == datetime.fromtimestamp(1800000000, tz=UTC)
+    assert angelone_mapping.jwt_expiry("not-a-jwt") is None
 
 
 CONTAINMENT_PROBE = """
@@ -333,7 +336,8 @@ def spy(host, *a, **k):
 socket.getaddrinfo = spy
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sigmatrader.settings")
 import django; django.setup()
-from brokers.angelone import AngelOneAdapter, _smart_connect
+from brokers.angelone import AngelOneAdapter
+from brokers.angelone.client import _smart_connect
 client = _smart_connect()(api_key="k", root="http://127.0.0.1:9", timeout=0.5)
 import logzero
 print("LOOKUPS", looked_up)

@@ -253,7 +253,7 @@ def test_failed_refresh_with_stored_totp_logs_in_again(signed_in, smart):
 
 
 def smart_fault():
-    from brokers.emulator import Fault
+    from emulator import Fault
 
     return Fault("server_error", times=5)
 
@@ -411,7 +411,7 @@ def test_switcher_views_another_account_without_changing_the_default(signed_in, 
 def test_failed_refresh_without_stored_totp_is_an_event_and_keeps_the_live_session(
     signed_in, smart, user
 ):
-    from brokers.emulator import Fault
+    from emulator import Fault
 
     account = _connected_smart(signed_in, smart)
     BrokerAccount.objects.filter(pk=account.pk).update(

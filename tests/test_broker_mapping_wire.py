@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from brokers.emulator.state import Lot
+from emulator.state import Lot
 from marketdata import refresh
 from portfolio.models import Holding, PortfolioSync, Position
 from portfolio.sync import sync_account

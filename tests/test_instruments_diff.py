@@ -8,6 +8,8 @@ import pytest
 from django.db import connection
 
 from brokers import angelone
+from brokers.angelone import adapter as angelone_adapter
+from brokers.angelone import master as angelone_master
 from marketdata import refresh, resolution
 from marketdata.models import Instrument, SymbolAlias
 from marketdata.resolution import SymbolNotFound, resolve
@@ -29,13 +31,13 @@ KITE_LINES = [
 def mapped(monkeypatch):
     """Counts the AngelOne records that get mapped (the mapping itself runs)."""
     calls = []
-    real = angelone.smartapi_record
+    real = angelone_master.smartapi_record
 
     def counting(number, item, source):
         calls.append(item["token"])
         return real(number, item, source)
 
-    monkeypatch.setattr(angelone, "smartapi_record", counting)
+    monkeypatch.setattr(angelone_adapter, "smartapi_record", counting)  # where it is called
     return calls
 
 
@@ -243,7 +245,7 @@ def test_json_records_read_the_same_at_any_chunk_boundary(monkeypatch, chunk, od
         rows[3]["more"] = {"a": [1, {"b": 2}]}
     text = json.dumps(rows, indent=1 if chunk == 7 else None)
     parsed = list(angelone.AngelOneAdapter.parse_instrument_master(io.BytesIO(text.encode())))
-    expected = [angelone.smartapi_record(n, r, "x") for n, r in enumerate(rows, start=1)]
+    expected = [angelone_master.smartapi_record(n, r, "x") for n, r in enumerate(rows, start=1)]
     assert parsed == expected
     with pytest.raises(Exception, match="not valid JSON"):
         list(angelone.AngelOneAdapter.parse_instrument_master(io.BytesIO(text[:-40].encode())))

@@ -303,7 +303,7 @@ def test_the_quote_refresh_is_scheduled_every_five_seconds_and_thins_off_hours(t
 
 
 def test_a_toast_when_an_outcome_is_unknown_and_then_when_it_is_found(three, client):
-    from brokers.emulator import Fault
+    from emulator import Fault
 
     zerodha, _, _, emulator = three
     client.force_login(zerodha.user)

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BROKER_WORDS = re.compile(
     r"\b(zerodha|kite|kiteconnect|angel\s?one|angelone|smartapi|smartconnect)\b", re.IGNORECASE
 )
-SCANNED = ["sigmatrader", "orders", "portfolio", "marketdata", "templates", "static"]
+SCANNED = ["sigmatrader", "orders", "portfolio", "marketdata", "paper", "templates", "static"]
 ALLOWED = {
     # The adapter list and the brokers' endpoint settings live here by design.
     ROOT / "sigmatrader" / "settings.py",

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from brokers.base import Validity, Variety
-from brokers.emulator.kite import _charges
+from emulator.kite import _charges
 from marketdata.models import Instrument
 from orders.broker_request import broker_request
 from orders.execution import create_order, execute
@@ -176,7 +176,7 @@ def test_validity_and_disclosed_quantity_follow_capabilities(page):  # noqa: F81
 
 
 def test_paper_offers_neither_ioc_nor_disclosed_quantity():
-    from brokers.paper import PaperAdapter
+    from paper.adapter import PaperAdapter
 
     caps = PaperAdapter.capabilities
     assert caps.validities == frozenset({Validity.DAY}) and not caps.disclosed_quantity
@@ -185,8 +185,8 @@ def test_paper_offers_neither_ioc_nor_disclosed_quantity():
 def test_form_hides_validity_and_disclosed_quantity_where_not_offered(user):
     from types import SimpleNamespace
 
-    from brokers.paper import PaperAdapter
     from orders.forms import OrderForm
+    from paper.adapter import PaperAdapter
 
     form = OrderForm(user=user)
     form.restrict_to(SimpleNamespace(adapter_class=PaperAdapter, broker_label="Paper trading"))

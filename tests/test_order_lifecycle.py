@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
-from brokers.emulator import Fault
+from emulator import Fault
 from marketdata import refresh
 from orders import actions
 from orders.execution import NotExecutable, create_order, execute

@@ -2,7 +2,8 @@
 
 import pytest
 
-from brokers import angelone, zerodha
+from brokers.angelone import mapping as angelone_mapping
+from brokers.zerodha import mapping as zerodha_mapping
 from orders.sync import STATUS_FROM_BROKER
 
 KITE = {
@@ -46,20 +47,20 @@ SMARTAPI = {
 
 
 def test_the_tables_cover_everything_the_adapters_know():
-    assert set(zerodha.STATUSES) <= set(KITE)
-    assert set(angelone.STATUSES) <= set(SMARTAPI)
+    assert set(zerodha_mapping.STATUSES) <= set(KITE)
+    assert set(angelone_mapping.STATUSES) <= set(SMARTAPI)
 
 
 @pytest.mark.parametrize(("raw", "expected"), KITE.items())
 def test_kite_status_to_order_state(raw, expected):
-    assert STATUS_FROM_BROKER[zerodha.map_status(raw, filled=0, quantity=5)] == expected
+    assert STATUS_FROM_BROKER[zerodha_mapping.map_status(raw, filled=0, quantity=5)] == expected
 
 
 @pytest.mark.parametrize(("raw", "expected"), SMARTAPI.items())
 def test_smartapi_status_to_order_state(raw, expected):
-    assert STATUS_FROM_BROKER[angelone.map_status(raw, filled=0, quantity=5)] == expected
+    assert STATUS_FROM_BROKER[angelone_mapping.map_status(raw, filled=0, quantity=5)] == expected
 
 
-@pytest.mark.parametrize("mapper", [zerodha.map_status, angelone.map_status])
+@pytest.mark.parametrize("mapper", [zerodha_mapping.map_status, angelone_mapping.map_status])
 def test_a_partly_filled_open_order(mapper):
     assert STATUS_FROM_BROKER[mapper("open", filled=2, quantity=5)] == "PARTIALLY_FILLED"

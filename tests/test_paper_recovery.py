@@ -59,7 +59,7 @@ def test_square_off_that_failed_is_done_by_the_next_run(
 ):
     from django.core.cache import cache
 
-    from brokers.emulator import Fault
+    from emulator import Fault
 
     account, market = paper
     adapter = adapter_for(account)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from brokers.angelone import AngelOneAdapter
-from brokers.emulator.state import Fault, Lot
+from emulator.state import Fault, Lot
 from marketdata import refresh
 from orders.models import Order
 from portfolio import summary

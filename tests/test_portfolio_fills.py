@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from brokers.emulator.demo import demo_state
+from emulator.demo import demo_state
 from orders.execution import execute
 from orders.sync import sync_account as sync_orders
 from portfolio.dashboard import dashboard_for

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 
-from brokers.emulator import Fault
+from emulator import Fault
 from orders import actions
 from orders.checks import reconcile_grace_covers_placement
 from orders.execution import NotExecutable, execute

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from brokers import accounts, connections
-from brokers.emulator import SmartUser
 from brokers.models import BrokerAccount
+from emulator import SmartUser
 from marketdata import resolution
 from orders import webhook
 from orders.models import Strategy

@@ -19,7 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from brokers.emulator import Fault
+from emulator import Fault
 from orders import webhook
 from orders.models import Order, Strategy
 from orders.recovery import sweep_stranded

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand
 
 from brokers import accounts, connections
 from brokers.base import ConnectFlow
-from brokers.emulator.demo import KITE, SMART
 from brokers.models import BrokerAccount
+from emulator.demo import KITE, SMART
 
 USERNAME, PASSWORD = "demo", "demo-trader-2026"
 

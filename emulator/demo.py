@@ -1,5 +1,5 @@
 """The demo world: one Kite and one SmartAPI user with a few holdings, used by
-`manage.py broker_emulator --demo` and `manage.py demo_setup` (`make demo`)."""
+`python -m emulator --demo` and `manage.py demo_setup` (`make demo`)."""
 
 from decimal import Decimal
 

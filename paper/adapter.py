@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
-from .base import (
+from django.conf import settings
+
+from brokers.base import (
     BrokerAdapter,
     BrokerError,
     Capabilities,
@@ -36,12 +38,13 @@ from .base import (
     Validity,
     Variety,
 )
+from brokers.models import BrokerAccount
+from brokers.registry import UnknownBroker, get_adapter_class
+from marketdata.models import Instrument
 
-
-def _engine():
-    from paper import engine  # the paper app imports brokers; import it late
-
-    return engine
+from . import engine
+from .charges import charges_for
+from .prices import prices, source_account
 
 
 class PaperAdapter(BrokerAdapter):
@@ -88,9 +91,6 @@ class PaperAdapter(BrokerAdapter):
     def credential_choices(cls, name, *, user):
         if name != "price_source":
             return None
-        from .models import BrokerAccount
-        from .registry import UnknownBroker, get_adapter_class
-
         live = []
         for account in BrokerAccount.objects.filter(user=user).order_by("label"):
             try:
@@ -102,8 +102,6 @@ class PaperAdapter(BrokerAdapter):
 
     @classmethod
     def status_note(cls, account) -> str:
-        from paper.prices import source_account
-
         source = source_account(account)
         if source is None:
             return "No price-source account: edit this account to choose one."
@@ -115,17 +113,10 @@ class PaperAdapter(BrokerAdapter):
 
     @classmethod
     def takes_regular_orders_when_closed(cls) -> bool:
-        from django.conf import settings
-
         return settings.PAPER_WHEN_CLOSED == "queue"  # they rest until the open
 
     @classmethod
     def check_credentials(cls, values, *, user) -> dict[str, str]:
-        from decimal import InvalidOperation
-
-        from .models import BrokerAccount
-        from .registry import get_adapter_class
-
         problems = {}
         cash = str(values.get("starting_cash", "")).replace(",", "").strip()
         try:
@@ -149,7 +140,6 @@ class PaperAdapter(BrokerAdapter):
 
     # --- Session ---------------------------------------------------------------------
     def _book(self, *, session_required: bool = True):
-        engine = _engine()
         book = engine.book_for(self.account_key)
         if session_required:
             engine.check_session(book, self.session.get("token", ""))
@@ -157,15 +147,15 @@ class PaperAdapter(BrokerAdapter):
 
     def connect(self, *, per_connect) -> Session:
         book = self._book(session_required=False)
-        token = _engine().open_session(book)
+        token = engine.open_session(book)
         return Session(data={"token": token}, expires_at=None, broker_user_id=f"PAPER{book.pk}")
 
     def disconnect(self) -> None:
         with contextlib.suppress(BrokerError):
-            _engine().close_session(self._book(session_required=False))
+            engine.close_session(self._book(session_required=False))
 
     def reset(self) -> None:
-        _engine().reset(self._book(session_required=False))
+        engine.reset(self._book(session_required=False))
 
     # --- Reads -----------------------------------------------------------------------
     def profile(self) -> Profile:
@@ -173,12 +163,10 @@ class PaperAdapter(BrokerAdapter):
         return Profile(broker_user_id=f"PAPER{book.pk}", name="Paper trading")
 
     def funds(self) -> Funds:
-        available, used, net = _engine().funds(self._book())
+        available, used, net = engine.funds(self._book())
         return Funds(available_cash=available, used_margin=used, net=net)
 
     def quotes(self, instruments: list[InstrumentRef]) -> dict[InstrumentRef, Quote]:
-        from paper.prices import prices
-
         book = self._book()
         found, _ = prices(book.account, instruments)
         return {
@@ -189,16 +177,16 @@ class PaperAdapter(BrokerAdapter):
         }
 
     def order_book(self):
-        return _engine().order_book(self._book())
+        return engine.order_book(self._book())
 
     def trades(self):
-        return _engine().trades(self._book())
+        return engine.trades(self._book())
 
     def holdings(self):
-        return _engine().holdings(self._book())
+        return engine.holdings(self._book())
 
     def positions(self):
-        return _engine().positions(self._book())
+        return engine.positions(self._book())
 
     def candles(self, instrument, *, interval: str, start: datetime, end: datetime):
         self._unsupported("historical candles (use the price-source account's)")
@@ -206,9 +194,6 @@ class PaperAdapter(BrokerAdapter):
     def instrument_master(self):
         """The instruments the paper exchange trades: every exchange-level symbol the
         price-source broker lists, named by canonical symbol."""
-        from marketdata.models import Instrument
-        from paper.prices import source_account
-
         book = self._book()
         source = source_account(book.account)
         if source is None:
@@ -231,17 +216,15 @@ class PaperAdapter(BrokerAdapter):
 
     # --- Orders ----------------------------------------------------------------------
     def place_order(self, order: OrderRequest) -> str:
-        return _engine().place(self._book(), order)
+        return engine.place(self._book(), order)
 
     def modify_order(self, broker_order_id: str, change: OrderChange, *, variety: Variety) -> None:
-        _engine().modify(self._book(), broker_order_id, change)
+        engine.modify(self._book(), broker_order_id, change)
 
     def cancel_order(self, broker_order_id: str, *, variety: Variety) -> None:
-        _engine().cancel(self._book(), broker_order_id, "Cancelled by you.")
+        engine.cancel(self._book(), broker_order_id, "Cancelled by you.")
 
     def _estimates(self, orders: list[OrderRequest]) -> list[tuple[OrderRequest, Decimal]]:
-        from paper.prices import prices
-
         book = self._book()
         found, _ = prices(book.account, [o.instrument for o in orders])
         result = []
@@ -254,8 +237,6 @@ class PaperAdapter(BrokerAdapter):
         return result
 
     def charges_preview(self, orders: list[OrderRequest]) -> ChargesPreview:
-        from paper.charges import charges_for
-
         total, breakdown = Decimal("0"), {}
         for order, price in self._estimates(orders):
             cost = charges_for(

@@ -1,38 +1,17 @@
-"""AngelOne, through the official `smartapi-python` client (SmartAPI REST).
-
-Connect flow: client code + PIN + TOTP on our form (or, if the user chose to
-store the PIN and TOTP secret, computed with pyotp for unattended re-login).
-The session is a JWT (its `exp` claim is the expiry), a refresh token and a
-feed token; `generateTokens` renews the JWT with the refresh token.
-
-The client library is imported lazily and contained (see `_smart_connect`):
-at import it calls a public IP-echo service with no timeout, its constructor
-writes a dated `logs/` folder into the working directory, and on any error it
-logs the request (PIN and TOTP included) and headers through logzero.
-
-Rate limits (SmartAPI forum announcement "Changes in API Rate Limit", per
-endpoint and per user): placeOrder/modifyOrder/cancelOrder 20/s, 500/min,
-1000/h; getLtpData and market quote 10/s, 500/min, 5000/h; getCandleData 3/s
-and 180/min; getOrderBook, getTradeBook, getHolding, getPosition 1/s; getRMS
-2/s; loginByPassword and generateTokens 1/s.
-"""
+"""AngelOneAdapter: the BrokerAdapter contract on the official `smartapi-python` client."""
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-import threading
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pyotp
 import requests
 from django.conf import settings
 
-from .base import (
+from ..base import (
     AuthExpired,
     BrokerAdapter,
     BrokerError,
@@ -52,7 +31,6 @@ from .base import (
     OrderChange,
     OrderRejected,
     OrderRequest,
-    OrderStatus,
     OrderType,
     OutcomeUnknown,
     Position,
@@ -60,319 +38,38 @@ from .base import (
     Profile,
     Quote,
     RateLimit,
-    RateLimited,
     Session,
     Side,
     Trade,
     Validity,
     Variety,
 )
-from .mapping import (
-    EXCHANGES,
-    RowReader,
-    _decimal_text,
-    _parse_date_text,
+from ..mapping import (
     dec,
     split_pnl,
-    split_series,
     to_int,
 )
-from .records import MasterRecords, json_array_chunks, json_object_row, rows_of
-from .transport import transport_error
+from ..records import MasterRecords, json_array_chunks, json_object_row, rows_of
+from .client import (
+    _smart_connect,
+    checked,
+    translate,
+)
+from .mapping import (
+    INTERVALS,
+    IST,
+    ORDER_TYPE_NAMES,
+    ORDER_TYPES,
+    PRODUCT_NAMES,
+    PRODUCTS,
+    jwt_expiry,
+    map_status,
+)
+from .master import (
+    smartapi_record,
+)
 
 logger = logging.getLogger(__name__)
-IST = ZoneInfo("Asia/Kolkata")
-
-PRODUCTS = {
-    "DELIVERY": Product.CNC,
-    "INTRADAY": Product.MIS,
-    "CARRYFORWARD": Product.NRML,
-    "MARGIN": Product.NRML,
-    "BO": Product.MIS,
-}
-PRODUCT_NAMES = {Product.CNC: "DELIVERY", Product.MIS: "INTRADAY", Product.NRML: "CARRYFORWARD"}
-ORDER_TYPES = {
-    "MARKET": OrderType.MARKET,
-    "LIMIT": OrderType.LIMIT,
-    "STOPLOSS_LIMIT": OrderType.SL,
-    "STOPLOSS_MARKET": OrderType.SL_M,
-}
-ORDER_TYPE_NAMES = {v: k for k, v in ORDER_TYPES.items()}
-
-INTERVALS = {
-    "1m": "ONE_MINUTE",
-    "3m": "THREE_MINUTE",
-    "5m": "FIVE_MINUTE",
-    "10m": "TEN_MINUTE",
-    "15m": "FIFTEEN_MINUTE",
-    "30m": "THIRTY_MINUTE",
-    "1h": "ONE_HOUR",
-    "1d": "ONE_DAY",
-}
-
-# Every order status SmartAPI documents (lower-case in its order book).
-STATUSES = {
-    "open": OrderStatus.OPEN,
-    "complete": OrderStatus.EXECUTED,
-    "cancelled": OrderStatus.CANCELLED,
-    "rejected": OrderStatus.REJECTED,
-    "trigger pending": OrderStatus.TRIGGER_PENDING,
-    "open pending": OrderStatus.PENDING,
-    "validation pending": OrderStatus.PENDING,
-    "put order req received": OrderStatus.PENDING,
-    "after market order req received": OrderStatus.PENDING,
-    "modify validation pending": OrderStatus.OPEN,
-    "modify pending": OrderStatus.OPEN,
-    "modified": OrderStatus.OPEN,
-    "not modified": OrderStatus.OPEN,
-    "cancel pending": OrderStatus.OPEN,
-    "not cancelled": OrderStatus.OPEN,
-    "cancelled after market order": OrderStatus.CANCELLED,
-    "modify after market order req received": OrderStatus.PENDING,
-}
-
-# SmartAPI error codes (documentation "Error codes", and the forum for AB1050/AB1051).
-TOKEN_ERRORS = {"AG8001", "AG8002", "AG8003", "AB8050", "AB8051", "AB1010", "AB1011"}
-LOGIN_ERRORS = {
-    "AB1000",
-    "AB1001",
-    "AB1002",
-    "AB1005",
-    "AB1032",
-    "AB1050",
-    "AB1051",
-    "AB7001",
-    "AG8004",
-}
-AMBIGUOUS_ERRORS = {"AB1004", "AB2000", "AB2001"}  # "something went wrong": maybe placed
-
-
-def map_status(raw: str | None, *, filled: int, quantity: int) -> OrderStatus:
-    word = (raw or "").strip().lower()
-    status = STATUSES.get(word)
-    if status is None:
-        logger.warning("angelone: unknown order status %r treated as pending", raw)
-        return OrderStatus.PENDING
-    if status is OrderStatus.OPEN and 0 < filled < quantity:
-        return OrderStatus.PARTIALLY_FILLED
-    return status
-
-
-# Strikes and tick sizes in the master are in paise; currency derivatives use
-# a divisor of 10,000,000 (SmartAPI forum, "Number format query in instrument master").
-PRICE_DIVISOR = {"CDS": Decimal(10_000_000), "BCD": Decimal(10_000_000)}
-HUNDRED = Decimal(100)
-MASTER_TYPES = {"": "EQ", "AMXIDX": "INDEX", "INDEX": "INDEX"}
-
-
-def _clean_fields(item: dict) -> tuple | None:
-    """The fields of a well-formed row (all strings, all parseable), or None.
-
-    The fast path of a master refresh: a few lakh rows, nine fields each. Any
-    doubt (a missing field, a number, a bad value) returns None and the row
-    goes through RowReader, which says what is wrong with it."""
-    get = item.get
-    exchange, symbol, raw_type = get("exch_seg"), get("symbol"), get("instrumenttype")
-    token, name, lots = get("token"), get("name"), get("lotsize")
-    strike, tick, expiry = get("strike"), get("tick_size"), get("expiry")
-    if not (
-        type(exchange) is type(symbol) is type(raw_type) is type(token) is type(name) is str
-        and type(lots) is type(strike) is type(tick) is type(expiry) is str
-    ):
-        return None
-    exchange, symbol, token = exchange.strip().upper(), symbol.strip(), token.strip()
-    strike, tick, lots = _decimal_text(strike.strip()), _decimal_text(tick.strip()), lots.strip()
-    lot = _decimal_text(lots) if lots else None
-    expiry = expiry.strip()
-    day = _parse_date_text(expiry) if expiry else None
-    if (
-        exchange not in EXCHANGES
-        or not symbol
-        or not token.isdigit()
-        or strike is None
-        or tick is None
-        or lot is None
-        or lot < 1
-        or lot != lot.to_integral_value()
-        or (expiry and day is None)
-    ):
-        return None
-    return (
-        exchange,
-        symbol,
-        raw_type.strip().upper(),
-        strike,
-        tick,
-        token,
-        name.strip(),
-        int(lot),
-        day,
-    )
-
-
-def smartapi_record(number: int, item: dict, source: str) -> InstrumentRow:
-    fields = _clean_fields(item)
-    if fields is None:  # the careful path: names the first bad field
-        r = RowReader(number, item, source)
-        fields = (
-            r.exchange("exch_seg"),
-            r.text("symbol"),
-            r.text("instrumenttype", required=False).upper(),
-            r.decimal("strike"),
-            r.decimal("tick_size"),
-            r.token("token"),
-            r.text("name", required=False),
-            r.integer("lotsize"),
-            r.date("expiry"),
-        )
-    exchange, symbol, raw_type, strike, tick, token, name, lot, expiry = fields
-    if raw_type.startswith("OPT"):
-        kind = symbol[-2:].upper()
-        if kind not in ("CE", "PE"):
-            RowReader(number, item, source).fail(
-                f"option symbol {symbol!r} does not end in CE or PE"
-            )
-    elif raw_type.startswith("FUT"):
-        kind = "FUT"
-    else:
-        kind = MASTER_TYPES.get(raw_type, raw_type)
-    divisor = PRICE_DIVISOR.get(exchange, HUNDRED)
-    tick = tick / divisor
-    canonical, series = symbol, ""
-    if kind == "EQ":
-        canonical, series = split_series(symbol)
-        series = series or ("EQ" if exchange == "NSE" else "")
-    elif kind == "INDEX":
-        canonical = symbol.upper()
-    return InstrumentRow(
-        exchange=exchange,
-        trading_symbol=symbol,
-        canonical_symbol=canonical,
-        token=token,
-        name=name,
-        instrument_type=kind,
-        segment=raw_type,
-        series=series,
-        lot_size=lot,
-        tick_size=tick if tick > 0 else Decimal("0.05"),
-        expiry=expiry,
-        strike=strike / divisor if kind in ("CE", "PE") and strike > 0 else None,
-    )
-
-
-def jwt_expiry(token: str) -> datetime | None:
-    """The `exp` claim of a JWT, read without verifying (we only need the time)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return datetime.fromtimestamp(int(claims["exp"]), tz=UTC)
-    except (IndexError, KeyError, ValueError, TypeError):
-        return None
-
-
-# --- The contained client -----------------------------------------------------
-
-_import_lock = threading.Lock()
-_client_class = None
-
-
-def _smart_connect():
-    """Import SmartConnect once, without its side effects, and return a quiet subclass."""
-    global _client_class
-    with _import_lock:
-        if _client_class is not None:
-            return _client_class
-        real_get = requests.get
-
-        def no_ip_lookup(*args, **kwargs):
-            raise requests.ConnectionError("SigmaTrader does not send the IP-echo request")
-
-        import logzero
-
-        # logzero's logger prints requests with PINs, TOTPs and keys: silent from the start.
-        logzero.logger.disabled = True
-        requests.get = no_ip_lookup  # only for the import: the class body calls requests.get
-        try:
-            from SmartApi.smartConnect import SmartConnect
-        finally:
-            requests.get = real_get
-
-        class QuietSmartConnect(SmartConnect):
-            """SmartConnect without the constructor's log folder and logzero file."""
-
-            def __init__(
-                self,
-                *,
-                api_key,
-                root,
-                timeout,
-                access_token=None,
-                refresh_token=None,
-                feed_token=None,
-                user_id=None,
-            ):
-                # Mirrors SmartConnect.__init__ (smartapi-python 1.5.x) minus its
-                # os.makedirs("logs/<date>") and logzero.logfile() calls.
-                self.debug = False
-                self.api_key = api_key
-                self.session_expiry_hook = None
-                self.disable_ssl = False
-                self.access_token = access_token
-                self.refresh_token = refresh_token
-                self.feed_token = feed_token
-                self.userId = user_id
-                self.proxies = {}
-                self.root = root
-                self.timeout = timeout
-                self.Authorization = None
-                self.clientLocalIP = self.clientLocalIp
-                self.clientPublicIP = self.clientPublicIp
-                self.privateKey = api_key
-                self.reqsession = requests
-
-        _client_class = QuietSmartConnect
-        return _client_class
-
-
-class SmartAPIError(Exception):
-    """A `status: false` answer, before it is mapped."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.message, self.code = message, code
-
-
-def checked(response) -> dict | list | None:
-    """The `data` of a SmartAPI answer, or SmartAPIError for either error envelope."""
-    if not isinstance(response, dict):
-        raise SmartAPIError("Unexpected answer from AngelOne.", "")
-    if response.get("status") is True or response.get("success") is True:
-        return response.get("data")
-    code = str(response.get("errorcode") or response.get("errorCode") or "")
-    raise SmartAPIError(str(response.get("message") or "AngelOne refused the request."), code)
-
-
-def translate(exc: Exception, *, placement: bool = False, login: bool = False) -> BrokerError:
-    if isinstance(exc, BrokerError):
-        return exc
-    if isinstance(exc, SmartAPIError):
-        text = f"AngelOne says: {exc.message}" + (f" ({exc.code})" if exc.code else "")
-        if login and (exc.code in LOGIN_ERRORS or not exc.code):
-            return InvalidCredentials(text, code=exc.code)
-        if exc.code in TOKEN_ERRORS:
-            return AuthExpired(text, code=exc.code)
-        if exc.code in AMBIGUOUS_ERRORS:
-            if placement:
-                return OutcomeUnknown(text, code=exc.code)
-            return BrokerUnavailable(text, code=exc.code)
-        if placement:
-            return OrderRejected(text, code=exc.code)
-        return BrokerError(text, code=exc.code)
-    name = type(exc).__name__
-    message = str(getattr(exc, "message", "") or exc)
-    if name == "DataException" and "exceeding access rate" in message:
-        return RateLimited("AngelOne rate limit reached.", code="rate", retry_after=1.0)
-    return transport_error(exc, broker="AngelOne", placement=placement)
 
 
 class AngelOneAdapter(BrokerAdapter):

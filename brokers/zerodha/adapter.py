@@ -1,30 +1,19 @@
-"""Zerodha, through the official `kiteconnect` client (Kite Connect v3).
-
-Connect flow: OAuth-style redirect. The browser goes to Kite's login page with
-the account's API key and our signed `state` in `redirect_params`; Kite sends
-it back with a `request_token`, which `generate_session` exchanges (with the
-API secret) for an access token valid until 06:00 India time the next day.
-
-Rate limits (Kite Connect documentation, "Rate limits"): quotes 1 req/s,
-historical 3 req/s, order placement 10 req/s with 400/min and 5,000/day, all
-other endpoints 10 req/s.
-"""
+"""ZerodhaAdapter: the BrokerAdapter contract on the official `kiteconnect` client."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import requests
 from django.conf import settings
 from kiteconnect import KiteConnect
 from kiteconnect import exceptions as kite_errors
 
-from .base import (
+from ..base import (
     AuthExpired,
     BrokerAdapter,
     BrokerError,
@@ -49,128 +38,36 @@ from .base import (
     OrderChange,
     OrderRejected,
     OrderRequest,
-    OrderStatus,
     OrderType,
     Position,
     Product,
     Profile,
     Quote,
     RateLimit,
-    RateLimited,
     Session,
     Side,
     Trade,
     Validity,
     Variety,
 )
-from .mapping import KITE_COLUMNS, dec, kite_row, split_pnl, to_int
-from .records import MasterRecords, csv_records, rows_of
-from .transport import transport_error
+from ..mapping import dec, split_pnl, to_int
+from ..records import MasterRecords, csv_records, rows_of
+from .mapping import (
+    INTERVALS,
+    IST,
+    ORDER_TYPES,
+    PRODUCT_NAMES,
+    PRODUCTS,
+    VARIETIES,
+    VARIETY_NAMES,
+    _parse_time,
+    map_status,
+    session_expiry,
+    translate,
+)
+from .master import KITE_COLUMNS, kite_row
 
 logger = logging.getLogger(__name__)
-IST = ZoneInfo("Asia/Kolkata")
-
-PRODUCTS = {
-    "CNC": Product.CNC,
-    "MIS": Product.MIS,
-    "NRML": Product.NRML,
-    "MTF": Product.CNC,
-    "BO": Product.MIS,
-    "CO": Product.MIS,
-}
-PRODUCT_NAMES = {Product.CNC: "CNC", Product.MIS: "MIS", Product.NRML: "NRML"}
-ORDER_TYPES = {
-    "MARKET": OrderType.MARKET,
-    "LIMIT": OrderType.LIMIT,
-    "SL": OrderType.SL,
-    "SL-M": OrderType.SL_M,
-}
-VARIETIES = {
-    "regular": Variety.REGULAR,
-    "amo": Variety.AMO,
-    "co": Variety.CO,
-    "iceberg": Variety.ICEBERG,
-}
-VARIETY_NAMES = {v: k for k, v in VARIETIES.items()}
-
-INTERVALS = {
-    "1m": "minute",
-    "3m": "3minute",
-    "5m": "5minute",
-    "10m": "10minute",
-    "15m": "15minute",
-    "30m": "30minute",
-    "1h": "60minute",
-    "1d": "day",
-}
-
-# Every status Kite documents for an order ("Orders" > "Order statuses").
-STATUSES = {
-    "OPEN": OrderStatus.OPEN,
-    "COMPLETE": OrderStatus.EXECUTED,
-    "CANCELLED": OrderStatus.CANCELLED,
-    "REJECTED": OrderStatus.REJECTED,
-    "TRIGGER PENDING": OrderStatus.TRIGGER_PENDING,
-    "PUT ORDER REQ RECEIVED": OrderStatus.PENDING,
-    "VALIDATION PENDING": OrderStatus.PENDING,
-    "OPEN PENDING": OrderStatus.PENDING,
-    "AMO REQ RECEIVED": OrderStatus.PENDING,
-    "MODIFY VALIDATION PENDING": OrderStatus.OPEN,
-    "MODIFY PENDING": OrderStatus.OPEN,
-    "MODIFIED": OrderStatus.OPEN,
-    "CANCEL PENDING": OrderStatus.OPEN,
-    "CANCELLED AMO": OrderStatus.CANCELLED,
-    "LAPSED": OrderStatus.CANCELLED,
-}
-
-
-def map_status(raw: str | None, *, filled: int, quantity: int) -> OrderStatus:
-    """Map one row's status on its own: never from a previous row."""
-    word = (raw or "").strip().upper()
-    status = STATUSES.get(word)
-    if status is None:
-        logger.warning("zerodha: unknown order status %r treated as pending", raw)
-        return OrderStatus.PENDING
-    if status is OrderStatus.OPEN and 0 < filled < quantity:
-        return OrderStatus.PARTIALLY_FILLED
-    return status
-
-
-def session_expiry(login_time: datetime) -> datetime:
-    """Kite sessions end at 06:00 India time the next morning."""
-    local = login_time.astimezone(IST)
-    cutoff = datetime.combine(local.date(), time(6, 0), tzinfo=IST)
-    return cutoff if local < cutoff else cutoff + timedelta(days=1)
-
-
-def _parse_time(value) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.strptime(str(value)[:19], "%Y-%m-%d %H:%M:%S")
-        except ValueError:
-            return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=IST)
-
-
-def translate(exc: Exception, *, placement: bool = False) -> BrokerError:
-    """Map a kiteconnect / requests exception to the common errors."""
-    if isinstance(exc, BrokerError):
-        return exc
-    if isinstance(exc, kite_errors.TokenException):
-        return AuthExpired(str(exc) or "Kite session expired: reconnect.", code="TokenException")
-    if isinstance(exc, kite_errors.NetworkException) and exc.code == 429:
-        return RateLimited("Kite says: too many requests.", code="429", retry_after=1.0)
-    if isinstance(exc, kite_errors.InputException | kite_errors.OrderException):
-        if placement:
-            return OrderRejected(f"Kite says: {exc}", code=type(exc).__name__)
-        return BrokerError(f"Kite says: {exc}", code=type(exc).__name__)
-    if isinstance(exc, kite_errors.PermissionException):
-        return BrokerError(f"Kite says: {exc}", code="PermissionException")
-    return transport_error(exc, broker="Kite", placement=placement)
 
 
 class ZerodhaAdapter(BrokerAdapter):
