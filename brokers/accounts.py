@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.utils import timezone
 
+from sigmatrader.crypto import UnreadableSecret
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
 from . import registry, signals
 from .base import Session
-from .crypto import UnreadableSecret
 from .models import UNREADABLE_MESSAGE, BrokerAccount
 
 Status = BrokerAccount.Status

@@ -21,7 +21,13 @@ from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
 from . import accounts
-from .base import AuthExpired, BrokerAdapter, BrokerError, ConnectFlow, InvalidCredentials
+from .adapter import BrokerAdapter
+from .base import (
+    AuthExpired,
+    BrokerError,
+    ConnectFlow,
+    InvalidCredentials,
+)
 from .models import UNREADABLE_MESSAGE, BrokerAccount
 
 logger = logging.getLogger(__name__)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from .base import BrokerAdapter
-from .crypto import UnreadableSecret
+from sigmatrader.crypto import UnreadableSecret
+
+from .adapter import BrokerAdapter
 from .models import BrokerAccount
 
 SET_PLACEHOLDER = "set — leave blank to keep"

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .crypto import EncryptedJSONBlobField, UnreadableSecret
+from sigmatrader.crypto import EncryptedJSONBlobField, UnreadableSecret
 
 UNREADABLE_MESSAGE = (
     "This account's stored credentials cannot be read: reconnect it "

@@ -14,7 +14,11 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from .base import BrokerAdapter, Capabilities, ConnectFlow
+from .adapter import BrokerAdapter
+from .base import (
+    Capabilities,
+    ConnectFlow,
+)
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 

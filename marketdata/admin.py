@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .models import Candle, Instrument, InstrumentRefresh, SymbolAlias
-from .refresh import bump_version
+from .resolution import bump_version
 
 
 @admin.register(InstrumentRefresh)

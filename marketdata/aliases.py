@@ -1,7 +1,7 @@
 from brokers import registry
 
 from .models import SymbolAlias
-from .refresh import bump_version
+from .resolution import bump_version
 
 ANY = {"*", "any", ""}
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -36,6 +35,7 @@ from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
 from .models import Instrument, InstrumentRefresh
+from .resolution import bump_version
 
 logger = logging.getLogger(__name__)
 
@@ -68,20 +68,6 @@ class Counts:
     changed: int = 0
     removed: int = 0
     skipped: int = 0
-
-
-# --- Versions: how resolution caches learn that a master changed ---------------------
-
-
-def version_key(broker: str) -> str:
-    return f"marketdata:instruments-version:{broker}"
-
-
-def bump_version(broker: str) -> None:
-    cache.set(version_key(broker), timezone.now().timestamp(), None)
-    from . import resolution
-
-    resolution.forget(broker)
 
 
 # --- Where rows come from ------------------------------------------------------------

@@ -20,6 +20,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.db.models import Q
+from django.utils import timezone
 
 from brokers import registry
 
@@ -49,6 +50,20 @@ _caches: dict[str, _BrokerCache] = {}
 _lock = threading.Lock()
 
 
+# --- Versions: how every process's cache learns that a master changed ---------------
+
+
+def version_key(broker: str) -> str:
+    return f"marketdata:instruments-version:{broker}"
+
+
+def bump_version(broker: str) -> None:
+    """A broker's instruments changed (refresh, alias import, admin edit): every
+    process drops its resolutions at its next version check, this one now."""
+    shared_cache.set(version_key(broker), timezone.now().timestamp(), None)
+    forget(broker)
+
+
 def forget(broker: str | None = None) -> None:
     """Drop cached resolutions (for one broker, or all)."""
     with _lock:
@@ -63,8 +78,6 @@ def _cache_for(broker: str) -> _BrokerCache:
     now = time.monotonic()
     if entry is not None and now - entry.checked_at < settings.RESOLUTION_VERSION_CHECK_SECONDS:
         return entry
-    from .refresh import version_key
-
     version = shared_cache.get(version_key(broker))
     if entry is None or entry.version != version:
         entry = _BrokerCache(version)

@@ -239,7 +239,7 @@ def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = No
         if not decision.allowed:
             raise InvalidOrder(decision.summary)
         if arming:
-            status, message, extra = conditional.arm(order, actor=actor, request_for=broker_request)
+            status, message, extra = conditional.arm(order, actor=actor)
             return _finish(order, status, message, actor=actor, **extra)
         request = broker_request(order)
         with calling(account) as adapter:

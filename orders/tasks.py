@@ -27,7 +27,7 @@ def check_conditional_orders() -> dict:
     """Beat, every few seconds: managed GTTs (trigger/expire) and native GTT state."""
     if not clock.is_open():
         return {"skipped": "market closed"}
-    from .conditional import check_conditional_orders as check
+    from .triggers import check_conditional_orders as check
 
     return check()
 

@@ -14,8 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from brokers.adapter import BrokerAdapter
 from brokers.base import (
-    BrokerAdapter,
     BrokerError,
     Capabilities,
     ChargesPreview,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
-from brokers.crypto import EncryptedJSONBlobField
+from .crypto import EncryptedJSONBlobField
 
 
 class SystemEvent(models.Model):

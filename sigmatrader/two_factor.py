@@ -12,8 +12,7 @@ import logging
 import segno
 from django.contrib.auth.signals import user_login_failed
 
-from brokers.crypto import UndecryptableSecret
-
+from .crypto import UndecryptableSecret
 from .events import record_event
 from .models import AuthenticatorDevice, SystemEvent
 

@@ -15,7 +15,10 @@ import pyotp
 import requests
 
 from brokers import registry
-from brokers.base import BrokerAdapter, InstrumentRef
+from brokers.adapter import BrokerAdapter
+from brokers.base import (
+    InstrumentRef,
+)
 from emulator import KiteUser, SmartUser
 
 

@@ -1,7 +1,7 @@
 """A minimal adapter used to test the registry and accounts without a broker."""
 
+from brokers.adapter import BrokerAdapter
 from brokers.base import (
-    BrokerAdapter,
     Capabilities,
     ConnectFlow,
     CredentialField,

@@ -2,7 +2,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from brokers import registry
-from brokers.base import BrokerAdapter, ConnectFlow, NotSupported
+from brokers.adapter import BrokerAdapter
+from brokers.base import (
+    ConnectFlow,
+    NotSupported,
+)
 from tests.fake_broker import FakeBroker
 
 

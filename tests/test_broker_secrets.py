@@ -8,8 +8,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from brokers import accounts
-from brokers.crypto import UndecryptableSecret, encrypted_fields
 from brokers.models import BrokerAccount
+from sigmatrader.crypto import UndecryptableSecret, encrypted_fields
 
 OLD_KEY = "old-secret-key-" + "a1B2c3D4e5" * 6
 NEW_KEY = "new-secret-key-" + "Z9y8X7w6V5" * 6

@@ -9,10 +9,11 @@ from django.db import connections
 from django.utils import timezone
 
 from orders import actions
-from orders.conditional import check_conditional_orders, link_oco
+from orders.conditional import link_oco
 from orders.execution import create_order, execute
 from orders.models import Order
 from orders.sync import sync_account
+from orders.triggers import check_conditional_orders
 from sigmatrader.models import SystemEvent
 from tests.test_order_lifecycle import trading  # noqa: F401 (the fixture)
 

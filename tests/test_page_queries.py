@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from brokers import accounts as broker_accounts
-from brokers.crypto import EncryptedJSONBlobField
 from marketdata.models import Instrument
 from orders import presentation
 from orders.models import Order, OrderEvent, Strategy, WebhookAlert
 from portfolio.models import Holding, PortfolioSync, Position
+from sigmatrader.crypto import EncryptedJSONBlobField
 from sigmatrader.models import SystemEvent
 
 SERIAL = count()

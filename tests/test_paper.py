@@ -483,8 +483,8 @@ def test_charges_show_with_the_order_and_previews_are_computed(paper):
 
 
 def test_a_managed_gtt_on_paper_triggers_and_fills(paper):
-    from orders.conditional import check_conditional_orders
     from orders.execution import create_order, execute
+    from orders.triggers import check_conditional_orders
 
     account, market = paper
     refresh.refresh_instruments(broker="paper")

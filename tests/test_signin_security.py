@@ -178,8 +178,8 @@ def test_an_unreadable_two_factor_key_fails_closed(client, user):
 def test_key_rotation_reencrypts_two_factor_keys(user, settings):
     from django.core.management import call_command
 
-    from brokers.crypto import encrypted_fields
     from sigmatrader import two_factor
+    from sigmatrader.crypto import encrypted_fields
 
     def rekey(secret, fallbacks=()):
         settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = secret, list(fallbacks)

@@ -47,7 +47,7 @@ def masters(db):
     resolution.forget()
     for broker, rows in (("zerodha", ZERODHA), ("angelone", ANGELONE)):
         refresh.apply_master(broker=broker, rows=rows)
-        refresh.bump_version(broker)
+        resolution.bump_version(broker)
     yield
     resolution.forget()
 
@@ -129,7 +129,7 @@ def test_cache_is_dropped_by_a_refresh(masters, django_assert_num_queries):
         for r in ZERODHA
     ]
     refresh.apply_master(broker="zerodha", rows=moved)
-    refresh.bump_version(broker="zerodha")
+    resolution.bump_version(broker="zerodha")
     assert resolve(broker="zerodha", symbol="SBIN", exchange="NSE").token == "111"
 
 
@@ -143,7 +143,7 @@ def test_another_process_refresh_is_noticed_through_the_version(masters, setting
         for r in ZERODHA
     ]
     refresh.apply_master(broker="zerodha", rows=moved)
-    cache.set(refresh.version_key("zerodha"), "from-another-process", None)  # no local forget()
+    cache.set(resolution.version_key("zerodha"), "from-another-process", None)  # no local forget()
     assert resolve(broker="zerodha", symbol="NSE:SBIN").token == "222"
 
 

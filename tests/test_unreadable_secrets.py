@@ -11,11 +11,11 @@ from django.urls import reverse
 
 from brokers import accounts, connections
 from brokers.checks import stored_secrets_readable
-from brokers.crypto import UndecryptableSecret
 from brokers.models import UNREADABLE_MESSAGE, BrokerAccount
 from orders.execution import create_order
 from orders.sync import sync_all as sync_orders
 from portfolio.sync import sync_all as sync_portfolio
+from sigmatrader.crypto import UndecryptableSecret
 from sigmatrader.models import SystemEvent
 from tests.broker_peers import connected_account
 

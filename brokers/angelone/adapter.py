@@ -11,9 +11,9 @@ import pyotp
 import requests
 from django.conf import settings
 
+from ..adapter import BrokerAdapter
 from ..base import (
     AuthExpired,
-    BrokerAdapter,
     BrokerError,
     BrokerOrder,
     BrokerUnavailable,

@@ -13,9 +13,9 @@ from django.conf import settings
 from kiteconnect import KiteConnect
 from kiteconnect import exceptions as kite_errors
 
+from ..adapter import BrokerAdapter
 from ..base import (
     AuthExpired,
-    BrokerAdapter,
     BrokerError,
     BrokerOrder,
     BrokerUnavailable,

@@ -9,8 +9,8 @@ and left untouched, and the command exits non-zero.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from brokers.crypto import UnreadableSecret, encrypted_fields
 from brokers.models import BrokerAccount
+from sigmatrader.crypto import UnreadableSecret, encrypted_fields
 from sigmatrader.models import AuthenticatorDevice
 
 # Every model with encrypted columns: broker credentials and sessions, two-factor keys.
