@@ -122,7 +122,7 @@ def run(settings, *, seconds: float, page_counts: list[int], port: int = 0) -> N
     from django.urls import reverse
 
     from orders.sync import sync_all
-    from sigmatrader.live import refresh_live_quotes
+    from portfolio.live import refresh_live_quotes
 
     server = start_emulator(port)
     user = setup(settings, server)

@@ -7,13 +7,13 @@ from __future__ import annotations
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 
+from .models import BrokerAccount
+
 SAMPLE = 200
 
 
 @register(Tags.security)
 def stored_secrets_readable(app_configs=None, **kwargs):
-    from .models import BrokerAccount
-
     try:
         rows = list(BrokerAccount.objects.only("pk", "credentials", "session")[:SAMPLE])
     except (DatabaseError, RuntimeError):  # no database, no table yet, or none allowed

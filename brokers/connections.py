@@ -25,10 +25,9 @@ from .adapter import BrokerAdapter
 from .base import (
     AuthExpired,
     BrokerError,
-    ConnectFlow,
     InvalidCredentials,
 )
-from .models import UNREADABLE_MESSAGE, BrokerAccount
+from .models import UNREADABLE_MESSAGE, BrokerAccount, can_reconnect_unattended
 
 logger = logging.getLogger(__name__)
 Status = BrokerAccount.Status
@@ -69,19 +68,6 @@ def calling(account: BrokerAccount):
     except AuthExpired as exc:
         accounts.mark_expired(account=account, reason=exc.message)
         raise
-
-
-def can_reconnect_unattended(account: BrokerAccount) -> bool:
-    """True when the stored credentials alone can log in (e.g. PIN + TOTP secret)."""
-    adapter = account.adapter_class
-    if adapter.connect_flow is not ConnectFlow.CREDENTIALS_TOTP:
-        return False
-    stored = account.stored_credential_names()
-    return all(
-        f.unless_stored and f.unless_stored in stored
-        for f in adapter.credential_fields
-        if f.per_connect
-    )
 
 
 # --- Redirect (OAuth-style) flow --------------------------------------------------------

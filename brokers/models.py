@@ -1,9 +1,15 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from sigmatrader.crypto import EncryptedJSONBlobField, UnreadableSecret
+
+from . import registry
+from .base import ConnectFlow
+from .registry import UnknownBroker
 
 UNREADABLE_MESSAGE = (
     "This account's stored credentials cannot be read: reconnect it "
@@ -61,14 +67,10 @@ class BrokerAccount(models.Model):
 
     @property
     def adapter_class(self):
-        from . import registry
-
         return registry.get_adapter_class(self.broker)
 
     @property
     def broker_label(self) -> str:
-        from . import registry
-
         try:
             return registry.get_adapter_class(self.broker).label
         except registry.UnknownBroker:
@@ -96,8 +98,6 @@ class BrokerAccount(models.Model):
 
     @property
     def status_note(self) -> str:
-        from .registry import UnknownBroker
-
         if self.secrets_unreadable:
             return ""  # secrets_problem says it
         try:
@@ -108,10 +108,6 @@ class BrokerAccount(models.Model):
     @property
     def connects_in_one_click(self) -> bool:
         """Nothing to type on connect (no login, or PIN + TOTP secret stored)."""
-        from .base import ConnectFlow
-        from .connections import can_reconnect_unattended
-        from .registry import UnknownBroker
-
         if self.secrets_unreadable:
             return False  # connect leads to re-entering the credentials
         try:
@@ -124,3 +120,16 @@ class BrokerAccount(models.Model):
         if isinstance(self.credentials, UnreadableSecret):
             return set()
         return {k for k, v in (self.credentials or {}).items() if v not in (None, "")}
+
+
+def can_reconnect_unattended(account: BrokerAccount) -> bool:
+    """True when the stored credentials alone can log in (e.g. PIN + TOTP secret)."""
+    adapter = account.adapter_class
+    if adapter.connect_flow is not ConnectFlow.CREDENTIALS_TOTP:
+        return False
+    stored = account.stored_credential_names()
+    return all(
+        f.unless_stored and f.unless_stored in stored
+        for f in adapter.credential_fields
+        if f.per_connect
+    )

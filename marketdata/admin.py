@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from brokers import registry
+
 from .models import Candle, Instrument, InstrumentRefresh, SymbolAlias
 from .resolution import bump_version
 
@@ -43,8 +45,6 @@ class SymbolAliasAdmin(admin.ModelAdmin):
 
 
 def _bump_all():
-    from brokers import registry
-
     for adapter in registry.all_adapters():
         bump_version(adapter.name)
 

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils import timezone
 
+from brokers.base import InstrumentRef
+
 
 class Instrument(models.Model):
     """One tradable thing at one broker. Tokens belong to their broker only."""
@@ -47,8 +49,6 @@ class Instrument(models.Model):
 
     @property
     def ref(self):
-        from brokers.base import InstrumentRef
-
         return InstrumentRef(self.exchange, self.trading_symbol, self.token)
 
 

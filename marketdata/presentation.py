@@ -29,3 +29,8 @@ def instruments_status() -> InstrumentsStatus:
             }
         )
     return rows
+
+
+def settings_section(request) -> dict:
+    """The instruments card of the Settings page."""
+    return {"instruments": instruments_status()}

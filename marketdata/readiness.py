@@ -8,6 +8,7 @@ another's (paper, from its price source's) fills once that one has loaded.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -15,8 +16,11 @@ from django.utils import timezone
 
 from brokers import registry
 from brokers.models import BrokerAccount
+from sigmatrader.queueing import enqueue
 
 from .models import Instrument, InstrumentRefresh
+
+logger = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(hours=24)
 QUEUED_FOR = 300  # seconds a queued refresh counts as "loading" before its run starts
@@ -63,10 +67,8 @@ def queue_refresh(broker: str, *, attempts: int = 0, countdown: float = 0) -> bo
         return False
     if not cache.add(_queued_key(broker), True, QUEUED_FOR):
         return False
-    from .tasks import refresh_instruments_for
-
     try:
-        refresh_instruments_for.apply_async((broker, attempts), countdown=countdown or None)
+        enqueue("marketdata.refresh_instruments_for", broker, attempts, countdown=countdown or None)
     except Exception:
         cache.delete(_queued_key(broker))  # not queued: do not show it as loading
         raise
@@ -121,6 +123,4 @@ def on_account_connected(sender, account, **kwargs) -> None:
     try:
         ensure_instruments(broker=account.broker)
     except Exception:  # never let a connect fail over the instrument list
-        import logging
-
-        logging.getLogger(__name__).exception("could not queue instruments for %s", account.broker)
+        logger.exception("could not queue instruments for %s", account.broker)

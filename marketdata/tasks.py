@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from . import refresh
+from . import readiness, refresh
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +26,6 @@ def refresh_instruments_for(broker: str, attempts_left: int = 0) -> int | str:
     """One broker: Settings → Refresh now, or an account that connected without
     its instruments (those try again a little later: e.g. `make demo` queues
     them before the emulator listens). Progress goes to the cache for Settings."""
-    from . import readiness
-
     readiness.started(broker)
     rows = 0
     try:

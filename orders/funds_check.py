@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sigmatrader.templatetags.money import inr
+from sigmatrader.formatting import inr
 
 from .broker_request import uses_price
 from .models import Order

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from sigmatrader.formatting import human_seconds
+
 TAG_PREFIX = "ST"
 
 
@@ -291,8 +293,6 @@ class Strategy(models.Model):
 
     @property
     def dedup_summary(self) -> str:
-        from .webhook import human_seconds
-
         def one(seconds, which):
             return f"{human_seconds(seconds)} {which}" if seconds else f"never {which}"
 

@@ -1,9 +1,10 @@
 """Queue rows formatted in Python: the queue may hold a thousand orders, and flat
 values render several times faster than filters and attribute chains in a template."""
 
-from sigmatrader.templatetags.money import inr, inr_number
+from sigmatrader.formatting import inr, inr_number
 
-from .models import Order
+from .forms import RiskPolicyForm
+from .models import Order, RiskPolicy
 
 ERROR_STATES = (Order.Status.FAILED, Order.Status.REJECTED)
 
@@ -84,9 +85,6 @@ def _base36(number: int) -> str:
 
 
 def risk_form_for(user):
-    from .forms import RiskPolicyForm
-    from .models import RiskPolicy
-
     return RiskPolicyForm(
         instance=RiskPolicy.objects.filter(user=user, strategy__isnull=True).first()
     )

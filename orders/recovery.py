@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
+from sigmatrader.queueing import enqueue
 
 from .history import log
 from .models import Order, Strategy
@@ -76,8 +77,6 @@ def _fail_stale(order: Order, *, age: int, now) -> bool:
 
 def sweep_stranded(now=None) -> dict:
     """Re-enqueue AUTO orders and triggered GTTs left behind; fail the stale ones."""
-    from .tasks import execute_order
-
     now = now or timezone.now()
     max_age = settings.ORDER_AUTO_MAX_AGE_SECONDS
     stale_before = now - timedelta(seconds=max_age)
@@ -98,7 +97,7 @@ def sweep_stranded(now=None) -> dict:
             f"{settings.ORDER_SWEEP_GRACE_SECONDS} s: handed to a worker again",
             actor="sweeper",
         )
-        execute_order.delay(order.pk)
+        enqueue("orders.execute_order", order.pk)
         requeued += 1
     if requeued or failed:
         logger.warning("sweeper: %s order(s) re-enqueued, %s failed as stale", requeued, failed)

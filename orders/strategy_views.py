@@ -10,12 +10,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from brokers import selectors as broker_selectors
 from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import filters
+from sigmatrader.settings_page import settings_context
 from sigmatrader.site import is_public_https, site_url
 
 from . import webhook
 from .filters import AlertFilterForm
 from .forms import StrategyForm, StrategyRiskForm
 from .models import RiskPolicy, Strategy, WebhookAlert, WebhookEndpoint
+from .presentation import risk_form_for
 from .webhook_forms import WebhookSecretForm
 
 ALERT_TEMPLATE = """{
@@ -59,10 +61,13 @@ def webhook_context(request, new_token: str = "") -> dict:
     }
 
 
+def settings_section(request) -> dict:
+    """The risk limits and webhook cards of the Settings page."""
+    return {"risk_form": risk_form_for(request.user), **webhook_context(request)}
+
+
 def _card(request, new_token: str = "", *, status: int = 200, **forms):
     """The webhook card over HTMX; the whole Settings page otherwise (errors shown in place)."""
-    from sigmatrader.views import settings_context
-
     context = {} if wants_fragment(request) else settings_context(request)
     context.update(webhook_context(request, new_token))
     context.update(forms)

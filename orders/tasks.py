@@ -5,9 +5,15 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from brokers.base import EndpointClass
+from brokers.ratelimit import prepaid, reserve, scope_for
 from marketdata import clock
 
+from .execution import NotExecutable, execute
+from .models import Order
+from .recovery import sweep_stranded
 from .sync import sync_all
+from .triggers import check_conditional_orders as check_conditional
 
 OFF_HOURS_EVERY = 300  # seconds between syncs while the market is closed
 
@@ -27,9 +33,7 @@ def check_conditional_orders() -> dict:
     """Beat, every few seconds: managed GTTs (trigger/expire) and native GTT state."""
     if not clock.is_open():
         return {"skipped": "market closed"}
-    from .triggers import check_conditional_orders as check
-
-    return check()
+    return check_conditional()
 
 
 # Acknowledged after it ran, and given back to the queue when its worker dies
@@ -45,9 +49,6 @@ def execute_order(order_id: int) -> str:
 
     Never retried by Celery on an error: an ambiguous placement is left to the sync.
     """
-    from .execution import NotExecutable, execute
-    from .models import Order
-
     order = (
         Order.objects.select_related("account", "instrument", "strategy")
         .filter(pk=order_id)
@@ -87,9 +88,6 @@ class _Slot:
         self.scope, self.wait, self.reserved = scope, wait, reserved
 
     def prepaid(self):
-        from brokers.base import EndpointClass
-        from brokers.ratelimit import prepaid
-
         if not self.reserved:
             return contextlib.nullcontext()
         return prepaid(self.scope, EndpointClass.ORDERS)
@@ -98,9 +96,6 @@ class _Slot:
 def order_slot(account) -> _Slot:
     """Reserve one order slot of `account` under its broker's order limits now,
     or say how long until one frees (`wait` > 0, nothing reserved)."""
-    from brokers.base import EndpointClass
-    from brokers.ratelimit import reserve, scope_for
-
     adapter = account.adapter_class
     scope = scope_for(adapter.name, str(account.pk))
     limits = adapter.capabilities.rate_limits.get(EndpointClass.ORDERS)
@@ -111,6 +106,4 @@ def order_slot(account) -> _Slot:
 @shared_task(name="orders.sweep_stranded_orders", ignore_result=True)
 def sweep_stranded_orders() -> dict:
     """Beat, every 30 s: AUTO orders and triggered GTTs a lost worker left behind."""
-    from .recovery import sweep_stranded
-
     return sweep_stranded()

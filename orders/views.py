@@ -9,6 +9,7 @@ from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
 from sigmatrader.pages import page_or_fragment, paginate, redirect_back, wants_fragment
 from sigmatrader.params import filters
+from sigmatrader.settings_page import render_settings
 
 from . import actions, closed_market_views, conditional, presentation, queue
 from . import bulk as bulk_actions
@@ -350,8 +351,4 @@ def save_risk_policy(request):
         messages.success(request, "Risk limits saved; they apply to every order from now on.")
         return redirect("settings")
     # Not saved: the Settings page again, the errors next to the fields that caused them.
-    from sigmatrader.views import settings_context
-
-    context = settings_context(request)
-    context["risk_form"] = form
-    return render(request, "sigmatrader/settings.html", context, status=422)
+    return render_settings(request, status=422, risk_form=form)

@@ -30,7 +30,9 @@ from django.utils import timezone
 from marketdata.resolution import SymbolNotFound, resolve
 from sigmatrader import counters
 from sigmatrader.events import record_event
+from sigmatrader.formatting import human_seconds
 from sigmatrader.models import SystemEvent
+from sigmatrader.queueing import enqueue
 from sigmatrader.redaction import mask_json_text, scrub
 
 from . import webhook_routes
@@ -313,13 +315,6 @@ class DedupKey:
     window_seconds: int  # 0: never deduplicated
 
 
-def human_seconds(seconds: int) -> str:
-    for unit, size in (("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
-
-
 def dedup_key(alert: AlertData, strategy: Strategy) -> DedupKey:
     content = [
         f"{alert.exchange + ':' if alert.exchange else ''}{alert.symbol}",
@@ -424,12 +419,10 @@ def _accept(
         record.order = order
         record.save(update_fields=["order"])
         if strategy.mode == Strategy.Mode.AUTO:
-            from .tasks import execute_order
-
             order_id = order.pk
             # robust: a queue that refuses the message must not turn a recorded
             # alert into an error; the sweeper sends the WAITING order instead.
-            transaction.on_commit(lambda: execute_order.delay(order_id), robust=True)
+            transaction.on_commit(lambda: enqueue("orders.execute_order", order_id), robust=True)
     return 202, {
         "status": "accepted",
         "alert_id": record.pk,

@@ -48,7 +48,7 @@ from brokers.base import (
 from brokers.models import BrokerAccount
 from marketdata import clock
 from marketdata.models import Instrument
-from sigmatrader.templatetags.money import inr
+from sigmatrader.formatting import inr
 
 from .charges import charges_for
 from .models import PaperBook, PaperHolding, PaperOrder, PaperPosition, PaperTrade

@@ -6,14 +6,16 @@ from django.utils import timezone
 
 from marketdata import clock
 
+from .engine import check_resting_orders, is_square_off_time
+from .engine import square_off_intraday as square_off
+from .models import PaperBook
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="paper.check_orders", ignore_result=True)
 def check_orders() -> dict:
     """Beat, every few seconds in market hours: fill resting paper orders that may fill."""
-    from .engine import check_resting_orders
-
     return check_resting_orders()
 
 
@@ -27,10 +29,6 @@ def square_off_intraday() -> dict:
     run (a square-off first cancels any resting MIS order, a pending square-off
     order included, so a position is never closed twice).
     """
-    from .engine import is_square_off_time
-    from .engine import square_off_intraday as square_off
-    from .models import PaperBook
-
     now = timezone.localtime(timezone.now(), clock.IST)
     if not is_square_off_time(now):
         return {"skipped": "not square-off time"}

@@ -9,6 +9,10 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from brokers import selectors as accounts
+from brokers.base import BrokerError, ConnectFlow
+from brokers.connections import calling
+from marketdata import live
+from marketdata.models import Instrument
 from orders.models import Order
 
 from .models import Holding, Position
@@ -158,9 +162,6 @@ def dashboard_for(user) -> Dashboard:
 def _local_cash(figures: dict) -> None:
     """Funds of accounts that keep them here (paper): read now, as Settings does, rather
     than "—" until the first portfolio sync. No broker is called."""
-    from brokers.base import BrokerError, ConnectFlow
-    from brokers.connections import calling
-
     for tile in figures.values():
         account = tile.account
         if account.adapter_class.connect_flow is not ConnectFlow.NONE:
@@ -175,9 +176,6 @@ def _local_cash(figures: dict) -> None:
 def _live_prices(user, figures: dict) -> None:
     """Move holdings' value and day P&L, and positions' M2M, to the live cache's prices
     (the cache only: a dashboard poll never calls a broker)."""
-    from marketdata import live
-    from marketdata.models import Instrument
-
     fields = ("account_id", "instrument_id", "quantity", "last_price")
     holdings = list(
         Holding.objects.filter(account__user=user, instrument__isnull=False).values_list(

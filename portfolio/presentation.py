@@ -14,8 +14,8 @@ from urllib.parse import quote
 from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString
 
+from sigmatrader.formatting import inr, inr_number, pnl_class
 from sigmatrader.templatetags.live import live_key
-from sigmatrader.templatetags.money import inr, inr_number, pnl_class
 
 
 def holding_cells(row, *, part: bool = False) -> dict:

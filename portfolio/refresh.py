@@ -13,6 +13,8 @@ import logging
 from django.conf import settings
 from django.core.cache import cache
 
+from sigmatrader.queueing import enqueue
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,9 +27,7 @@ def queue_refresh(account_id: int) -> bool:
     window = debounce_seconds()
     if not cache.add(f"portfolio:refresh-queued:{account_id}", 1, timeout=window):
         return False
-    from .tasks import refresh_account
-
-    refresh_account.apply_async(args=[account_id], countdown=window)
+    enqueue("portfolio.refresh_account", account_id, countdown=window)
     return True
 
 

@@ -1,9 +1,12 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brokers import selectors as accounts
@@ -11,12 +14,15 @@ from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
 from orders.validation import InvalidOrder
-from sigmatrader.live import overlay_rows
+from sigmatrader import setup
 from sigmatrader.pages import page_or_fragment, wants_fragment
 from sigmatrader.params import object_id
+from sigmatrader.views import first_run
 
 from . import presentation, selectors, summary
+from .dashboard import dashboard_for
 from .forms import TradeForm
+from .live import overlay_rows
 from .sync import sync_account
 from .trading import MarketClosed, TradeRefused, square_off, trade
 
@@ -282,3 +288,17 @@ def history(request):
         "title": f"Holdings history — {account.display_name if account else 'All accounts'}",
     }
     return render(request, "portfolio/history.html", context)
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def home(request):
+    """The dashboard; on a fresh install, the form that creates the first account."""
+    if setup.needs_first_run():
+        return first_run(request)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if request.method != "GET":
+        raise Http404
+    return render(request, "sigmatrader/dashboard.html", {"board": dashboard_for(request.user)})

@@ -64,8 +64,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # The TradingView webhook URL skips everything below (sigmatrader/fastpath.py).
-    "sigmatrader.fastpath.WebhookFastPath",
+    # The TradingView webhook URL skips everything below (orders/fastpath.py).
+    "orders.fastpath.WebhookFastPath",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -2,9 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
+from orders import live_views as order_live_views
 from orders.webhook_views import tradingview
+from portfolio import live_views as portfolio_live_views
+from portfolio.views import home
 
-from . import live_views, security_views, views
+from . import security_views, views
 from .auth_views import SignInView, SignOutView
 from .params import IdConverter
 
@@ -12,7 +15,7 @@ from .params import IdConverter
 register_converter(IdConverter, "id")
 
 urlpatterns = [
-    path("", views.home, name="dashboard"),
+    path("", home, name="dashboard"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", SignOutView.as_view(), name="logout"),
     path(
@@ -44,10 +47,10 @@ urlpatterns = [
         name="two-factor-disable",
     ),
     path("healthz", views.healthz, name="healthz"),
-    path("live/orders/", live_views.live_orders, name="live-orders"),
-    path("live/portfolio/<str:kind>/", live_views.live_portfolio, name="live-portfolio"),
-    path("live/dashboard/", live_views.live_dashboard, name="live-dashboard"),
-    path("live/toasts/", live_views.live_toasts, name="live-toasts"),
+    path("live/orders/", order_live_views.live_orders, name="live-orders"),
+    path("live/portfolio/<str:kind>/", portfolio_live_views.live_portfolio, name="live-portfolio"),
+    path("live/dashboard/", portfolio_live_views.live_dashboard, name="live-dashboard"),
+    path("live/toasts/", order_live_views.live_toasts, name="live-toasts"),
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),

@@ -9,9 +9,9 @@ from playwright.sync_api import expect
 
 from orders.execution import execute
 from orders.models import Order, WebhookAlert
+from portfolio.live import refresh_live_quotes
 from portfolio.sync import sync_account as sync_portfolio
 from sigmatrader.events import record_event
-from sigmatrader.live import refresh_live_quotes
 from tests.broker_peers import connected_account
 from tests.test_browser_brokers import sign_in
 from tests.test_live import new

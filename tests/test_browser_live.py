@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from orders.execution import execute
 from orders.models import Order
 from orders.sync import sync_account
-from sigmatrader.live import refresh_live_quotes
+from portfolio.live import refresh_live_quotes
 from tests.broker_peers import connected_account
 from tests.test_browser_brokers import sign_in
 from tests.test_live import new

@@ -64,7 +64,7 @@ def test_queue_create_edit_execute_and_sync(page, both_accounts):
     row = page.locator(f"#order-{order.pk}")
     expect(row).to_contain_text("SBIN-EQ")
     # Prices come from the live cache (beat's quote task), read by the page's poll.
-    from sigmatrader.live import refresh_live_quotes
+    from portfolio.live import refresh_live_quotes
 
     refresh_live_quotes()
     expect(row.locator(f"#ltp-{order.pk}")).to_have_text("₹800.00")

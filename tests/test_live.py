@@ -12,9 +12,9 @@ from marketdata import refresh
 from orders.execution import create_order, execute
 from orders.models import Order
 from orders.sync import sync_account
+from portfolio.live import quote_plan, refresh_live_quotes
 from portfolio.models import Holding, Position
 from portfolio.sync import sync_account as sync_portfolio
-from sigmatrader.live import quote_plan, refresh_live_quotes
 from tests.broker_peers import connected_account, connected_paper_account
 from tests.test_portfolio import seed
 
@@ -286,7 +286,7 @@ def test_paper_cash_is_on_the_dashboard_before_any_sync(three, client):
 def test_the_quote_refresh_is_scheduled_every_five_seconds_and_thins_off_hours(three, settings):
     from django_celery_beat.models import PeriodicTask
 
-    from sigmatrader.tasks import refresh_live_quotes as task
+    from portfolio.tasks import refresh_live_quotes as task
 
     zerodha, angel, paper, emulator = three
     schedule = PeriodicTask.objects.get(task="sigmatrader.refresh_live_quotes")

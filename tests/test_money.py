@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from sigmatrader.templatetags.money import inr, inr_number
+from sigmatrader.formatting import inr, inr_number
 
 
 @pytest.mark.parametrize(
@@ -88,6 +88,6 @@ def _django_reference(value, decimal_pos):
     ],
 )
 def test_fast_formatting_matches_django_numberformat(value, decimal_pos):
-    from sigmatrader.templatetags.money import format_indian
+    from sigmatrader.formatting import format_indian
 
     assert format_indian(value, decimal_pos) == _django_reference(value, decimal_pos)

@@ -23,8 +23,8 @@ from portfolio.models import Holding, PortfolioSnapshot, PortfolioSync, Position
 from portfolio.snapshots import snapshot_all
 from portfolio.sync import sync_account
 from portfolio.tasks import end_of_day
+from sigmatrader.formatting import inr
 from sigmatrader.models import SystemEvent
-from sigmatrader.templatetags.money import inr
 from tests.broker_peers import connected_account
 from tests.test_order_lifecycle import WIRE, new, trading  # noqa: F401 (the fixture)
 

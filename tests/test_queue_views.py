@@ -120,7 +120,7 @@ def test_bulk_execute(page):
 
 def test_prices_come_from_the_live_cache_out_of_band(page):
     """The quote task makes one batched call; the page and its poll read the cache only."""
-    from sigmatrader.live import refresh_live_quotes
+    from portfolio.live import refresh_live_quotes
 
     client, account, peer = page
     first, second = new(account), new(account, "INFY")

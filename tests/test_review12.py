@@ -180,7 +180,7 @@ def test_the_preview_says_when_an_order_is_above_the_cash_the_account_reported(t
     assert "needs about ₹1.43 crore, ₹10.0 lakh available" in shown
     assert "needs about" not in client.get(url.format(small.pk), headers=HX).content.decode()
     market = new(paper, "SBIN", quantity=2000)  # MARKET: valued at the cached LTP (₹800)
-    from sigmatrader.live import refresh_live_quotes
+    from portfolio.live import refresh_live_quotes
 
     refresh_live_quotes()
     assert (

@@ -17,7 +17,9 @@ from marketdata import live
 from marketdata.models import Instrument
 from marketdata.resolution import SymbolNotFound, resolve
 from orders.models import Order
-from portfolio.models import Holding, Position
+from paper.prices import source_account
+
+from .models import Holding, Position
 
 WATCHED_ORDER_STATES = (Order.Status.WAITING, *Order.LIVE)
 
@@ -44,8 +46,6 @@ def watched_instruments() -> dict[int, set[int]]:
 
 def quote_plan() -> dict:
     """{connected real account: [(its instrument, paper instruments priced by it)]}."""
-    from paper.prices import source_account
-
     watched = watched_instruments()
     accounts = BrokerAccount.objects.filter(
         pk__in=watched, status=BrokerAccount.Status.CONNECTED

@@ -20,6 +20,8 @@ import re
 
 from django.urls import Resolver404, resolve
 
+from .webhook_views import tradingview
+
 # Only this exact shape: one path segment of token, nothing before or after.
 WEBHOOK_PATH = re.compile(r"/webhooks/tradingview/[^/]+/")
 
@@ -30,8 +32,6 @@ class WebhookFastPath:
 
     def __call__(self, request):
         if WEBHOOK_PATH.fullmatch(request.path_info):
-            from orders.webhook_views import tradingview
-
             # ALLOWED_HOSTS still applies (CommonMiddleware would have checked it):
             # DisallowedHost here becomes a 400 like on every other URL.
             request.get_host()

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from django.db.models import Max
 
-from orders.models import Order, OrderEvent
+from sigmatrader.formatting import inr, inr_number
+from sigmatrader.models import SystemEvent
 
-from .models import SystemEvent
-from .templatetags.money import inr, inr_number
+from .models import Order, OrderEvent
 
 SESSION_KEY = "live_toast_cursor"
 MAX_TOASTS = 8

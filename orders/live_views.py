@@ -9,10 +9,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from orders import presentation, queue
-from orders.models import Order
-
-from . import toasts
+from . import presentation, queue, toasts
+from .models import Order
 
 MAX_ORDERS = 500
 
@@ -60,25 +58,6 @@ def live_orders(request):
         "orders_url": reverse("orders"),
     }
     return render(request, "sigmatrader/_live_orders.html", context)
-
-
-@require_GET
-def live_portfolio(request, kind):
-    from portfolio.views import CONTEXTS
-
-    if kind not in CONTEXTS:
-        raise Http404
-    context = CONTEXTS[kind](request, request.GET)
-    return render(request, f"portfolio/_{kind}_poll.html", context)
-
-
-@require_GET
-def live_dashboard(request):
-    from portfolio.dashboard import dashboard_for
-
-    return render(
-        request, "sigmatrader/_dashboard_figures.html", {"board": dashboard_for(request.user)}
-    )
 
 
 @require_GET
