@@ -47,7 +47,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 ACCOUNTS = 5
-# SmartAPI's published order limit per account (brokers/angelone.py): 20 per second.
+# SmartAPI's published order limit per account (brokers/angelone/): 20 per second.
 ORDERS_PER_SECOND = 20
 
 

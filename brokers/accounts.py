@@ -17,6 +17,7 @@ from sigmatrader.models import SystemEvent
 
 from . import registry, signals
 from .base import Session
+from .events import account_event
 from .models import UNREADABLE_MESSAGE, BrokerAccount
 
 Status = BrokerAccount.Status
@@ -68,11 +69,10 @@ def update_credentials(*, account: BrokerAccount, label: str, credentials: Mappi
     account.save(
         update_fields=["credentials", "session", "status", "last_error", "label", "updated_at"]
     )
-    record_event(
-        category=SystemEvent.Category.BROKER,
-        message=f"Account {account.display_name}: settings changed",
-        user=account.user,
-        details={"account_id": account.pk, "fields": sorted(credentials)},
+    account_event(
+        account,
+        f"Account {account.display_name}: settings changed",
+        fields=sorted(credentials),
     )
     return account
 
@@ -128,11 +128,10 @@ def store_session(*, account: BrokerAccount, session: Session, event: str) -> No
         transaction.on_commit(
             lambda: signals.account_connected.send(sender=BrokerAccount, account=account)
         )
-    record_event(
-        category=SystemEvent.Category.BROKER,
-        message=f"Account {account.display_name}: session {event}",
-        user=account.user,
-        details={"account_id": account.pk, "expires_at": session.expires_at},
+    account_event(
+        account,
+        f"Account {account.display_name}: session {event}",
+        expires_at=session.expires_at,
     )
 
 
@@ -162,23 +161,19 @@ def mark_expired(*, account: BrokerAccount, reason: str) -> None:
     account.status = Status.EXPIRED
     account.last_error = reason[:500]
     account.last_checked_at = now
-    record_event(
-        category=SystemEvent.Category.BROKER,
+    account_event(
+        account,
+        f"Account {account.display_name}: session expired — reconnect ({reason})",
         level=SystemEvent.Level.WARNING,
-        message=f"Account {account.display_name}: session expired — reconnect ({reason})",
-        user=account.user,
-        details={"account_id": account.pk},
     )
 
 
 def record_refresh_failure(*, account: BrokerAccount, reason: str) -> None:
     """A refresh did not work; the session may still be usable until it ends."""
-    record_event(
-        category=SystemEvent.Category.BROKER,
+    account_event(
+        account,
+        f"Account {account.display_name}: session refresh failed ({reason})",
         level=SystemEvent.Level.WARNING,
-        message=f"Account {account.display_name}: session refresh failed ({reason})",
-        user=account.user,
-        details={"account_id": account.pk},
     )
 
 
@@ -187,12 +182,10 @@ def mark_error(*, account: BrokerAccount, reason: str) -> None:
     account.last_error = reason[:500]
     account.last_checked_at = timezone.now()
     account.save(update_fields=["status", "last_error", "last_checked_at", "updated_at"])
-    record_event(
-        category=SystemEvent.Category.BROKER,
+    account_event(
+        account,
+        f"Account {account.display_name}: {reason}",
         level=SystemEvent.Level.ERROR,
-        message=f"Account {account.display_name}: {reason}",
-        user=account.user,
-        details={"account_id": account.pk},
     )
 
 
@@ -222,13 +215,11 @@ def reset_secrets(*, account: BrokerAccount, actor: str) -> None:
             "updated_at",
         ]
     )
-    record_event(
+    account_event(
+        account,
+        f"Account {account.display_name}: stored credentials and session cleared by {actor}",
         category=SystemEvent.Category.SECURITY,
         level=SystemEvent.Level.WARNING,
-        message=f"Account {account.display_name}: stored credentials and session cleared "
-        f"by {actor}",
-        user=account.user,
-        details={"account_id": account.pk},
     )
 
 
@@ -240,9 +231,7 @@ def disconnect_locally(*, account: BrokerAccount) -> None:
     account.save(
         update_fields=["session", "session_expires_at", "status", "last_error", "updated_at"]
     )
-    record_event(
-        category=SystemEvent.Category.BROKER,
-        message=f"Account {account.display_name} disconnected",
-        user=account.user,
-        details={"account_id": account.pk},
+    account_event(
+        account,
+        f"Account {account.display_name} disconnected",
     )

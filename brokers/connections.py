@@ -17,7 +17,6 @@ from django.core import signing
 from django.core.cache import cache
 from django.utils import timezone
 
-from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
 from . import accounts
@@ -27,6 +26,7 @@ from .base import (
     BrokerError,
     InvalidCredentials,
 )
+from .events import account_event
 from .models import UNREADABLE_MESSAGE, BrokerAccount, can_reconnect_unattended
 
 logger = logging.getLogger(__name__)
@@ -131,12 +131,10 @@ def connect_with_credentials(*, account: BrokerAccount, per_connect: Mapping[str
 def reset(*, account: BrokerAccount) -> None:
     """Start a simulated account over (its adapter declares `resettable`)."""
     adapter_for(account).reset()
-    record_event(
-        category=SystemEvent.Category.BROKER,
+    account_event(
+        account,
+        f"Account {account.display_name} reset to its starting state",
         level=SystemEvent.Level.WARNING,
-        message=f"Account {account.display_name} reset to its starting state",
-        user=account.user,
-        details={"account_id": account.pk},
     )
 
 

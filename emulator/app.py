@@ -1,22 +1,42 @@
-"""The emulator's WSGI app: routes each request to the Kite or SmartAPI handlers,
-after recording it and applying any injected fault."""
+"""The emulator's WSGI app: routes each request to the handlers of the broker API
+it belongs to, after recording it and applying any injected fault.
+
+A broker API is a module of this package with a `routes()` function (kite.py,
+smartapi.py); a new one is found by that alone."""
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 import traceback
 
-from . import kite, smartapi
 from .http import Request, Response
 from .state import EmulatorState, sleep
 
 logger = logging.getLogger(__name__)
 
 
+def broker_apis() -> list:
+    """The modules of this package that emulate a broker API (they define `routes()`)."""
+    found = []
+    for info in pkgutil.iter_modules(_package_path()):
+        if info.name.startswith("_") or info.ispkg:
+            continue
+        module = importlib.import_module(f"{__package__}.{info.name}")
+        if callable(getattr(module, "routes", None)):
+            found.append(module)
+    return found
+
+
+def _package_path():
+    return importlib.import_module(__package__).__path__
+
+
 class EmulatorApp:
     def __init__(self, state: EmulatorState | None = None):
         self.state = state or EmulatorState()
-        self.routes = [*kite.routes(), *smartapi.routes()]
+        self.routes = [route for api in broker_apis() for route in api.routes()]
 
     def __call__(self, environ, start_response):
         request = Request.from_environ(environ)

@@ -1,7 +1,7 @@
 """The simulated broker's books: one per paper account.
 
 These rows are the paper "exchange"; the app reads them only through the paper
-adapter (brokers/paper.py), like any broker's server.
+adapter (paper/adapter.py), like any broker's server.
 """
 
 from decimal import Decimal

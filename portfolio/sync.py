@@ -18,9 +18,9 @@ from django.utils import timezone
 from brokers import base
 from brokers.base import AuthExpired, BrokerError
 from brokers.connections import calling
+from brokers.events import account_event
 from brokers.models import BrokerAccount
 from marketdata.models import Instrument
-from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
 from .models import Holding, PortfolioSync, Position
@@ -104,12 +104,11 @@ def position_row(account, position: base.Position, instrument, now) -> Position:
 def _fail(account, state: PortfolioSync, message: str, *, expired: bool) -> SyncResult:
     PortfolioSync.objects.filter(pk=state.pk).update(error=message[:2000])
     if not expired:  # mark_expired has already written its own event
-        record_event(
+        account_event(
+            account,
+            f"Portfolio sync of {account.display_name} failed: {message}",
             category=SystemEvent.Category.SYNC,
             level=SystemEvent.Level.WARNING,
-            message=f"Portfolio sync of {account.display_name} failed: {message}",
-            user=account.user,
-            details={"account_id": account.pk},
         )
     return SyncResult(account_id=account.pk, error=message, expired=expired)
 
