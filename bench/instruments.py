@@ -41,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from emulator.kite import KITE_MASTER_COLUMNS  # noqa: E402 (after the path is set)
+
 SMART_ROWS = 200_000
 KITE_ROWS = 120_000
 
@@ -148,22 +150,7 @@ def write_masters(folder: Path) -> tuple[Path, Path]:
     kite = folder / "instruments.csv"
     with kite.open("w", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(
-            [
-                "instrument_token",
-                "exchange_token",
-                "tradingsymbol",
-                "name",
-                "last_price",
-                "expiry",
-                "strike",
-                "tick_size",
-                "lot_size",
-                "instrument_type",
-                "segment",
-                "exchange",
-            ]
-        )
+        writer.writerow(KITE_MASTER_COLUMNS)
         writer.writerows(kite_rows(KITE_ROWS))
     return smart, kite
 

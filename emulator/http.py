@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http import HTTPStatus
@@ -87,3 +88,19 @@ class Response:
         headers = [("Content-Type", self.content_type), ("Content-Length", str(len(self.body)))]
         start_response(f"{self.status} {phrase}", headers + self.headers)
         return [self.body]
+
+
+def signed_in(authenticate: Callable):
+    """A decorator factory: the handler runs with the user `authenticate(state, request)`
+    returns, or the error Response it returns instead is answered."""
+
+    def authed(handler):
+        def wrapper(state, request, **params):
+            user = authenticate(state, request)
+            if isinstance(user, Response):
+                return user
+            return handler(state, request, user, **params)
+
+        return wrapper
+
+    return authed

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
 
-from .http import Request, Response
+from .http import Request, Response, signed_in
 from .routing import route
 from .state import EmulatorState, Fault, KiteUser
 
@@ -64,14 +64,7 @@ def authenticate(state: EmulatorState, request: Request) -> KiteUser | Response:
     return owner
 
 
-def authed(handler):
-    def wrapper(state, request, **params):
-        user = authenticate(state, request)
-        if isinstance(user, Response):
-            return user
-        return handler(state, request, user, **params)
-
-    return wrapper
+authed = signed_in(authenticate)  # a handler's third argument is the signed-in user
 
 
 # --- Login -----------------------------------------------------
@@ -610,7 +603,7 @@ def charges_orders(state, request, user):
 
 # --- Instruments -----------------------------------------------------
 
-CSV_FIELDS = [
+KITE_MASTER_COLUMNS = [  # the header of Kite's /instruments CSV, in its order
     "instrument_token",
     "exchange_token",
     "tradingsymbol",
@@ -630,7 +623,7 @@ CSV_FIELDS = [
 def instruments(state, request, user, exchange=None):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+    writer.writerow(KITE_MASTER_COLUMNS)
     for inst in state.market.instruments.values():
         if exchange and inst.exchange != exchange:
             continue

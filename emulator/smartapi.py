@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import pyotp
 
-from .http import Request, Response
+from .http import Request, Response, signed_in
 from .routing import route
 from .state import EmulatorState, Fault, SmartUser
 
@@ -122,14 +122,7 @@ def authenticate(state: EmulatorState, request: Request) -> SmartUser | Response
     return user
 
 
-def authed(handler):
-    def wrapper(state, request, **params):
-        user = authenticate(state, request)
-        if isinstance(user, Response):
-            return user
-        return handler(state, request, user, **params)
-
-    return wrapper
+authed = signed_in(authenticate)  # a handler's third argument is the signed-in user
 
 
 # --- Session -----------------------------------------------------
