@@ -127,14 +127,7 @@ def json_array_chunks(stream, *, source: str) -> Iterator[list]:
         if pieces:
             started = True
             yield pieces
-    if not started:
-        if not tail.strip():
-            raise MasterFormatError(f"{source}: not valid JSON (the file is empty)")
-        if not _EMPTY.fullmatch(tail):
-            yield from _json_items(_Rest(tail, stream), source=source, started=False)
-        return
-    if not _END.fullmatch(tail):
-        raise MasterFormatError(f"{source}: not valid JSON (it ends inside a row or after it)")
+    yield from _after_last_record(tail, stream, source=source, started=started)
 
 
 def _regex_chunks(stream, *, source: str, started: bool) -> Iterator[list]:
@@ -177,6 +170,12 @@ def _regex_chunks(stream, *, source: str, started: bool) -> Iterator[list]:
             yield records
         elif not started:
             tail = lead + tail  # the opening bracket is still ahead of the held record
+    yield from _after_last_record(tail, stream, source=source, started=started)
+
+
+def _after_last_record(tail: bytes, stream, *, source: str, started: bool) -> Iterator[list]:
+    """What is left once the stream is read: "]" after the records, or (when no
+    record was found) an empty array, or something ijson must judge."""
     if not started:
         if not tail.strip():
             raise MasterFormatError(f"{source}: not valid JSON (the file is empty)")
