@@ -29,8 +29,12 @@ class UnknownBroker(LookupError):
 
 def validate_adapter(adapter: type) -> None:
     """Refuse an adapter class that does not declare what the app relies on."""
+    if not isinstance(adapter, type):
+        # A path naming a module or a function: no __qualname__ to describe it by.
+        what = getattr(adapter, "__name__", None) or type(adapter).__name__
+        raise ImproperlyConfigured(f"{what} is not a BrokerAdapter subclass (not a class)")
     path = f"{adapter.__module__}.{adapter.__qualname__}"
-    if not (isinstance(adapter, type) and issubclass(adapter, BrokerAdapter)):
+    if not issubclass(adapter, BrokerAdapter):
         raise ImproperlyConfigured(f"{path} is not a BrokerAdapter subclass")
     name = getattr(adapter, "name", None)
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
