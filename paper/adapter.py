@@ -91,14 +91,11 @@ class PaperAdapter(BrokerAdapter):
     def credential_choices(cls, name, *, user):
         if name != "price_source":
             return None
-        live = []
-        for account in BrokerAccount.objects.filter(user=user).order_by("label"):
-            try:
-                if get_adapter_class(account.broker).connect_flow is not ConnectFlow.NONE:
-                    live.append((account.label, account.display_name))
-            except UnknownBroker:
-                continue
-        return live
+        return [
+            (account.label, account.display_name)
+            for account in BrokerAccount.objects.filter(user=user).order_by("label")
+            if _is_live(account)
+        ]
 
     @classmethod
     def status_note(cls, account) -> str:
@@ -129,7 +126,7 @@ class PaperAdapter(BrokerAdapter):
             live = [
                 account
                 for account in BrokerAccount.objects.filter(user=user, label__iexact=source)
-                if get_adapter_class(account.broker).connect_flow is not ConnectFlow.NONE
+                if _is_live(account)
             ]
             if not live:
                 problems["price_source"] = (
@@ -256,3 +253,12 @@ class PaperAdapter(BrokerAdapter):
         total = sum((price * order.quantity for order, price in estimates), Decimal("0"))
         charges = self.charges_preview(orders).total
         return MarginPreview(total=total, charges=charges)
+
+
+def _is_live(account: BrokerAccount) -> bool:
+    """A real broker's account (one that can price fills); False for an account
+    whose broker was removed from settings."""
+    try:
+        return get_adapter_class(account.broker).connect_flow is not ConnectFlow.NONE
+    except UnknownBroker:
+        return False
