@@ -371,3 +371,49 @@ def test_smartapi_client_is_contained(tmp_path):
     assert "LOOKUPS []" in result.stdout
     assert "LOGS False" in result.stdout and not (tmp_path / "logs").exists()
     assert "LOGZERO_DISABLED True" in result.stdout
+
+
+def test_smartapi_holding_and_position_rows_with_strings_and_product_names():
+    holding = angelone.AngelOneAdapter.map_holding(
+        {
+            "tradingsymbol": "TATASTEEL-EQ",
+            "exchange": "NSE",
+            "isin": "INE081A01020",
+            "t1quantity": "3",
+            "realisedquantity": "2",
+            "quantity": "2",
+            "product": "DELIVERY",
+            "averageprice": "111.87",
+            "ltp": "130.15",
+            "symboltoken": "3499",
+            "close": "129.6",
+            "profitandloss": "36.56",
+        }
+    )
+    assert holding.quantity == 5 and holding.t1_quantity == 3
+    assert holding.average_price == Decimal("111.87") and holding.close_price == Decimal("129.6")
+    assert holding.instrument.token == "3499"
+    for name, product in (("INTRADAY", "MIS"), ("DELIVERY", "CNC"), ("CARRYFORWARD", "NRML")):
+        position = angelone.AngelOneAdapter.map_position(
+            {
+                "exchange": "NSE",
+                "symboltoken": "2885",
+                "producttype": name,
+                "tradingsymbol": "RELIANCE-EQ",
+                "buyqty": "10",
+                "sellqty": "4",
+                "cfbuyqty": "0",
+                "cfsellqty": "0",
+                "netqty": "6",
+                "avgnetprice": "2400.50",
+                "buyavgprice": "2400.50",
+                "sellavgprice": "2410.00",
+                "ltp": "2420.00",
+                "pnl": "155.00",
+                "realised": "38.00",
+                "unrealised": "117.00",
+            }
+        )
+        assert str(position.product) == product
+        assert position.quantity == 6 and position.day_buy_quantity == 10
+        assert position.pnl == Decimal("155.00") and position.sell_average == Decimal("2410.00")

@@ -100,7 +100,7 @@ def test_square_off_in_a_closed_market_offers_amo_or_the_queue(
     from marketdata import refresh
     from portfolio.sync import sync_account
     from tests.broker_peers import connected_account
-    from tests.portfolio.test_portfolio import seed
+    from tests.portfolio.helpers import seed
 
     settings.MARKET_ALWAYS_OPEN = False
     settings.MARKET_CLOCK = "always-closed"

@@ -14,7 +14,7 @@ from sigmatrader.events import record_event
 from sigmatrader.live import refresh_live_quotes
 from tests.broker_peers import connected_account
 from tests.browser.test_brokers import sign_in
-from tests.portfolio.test_portfolio import seed
+from tests.portfolio.helpers import seed
 from tests.site.test_live import new
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from orders.models import Order
 from tests.broker_peers import connected_account
 from tests.browser.test_brokers import sign_in
-from tests.portfolio.test_portfolio import seed
+from tests.portfolio.helpers import seed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

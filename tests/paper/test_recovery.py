@@ -10,7 +10,7 @@ from django.utils import timezone
 from brokers.connections import adapter_for
 from paper.models import PaperBook, PaperOrder
 from paper.tasks import square_off_intraday as square_off_task
-from tests.paper.test_paper import paper, price, request  # noqa: F401 (fixture)
+from tests.paper.helpers import price, request
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from portfolio.models import Holding, Position
 from portfolio.sync import sync_account as sync_portfolio
 from sigmatrader.live import quote_plan, refresh_live_quotes
 from tests.broker_peers import connected_account, connected_paper_account
-from tests.portfolio.test_portfolio import seed
+from tests.portfolio.helpers import seed
 
 HX = {"HX-Request": "true"}
 WIRE = {"zerodha": "kite", "angelone": "smartapi"}
