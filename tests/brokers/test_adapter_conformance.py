@@ -1,7 +1,7 @@
 """The adapter conformance suite: every registered adapter, against its peer.
 
 A broker is "done" when it passes this module. Each test runs once per adapter
-in settings.SIGMATRADER_BROKERS that has a peer in tests/broker_peers.py, with
+in settings.SIGMATRADER_BROKERS, against its peer (tests/brokers/peers/<name>.py), with
 the real client library talking HTTP to the emulator.
 """
 
@@ -28,12 +28,12 @@ from brokers.base import (
     Validity,
 )
 from emulator import Fault
-from tests.broker_peers import PEERS, connect
+from tests.brokers.peers import has_peer, new_peer
 
 
 def registered_with_peers():
     names = [cls.name for cls in registry.load(list(settings.SIGMATRADER_BROKERS)).values()]
-    missing = [n for n in names if n not in PEERS]
+    missing = [n for n in names if not has_peer(n)]
     assert not missing, f"adapters without a conformance peer: {missing}"
     return names
 
@@ -41,7 +41,7 @@ def registered_with_peers():
 @pytest.fixture(params=registered_with_peers())
 def peer(request, emulator, db, settings):
     settings.MARKET_ALWAYS_OPEN = True  # the emulated exchange trades at any hour; so does paper
-    return PEERS[request.param](emulator)
+    return new_peer(request.param, emulator)
 
 
 def remote_only(peer) -> None:
@@ -52,7 +52,7 @@ def remote_only(peer) -> None:
 
 @pytest.fixture
 def connected(peer):
-    adapter, session = connect(peer)
+    adapter, session = peer.connect()
     return adapter
 
 
@@ -97,7 +97,7 @@ def test_adapter_declares_itself(peer):
 
 
 def test_connect_gives_a_session_that_expires_in_the_future(peer):
-    adapter, session = connect(peer)
+    adapter, session = peer.connect()
     assert session.data
     if peer.remote:
         assert session.expires_at is not None and session.expires_at.timestamp() > time.time()
@@ -215,33 +215,29 @@ def test_expired_token_is_auth_expired(connected, peer):
 
 def test_injected_expired_token_is_auth_expired(connected, peer):
     remote_only(peer)
-    peer.server.state.inject(_wire(peer), "funds", Fault("expired_token"))
+    peer.server.state.inject(peer.wire, "funds", Fault("expired_token"))
     with pytest.raises(AuthExpired):
         connected.funds()
 
 
-def _wire(peer) -> str:
-    return "kite" if peer.broker == "zerodha" else "smartapi"
-
-
 def test_rate_limited_by_the_broker_retries_then_raises(connected, peer):
     remote_only(peer)
-    peer.server.state.inject(_wire(peer), "funds", Fault("rate_limit", times=5))
+    peer.server.state.inject(peer.wire, "funds", Fault("rate_limit", times=5))
     with pytest.raises(RateLimited):
         connected.funds()
-    assert peer.server.state.count(_wire(peer), "funds") == 1 + settings.BROKER_READ_RETRIES
+    assert peer.server.state.count(peer.wire, "funds") == 1 + settings.BROKER_READ_RETRIES
 
 
 def test_a_read_recovers_after_one_server_error(connected, peer):
     remote_only(peer)
-    peer.server.state.inject(_wire(peer), "funds", Fault("server_error", status=503))
+    peer.server.state.inject(peer.wire, "funds", Fault("server_error", status=503))
     assert connected.funds().available_cash == Decimal("500000")
 
 
 @pytest.mark.parametrize("kind", ["server_error", "bad_gateway", "timeout"])
 def test_reads_that_keep_failing_are_broker_unavailable(connected, peer, kind):
     remote_only(peer)
-    peer.server.state.inject(_wire(peer), "funds", Fault(kind, times=5, seconds=2.0))
+    peer.server.state.inject(peer.wire, "funds", Fault(kind, times=5, seconds=2.0))
     with pytest.raises(BrokerUnavailable):
         connected.funds()
 
@@ -263,11 +259,11 @@ def test_unknown_symbol_is_order_rejected(connected, peer):
 
 def test_order_accepted_but_answer_lost_is_outcome_unknown_and_findable_by_tag(connected, peer):
     remote_only(peer)
-    peer.server.state.inject(_wire(peer), "place", Fault("drop_after_accept", seconds=2.5))
+    peer.server.state.inject(peer.wire, "place", Fault("drop_after_accept", seconds=2.5))
     with pytest.raises(OutcomeUnknown):
         connected.place_order(order(peer, "WIPRO", tag="LOST1"))
     # Placement is never retried: the emulator saw exactly one request...
-    assert peer.server.state.count(_wire(peer), "place") == 1
+    assert peer.server.state.count(peer.wire, "place") == 1
     # ...and reconciling by tag finds the order that was in fact placed.
     found = [o for o in connected.order_book() if o.tag == "LOST1"]
     assert len(found) == 1 and found[0].status is OrderStatus.EXECUTED
@@ -275,14 +271,14 @@ def test_order_accepted_but_answer_lost_is_outcome_unknown_and_findable_by_tag(c
 
 def test_server_error_on_placement_is_outcome_unknown_not_retried(connected, peer):
     remote_only(peer)
-    peer.server.state.inject(_wire(peer), "place", Fault("server_error", status=500))
+    peer.server.state.inject(peer.wire, "place", Fault("server_error", status=500))
     with pytest.raises(OutcomeUnknown):
         connected.place_order(order(peer, "ONGC", tag="ERR1"))
-    assert peer.server.state.count(_wire(peer), "place") == 1
+    assert peer.server.state.count(peer.wire, "place") == 1
 
 
 def test_broker_down_before_sending_is_broker_unavailable(peer, settings):
-    adapter, _ = connect(peer)
+    adapter, _ = peer.connect()
     settings.KITE_API_ROOT = settings.SMARTAPI_API_ROOT = "http://127.0.0.1:9"  # nothing listens
     with pytest.raises(BrokerUnavailable):
         adapter.place_order(order(peer, "NTPC", tag="DOWN1"))
@@ -299,11 +295,11 @@ def test_own_rate_limit_is_honoured_before_the_broker_sees_a_request(connected, 
     settings.BROKER_RATE_LIMIT_MAX_WAIT = 0
     # Start at the beginning of a window so the burst cannot straddle two.
     time.sleep(quotes_limit.per_seconds - (time.time() % quotes_limit.per_seconds) + 0.01)
-    before = peer.server.state.count(_wire(peer), "quote")
+    before = peer.server.state.count(peer.wire, "quote")
     with pytest.raises(RateLimited):
         for _ in range(quotes_limit.requests + 1):
             connected.quotes([peer.ref("SBIN")])
-    assert peer.server.state.count(_wire(peer), "quote") - before == quotes_limit.requests
+    assert peer.server.state.count(peer.wire, "quote") - before == quotes_limit.requests
 
 
 def test_callers_wait_for_the_next_window_instead_of_failing(connected, peer, settings):
@@ -311,13 +307,13 @@ def test_callers_wait_for_the_next_window_instead_of_failing(connected, peer, se
     limit = min(connected.capabilities.rate_limits["quotes"], key=lambda item: item.per_seconds)
     settings.BROKER_RATE_LIMIT_MAX_WAIT = limit.per_seconds + 1
     time.sleep(limit.per_seconds - (time.time() % limit.per_seconds) + 0.01)
-    before = peer.server.state.count(_wire(peer), "quote")
+    before = peer.server.state.count(peer.wire, "quote")
     started = time.monotonic()
     for _ in range(limit.requests + 1):
         connected.quotes([peer.ref("SBIN")])
     # The extra call waited for the next window (about a window's length), and none failed.
     assert time.monotonic() - started >= limit.per_seconds - 0.05
-    assert peer.server.state.count(_wire(peer), "quote") - before == limit.requests + 1
+    assert peer.server.state.count(peer.wire, "quote") - before == limit.requests + 1
 
 
 # --- Instrument master ----------------------------------------------------------------
@@ -328,26 +324,13 @@ def test_instrument_master_streams_normalised_rows(connected, peer):
     assert len(rows) > 2000
     market = peer.server.state.market
     option = next(i for i in market.instruments.values() if i.instrument_type == "CE")
-    row = next(
-        r
-        for r in rows
-        if r.token == (str(option.kite_token) if peer.broker == "zerodha" else option.smart_token)
-    )
+    row = next(r for r in rows if r.token == peer.token_of(option))
     # Strikes and tick sizes in rupees, whatever unit the broker's master uses.
     assert row.strike == option.strike and row.tick_size == Decimal("0.05")
     assert row.instrument_type == "CE" and row.lot_size == 75 and row.expiry == option.expiry
     index = next(r for r in rows if r.instrument_type == "INDEX")
     assert index.exchange == "NSE"
-    equity = next(
-        r
-        for r in rows
-        if r.token
-        == (
-            str(market.get("NSE", "SBIN").kite_token)
-            if peer.broker == "zerodha"
-            else market.get("NSE", "SBIN").smart_token
-        )
-    )
+    equity = next(r for r in rows if r.token == peer.token_of(market.get("NSE", "SBIN")))
     assert equity.instrument_type == "EQ" and equity.lot_size == 1
 
 
@@ -395,9 +378,9 @@ def test_candles_for_every_declared_interval_shape(connected, peer):
 def test_smartapi_portfolio_limits_count_per_endpoint(emulator, settings):
     """SmartAPI allows getHolding 1/s and getPosition 1/s each: holdings then
     positions within one second must not wait, a second holdings call must."""
-    from tests.broker_peers import connect, smart_peer
+    from tests.brokers.peers.angelone import smart_peer
 
-    adapter, _ = connect(smart_peer(emulator))
+    adapter, _ = smart_peer(emulator).connect()
     settings.BROKER_RATE_LIMIT_MAX_WAIT = 0
     time.sleep(1 - (time.time() % 1) + 0.01)  # the start of a window
     adapter.holdings()

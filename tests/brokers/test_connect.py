@@ -14,7 +14,8 @@ from django.utils import timezone
 from brokers import connections
 from brokers.models import BrokerAccount
 from sigmatrader.models import SystemEvent
-from tests.broker_peers import kite_peer, smart_peer
+from tests.brokers.peers.angelone import smart_peer
+from tests.brokers.peers.zerodha import kite_peer
 
 CALLBACK = "http://testserver/brokers/zerodha/callback/"
 

@@ -10,7 +10,8 @@ from brokers.base import InstrumentRef
 from brokers.models import BrokerAccount
 from marketdata import refresh
 from paper import prices
-from tests.broker_peers import connected_paper_account, smart_peer
+from tests.brokers.peers.angelone import smart_peer
+from tests.brokers.peers.paper import connected_paper_account
 
 Status = BrokerAccount.Status
 

@@ -10,7 +10,7 @@ from emulator.state import Lot
 from marketdata import refresh
 from portfolio.models import Holding, PortfolioSync, Position
 from portfolio.sync import sync_account
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 
 D = Decimal
 

@@ -17,7 +17,7 @@ from orders.execution import create_order
 from orders.sync import sync_all as sync_orders
 from portfolio.sync import sync_all as sync_portfolio
 from sigmatrader.models import SystemEvent
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 
 FOREIGN = Fernet(Fernet.generate_key())  # a key this app never had
 

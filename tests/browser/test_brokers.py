@@ -7,7 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from brokers.models import BrokerAccount
-from tests.broker_peers import kite_peer, smart_peer
+from tests.brokers.peers.angelone import smart_peer
+from tests.brokers.peers.zerodha import kite_peer
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -99,7 +99,7 @@ def test_square_off_in_a_closed_market_offers_amo_or_the_queue(
     """Square-off used to suggest AMO but offer none: now the page asks."""
     from marketdata import refresh
     from portfolio.sync import sync_account
-    from tests.broker_peers import connected_account
+    from tests.brokers.peers import connected_account
     from tests.portfolio.helpers import seed
 
     settings.MARKET_ALWAYS_OPEN = False

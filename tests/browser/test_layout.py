@@ -12,7 +12,7 @@ from orders.models import Order, WebhookAlert
 from portfolio.sync import sync_account as sync_portfolio
 from sigmatrader.events import record_event
 from sigmatrader.live import refresh_live_quotes
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 from tests.browser.test_brokers import sign_in
 from tests.portfolio.helpers import seed
 from tests.site.test_live import new

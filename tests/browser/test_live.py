@@ -11,7 +11,7 @@ from orders.execution import execute
 from orders.models import Order
 from orders.sync import sync_account
 from sigmatrader.live import refresh_live_quotes
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 from tests.browser.test_brokers import sign_in
 from tests.site.test_live import new
 

@@ -13,7 +13,7 @@ from marketdata.models import Instrument
 from marketdata.quotes import ltp
 from orders.execution import create_order, execute
 from orders.models import Order
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 from tests.browser.test_brokers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from marketdata import refresh
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 from tests.browser.test_brokers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from brokers import accounts, connections
 from marketdata import refresh
 from orders.models import Order
-from tests.broker_peers import connect, kite_peer, smart_peer
+from tests.brokers.peers.angelone import smart_peer
+from tests.brokers.peers.zerodha import kite_peer
 from tests.browser.test_brokers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -34,7 +35,7 @@ def both_accounts(emulator, user, settings):
     zerodha = accounts.create_account(
         user=user, broker="zerodha", label="family", credentials=kite.credentials
     )
-    _, session = connect(kite)
+    _, session = kite.connect()
     accounts.store_session(account=zerodha, session=session, event="connected")
     refresh.refresh_instruments(broker="angelone")
     refresh.refresh_instruments(broker="zerodha")

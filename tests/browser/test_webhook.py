@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from brokers import accounts, connections
 from marketdata import refresh
 from orders.models import Order
-from tests.broker_peers import smart_peer
+from tests.brokers.peers.angelone import smart_peer
 from tests.browser.test_brokers import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from brokers import accounts, connections
 from marketdata import refresh
 from marketdata.candles import fetch_candles, last_close
 from marketdata.models import Candle, Instrument
-from tests.broker_peers import smart_peer
+from tests.brokers.peers.angelone import smart_peer
 
 IST = ZoneInfo("Asia/Kolkata")
 

@@ -11,7 +11,7 @@ from brokers import connections as broker_connections
 from marketdata import readiness, refresh
 from marketdata.models import Instrument
 from sigmatrader.celery import app as celery_app
-from tests.broker_peers import smart_peer
+from tests.brokers.peers.angelone import smart_peer
 
 
 @pytest.fixture

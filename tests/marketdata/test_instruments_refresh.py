@@ -13,7 +13,7 @@ from brokers import accounts
 from marketdata import refresh
 from marketdata.models import Instrument, InstrumentRefresh
 from sigmatrader.models import SystemEvent
-from tests.broker_peers import connect, kite_peer
+from tests.brokers.peers.zerodha import kite_peer
 
 SMART_ROW = {
     "token": "3045",
@@ -101,7 +101,7 @@ def test_kite_master_needs_a_session_and_comes_through_it(db, emulator, user):
     account = accounts.create_account(
         user=user, broker="zerodha", label="main", credentials=peer.credentials
     )
-    _, session = connect(peer)
+    _, session = peer.connect()
     accounts.store_session(account=account, session=session, event="connected")
     run = refresh.refresh_instruments(broker="zerodha")
     assert run.rows == count("zerodha") > 2000
@@ -124,7 +124,7 @@ def test_files_scale_strikes_and_ticks_from_paise_and_currency_units(db, tmp_pat
 
 def test_kite_csv_file(db, tmp_path, emulator, user):
     peer = kite_peer(emulator)
-    adapter, _ = connect(peer)
+    adapter, _ = peer.connect()
     raw = requests.get(
         f"{emulator.url}/instruments",
         timeout=5,

@@ -13,7 +13,8 @@ from orders.models import Order
 from orders.sync import sync_account
 from portfolio.models import Position
 from portfolio.trading import MarketClosed, square_off
-from tests.broker_peers import connected_account, connected_paper_account
+from tests.brokers.peers import connected_account
+from tests.brokers.peers.paper import connected_paper_account
 from tests.orders.test_order_lifecycle import new
 
 IST = clock.IST

@@ -9,7 +9,7 @@ from brokers import accounts
 from brokers.base import InstrumentRow
 from marketdata import quotes, refresh
 from marketdata.models import Instrument
-from tests.broker_peers import smart_peer
+from tests.brokers.peers.angelone import smart_peer
 
 
 @pytest.fixture

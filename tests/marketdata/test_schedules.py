@@ -6,7 +6,8 @@ from django_celery_beat.models import PeriodicTask
 from brokers import accounts, connections
 from marketdata import refresh, tasks
 from marketdata.models import Instrument
-from tests.broker_peers import connect, kite_peer, smart_peer
+from tests.brokers.peers.angelone import smart_peer
+from tests.brokers.peers.zerodha import kite_peer
 
 
 def test_schedules_exist_after_migrate(db):
@@ -27,7 +28,7 @@ def test_daily_refresh_covers_public_masters_and_brokers_with_a_connected_accoun
     account = accounts.create_account(
         user=user, broker="zerodha", label="main", credentials=peer.credentials
     )
-    _, session = connect(peer)
+    _, session = peer.connect()
     accounts.store_session(account=account, session=session, event="connected")
     assert sorted(refresh.brokers_to_refresh()) == ["angelone", "zerodha"]
     outcome = tasks.refresh_instruments()
@@ -49,7 +50,7 @@ def test_one_brokers_failure_does_not_stop_the_others(db, emulator, user, settin
     zerodha = accounts.create_account(
         user=user, broker="zerodha", label="z", credentials=kite.credentials
     )
-    _, session = connect(kite)
+    _, session = kite.connect()
     accounts.store_session(account=zerodha, session=session, event="connected")
     outcome = tasks.refresh_instruments()
     assert outcome["angelone"] == "failed" and outcome["zerodha"] > 0

@@ -9,11 +9,11 @@ from django.db import connection
 from orders import actions
 from orders.execution import execute
 from orders.models import Order
-from tests.orders.test_order_lifecycle import WIRE, new, trading  # noqa: F401 (fixture)
+from tests.orders.test_order_lifecycle import new, trading  # noqa: F401 (fixture)
 
 
 def modifies(peer):
-    return peer.server.state.count(WIRE[peer.broker], "modify")
+    return peer.server.state.count(peer.wire, "modify")
 
 
 @pytest.fixture

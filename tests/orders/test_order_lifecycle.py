@@ -14,9 +14,7 @@ from orders.execution import NotExecutable, create_order, execute
 from orders.models import Order, OrderEvent
 from orders.sync import sync_account
 from sigmatrader.models import SystemEvent
-from tests.broker_peers import connected_account
-
-WIRE = {"zerodha": "kite", "angelone": "smartapi"}
+from tests.brokers.peers import connected_account
 
 
 @pytest.fixture(params=["zerodha", "angelone"])
@@ -39,7 +37,7 @@ def new(account, symbol="SBIN", **fields):
 
 
 def placed(peer):
-    return peer.server.state.count(WIRE[peer.broker], "place")
+    return peer.server.state.count(peer.wire, "place")
 
 
 def test_queue_execute_sync_executed_with_fills(trading):
@@ -120,7 +118,7 @@ def test_ten_concurrent_executes_place_one_broker_order(trading):
 
 def test_answer_lost_after_acceptance_is_unknown_then_reconciled_by_tag(trading):
     account, peer = trading
-    peer.server.state.inject(WIRE[peer.broker], "place", Fault("drop_after_accept", seconds=2.5))
+    peer.server.state.inject(peer.wire, "place", Fault("drop_after_accept", seconds=2.5))
     order = execute(order=new(account, "WIPRO"), actor="alice")
     assert order.status == "UNKNOWN" and not order.broker_order_id
     with pytest.raises(NotExecutable):
@@ -134,7 +132,7 @@ def test_answer_lost_after_acceptance_is_unknown_then_reconciled_by_tag(trading)
 
 def test_server_error_on_placement_ends_failed_with_nothing_at_the_broker(trading):
     account, peer = trading
-    peer.server.state.inject(WIRE[peer.broker], "place", Fault("server_error", status=500))
+    peer.server.state.inject(peer.wire, "place", Fault("server_error", status=500))
     order = execute(order=new(account, "ONGC"), actor="alice")
     assert order.status == "UNKNOWN"  # a 5xx may or may not have been processed...
     sync_account(account)  # ...so the order book decides
@@ -146,7 +144,7 @@ def test_server_error_on_placement_ends_failed_with_nothing_at_the_broker(tradin
 def test_brokers_rate_limit_on_placement_is_waited_out(trading, settings):
     account, peer = trading
     settings.BROKER_RATE_LIMIT_MAX_WAIT = 3
-    peer.server.state.inject(WIRE[peer.broker], "place", Fault("rate_limit"))
+    peer.server.state.inject(peer.wire, "place", Fault("rate_limit"))
     order = execute(order=new(account, "NTPC"), actor="alice")
     assert order.status == "SENT"
     assert placed(peer) == 2  # refused once (not processed), then accepted

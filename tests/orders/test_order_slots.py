@@ -11,7 +11,7 @@ from brokers import ratelimit
 from brokers.base import EndpointClass
 from orders.models import Order
 from orders.tasks import execute_order
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 from tests.orders.test_order_lifecycle import new, placed, trading  # noqa: F401 (fixture)
 
 

@@ -124,7 +124,7 @@ def test_prices_come_from_the_live_cache_out_of_band(page):
 
     client, account, peer = page
     first, second = new(account), new(account, "INFY")
-    wire = "kite" if account.broker == "zerodha" else "smartapi"
+    wire = peer.wire
     before = peer.server.state.count(wire, "quote")
     refresh_live_quotes()
     assert peer.server.state.count(wire, "quote") - before == 1

@@ -17,7 +17,7 @@ from orders.execution import NotExecutable, execute
 from orders.models import Order
 from orders.sync import NOT_RECEIVED, sync_account
 from sigmatrader.models import SystemEvent
-from tests.orders.test_order_lifecycle import WIRE, new, placed, trading  # noqa: F401 (fixture)
+from tests.orders.test_order_lifecycle import new, placed, trading  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,7 +55,7 @@ def test_acceptance_after_the_sync_gave_up_is_adopted(trading):  # noqa: F811
     account, peer = trading  # grace 0, order timeout 1.5 s
     peer.server.state.market.set_price("NSE", "SBIN", "800")
     order = new(account)
-    peer.server.state.inject(WIRE[peer.broker], "place", Fault("latency", seconds=1.0))
+    peer.server.state.inject(peer.wire, "place", Fault("latency", seconds=1.0))
     thread, outcome = in_thread(lambda: execute(order=Order.objects.get(pk=order.pk), actor="a"))
     wait_for(lambda: Order.objects.get(pk=order.pk).status == "SENDING")
     time.sleep(0.3)
@@ -76,7 +76,7 @@ def _failed_then_surfacing(account, peer, **fields):
     broker, slower than the grace, shows the order."""
     peer.server.state.market.set_price("NSE", "SBIN", "800")
     order = new(account, **fields)
-    peer.server.state.inject(WIRE[peer.broker], "place", Fault("latency", seconds=2.5))
+    peer.server.state.inject(peer.wire, "place", Fault("latency", seconds=2.5))
     order = execute(order=order, actor="alice")
     assert order.status == "UNKNOWN"
     sync_account(account)

@@ -14,7 +14,7 @@ from orders.identity import mismatch
 from orders.models import Order
 from orders.sync import sync_account
 from sigmatrader.models import SystemEvent
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 
 
 @pytest.fixture(params=["zerodha", "angelone"])

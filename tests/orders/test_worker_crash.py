@@ -25,7 +25,7 @@ from orders.models import Order, Strategy
 from orders.recovery import sweep_stranded
 from orders.sync import sync_account
 from sigmatrader.celery import app
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

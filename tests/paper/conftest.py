@@ -5,7 +5,7 @@ import pytest
 from brokers import accounts
 from brokers import connections as broker_connections
 from marketdata import refresh
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from marketdata import refresh
 from paper import engine
 from paper.models import PaperBook, PaperOrder, PaperTrade
 from paper.tasks import square_off_intraday as square_off_task
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 from tests.paper.helpers import D, book_order, price, request
 
 

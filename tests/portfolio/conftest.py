@@ -4,7 +4,7 @@ import pytest
 
 from marketdata import refresh
 from portfolio.sync import sync_account
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 from tests.portfolio.helpers import seed
 
 

@@ -73,7 +73,7 @@ def test_refreshes_are_debounced_per_account(trading, eager, django_capture_on_c
     account, peer = trading
     state = peer.server.state
     buy_infy(account, peer, django_capture_on_commit_callbacks)
-    wire = "kite" if peer.broker == "zerodha" else "smartapi"
+    wire = peer.wire
     calls = state.count(wire, "positions")
     # A second fill inside the window queues nothing more.
     buy_infy(account, peer, django_capture_on_commit_callbacks, quantity=1)

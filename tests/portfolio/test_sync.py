@@ -20,8 +20,8 @@ from portfolio.snapshots import snapshot_all
 from portfolio.sync import sync_account
 from portfolio.tasks import end_of_day
 from sigmatrader.models import SystemEvent
-from tests.broker_peers import connected_account
-from tests.orders.test_order_lifecycle import WIRE, trading  # noqa: F401 (the fixture)
+from tests.brokers.peers import connected_account
+from tests.orders.test_order_lifecycle import trading  # noqa: F401 (the fixture)
 from tests.portfolio.helpers import D, seed
 
 
@@ -78,7 +78,7 @@ def test_a_reader_during_sync_never_sees_the_account_empty(emulator, user, setti
 def test_a_broker_error_keeps_the_previous_rows_and_says_so(client, two_accounts):
     main, _, main_peer, _ = two_accounts
     main_peer.server.state.inject(
-        WIRE["zerodha"], "holdings", Fault("server_error", status=503, times=5)
+        main_peer.wire, "holdings", Fault("server_error", status=503, times=5)
     )
     result = sync_account(main)
     assert not result.ok and not result.expired
@@ -93,7 +93,7 @@ def test_a_broker_error_keeps_the_previous_rows_and_says_so(client, two_accounts
 def test_an_expired_session_marks_the_account_and_the_page_says_reconnect(client, two_accounts):
     main, *_ = two_accounts
     main_peer = two_accounts[2]
-    main_peer.server.state.inject(WIRE["zerodha"], "holdings", Fault("expired_token"))
+    main_peer.server.state.inject(main_peer.wire, "holdings", Fault("expired_token"))
     client.force_login(main.user)
     response = client.post(
         reverse("portfolio-refresh", args=[main.pk]), {"page": "holdings"}, follow=True

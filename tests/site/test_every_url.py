@@ -9,7 +9,7 @@ import contextlib
 import pytest
 
 from marketdata import refresh
-from tests.broker_peers import connected_account
+from tests.brokers.peers import connected_account
 from tests.site.url_walk import owned_objects, urls
 
 # Every query parameter any view reads, and a few it does not.

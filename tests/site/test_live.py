@@ -15,11 +15,12 @@ from orders.sync import sync_account
 from portfolio.models import Holding, Position
 from portfolio.sync import sync_account as sync_portfolio
 from sigmatrader.live import quote_plan, refresh_live_quotes
-from tests.broker_peers import connected_account, connected_paper_account
+from tests.brokers.peers import connected_account, peer_class
+from tests.brokers.peers.paper import connected_paper_account
 from tests.portfolio.helpers import seed
 
 HX = {"HX-Request": "true"}
-WIRE = {"zerodha": "kite", "angelone": "smartapi"}
+REMOTE = ("zerodha", "angelone")  # the brokers with a quote call of their own
 
 
 @pytest.fixture
@@ -55,14 +56,14 @@ def new(account, symbol="SBIN", **fields):
 
 
 def quote_calls(emulator, broker):
-    return emulator.state.count(WIRE[broker], "quote")
+    return emulator.state.count(peer_class(broker).wire, "quote")
 
 
 def test_refresh_makes_one_batched_call_per_real_account(three):
     zerodha, angel, paper, emulator = three
-    before = {b: quote_calls(emulator, b) for b in WIRE}
+    before = {b: quote_calls(emulator, b) for b in REMOTE}
     outcome = refresh_live_quotes()
-    assert {b: quote_calls(emulator, b) - before[b] for b in WIRE} == {
+    assert {b: quote_calls(emulator, b) - before[b] for b in REMOTE} == {
         "zerodha": 1,
         "angelone": 1,
     }

@@ -25,6 +25,7 @@ from orders import presentation
 from orders.models import Order, OrderEvent, Strategy, WebhookAlert
 from portfolio.models import Holding, PortfolioSync, Position
 from sigmatrader.models import SystemEvent
+from tests.brokers.peers import peer_class
 
 SERIAL = count()
 
@@ -37,9 +38,7 @@ def trader(user, settings):
             user=user,
             broker=broker,
             label=label,
-            credentials={"api_key": f"key-{label}", "api_secret": "s3cret"}
-            if broker == "zerodha"
-            else {"api_key": f"key-{label}", "client_code": f"C{label.upper()}"},
+            credentials=peer_class(broker).sample_credentials(label),
         )
         for broker, label in (("zerodha", "main"), ("angelone", "family"), ("angelone", "hers"))
     ]

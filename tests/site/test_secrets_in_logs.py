@@ -26,7 +26,7 @@ from orders import webhook
 from orders.models import Strategy
 from sigmatrader.log_filters import install_record_factory
 from sigmatrader.redaction import REDACTED, scrub_log_text
-from tests.broker_peers import kite_peer
+from tests.brokers.peers.zerodha import kite_peer
 from tests.brokers.test_connect import kite_callback_params
 
 PIN = "739251"
