@@ -87,28 +87,3 @@ def test_kite_mtf_holding_is_carried_and_shown(kite, client):
     client.force_login(account.user)
     page = client.get(reverse("holdings") + f"?account={account.pk}").content.decode()
     assert 'data-testid="mtf"' in page and "MTF 40" in page
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["laptop", "phone"])
-def test_mtf_badge_in_the_browser(page, kite, size):
-    from playwright.sync_api import expect
-
-    from tests.browser.test_brokers import sign_in
-
-    account, peer = kite
-    lot = Lot("NSE", "INFY", 10, D("1500"))
-    lot.mtf_quantity, lot.mtf_average_price = 1000, D("1400")
-    peer.user.book.holdings[("NSE", "INFY")] = lot
-    assert sync_account(account).ok
-    page.set_viewport_size({"width": size[0], "height": size[1]})
-    sign_in(page)
-    page.goto(reverse("holdings") + f"?account={account.pk}")
-    badge = page.locator('#holdings-table [data-testid="mtf"]')
-    expect(badge).to_have_text("MTF 1,000")
-    expect(badge).to_have_attribute(
-        "title", "Also held with margin (MTF): not counted in the quantity, value or P&L here"
-    )
-    badge.scroll_into_view_if_needed()
-    expect(badge).to_be_visible()

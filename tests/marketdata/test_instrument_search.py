@@ -2,13 +2,11 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import expect
 
 from brokers import accounts
 from brokers.base import InstrumentRow
 from marketdata import refresh
 from marketdata.models import InstrumentRefresh
-from tests.conftest import PASSWORD
 
 
 def row(symbol, token, kind="EQ", canonical=None, name="", exchange="NSE"):
@@ -84,18 +82,3 @@ def test_settings_shows_the_last_refresh(signed_in, user, loaded):
 
 def test_refresh_now_is_for_operators(signed_in, user, make_user, client):
     assert signed_in.post(reverse("marketdata:refresh", args=["angelone"])).status_code == 404
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_lookup_box_autocompletes_in_the_browser(page, user, loaded):
-    accounts.create_account(user=user, broker="angelone", label="main", credentials={})
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.goto("/settings/")
-    page.get_by_label("Look up a symbol at AngelOne · main").fill("sbi")
-    options = page.locator("#instrument-results li[role=option]")
-    expect(options.first).to_contain_text("SBIN-EQ")
-    expect(options).to_have_count(3)
