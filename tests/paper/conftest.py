@@ -2,10 +2,9 @@
 
 import pytest
 
-from brokers import accounts
-from brokers import connections as broker_connections
 from marketdata import refresh
 from tests.brokers.peers import connected_account
+from tests.brokers.peers.paper import connected_paper_account
 
 
 @pytest.fixture
@@ -15,12 +14,4 @@ def paper(emulator, user, settings):
     settings.ORDER_RECONCILE_GRACE_SECONDS = 0
     live, _ = connected_account(emulator, user, "angelone", "live")
     refresh.refresh_instruments(broker="angelone")
-    account = accounts.create_account(
-        user=user,
-        broker="paper",
-        label="practice",
-        credentials={"starting_cash": "100000", "price_source": "live"},
-    )
-    broker_connections.connect_with_credentials(account=account, per_connect={})
-    account.refresh_from_db()
-    return account, emulator.state.market
+    return connected_paper_account(user), emulator.state.market

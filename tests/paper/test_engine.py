@@ -9,14 +9,13 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from brokers import accounts
-from brokers import connections as broker_connections
 from brokers.connections import adapter_for
 from marketdata import refresh
 from paper import engine
 from paper.models import PaperBook, PaperOrder, PaperTrade
 from paper.tasks import square_off_intraday as square_off_task
 from tests.brokers.peers import connected_account
+from tests.brokers.peers.paper import connected_paper_account
 from tests.paper.helpers import D, book_order, price, request
 
 
@@ -191,14 +190,7 @@ def test_two_checkers_at_once_fill_an_order_once(emulator, user, settings):
     settings.MARKET_ALWAYS_OPEN = True
     connected_account(emulator, user, "angelone", "live")
     refresh.refresh_instruments(broker="angelone")
-    account = accounts.create_account(
-        user=user,
-        broker="paper",
-        label="practice",
-        credentials={"starting_cash": "100000", "price_source": "live"},
-    )
-    broker_connections.connect_with_credentials(account=account, per_connect={})
-    account.refresh_from_db()
+    account = connected_paper_account(user)
     adapter = adapter_for(account)
     price(emulator.state.market, "SBIN", 800)
     order_ids = [
