@@ -52,8 +52,9 @@ def setup(settings, server):
     from marketdata import refresh
     from orders.execution import create_order, execute
     from portfolio.sync import sync_account as sync_portfolio
-    from tests.broker_peers import connected_account, connected_paper_account
-    from tests.test_portfolio import seed
+    from tests.brokers.peers import connected_account
+    from tests.brokers.peers.paper import connected_paper_account
+    from tests.portfolio.helpers import seed
 
     settings.KITE_API_ROOT = server.url
     settings.KITE_LOGIN_URL = f"{server.url}/connect/login"

@@ -89,7 +89,7 @@ def seed(settings, server, scale: int):
     from orders.models import Order, OrderEvent, Strategy, WebhookAlert
     from portfolio.models import Holding, PortfolioSync, Position
     from sigmatrader.models import SystemEvent
-    from tests.broker_peers import connected_account
+    from tests.brokers.peers import connected_account
 
     settings.KITE_API_ROOT = server.url
     settings.KITE_LOGIN_URL = f"{server.url}/connect/login"

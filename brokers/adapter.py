@@ -69,8 +69,8 @@ class BrokerAdapter:
     ------------------
     A new broker is one package (see `brokers/zerodha/`), one line in
     `settings.SIGMATRADER_BROKERS` and one conformance peer in
-    `tests/broker_peers.py`; `manage.py check` validates the declarations and
-    `tests/test_adapter_conformance.py` the behaviour, against the emulator.
+    `tests/brokers/peers/<name>.py`; `manage.py check` validates the declarations and
+    `tests/brokers/test_adapter_conformance.py` the behaviour, against the emulator.
 
     Declare, at minimum:
 

@@ -11,7 +11,7 @@ database.
 and the other security headers still apply) and, for a request whose path is
 exactly the webhook route, calls that view directly. Every other URL goes
 down the full chain unchanged: sign-in, CSRF, sessions and the rest are not
-weakened anywhere else (tests/test_webhook_fastpath.py checks both sides).
+weakened anywhere else (tests/orders/test_webhook_fastpath.py checks both sides).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def _group_indian(digits: str) -> str:
 def format_indian(value, decimal_pos: int | None = 2) -> str:
     # Pages print thousands of these (holdings, queue): ordinary amounts take a plain
     # string path; anything unusual (no rounding asked, huge, NaN) takes Django's
-    # numberformat, which the fast path matches exactly (tests/test_money.py).
+    # numberformat, which the fast path matches exactly (tests/site/test_money.py).
     plain_int = isinstance(value, int) and not isinstance(value, bool)
     if plain_int and decimal_pos == 0 and abs(value) < 10**15:
         text = _group_indian(str(abs(value)))

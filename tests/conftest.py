@@ -90,17 +90,6 @@ def page(chromium, live_server):
 
 
 @pytest.fixture
-def fake_registry(settings):
-    """Registers only tests.fake_broker.FakeBroker for the test."""
-    from brokers import registry
-
-    settings.SIGMATRADER_BROKERS = ["tests.fake_broker.FakeBroker"]
-    registry.reset()
-    yield registry
-    registry.reset()
-
-
-@pytest.fixture
 def emulator(settings):
     """The broker emulator on a free loopback port, with the app pointed at it."""
     from emulator import EmulatorServer

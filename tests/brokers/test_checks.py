@@ -39,8 +39,12 @@ def test_the_check_is_registered_and_runs_with_manage_py_check(settings):
     [
         (["paper.adapter.Missing"], "brokers.E002", "paper.adapter.Missing"),
         (["nosuchpackage.Adapter"], "brokers.E002", "nosuchpackage.Adapter"),
-        (["tests.fake_broker.NotAnAdapter"], "brokers.E003", "is not a BrokerAdapter subclass"),
-        (["tests.fake_broker.BadName"], "brokers.E003", "must be a lower-case identifier"),
+        (
+            ["tests.brokers.fake_broker.NotAnAdapter"],
+            "brokers.E003",
+            "is not a BrokerAdapter subclass",
+        ),
+        (["tests.brokers.fake_broker.BadName"], "brokers.E003", "must be a lower-case identifier"),
         (["tests.brokers.test_checks.NoLabel"], "brokers.E003", "must declare a label"),
         (["tests.brokers.test_checks.NoFlow"], "brokers.E003", "connect_flow"),
         (["tests.brokers.test_checks.BadCapabilities"], "brokers.E003", "Capabilities"),
@@ -48,9 +52,9 @@ def test_the_check_is_registered_and_runs_with_manage_py_check(settings):
         # The module, not its class: a clear error, not an AttributeError from the check.
         (["paper.adapter"], "brokers.E003", "paper.adapter is not a BrokerAdapter subclass"),
         (
-            ["tests.fake_broker.FakeBroker", "tests.fake_broker.SameName"],
+            ["tests.brokers.fake_broker.FakeBroker", "tests.brokers.fake_broker.SameName"],
             "brokers.E004",
-            "tests.fake_broker.SameName",
+            "tests.brokers.fake_broker.SameName",
         ),
         ([], "brokers.E005", "non-empty list"),
         ("paper.adapter.PaperAdapter", "brokers.E005", "non-empty list"),
@@ -68,7 +72,7 @@ def test_every_bad_entry_is_reported_not_only_the_first(settings):
     settings.SIGMATRADER_BROKERS = [
         "paper.adapter.Missing",
         "paper.adapter.PaperAdapter",
-        "tests.fake_broker.NotAnAdapter",
+        "tests.brokers.fake_broker.NotAnAdapter",
         "tests.brokers.test_checks.PaperAgain",
     ]
     assert ids(broker_registry()) == ["brokers.E002", "brokers.E003", "brokers.E004"]
@@ -117,7 +121,7 @@ def test_the_registry_refuses_a_module_path_with_its_own_message():
 # Adapters that are wrong in one declaration each (named by the parametrised paths).
 from brokers.base import ConnectFlow  # noqa: E402
 from paper.adapter import PaperAdapter  # noqa: E402
-from tests.fake_broker import FakeBroker  # noqa: E402
+from tests.brokers.fake_broker import FakeBroker  # noqa: E402
 
 
 class NoLabel(FakeBroker):

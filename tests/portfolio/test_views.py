@@ -1,0 +1,68 @@
+"""The portfolio pages: holdings per account and across accounts, the dashboard's tiles,
+and another user's isolation."""
+
+from django.urls import reverse
+
+from orders.models import Order
+from portfolio.models import Holding, Position
+from portfolio.snapshots import snapshot_all
+from sigmatrader.formatting import inr
+from tests.orders.test_order_lifecycle import new
+
+
+def test_holdings_page_per_account_and_all_accounts(
+    client, two_accounts, django_assert_max_num_queries
+):
+    main, family, *_ = two_accounts
+    client.force_login(main.user)
+    page = client.get(reverse("holdings") + f"?account={family.pk}").content.decode()
+    assert "<title>Holdings — AngelOne · family" in page
+    assert "SBIN" not in page and "INFY" in page and "(T1 4)" in page
+    page = client.get(reverse("holdings") + "?account=all").content.decode()
+    assert "Holdings — All accounts" in page
+    assert "2 accounts" in page  # INFY's breakdown
+    assert "₹63,000.00" in page  # INFY invested across both
+    # Filter and HTMX swap
+    response = client.get(
+        reverse("holdings") + "?account=all&q=sbi", headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert body.startswith('<div id="portfolio-body">') and "SBIN" in body and "INFY" not in body
+    with django_assert_max_num_queries(12):
+        client.get(reverse("holdings") + "?account=all")
+
+
+def test_dashboard_tiles(client, two_accounts):
+    main, family, *_ = two_accounts
+    new(family, "INFY", quantity=1)
+    new(family, "SBIN", quantity=1)
+    client.force_login(main.user)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert 'data-account="Zerodha · main"' in page and 'data-account="AngelOne · family"' in page
+    overall = sum(h.current_value for h in Holding.objects.all())
+    family_value = sum(h.current_value for h in Holding.objects.filter(account=family))
+    assert f'data-testid="overall-value">{inr(overall)}<' in page
+    tile = page.split('data-account="AngelOne · family"')[1]
+    assert inr(family_value) in tile
+    assert "<dd>2</dd>" in tile  # waiting in the queue
+    assert reverse("holdings") + f"?account={family.pk}" in page
+
+
+def test_another_user_never_sees_or_touches_these(client, two_accounts, other_user):
+    main, family, *_ = two_accounts
+    snapshot_all()
+    client.force_login(other_user)
+    for url in (reverse("holdings") + "?account=all", reverse("positions") + "?account=all"):
+        page = client.get(url).content.decode()
+        assert "INFY" not in page and "TCS" not in page and "family" not in page
+    page = client.get(reverse("holdings") + f"?account={family.pk}").content.decode()
+    assert "INFY" not in page
+    position = Position.objects.get(account=family)
+    assert client.post(reverse("square-off", args=[position.pk])).status_code == 404
+    assert client.post(reverse("portfolio-refresh", args=[main.pk])).status_code == 404
+    assert client.get(reverse("holdings-trade") + f"?account={main.pk}").status_code == 404
+    history = client.get(reverse("holdings-history") + f"?account={main.pk}")
+    assert history.status_code == 404
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "family" not in page
+    assert not Order.objects.exists()
