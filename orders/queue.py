@@ -1,10 +1,9 @@
-"""Reads and writes behind the Queue page (views stay thin)."""
+"""Writes behind the Queue page, and its prices and previews (the reads of its rows are
+in orders/selectors.py; views stay thin)."""
 
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from brokers.base import BrokerError
@@ -12,7 +11,6 @@ from brokers.connections import calling
 from marketdata import live
 from marketdata.quotes import ltp
 from marketdata.resolution import resolve
-from sigmatrader.params import object_id
 
 from . import funds_check
 from .broker_request import broker_request, uses_price
@@ -20,28 +18,6 @@ from .execution import canonical_name
 from .history import log
 from .models import Order
 from .validation import validate
-
-QUEUE_STATUSES = (Order.Status.WAITING, Order.Status.FAILED)
-
-
-def order_for(user, order_id) -> Order:
-    """The user's order, or 404: another user's order looks absent."""
-    pk = object_id(order_id)
-    if pk is None:
-        raise Http404("No such order.")
-    orders = Order.objects.select_related("account", "instrument")
-    return get_object_or_404(orders, pk=pk, user=user)
-
-
-def queue_of(user, account=None):
-    # Not the account: a row shows its stored account_name, and each joined copy of the
-    # account would decrypt its stored secrets again (two Fernet decrypts per row).
-    orders = (
-        Order.objects.filter(user=user, status__in=QUEUE_STATUSES)
-        .select_related("instrument")
-        .order_by("created_at", "id")
-    )
-    return orders.filter(account=account) if account is not None else orders
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import filters
 from sigmatrader.site import is_public_https, site_url
 
-from . import webhook
+from . import selectors, webhook
 from .filters import AlertFilterForm
 from .forms import StrategyForm, StrategyRiskForm
 from .models import RiskPolicy, Strategy, WebhookAlert, WebhookEndpoint
@@ -156,11 +156,8 @@ def toggle_strategy(request, strategy_id):
 
 @require_GET
 def alerts(request):
-    found = WebhookAlert.objects.filter(user=request.user).select_related("strategy", "order")
     _form, applied = filters(AlertFilterForm, request.GET)
     outcome = applied.get("outcome", "")
-    if outcome:
-        found = found.filter(outcome=outcome)
-    page = paginate(request, found, 50)
+    page = paginate(request, selectors.alert_list(user=request.user, outcome=outcome), 50)
     context = {"page": page, "outcome": outcome, "outcomes": WebhookAlert.Outcome.choices}
     return page_or_fragment(request, "orders/alerts.html", "orders/_alerts_table.html", context)

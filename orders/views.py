@@ -1,16 +1,15 @@
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from brokers import selectors
+from brokers import selectors as broker_selectors
 from brokers.base import BrokerError
 from marketdata.resolution import SymbolNotFound
 from sigmatrader.pages import page_or_fragment, paginate, redirect_back, wants_fragment
 from sigmatrader.params import filters
 
-from . import actions, closed_market_views, conditional, presentation, queue
+from . import actions, closed_market_views, conditional, presentation, queue, selectors
 from . import bulk as bulk_actions
 from .execution import NotExecutable, create_order, execute
 from .filters import OrderFilterForm
@@ -28,7 +27,7 @@ def _queue_account(request):
     """The queue shows one account (the current one) or, with ?scope=all, every account."""
     if request.GET.get("scope") == "all" or request.POST.get("scope") == "all":
         return None
-    return selectors.current_account(request)
+    return broker_selectors.current_account(request)
 
 
 def _ltp(order):
@@ -42,18 +41,20 @@ def _row(order, error=""):
 
 def _queue_context(request, form=None, send_to=None):
     account = _queue_account(request)
-    page = paginate(request, queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE)
     # The pager links to the queue page itself (this may be the answer to a POST).
-    page.querystring = "scope=all" if account is None else f"account={account.pk}"
-    orders = list(page.object_list)
-    prices = queue.prices_for(orders)
+    page = selectors.queue_page(user=request.user, account=account, page=request.GET.get("page"))
+    prices = queue.prices_for(page.object_list)
     return {
-        "rows": [presentation.queue_row(order, ltp=prices.get(order.pk)) for order in orders],
+        "rows": [
+            presentation.queue_row(order, ltp=prices.get(order.pk)) for order in page.object_list
+        ],
         "page": page,
         "scope_all": account is None,
         "queue_account": account,
         "form": form
-        or OrderForm(user=request.user, account=send_to or selectors.current_account(request)),
+        or OrderForm(
+            user=request.user, account=send_to or broker_selectors.current_account(request)
+        ),
     }
 
 
@@ -67,7 +68,7 @@ def queue_page(request):
 @require_GET
 def order_form(request):
     """Re-render the form for another destination account (its capabilities)."""
-    account = selectors.account_for(request.user, request.GET.get("account") or 0)
+    account = broker_selectors.account_for(request.user, request.GET.get("account") or 0)
     form = OrderForm(user=request.user, account=account, initial=request.GET.dict())
     return render(request, "orders/_order_form.html", {"form": form})
 
@@ -109,7 +110,7 @@ def new_order(request):
 
 @require_http_methods(["GET", "POST"])
 def edit_order(request, order_id):
-    order = queue.order_for(request.user, order_id)
+    order = selectors.order_for(request.user, order_id)
     if not order.is_editable:
         error = "This order was sent: it can no longer be edited here."
         return render(request, "orders/_queue_row.html", {"row": _row(order, error)})
@@ -161,13 +162,13 @@ def queue_row(request, order_id):
     return render(
         request,
         "orders/_queue_row.html",
-        {"row": _row(queue.order_for(request.user, order_id))},
+        {"row": _row(selectors.order_for(request.user, order_id))},
     )
 
 
 @require_POST
 def execute_order(request, order_id):
-    order = queue.order_for(request.user, order_id)
+    order = selectors.order_for(request.user, order_id)
     choice = closed_market_views.before_execute(request, order)  # closed: AMO / wait / cancel
     if choice is not None:
         return choice
@@ -182,7 +183,7 @@ def execute_order(request, order_id):
 
 @require_POST
 def cancel_order(request, order_id):
-    order = queue.order_for(request.user, order_id)
+    order = selectors.order_for(request.user, order_id)
     error = ""
     try:
         order = actions.cancel(order=order, actor=_actor(request))
@@ -232,7 +233,7 @@ def bulk(request):
 
 @require_GET
 def order_preview(request, order_id):
-    order = queue.order_for(request.user, order_id)
+    order = selectors.order_for(request.user, order_id)
     return render(
         request, "orders/_preview.html", {"order": order, "preview": queue.preview(order)}
     )
@@ -245,14 +246,15 @@ ORDER_FILTERS = ("status", "account", "source")
 
 @require_GET
 def order_list(request):
-    orders = Order.objects.filter(user=request.user).order_by("-created_at", "-id")
     _form, applied = filters(OrderFilterForm, request.GET)
-    for name, lookup in (("status", "status"), ("account", "account_id"), ("source", "source")):
-        if name in applied:
-            orders = orders.filter(**{lookup: applied[name]})
     day = applied.get("date")
-    if day:
-        orders = orders.filter(created_at__date=day)
+    orders = selectors.order_list(
+        user=request.user,
+        status=applied.get("status", ""),
+        account_id=applied.get("account"),
+        source=applied.get("source", ""),
+        day=day,
+    )
     chosen = {name: str(applied.get(name, "")) for name in ORDER_FILTERS}
     page = paginate(request, orders, 50)
     page.object_list = list(page.object_list)
@@ -264,14 +266,14 @@ def order_list(request):
         "day": day.isoformat() if day else "",
         "statuses": Order.Status.choices,
         "sources": Order.Source.choices,
-        "accounts": selectors.accounts_of(request.user),
+        "accounts": broker_selectors.accounts_of(request.user),
     }
     return page_or_fragment(request, "orders/orders.html", "orders/_orders_table.html", context)
 
 
 @require_GET
 def order_events(request, order_id):
-    order = queue.order_for(request.user, order_id)
+    order = selectors.order_for(request.user, order_id)
     return render(
         request, "orders/_order_events.html", {"order": order, "events": order.events.all()}
     )
@@ -281,7 +283,7 @@ def order_events(request, order_id):
 def modify_order(request, order_id):
     """The modify form of an order open at the broker (GET), and the modify (POST):
     quantity, type, price and trigger, checked like a new order; errors in place."""
-    order = queue.order_for(request.user, order_id)
+    order = selectors.order_for(request.user, order_id)
     if request.method == "GET" and not wants_fragment(request):
         return redirect("orders")  # the form lives in the Orders page's row, not on its own
     form = ModifyForm(request.POST if request.method == "POST" else None, order=order)
@@ -314,7 +316,7 @@ def modify_order(request, order_id):
 
 @require_POST
 def cancel_live(request, order_id):
-    order = queue.order_for(request.user, order_id)
+    order = selectors.order_for(request.user, order_id)
     try:
         actions.cancel(order=order, actor=_actor(request))
         messages.success(request, f"Order #{order.pk}: cancel sent to {order.account_name}.")
@@ -325,7 +327,7 @@ def cancel_live(request, order_id):
 
 @require_POST
 def sync_now(request, account_id):
-    account = selectors.account_for(request.user, account_id)
+    account = broker_selectors.account_for(request.user, account_id)
     try:
         result = sync_account(account, actor=_actor(request))
     except BrokerError as exc:
