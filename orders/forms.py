@@ -5,7 +5,7 @@ from copy import copy
 from django import forms
 from django.core.validators import MinValueValidator
 
-from brokers import selectors
+from brokers import selectors as broker_selectors
 
 from . import risk_symbols
 from .broker_request import uses_price, uses_trigger
@@ -72,8 +72,8 @@ class OrderForm(RefusalMixin, forms.Form):
 
     def __init__(self, *args, user, account=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = selectors.accounts_of(user)
-        chosen = account or self._bound_account() or selectors.default_account(user)
+        self.fields["account"].queryset = broker_selectors.accounts_of(user)
+        chosen = account or self._bound_account() or broker_selectors.default_account(user)
         if chosen is not None:
             self.initial.setdefault("account", chosen.pk)
             self.restrict_to(chosen)
@@ -337,7 +337,7 @@ class StrategyForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["account"].queryset = selectors.accounts_of(user)
+        self.fields["account"].queryset = broker_selectors.accounts_of(user)
         self.fields["account"].empty_label = "My default account"
         for name in DEDUP_FIELDS:  # left empty: the current (or default) window stays
             self.fields[name].required = False

@@ -56,7 +56,7 @@ FIELDS = [
 
 
 @dataclass
-class SyncResult:
+class OrderSyncResult:
     account_id: int
     checked: int = 0
     updated: int = 0
@@ -83,8 +83,8 @@ def may_surface(now=None):
     )
 
 
-def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
-    result = SyncResult(account_id=account.pk)
+def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderSyncResult:
+    result = OrderSyncResult(account_id=account.pk)
     now = timezone.now()
     grace = timedelta(seconds=settings.ORDER_RECONCILE_GRACE_SECONDS)
     live = [
@@ -293,7 +293,7 @@ def reconcile_before_resending(order: Order) -> Order:
     if account is None or not account.is_connected:
         raise CannotReconcile(refusal.format(why="its account is not connected"))
     try:
-        sync_account(account, actor="reconcile")
+        order_sync_account(account, actor="reconcile")
     except BrokerError as exc:
         why = f"the broker did not answer ({exc.message})"
         raise CannotReconcile(refusal.format(why=why)) from exc
@@ -301,7 +301,7 @@ def reconcile_before_resending(order: Order) -> Order:
     return order
 
 
-def accounts_to_sync(account_id: int | None = None):
+def accounts_for_order_sync(account_id: int | None = None):
     accounts = BrokerAccount.objects.filter(status=BrokerAccount.Status.CONNECTED)
     if account_id:
         accounts = accounts.filter(pk=account_id)
@@ -309,12 +309,12 @@ def accounts_to_sync(account_id: int | None = None):
     return accounts.filter(pk__in=watched)
 
 
-def sync_all(account_id: int | None = None) -> list[SyncResult]:
+def order_sync_all(account_id: int | None = None) -> list[OrderSyncResult]:
     results = []
-    for account in accounts_to_sync(account_id):
+    for account in accounts_for_order_sync(account_id):
         try:
-            results.append(sync_account(account))
+            results.append(order_sync_account(account))
         except BrokerError as exc:  # one account's trouble never stops the others
             logger.warning("order sync failed for account %s: %s", account.pk, exc.message)
-            results.append(SyncResult(account_id=account.pk, error=exc.message))
+            results.append(OrderSyncResult(account_id=account.pk, error=exc.message))
     return results

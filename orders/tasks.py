@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from marketdata import clock
 
-from .sync import sync_all
+from .sync import order_sync_all
 
 OFF_HOURS_EVERY = 300  # seconds between syncs while the market is closed
 
@@ -18,7 +18,7 @@ def sync_orders() -> dict:
     # Off hours, cache.add() succeeds once per window across every worker process.
     if not clock.is_open() and not cache.add("orders:off-hours-sync", time.time(), OFF_HOURS_EVERY):
         return {"skipped": "market closed"}
-    results = sync_all()
+    results = order_sync_all()
     return {str(r.account_id): r.error or r.updated for r in results}
 
 

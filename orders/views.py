@@ -15,7 +15,7 @@ from .execution import NotExecutable, create_order, execute
 from .filters import OrderFilterForm
 from .forms import ModifyForm, OrderForm, RiskPolicyForm
 from .models import Order, RiskPolicy
-from .sync import sync_account
+from .sync import order_sync_account
 from .validation import InvalidOrder
 
 
@@ -329,7 +329,7 @@ def cancel_live(request, order_id):
 def sync_now(request, account_id):
     account = broker_selectors.account_for(request.user, account_id)
     try:
-        result = sync_account(account, actor=_actor(request))
+        result = order_sync_account(account, actor=_actor(request))
     except BrokerError as exc:
         messages.error(request, f"{account.display_name}: {exc.message}")
     else:

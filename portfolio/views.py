@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from brokers import selectors as accounts
+from brokers import selectors as broker_selectors
 from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
@@ -15,17 +15,17 @@ from sigmatrader.live import overlay_rows
 from sigmatrader.pages import page_or_fragment, wants_fragment
 from sigmatrader.params import object_id
 
-from . import presentation, selectors, summary
+from . import presentation, selectors, summary, trading
 from .forms import TradeForm
-from .sync import sync_account
-from .trading import MarketClosed, TradeRefused, square_off, trade
+from .sync import portfolio_sync_account
+from .trading import MarketClosed, TradeRefused
 
 PAGES = {"holdings", "positions"}
 
 
 def _tab(request, source):
     """The chosen tab: one of the user's accounts, or None for "All accounts"."""
-    all_accounts = list(accounts.accounts_of(request.user).order_by("-is_default", "label"))
+    all_accounts = list(broker_selectors.accounts_of(request.user).order_by("-is_default", "label"))
     choice = source.get("account", "")
     if choice == "all" or not all_accounts:
         return None, all_accounts
@@ -33,7 +33,7 @@ def _tab(request, source):
     for account in all_accounts:
         if account.pk == chosen:
             return account, all_accounts
-    viewed = accounts.current_account(request)  # the session's viewed account, else default
+    viewed = broker_selectors.current_account(request)  # the session's viewed account, else default
     return next((a for a in all_accounts if viewed and a.pk == viewed.pk), None), all_accounts
 
 
@@ -139,11 +139,11 @@ def positions(request):
 @require_POST
 def refresh(request, account_id):
     """'Refresh from <account>': sync now, then show the page again with the outcome."""
-    account = accounts.account_for(request.user, account_id)
+    account = broker_selectors.account_for(request.user, account_id)
     kind = request.POST.get("page", "holdings")
     if kind not in PAGES:
         raise Http404
-    result = sync_account(account)
+    result = portfolio_sync_account(account)
     if result.ok:
         messages.success(
             request,
@@ -158,10 +158,10 @@ def refresh(request, account_id):
 
 
 @require_http_methods(["GET", "POST"])
-def trade_view(request):
+def trade(request):
     """Buy or Sell from a holding: the destination account is explicit."""
     source = request.POST if request.method == "POST" else request.GET
-    account = accounts.account_for(request.user, source.get("account") or 0)
+    account = broker_selectors.account_for(request.user, source.get("account") or 0)
     initial = {
         "account": account.pk,
         "symbol": source.get("symbol", ""),
@@ -180,7 +180,7 @@ def trade_view(request):
         destination = form.cleaned_data["account"]
         send_now = form.cleaned_data["then"] == TradeForm.SEND
         try:
-            order = trade(
+            order = trading.trade(
                 user=request.user,
                 account=destination,
                 symbol=form.cleaned_data["symbol"],
@@ -216,12 +216,12 @@ def _after_trade(request, order: Order, sent: bool):
 
 
 @require_POST
-def square_off_view(request, position_id):
+def square_off(request, position_id):
     position = selectors.position_for(request.user, position_id)
     raw = request.POST.get("quantity", "").strip()
     try:
         quantity = int(raw) if raw else None  # blank: the whole position
-        order = square_off(
+        order = trading.square_off(
             user=request.user,
             position=position,
             actor=request.user.get_username(),
@@ -274,7 +274,7 @@ def history(request):
     snapshots = selectors.snapshots_of(request.user)
     account = None
     if choice != "all":
-        account = accounts.account_for(request.user, choice)
+        account = broker_selectors.account_for(request.user, choice)
         snapshots = snapshots.filter(account=account)
     context = {
         "account": account,

@@ -11,9 +11,9 @@ from marketdata import live as live_cache
 from marketdata import refresh
 from orders.execution import create_order, execute
 from orders.models import Order
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from portfolio.models import Holding, Position
-from portfolio.sync import sync_account as sync_portfolio
+from portfolio.sync import portfolio_sync_account
 from sigmatrader.live import quote_plan, refresh_live_quotes
 from tests.broker_peers import connected_account, connected_paper_account
 from tests.test_portfolio import seed
@@ -80,7 +80,7 @@ def test_instruments_come_from_open_orders_holdings_and_positions_only(three):
     zerodha, angel, paper, emulator = three
     Order.objects.filter(account=zerodha).update(status=Order.Status.CANCELLED)
     assert zerodha not in quote_plan()  # nothing open: no quote call at all
-    sync_portfolio(zerodha)
+    portfolio_sync_account(zerodha)
     held = set(
         Holding.objects.filter(account=zerodha, instrument__isnull=False).values_list(
             "instrument", flat=True
@@ -109,7 +109,7 @@ def test_polls_and_pages_never_call_a_broker(three, client, cache_filled):
     zerodha, angel, paper, emulator = three
     client.force_login(zerodha.user)
     for account in (zerodha, angel):
-        sync_portfolio(account)
+        portfolio_sync_account(account)
     if cache_filled:
         refresh_live_quotes()
     orders = list(Order.objects.all())
@@ -187,7 +187,7 @@ def test_toasts_once_per_event_and_only_to_the_owner(three, client, other_user):
     rejected = execute(
         order=new(zerodha, "TCS", quantity=100000), actor="alice"
     )  # far beyond the account's funds
-    sync_account(zerodha)
+    order_sync_account(zerodha)
     filled.refresh_from_db(), rejected.refresh_from_db()
     assert (filled.status, rejected.status) == ("EXECUTED", "REJECTED")
     body = toasts(mine)
@@ -263,7 +263,7 @@ def test_zero_pnl_is_neutral_and_totals_are_coloured(three, client, emulator):
     emulator.state.market.set_price("NSE", "ITC", "400")  # ITC held at 400: P&L exactly 0
     emulator.state.market.set_price("NSE", "INFY", "1300")  # INFY held at 1400: a loss
     for account in (zerodha, angel):
-        sync_portfolio(account)
+        portfolio_sync_account(account)
     body = client.get(reverse("holdings"), {"account": zerodha.pk}).content.decode()
     itc = body.split('data-symbol="ITC"')[1].split("</tr>")[0]
     assert '-pnl" class="">₹0.00 <small>(0.00%)</small>' in itc  # neither profit nor loss
@@ -313,5 +313,5 @@ def test_a_toast_when_an_outcome_is_unknown_and_then_when_it_is_found(three, cli
     assert order.status == "UNKNOWN"
     body = toasts(client)
     assert "Order outcome unknown" in body and "never resent" in body
-    sync_account(zerodha)  # reconciled by its tag: executed at the broker
+    order_sync_account(zerodha)  # reconciled by its tag: executed at the broker
     assert "Order executed" in toasts(client)

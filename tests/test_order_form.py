@@ -280,10 +280,10 @@ def test_modify_without_htmx_redirects_with_the_outcome(page):  # noqa: F811
 
 def position_of(account, peer, quantity=6):
     from portfolio.models import Position
-    from portfolio.sync import sync_account
+    from portfolio.sync import portfolio_sync_account
 
     execute(order=new(account, quantity=quantity, product="MIS"), actor="alice")
-    sync_account(account)
+    portfolio_sync_account(account)
     Order.objects.all().delete()
     return Position.objects.get(account=account, symbol="SBIN", product="MIS")
 

@@ -21,7 +21,7 @@ from orders.models import Order
 from portfolio import summary
 from portfolio.models import Holding, PortfolioSnapshot, PortfolioSync, Position
 from portfolio.snapshots import snapshot_all
-from portfolio.sync import sync_account
+from portfolio.sync import portfolio_sync_account
 from portfolio.tasks import end_of_day
 from sigmatrader.models import SystemEvent
 from sigmatrader.templatetags.money import inr
@@ -58,7 +58,7 @@ def two_accounts(emulator, user, settings):
     refresh.refresh_instruments(broker="angelone")
     seed(main_peer, holdings=[("INFY", 10, "1500"), ("SBIN", 5, "600")])
     seed(family_peer, holdings=[("INFY", 30, "1600", 4)], positions=[("TCS", "MIS", 3, "3500")])
-    assert sync_account(main).ok and sync_account(family).ok
+    assert portfolio_sync_account(main).ok and portfolio_sync_account(family).ok
     return main, family, main_peer, family_peer
 
 
@@ -114,7 +114,7 @@ def test_smartapi_holding_and_position_rows_with_strings_and_product_names():
 def test_sync_maps_each_brokers_rows_into_the_common_vocabulary(trading):  # noqa: F811
     account, peer = trading
     seed(peer, holdings=[("INFY", 12, "1500.50", 2)], positions=[("SBIN", "MIS", -5, "610")])
-    result = sync_account(account)
+    result = portfolio_sync_account(account)
     assert result.ok and (result.holdings, result.positions) == (1, 1)
     holding = Holding.objects.get(account=account)
     # Canonical symbol whatever the broker calls it (AngelOne: INFY-EQ).
@@ -177,7 +177,7 @@ def test_a_reader_during_sync_never_sees_the_account_empty(emulator, user, setti
     refresh.refresh_instruments(broker="zerodha")
     symbols = ["INFY", "SBIN", "TCS", "RELIANCE", "HDFCBANK"]
     seed(peer, holdings=[(s, 5, "100") for s in symbols])
-    assert sync_account(account).holdings == 5
+    assert portfolio_sync_account(account).holdings == 5
     seen, stop = [], threading.Event()
 
     def read():
@@ -191,7 +191,7 @@ def test_a_reader_during_sync_never_sees_the_account_empty(emulator, user, setti
     reader.start()
     try:
         for _ in range(15):
-            assert sync_account(account).ok
+            assert portfolio_sync_account(account).ok
     finally:
         stop.set()
         reader.join(timeout=30)
@@ -207,7 +207,7 @@ def test_a_broker_error_keeps_the_previous_rows_and_says_so(client, two_accounts
     main_peer.server.state.inject(
         WIRE["zerodha"], "holdings", Fault("server_error", status=503, times=5)
     )
-    result = sync_account(main)
+    result = portfolio_sync_account(main)
     assert not result.ok and not result.expired
     assert Holding.objects.filter(account=main).count() == 2  # still the last good set
     assert PortfolioSync.objects.get(account=main).error == result.error

@@ -168,10 +168,10 @@ def test_order_forms_autocomplete_leaves_indices_out(three, client):  # noqa: F8
 
 
 def test_the_preview_says_when_an_order_is_above_the_cash_the_account_reported(three, client):  # noqa: F811
-    from portfolio.sync import sync_account as sync_portfolio
+    from portfolio.sync import portfolio_sync_account
 
     zerodha, angel, paper, _ = three
-    sync_portfolio(paper)  # stores the paper account's ₹10 lakh
+    portfolio_sync_account(paper)  # stores the paper account's ₹10 lakh
     client.force_login(paper.user)
     big = new(paper, "SBIN", quantity=10000, order_type="LIMIT", price=Decimal("1430"))
     small = new(paper, "SBIN", quantity=1, order_type="LIMIT", price=Decimal("800"))
