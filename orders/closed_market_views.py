@@ -30,4 +30,4 @@ def before_execute(request, order):
         )
     hint = " Send it as AMO from the queue, or keep it waiting." if closed.amo else ""
     messages.warning(request, f"Order #{order.pk} is still waiting: {closed.message}{hint}")
-    return redirect("queue")
+    return redirect("orders:queue")

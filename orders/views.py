@@ -99,7 +99,7 @@ def new_order(request):
             )
             form = None
     if form is None and not wants_fragment(request):
-        return redirect_back(request, "queue")
+        return redirect_back(request, "orders:queue")
     status = 200 if form is None else 422  # a form still here has errors to show
     # After an add, "Send to" keeps the account just used (and the list its tab).
     context = _queue_context(request, form, send_to=account if form is None else None)
@@ -197,7 +197,7 @@ def _row_or_back(request, order, error):
         return render(request, "orders/_queue_row.html", {"row": _row(order, error)})
     if error:
         messages.error(request, error)
-    return redirect_back(request, "queue")
+    return redirect_back(request, "orders:queue")
 
 
 @require_POST
@@ -221,7 +221,7 @@ def bulk(request):
             level = messages.error if outcome.result == bulk_actions.FAILED else messages.info
             level(request, outcome.line)
     if status == 200 and not wants_fragment(request):
-        return redirect_back(request, "queue")
+        return redirect_back(request, "orders:queue")
     return page_or_fragment(
         request,
         "orders/queue.html",
@@ -285,7 +285,7 @@ def modify_order(request, order_id):
     quantity, type, price and trigger, checked like a new order; errors in place."""
     order = selectors.order_for(request.user, order_id)
     if request.method == "GET" and not wants_fragment(request):
-        return redirect("orders")  # the form lives in the Orders page's row, not on its own
+        return redirect("orders:orders")  # the form lives in the Orders page's row, not on its own
     form = ModifyForm(request.POST if request.method == "POST" else None, order=order)
     sent = ""
     if form.is_valid():
@@ -311,7 +311,7 @@ def modify_order(request, order_id):
     for field, errors in form.errors.items():
         where = f"{form[field].label}: " if field in form.fields else ""
         messages.error(request, f"Order #{order.pk}: {where}{' '.join(errors)}")
-    return redirect("orders")
+    return redirect("orders:orders")
 
 
 @require_POST
@@ -322,7 +322,7 @@ def cancel_live(request, order_id):
         messages.success(request, f"Order #{order.pk}: cancel sent to {order.account_name}.")
     except actions.ActionRefused as exc:
         messages.error(request, exc.message)
-    return redirect("orders")
+    return redirect("orders:orders")
 
 
 @require_POST
@@ -338,7 +338,7 @@ def sync_now(request, account_id):
             f"{account.display_name}: {result.checked} live order(s) checked, "
             f"{result.updated} updated.",
         )
-    return redirect_back(request, "orders")
+    return redirect_back(request, "orders:orders")
 
 
 @require_POST

@@ -93,7 +93,7 @@ def holdings_context(request, source) -> dict:
     context.update(
         items=items,
         merged=account is None,
-        trade_url=reverse("holdings-trade"),  # once, not per row
+        trade_url=reverse("portfolio:holdings-trade"),  # once, not per row
         total=summary.totals(items),
         account_totals=[(a, summary.totals(by_account[a.pk])) for a in context["accounts"]],
     )
@@ -154,7 +154,7 @@ def refresh(request, account_id):
         messages.error(request, f"Could not refresh from {account.display_name}: {result.error}")
     if wants_fragment(request):
         return _render(request, kind, request.POST)
-    return redirect(f"{reverse(kind)}?account={account.pk}")
+    return redirect(f"{reverse(f'portfolio:{kind}')}?account={account.pk}")
 
 
 @require_http_methods(["GET", "POST"])
@@ -205,14 +205,14 @@ def _after_trade(request, order: Order, sent: bool):
     where = order.account_name
     if not sent:
         messages.success(request, f"Order #{order.pk} is in the queue for {where}.")
-        return redirect(f"{reverse('queue')}?account={order.account_id}")
+        return redirect(f"{reverse('orders:queue')}?account={order.account_id}")
     if order.status in (Order.Status.FAILED, Order.Status.REJECTED):
         messages.error(request, f"Order #{order.pk} to {where}: {order.status_message}")
     else:
         messages.success(
             request, f"Order #{order.pk} sent to {where}: {order.get_status_display().lower()}."
         )
-    return redirect("orders")
+    return redirect("orders:orders")
 
 
 @require_POST
@@ -253,7 +253,7 @@ def square_off(request, position_id):
             )
     if wants_fragment(request):
         return _render(request, "positions", request.POST)
-    return redirect(f"{reverse('positions')}?account={position.account_id}")
+    return redirect(f"{reverse('portfolio:positions')}?account={position.account_id}")
 
 
 def _render_closed_choice(request, position, closed):

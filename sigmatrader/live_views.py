@@ -56,8 +56,8 @@ def live_orders(request):
         "changed": changed,
         "states": ",".join(sorted(states, key=lambda s: int(s.split(".", 1)[0]))),
         "prices": [(order.pk, prices.get(order.pk)) for order in orders],
-        "queue_url": reverse("queue"),
-        "orders_url": reverse("orders"),
+        "queue_url": reverse("orders:queue"),
+        "orders_url": reverse("orders:orders"),
     }
     return render(request, "sigmatrader/_live_orders.html", context)
 

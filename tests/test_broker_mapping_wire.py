@@ -85,7 +85,7 @@ def test_kite_mtf_holding_is_carried_and_shown(kite, client):
     holding = Holding.objects.get(account=account)
     assert holding.quantity == 10 and holding.mtf_quantity == 40
     client.force_login(account.user)
-    page = client.get(reverse("holdings") + f"?account={account.pk}").content.decode()
+    page = client.get(reverse("portfolio:holdings") + f"?account={account.pk}").content.decode()
     assert 'data-testid="mtf"' in page and "MTF 40" in page
 
 
@@ -104,7 +104,7 @@ def test_mtf_badge_in_the_browser(page, kite, size):
     assert portfolio_sync_account(account).ok
     page.set_viewport_size({"width": size[0], "height": size[1]})
     sign_in(page)
-    page.goto(reverse("holdings") + f"?account={account.pk}")
+    page.goto(reverse("portfolio:holdings") + f"?account={account.pk}")
     badge = page.locator('#holdings-table [data-testid="mtf"]')
     expect(badge).to_have_text("MTF 1,000")
     expect(badge).to_have_attribute(

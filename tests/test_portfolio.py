@@ -213,7 +213,7 @@ def test_a_broker_error_keeps_the_previous_rows_and_says_so(client, two_accounts
     assert PortfolioSync.objects.get(account=main).error == result.error
     assert SystemEvent.objects.filter(message__contains="Portfolio sync of Zerodha · main failed")
     client.force_login(main.user)
-    page = client.get(reverse("holdings") + f"?account={main.pk}").content.decode()
+    page = client.get(reverse("portfolio:holdings") + f"?account={main.pk}").content.decode()
     assert "Last refresh failed" in page and "INFY" in page
 
 
@@ -223,7 +223,7 @@ def test_an_expired_session_marks_the_account_and_the_page_says_reconnect(client
     main_peer.server.state.inject(WIRE["zerodha"], "holdings", Fault("expired_token"))
     client.force_login(main.user)
     response = client.post(
-        reverse("portfolio-refresh", args=[main.pk]), {"page": "holdings"}, follow=True
+        reverse("portfolio:refresh", args=[main.pk]), {"page": "holdings"}, follow=True
     )
     page = response.content.decode()
     main.refresh_from_db()
@@ -240,30 +240,32 @@ def test_holdings_page_per_account_and_all_accounts(
 ):
     main, family, *_ = two_accounts
     client.force_login(main.user)
-    page = client.get(reverse("holdings") + f"?account={family.pk}").content.decode()
+    page = client.get(reverse("portfolio:holdings") + f"?account={family.pk}").content.decode()
     assert "<title>Holdings — AngelOne · family" in page
     assert "SBIN" not in page and "INFY" in page and "(T1 4)" in page
-    page = client.get(reverse("holdings") + "?account=all").content.decode()
+    page = client.get(reverse("portfolio:holdings") + "?account=all").content.decode()
     assert "Holdings — All accounts" in page
     assert "2 accounts" in page  # INFY's breakdown
     assert "₹63,000.00" in page  # INFY invested across both
     # Filter and HTMX swap
     response = client.get(
-        reverse("holdings") + "?account=all&q=sbi", headers={"HX-Request": "true"}
+        reverse("portfolio:holdings") + "?account=all&q=sbi", headers={"HX-Request": "true"}
     )
     body = response.content.decode()
     assert body.startswith('<div id="portfolio-body">') and "SBIN" in body and "INFY" not in body
     with django_assert_max_num_queries(12):
-        client.get(reverse("holdings") + "?account=all")
+        client.get(reverse("portfolio:holdings") + "?account=all")
 
 
 def test_positions_page_and_square_off(client, two_accounts):
     main, family, _, family_peer = two_accounts
     client.force_login(main.user)
-    page = client.get(reverse("positions") + f"?account={family.pk}").content.decode()
+    page = client.get(reverse("portfolio:positions") + f"?account={family.pk}").content.decode()
     assert "Positions — AngelOne · family" in page and "TCS" in page and "MIS" in page
     position = Position.objects.get(account=family)
-    response = client.post(reverse("square-off", args=[position.pk]), {"account": family.pk})
+    response = client.post(
+        reverse("portfolio:square-off", args=[position.pk]), {"account": family.pk}
+    )
     assert response.status_code == 302
     order = Order.objects.get(account=family)
     assert (order.side, order.quantity, order.product, order.order_type) == (
@@ -281,7 +283,8 @@ def test_sell_from_a_holding_goes_to_that_accounts_queue_and_is_checked(client, 
     main, family, *_ = two_accounts
     client.force_login(main.user)
     form = client.get(
-        reverse("holdings-trade") + f"?account={family.pk}&symbol=NSE:INFY&side=SELL&quantity=30"
+        reverse("portfolio:holdings-trade")
+        + f"?account={family.pk}&symbol=NSE:INFY&side=SELL&quantity=30"
     )
     assert form.status_code == 200 and 'value="30"' in form.content.decode()
     post = {
@@ -293,12 +296,12 @@ def test_sell_from_a_holding_goes_to_that_accounts_queue_and_is_checked(client, 
         "product": "CNC",
         "then": "queue",
     }
-    refused = client.post(reverse("holdings-trade"), post)
+    refused = client.post(reverse("portfolio:holdings-trade"), post)
     assert refused.status_code == 422
     assert "AngelOne · family holds 30 INFY" in refused.content.decode()
     assert not Order.objects.exists()
     post["quantity"] = 30
-    response = client.post(reverse("holdings-trade"), post)
+    response = client.post(reverse("portfolio:holdings-trade"), post)
     assert response.status_code == 302 and f"account={family.pk}" in response["Location"]
     order = Order.objects.get()
     assert (order.account, order.side, order.quantity, order.status, order.source) == (
@@ -322,7 +325,7 @@ def test_buy_from_a_holding_sent_at_once_reaches_the_broker(client, two_accounts
         "product": "CNC",
         "then": "send",
     }
-    response = client.post(reverse("holdings-trade"), post, follow=True)
+    response = client.post(reverse("portfolio:holdings-trade"), post, follow=True)
     order = Order.objects.get()
     assert order.status in ("SENT", "OPEN", "EXECUTED") and order.account == main
     assert f"Order #{order.pk} sent to Zerodha · main" in response.content.decode()
@@ -363,7 +366,7 @@ def test_dashboard_tiles(client, two_accounts):
     tile = page.split('data-account="AngelOne · family"')[1]
     assert inr(family_value) in tile
     assert "<dd>2</dd>" in tile  # waiting in the queue
-    assert reverse("holdings") + f"?account={family.pk}" in page
+    assert reverse("portfolio:holdings") + f"?account={family.pk}" in page
 
 
 # --- Isolation --------------------------------------------------------------------------
@@ -373,16 +376,21 @@ def test_another_user_never_sees_or_touches_these(client, two_accounts, other_us
     main, family, *_ = two_accounts
     snapshot_all()
     client.force_login(other_user)
-    for url in (reverse("holdings") + "?account=all", reverse("positions") + "?account=all"):
+    for url in (
+        reverse("portfolio:holdings") + "?account=all",
+        reverse("portfolio:positions") + "?account=all",
+    ):
         page = client.get(url).content.decode()
         assert "INFY" not in page and "TCS" not in page and "family" not in page
-    page = client.get(reverse("holdings") + f"?account={family.pk}").content.decode()
+    page = client.get(reverse("portfolio:holdings") + f"?account={family.pk}").content.decode()
     assert "INFY" not in page
     position = Position.objects.get(account=family)
-    assert client.post(reverse("square-off", args=[position.pk])).status_code == 404
-    assert client.post(reverse("portfolio-refresh", args=[main.pk])).status_code == 404
-    assert client.get(reverse("holdings-trade") + f"?account={main.pk}").status_code == 404
-    history = client.get(reverse("holdings-history") + f"?account={main.pk}")
+    assert client.post(reverse("portfolio:square-off", args=[position.pk])).status_code == 404
+    assert client.post(reverse("portfolio:refresh", args=[main.pk])).status_code == 404
+    assert (
+        client.get(reverse("portfolio:holdings-trade") + f"?account={main.pk}").status_code == 404
+    )
+    history = client.get(reverse("portfolio:holdings-history") + f"?account={main.pk}")
     assert history.status_code == 404
     page = client.get(reverse("dashboard")).content.decode()
     assert "family" not in page
@@ -392,10 +400,10 @@ def test_another_user_never_sees_or_touches_these(client, two_accounts, other_us
 def test_bad_trade_links_are_404_or_a_form_error_never_500(client, two_accounts):
     main, *_ = two_accounts
     client.force_login(main.user)
-    assert client.get(reverse("holdings-trade") + "?account=abc").status_code == 404
-    assert client.get(reverse("holdings-history") + "?account=abc").status_code == 404
+    assert client.get(reverse("portfolio:holdings-trade") + "?account=abc").status_code == 404
+    assert client.get(reverse("portfolio:holdings-history") + "?account=abc").status_code == 404
     response = client.post(
-        reverse("holdings-trade"),
+        reverse("portfolio:holdings-trade"),
         {
             "account": main.pk,
             "symbol": "NSE:SBIN",
@@ -409,7 +417,7 @@ def test_bad_trade_links_are_404_or_a_form_error_never_500(client, two_accounts)
     assert response.status_code == 422
     assert "less than or equal to 10000000" in response.content.decode()
     response = client.post(
-        reverse("holdings-trade"),
+        reverse("portfolio:holdings-trade"),
         {
             "account": main.pk,
             "symbol": "NSE:NOSUCH",
