@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 # --- Enums -----------------------------------------------------
 
@@ -467,7 +467,7 @@ class BrokerAdapter:
         keeps it for the open (so the app need not offer AMO instead)."""
         return False
 
-    def _unsupported(self, operation: str):
+    def _unsupported(self, operation: str) -> NoReturn:
         raise NotSupported(f"{self.label} does not offer {operation}.")
 
     # Calling the broker ------------------------------------------------------------

@@ -65,7 +65,6 @@ class AccountForm(forms.Form):
                 )
             if not field.secret and account and is_stored:
                 self.initial[field.name] = account.credentials.get(field.name, "")
-            self.fields[field.name].is_stored_secret = field.secret and is_stored
 
     def clean_label(self):
         label = self.cleaned_data["label"].strip()
@@ -77,7 +76,8 @@ class AccountForm(forms.Form):
         return label
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         values = {f.name: data.get(f.name, "") for f in self.adapter.credential_fields}
         if self.account:  # a blank field keeps the stored value
             stored = (

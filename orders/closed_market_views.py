@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from sigmatrader.http import AuthedHttpRequest
+
 from . import closed_market, presentation
+from .models import Order
 
 
-def before_execute(request, order):
+def before_execute(request: AuthedHttpRequest, order: Order) -> HttpResponse | None:
     """None: go on and execute. Else the response that offers the choice.
 
     `when_closed=amo` (the trader chose "Send as AMO") turns the waiting order

@@ -1,13 +1,18 @@
 """Settings → Strategies and the TradingView webhook card; the Alerts page."""
 
+from __future__ import annotations
+
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.forms import BaseForm
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brokers import selectors as broker_selectors
+from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import filters
 from sigmatrader.site import is_public_https, site_url
@@ -33,7 +38,7 @@ ALERT_TEMPLATE = """{
 }"""
 
 
-def webhook_context(request, new_token: str = "") -> dict:
+def webhook_context(request: AuthedHttpRequest, new_token: str = "") -> dict:
     endpoint = WebhookEndpoint.objects.filter(user=request.user).first()
     base = site_url(request, reverse("tradingview-webhook", args=["TOKEN"]))
     overridden = RiskPolicy.objects.filter(strategy=OuterRef("pk"))
@@ -59,7 +64,9 @@ def webhook_context(request, new_token: str = "") -> dict:
     }
 
 
-def _card(request, new_token: str = "", *, status: int = 200, **forms):
+def _card(
+    request: AuthedHttpRequest, new_token: str = "", *, status: int = 200, **forms: BaseForm
+) -> HttpResponse:
     """The webhook card over HTMX; the whole Settings page otherwise (errors shown in place)."""
     from sigmatrader.views import settings_context
 
@@ -72,14 +79,14 @@ def _card(request, new_token: str = "", *, status: int = 200, **forms):
 
 
 @require_POST
-def rotate_token(request):
+def rotate_token(request: AuthedHttpRequest) -> HttpResponse:
     token = webhook.issue_token(request.user)
     messages.warning(request, "Copy the webhook URL now: it is shown only this once.")
     return _card(request, new_token=token)
 
 
 @require_POST
-def save_secret(request):
+def save_secret(request: AuthedHttpRequest) -> HttpResponse:
     form = WebhookSecretForm(request.POST)
     if not form.is_valid():
         return _card(request, status=422, secret_form=form)
@@ -92,7 +99,7 @@ def save_secret(request):
 
 
 @require_http_methods(["POST"])
-def create_strategy(request):
+def create_strategy(request: AuthedHttpRequest) -> HttpResponse:
     form = StrategyForm(request.POST, user=request.user)
     if form.is_valid():
         strategy = form.save(commit=False)
@@ -104,7 +111,7 @@ def create_strategy(request):
 
 
 @require_http_methods(["GET", "POST"])
-def edit_strategy(request, strategy_id):
+def edit_strategy(request: AuthedHttpRequest, strategy_id: int) -> HttpResponse:
     strategy = get_object_or_404(Strategy, pk=strategy_id, user=request.user)
     data = request.POST if request.method == "POST" else None
     form = StrategyForm(
@@ -144,7 +151,7 @@ def _errors(*forms) -> str:
 
 
 @require_POST
-def toggle_strategy(request, strategy_id):
+def toggle_strategy(request: AuthedHttpRequest, strategy_id: int) -> HttpResponse:
     strategy = get_object_or_404(Strategy, pk=strategy_id, user=request.user)
     strategy.enabled = not strategy.enabled
     strategy.save(update_fields=["enabled"])
@@ -155,7 +162,7 @@ def toggle_strategy(request, strategy_id):
 
 
 @require_GET
-def alerts(request):
+def alerts(request: AuthedHttpRequest) -> HttpResponse:
     _form, applied = filters(AlertFilterForm, request.GET)
     outcome = applied.get("outcome", "")
     page = paginate(request, selectors.alert_list(user=request.user, outcome=outcome), 50)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from brokers.base import BrokerError
@@ -73,7 +73,7 @@ class OrderSyncResult:
 NOT_RECEIVED = "Not received by the broker."
 
 
-def may_surface(now=None):
+def may_surface(now: datetime | None = None) -> Q:
     """FAILED orders whose client tag the broker may still show (watched for a day)."""
     now = now or timezone.now()
     return Q(
@@ -201,7 +201,9 @@ def _match(order: Order, by_id: dict, by_tag: dict):
     return None, why
 
 
-def _record_mismatches(account, mismatched: list, *, actor: str, at) -> None:
+def _record_mismatches(
+    account: BrokerAccount, mismatched: list, *, actor: str, at: datetime
+) -> None:
     """An order's broker id now names a different order: say so once, change nothing."""
     if not mismatched:
         return
@@ -301,7 +303,7 @@ def reconcile_before_resending(order: Order) -> Order:
     return order
 
 
-def accounts_for_order_sync(account_id: int | None = None):
+def accounts_for_order_sync(account_id: int | None = None) -> QuerySet[BrokerAccount]:
     accounts = BrokerAccount.objects.filter(status=BrokerAccount.Status.CONNECTED)
     if account_id:
         accounts = accounts.filter(pk=account_id)

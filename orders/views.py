@@ -1,11 +1,17 @@
+from __future__ import annotations
+
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brokers import selectors as broker_selectors
 from brokers.base import BrokerError
+from brokers.models import BrokerAccount
+from marketdata.live import Shown
 from marketdata.resolution import SymbolNotFound
+from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate, redirect_back, wants_fragment
 from sigmatrader.params import filters
 
@@ -19,31 +25,35 @@ from .sync import order_sync_account
 from .validation import InvalidOrder
 
 
-def _actor(request) -> str:
+def _actor(request: AuthedHttpRequest) -> str:
     return request.user.get_username()
 
 
-def _queue_account(request):
+def _queue_account(request: AuthedHttpRequest) -> BrokerAccount | None:
     """The queue shows one account (the current one) or, with ?scope=all, every account."""
     if request.GET.get("scope") == "all" or request.POST.get("scope") == "all":
         return None
     return broker_selectors.current_account(request)
 
 
-def _ltp(order):
+def _ltp(order: Order) -> Shown | None:
     """The order's price from the live cache (no broker call), for a re-rendered row."""
     return queue.prices_for([order]).get(order.pk)
 
 
-def _row(order, error=""):
+def _row(order: Order, error: str = "") -> dict:
     return presentation.queue_row(order, error, ltp=_ltp(order))
 
 
-def _queue_context(request, form=None, send_to=None):
+def _queue_context(
+    request: AuthedHttpRequest,
+    form: OrderForm | None = None,
+    send_to: BrokerAccount | None = None,
+) -> dict:
     account = _queue_account(request)
     # The pager links to the queue page itself (this may be the answer to a POST).
     page = selectors.queue_page(user=request.user, account=account, page=request.GET.get("page"))
-    prices = queue.prices_for(page.object_list)
+    prices = queue.prices_for(list(page.object_list))
     return {
         "rows": [
             presentation.queue_row(order, ltp=prices.get(order.pk)) for order in page.object_list
@@ -59,14 +69,14 @@ def _queue_context(request, form=None, send_to=None):
 
 
 @require_GET
-def queue_page(request):
+def queue_page(request: AuthedHttpRequest) -> HttpResponse:
     return page_or_fragment(
         request, "orders/queue.html", "orders/_queue_table.html", _queue_context(request)
     )
 
 
 @require_GET
-def order_form(request):
+def order_form(request: AuthedHttpRequest) -> HttpResponse:
     """Re-render the form for another destination account (its capabilities)."""
     account = broker_selectors.account_for(request.user, request.GET.get("account") or 0)
     form = OrderForm(user=request.user, account=account, initial=request.GET.dict())
@@ -74,8 +84,9 @@ def order_form(request):
 
 
 @require_POST
-def new_order(request):
+def new_order(request: AuthedHttpRequest) -> HttpResponse:
     form = OrderForm(request.POST, user=request.user)
+    queued = False
     if form.is_valid():
         account = form.cleaned_data["account"]
         try:
@@ -97,19 +108,20 @@ def new_order(request):
             messages.success(
                 request, f"Order #{order.pk} is in the queue for {account.display_name}."
             )
-            form = None
-    if form is None and not wants_fragment(request):
+            queued = True
+    if queued and not wants_fragment(request):
         return redirect_back(request, "orders:queue")
-    status = 200 if form is None else 422  # a form still here has errors to show
-    # After an add, "Send to" keeps the account just used (and the list its tab).
-    context = _queue_context(request, form, send_to=account if form is None else None)
+    status = 200 if queued else 422  # a form not queued has errors to show
+    # After an add, a fresh form whose "Send to" keeps the account just used (and the
+    # list its tab); else the form with its errors.
+    context = _queue_context(request, send_to=account) if queued else _queue_context(request, form)
     return page_or_fragment(
         request, "orders/queue.html", "orders/_queue_body.html", context, status=status
     )
 
 
 @require_http_methods(["GET", "POST"])
-def edit_order(request, order_id):
+def edit_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_for(request.user, order_id)
     if not order.is_editable:
         error = "This order was sent: it can no longer be edited here."
@@ -158,7 +170,7 @@ def edit_order(request, order_id):
 
 
 @require_GET
-def queue_row(request, order_id):
+def queue_row(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     return render(
         request,
         "orders/_queue_row.html",
@@ -167,7 +179,7 @@ def queue_row(request, order_id):
 
 
 @require_POST
-def execute_order(request, order_id):
+def execute_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_for(request.user, order_id)
     choice = closed_market_views.before_execute(request, order)  # closed: AMO / wait / cancel
     if choice is not None:
@@ -182,7 +194,7 @@ def execute_order(request, order_id):
 
 
 @require_POST
-def cancel_order(request, order_id):
+def cancel_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_for(request.user, order_id)
     error = ""
     try:
@@ -192,7 +204,7 @@ def cancel_order(request, order_id):
     return _row_or_back(request, order, error)
 
 
-def _row_or_back(request, order, error):
+def _row_or_back(request: AuthedHttpRequest, order: Order, error: str) -> HttpResponse:
     if wants_fragment(request):
         return render(request, "orders/_queue_row.html", {"row": _row(order, error)})
     if error:
@@ -201,7 +213,7 @@ def _row_or_back(request, order, error):
 
 
 @require_POST
-def bulk(request):
+def bulk(request: AuthedHttpRequest) -> HttpResponse:
     """Execute or cancel the selected orders (orders/bulk.py), one outcome per order."""
     status = 200
     try:
@@ -232,7 +244,7 @@ def bulk(request):
 
 
 @require_GET
-def order_preview(request, order_id):
+def order_preview(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_for(request.user, order_id)
     return render(
         request, "orders/_preview.html", {"order": order, "preview": queue.preview(order)}
@@ -245,7 +257,7 @@ ORDER_FILTERS = ("status", "account", "source")
 
 
 @require_GET
-def order_list(request):
+def order_list(request: AuthedHttpRequest) -> HttpResponse:
     _form, applied = filters(OrderFilterForm, request.GET)
     day = applied.get("date")
     orders = selectors.order_list(
@@ -272,7 +284,7 @@ def order_list(request):
 
 
 @require_GET
-def order_events(request, order_id):
+def order_events(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_for(request.user, order_id)
     return render(
         request, "orders/_order_events.html", {"order": order, "events": order.events.all()}
@@ -280,7 +292,7 @@ def order_events(request, order_id):
 
 
 @require_http_methods(["GET", "POST"])
-def modify_order(request, order_id):
+def modify_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     """The modify form of an order open at the broker (GET), and the modify (POST):
     quantity, type, price and trigger, checked like a new order; errors in place."""
     order = selectors.order_for(request.user, order_id)
@@ -310,12 +322,12 @@ def modify_order(request, order_id):
         messages.success(request, sent)
     for field, errors in form.errors.items():
         where = f"{form[field].label}: " if field in form.fields else ""
-        messages.error(request, f"Order #{order.pk}: {where}{' '.join(errors)}")
+        messages.error(request, f"Order #{order.pk}: {where}{' '.join(map(str, errors))}")
     return redirect("orders:orders")
 
 
 @require_POST
-def cancel_live(request, order_id):
+def cancel_live(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     order = selectors.order_for(request.user, order_id)
     try:
         actions.cancel(order=order, actor=_actor(request))
@@ -326,7 +338,7 @@ def cancel_live(request, order_id):
 
 
 @require_POST
-def sync_now(request, account_id):
+def sync_now(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = broker_selectors.account_for(request.user, account_id)
     try:
         result = order_sync_account(account, actor=_actor(request))
@@ -342,7 +354,7 @@ def sync_now(request, account_id):
 
 
 @require_POST
-def save_risk_policy(request):
+def save_risk_policy(request: AuthedHttpRequest) -> HttpResponse:
     policy = RiskPolicy.objects.filter(
         user=request.user, strategy__isnull=True
     ).first() or RiskPolicy(user=request.user)
