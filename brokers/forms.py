@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 
 from .base import BrokerAdapter
 from .crypto import UnreadableSecret
 from .models import BrokerAccount
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SET_PLACEHOLDER = "set — leave blank to keep"
 
@@ -33,7 +38,7 @@ class AccountForm(forms.Form):
         *args,
         adapter: type[BrokerAdapter],
         account: BrokerAccount | None = None,
-        user=None,
+        user: User | None = None,
         **kwargs,
     ):
         self.adapter, self.account, self.user = adapter, account, user

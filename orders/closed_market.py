@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from brokers.models import BrokerAccount
 from marketdata import clock
 
 from .history import log
@@ -33,7 +34,7 @@ def closed_for(order: Order) -> ClosedMarket | None:
     return closed_for_account(account=order.account, exchange=order.exchange)
 
 
-def closed_for_account(*, account, exchange: str = "") -> ClosedMarket | None:
+def closed_for_account(*, account: BrokerAccount, exchange: str = "") -> ClosedMarket | None:
     """The same question for a regular order not written yet (e.g. a square-off)."""
     if clock.is_open(exchange=exchange or None):
         return None

@@ -6,6 +6,7 @@ from copy import copy
 from typing import cast
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -81,7 +82,7 @@ class OrderForm(RefusalMixin, forms.Form):
         "oco_price",
     )
 
-    def __init__(self, *args, user, account=None, **kwargs):
+    def __init__(self, *args, user: User, account: BrokerAccount | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.accounts = broker_selectors.accounts_of(user)
         self._account_field.queryset = self.accounts
@@ -101,7 +102,7 @@ class OrderForm(RefusalMixin, forms.Form):
             return self.accounts.filter(pk=int(raw)).first()
         return None
 
-    def restrict_to(self, account) -> None:
+    def restrict_to(self, account: BrokerAccount) -> None:
         """Offer only what the account's broker supports (same template for all brokers)."""
         caps = account.adapter_class.capabilities
         _choice_field(self, "product").choices = [
@@ -353,7 +354,7 @@ class StrategyForm(forms.ModelForm):
         labels = {"account": "Account"}
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         account = cast(forms.ModelChoiceField, self.fields["account"])

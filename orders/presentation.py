@@ -1,9 +1,18 @@
 """Queue rows formatted in Python: the queue may hold a thousand orders, and flat
 values render several times faster than filters and attribute chains in a template."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sigmatrader.templatetags.money import inr, inr_number
 
 from .models import Order
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from .forms import RiskPolicyForm
 
 ERROR_STATES = (Order.Status.FAILED, Order.Status.REJECTED)
 
@@ -83,7 +92,7 @@ def _base36(number: int) -> str:
             return text
 
 
-def risk_form_for(user):
+def risk_form_for(user: User) -> RiskPolicyForm:
     from .forms import RiskPolicyForm
     from .models import RiskPolicy
 

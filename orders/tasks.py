@@ -5,6 +5,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from brokers.models import BrokerAccount
 from marketdata import clock
 
 from .sync import order_sync_all
@@ -60,7 +61,11 @@ def execute_order(order_id: int) -> str:
         # A redelivery of a sent order: refused as the claim would, without using a slot.
         state = order.get_status_display().lower()
         return f"Order #{order.pk} is {state}: an order is sent only once."
-    slot = order_slot(order.account)
+    # An account deleted since the alert has no order slot to take: execution refuses
+    # the order and says why (FAILED), so no sweep re-enqueues it for ever.
+    slot = (
+        order_slot(order.account) if order.account is not None else _Slot("", 0.0, reserved=False)
+    )
     if slot.wait > settings.BROKER_RATE_LIMIT_MAX_WAIT:
         # A long window is full (per minute/hour/day): not worth holding the
         # order back for; the placement refuses it as before (FAILED, says why).
@@ -95,7 +100,7 @@ class _Slot:
         return prepaid(self.scope, EndpointClass.ORDERS)
 
 
-def order_slot(account) -> _Slot:
+def order_slot(account: BrokerAccount) -> _Slot:
     """Reserve one order slot of `account` under its broker's order limits now,
     or say how long until one frees (`wait` > 0, nothing reserved)."""
     from brokers.base import EndpointClass

@@ -12,6 +12,7 @@ from django.urls import reverse
 from brokers import accounts
 from orders.execution import execute
 from orders.models import ACCOUNT_GONE, Order
+from orders.tasks import execute_order
 from tests.test_order_lifecycle import new, trading  # noqa: F401 (the fixture)
 
 HX = {"HX-Request": "true"}
@@ -68,3 +69,13 @@ def test_an_order_at_the_broker_without_its_account_cannot_be_modified_or_cancel
     assert cancel.status_code == 200 and GONE in cancel.content.decode()
     order.refresh_from_db()
     assert order.status in Order.LIVE  # nothing changed here
+
+
+def test_an_auto_order_whose_account_went_before_the_worker_ran_fails_saying_why(
+    trading,  # noqa: F811
+):
+    account, _peer = trading
+    order = _orphan(new(account))
+    assert execute_order.run(order.pk) == Order.Status.FAILED
+    order.refresh_from_db()
+    assert order.status == Order.Status.FAILED and order.status_message == ACCOUNT_GONE
