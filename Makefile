@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run demo test lint bench venv clean-venv
+.PHONY: run demo test lint typecheck bench venv clean-venv
 
 # Re-install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -51,10 +51,15 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Types at the boundaries: brokers/ and orders/ so far ([tool.mypy] in pyproject.toml).
+typecheck: venv
+	$(BIN)/python scripts/ensure_env.py
+	$(BIN)/mypy brokers orders
+
 # DATABASE_URL / REDIS_URL in the environment put the suite on PostgreSQL / Redis.
 # pytest exits 5 when it collected no test: for this project that is a broken
 # suite, not a pass, so it fails with a plain message.
-test: venv lint
+test: venv lint typecheck
 	$(BIN)/python scripts/ensure_env.py
 	SIGMATRADER_VAR_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 1; fi; exit $$rc

@@ -51,7 +51,7 @@ def setup(settings, server):
 
     from marketdata import refresh
     from orders.execution import create_order, execute
-    from portfolio.sync import sync_account as sync_portfolio
+    from portfolio.sync import portfolio_sync_account
     from tests.brokers.peers import connected_account
     from tests.brokers.peers.paper import connected_paper_account
     from tests.portfolio.helpers import seed
@@ -78,7 +78,7 @@ def setup(settings, server):
         smart, holdings=[(s, 5, "600") for s in SYMBOLS[3:]], positions=[("TCS", "MIS", -2, "900")]
     )
     for account in (zerodha, angel):
-        sync_portfolio(account)
+        portfolio_sync_account(account)
     for account in (zerodha, angel, paper):
         for n in range(ORDERS_PER_ACCOUNT):
             order = create_order(
@@ -122,7 +122,7 @@ def run(settings, *, seconds: float, page_counts: list[int], port: int = 0) -> N
     from django.test import Client
     from django.urls import reverse
 
-    from orders.sync import sync_all
+    from orders.sync import order_sync_all
     from portfolio.live import refresh_live_quotes
 
     server = start_emulator(port)
@@ -152,7 +152,7 @@ def run(settings, *, seconds: float, page_counts: list[int], port: int = 0) -> N
                 refresh_live_quotes()
                 next_quotes += 5
             if now >= next_sync:
-                sync_all()
+                order_sync_all()
                 next_sync += 15
             if now >= next_poll:
                 for client, (name, url, params) in clients:

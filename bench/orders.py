@@ -61,7 +61,7 @@ def run(settings, args) -> None:
     from marketdata.models import Instrument
     from orders.execution import execute
     from orders.models import Order
-    from orders.sync import sync_account
+    from orders.sync import order_sync_account
 
     server = start_emulator(args.emulator_port)
     peer, user, account = angelone_bench_account(server, settings)
@@ -131,7 +131,7 @@ def run(settings, args) -> None:
     AngelOneAdapter.order_book = timed_book
     time.sleep(1.1)  # a fresh order-book rate-limit window
     started = time.perf_counter()
-    result = sync_account(account)
+    result = order_sync_account(account)
     elapsed = time.perf_counter() - started
     AngelOneAdapter.order_book = real_book
     assert result.updated == 1000, result

@@ -79,7 +79,7 @@ def run(settings, args) -> None:
     from emulator.state import Lot
     from marketdata import refresh
     from portfolio.models import Holding
-    from portfolio.sync import sync_account
+    from portfolio.sync import portfolio_sync_account
 
     server = start_emulator(args.emulator_port)
     settings.SMARTAPI_API_ROOT = server.url
@@ -118,12 +118,12 @@ def run(settings, args) -> None:
 
     # Sync of one account with 500 holdings.
     fill(books[0], equities[:500])
-    sync_account(account_list[0])  # warm (connections, instrument cache)
+    portfolio_sync_account(account_list[0])  # warm (connections, instrument cache)
     runs = []
     for _ in range(5):
         time.sleep(1.05)  # a fresh rate-limit window for the portfolio endpoints
         started = time.perf_counter()
-        result = sync_account(account_list[0])
+        result = portfolio_sync_account(account_list[0])
         runs.append((time.perf_counter() - started) * 1000)
         assert result.ok and result.holdings == 500, result
     figure(
@@ -141,7 +141,7 @@ def run(settings, args) -> None:
         for book, account, count, start in zip(books, account_list, split, starts, strict=True):
             fill(book, equities[start : start + count])
             time.sleep(1.05)
-            assert sync_account(account).ok
+            assert portfolio_sync_account(account).ok
         assert Holding.objects.count() == total
         repeats = args.repeats
         goal = PAGE_GOAL_MS if total == 500 else None

@@ -86,8 +86,8 @@ def run(settings, work: Path, path: str) -> int:
     from emulator.state import Lot
     from marketdata import refresh
     from marketdata.models import Instrument
-    from orders.sync import sync_account as sync_orders
-    from portfolio.sync import sync_account as sync_portfolio
+    from orders.sync import order_sync_account
+    from portfolio.sync import portfolio_sync_account
 
     server = EmulatorServer().start()
     peer, user, account = angelone_bench_account(server, settings)
@@ -101,7 +101,7 @@ def run(settings, work: Path, path: str) -> int:
     time.sleep(1.1)
     synced = []
     figures["order sync"] = probe.measure(
-        "order sync, 1,000 live orders", lambda: synced.append(sync_orders(account))
+        "order sync, 1,000 live orders", lambda: synced.append(order_sync_account(account))
     )
     assert synced[0].updated == 1000, synced
 
@@ -117,7 +117,7 @@ def run(settings, work: Path, path: str) -> int:
     synced.clear()
     figures["portfolio"] = probe.measure(
         f"portfolio sync, {len(equities)} holdings",
-        lambda: synced.append(sync_portfolio(account)),
+        lambda: synced.append(portfolio_sync_account(account)),
     )
     assert synced[0].ok and synced[0].holdings == len(equities), synced
 

@@ -7,6 +7,7 @@ views fetch accounts through `selectors.account_for`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +21,9 @@ from .base import Session
 from .events import account_event
 from .models import UNREADABLE_MESSAGE, BrokerAccount
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 Status = BrokerAccount.Status
 
 
@@ -31,7 +35,9 @@ def _clean_credentials(broker: str, values: Mapping[str, str]) -> dict[str, str]
 
 
 @transaction.atomic
-def create_account(*, user, broker: str, label: str, credentials: Mapping[str, str]):
+def create_account(
+    *, user: User, broker: str, label: str, credentials: Mapping[str, str]
+) -> BrokerAccount:
     registry.get_adapter_class(broker)  # raises UnknownBroker
     is_first = not BrokerAccount.objects.filter(user=user).exists()
     account = BrokerAccount.objects.create(
@@ -51,7 +57,9 @@ def create_account(*, user, broker: str, label: str, credentials: Mapping[str, s
 
 
 @transaction.atomic
-def update_credentials(*, account: BrokerAccount, label: str, credentials: Mapping[str, str]):
+def update_credentials(
+    *, account: BrokerAccount, label: str, credentials: Mapping[str, str]
+) -> BrokerAccount:
     """Replace the values the user typed; a blank field keeps what is stored."""
     account = BrokerAccount.objects.select_for_update().get(pk=account.pk)
     # Unreadable stored values are replaced by what the user types now.

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
 
@@ -186,7 +186,7 @@ class BrokerAdapter:
         """
         return False
 
-    def _unsupported(self, operation: str):
+    def _unsupported(self, operation: str) -> NoReturn:
         raise NotSupported(f"{self.label} does not offer {operation}.")
 
     # Calling the broker ------------------------------------------------------------

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core import signing
 from django.core.cache import cache
@@ -28,6 +29,9 @@ from .base import (
 )
 from .events import account_event
 from .models import UNREADABLE_MESSAGE, BrokerAccount, can_reconnect_unattended
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 Status = BrokerAccount.Status
@@ -61,7 +65,7 @@ def adapter_for(account: BrokerAccount) -> BrokerAdapter:
 
 
 @contextlib.contextmanager
-def calling(account: BrokerAccount):
+def calling(account: BrokerAccount) -> Iterator[BrokerAdapter]:
     """Yield the account's adapter; an auth error on the way out marks it expired."""
     try:
         yield adapter_for(account)
@@ -81,7 +85,7 @@ def start_redirect_login(*, account: BrokerAccount) -> str:
     return adapter_for(account).login_url(state=state)
 
 
-def complete_redirect_login(*, user, broker: str, params: Mapping[str, str]) -> BrokerAccount:
+def complete_redirect_login(*, user: User, broker: str, params: Mapping[str, str]) -> BrokerAccount:
     """Check the state that came back, then exchange the broker's token for a session.
 
     A forged, expired, foreign or replayed state connects nothing.

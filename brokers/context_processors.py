@@ -1,7 +1,13 @@
+from typing import cast
+
+from django.http import HttpRequest
+
+from sigmatrader.http import AuthedHttpRequest
+
 from . import registry, selectors
 
 
-def current_account(request):
+def current_account(request: HttpRequest) -> dict:
     """The account pages act on (default, or ?account=<id>) and its capabilities.
 
     Templates ask `capabilities.gtt`, never a broker's name.
@@ -9,7 +15,7 @@ def current_account(request):
     user = getattr(request, "user", None)
     if not user or not user.is_authenticated:
         return {}
-    account = selectors.current_account(request)
+    account = selectors.current_account(cast(AuthedHttpRequest, request))  # signed in
     try:
         capabilities = account.adapter_class.capabilities if account else None
     except registry.UnknownBroker:  # its broker was removed from settings

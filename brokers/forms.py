@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 
 from sigmatrader.crypto import UnreadableSecret
 
 from .adapter import BrokerAdapter
 from .models import BrokerAccount
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SET_PLACEHOLDER = "set — leave blank to keep"
 
@@ -34,7 +39,7 @@ class AccountForm(forms.Form):
         *args,
         adapter: type[BrokerAdapter],
         account: BrokerAccount | None = None,
-        user=None,
+        user: User | None = None,
         **kwargs,
     ):
         self.adapter, self.account, self.user = adapter, account, user
@@ -66,7 +71,6 @@ class AccountForm(forms.Form):
                 )
             if not field.secret and account and is_stored:
                 self.initial[field.name] = account.credentials.get(field.name, "")
-            self.fields[field.name].is_stored_secret = field.secret and is_stored
 
     def clean_label(self):
         label = self.cleaned_data["label"].strip()
@@ -78,7 +82,8 @@ class AccountForm(forms.Form):
         return label
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         values = {f.name: data.get(f.name, "") for f in self.adapter.credential_fields}
         if self.account:  # a blank field keeps the stored value
             stored = (

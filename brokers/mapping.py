@@ -8,15 +8,21 @@ import logging
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import NoReturn, TypeVar, overload
 
 from .base import MasterFormatError
 
 logger = logging.getLogger(__name__)
 
-_MISSING = object()
+_MISSING: object = object()
+_Default = TypeVar("_Default")
 
 
-def dec(value, default=_MISSING) -> Decimal | None:
+@overload
+def dec(value: object) -> Decimal: ...
+@overload
+def dec(value: object, default: _Default) -> Decimal | _Default: ...
+def dec(value, default=_MISSING):
     """Decimal from a number or numeric string; blanks give `default` (0 unless given)."""
     fallback = Decimal(0) if default is _MISSING else default
     if value is None or value == "":
@@ -83,7 +89,7 @@ class RowReader:
     def __init__(self, number: int, row: dict, source: str):
         self.number, self.row, self.source = number, row, source
 
-    def fail(self, message: str):
+    def fail(self, message: str) -> NoReturn:
         token = self.row.get("token") or self.row.get("instrument_token") or "?"
         raise MasterFormatError(f"{self.source} row {self.number} (token {token}): {message}")
 

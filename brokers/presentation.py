@@ -2,13 +2,14 @@
 
 from django.urls import reverse
 
+from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.site import site_url
 
 from . import registry, selectors
 from .base import ConnectFlow
 
 
-def settings_context(request) -> dict:
+def settings_context(request: AuthedHttpRequest) -> dict:
     adapters = registry.all_adapters()
     return {
         "broker_accounts": list(selectors.accounts_of(request.user)),

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from operator import attrgetter, methodcaller
+from typing import Any
 
 import ijson
 import orjson
@@ -30,12 +31,12 @@ class MasterRecords:
     """Raw records of one master, and how to map one of them."""
 
     chunks: Callable[[], Iterator[list]]
-    row: Callable[[int, object], InstrumentRow]
+    row: Callable[[int, Any], InstrumentRow]
     # Part of every record's digest: bump it when the mapping changes, so that a
     # refresh re-maps rows whose raw record did not change.
     salt: str
     # The bytes hashed for a record (None: the record is its own bytes).
-    raw: Callable[[object], bytes] | None = None
+    raw: Callable[[Any], bytes] | None = None
     # The number of the first record in error messages (2 after a header line).
     first: int = 1
 

@@ -1,18 +1,27 @@
 """Reads on broker accounts, always scoped to the signed-in user."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.params import object_id
 
 from .models import BrokerAccount
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def accounts_of(user):
+
+def accounts_of(user: User) -> QuerySet[BrokerAccount]:
     return BrokerAccount.objects.filter(user=user)
 
 
-def account_for(user, account_id) -> BrokerAccount:
+def account_for(user: User, account_id: object) -> BrokerAccount:
     """The user's account with that id, or 404: another user's id looks absent
     (and so does anything that is not an id)."""
     pk = object_id(account_id)
@@ -21,14 +30,14 @@ def account_for(user, account_id) -> BrokerAccount:
     return get_object_or_404(BrokerAccount, pk=pk, user=user)
 
 
-def default_account(user) -> BrokerAccount | None:
+def default_account(user: User) -> BrokerAccount | None:
     return accounts_of(user).filter(is_default=True).first()
 
 
 VIEW_KEY = "brokers:viewing"  # the session's viewed account (the top-bar switcher)
 
 
-def current_account(request) -> BrokerAccount | None:
+def current_account(request: AuthedHttpRequest) -> BrokerAccount | None:
     """The account this browser session is looking at.
 
     `?account=<id>` when it names one of the user's accounts (and, on a full page
@@ -56,12 +65,12 @@ def current_account(request) -> BrokerAccount | None:
             account = accounts_of(request.user).filter(pk=viewed).first()
     if account is None:
         account = default_account(request.user)
-    request._current_account = account
+    request._current_account = account  # type: ignore[attr-defined]  # per-request cache
     return account
 
 
-def remember_view(request, account: BrokerAccount) -> None:
+def remember_view(request: AuthedHttpRequest, account: BrokerAccount) -> None:
     """Per-session view state: which account this browser looks at."""
     if request.session.get(VIEW_KEY) != account.pk:
         request.session[VIEW_KEY] = account.pk
-    request._current_account = account
+    request._current_account = account  # type: ignore[attr-defined]  # per-request cache

@@ -1,15 +1,17 @@
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import redirect_back, safe_next
 from sigmatrader.site import site_url
 
 from . import accounts, connections, registry, selectors
 from .base import BrokerError, ConnectFlow
 from .forms import AccountForm, ConnectForm
+from .models import BrokerAccount
 
 
 def _adapter_or_404(name: str):
@@ -19,12 +21,12 @@ def _adapter_or_404(name: str):
         raise Http404("No such broker") from None
 
 
-def _back(request, default="settings"):
+def _back(request: AuthedHttpRequest, default: str = "settings") -> HttpResponse:
     return redirect_back(request, default)
 
 
 @require_http_methods(["GET", "POST"])
-def add_account(request):
+def add_account(request: AuthedHttpRequest) -> HttpResponse:
     broker = request.GET.get("broker") or request.POST.get("broker")
     if not broker:
         return render(request, "brokers/choose_broker.html", {"adapters": registry.all_adapters()})
@@ -49,7 +51,7 @@ def add_account(request):
 
 
 @require_http_methods(["GET", "POST"])
-def edit_account(request, account_id):
+def edit_account(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_for(request.user, account_id)
     form = AccountForm(
         request.POST or None, adapter=account.adapter_class, account=account, user=request.user
@@ -73,7 +75,7 @@ def edit_account(request, account_id):
 
 
 @require_http_methods(["GET", "POST"])
-def connect(request, account_id):
+def connect(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_for(request.user, account_id)
     if account.secrets_unreadable:  # nothing to connect with: enter the credentials again
         messages.error(request, account.secrets_problem)
@@ -99,7 +101,7 @@ def connect(request, account_id):
     return render(request, "brokers/connect_form.html", {"form": form, "account": account})
 
 
-def _connect_without_login(request, account):
+def _connect_without_login(request: AuthedHttpRequest, account: BrokerAccount) -> HttpResponse:
     try:
         connections.connect_with_credentials(account=account, per_connect={})
     except connections.ConnectError as exc:
@@ -110,7 +112,7 @@ def _connect_without_login(request, account):
 
 
 @require_http_methods(["GET", "POST"])
-def reset(request, account_id):
+def reset(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     """A simulated account back to its starting state, after a confirmation."""
     account = selectors.account_for(request.user, account_id)
     if not account.adapter_class.capabilities.resettable:
@@ -123,7 +125,7 @@ def reset(request, account_id):
 
 
 @require_GET
-def callback(request, broker):
+def callback(request: AuthedHttpRequest, broker: str) -> HttpResponse:
     _adapter_or_404(broker)
     try:
         account = connections.complete_redirect_login(
@@ -137,7 +139,7 @@ def callback(request, broker):
 
 
 @require_POST
-def disconnect(request, account_id):
+def disconnect(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_for(request.user, account_id)
     connections.disconnect(account=account)
     messages.success(request, f"{account.display_name} disconnected.")
@@ -145,7 +147,7 @@ def disconnect(request, account_id):
 
 
 @require_POST
-def make_default(request, account_id):
+def make_default(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     """Settings' explicit "Make default": where "my default account" strategies send orders."""
     account = selectors.account_for(request.user, account_id)
     accounts.make_default(account=account)
@@ -158,7 +160,7 @@ def make_default(request, account_id):
 
 
 @require_POST
-def switch(request):
+def switch(request: AuthedHttpRequest) -> HttpResponse:
     """The top-bar switcher: view another account in this browser session.
 
     It never changes the default account (where AUTO orders go): that is
@@ -169,7 +171,7 @@ def switch(request):
     return _back_viewing(request, account)
 
 
-def _back_viewing(request, account):
+def _back_viewing(request: AuthedHttpRequest, account: BrokerAccount) -> HttpResponse:
     """Back to `next`, with its `?account=` (if any) naming the account now viewed."""
     from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -183,7 +185,7 @@ def _back_viewing(request, account):
 
 
 @require_http_methods(["GET", "POST"])
-def delete_account(request, account_id):
+def delete_account(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_for(request.user, account_id)
     if request.method == "POST":
         if not account.secrets_unreadable and account.session:
@@ -196,7 +198,7 @@ def delete_account(request, account_id):
 
 
 @require_POST
-def check(request, account_id):
+def check(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_for(request.user, account_id)
     if connections.check(account=account):
         messages.success(request, f"{account.display_name}: the session works.")
@@ -207,10 +209,10 @@ def check(request, account_id):
 
 
 @require_GET
-def funds(request, account_id):
+def funds(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     """HTMX fragment: available cash and used margin, fetched live."""
     account = selectors.account_for(request.user, account_id)
-    context = {"account": account, "funds": None, "error": ""}
+    context: dict[str, object] = {"account": account, "funds": None, "error": ""}
     if not account.is_connected:
         context["error"] = "Not connected."
     else:
@@ -222,5 +224,5 @@ def funds(request, account_id):
     return render(request, "brokers/_funds.html", context)
 
 
-def callback_url(request, broker: str) -> str:
+def callback_url(request: HttpRequest, broker: str) -> str:
     return site_url(request, reverse("brokers:callback", args=[broker]))

@@ -5,7 +5,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from brokers import registry, selectors
+from brokers import registry
+from brokers import selectors as broker_selectors
 from sigmatrader import params
 
 from . import readiness
@@ -19,7 +20,7 @@ LIST_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,60}")
 @require_GET
 def search(request):
     """HTMX autocomplete: instruments of the current account's broker."""
-    account = selectors.current_account(request)
+    account = broker_selectors.current_account(request)
     query = params.text(request.GET.get("q") or request.GET.get("symbol"), 40)
     # Order forms ask for what can be traded: no indices (the form would refuse them).
     tradable = request.GET.get("tradable") == "1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -13,17 +14,26 @@ from brokers.base import BrokerError, OrderChange
 from brokers.base import OrderType as BrokerOrderType
 from brokers.base import Variety as BrokerVariety
 from brokers.connections import calling
+from brokers.models import BrokerAccount
 
 from . import conditional
 from .broker_request import uses_price, uses_trigger
 from .history import log
-from .models import Order
+from .models import ACCOUNT_GONE, Order
 from .sync import NOT_RECEIVED, CannotReconcile, reconcile_before_resending
 from .validation import InvalidOrder, validate
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
 AT_BROKER = (Status.SENT, Status.OPEN, Status.PARTIALLY_FILLED)
+
+
+def _account(order: Order) -> BrokerAccount:
+    """The account an order at the broker is acted on through; refused (not a crash)
+    when the account was deleted since."""
+    if order.account is None:
+        raise ActionRefused(f"Order #{order.pk}: {ACCOUNT_GONE}")
+    return order.account
 
 
 class ActionRefused(Exception):
@@ -41,6 +51,8 @@ def cancel(*, order: Order, actor: str) -> Order:
             raise ActionRefused(exc.message) from exc
     before = order.status
     if order.status == Status.ARMED:
+        if order.gtt_id:  # a native GTT is cancelled at the broker, through the account
+            _account(order)
         try:
             conditional.cancel_armed(order, actor=actor)
         except BrokerError as exc:
@@ -58,8 +70,9 @@ def cancel(*, order: Order, actor: str) -> Order:
         return order
     if order.status not in AT_BROKER or not order.broker_order_id:
         raise ActionRefused(f"A {order.get_status_display().lower()} order cannot be cancelled.")
+    account = _account(order)
     try:
-        with calling(order.account) as adapter:
+        with calling(account) as adapter:
             adapter.cancel_order(order.broker_order_id, variety=BrokerVariety(order.variety))
     except BrokerError as exc:
         log(order, "broker", f"Cancel refused: {exc.message}", actor=actor)
@@ -140,8 +153,9 @@ def modify(
     """
     if order.status not in AT_BROKER or not order.broker_order_id:
         raise ActionRefused("Only an order open at the broker can be modified there.")
-    if not order.account.adapter_class.capabilities.modify:
-        raise ActionRefused(f"{order.account.broker_label} does not allow modifying orders.")
+    account = _account(order)
+    if not account.adapter_class.capabilities.modify:
+        raise ActionRefused(f"{account.broker_label} does not allow modifying orders.")
     quantity = _quantity(quantity)
     price = _decimal("Price", price)
     trigger_price = _decimal("Trigger price", trigger_price)
@@ -169,7 +183,7 @@ def modify(
     )
     asked = {k: str(v) for k, v in fields.items()}
     try:
-        with calling(order.account) as adapter:
+        with calling(account) as adapter:
             adapter.modify_order(
                 order.broker_order_id, change, variety=BrokerVariety(order.variety)
             )
@@ -180,7 +194,7 @@ def modify(
     try:
         with transaction.atomic():
             log(order, "broker", "Modified at the broker", actor=actor, details=asked)
-            saved = dict(fields)
+            saved: dict[str, Any] = dict(fields)
             # A type that no longer uses a price (MARKET, SL-M) or trigger keeps no stale one.
             if order_type and not uses_price(order_type):
                 saved["price"] = None

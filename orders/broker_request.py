@@ -43,6 +43,8 @@ def broker_request(order: Order, *, estimate: Decimal | None = None) -> OrderReq
     (MARKET, SL-M); it is never used for placement.
     """
     instrument = order.instrument
+    # Built only for an order validate() accepted (or previewed with one): it has one.
+    assert instrument is not None, f"order #{order.pk} has no instrument"
     price = order.price if uses_price(order.order_type) else None
     if price is None and estimate is not None:
         price = estimate

@@ -9,12 +9,16 @@ execute came back REJECTED or FAILED was not "executed".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sigmatrader.params import object_id
 
 from . import actions
 from .execution import NotExecutable, execute
 from .models import Order
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 Status = Order.Status
 MAX_ORDERS = 200
@@ -89,7 +93,7 @@ def selected_ids(values) -> list[int]:
     return ids
 
 
-def run(*, user, action: str, order_ids, actor: str) -> BulkResult:
+def run(*, user: User, action: str, order_ids: list[str], actor: str) -> BulkResult:
     """Apply `action` to each selected order of `user`; refuse an empty or unknown request."""
     if action not in ACTIONS:
         raise BulkRefused("Choose Execute selected or Cancel selected.")

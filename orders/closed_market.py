@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from brokers.models import BrokerAccount
 from marketdata import clock
 
 from .history import log
-from .models import Order
+from .models import ACCOUNT_GONE, Order
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,12 @@ class ClosedMarket:
 def closed_for(order: Order) -> ClosedMarket | None:
     """None when the order may go now (open market, AMO, or a broker that keeps
     regular orders for the open); else why not and what the broker offers."""
-    if order.variety == Order.Variety.AMO:
-        return None
+    if order.variety == Order.Variety.AMO or order.account is None:
+        return None  # no account: execution refuses it (validation), whatever the hour
     return closed_for_account(account=order.account, exchange=order.exchange)
 
 
-def closed_for_account(*, account, exchange: str = "") -> ClosedMarket | None:
+def closed_for_account(*, account: BrokerAccount, exchange: str = "") -> ClosedMarket | None:
     """The same question for a regular order not written yet (e.g. a square-off)."""
     if clock.is_open(exchange=exchange or None):
         return None
@@ -48,6 +49,8 @@ def closed_for_account(*, account, exchange: str = "") -> ClosedMarket | None:
 
 def make_amo(*, order: Order, actor: str) -> Order:
     """Turn a waiting regular order into an AMO (its broker must take AMO)."""
+    if order.account is None:
+        raise ValueError(ACCOUNT_GONE)
     if not order.account.adapter_class.capabilities.amo:
         raise ValueError(f"{order.account.broker_label} does not take after-market orders.")
     with transaction.atomic():

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from sigmatrader.http import AuthedHttpRequest
+
 from . import closed_market, presentation
+from .models import Order
 
 
-def before_execute(request, order):
+def before_execute(request: AuthedHttpRequest, order: Order) -> HttpResponse | None:
     """None: go on and execute. Else the response that offers the choice.
 
     `when_closed=amo` (the trader chose "Send as AMO") turns the waiting order
@@ -30,4 +34,4 @@ def before_execute(request, order):
         )
     hint = " Send it as AMO from the queue, or keep it waiting." if closed.amo else ""
     messages.warning(request, f"Order #{order.pk} is still waiting: {closed.message}{hint}")
-    return redirect("queue")
+    return redirect("orders:queue")

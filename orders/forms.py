@@ -1,11 +1,17 @@
 """The order form, shaped by the destination account's capabilities."""
 
+from __future__ import annotations
+
 from copy import copy
+from typing import cast
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.validators import MinValueValidator
+from django.db import models
 
-from brokers import selectors
+from brokers import selectors as broker_selectors
+from brokers.models import BrokerAccount
 
 from . import risk_symbols
 from .broker_request import uses_price, uses_trigger
@@ -13,15 +19,21 @@ from .models import Order, RiskPolicy, Strategy
 from .validation import InvalidOrder, validate
 
 
-class RefusalMixin:
+class RefusalMixin(forms.Form):
     def refuse(self, exc: InvalidOrder) -> None:
         """Show an order rule's refusal on the field it names (or above the form)."""
         field = exc.field if exc.field in self.fields else None
         self.add_error(field, exc.message)
 
 
+def _choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    return cast(forms.ChoiceField, form.fields[name])
+
+
 class OrderForm(RefusalMixin, forms.Form):
-    account = forms.ModelChoiceField(queryset=None, label="Send to", empty_label=None)
+    account: forms.ModelChoiceField[BrokerAccount] = forms.ModelChoiceField(
+        queryset=None, label="Send to", empty_label=None
+    )
     symbol = forms.CharField(
         max_length=64,
         label="Instrument",
@@ -70,28 +82,33 @@ class OrderForm(RefusalMixin, forms.Form):
         "oco_price",
     )
 
-    def __init__(self, *args, user, account=None, **kwargs):
+    def __init__(self, *args, user: User, account: BrokerAccount | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = selectors.accounts_of(user)
-        chosen = account or self._bound_account() or selectors.default_account(user)
+        self.accounts = broker_selectors.accounts_of(user)
+        self._account_field.queryset = self.accounts
+        chosen = account or self._bound_account() or broker_selectors.default_account(user)
         if chosen is not None:
             self.initial.setdefault("account", chosen.pk)
             self.restrict_to(chosen)
         self.chosen_account = chosen
 
+    @property
+    def _account_field(self) -> forms.ModelChoiceField:
+        return cast(forms.ModelChoiceField, self.fields["account"])
+
     def _bound_account(self):
         raw = self.data.get("account") if self.is_bound else None
         if raw and str(raw).isdigit():
-            return self.fields["account"].queryset.filter(pk=int(raw)).first()
+            return self.accounts.filter(pk=int(raw)).first()
         return None
 
-    def restrict_to(self, account) -> None:
+    def restrict_to(self, account: BrokerAccount) -> None:
         """Offer only what the account's broker supports (same template for all brokers)."""
         caps = account.adapter_class.capabilities
-        self.fields["product"].choices = [
+        _choice_field(self, "product").choices = [
             (value, label) for value, label in Order.Product.choices if value in caps.products
         ]
-        self.fields["order_type"].choices = [
+        _choice_field(self, "order_type").choices = [
             (value, label) for value, label in Order.OrderType.choices if value in caps.order_types
         ]
         if not caps.amo:
@@ -100,7 +117,7 @@ class OrderForm(RefusalMixin, forms.Form):
         if len(validities) < 2:  # only DAY: nothing to choose
             del self.fields["validity"]
         else:
-            self.fields["validity"].choices = [
+            _choice_field(self, "validity").choices = [
                 (value, label) for value, label in Order.Validity.choices if value in validities
             ]
         if not caps.disclosed_quantity:
@@ -116,7 +133,8 @@ class OrderForm(RefusalMixin, forms.Form):
             self.gtt_mode = "managed"
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("order_type")
         if kind in (Order.OrderType.LIMIT, Order.OrderType.SL) and not data.get("price"):
             self.add_error("price", f"A {kind} order needs a price.")
@@ -207,7 +225,7 @@ class ModifyForm(RefusalMixin, forms.Form):
         self.order = order
         if order.account is not None:
             caps = order.account.adapter_class.capabilities
-            self.fields["order_type"].choices = [
+            _choice_field(self, "order_type").choices = [
                 (value, label)
                 for value, label in Order.OrderType.choices
                 if value in caps.order_types
@@ -216,7 +234,8 @@ class ModifyForm(RefusalMixin, forms.Form):
             self.fields[name].widget.attrs.update(inputmode="decimal")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("order_type")
         for name, label in (("price", "price"), ("trigger_price", "trigger price")):
             value = data.get(name)
@@ -241,6 +260,7 @@ class ModifyForm(RefusalMixin, forms.Form):
             )
         if self.errors:
             return data
+        kind, quantity = data["order_type"], data["quantity"]  # required: there once valid
         candidate = copy(self.order)  # the order as it would be: the same rules as a new one
         candidate.quantity = quantity
         candidate.order_type = kind
@@ -296,14 +316,14 @@ class RiskPolicyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # A limit of 0 (or less) on value or quantity would refuse every order.
         for name in ("max_order_value", "max_quantity"):
-            self.fields[name].min_value = 1
+            cast(forms.IntegerField, self.fields[name]).min_value = 1
             # One message per field: this bound replaces the model's own (≥ 0).
             self.fields[name].validators = [
                 v for v in self.fields[name].validators if not isinstance(v, MinValueValidator)
             ] + [MinValueValidator(1)]
             self.fields[name].widget.attrs["min"] = 1
         for name in ("max_orders_per_day", "max_open_positions"):
-            self.fields[name].min_value = 0
+            cast(forms.IntegerField, self.fields[name]).min_value = 0
             self.fields[name].widget.attrs["min"] = 0
 
     def clean_allowed_symbols(self):
@@ -334,11 +354,12 @@ class StrategyForm(forms.ModelForm):
         labels = {"account": "Account"}
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["account"].queryset = selectors.accounts_of(user)
-        self.fields["account"].empty_label = "My default account"
+        account = cast(forms.ModelChoiceField, self.fields["account"])
+        account.queryset = broker_selectors.accounts_of(user)
+        account.empty_label = "My default account"
         for name in DEDUP_FIELDS:  # left empty: the current (or default) window stays
             self.fields[name].required = False
 
@@ -346,7 +367,8 @@ class StrategyForm(forms.ModelForm):
         value = self.cleaned_data.get(name)
         if value is None:
             current = getattr(self.instance, name, None)
-            return current if current is not None else Strategy._meta.get_field(name).get_default()
+            field = cast(models.Field, Strategy._meta.get_field(name))
+            return current if current is not None else field.get_default()
         return value
 
     def clean_dedup_window_seconds(self):
@@ -378,7 +400,8 @@ class StrategyRiskForm(RiskPolicyForm):
         self.fields["mode"].required = False  # only asked for when the override is on
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("override") and not data.get("mode"):
             self.add_error("mode", "Choose what happens when an order is over a limit.")
         if not data.get("mode"):

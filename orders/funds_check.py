@@ -4,11 +4,15 @@ last portfolio sync (or funds call) stored, never a broker call per page render.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sigmatrader.formatting import inr
 
 from .broker_request import uses_price
 from .models import Order
+
+if TYPE_CHECKING:
+    from brokers.models import BrokerAccount
 
 CRORE, LAKH = Decimal("10000000"), Decimal("100000")
 
@@ -22,7 +26,7 @@ def short_inr(amount: Decimal) -> str:
     return inr(amount)
 
 
-def stored_cash(account) -> Decimal | None:
+def stored_cash(account: BrokerAccount | None) -> Decimal | None:
     from portfolio.models import PortfolioSync
 
     row = PortfolioSync.objects.filter(account=account).values_list("available_cash").first()

@@ -4,6 +4,8 @@ database and the live quote cache only. No view here ever calls a broker."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,6 +15,16 @@ from . import presentation, queue, toasts
 from .models import Order
 
 MAX_ORDERS = 500
+
+
+@dataclass(frozen=True)
+class Changed:
+    """An order whose status block goes out: its cell, and its row when its actions changed."""
+
+    order: Order
+    cell: dict
+    new_actions: bool
+    row: dict | None
 
 
 def _have(raw: str) -> dict[int, str]:
@@ -36,26 +48,30 @@ def live_orders(request):
     orders = list(
         Order.objects.filter(user=request.user, pk__in=list(have)).select_related("instrument")
     )
-    changed, states = [], []
+    changed: list[Changed] = []
+    states: list[str] = []
     for order in orders:
         state = presentation.live_state(order)
         states.append(state)
         if state == have[order.pk]:
             continue
         before_actions = have[order.pk].rsplit(".", 1)[-1]
-        order.cell = presentation.status_cell(order)
-        order.new_actions = state.rsplit(".", 1)[-1] != before_actions
-        if page == "queue":
-            order.row = presentation.queue_row(order)
-        changed.append(order)
+        changed.append(
+            Changed(
+                order=order,
+                cell=presentation.status_cell(order),
+                new_actions=state.rsplit(".", 1)[-1] != before_actions,
+                row=presentation.queue_row(order) if page == "queue" else None,
+            )
+        )
     prices = queue.prices_for(orders) if page == "queue" else {}
     context = {
         "page": page,
         "changed": changed,
         "states": ",".join(sorted(states, key=lambda s: int(s.split(".", 1)[0]))),
         "prices": [(order.pk, prices.get(order.pk)) for order in orders],
-        "queue_url": reverse("queue"),
-        "orders_url": reverse("orders"),
+        "queue_url": reverse("orders:queue"),
+        "orders_url": reverse("orders:orders"),
     }
     return render(request, "sigmatrader/_live_orders.html", context)
 

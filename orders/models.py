@@ -18,6 +18,10 @@ def new_client_tag() -> str:
     return TAG_PREFIX + secrets.token_hex(8).upper()  # 18 characters
 
 
+# An order keeps its history when its account is deleted (account set to NULL).
+ACCOUNT_GONE = "The order's account no longer exists."
+
+
 class Order(models.Model):
     class Status(models.TextChoices):
         WAITING = "WAITING", "Waiting"

@@ -1,10 +1,17 @@
 """Queue rows formatted in Python: the queue may hold a thousand orders, and flat
 values render several times faster than filters and attribute chains in a template."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from sigmatrader.formatting import inr, inr_number
 
 from .forms import RiskPolicyForm
 from .models import Order, RiskPolicy
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 ERROR_STATES = (Order.Status.FAILED, Order.Status.REJECTED)
 
@@ -84,7 +91,7 @@ def _base36(number: int) -> str:
             return text
 
 
-def risk_form_for(user):
+def risk_form_for(user: User) -> RiskPolicyForm:
     return RiskPolicyForm(
         instance=RiskPolicy.objects.filter(user=user, strategy__isnull=True).first()
     )

@@ -1,51 +1,32 @@
-"""Reads and writes behind the Queue page (views stay thin)."""
+"""Writes behind the Queue page, and its prices and previews (the reads of its rows are
+in orders/selectors.py; views stay thin)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from brokers.base import BrokerError
 from brokers.connections import calling
+from brokers.models import BrokerAccount
 from marketdata import live
 from marketdata.quotes import ltp
 from marketdata.resolution import resolve
-from sigmatrader.params import object_id
 
 from . import funds_check
 from .broker_request import broker_request, uses_price
 from .execution import canonical_name
 from .history import log
-from .models import Order
+from .models import ACCOUNT_GONE, Order
 from .validation import validate
-
-QUEUE_STATUSES = (Order.Status.WAITING, Order.Status.FAILED)
-
-
-def order_for(user, order_id) -> Order:
-    """The user's order, or 404: another user's order looks absent."""
-    pk = object_id(order_id)
-    if pk is None:
-        raise Http404("No such order.")
-    orders = Order.objects.select_related("account", "instrument")
-    return get_object_or_404(orders, pk=pk, user=user)
-
-
-def queue_of(user, account=None):
-    # Not the account: a row shows its stored account_name, and each joined copy of the
-    # account would decrypt its stored secrets again (two Fernet decrypts per row).
-    orders = (
-        Order.objects.filter(user=user, status__in=QUEUE_STATUSES)
-        .select_related("instrument")
-        .order_by("created_at", "id")
-    )
-    return orders.filter(account=account) if account is not None else orders
 
 
 @transaction.atomic
-def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: str) -> Order:
+def update_waiting(
+    *, order: Order, account: BrokerAccount, symbol: str, fields: dict, actor: str
+) -> Order:
     """Edit every field of an order that has not been sent.
 
     Raises SymbolNotFound or InvalidOrder (naming the field) and changes nothing
@@ -56,7 +37,7 @@ def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: s
             f"Order #{order.pk} is {locked.get_status_display().lower()}: "
             "only waiting or failed orders can be edited."
         )
-    changes = {}
+    changes: dict[str, Any] = {}
     if account.pk != locked.account_id or symbol.strip() != locked.symbol:
         instrument = resolve(broker=account.broker, symbol=symbol)
         changes.update(
@@ -88,7 +69,7 @@ def update_waiting(*, order: Order, account, symbol: str, fields: dict, actor: s
     return locked
 
 
-def prices_for(orders: list[Order]) -> dict[int, object]:
+def prices_for(orders: list[Order]) -> dict[int, live.Shown]:
     """{order pk: marketdata.live.Shown} for the orders' instruments, from the shared
     live cache only (a background task fills it): rendering a page never calls a broker."""
     shown = live.shown_for({o.instrument for o in orders if o.instrument_id})
@@ -97,12 +78,15 @@ def prices_for(orders: list[Order]) -> dict[int, object]:
 
 def preview(order: Order) -> dict:
     """Margin and charges where the account's broker offers them; what it lacks, named."""
-    caps = order.account.adapter_class.capabilities
-    result = {
+    account = order.account
+    if account is None:  # deleted since the order was queued: nothing to ask, said so
+        return {"error": ACCOUNT_GONE, "label": order.account_name, "funds_short": ""}
+    caps = account.adapter_class.capabilities
+    result: dict[str, Any] = {
         "margin": None,
         "charges": None,
         "error": "",
-        "label": order.account.broker_label,
+        "label": account.broker_label,
         "margin_offered": caps.margin_preview,
         "charges_offered": caps.charges_preview,
         # The price a MARKET (SL-M) order is previewed at, and what it is.
@@ -114,7 +98,11 @@ def preview(order: Order) -> dict:
     result["funds_short"] = funds_check.shortfall(
         order, estimate=cached.price if cached is not None else None
     )
-    if not (caps.margin_preview or caps.charges_preview) or not order.account.is_connected:
+    if not (caps.margin_preview or caps.charges_preview) or not account.is_connected:
+        return result
+    instrument = order.instrument
+    if instrument is None:  # never resolved (or its row since removed): nothing to price
+        result["error"] = f"{order.symbol} is not resolved to an instrument: no preview."
         return result
     estimate = None
     if order.order_type == Order.OrderType.SL_M and order.trigger_price:
@@ -128,16 +116,14 @@ def preview(order: Order) -> dict:
             estimate = shown.price
         else:
             try:
-                estimate = ltp(account=order.account, instruments=[order.instrument]).get(
-                    order.instrument_id
-                )
+                estimate = ltp(account=account, instruments=[instrument]).get(instrument.pk)
             except BrokerError:
                 estimate = None
         result["estimate_basis"] = "LTP"
     result["estimate"] = estimate
     request = broker_request(order, estimate=estimate)
     try:
-        with calling(order.account) as adapter:
+        with calling(account) as adapter:
             if caps.margin_preview:
                 result["margin"] = adapter.margin_preview([request])
             if caps.charges_preview and request.price is not None:  # never charges on ₹0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils import timezone
@@ -13,6 +14,10 @@ from brokers.connections import calling
 from marketdata.quotes import ltp
 
 from .models import Order, RiskPolicy
+
+if TYPE_CHECKING:
+    from brokers.models import BrokerAccount
+    from marketdata.models import Instrument
 
 COUNTED_TODAY = (
     Order.Status.SENDING,
@@ -56,6 +61,14 @@ def policy_for(order: Order) -> RiskPolicy | None:
     return override or next((p for p in found if p.strategy_id is None), None)
 
 
+def _placed(order: Order) -> tuple[BrokerAccount, Instrument]:
+    """The order's account and instrument: risk is evaluated on an order validate()
+    accepted (execution), which has both."""
+    account, instrument = order.account, order.instrument
+    assert account is not None and instrument is not None, f"order #{order.pk} not validated"
+    return account, instrument
+
+
 def _floor_to_lot(quantity: int, lot: int) -> int:
     return quantity // lot * lot
 
@@ -64,7 +77,8 @@ def price_for_value(order: Order) -> Decimal | None:
     """LIMIT and SL at their price; MARKET and SL-M at the last traded price."""
     if order.order_type in (Order.OrderType.LIMIT, Order.OrderType.SL) and order.price:
         return order.price
-    return ltp(account=order.account, instruments=[order.instrument])[order.instrument.pk]
+    account, instrument = _placed(order)
+    return ltp(account=account, instruments=[instrument])[instrument.pk]
 
 
 def _held_quantity(order: Order) -> int:
@@ -73,9 +87,10 @@ def _held_quantity(order: Order) -> int:
     Delivery positions count too: today's delivery buys are positions, not yet
     holdings, and a sale out of holdings today is a negative delivery position
     while the holding keeps its quantity until settlement (as brokers report them)."""
-    with calling(order.account) as adapter:
+    account, instrument = _placed(order)
+    with calling(account) as adapter:
         holdings, positions = adapter.holdings(), adapter.positions()
-    ref = order.instrument.ref
+    ref = instrument.ref
     held = sum(
         h.quantity
         for h in holdings
@@ -90,9 +105,10 @@ def _held_quantity(order: Order) -> int:
 
 
 def _open_positions(order: Order) -> tuple[int, bool]:
-    with calling(order.account) as adapter:
+    account, instrument = _placed(order)
+    with calling(account) as adapter:
         positions = [p for p in adapter.positions() if p.quantity != 0]
-    ref = order.instrument.ref
+    ref = instrument.ref
     already = any(
         p.instrument.symbol == ref.symbol and p.instrument.exchange == ref.exchange
         for p in positions
@@ -106,10 +122,11 @@ def evaluate(order: Order, policy: RiskPolicy | None = None) -> Decision:
     if policy is None:
         return decision
     clamp = policy.mode == RiskPolicy.Mode.CLAMP
-    lot = order.instrument.lot_size
-    symbol = order.instrument.canonical_symbol.upper()
+    _account, instrument = _placed(order)
+    lot = instrument.lot_size
+    symbol = instrument.canonical_symbol.upper()
     # A list entry is SYMBOL (any exchange) or EXCHANGE:SYMBOL (orders/risk_symbols.py).
-    names = {symbol, f"{order.instrument.exchange.upper()}:{symbol}"}
+    names = {symbol, f"{instrument.exchange.upper()}:{symbol}"}
 
     denied, allowed = (
         RiskPolicy.symbols(policy.denied_symbols),

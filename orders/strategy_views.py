@@ -1,19 +1,24 @@
 """Settings → Strategies and the TradingView webhook card; the Alerts page."""
 
+from __future__ import annotations
+
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.forms import BaseForm
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brokers import selectors as broker_selectors
+from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import filters
 from sigmatrader.settings_page import settings_context
 from sigmatrader.site import is_public_https, site_url
 
-from . import webhook
+from . import selectors, webhook
 from .filters import AlertFilterForm
 from .forms import StrategyForm, StrategyRiskForm
 from .models import RiskPolicy, Strategy, WebhookAlert, WebhookEndpoint
@@ -35,7 +40,7 @@ ALERT_TEMPLATE = """{
 }"""
 
 
-def webhook_context(request, new_token: str = "") -> dict:
+def webhook_context(request: AuthedHttpRequest, new_token: str = "") -> dict:
     endpoint = WebhookEndpoint.objects.filter(user=request.user).first()
     base = site_url(request, reverse("tradingview-webhook", args=["TOKEN"]))
     overridden = RiskPolicy.objects.filter(strategy=OuterRef("pk"))
@@ -61,12 +66,14 @@ def webhook_context(request, new_token: str = "") -> dict:
     }
 
 
-def settings_section(request) -> dict:
+def settings_section(request: AuthedHttpRequest) -> dict:
     """The risk limits and webhook cards of the Settings page."""
     return {"risk_form": risk_form_for(request.user), **webhook_context(request)}
 
 
-def _card(request, new_token: str = "", *, status: int = 200, **forms):
+def _card(
+    request: AuthedHttpRequest, new_token: str = "", *, status: int = 200, **forms: BaseForm
+) -> HttpResponse:
     """The webhook card over HTMX; the whole Settings page otherwise (errors shown in place)."""
     context = {} if wants_fragment(request) else settings_context(request)
     context.update(webhook_context(request, new_token))
@@ -77,14 +84,14 @@ def _card(request, new_token: str = "", *, status: int = 200, **forms):
 
 
 @require_POST
-def rotate_token(request):
+def rotate_token(request: AuthedHttpRequest) -> HttpResponse:
     token = webhook.issue_token(request.user)
     messages.warning(request, "Copy the webhook URL now: it is shown only this once.")
     return _card(request, new_token=token)
 
 
 @require_POST
-def save_secret(request):
+def save_secret(request: AuthedHttpRequest) -> HttpResponse:
     form = WebhookSecretForm(request.POST)
     if not form.is_valid():
         return _card(request, status=422, secret_form=form)
@@ -97,7 +104,7 @@ def save_secret(request):
 
 
 @require_http_methods(["POST"])
-def create_strategy(request):
+def create_strategy(request: AuthedHttpRequest) -> HttpResponse:
     form = StrategyForm(request.POST, user=request.user)
     if form.is_valid():
         strategy = form.save(commit=False)
@@ -109,7 +116,7 @@ def create_strategy(request):
 
 
 @require_http_methods(["GET", "POST"])
-def edit_strategy(request, strategy_id):
+def edit_strategy(request: AuthedHttpRequest, strategy_id: int) -> HttpResponse:
     strategy = get_object_or_404(Strategy, pk=strategy_id, user=request.user)
     data = request.POST if request.method == "POST" else None
     form = StrategyForm(
@@ -149,7 +156,7 @@ def _errors(*forms) -> str:
 
 
 @require_POST
-def toggle_strategy(request, strategy_id):
+def toggle_strategy(request: AuthedHttpRequest, strategy_id: int) -> HttpResponse:
     strategy = get_object_or_404(Strategy, pk=strategy_id, user=request.user)
     strategy.enabled = not strategy.enabled
     strategy.save(update_fields=["enabled"])
@@ -160,12 +167,9 @@ def toggle_strategy(request, strategy_id):
 
 
 @require_GET
-def alerts(request):
-    found = WebhookAlert.objects.filter(user=request.user).select_related("strategy", "order")
+def alerts(request: AuthedHttpRequest) -> HttpResponse:
     _form, applied = filters(AlertFilterForm, request.GET)
     outcome = applied.get("outcome", "")
-    if outcome:
-        found = found.filter(outcome=outcome)
-    page = paginate(request, found, 50)
+    page = paginate(request, selectors.alert_list(user=request.user, outcome=outcome), 50)
     context = {"page": page, "outcome": outcome, "outcomes": WebhookAlert.Outcome.choices}
     return page_or_fragment(request, "orders/alerts.html", "orders/_alerts_table.html", context)

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from brokers.base import BrokerError
@@ -56,7 +56,7 @@ FIELDS = [
 
 
 @dataclass
-class SyncResult:
+class OrderSyncResult:
     account_id: int
     checked: int = 0
     updated: int = 0
@@ -73,7 +73,7 @@ class SyncResult:
 NOT_RECEIVED = "Not received by the broker."
 
 
-def may_surface(now=None):
+def may_surface(now: datetime | None = None) -> Q:
     """FAILED orders whose client tag the broker may still show (watched for a day)."""
     now = now or timezone.now()
     return Q(
@@ -83,8 +83,8 @@ def may_surface(now=None):
     )
 
 
-def sync_account(account: BrokerAccount, *, actor: str = "sync") -> SyncResult:
-    result = SyncResult(account_id=account.pk)
+def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderSyncResult:
+    result = OrderSyncResult(account_id=account.pk)
     now = timezone.now()
     grace = timedelta(seconds=settings.ORDER_RECONCILE_GRACE_SECONDS)
     live = [
@@ -201,7 +201,9 @@ def _match(order: Order, by_id: dict, by_tag: dict):
     return None, why
 
 
-def _record_mismatches(account, mismatched: list, *, actor: str, at) -> None:
+def _record_mismatches(
+    account: BrokerAccount, mismatched: list, *, actor: str, at: datetime
+) -> None:
     """An order's broker id now names a different order: say so once, change nothing."""
     if not mismatched:
         return
@@ -293,7 +295,7 @@ def reconcile_before_resending(order: Order) -> Order:
     if account is None or not account.is_connected:
         raise CannotReconcile(refusal.format(why="its account is not connected"))
     try:
-        sync_account(account, actor="reconcile")
+        order_sync_account(account, actor="reconcile")
     except BrokerError as exc:
         why = f"the broker did not answer ({exc.message})"
         raise CannotReconcile(refusal.format(why=why)) from exc
@@ -301,7 +303,7 @@ def reconcile_before_resending(order: Order) -> Order:
     return order
 
 
-def accounts_to_sync(account_id: int | None = None):
+def accounts_for_order_sync(account_id: int | None = None) -> QuerySet[BrokerAccount]:
     accounts = BrokerAccount.objects.filter(status=BrokerAccount.Status.CONNECTED)
     if account_id:
         accounts = accounts.filter(pk=account_id)
@@ -309,12 +311,12 @@ def accounts_to_sync(account_id: int | None = None):
     return accounts.filter(pk__in=watched)
 
 
-def sync_all(account_id: int | None = None) -> list[SyncResult]:
+def order_sync_all(account_id: int | None = None) -> list[OrderSyncResult]:
     results = []
-    for account in accounts_to_sync(account_id):
+    for account in accounts_for_order_sync(account_id):
         try:
-            results.append(sync_account(account))
+            results.append(order_sync_account(account))
         except BrokerError as exc:  # one account's trouble never stops the others
             logger.warning("order sync failed for account %s: %s", account.pk, exc.message)
-            results.append(SyncResult(account_id=account.pk, error=exc.message))
+            results.append(OrderSyncResult(account_id=account.pk, error=exc.message))
     return results

@@ -6,13 +6,14 @@ from django.conf import settings
 from django.core.cache import cache
 
 from brokers.base import EndpointClass
+from brokers.models import BrokerAccount
 from brokers.ratelimit import prepaid, reserve, scope_for
 from marketdata import clock
 
 from .execution import NotExecutable, execute
 from .models import Order
 from .recovery import sweep_stranded
-from .sync import sync_all
+from .sync import order_sync_all
 from .triggers import check_conditional_orders as check_conditional
 
 OFF_HOURS_EVERY = 300  # seconds between syncs while the market is closed
@@ -24,7 +25,7 @@ def sync_orders() -> dict:
     # Off hours, cache.add() succeeds once per window across every worker process.
     if not clock.is_open() and not cache.add("orders:off-hours-sync", time.time(), OFF_HOURS_EVERY):
         return {"skipped": "market closed"}
-    results = sync_all()
+    results = order_sync_all()
     return {str(r.account_id): r.error or r.updated for r in results}
 
 
@@ -61,7 +62,11 @@ def execute_order(order_id: int) -> str:
         # A redelivery of a sent order: refused as the claim would, without using a slot.
         state = order.get_status_display().lower()
         return f"Order #{order.pk} is {state}: an order is sent only once."
-    slot = order_slot(order.account)
+    # An account deleted since the alert has no order slot to take: execution refuses
+    # the order and says why (FAILED), so no sweep re-enqueues it for ever.
+    slot = (
+        order_slot(order.account) if order.account is not None else _Slot("", 0.0, reserved=False)
+    )
     if slot.wait > settings.BROKER_RATE_LIMIT_MAX_WAIT:
         # A long window is full (per minute/hour/day): not worth holding the
         # order back for; the placement refuses it as before (FAILED, says why).
@@ -93,7 +98,7 @@ class _Slot:
         return prepaid(self.scope, EndpointClass.ORDERS)
 
 
-def order_slot(account) -> _Slot:
+def order_slot(account: BrokerAccount) -> _Slot:
     """Reserve one order slot of `account` under its broker's order limits now,
     or say how long until one frees (`wait` > 0, nothing reserved)."""
     adapter = account.adapter_class

@@ -64,7 +64,7 @@ def _order_toast(event: OrderEvent) -> Toast:
     else:
         title = "Order outcome unknown"
         text = f"{what}: the broker may have it; SigmaTrader is reconciling (never resent)."
-    return Toast(f"o{event.pk}", TOAST_STATES[event.to_status], title, text)
+    return Toast(f"o{event.pk}", TOAST_STATES[Order.Status(event.to_status)], title, text)
 
 
 def pending_toasts(*, user, session) -> list[Toast]:

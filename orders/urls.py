@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import strategy_views, views
 
+app_name = "orders"
+
 urlpatterns = [
     path("queue/", views.queue_page, name="queue"),
     path("queue/form/", views.order_form, name="queue-form"),
@@ -16,7 +18,7 @@ urlpatterns = [
     path("orders/<id:order_id>/events/", views.order_events, name="order-events"),
     path("orders/<id:order_id>/modify/", views.modify_order, name="order-modify"),
     path("orders/<id:order_id>/cancel/", views.cancel_live, name="order-cancel"),
-    path("orders/sync/<id:account_id>/", views.sync_now, name="orders-sync"),
+    path("orders/sync/<id:account_id>/", views.sync_now, name="sync"),
     path("settings/risk/", views.save_risk_policy, name="risk-policy"),
     path("alerts/", strategy_views.alerts, name="alerts"),
     path("settings/webhook/rotate/", strategy_views.rotate_token, name="webhook-rotate"),

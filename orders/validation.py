@@ -7,7 +7,7 @@ from brokers.base import OrderType as BrokerOrderType
 from brokers.base import Product as BrokerProduct
 from brokers.base import Validity as BrokerValidity
 
-from .models import Order
+from .models import ACCOUNT_GONE, Order
 
 # Order.price holds 14 digits with 4 decimals.
 MAX_PRICE = Decimal(10) ** 10
@@ -32,7 +32,7 @@ def validate(order: Order) -> None:
             f"{order.symbol} is not resolved to an instrument of this account.", "symbol"
         )
     if order.account is None:
-        raise InvalidOrder("The order's account no longer exists.")
+        raise InvalidOrder(ACCOUNT_GONE)
     if instrument.broker != order.account.broker:
         raise InvalidOrder(f"{instrument} belongs to another broker than {order.account_name}.")
     caps = order.account.adapter_class.capabilities

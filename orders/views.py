@@ -1,81 +1,93 @@
-from django.conf import settings
+from __future__ import annotations
+
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from brokers import selectors
+from brokers import selectors as broker_selectors
 from brokers.base import BrokerError
+from brokers.models import BrokerAccount
+from marketdata.live import Shown
 from marketdata.resolution import SymbolNotFound
+from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate, redirect_back, wants_fragment
 from sigmatrader.params import filters
 from sigmatrader.settings_page import render_settings
 
-from . import actions, closed_market_views, conditional, presentation, queue
+from . import actions, closed_market_views, conditional, presentation, queue, selectors
 from . import bulk as bulk_actions
 from .execution import NotExecutable, create_order, execute
 from .filters import OrderFilterForm
 from .forms import ModifyForm, OrderForm, RiskPolicyForm
 from .models import Order, RiskPolicy
-from .sync import sync_account
+from .sync import order_sync_account
 from .validation import InvalidOrder
 
 
-def _actor(request) -> str:
+def _actor(request: AuthedHttpRequest) -> str:
     return request.user.get_username()
 
 
-def _queue_account(request):
+def _queue_account(request: AuthedHttpRequest) -> BrokerAccount | None:
     """The queue shows one account (the current one) or, with ?scope=all, every account."""
     if request.GET.get("scope") == "all" or request.POST.get("scope") == "all":
         return None
-    return selectors.current_account(request)
+    return broker_selectors.current_account(request)
 
 
-def _ltp(order):
+def _ltp(order: Order) -> Shown | None:
     """The order's price from the live cache (no broker call), for a re-rendered row."""
     return queue.prices_for([order]).get(order.pk)
 
 
-def _row(order, error=""):
+def _row(order: Order, error: str = "") -> dict:
     return presentation.queue_row(order, error, ltp=_ltp(order))
 
 
-def _queue_context(request, form=None, send_to=None):
+def _queue_context(
+    request: AuthedHttpRequest,
+    form: OrderForm | None = None,
+    send_to: BrokerAccount | None = None,
+) -> dict:
     account = _queue_account(request)
-    page = paginate(request, queue.queue_of(request.user, account), settings.QUEUE_PAGE_SIZE)
     # The pager links to the queue page itself (this may be the answer to a POST).
-    page.querystring = "scope=all" if account is None else f"account={account.pk}"
-    orders = list(page.object_list)
-    prices = queue.prices_for(orders)
+    page = selectors.queue_page(user=request.user, account=account, page=request.GET.get("page"))
+    prices = queue.prices_for(list(page.object_list))
     return {
-        "rows": [presentation.queue_row(order, ltp=prices.get(order.pk)) for order in orders],
+        "rows": [
+            presentation.queue_row(order, ltp=prices.get(order.pk)) for order in page.object_list
+        ],
         "page": page,
         "scope_all": account is None,
         "queue_account": account,
         "form": form
-        or OrderForm(user=request.user, account=send_to or selectors.current_account(request)),
+        or OrderForm(
+            user=request.user, account=send_to or broker_selectors.current_account(request)
+        ),
     }
 
 
 @require_GET
-def queue_page(request):
+def queue_page(request: AuthedHttpRequest) -> HttpResponse:
     return page_or_fragment(
         request, "orders/queue.html", "orders/_queue_table.html", _queue_context(request)
     )
 
 
 @require_GET
-def order_form(request):
+def order_form(request: AuthedHttpRequest) -> HttpResponse:
     """Re-render the form for another destination account (its capabilities)."""
-    account = selectors.account_for(request.user, request.GET.get("account") or 0)
+    account = broker_selectors.account_for(request.user, request.GET.get("account") or 0)
     form = OrderForm(user=request.user, account=account, initial=request.GET.dict())
     return render(request, "orders/_order_form.html", {"form": form})
 
 
 @require_POST
-def new_order(request):
+def new_order(request: AuthedHttpRequest) -> HttpResponse:
     form = OrderForm(request.POST, user=request.user)
+    queued = False
     if form.is_valid():
         account = form.cleaned_data["account"]
         try:
@@ -97,20 +109,21 @@ def new_order(request):
             messages.success(
                 request, f"Order #{order.pk} is in the queue for {account.display_name}."
             )
-            form = None
-    if form is None and not wants_fragment(request):
-        return redirect_back(request, "queue")
-    status = 200 if form is None else 422  # a form still here has errors to show
-    # After an add, "Send to" keeps the account just used (and the list its tab).
-    context = _queue_context(request, form, send_to=account if form is None else None)
+            queued = True
+    if queued and not wants_fragment(request):
+        return redirect_back(request, "orders:queue")
+    status = 200 if queued else 422  # a form not queued has errors to show
+    # After an add, a fresh form whose "Send to" keeps the account just used (and the
+    # list its tab); else the form with its errors.
+    context = _queue_context(request, send_to=account) if queued else _queue_context(request, form)
     return page_or_fragment(
         request, "orders/queue.html", "orders/_queue_body.html", context, status=status
     )
 
 
 @require_http_methods(["GET", "POST"])
-def edit_order(request, order_id):
-    order = queue.order_for(request.user, order_id)
+def edit_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_for(request.user, order_id)
     if not order.is_editable:
         error = "This order was sent: it can no longer be edited here."
         return render(request, "orders/_queue_row.html", {"row": _row(order, error)})
@@ -158,17 +171,17 @@ def edit_order(request, order_id):
 
 
 @require_GET
-def queue_row(request, order_id):
+def queue_row(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     return render(
         request,
         "orders/_queue_row.html",
-        {"row": _row(queue.order_for(request.user, order_id))},
+        {"row": _row(selectors.order_for(request.user, order_id))},
     )
 
 
 @require_POST
-def execute_order(request, order_id):
-    order = queue.order_for(request.user, order_id)
+def execute_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_for(request.user, order_id)
     choice = closed_market_views.before_execute(request, order)  # closed: AMO / wait / cancel
     if choice is not None:
         return choice
@@ -182,8 +195,8 @@ def execute_order(request, order_id):
 
 
 @require_POST
-def cancel_order(request, order_id):
-    order = queue.order_for(request.user, order_id)
+def cancel_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_for(request.user, order_id)
     error = ""
     try:
         order = actions.cancel(order=order, actor=_actor(request))
@@ -192,16 +205,16 @@ def cancel_order(request, order_id):
     return _row_or_back(request, order, error)
 
 
-def _row_or_back(request, order, error):
+def _row_or_back(request: AuthedHttpRequest, order: Order, error: str) -> HttpResponse:
     if wants_fragment(request):
         return render(request, "orders/_queue_row.html", {"row": _row(order, error)})
     if error:
         messages.error(request, error)
-    return redirect_back(request, "queue")
+    return redirect_back(request, "orders:queue")
 
 
 @require_POST
-def bulk(request):
+def bulk(request: AuthedHttpRequest) -> HttpResponse:
     """Execute or cancel the selected orders (orders/bulk.py), one outcome per order."""
     status = 200
     try:
@@ -221,7 +234,7 @@ def bulk(request):
             level = messages.error if outcome.result == bulk_actions.FAILED else messages.info
             level(request, outcome.line)
     if status == 200 and not wants_fragment(request):
-        return redirect_back(request, "queue")
+        return redirect_back(request, "orders:queue")
     return page_or_fragment(
         request,
         "orders/queue.html",
@@ -232,8 +245,8 @@ def bulk(request):
 
 
 @require_GET
-def order_preview(request, order_id):
-    order = queue.order_for(request.user, order_id)
+def order_preview(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_for(request.user, order_id)
     return render(
         request, "orders/_preview.html", {"order": order, "preview": queue.preview(order)}
     )
@@ -245,15 +258,16 @@ ORDER_FILTERS = ("status", "account", "source")
 
 
 @require_GET
-def order_list(request):
-    orders = Order.objects.filter(user=request.user).order_by("-created_at", "-id")
+def order_list(request: AuthedHttpRequest) -> HttpResponse:
     _form, applied = filters(OrderFilterForm, request.GET)
-    for name, lookup in (("status", "status"), ("account", "account_id"), ("source", "source")):
-        if name in applied:
-            orders = orders.filter(**{lookup: applied[name]})
     day = applied.get("date")
-    if day:
-        orders = orders.filter(created_at__date=day)
+    orders = selectors.order_list(
+        user=request.user,
+        status=applied.get("status", ""),
+        account_id=applied.get("account"),
+        source=applied.get("source", ""),
+        day=day,
+    )
     chosen = {name: str(applied.get(name, "")) for name in ORDER_FILTERS}
     page = paginate(request, orders, 50)
     page.object_list = list(page.object_list)
@@ -265,26 +279,26 @@ def order_list(request):
         "day": day.isoformat() if day else "",
         "statuses": Order.Status.choices,
         "sources": Order.Source.choices,
-        "accounts": selectors.accounts_of(request.user),
+        "accounts": broker_selectors.accounts_of(request.user),
     }
     return page_or_fragment(request, "orders/orders.html", "orders/_orders_table.html", context)
 
 
 @require_GET
-def order_events(request, order_id):
-    order = queue.order_for(request.user, order_id)
+def order_events(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_for(request.user, order_id)
     return render(
         request, "orders/_order_events.html", {"order": order, "events": order.events.all()}
     )
 
 
 @require_http_methods(["GET", "POST"])
-def modify_order(request, order_id):
+def modify_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     """The modify form of an order open at the broker (GET), and the modify (POST):
     quantity, type, price and trigger, checked like a new order; errors in place."""
-    order = queue.order_for(request.user, order_id)
+    order = selectors.order_for(request.user, order_id)
     if request.method == "GET" and not wants_fragment(request):
-        return redirect("orders")  # the form lives in the Orders page's row, not on its own
+        return redirect("orders:orders")  # the form lives in the Orders page's row, not on its own
     form = ModifyForm(request.POST if request.method == "POST" else None, order=order)
     sent = ""
     if form.is_valid():
@@ -309,26 +323,26 @@ def modify_order(request, order_id):
         messages.success(request, sent)
     for field, errors in form.errors.items():
         where = f"{form[field].label}: " if field in form.fields else ""
-        messages.error(request, f"Order #{order.pk}: {where}{' '.join(errors)}")
-    return redirect("orders")
+        messages.error(request, f"Order #{order.pk}: {where}{' '.join(map(str, errors))}")
+    return redirect("orders:orders")
 
 
 @require_POST
-def cancel_live(request, order_id):
-    order = queue.order_for(request.user, order_id)
+def cancel_live(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_for(request.user, order_id)
     try:
         actions.cancel(order=order, actor=_actor(request))
         messages.success(request, f"Order #{order.pk}: cancel sent to {order.account_name}.")
     except actions.ActionRefused as exc:
         messages.error(request, exc.message)
-    return redirect("orders")
+    return redirect("orders:orders")
 
 
 @require_POST
-def sync_now(request, account_id):
-    account = selectors.account_for(request.user, account_id)
+def sync_now(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
+    account = broker_selectors.account_for(request.user, account_id)
     try:
-        result = sync_account(account, actor=_actor(request))
+        result = order_sync_account(account, actor=_actor(request))
     except BrokerError as exc:
         messages.error(request, f"{account.display_name}: {exc.message}")
     else:
@@ -337,11 +351,11 @@ def sync_now(request, account_id):
             f"{account.display_name}: {result.checked} live order(s) checked, "
             f"{result.updated} updated.",
         )
-    return redirect_back(request, "orders")
+    return redirect_back(request, "orders:orders")
 
 
 @require_POST
-def save_risk_policy(request):
+def save_risk_policy(request: AuthedHttpRequest) -> HttpResponse:
     policy = RiskPolicy.objects.filter(
         user=request.user, strategy__isnull=True
     ).first() or RiskPolicy(user=request.user)

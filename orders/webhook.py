@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
@@ -38,6 +39,9 @@ from sigmatrader.redaction import mask_json_text, scrub
 from . import webhook_routes
 from .execution import create_order
 from .models import AlertClaim, Order, Strategy, WebhookAlert, WebhookEndpoint
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 logger = logging.getLogger(__name__)
 Outcome = WebhookAlert.Outcome
@@ -58,7 +62,7 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def issue_token(user) -> str:
+def issue_token(user: User) -> str:
     """Create or rotate the user's webhook token; the plain token is returned once."""
     token = secrets.token_urlsafe(32)  # 43 characters
     endpoint = WebhookEndpoint.objects.filter(user=user).first()
@@ -76,7 +80,7 @@ def issue_token(user) -> str:
     return token
 
 
-def set_secret(user, secret: str) -> None:
+def set_secret(user: User, secret: str) -> None:
     endpoint = WebhookEndpoint.objects.get(user=user)
     endpoint.secret_hash = digest(secret) if secret else ""
     endpoint.save(update_fields=["secret_hash"])

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -12,7 +12,7 @@ from . import webhook
 @csrf_exempt  # TradingView cannot send a CSRF token; the secret token in the URL is the key
 @login_not_required
 @require_POST
-def tradingview(request, token):
+def tradingview(request: HttpRequest, token: str) -> HttpResponse:
     try:
         body = request.body
     except RequestDataTooBig:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
-from brokers import selectors as accounts
+from brokers import selectors as broker_selectors
 from brokers.base import BrokerError, ConnectFlow
 from brokers.connections import calling
 from marketdata import live
@@ -105,7 +105,7 @@ class Dashboard:
 
 
 def dashboard_for(user) -> Dashboard:
-    account_list = list(accounts.accounts_of(user).order_by("-is_default", "label"))
+    account_list = list(broker_selectors.accounts_of(user).order_by("-is_default", "label"))
     states = sync_states(account_list)
     figures = {a.pk: AccountFigures(account=a, sync=states.get(a.pk)) for a in account_list}
     holdings = (

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class SyncResult:
+class PortfolioSyncResult:
     account_id: int
     holdings: int = 0
     positions: int = 0
@@ -101,7 +101,7 @@ def position_row(account, position: base.Position, instrument, now) -> Position:
     )
 
 
-def _fail(account, state: PortfolioSync, message: str, *, expired: bool) -> SyncResult:
+def _fail(account, state: PortfolioSync, message: str, *, expired: bool) -> PortfolioSyncResult:
     PortfolioSync.objects.filter(pk=state.pk).update(error=message[:2000])
     if not expired:  # mark_expired has already written its own event
         account_event(
@@ -110,10 +110,10 @@ def _fail(account, state: PortfolioSync, message: str, *, expired: bool) -> Sync
             category=SystemEvent.Category.SYNC,
             level=SystemEvent.Level.WARNING,
         )
-    return SyncResult(account_id=account.pk, error=message, expired=expired)
+    return PortfolioSyncResult(account_id=account.pk, error=message, expired=expired)
 
 
-def sync_account(account: BrokerAccount) -> SyncResult:
+def portfolio_sync_account(account: BrokerAccount) -> PortfolioSyncResult:
     """Replace the account's holdings and positions with the broker's; never raises
     for a broker's trouble (the result and the account's PortfolioSync say it)."""
     state, _ = PortfolioSync.objects.get_or_create(account=account)
@@ -159,24 +159,24 @@ def sync_account(account: BrokerAccount) -> SyncResult:
             available_cash=funds.available_cash if funds else None,
             used_margin=funds.used_margin if funds else None,
         )
-    return SyncResult(
+    return PortfolioSyncResult(
         account_id=account.pk, holdings=len(new_holdings), positions=len(new_positions)
     )
 
 
-def accounts_to_sync(account_id: int | None = None):
+def accounts_for_portfolio_sync(account_id: int | None = None):
     accounts = BrokerAccount.objects.filter(status=BrokerAccount.Status.CONNECTED)
     if account_id:
         accounts = accounts.filter(pk=account_id)
     return accounts.select_related("user")
 
 
-def sync_all(account_id: int | None = None) -> list[SyncResult]:
+def portfolio_sync_all(account_id: int | None = None) -> list[PortfolioSyncResult]:
     results = []
-    for account in accounts_to_sync(account_id):
+    for account in accounts_for_portfolio_sync(account_id):
         try:
-            results.append(sync_account(account))
+            results.append(portfolio_sync_account(account))
         except Exception:  # one account's trouble never stops the others
             logger.exception("portfolio sync crashed for account %s", account.pk)
-            results.append(SyncResult(account_id=account.pk, error="Unexpected error."))
+            results.append(PortfolioSyncResult(account_id=account.pk, error="Unexpected error."))
     return results

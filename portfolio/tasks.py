@@ -7,7 +7,7 @@ from marketdata import clock
 
 from .live import refresh_live_quotes as refresh
 from .snapshots import snapshot_all
-from .sync import sync_all
+from .sync import portfolio_sync_all
 
 LIVE_OFF_HOURS_EVERY = 60  # seconds between quote refreshes while the market is closed
 
@@ -18,13 +18,15 @@ def sync_portfolio() -> dict:
     during market hours (prices and positions do not move otherwise)."""
     if not clock.is_open():
         return {"skipped": "market closed"}
-    return {str(r.account_id): r.error or f"{r.holdings}h/{r.positions}p" for r in sync_all()}
+    return {
+        str(r.account_id): r.error or f"{r.holdings}h/{r.positions}p" for r in portfolio_sync_all()
+    }
 
 
 @shared_task(name="portfolio.end_of_day")
 def end_of_day() -> dict:
     """Beat, after the close: a last sync, then the day's snapshot of every account."""
-    results = sync_all()
+    results = portfolio_sync_all()
     return {"synced": len(results), "snapshots": snapshot_all()}
 
 
@@ -32,7 +34,8 @@ def end_of_day() -> dict:
 def refresh_account(account_id: int) -> dict:
     """Queued by a fill (portfolio/refresh.py): this account's holdings, positions, funds."""
     return {
-        str(r.account_id): r.error or f"{r.holdings}h/{r.positions}p" for r in sync_all(account_id)
+        str(r.account_id): r.error or f"{r.holdings}h/{r.positions}p"
+        for r in portfolio_sync_all(account_id)
     }
 
 

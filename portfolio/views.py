@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from brokers import selectors as accounts
+from brokers import selectors as broker_selectors
 from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
@@ -19,19 +19,19 @@ from sigmatrader.pages import page_or_fragment, wants_fragment
 from sigmatrader.params import object_id
 from sigmatrader.views import first_run
 
-from . import presentation, selectors, summary
+from . import presentation, selectors, summary, trading
 from .dashboard import dashboard_for
 from .forms import TradeForm
 from .live import overlay_rows
-from .sync import sync_account
-from .trading import MarketClosed, TradeRefused, square_off, trade
+from .sync import portfolio_sync_account
+from .trading import MarketClosed, TradeRefused
 
 PAGES = {"holdings", "positions"}
 
 
 def _tab(request, source):
     """The chosen tab: one of the user's accounts, or None for "All accounts"."""
-    all_accounts = list(accounts.accounts_of(request.user).order_by("-is_default", "label"))
+    all_accounts = list(broker_selectors.accounts_of(request.user).order_by("-is_default", "label"))
     choice = source.get("account", "")
     if choice == "all" or not all_accounts:
         return None, all_accounts
@@ -39,7 +39,7 @@ def _tab(request, source):
     for account in all_accounts:
         if account.pk == chosen:
             return account, all_accounts
-    viewed = accounts.current_account(request)  # the session's viewed account, else default
+    viewed = broker_selectors.current_account(request)  # the session's viewed account, else default
     return next((a for a in all_accounts if viewed and a.pk == viewed.pk), None), all_accounts
 
 
@@ -99,7 +99,7 @@ def holdings_context(request, source) -> dict:
     context.update(
         items=items,
         merged=account is None,
-        trade_url=reverse("holdings-trade"),  # once, not per row
+        trade_url=reverse("portfolio:holdings-trade"),  # once, not per row
         total=summary.totals(items),
         account_totals=[(a, summary.totals(by_account[a.pk])) for a in context["accounts"]],
     )
@@ -145,11 +145,11 @@ def positions(request):
 @require_POST
 def refresh(request, account_id):
     """'Refresh from <account>': sync now, then show the page again with the outcome."""
-    account = accounts.account_for(request.user, account_id)
+    account = broker_selectors.account_for(request.user, account_id)
     kind = request.POST.get("page", "holdings")
     if kind not in PAGES:
         raise Http404
-    result = sync_account(account)
+    result = portfolio_sync_account(account)
     if result.ok:
         messages.success(
             request,
@@ -160,14 +160,14 @@ def refresh(request, account_id):
         messages.error(request, f"Could not refresh from {account.display_name}: {result.error}")
     if wants_fragment(request):
         return _render(request, kind, request.POST)
-    return redirect(f"{reverse(kind)}?account={account.pk}")
+    return redirect(f"{reverse(f'portfolio:{kind}')}?account={account.pk}")
 
 
 @require_http_methods(["GET", "POST"])
-def trade_view(request):
+def trade(request):
     """Buy or Sell from a holding: the destination account is explicit."""
     source = request.POST if request.method == "POST" else request.GET
-    account = accounts.account_for(request.user, source.get("account") or 0)
+    account = broker_selectors.account_for(request.user, source.get("account") or 0)
     initial = {
         "account": account.pk,
         "symbol": source.get("symbol", ""),
@@ -186,7 +186,7 @@ def trade_view(request):
         destination = form.cleaned_data["account"]
         send_now = form.cleaned_data["then"] == TradeForm.SEND
         try:
-            order = trade(
+            order = trading.trade(
                 user=request.user,
                 account=destination,
                 symbol=form.cleaned_data["symbol"],
@@ -211,23 +211,23 @@ def _after_trade(request, order: Order, sent: bool):
     where = order.account_name
     if not sent:
         messages.success(request, f"Order #{order.pk} is in the queue for {where}.")
-        return redirect(f"{reverse('queue')}?account={order.account_id}")
+        return redirect(f"{reverse('orders:queue')}?account={order.account_id}")
     if order.status in (Order.Status.FAILED, Order.Status.REJECTED):
         messages.error(request, f"Order #{order.pk} to {where}: {order.status_message}")
     else:
         messages.success(
             request, f"Order #{order.pk} sent to {where}: {order.get_status_display().lower()}."
         )
-    return redirect("orders")
+    return redirect("orders:orders")
 
 
 @require_POST
-def square_off_view(request, position_id):
+def square_off(request, position_id):
     position = selectors.position_for(request.user, position_id)
     raw = request.POST.get("quantity", "").strip()
     try:
         quantity = int(raw) if raw else None  # blank: the whole position
-        order = square_off(
+        order = trading.square_off(
             user=request.user,
             position=position,
             actor=request.user.get_username(),
@@ -259,7 +259,7 @@ def square_off_view(request, position_id):
             )
     if wants_fragment(request):
         return _render(request, "positions", request.POST)
-    return redirect(f"{reverse('positions')}?account={position.account_id}")
+    return redirect(f"{reverse('portfolio:positions')}?account={position.account_id}")
 
 
 def _render_closed_choice(request, position, closed):
@@ -280,7 +280,7 @@ def history(request):
     snapshots = selectors.snapshots_of(request.user)
     account = None
     if choice != "all":
-        account = accounts.account_for(request.user, choice)
+        account = broker_selectors.account_for(request.user, choice)
         snapshots = snapshots.filter(account=account)
     context = {
         "account": account,

@@ -17,6 +17,7 @@ run `manage.py reencrypt_secrets`.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from cryptography.fernet import InvalidToken
 from django.core.serializers.json import DjangoJSONEncoder
@@ -49,7 +50,7 @@ class UnreadableSecret:
 
     __bool__ = __len__ = __iter__ = __getitem__ = __contains__ = _refuse
     get = items = keys = values = copy = _refuse
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, like the dict it stands for
 
     def __eq__(self, other):
         return isinstance(other, UnreadableSecret) and other.ciphertext == self.ciphertext
@@ -59,6 +60,11 @@ class UnreadableSecret:
 
 
 class EncryptedJSONBlobField(EncryptedFieldMixin, models.TextField):
+    # For django-stubs: the attribute holds a JSON document (or an UnreadableSecret),
+    # not the text column it is stored in.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def get_prep_value(self, value):
         if value is None:
             return None

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
-Section = Callable[[HttpRequest], dict]
+from .http import AuthedHttpRequest
+
+Section = Callable[[AuthedHttpRequest], dict]
 _sections: list[Section] = []
 
 
@@ -24,7 +26,7 @@ def register_section(section: Section) -> Section:
     return section
 
 
-def settings_context(request: HttpRequest, **overrides) -> dict:
+def settings_context(request: AuthedHttpRequest, **overrides) -> dict:
     """Everything the Settings page shows, with `overrides` replacing sections' keys."""
     context: dict = {}
     for section in _sections:
@@ -33,7 +35,7 @@ def settings_context(request: HttpRequest, **overrides) -> dict:
     return context
 
 
-def render_settings(request: HttpRequest, *, status: int = 200, **overrides) -> HttpResponse:
+def render_settings(request: AuthedHttpRequest, *, status: int = 200, **overrides) -> HttpResponse:
     return render(
         request, "sigmatrader/settings.html", settings_context(request, **overrides), status=status
     )

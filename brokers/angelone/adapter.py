@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 import pyotp
 import requests
@@ -197,7 +198,7 @@ class AngelOneAdapter(BrokerAdapter):
             )
         except Exception as exc:
             raise translate(exc, login=True) from exc
-        return self._session_from(data or {})
+        return self._session_from(cast(dict, data or {}))  # login answers one object
 
     def refresh(self) -> Session:
         refresh_token = self.session.get("refresh_token")
@@ -210,7 +211,8 @@ class AngelOneAdapter(BrokerAdapter):
             )
         except Exception as exc:
             raise translate(exc) from exc
-        return self._session_from({**(data or {}), "refreshToken": refresh_token})
+        token = cast(dict, data or {})  # the token call answers one object
+        return self._session_from({**token, "refreshToken": refresh_token})
 
     def disconnect(self) -> None:
         if not self.session.get("jwt_token"):
@@ -516,7 +518,7 @@ class AngelOneAdapter(BrokerAdapter):
             )
         except Exception as exc:
             raise translate(exc, placement=True) from exc
-        order_id = str((data or {}).get("orderid") or "")
+        order_id = str(cast(dict, data or {}).get("orderid") or "")  # one object
         if not order_id:
             raise OutcomeUnknown("AngelOne answered without an order id.")
         return order_id

@@ -306,12 +306,13 @@ class ZerodhaAdapter(BrokerAdapter):
         # closed or partly exited position (see the sample in tests/fixtures/kite):
         # the split is worked out from the open quantity, its average and the last price.
         quantity, pnl = to_int(row.get("quantity")), dec(row.get("pnl"))
+        multiplier = dec(row.get("multiplier"), default=None)
         realised, unrealised = split_pnl(
             pnl=pnl,
             quantity=quantity,
             average=dec(row.get("average_price")),
             last=dec(row.get("last_price")),
-            multiplier=dec(row.get("multiplier"), default=None) or Decimal(1),
+            multiplier=multiplier or Decimal(1),
         )
         return Position(
             instrument=InstrumentRef(
@@ -350,9 +351,11 @@ class ZerodhaAdapter(BrokerAdapter):
                 INTERVALS[interval],
             ),
         )
+        # kiteconnect hands each bar's time parsed already; a bar without one is not a
+        # bar (a Candle's time is required), so it is left out rather than stored empty.
         return [
             Candle(
-                at=_parse_time(row["date"]),
+                at=at,
                 open=dec(row["open"]),
                 high=dec(row["high"]),
                 low=dec(row["low"]),
@@ -360,6 +363,7 @@ class ZerodhaAdapter(BrokerAdapter):
                 volume=to_int(row.get("volume")),
             )
             for row in rows or []
+            if (at := _parse_time(row["date"])) is not None
         ]
 
     def instrument_master(self) -> Iterator[InstrumentRow]:

@@ -396,9 +396,9 @@ def test_switcher_views_another_account_without_changing_the_default(signed_in, 
     first.refresh_from_db()
     assert first.is_default and not second.is_default  # the default stands
     # The session keeps viewing the chosen account on pages without ?account=.
-    response = signed_in.get(reverse("queue"))
+    response = signed_in.get(reverse("orders:queue"))
     assert response.context["current_account"] == second
-    response = signed_in.get(reverse("queue"), {"account": first.pk})
+    response = signed_in.get(reverse("orders:queue"), {"account": first.pk})
     assert response.context["current_account"] == first
     assert response.context["capabilities"] is first.adapter_class.capabilities
     # Making a default is its own explicit action, with the consequence stated.

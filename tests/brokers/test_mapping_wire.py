@@ -9,7 +9,7 @@ from django.urls import reverse
 from emulator.state import Lot
 from marketdata import refresh
 from portfolio.models import Holding, PortfolioSync, Position
-from portfolio.sync import sync_account
+from portfolio.sync import portfolio_sync_account
 from tests.brokers.peers import connected_account
 
 D = Decimal
@@ -35,7 +35,7 @@ def test_angelone_available_cash_is_rms_net(smart):
     account, peer = smart
     book = peer.user.book
     book.cash, book.used_margin = D("500000"), D("120000")
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     state = PortfolioSync.objects.get(account=account)
     # RMS availablecash is the ledger's 5,00,000; what can be used now is `net`.
     assert state.available_cash == D("380000") and state.used_margin == D("120000")
@@ -55,7 +55,7 @@ def test_angelone_positions_without_pnl_or_ltp_are_priced_not_zero(smart, docume
     open_position(peer, "SBIN", 4, "800")
     state.market.set_price("NSE", "SBIN", "812.50")
     quotes_before = state.count("smartapi", "quote")
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     position = Position.objects.get(account=account)
     # netvalue "- 3200.00" + 4 × 812.50 = 50.00, whichever shape came back.
     assert position.pnl == D("50.00") and position.last_price == D("812.50")
@@ -68,10 +68,10 @@ def test_angelone_positions_without_a_price_to_fetch_keep_the_previous_rows(smar
     state = peer.server.state
     open_position(peer, "SBIN", 4, "800")
     state.market.set_price("NSE", "SBIN", "812.50")
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     state.smart_positions_without_pnl = True
     state.market.set_price("NSE", "SBIN", "0")  # no last price to be had
-    result = sync_account(account)
+    result = portfolio_sync_account(account)
     assert not result.ok and "SBIN" in result.error
     assert Position.objects.get(account=account).pnl == D("50.00")  # not replaced by 0
 
@@ -81,9 +81,9 @@ def test_kite_mtf_holding_is_carried_and_shown(kite, client):
     lot = Lot("NSE", "INFY", 10, D("1500"))
     lot.mtf_quantity, lot.mtf_average_price = 40, D("1400")
     peer.user.book.holdings[("NSE", "INFY")] = lot
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     holding = Holding.objects.get(account=account)
     assert holding.quantity == 10 and holding.mtf_quantity == 40
     client.force_login(account.user)
-    page = client.get(reverse("holdings") + f"?account={account.pk}").content.decode()
+    page = client.get(reverse("portfolio:holdings") + f"?account={account.pk}").content.decode()
     assert 'data-testid="mtf"' in page and "MTF 40" in page

@@ -13,8 +13,8 @@ from brokers import accounts, connections
 from brokers.checks import stored_secrets_readable
 from brokers.models import UNREADABLE_MESSAGE, BrokerAccount
 from orders.execution import create_order
-from orders.sync import sync_all as sync_orders
-from portfolio.sync import sync_all as sync_portfolio
+from orders.sync import order_sync_all
+from portfolio.sync import portfolio_sync_all
 from sigmatrader.crypto import UndecryptableSecret
 from sigmatrader.models import SystemEvent
 from tests.brokers.peers import connected_account
@@ -66,10 +66,10 @@ def test_jobs_go_on_for_everyone_else(two_owners):
     outcome = connections.refresh_all_sessions()
     assert outcome.get("unreadable") == 1 and sum(outcome.values()) == 2
     still_connected()
-    results = {r.account_id: r for r in sync_portfolio()}
+    results = {r.account_id: r for r in portfolio_sync_all()}
     assert results[fine.pk].ok and "cannot be read" in results[broken.pk].error
     still_connected()
-    results = {r.account_id: r for r in sync_orders()}
+    results = {r.account_id: r for r in order_sync_all()}
     assert not results[fine.pk].error and "cannot be read" in results[broken.pk].error
     broken.refresh_from_db()
     assert broken.status == "error" and broken.last_error == UNREADABLE_MESSAGE
@@ -78,7 +78,7 @@ def test_jobs_go_on_for_everyone_else(two_owners):
     )
     assert events.count() == 3  # once per job here (each found it connected again)
     connections.refresh_all_sessions()
-    sync_portfolio()
+    portfolio_sync_all()
     assert events.count() == 3  # ...and not again while it stays in error
     assert not SystemEvent.objects.filter(user=fine.user, level="error").exists()
 

@@ -98,7 +98,7 @@ def test_square_off_in_a_closed_market_offers_amo_or_the_queue(
 ):
     """Square-off used to suggest AMO but offer none: now the page asks."""
     from marketdata import refresh
-    from portfolio.sync import sync_account
+    from portfolio.sync import portfolio_sync_account
     from tests.brokers.peers import connected_account
     from tests.portfolio.helpers import seed
 
@@ -107,7 +107,7 @@ def test_square_off_in_a_closed_market_offers_amo_or_the_queue(
     family, peer = connected_account(emulator, user, "angelone", "family", default=True)
     refresh.refresh_instruments(broker="angelone")
     seed(peer, positions=[("TCS", "MIS", 3, "3500")])
-    sync_account(family)
+    portfolio_sync_account(family)
     sign_in(page)
     page.goto(f"{live_server.url}/positions/?account={family.pk}")
     row = page.locator(".position-row[data-symbol=TCS]")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from orders.execution import execute
 from orders.models import Order, WebhookAlert
 from portfolio.live import refresh_live_quotes
-from portfolio.sync import sync_account as sync_portfolio
+from portfolio.sync import portfolio_sync_account
 from sigmatrader.events import record_event
 from tests.brokers.peers import connected_account
 from tests.browser.test_brokers import sign_in
@@ -82,7 +82,7 @@ def busy(emulator, user, settings):
     )
     seed(smart, holdings=[("INFY", 30, "1600", 4)], positions=[("TCS", "MIS", -3, "3500")])
     for account in (zerodha, angel):
-        sync_portfolio(account)
+        portfolio_sync_account(account)
         for symbol in ("SBIN", "INFY", "TCS"):
             new(
                 account, symbol, order_type="SL", price=Decimal("810"), trigger_price=Decimal("805")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from orders.execution import execute
 from orders.models import Order
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from portfolio.live import refresh_live_quotes
 from tests.brokers.peers import connected_account
 from tests.browser.test_brokers import sign_in
@@ -42,7 +42,7 @@ def test_a_rejection_arrives_live_with_a_toast(page, kite):
     status = page.locator(f"#status-{order.pk}")
     expect(status).to_contain_text("Sent")
     page.evaluate("window.__marker = 1")  # gone if the page reloads
-    sync_account(account)  # the broker's rejection, recorded by sync
+    order_sync_account(account)  # the broker's rejection, recorded by sync
     order.refresh_from_db()
     assert order.status == "REJECTED"
     expect(status).to_contain_text("Rejected")
@@ -70,7 +70,7 @@ def test_a_price_and_a_fill_arrive_on_the_queue_and_an_open_edit_survives(page, 
     refresh_live_quotes()  # beat's task: prices into the cache
     expect(page.locator(f"#ltp-{other.pk}")).to_have_text("₹4,000.00")
     execute(order=Order.objects.get(pk=other.pk), actor="alice")
-    sync_account(account)
+    order_sync_account(account)
     expect(page.locator(f"#status-{other.pk}")).to_contain_text("Executed")
     expect(page.locator(f"#actions-{other.pk}")).to_contain_text("See in Orders")
     expect(page.locator("#toasts .toast")).to_contain_text("Order executed")

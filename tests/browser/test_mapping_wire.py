@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from emulator.state import Lot
-from portfolio.sync import sync_account
+from portfolio.sync import portfolio_sync_account
 from tests.brokers.test_mapping_wire import kite  # noqa: F401 (the fixture)
 from tests.browser.test_brokers import sign_in
 
@@ -24,10 +24,10 @@ def test_mtf_badge_in_the_browser(page, kite, size):  # noqa: F811
     lot = Lot("NSE", "INFY", 10, D("1500"))
     lot.mtf_quantity, lot.mtf_average_price = 1000, D("1400")
     peer.user.book.holdings[("NSE", "INFY")] = lot
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     page.set_viewport_size({"width": size[0], "height": size[1]})
     sign_in(page)
-    page.goto(reverse("holdings") + f"?account={account.pk}")
+    page.goto(reverse("portfolio:holdings") + f"?account={account.pk}")
     badge = page.locator('#holdings-table [data-testid="mtf"]')
     expect(badge).to_have_text("MTF 1,000")
     expect(badge).to_have_attribute(

@@ -155,7 +155,7 @@ def test_inline_edit_row_has_its_own_autocomplete(page, zerodha):
 def test_trade_form_labels_sit_beside_their_checkboxes_and_radios(page, zerodha):
     account, _ = zerodha
     sign_in(page)
-    page.goto(reverse("holdings-trade") + f"?account={account.pk}&symbol=NSE:SBIN")
+    page.goto(reverse("portfolio:holdings-trade") + f"?account={account.pk}&symbol=NSE:SBIN")
     form = page.locator("#trade-form")
     choices = form.locator("input[type=radio], input[type=checkbox]")
     assert choices.count() >= 3  # Then: queue / send, and AMO

@@ -106,10 +106,10 @@ def test_holdings_of_two_accounts_merged_and_sell_into_the_queue(page, portfolio
 
 def test_square_off_and_dashboard(page, portfolio):
     main, family, family_peer = portfolio
-    from portfolio.sync import sync_account
+    from portfolio.sync import portfolio_sync_account
 
-    sync_account(main)
-    sync_account(family)
+    portfolio_sync_account(main)
+    portfolio_sync_account(family)
     sign_in(page)
     tile = page.locator("#account-tiles [data-account='AngelOne · family']")
     expect(tile).to_contain_text("Connected")

@@ -43,9 +43,9 @@ def test_cancel_on_the_orders_page_asks_first(page, kite):  # noqa: F811
 
 def test_a_partial_square_off_says_how_many(page, portfolio):  # noqa: F811
     main, family, family_peer = portfolio
-    from portfolio.sync import sync_account
+    from portfolio.sync import portfolio_sync_account
 
-    sync_account(family)
+    portfolio_sync_account(family)
     sign_in(page)
     page.goto(f"/positions/?account={family.pk}")
     row = page.locator(".position-row[data-symbol=TCS]")

@@ -10,7 +10,7 @@ import pytest
 from marketdata import clock, refresh
 from orders.execution import create_order, execute
 from orders.models import Order
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from portfolio.models import Position
 from portfolio.trading import MarketClosed, square_off
 from tests.brokers.peers import connected_account
@@ -72,11 +72,11 @@ def test_closed_emulator_refuses_regular_orders_and_takes_amo(closed_broker):
     assert "closed" in regular.status_message.lower()
     amo = execute(order=new(account, variety="AMO"), actor="alice")
     assert amo.status == "SENT"
-    sync_account(account)
+    order_sync_account(account)
     amo.refresh_from_db()
     assert amo.status in ("SENT", "OPEN")  # waiting at the broker for the open
     peer.server.state.set_market("open")
-    sync_account(account)
+    order_sync_account(account)
     amo.refresh_from_db()
     assert amo.status == "EXECUTED" and amo.average_price == Decimal("800")
 

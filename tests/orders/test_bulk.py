@@ -23,7 +23,7 @@ def test_failed_orders_are_not_counted_as_executed(trading, client):  # noqa: F8
         user=stranger, account=account, symbol="SBIN", exchange="NSE", side="BUY", quantity=1
     )
     body = client.post(
-        reverse("queue-bulk"),
+        reverse("orders:queue-bulk"),
         {"action": "execute", "orders": [first.pk, second.pk, already.pk, "²", foreign.pk]},
         headers=HX,
     ).content.decode()
@@ -43,12 +43,14 @@ def test_sent_orders_are_counted_by_their_state(trading, client):  # noqa: F811
     client.force_login(account.user)
     orders = [new(account), new(account)]
     body = client.post(
-        reverse("queue-bulk"), {"action": "execute", "orders": [o.pk for o in orders]}, headers=HX
+        reverse("orders:queue-bulk"),
+        {"action": "execute", "orders": [o.pk for o in orders]},
+        headers=HX,
     ).content.decode()
     assert "Execute selected (2): 2 sent." in body
     cancel = new(account)
     body = client.post(
-        reverse("queue-bulk"), {"action": "cancel", "orders": [cancel.pk]}, headers=HX
+        reverse("orders:queue-bulk"), {"action": "cancel", "orders": [cancel.pk]}, headers=HX
     ).content.decode()
     assert "Cancel selected (1): 1 cancelled." in body
     assert Order.objects.get(pk=cancel.pk).status == "CANCELLED"
@@ -59,10 +61,12 @@ def test_an_empty_selection_is_refused_clearly(trading, client):  # noqa: F811
     client.force_login(account.user)
     waiting = new(account)
     for headers in (HX, {}):
-        response = client.post(reverse("queue-bulk"), {"action": "execute"}, headers=headers)
+        response = client.post(reverse("orders:queue-bulk"), {"action": "execute"}, headers=headers)
         body = response.content.decode()
         assert response.status_code == 422
         assert "No orders selected" in body and "0 order(s)" not in body
-    response = client.post(reverse("queue-bulk"), {"action": "explode", "orders": [waiting.pk]})
+    response = client.post(
+        reverse("orders:queue-bulk"), {"action": "explode", "orders": [waiting.pk]}
+    )
     assert response.status_code == 422 and "Choose Execute selected" in response.content.decode()
     assert Order.objects.get(pk=waiting.pk).status == "WAITING"

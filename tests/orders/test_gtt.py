@@ -12,7 +12,7 @@ from orders import actions
 from orders.conditional import link_oco
 from orders.execution import create_order, execute
 from orders.models import Order
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from orders.triggers import check_conditional_orders
 from sigmatrader.models import SystemEvent
 from tests.orders.test_order_lifecycle import trading  # noqa: F401 (the fixture)
@@ -93,7 +93,7 @@ def test_native_single_gtt_lives_at_the_broker_and_comes_back_by_sync(holding):
     check_conditional_orders()
     order.refresh_from_db()
     assert order.status == "SENT" and order.broker_order_id
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "EXECUTED" and order.average_price == Decimal("779")
 

@@ -48,7 +48,7 @@ def test_placement_and_preview_build_the_same_request(trading):  # noqa: F811
 def test_market_preview_charges_at_ltp_not_zero(page):  # noqa: F811
     client, account, peer = page
     order = new(account)  # MARKET, 2 × SBIN, LTP 800
-    body = client.get(reverse("queue-preview", args=[order.pk]), headers=HX).content.decode()
+    body = client.get(reverse("orders:queue-preview", args=[order.pk]), headers=HX).content.decode()
     expected = _charges(Decimal("1600"), {"transaction_type": "BUY"})["total"]
     assert expected > 0
     assert f"charges ₹{expected:,.2f}" in body
@@ -60,7 +60,7 @@ def test_market_preview_without_a_price_shows_no_charges(page, settings):  # noq
     client, account, peer = page
     order = new(account, "TCS")
     peer.server.state.market.set_price("NSE", "TCS", "0")  # no last price to estimate at
-    body = client.get(reverse("queue-preview", args=[order.pk]), headers=HX).content.decode()
+    body = client.get(reverse("orders:queue-preview", args=[order.pk]), headers=HX).content.decode()
     assert "charges ₹0.00" not in body and "not estimated" in body
 
 
@@ -129,7 +129,7 @@ def test_inline_edit_refuses_an_off_tick_price_and_keeps_the_order(page):  # noq
     client, account, _ = page
     order = new(account)
     response = client.post(
-        reverse("queue-edit", args=[order.pk]),
+        reverse("orders:queue-edit", args=[order.pk]),
         {
             "account": account.pk,
             "symbol": "nse:infy",
@@ -155,7 +155,7 @@ def test_inline_edit_refuses_an_off_tick_price_and_keeps_the_order(page):  # noq
 def test_validity_and_disclosed_quantity_follow_capabilities(page):  # noqa: F811
     client, account, peer = page
     caps = account.adapter_class.capabilities
-    body = client.get(reverse("queue")).content.decode()
+    body = client.get(reverse("orders:queue")).content.decode()
     assert ('name="validity"' in body) == (Validity.IOC in caps.validities)
     assert ('name="disclosed_quantity"' in body) == caps.disclosed_quantity
     response = post_new(
@@ -213,10 +213,10 @@ def open_limit(account, peer):
 def test_modify_changes_quantity_type_price_and_trigger(page):  # noqa: F811
     client, account, peer = page
     order = open_limit(account, peer)
-    form = client.get(reverse("order-modify", args=[order.pk]), headers=HX).content.decode()
+    form = client.get(reverse("orders:order-modify", args=[order.pk]), headers=HX).content.decode()
     assert f'id="modify-{order.pk}-quantity"' in form and 'value="1400' in form  # prefilled
     response = client.post(
-        reverse("order-modify", args=[order.pk]),
+        reverse("orders:order-modify", args=[order.pk]),
         {"quantity": 4, "order_type": "SL", "price": "1395", "trigger_price": "1390"},
         headers=HX,
     )
@@ -250,7 +250,7 @@ def test_modify_errors_are_shown_in_place_and_nothing_is_sent(page, fields, fiel
     client, account, peer = page
     order = open_limit(account, peer)
     data = {"quantity": 2, "order_type": "LIMIT", "price": "1410", **fields}
-    response = client.post(reverse("order-modify", args=[order.pk]), data, headers=HX)
+    response = client.post(reverse("orders:order-modify", args=[order.pk]), data, headers=HX)
     assert response.status_code == 422
     assert message in field_errors(response.content.decode(), field)
     assert peer.user.book.orders[order.broker_order_id].price == Decimal("1400")
@@ -259,15 +259,15 @@ def test_modify_errors_are_shown_in_place_and_nothing_is_sent(page, fields, fiel
 def test_modify_form_is_not_served_bare_to_a_plain_navigation(page):  # noqa: F811
     client, account, peer = page
     order = open_limit(account, peer)
-    response = client.get(reverse("order-modify", args=[order.pk]))
-    assert response.status_code == 302 and response.url == reverse("orders")
+    response = client.get(reverse("orders:order-modify", args=[order.pk]))
+    assert response.status_code == 302 and response.url == reverse("orders:orders")
 
 
 def test_modify_without_htmx_redirects_with_the_outcome(page):  # noqa: F811
     client, account, peer = page
     order = open_limit(account, peer)
     response = client.post(
-        reverse("order-modify", args=[order.pk]),
+        reverse("orders:order-modify", args=[order.pk]),
         {"quantity": 2, "order_type": "LIMIT", "price": "1400.01"},
         follow=True,
     )
@@ -280,10 +280,10 @@ def test_modify_without_htmx_redirects_with_the_outcome(page):  # noqa: F811
 
 def position_of(account, peer, quantity=6):
     from portfolio.models import Position
-    from portfolio.sync import sync_account
+    from portfolio.sync import portfolio_sync_account
 
     execute(order=new(account, quantity=quantity, product="MIS"), actor="alice")
-    sync_account(account)
+    portfolio_sync_account(account)
     Order.objects.all().delete()
     return Position.objects.get(account=account, symbol="SBIN", product="MIS")
 
@@ -291,10 +291,10 @@ def position_of(account, peer, quantity=6):
 def test_partial_exit_sells_part_of_the_position(page):  # noqa: F811
     client, account, peer = page
     position = position_of(account, peer)
-    body = client.get(reverse("positions") + f"?account={account.pk}").content.decode()
+    body = client.get(reverse("portfolio:positions") + f"?account={account.pk}").content.decode()
     assert 'name="quantity" value="6"' in body  # defaults to the whole position
     response = client.post(
-        reverse("square-off", args=[position.pk]),
+        reverse("portfolio:square-off", args=[position.pk]),
         {"account": account.pk, "quantity": 2},
         headers=HX,
     )
@@ -311,7 +311,7 @@ def test_partial_exit_refuses_more_than_the_position(page, quantity, message):  
     client, account, peer = page
     position = position_of(account, peer)
     response = client.post(
-        reverse("square-off", args=[position.pk]),
+        reverse("portfolio:square-off", args=[position.pk]),
         {"account": account.pk, "quantity": quantity},
         headers=HX,
     )

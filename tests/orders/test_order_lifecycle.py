@@ -12,7 +12,7 @@ from marketdata import refresh
 from orders import actions
 from orders.execution import NotExecutable, create_order, execute
 from orders.models import Order, OrderEvent
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from sigmatrader.models import SystemEvent
 from tests.brokers.peers import connected_account
 
@@ -47,7 +47,7 @@ def test_queue_execute_sync_executed_with_fills(trading):
     assert order.status == "WAITING" and order.instrument.broker == account.broker
     order = execute(order=order, actor="alice")
     assert order.status == "SENT" and order.broker_order_id
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "EXECUTED"
     assert order.filled_quantity == 2 and order.average_price == Decimal("810.50")
@@ -59,7 +59,7 @@ def test_rejected_with_the_brokers_reason_and_a_system_event(trading, user):
     account, peer = trading
     peer.server.state.market.set_price("NSE", "TCS", "4000")
     order = execute(order=new(account, "TCS", quantity=1000), actor="alice")
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "REJECTED" and "Insufficient funds" in order.status_message
     assert SystemEvent.objects.filter(user=user, category="order", message__contains="rejected")
@@ -71,11 +71,11 @@ def test_cancelled_at_the_broker(trading):
     order = execute(
         order=new(account, "INFY", order_type="LIMIT", price=Decimal("1400")), actor="alice"
     )
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "OPEN"
     actions.cancel(order=order, actor="alice")
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "CANCELLED"
 
@@ -123,7 +123,7 @@ def test_answer_lost_after_acceptance_is_unknown_then_reconciled_by_tag(trading)
     assert order.status == "UNKNOWN" and not order.broker_order_id
     with pytest.raises(NotExecutable):
         execute(order=order, actor="alice")  # never resent
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     remote = [o for o in peer.user.book.orders.values() if o.tag == order.client_tag]
     assert len(remote) == 1 and placed(peer) == 1
@@ -135,7 +135,7 @@ def test_server_error_on_placement_ends_failed_with_nothing_at_the_broker(tradin
     peer.server.state.inject(peer.wire, "place", Fault("server_error", status=500))
     order = execute(order=new(account, "ONGC"), actor="alice")
     assert order.status == "UNKNOWN"  # a 5xx may or may not have been processed...
-    sync_account(account)  # ...so the order book decides
+    order_sync_account(account)  # ...so the order book decides
     order.refresh_from_db()
     assert order.status == "FAILED" and order.status_message == "Not received by the broker."
     assert not any(o.tag == order.client_tag for o in peer.user.book.orders.values())

@@ -29,12 +29,12 @@ def post_new(client, account, **fields):
         "product": "CNC",
         **fields,
     }
-    return client.post(reverse("queue-new"), data, headers=HX)
+    return client.post(reverse("orders:queue-new"), data, headers=HX)
 
 
 def test_form_offers_only_what_the_broker_supports(page):
     client, account, _ = page
-    body = client.get(reverse("queue")).content.decode()
+    body = client.get(reverse("orders:queue")).content.decode()
     assert f">{account.display_name}</option>" in body
     assert 'value="CNC"' in body and 'name="amo"' in body  # both emulated brokers take AMO
     assert "Available cash · " + account.display_name in body
@@ -64,10 +64,10 @@ def test_inline_edit_changes_every_field_and_revives_a_failed_order(page):
     client, account, _ = page
     order = new(account)
     Order.objects.filter(pk=order.pk).update(status="FAILED", status_message="market closed")
-    form = client.get(reverse("queue-edit", args=[order.pk]), headers=HX).content.decode()
+    form = client.get(reverse("orders:queue-edit", args=[order.pk]), headers=HX).content.decode()
     assert f'id="edit-{order.pk}-quantity"' in form
     row = client.post(
-        reverse("queue-edit", args=[order.pk]),
+        reverse("orders:queue-edit", args=[order.pk]),
         {
             "account": account.pk,
             "symbol": "NSE:INFY",
@@ -95,12 +95,14 @@ def test_inline_edit_changes_every_field_and_revives_a_failed_order(page):
 def test_execute_and_cancel_from_the_row(page):
     client, account, peer = page
     first, second = new(account), new(account)
-    row = client.post(reverse("queue-execute", args=[first.pk]), headers=HX).content.decode()
+    row = client.post(reverse("orders:queue-execute", args=[first.pk]), headers=HX).content.decode()
     first.refresh_from_db()
     assert first.status == "SENT" and "Sent" in row
-    again = client.post(reverse("queue-execute", args=[first.pk]), headers=HX).content.decode()
+    again = client.post(
+        reverse("orders:queue-execute", args=[first.pk]), headers=HX
+    ).content.decode()
     assert "an order is sent only once" in again
-    client.post(reverse("queue-cancel", args=[second.pk]), headers=HX)
+    client.post(reverse("orders:queue-cancel", args=[second.pk]), headers=HX)
     second.refresh_from_db()
     assert second.status == "CANCELLED"
     assert len(peer.user.book.orders) == 1
@@ -110,7 +112,7 @@ def test_bulk_execute(page):
     client, account, peer = page
     orders = [new(account) for _ in range(3)]
     client.post(
-        reverse("queue-bulk"),
+        reverse("orders:queue-bulk"),
         {"action": "execute", "orders": [o.pk for o in orders[:2]]},
         headers=HX,
     )
@@ -129,7 +131,7 @@ def test_prices_come_from_the_live_cache_out_of_band(page):
     refresh_live_quotes()
     assert peer.server.state.count(wire, "quote") - before == 1
     calls = len(peer.server.state.requests)
-    body = client.get(reverse("queue")).content.decode()
+    body = client.get(reverse("orders:queue")).content.decode()
     have = ",".join(f"{o.pk}.0.q" for o in (first, second))
     poll = client.get(
         reverse("live-orders"), {"page": "queue", "have": have}, headers=HX
@@ -146,7 +148,7 @@ def test_prices_come_from_the_live_cache_out_of_band(page):
 def test_preview_follows_capabilities(page):
     client, account, _ = page
     order = new(account)
-    body = client.get(reverse("queue-preview", args=[order.pk])).content.decode()
+    body = client.get(reverse("orders:queue-preview", args=[order.pk])).content.decode()
     if account.adapter_class.capabilities.margin_preview:
         assert "₹" in body and "not offered" not in body
     else:
@@ -156,13 +158,13 @@ def test_preview_follows_capabilities(page):
 def test_orders_page_filters_history_and_sync_now(page):
     client, account, _ = page
     sent = new(account)
-    client.post(reverse("queue-execute", args=[sent.pk]), headers=HX)
+    client.post(reverse("orders:queue-execute", args=[sent.pk]), headers=HX)
     waiting = new(account, "INFY")
-    body = client.get(reverse("orders"), {"status": "SENT"}).content.decode()
+    body = client.get(reverse("orders:orders"), {"status": "SENT"}).content.decode()
     assert f'id="order-{sent.pk}"' in body and f'id="order-{waiting.pk}"' not in body
-    events = client.get(reverse("order-events", args=[sent.pk])).content.decode()
+    events = client.get(reverse("orders:order-events", args=[sent.pk])).content.decode()
     assert "WAITING → SENDING" in events and "SENDING → SENT" in events
-    client.post(reverse("orders-sync", args=[account.pk]))
+    client.post(reverse("orders:sync", args=[account.pk]))
     sent.refresh_from_db()
     assert sent.status == "EXECUTED"
 
@@ -172,28 +174,28 @@ def test_other_users_get_404_on_every_order_url(page, other_user):
     order = new(account)
     client.force_login(other_user)
     for name, method in [
-        ("queue-row", "get"),
-        ("queue-edit", "get"),
-        ("queue-edit", "post"),
-        ("queue-execute", "post"),
-        ("queue-cancel", "post"),
-        ("queue-preview", "get"),
-        ("order-events", "get"),
-        ("order-modify", "post"),
-        ("order-cancel", "post"),
+        ("orders:queue-row", "get"),
+        ("orders:queue-edit", "get"),
+        ("orders:queue-edit", "post"),
+        ("orders:queue-execute", "post"),
+        ("orders:queue-cancel", "post"),
+        ("orders:queue-preview", "get"),
+        ("orders:order-events", "get"),
+        ("orders:order-modify", "post"),
+        ("orders:order-cancel", "post"),
     ]:
         response = getattr(client, method)(reverse(name, args=[order.pk]))
         assert response.status_code == 404, (name, method)
-    assert client.post(reverse("orders-sync", args=[account.pk])).status_code == 404
+    assert client.post(reverse("orders:sync", args=[account.pk])).status_code == 404
     # Bulk: another user's order looks absent (skipped, untouched), like a deleted one.
     bulk = client.post(
-        reverse("queue-bulk"), {"action": "execute", "orders": [order.pk]}, headers=HX
+        reverse("orders:queue-bulk"), {"action": "execute", "orders": [order.pk]}, headers=HX
     ).content.decode()
     assert f"Order #{order.pk}: skipped — no such order" in bulk
     assert Order.objects.get(pk=order.pk).status == "WAITING"
     body = (
-        client.get(reverse("orders")).content.decode()
-        + client.get(reverse("queue")).content.decode()
+        client.get(reverse("orders:orders")).content.decode()
+        + client.get(reverse("orders:queue")).content.decode()
     )
     assert f'id="order-{order.pk}"' not in body
     order.refresh_from_db()
@@ -202,7 +204,7 @@ def test_other_users_get_404_on_every_order_url(page, other_user):
 
 def test_gtt_control_follows_capabilities_and_creates_an_oco_pair(page):
     client, account, _ = page
-    body = client.get(reverse("queue")).content.decode()
+    body = client.get(reverse("orders:queue")).content.decode()
     if account.adapter_class.capabilities.gtt:
         assert f"GTT at {account.broker_label}" in body
     else:
@@ -241,8 +243,8 @@ def test_long_queues_are_paged_oldest_first(page, settings):
     client, account, _ = page
     settings.QUEUE_PAGE_SIZE = 2
     first, second, third = new(account), new(account), new(account)
-    body = client.get(reverse("queue")).content.decode()
+    body = client.get(reverse("orders:queue")).content.decode()
     assert f'id="order-{first.pk}"' in body and f'id="order-{third.pk}"' not in body
     assert "Page 1 of 2 · 3 waiting, oldest first" in body
-    later = client.get(reverse("queue"), {"page": 2}).content.decode()
+    later = client.get(reverse("orders:queue"), {"page": 2}).content.decode()
     assert f'id="order-{third.pk}"' in later and f'id="order-{second.pk}"' not in later

@@ -15,7 +15,7 @@ from orders import actions
 from orders.checks import reconcile_grace_covers_placement
 from orders.execution import NotExecutable, execute
 from orders.models import Order
-from orders.sync import NOT_RECEIVED, sync_account
+from orders.sync import NOT_RECEIVED, order_sync_account
 from sigmatrader.models import SystemEvent
 from tests.orders.test_order_lifecycle import new, placed, trading  # noqa: F401 (fixture)
 
@@ -59,7 +59,7 @@ def test_acceptance_after_the_sync_gave_up_is_adopted(trading):  # noqa: F811
     thread, outcome = in_thread(lambda: execute(order=Order.objects.get(pk=order.pk), actor="a"))
     wait_for(lambda: Order.objects.get(pk=order.pk).status == "SENDING")
     time.sleep(0.3)
-    sync_account(account)  # the broker has not shown it yet: FAILED, "not received"
+    order_sync_account(account)  # the broker has not shown it yet: FAILED, "not received"
     assert Order.objects.get(pk=order.pk).status == "FAILED"
     thread.join()
     assert "error" not in outcome, outcome
@@ -79,7 +79,7 @@ def _failed_then_surfacing(account, peer, **fields):
     peer.server.state.inject(peer.wire, "place", Fault("latency", seconds=2.5))
     order = execute(order=order, actor="alice")
     assert order.status == "UNKNOWN"
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert (order.status, order.status_message) == ("FAILED", NOT_RECEIVED)
     wait_for(lambda: at_broker(peer, order))
@@ -91,7 +91,7 @@ def test_tag_that_surfaces_after_failed_is_adopted_never_sent_twice(trading, fir
     account, peer = trading
     order = _failed_then_surfacing(account, peer)
     if first == "sync":
-        sync_account(account)
+        order_sync_account(account)
     else:
         with pytest.raises(NotExecutable):
             execute(order=order, actor="alice")
@@ -103,7 +103,7 @@ def test_tag_that_surfaces_after_failed_is_adopted_never_sent_twice(trading, fir
     assert SystemEvent.objects.filter(message__contains=f"#{order.pk}", level="warning")
     with pytest.raises(NotExecutable):
         execute(order=order, actor="alice")
-    sync_account(account)
+    order_sync_account(account)
     assert placed(peer) == 1
 
 
@@ -134,7 +134,7 @@ def test_cancelling_a_failed_order_that_surfaced_cancels_it_at_the_broker(tradin
     account, peer = trading
     order = _failed_then_surfacing(account, peer, order_type="LIMIT", price=Decimal("700"))
     actions.cancel(order=order, actor="alice")
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "CANCELLED" and order.broker_order_id
     assert at_broker(peer, order)[0].status == "CANCELLED"

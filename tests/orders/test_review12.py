@@ -22,13 +22,13 @@ def test_the_orders_poll_sends_no_price_blocks_the_orders_page_has_no_place_for(
     client.force_login(zerodha.user)
     for order in Order.objects.filter(account=zerodha):
         execute(order=order, actor="alice")
-    page = client.get(reverse("orders")).content.decode()
+    page = client.get(reverse("orders:orders")).content.decode()
     assert 'id="ltp-' not in page
     have = page.split('id="live-have" name="have" value="')[1].split('"')[0]
     assert have
     poll = client.get(reverse("live-orders"), {"page": "orders", "have": have}, headers=HX)
     assert 'id="ltp-' not in poll.content.decode()
-    queue_page = client.get(reverse("queue"), {"scope": "all"}).content.decode()
+    queue_page = client.get(reverse("orders:queue"), {"scope": "all"}).content.decode()
     have = queue_page.split('id="live-have" name="have" value="')[1].split('"')[0]
     poll = client.get(reverse("live-orders"), {"page": "queue", "have": have}, headers=HX)
     assert 'id="ltp-' in poll.content.decode()  # the queue shows prices
@@ -50,7 +50,7 @@ def test_a_failure_reason_is_shown_once_in_the_queue(three, client):  # noqa: F8
     Order.objects.filter(pk=order.pk).update(
         status=Order.Status.FAILED, status_message=reason, risk_note=reason
     )
-    page = client.get(reverse("queue"), {"scope": "all"}).content.decode()
+    page = client.get(reverse("orders:queue"), {"scope": "all"}).content.decode()
     row = page.split(f'id="order-{order.pk}"')[1].split("</tr>")[0]
     assert row.count(reason) == 1, row
 
@@ -91,14 +91,14 @@ def test_only_the_switcher_and_page_tabs_change_the_viewed_account(three, client
     client.force_login(zerodha.user)
     client.post(reverse("brokers:switch"), {"account": zerodha.pk, "next": "/queue/"})
     # The new-order form re-rendered for another "Send to" account: the view stays.
-    form = client.get(reverse("queue-form"), {"account": angel.pk}, headers=HX)
+    form = client.get(reverse("orders:queue-form"), {"account": angel.pk}, headers=HX)
     assert form.status_code == 200
-    assert switcher_choice(client.get(reverse("queue")).content.decode()) == str(zerodha.pk)
+    assert switcher_choice(client.get(reverse("orders:queue")).content.decode()) == str(zerodha.pk)
     # A holdings tab (a full page load) changes it, and the switcher shows it.
-    holdings = client.get(reverse("holdings"), {"account": angel.pk}).content.decode()
+    holdings = client.get(reverse("portfolio:holdings"), {"account": angel.pk}).content.decode()
     assert switcher_choice(holdings) == str(angel.pk)
     assert 'hx-get="/holdings/?account=' not in holdings  # tabs are navigations
-    assert switcher_choice(client.get(reverse("queue")).content.decode()) == str(angel.pk)
+    assert switcher_choice(client.get(reverse("orders:queue")).content.decode()) == str(angel.pk)
 
 
 def test_the_demo_on_other_ports_needs_two_values():
@@ -130,7 +130,7 @@ def test_a_refused_alert_shows_the_strategy_and_symbol_its_body_named(user, clie
         raw_body='{"strategy_name": "breakout-7", "symbol": "NSE:RELIANCE", "quantity": "x"}',
     )
     client.force_login(user)
-    page = client.get(reverse("alerts")).content.decode()
+    page = client.get(reverse("orders:alerts")).content.decode()
     assert "breakout-7" in page and "NSE:RELIANCE" in page
 
 
@@ -163,19 +163,19 @@ def test_order_forms_autocomplete_leaves_indices_out(three, client):  # noqa: F8
     assert "· INDEX" in lookup  # Settings' lookup still finds indices
     order_form = client.get(url, {**query, "tradable": "1"}, headers=HX).content.decode()
     assert "· INDEX" not in order_form
-    queue_page = client.get(reverse("queue")).content.decode()
+    queue_page = client.get(reverse("orders:queue")).content.decode()
     assert '"tradable": "1"' in queue_page
 
 
 def test_the_preview_says_when_an_order_is_above_the_cash_the_account_reported(three, client):  # noqa: F811
-    from portfolio.sync import sync_account as sync_portfolio
+    from portfolio.sync import portfolio_sync_account
 
     zerodha, angel, paper, _ = three
-    sync_portfolio(paper)  # stores the paper account's ₹10 lakh
+    portfolio_sync_account(paper)  # stores the paper account's ₹10 lakh
     client.force_login(paper.user)
     big = new(paper, "SBIN", quantity=10000, order_type="LIMIT", price=Decimal("1430"))
     small = new(paper, "SBIN", quantity=1, order_type="LIMIT", price=Decimal("800"))
-    url = reverse("queue") + "{}/preview/"
+    url = reverse("orders:queue") + "{}/preview/"
     shown = client.get(url.format(big.pk), headers=HX).content.decode()
     assert "needs about ₹1.43 crore, ₹10.0 lakh available" in shown
     assert "needs about" not in client.get(url.format(small.pk), headers=HX).content.decode()
@@ -194,6 +194,6 @@ def test_a_long_queue_reason_can_be_read_in_full(three, client):  # noqa: F811
     order = Order.objects.filter(account=zerodha).first()
     reason = "Blocked by risk policy: " + "; ".join(f"limit {i} exceeded" for i in range(12))
     Order.objects.filter(pk=order.pk).update(status=Order.Status.FAILED, status_message=reason)
-    page = client.get(reverse("queue"), {"scope": "all"}).content.decode()
+    page = client.get(reverse("orders:queue"), {"scope": "all"}).content.decode()
     row = page.split(f'id="order-{order.pk}"')[1].split("</tr>")[0]
     assert f'title="{reason} (click to read it all)"' in row

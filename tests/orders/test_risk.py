@@ -146,7 +146,7 @@ def test_settings_edits_the_users_own_policy(client, user, other_user):
 
     assert "Risk limits" in client.get(reverse("settings")).content.decode()
     client.post(
-        reverse("risk-policy"),
+        reverse("orders:risk-policy"),
         {
             "max_order_value": "50000",
             "max_quantity": "100",
@@ -160,7 +160,7 @@ def test_settings_edits_the_users_own_policy(client, user, other_user):
     policy = RiskPolicy.objects.get(user=user)
     assert policy.max_order_value == Decimal("50000") and policy.mode == "clamp"
     assert not RiskPolicy.objects.filter(user=other_user).exists()
-    response = client.post(reverse("risk-policy"), {"max_quantity": "-3", "mode": "reject"})
+    response = client.post(reverse("orders:risk-policy"), {"max_quantity": "-3", "mode": "reject"})
     # Not saved: the page again, the error next to the field (it used to redirect with a flash).
     body = response.content.decode()
     assert response.status_code == 422

@@ -22,7 +22,7 @@ def acct(trading):  # noqa: F811
 
 def post_policy(client, **values):
     data = {"mode": "reject", "allowed_symbols": "", "denied_symbols": "", **values}
-    return client.post(reverse("risk-policy"), data)
+    return client.post(reverse("orders:risk-policy"), data)
 
 
 def test_negative_or_zero_limits_are_refused_and_nothing_saved(client, acct):
@@ -66,7 +66,7 @@ def test_symbols_are_parsed_upper_cased_and_checked_against_the_instruments(clie
 def test_a_strategys_override_is_checked_the_same_way(client, acct):
     client.force_login(acct.user)
     strategy = Strategy.objects.create(user=acct.user, name="Scalper")
-    url = reverse("strategy-edit", args=[strategy.pk])
+    url = reverse("orders:strategy-edit", args=[strategy.pk])
     data = {
         "name": "Scalper",
         "mode": strategy.mode,

@@ -12,7 +12,7 @@ from marketdata import refresh
 from orders.execution import create_order, execute
 from orders.identity import mismatch
 from orders.models import Order
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from sigmatrader.models import SystemEvent
 from tests.brokers.peers import connected_account
 
@@ -41,7 +41,7 @@ def test_a_reused_broker_id_is_not_applied_to_the_old_order(trading, user):
         order=new(account, "SBIN", side="BUY", quantity=2, order_type="LIMIT", price=Decimal(800)),
         actor="alice",
     )
-    sync_account(account)
+    order_sync_account(account)
     old.refresh_from_db()
     assert old.status == Order.Status.OPEN
 
@@ -49,7 +49,7 @@ def test_a_reused_broker_id_is_not_applied_to_the_old_order(trading, user):
     fresh = execute(order=new(account, "RELIANCE", side="BUY", quantity=3), actor="alice")
     assert fresh.broker_order_id == old.broker_order_id  # the reuse this test is about
 
-    sync_account(account)
+    order_sync_account(account)
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert fresh.status == Order.Status.EXECUTED and fresh.average_price == Decimal("2892.50")
@@ -61,7 +61,7 @@ def test_a_reused_broker_id_is_not_applied_to_the_old_order(trading, user):
     warning = SystemEvent.objects.get(user=user, category="order", message__contains="different")
     assert f"#{old.pk}" in warning.message
 
-    sync_account(account)  # said once, not on every cycle
+    order_sync_account(account)  # said once, not on every cycle
     assert old.events.filter(details__mismatch=True).count() == 1
     assert SystemEvent.objects.filter(message__contains="different order").count() == 1
 
@@ -76,13 +76,13 @@ def test_without_tags_the_contents_tell_the_orders_apart(trading):
         order=new(account, "SBIN", side="BUY", quantity=2, order_type="LIMIT", price=Decimal(800)),
         actor="alice",
     )
-    sync_account(account)
+    order_sync_account(account)
     old.refresh_from_db()
     assert old.status == Order.Status.OPEN  # its own row, recognised by its contents
     state.restart_empty()
     fresh = execute(order=new(account, "RELIANCE", side="BUY", quantity=3), actor="alice")
     assert fresh.broker_order_id == old.broker_order_id
-    sync_account(account)
+    order_sync_account(account)
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert fresh.status == Order.Status.EXECUTED

@@ -288,7 +288,7 @@ def test_lone_surrogates_are_refused_never_raised(client, hook, field):
     record = WebhookAlert.objects.get(pk=body["alert_id"])
     assert record.http_status == 400 and "\\ud800" in record.raw_body
     client.force_login(account.user)
-    assert client.get(reverse("alerts")).status_code == 200
+    assert client.get(reverse("orders:alerts")).status_code == 200
     direct = webhook.receive(
         token=token, body=json.dumps(alert(**{field: "\udfff"})).encode(), ip=None
     )
@@ -300,7 +300,7 @@ def test_settings_create_strategy_rotate_and_alerts_page(client, hook):
     account, _, old_token, _ = hook
     client.force_login(account.user)
     card = client.post(
-        reverse("strategy-new"),
+        reverse("orders:strategy-new"),
         {
             "name": "Swing",
             "account": account.pk,
@@ -314,7 +314,7 @@ def test_settings_create_strategy_rotate_and_alerts_page(client, hook):
     assert "Swing" in card and Strategy.objects.filter(user=account.user, name="Swing").exists()
     assert (
         client.post(
-            reverse("strategy-new"),
+            reverse("orders:strategy-new"),
             {
                 "name": "Swing",
                 "mode": "AUTO",
@@ -325,14 +325,14 @@ def test_settings_create_strategy_rotate_and_alerts_page(client, hook):
         ).status_code
         == 422
     )
-    card = client.post(reverse("webhook-rotate")).content.decode()
+    card = client.post(reverse("orders:webhook-rotate")).content.decode()
     new_token = card.split("/webhooks/tradingview/")[1].split("/")[0]
     assert new_token != old_token and len(new_token) >= 32
     assert post(client, old_token, alert())[0] == 404
     assert post(client, new_token, alert())[0] == 202
     settings_page = client.get(reverse("settings")).content.decode()
     assert new_token not in settings_page and f"…{new_token[-4:]}" in settings_page
-    page = client.get(reverse("alerts")).content.decode()
+    page = client.get(reverse("orders:alerts")).content.decode()
     assert (
         "Accepted · 202" in page and "Rejected · 404" not in page
     )  # unknown-token hits have no user
@@ -341,8 +341,8 @@ def test_settings_create_strategy_rotate_and_alerts_page(client, hook):
 def test_other_users_get_404_on_strategy_urls(client, hook, other_user):
     _, _, _, strategy = hook
     client.force_login(other_user)
-    assert client.get(reverse("strategy-edit", args=[strategy.pk])).status_code == 404
-    assert client.post(reverse("strategy-toggle", args=[strategy.pk])).status_code == 404
+    assert client.get(reverse("orders:strategy-edit", args=[strategy.pk])).status_code == 404
+    assert client.post(reverse("orders:strategy-toggle", args=[strategy.pk])).status_code == 404
     strategy.refresh_from_db()
     assert strategy.enabled
 
@@ -367,7 +367,7 @@ def test_nul_bytes_are_a_400_not_a_500(client, hook, body):
 def test_a_strategy_can_carry_its_own_risk_limits_from_settings(client, hook):
     account, _, token, strategy = hook
     client.force_login(account.user)
-    form = client.get(reverse("strategy-edit", args=[strategy.pk])).content.decode()
+    form = client.get(reverse("orders:strategy-edit", args=[strategy.pk])).content.decode()
     assert "Own risk limits for this strategy" in form
     fields = {
         "name": "Breakout",
@@ -378,7 +378,7 @@ def test_a_strategy_can_carry_its_own_risk_limits_from_settings(client, hook):
         "default_quantity": 1,
     }
     card = client.post(
-        reverse("strategy-edit", args=[strategy.pk]),
+        reverse("orders:strategy-edit", args=[strategy.pk]),
         {**fields, "risk-override": "on", "risk-max_quantity": "1", "risk-mode": "reject"},
     ).content.decode()
     assert "own risk limits" in card
@@ -392,6 +392,6 @@ def test_a_strategy_can_carry_its_own_risk_limits_from_settings(client, hook):
     order = execute(order=order, actor="alice")
     assert order.status == "FAILED" and "quantity" in order.status_message.lower()
     # Switched off: the policy row goes, the account-wide policy (none) applies.
-    client.post(reverse("strategy-edit", args=[strategy.pk]), {**fields, "risk-mode": ""})
+    client.post(reverse("orders:strategy-edit", args=[strategy.pk]), {**fields, "risk-mode": ""})
     strategy.refresh_from_db()
     assert not RiskPolicy.objects.filter(strategy=strategy).exists()

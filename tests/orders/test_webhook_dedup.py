@@ -56,14 +56,14 @@ def test_a_dropped_duplicate_says_what_it_repeats_on_the_alerts_page(client, hoo
     assert dropped.reason.startswith(f"Duplicate of alert #{first['alert_id']}, key alert_id tv-42")
     assert "window 24 h" in dropped.reason
     client.force_login(account.user)
-    page = client.get(reverse("alerts")).content.decode()
+    page = client.get(reverse("orders:alerts")).content.decode()
     assert f"Duplicate of alert #{first['alert_id']}" in page and "window 24 h" in page
 
 
 def test_windows_are_set_per_strategy_in_settings(client, hook):  # noqa: F811
     account, _, token, strategy = hook
     client.force_login(account.user)
-    form = client.get(reverse("strategy-edit", args=[strategy.pk])).content.decode()
+    form = client.get(reverse("orders:strategy-edit", args=[strategy.pk])).content.decode()
     assert 'name="dedup_window_seconds"' in form and 'name="dedup_unkeyed_window_seconds"' in form
     fields = {
         "name": "Breakout",
@@ -75,7 +75,7 @@ def test_windows_are_set_per_strategy_in_settings(client, hook):  # noqa: F811
         "risk-mode": "",
     }
     card = client.post(
-        reverse("strategy-edit", args=[strategy.pk]),
+        reverse("orders:strategy-edit", args=[strategy.pk]),
         {**fields, "dedup_window_seconds": "300", "dedup_unkeyed_window_seconds": "0"},
     ).content.decode()
     strategy.refresh_from_db()
@@ -88,7 +88,7 @@ def test_windows_are_set_per_strategy_in_settings(client, hook):  # noqa: F811
     age_claims(301)
     assert post(client, token, alert(alert_id="tv-1"))[0] == 202
     # Left empty in the form: the windows stay as they are.
-    client.post(reverse("strategy-edit", args=[strategy.pk]), fields)
+    client.post(reverse("orders:strategy-edit", args=[strategy.pk]), fields)
     strategy.refresh_from_db()
     assert (strategy.dedup_window_seconds, strategy.dedup_unkeyed_window_seconds) == (300, 0)
     assert Strategy.objects.get(pk=strategy.pk).dedup_summary.startswith("5 min")

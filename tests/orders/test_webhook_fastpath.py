@@ -40,7 +40,7 @@ def test_the_webhook_still_refuses_plain_http_when_https_is_required(client, hoo
 def test_other_urls_still_require_sign_in_and_csrf(hook):  # noqa: F811
     account, _, token, _ = hook
     anonymous = Client(enforce_csrf_checks=True)
-    for name in ("settings", "alerts"):
+    for name in ("settings", "orders:alerts"):
         response = anonymous.get(reverse(name))
         assert response.status_code == 302 and "/login" in response["Location"]
     # A path that merely starts like the webhook is not the webhook.
@@ -54,7 +54,7 @@ def test_other_urls_still_require_sign_in_and_csrf(hook):  # noqa: F811
     page = signed_in.get(reverse("settings"))
     assert page.status_code == 200 and "Content-Security-Policy" in page.headers
     # A state-changing POST without the CSRF token is still refused.
-    refused = signed_in.post(reverse("webhook-rotate"))
+    refused = signed_in.post(reverse("orders:webhook-rotate"))
     assert refused.status_code == 403
     assert post(signed_in, token, alert())[0] == 202  # the old token still works: not rotated
 

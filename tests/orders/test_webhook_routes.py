@@ -23,7 +23,7 @@ def test_a_rotated_token_stops_working_at_once(client, hook):  # noqa: F811
     account, _, old_token, _ = hook
     assert post(client, old_token, alert(bar_time="1"))[0] == 202  # the route is now cached
     client.force_login(account.user)
-    card = client.post(reverse("webhook-rotate")).content.decode()
+    card = client.post(reverse("orders:webhook-rotate")).content.decode()
     new_token = card.split("/webhooks/tradingview/")[1].split("/")[0]
     assert post(client, old_token, alert(bar_time="2"))[0] == 404
     assert post(client, new_token, alert(bar_time="3"))[0] == 202
@@ -43,7 +43,7 @@ def test_strategy_edits_apply_to_the_next_alert(client, hook):  # noqa: F811
     other = second_account(account)
     client.force_login(account.user)
     response = client.post(
-        reverse("strategy-edit", args=[strategy.pk]),
+        reverse("orders:strategy-edit", args=[strategy.pk]),
         {
             "name": "Breakout",
             "account": other.pk,
@@ -62,7 +62,7 @@ def test_strategy_edits_apply_to_the_next_alert(client, hook):  # noqa: F811
     assert not strategy.enabled and strategy.account == other, response.content.decode()[:500]
     status, body = post(client, token, alert(bar_time="2"))
     assert status == 422 and "disabled" in body["error"]
-    client.post(reverse("strategy-toggle", args=[strategy.pk]))
+    client.post(reverse("orders:strategy-toggle", args=[strategy.pk]))
     strategy.refresh_from_db()
     assert strategy.enabled
     status, body = post(client, token, alert(bar_time="3", trade_details={"quantity": ""}))

@@ -23,7 +23,7 @@ from emulator import Fault
 from orders import webhook
 from orders.models import Order, Strategy
 from orders.recovery import sweep_stranded
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from sigmatrader.celery import app
 from tests.brokers.peers import connected_account
 
@@ -159,7 +159,7 @@ def burst_with_a_killed_worker(emulator, user, settings, tmp_path, *, workers: i
 
         def settled():
             sweep_stranded()
-            sync_account(account)
+            order_sync_account(account)
             return not orders.filter(status__in=UNSETTLED).exists()
 
         _wait(

@@ -8,7 +8,7 @@ from django.urls import reverse
 from brokers.connections import adapter_for
 from marketdata import refresh
 from orders.models import Order, Strategy
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from orders.webhook import issue_token
 from sigmatrader.celery import app as celery_app
 from tests.paper.helpers import D, price, request
@@ -122,7 +122,7 @@ def test_a_strategy_bound_to_a_paper_account_fills_from_a_webhook_alert(
     assert response.status_code == 202, response.content
     order = Order.objects.get()
     assert order.account == account and order.status in ("SENT", "OPEN", "EXECUTED")
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "EXECUTED" and order.filled_quantity == 5
     assert order.average_price == D("800")
@@ -154,6 +154,6 @@ def test_a_managed_gtt_on_paper_triggers_and_fills(paper):
     assert check_conditional_orders()["triggered"] == 0
     price(market, "SBIN", 779)
     assert check_conditional_orders()["triggered"] == 1
-    sync_account(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "EXECUTED" and order.average_price == D("779")

@@ -3,7 +3,7 @@
 import pytest
 
 from marketdata import refresh
-from portfolio.sync import sync_account
+from portfolio.sync import portfolio_sync_account
 from tests.brokers.peers import connected_account
 from tests.portfolio.helpers import seed
 
@@ -19,5 +19,5 @@ def two_accounts(emulator, user, settings):
     refresh.refresh_instruments(broker="angelone")
     seed(main_peer, holdings=[("INFY", 10, "1500"), ("SBIN", 5, "600")])
     seed(family_peer, holdings=[("INFY", 30, "1600", 4)], positions=[("TCS", "MIS", 3, "3500")])
-    assert sync_account(main).ok and sync_account(family).ok
+    assert portfolio_sync_account(main).ok and portfolio_sync_account(family).ok
     return main, family, main_peer, family_peer

@@ -10,10 +10,10 @@ from django.core.cache import cache
 
 from emulator.demo import demo_state
 from orders.execution import execute
-from orders.sync import sync_account as sync_orders
+from orders.sync import order_sync_account
 from portfolio.dashboard import dashboard_for
 from portfolio.models import Holding, Position
-from portfolio.sync import sync_account
+from portfolio.sync import portfolio_sync_account
 from portfolio.trading import TradeRefused, square_off
 from sigmatrader.celery import app as celery_app
 from tests.orders.test_order_lifecycle import new, trading  # noqa: F401 (the fixture)
@@ -32,7 +32,7 @@ def buy_infy(account, peer, capture, quantity=15, price="1501.92"):
     peer.server.state.market.set_price("NSE", "INFY", price)
     order = execute(order=new(account, "INFY", quantity=quantity, product="CNC"), actor="alice")
     with capture(execute=True):
-        sync_orders(account)
+        order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "EXECUTED"
     return order
@@ -59,7 +59,7 @@ def test_a_fill_refreshes_positions_and_two_quick_exits_never_oversell(
 
     cache.clear()  # the buy's refresh window is over
     with django_capture_on_commit_callbacks(execute=True):
-        sync_orders(account)
+        order_sync_account(account)
     exit_order.refresh_from_db()
     assert exit_order.status == "EXECUTED"
     position = Position.objects.get(account=account, symbol="INFY")
@@ -91,12 +91,12 @@ def test_realised_and_unrealised_after_a_partial_exit(
     account, peer = trading
     state = peer.server.state
     buy_infy(account, peer, django_capture_on_commit_callbacks)
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     state.market.set_price("NSE", "INFY", "1485.75")
     position = Position.objects.get(account=account, symbol="INFY")
     square_off(user=account.user, position=position, actor="alice", quantity=5)
     state.market.set_price("NSE", "INFY", "1460.80")
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     position = Position.objects.get(account=account, symbol="INFY")
     assert position.quantity == 10 and position.average_price == D("1501.92")
     # 5 × (1,485.75 − 1,501.92) booked; 10 × (1,460.80 − 1,501.92) still open.
@@ -113,18 +113,18 @@ def test_todays_delivery_buys_are_positions_not_holdings_until_settled(
     account, peer = trading
     state = peer.server.state
     buy_infy(account, peer, django_capture_on_commit_callbacks, quantity=4, price="1500")
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     assert not Holding.objects.filter(account=account).exists()
     position = Position.objects.get(account=account, symbol="INFY")
     assert position.quantity == 4
     state.market.set_price("NSE", "INFY", "1510")
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     tile = dashboard_for(account.user).accounts[0]
     # Day P&L: the day buy's M2M alone (4 × 10), not again as a holding's day change.
     assert tile.day_pnl == D("40.00")
 
     state.settle()  # the next day: a T1 holding, no day position
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     holding = Holding.objects.get(account=account, symbol="INFY")
     assert holding.quantity == 4 and holding.t1_quantity == 4
     assert holding.average_price == D("1500.00")
@@ -133,7 +133,7 @@ def test_todays_delivery_buys_are_positions_not_holdings_until_settled(
     order = execute(
         order=new(account, "INFY", side="SELL", quantity=4, product="CNC"), actor="alice"
     )
-    sync_orders(account)
+    order_sync_account(account)
     order.refresh_from_db()
     assert order.status == "EXECUTED"
 
@@ -156,23 +156,23 @@ def test_an_exit_already_sent_counts_against_the_next_one(
 ):
     account, peer = trading
     buy_infy(account, peer, django_capture_on_commit_callbacks)
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     position = Position.objects.get(account=account, symbol="INFY")
     first = square_off(user=account.user, position=position, actor="alice", quantity=5)
     assert first.status in ("SENT", "OPEN")
     with pytest.raises(TradeRefused, match="exit orders already sent for 5: at most 10"):
         square_off(user=account.user, position=position, actor="alice", quantity=11)
     # Filled but not yet in the synced position: still counted.
-    sync_orders(account)
+    order_sync_account(account)
     first.refresh_from_db()
     assert first.status == "EXECUTED"
     with pytest.raises(TradeRefused, match="at most 10"):
         square_off(user=account.user, position=position, actor="alice", quantity=15)
     second = square_off(user=account.user, position=position, actor="alice", quantity=10)
-    sync_orders(account)
+    order_sync_account(account)
     second.refresh_from_db()
     assert second.status == "EXECUTED"
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     assert Position.objects.get(account=account, symbol="INFY").quantity == 0
 
 
@@ -191,11 +191,11 @@ def test_a_sale_out_of_holdings_today_counts_each_shares_day_move_once(
     sale = execute(
         order=new(account, "INFY", side="SELL", quantity=4, product="CNC"), actor="alice"
     )
-    sync_orders(account)
+    order_sync_account(account)
     sale.refresh_from_db()
     assert sale.status == "EXECUTED"
     state.market.set_price("NSE", "INFY", "1470")
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     # The holding keeps its quantity until settlement; the sale is a -4 delivery position.
     assert Holding.objects.get(account=account, symbol="INFY").quantity == 10
     assert Position.objects.get(account=account, symbol="INFY").quantity == -4
@@ -209,9 +209,9 @@ def test_a_sale_out_of_holdings_today_counts_each_shares_day_move_once(
     too_many = execute(
         order=new(account, "INFY", side="SELL", quantity=7, product="CNC"), actor="alice"
     )
-    sync_orders(account)
+    order_sync_account(account)
     too_many.refresh_from_db()
     assert too_many.status == "REJECTED"
     state.settle()
-    assert sync_account(account).ok
+    assert portfolio_sync_account(account).ok
     assert Holding.objects.get(account=account, symbol="INFY").quantity == 6

@@ -17,7 +17,7 @@ from emulator.state import Fault
 from marketdata import refresh
 from portfolio.models import Holding, PortfolioSnapshot, PortfolioSync, Position
 from portfolio.snapshots import snapshot_all
-from portfolio.sync import sync_account
+from portfolio.sync import portfolio_sync_account
 from portfolio.tasks import end_of_day
 from sigmatrader.models import SystemEvent
 from tests.brokers.peers import connected_account
@@ -28,7 +28,7 @@ from tests.portfolio.helpers import D, seed
 def test_sync_maps_each_brokers_rows_into_the_common_vocabulary(trading):  # noqa: F811
     account, peer = trading
     seed(peer, holdings=[("INFY", 12, "1500.50", 2)], positions=[("SBIN", "MIS", -5, "610")])
-    result = sync_account(account)
+    result = portfolio_sync_account(account)
     assert result.ok and (result.holdings, result.positions) == (1, 1)
     holding = Holding.objects.get(account=account)
     # Canonical symbol whatever the broker calls it (AngelOne: INFY-EQ).
@@ -53,7 +53,7 @@ def test_a_reader_during_sync_never_sees_the_account_empty(emulator, user, setti
     refresh.refresh_instruments(broker="zerodha")
     symbols = ["INFY", "SBIN", "TCS", "RELIANCE", "HDFCBANK"]
     seed(peer, holdings=[(s, 5, "100") for s in symbols])
-    assert sync_account(account).holdings == 5
+    assert portfolio_sync_account(account).holdings == 5
     seen, stop = [], threading.Event()
 
     def read():
@@ -67,7 +67,7 @@ def test_a_reader_during_sync_never_sees_the_account_empty(emulator, user, setti
     reader.start()
     try:
         for _ in range(15):
-            assert sync_account(account).ok
+            assert portfolio_sync_account(account).ok
     finally:
         stop.set()
         reader.join(timeout=30)
@@ -80,13 +80,13 @@ def test_a_broker_error_keeps_the_previous_rows_and_says_so(client, two_accounts
     main_peer.server.state.inject(
         main_peer.wire, "holdings", Fault("server_error", status=503, times=5)
     )
-    result = sync_account(main)
+    result = portfolio_sync_account(main)
     assert not result.ok and not result.expired
     assert Holding.objects.filter(account=main).count() == 2  # still the last good set
     assert PortfolioSync.objects.get(account=main).error == result.error
     assert SystemEvent.objects.filter(message__contains="Portfolio sync of Zerodha · main failed")
     client.force_login(main.user)
-    page = client.get(reverse("holdings") + f"?account={main.pk}").content.decode()
+    page = client.get(reverse("portfolio:holdings") + f"?account={main.pk}").content.decode()
     assert "Last refresh failed" in page and "INFY" in page
 
 
@@ -96,7 +96,7 @@ def test_an_expired_session_marks_the_account_and_the_page_says_reconnect(client
     main_peer.server.state.inject(main_peer.wire, "holdings", Fault("expired_token"))
     client.force_login(main.user)
     response = client.post(
-        reverse("portfolio-refresh", args=[main.pk]), {"page": "holdings"}, follow=True
+        reverse("portfolio:refresh", args=[main.pk]), {"page": "holdings"}, follow=True
     )
     page = response.content.decode()
     main.refresh_from_db()

@@ -10,10 +10,12 @@ from portfolio.models import Position
 def test_positions_page_and_square_off(client, two_accounts):
     main, family, _, family_peer = two_accounts
     client.force_login(main.user)
-    page = client.get(reverse("positions") + f"?account={family.pk}").content.decode()
+    page = client.get(reverse("portfolio:positions") + f"?account={family.pk}").content.decode()
     assert "Positions — AngelOne · family" in page and "TCS" in page and "MIS" in page
     position = Position.objects.get(account=family)
-    response = client.post(reverse("square-off", args=[position.pk]), {"account": family.pk})
+    response = client.post(
+        reverse("portfolio:square-off", args=[position.pk]), {"account": family.pk}
+    )
     assert response.status_code == 302
     order = Order.objects.get(account=family)
     assert (order.side, order.quantity, order.product, order.order_type) == (
@@ -31,7 +33,8 @@ def test_sell_from_a_holding_goes_to_that_accounts_queue_and_is_checked(client, 
     main, family, *_ = two_accounts
     client.force_login(main.user)
     form = client.get(
-        reverse("holdings-trade") + f"?account={family.pk}&symbol=NSE:INFY&side=SELL&quantity=30"
+        reverse("portfolio:holdings-trade")
+        + f"?account={family.pk}&symbol=NSE:INFY&side=SELL&quantity=30"
     )
     assert form.status_code == 200 and 'value="30"' in form.content.decode()
     post = {
@@ -43,12 +46,12 @@ def test_sell_from_a_holding_goes_to_that_accounts_queue_and_is_checked(client, 
         "product": "CNC",
         "then": "queue",
     }
-    refused = client.post(reverse("holdings-trade"), post)
+    refused = client.post(reverse("portfolio:holdings-trade"), post)
     assert refused.status_code == 422
     assert "AngelOne · family holds 30 INFY" in refused.content.decode()
     assert not Order.objects.exists()
     post["quantity"] = 30
-    response = client.post(reverse("holdings-trade"), post)
+    response = client.post(reverse("portfolio:holdings-trade"), post)
     assert response.status_code == 302 and f"account={family.pk}" in response["Location"]
     order = Order.objects.get()
     assert (order.account, order.side, order.quantity, order.status, order.source) == (
@@ -72,7 +75,7 @@ def test_buy_from_a_holding_sent_at_once_reaches_the_broker(client, two_accounts
         "product": "CNC",
         "then": "send",
     }
-    response = client.post(reverse("holdings-trade"), post, follow=True)
+    response = client.post(reverse("portfolio:holdings-trade"), post, follow=True)
     order = Order.objects.get()
     assert order.status in ("SENT", "OPEN", "EXECUTED") and order.account == main
     assert f"Order #{order.pk} sent to Zerodha · main" in response.content.decode()
@@ -82,10 +85,10 @@ def test_buy_from_a_holding_sent_at_once_reaches_the_broker(client, two_accounts
 def test_bad_trade_links_are_404_or_a_form_error_never_500(client, two_accounts):
     main, *_ = two_accounts
     client.force_login(main.user)
-    assert client.get(reverse("holdings-trade") + "?account=abc").status_code == 404
-    assert client.get(reverse("holdings-history") + "?account=abc").status_code == 404
+    assert client.get(reverse("portfolio:holdings-trade") + "?account=abc").status_code == 404
+    assert client.get(reverse("portfolio:holdings-history") + "?account=abc").status_code == 404
     response = client.post(
-        reverse("holdings-trade"),
+        reverse("portfolio:holdings-trade"),
         {
             "account": main.pk,
             "symbol": "NSE:SBIN",
@@ -99,7 +102,7 @@ def test_bad_trade_links_are_404_or_a_form_error_never_500(client, two_accounts)
     assert response.status_code == 422
     assert "less than or equal to 10000000" in response.content.decode()
     response = client.post(
-        reverse("holdings-trade"),
+        reverse("portfolio:holdings-trade"),
         {
             "account": main.pk,
             "symbol": "NSE:NOSUCH",

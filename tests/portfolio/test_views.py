@@ -15,21 +15,21 @@ def test_holdings_page_per_account_and_all_accounts(
 ):
     main, family, *_ = two_accounts
     client.force_login(main.user)
-    page = client.get(reverse("holdings") + f"?account={family.pk}").content.decode()
+    page = client.get(reverse("portfolio:holdings") + f"?account={family.pk}").content.decode()
     assert "<title>Holdings — AngelOne · family" in page
     assert "SBIN" not in page and "INFY" in page and "(T1 4)" in page
-    page = client.get(reverse("holdings") + "?account=all").content.decode()
+    page = client.get(reverse("portfolio:holdings") + "?account=all").content.decode()
     assert "Holdings — All accounts" in page
     assert "2 accounts" in page  # INFY's breakdown
     assert "₹63,000.00" in page  # INFY invested across both
     # Filter and HTMX swap
     response = client.get(
-        reverse("holdings") + "?account=all&q=sbi", headers={"HX-Request": "true"}
+        reverse("portfolio:holdings") + "?account=all&q=sbi", headers={"HX-Request": "true"}
     )
     body = response.content.decode()
     assert body.startswith('<div id="portfolio-body">') and "SBIN" in body and "INFY" not in body
     with django_assert_max_num_queries(12):
-        client.get(reverse("holdings") + "?account=all")
+        client.get(reverse("portfolio:holdings") + "?account=all")
 
 
 def test_dashboard_tiles(client, two_accounts):
@@ -45,23 +45,28 @@ def test_dashboard_tiles(client, two_accounts):
     tile = page.split('data-account="AngelOne · family"')[1]
     assert inr(family_value) in tile
     assert "<dd>2</dd>" in tile  # waiting in the queue
-    assert reverse("holdings") + f"?account={family.pk}" in page
+    assert reverse("portfolio:holdings") + f"?account={family.pk}" in page
 
 
 def test_another_user_never_sees_or_touches_these(client, two_accounts, other_user):
     main, family, *_ = two_accounts
     snapshot_all()
     client.force_login(other_user)
-    for url in (reverse("holdings") + "?account=all", reverse("positions") + "?account=all"):
+    for url in (
+        reverse("portfolio:holdings") + "?account=all",
+        reverse("portfolio:positions") + "?account=all",
+    ):
         page = client.get(url).content.decode()
         assert "INFY" not in page and "TCS" not in page and "family" not in page
-    page = client.get(reverse("holdings") + f"?account={family.pk}").content.decode()
+    page = client.get(reverse("portfolio:holdings") + f"?account={family.pk}").content.decode()
     assert "INFY" not in page
     position = Position.objects.get(account=family)
-    assert client.post(reverse("square-off", args=[position.pk])).status_code == 404
-    assert client.post(reverse("portfolio-refresh", args=[main.pk])).status_code == 404
-    assert client.get(reverse("holdings-trade") + f"?account={main.pk}").status_code == 404
-    history = client.get(reverse("holdings-history") + f"?account={main.pk}")
+    assert client.post(reverse("portfolio:square-off", args=[position.pk])).status_code == 404
+    assert client.post(reverse("portfolio:refresh", args=[main.pk])).status_code == 404
+    assert (
+        client.get(reverse("portfolio:holdings-trade") + f"?account={main.pk}").status_code == 404
+    )
+    history = client.get(reverse("portfolio:holdings-history") + f"?account={main.pk}")
     assert history.status_code == 404
     page = client.get(reverse("dashboard")).content.decode()
     assert "family" not in page

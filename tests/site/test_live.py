@@ -11,10 +11,10 @@ from marketdata import live as live_cache
 from marketdata import refresh
 from orders.execution import create_order, execute
 from orders.models import Order
-from orders.sync import sync_account
+from orders.sync import order_sync_account
 from portfolio.live import quote_plan, refresh_live_quotes
 from portfolio.models import Holding, Position
-from portfolio.sync import sync_account as sync_portfolio
+from portfolio.sync import portfolio_sync_account
 from tests.brokers.peers import connected_account, peer_class
 from tests.brokers.peers.paper import connected_paper_account
 from tests.portfolio.helpers import seed
@@ -81,7 +81,7 @@ def test_instruments_come_from_open_orders_holdings_and_positions_only(three):
     zerodha, angel, paper, emulator = three
     Order.objects.filter(account=zerodha).update(status=Order.Status.CANCELLED)
     assert zerodha not in quote_plan()  # nothing open: no quote call at all
-    sync_portfolio(zerodha)
+    portfolio_sync_account(zerodha)
     held = set(
         Holding.objects.filter(account=zerodha, instrument__isnull=False).values_list(
             "instrument", flat=True
@@ -110,13 +110,19 @@ def test_polls_and_pages_never_call_a_broker(three, client, cache_filled):
     zerodha, angel, paper, emulator = three
     client.force_login(zerodha.user)
     for account in (zerodha, angel):
-        sync_portfolio(account)
+        portfolio_sync_account(account)
     if cache_filled:
         refresh_live_quotes()
     orders = list(Order.objects.all())
     calls = len(emulator.state.requests)
     responses = all_polls(client, orders)
-    for name in ("queue", "orders", "holdings", "positions", "dashboard"):
+    for name in (
+        "orders:queue",
+        "orders:orders",
+        "portfolio:holdings",
+        "portfolio:positions",
+        "dashboard",
+    ):
         responses.append(client.get(reverse(name)))
     assert [r.status_code for r in responses] == [200] * len(responses)
     assert len(emulator.state.requests) == calls  # not one call at the emulator
@@ -134,7 +140,7 @@ def test_a_stale_price_is_shown_greyed_with_its_age(three, client):
     client.force_login(zerodha.user)
     order = Order.objects.filter(account=zerodha).first()
     live_cache.store(order.instrument, price=Decimal("801"), close=None, at=0.0 + 1e9)
-    body = client.get(reverse("queue"), {"account": zerodha.pk}).content.decode()
+    body = client.get(reverse("orders:queue"), {"account": zerodha.pk}).content.decode()
     assert f'id="ltp-{order.pk}" class="ltp stale" title="Live price, ' in body
     assert " h ago" in body
 
@@ -143,7 +149,7 @@ def test_the_orders_poll_sends_only_what_changed(three, client):
     zerodha, *_ = three
     client.force_login(zerodha.user)
     order = Order.objects.filter(account=zerodha).first()
-    page = client.get(reverse("queue"), {"account": zerodha.pk}).content.decode()
+    page = client.get(reverse("orders:queue"), {"account": zerodha.pk}).content.decode()
     have = page.split('id="live-have" name="have" value="')[1].split('"')[0]
     quiet = client.get(
         reverse("live-orders"), {"page": "queue", "have": have}, headers=HX
@@ -188,7 +194,7 @@ def test_toasts_once_per_event_and_only_to_the_owner(three, client, other_user):
     rejected = execute(
         order=new(zerodha, "TCS", quantity=100000), actor="alice"
     )  # far beyond the account's funds
-    sync_account(zerodha)
+    order_sync_account(zerodha)
     filled.refresh_from_db(), rejected.refresh_from_db()
     assert (filled.status, rejected.status) == ("EXECUTED", "REJECTED")
     body = toasts(mine)
@@ -213,7 +219,14 @@ def test_a_toast_when_a_session_expires(three, client):
 def test_the_toast_region_is_on_every_page_and_accessible(three, client):
     zerodha, *_ = three
     client.force_login(zerodha.user)
-    for name in ("dashboard", "queue", "orders", "holdings", "positions", "events"):
+    for name in (
+        "dashboard",
+        "orders:queue",
+        "orders:orders",
+        "portfolio:holdings",
+        "portfolio:positions",
+        "events",
+    ):
         body = client.get(reverse(name)).content.decode()
         assert 'id="toasts" class="toasts" role="status" aria-live="polite"' in body, name
         assert "{#" not in body and "#}" not in body, name  # a multi-line {# #} is printed
@@ -231,7 +244,7 @@ def test_a_row_swapped_after_edit_or_execute_shows_its_price(three, client):
         (Order.objects.filter(account=zerodha, symbol__contains="INFY").get()),
     )
     edited = client.post(
-        reverse("queue-edit", args=[first.pk]),
+        reverse("orders:queue-edit", args=[first.pk]),
         {
             "account": zerodha.pk,
             "symbol": "NSE:SBIN",
@@ -243,7 +256,9 @@ def test_a_row_swapped_after_edit_or_execute_shows_its_price(three, client):
         headers=HX,
     ).content.decode()
     assert f'id="ltp-{first.pk}" class="ltp" title="Live price, 0 s ago">₹800.00' in edited
-    executed = client.post(reverse("queue-execute", args=[second.pk]), headers=HX).content.decode()
+    executed = client.post(
+        reverse("orders:queue-execute", args=[second.pk]), headers=HX
+    ).content.decode()
     assert f'id="ltp-{second.pk}" class="ltp" title="Live price, 0 s ago">₹1,500.00' in executed
 
 
@@ -252,9 +267,9 @@ def test_a_cancelled_order_says_cancelled_not_its_old_failure(three, client):
     client.force_login(zerodha.user)
     order = Order.objects.filter(account=zerodha).first()
     Order.objects.filter(pk=order.pk).update(status_message="The market is closed. Mark it AMO.")
-    row = client.post(reverse("queue-cancel", args=[order.pk]), headers=HX).content.decode()
+    row = client.post(reverse("orders:queue-cancel", args=[order.pk]), headers=HX).content.decode()
     assert "Cancelled" in row and "market is closed" not in row
-    listed = client.get(reverse("orders")).content.decode()
+    listed = client.get(reverse("orders:orders")).content.decode()
     assert "market is closed" not in listed
 
 
@@ -264,11 +279,11 @@ def test_zero_pnl_is_neutral_and_totals_are_coloured(three, client, emulator):
     emulator.state.market.set_price("NSE", "ITC", "400")  # ITC held at 400: P&L exactly 0
     emulator.state.market.set_price("NSE", "INFY", "1300")  # INFY held at 1400: a loss
     for account in (zerodha, angel):
-        sync_portfolio(account)
-    body = client.get(reverse("holdings"), {"account": zerodha.pk}).content.decode()
+        portfolio_sync_account(account)
+    body = client.get(reverse("portfolio:holdings"), {"account": zerodha.pk}).content.decode()
     itc = body.split('data-symbol="ITC"')[1].split("</tr>")[0]
     assert '-pnl" class="">₹0.00 <small>(0.00%)</small>' in itc  # neither profit nor loss
-    merged = client.get(reverse("holdings"), {"account": "all"}).content.decode()
+    merged = client.get(reverse("portfolio:holdings"), {"account": "all"}).content.decode()
     totals = merged.split('id="holdings-totals"')[1].split("</section>")[0]
     assert 'class="num loss">-₹400.00' in totals  # AngelOne's row: INFY 4 x -100
     assert 'class="num ">₹0.00' in totals  # Zerodha's row: zero, neutral
@@ -314,5 +329,5 @@ def test_a_toast_when_an_outcome_is_unknown_and_then_when_it_is_found(three, cli
     assert order.status == "UNKNOWN"
     body = toasts(client)
     assert "Order outcome unknown" in body and "never resent" in body
-    sync_account(zerodha)  # reconciled by its tag: executed at the broker
+    order_sync_account(zerodha)  # reconciled by its tag: executed at the broker
     assert "Order executed" in toasts(client)

@@ -70,11 +70,11 @@ def test_public_urls_are_exactly_the_intended_ones(client, user):
 def test_signed_in_user_reaches_every_navigation_page(signed_in):
     for name in (
         "dashboard",
-        "queue",
-        "orders",
-        "holdings",
-        "positions",
-        "alerts",
+        "orders:queue",
+        "orders:orders",
+        "portfolio:holdings",
+        "portfolio:positions",
+        "orders:alerts",
         "settings",
         "events",
         "password_change",
@@ -88,7 +88,7 @@ def test_logout_is_post_only_and_signs_out(signed_in):
     assert signed_in.get(reverse("logout")).status_code == 405
     response = signed_in.post(reverse("logout"))
     assert response.status_code == 302
-    assert signed_in.get(reverse("queue")).status_code == 302
+    assert signed_in.get(reverse("orders:queue")).status_code == 302
 
 
 def test_password_change_replaces_the_password(signed_in, user):
@@ -106,7 +106,7 @@ def test_password_change_replaces_the_password(signed_in, user):
     user.refresh_from_db()
     assert user.check_password("a-fresh-and-long-passphrase")
     # Still signed in on this session (Django rotates the session hash).
-    assert signed_in.get(reverse("queue")).status_code == 200
+    assert signed_in.get(reverse("orders:queue")).status_code == 200
 
 
 def test_password_change_with_a_wrong_old_password_shows_the_error(signed_in, user):

@@ -9,7 +9,14 @@ from tests.orders.test_order_lifecycle import new, trading  # noqa: F401 (the fi
 HX = {"HX-Request": "true"}
 RESTORE = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
 
-LIST_PAGES = ["queue", "orders", "alerts", "events", "holdings", "positions"]
+LIST_PAGES = [
+    "orders:queue",
+    "orders:orders",
+    "orders:alerts",
+    "events",
+    "portfolio:holdings",
+    "portfolio:positions",
+]
 
 
 @pytest.mark.parametrize("name", LIST_PAGES)
@@ -42,15 +49,15 @@ def test_next_never_leaves_the_site(trading, client, target):  # noqa: F811
     client.force_login(account.user)
     order = new(account)
     for url in (
-        reverse("queue-execute", args=[order.pk]),
-        reverse("queue-cancel", args=[order.pk]),
-        reverse("orders-sync", args=[account.pk]),
+        reverse("orders:queue-execute", args=[order.pk]),
+        reverse("orders:queue-cancel", args=[order.pk]),
+        reverse("orders:sync", args=[account.pk]),
     ):
         response = client.post(url, {"next": target})
         assert response.status_code == 302, url
         assert "evil" not in response["Location"] and "javascript" not in response["Location"]
         assert response["Location"].startswith("/")
-    response = client.post(reverse("orders-sync", args=[account.pk]), {"next": "/orders/?x=1"})
+    response = client.post(reverse("orders:sync", args=[account.pk]), {"next": "/orders/?x=1"})
     assert response["Location"] == "/orders/?x=1"
     assert Order.objects.filter(pk=order.pk).exists()
 
@@ -100,9 +107,9 @@ def test_every_other_next_stays_on_the_site(trading, client, target):  # noqa: F
     assert response["Location"] == reverse("dashboard")
     order = new(account)
     response = client.post(
-        reverse("queue-bulk"), {"action": "cancel", "orders": [order.pk], "next": target}
+        reverse("orders:queue-bulk"), {"action": "cancel", "orders": [order.pk], "next": target}
     )
-    assert response["Location"] == reverse("queue")
+    assert response["Location"] == reverse("orders:queue")
     response = client.post(reverse("logout"), {"next": target})
     assert response.status_code == 302 and "evil" not in response["Location"]
     assert response["Location"].startswith("/")
@@ -120,11 +127,14 @@ def test_without_htmx_every_settings_form_re_renders_the_page_with_its_errors(
     strategy = Strategy.objects.create(user=account.user, name="Breakout", mode="MANUAL")
     Strategy.objects.create(user=account.user, name="Swing", mode="MANUAL")
     cases = [
-        (reverse("strategy-new"), {"name": ""}),
-        (reverse("strategy-edit", args=[strategy.pk]), {"name": "Swing", "mode": "MANUAL"}),
-        (reverse("webhook-secret"), {"secret": "x" * 300}),
-        (reverse("risk-policy"), {"max_quantity": "-3", "mode": "reject"}),
-        (reverse("queue-new"), {"account": account.pk, "symbol": "NSE:SBIN", "quantity": "1"}),
+        (reverse("orders:strategy-new"), {"name": ""}),
+        (reverse("orders:strategy-edit", args=[strategy.pk]), {"name": "Swing", "mode": "MANUAL"}),
+        (reverse("orders:webhook-secret"), {"secret": "x" * 300}),
+        (reverse("orders:risk-policy"), {"max_quantity": "-3", "mode": "reject"}),
+        (
+            reverse("orders:queue-new"),
+            {"account": account.pk, "symbol": "NSE:SBIN", "quantity": "1"},
+        ),
     ]
     for url, data in cases:
         response = client.post(url, data)
@@ -146,20 +156,20 @@ def test_one_pager_keeps_the_filters_and_takes_any_page(trading, client):  # noq
             user=account.user, account=account, symbol="SBIN", exchange="NSE", side="BUY",
             quantity=1, status="CANCELLED",
         )  # fmt: skip
-    body = client.get(reverse("orders"), {"status": "CANCELLED"}).content.decode()
+    body = client.get(reverse("orders:orders"), {"status": "CANCELLED"}).content.decode()
     assert "Page 1 of 2 · 51 orders" in body
     assert "/orders/?status=CANCELLED&amp;page=2" in body  # the filter survives paging
     for page in ("garbage", "9" * 26, "9" * 5000, "-1", "0"):
-        response = client.get(reverse("orders"), {"status": "CANCELLED", "page": page})
+        response = client.get(reverse("orders:orders"), {"status": "CANCELLED", "page": page})
         assert response.status_code == 200 and "51 orders" in response.content.decode(), page
     # The crash of issue 12: a rejected delivery stores parsed={} and no strategy.
     WebhookAlert.objects.create(
         user=account.user, parsed={}, outcome="rejected", http_status=403, reason="Wrong secret."
     )
-    response = client.get(reverse("alerts"))
+    response = client.get(reverse("orders:alerts"))
     assert response.status_code == 200 and "Wrong secret." in response.content.decode()
     for shape in ([], "text", {"strategy_name": {"x": 1}}):
         WebhookAlert.objects.create(
             user=account.user, parsed=shape, outcome="rejected", http_status=400
         )
-    assert client.get(reverse("alerts"), {"outcome": "nonsense"}).status_code == 200
+    assert client.get(reverse("orders:alerts"), {"outcome": "nonsense"}).status_code == 200

@@ -7,14 +7,14 @@ and left untouched, and the command exits non-zero.
 """
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import models, transaction
 
 from brokers.models import BrokerAccount
 from sigmatrader.crypto import UnreadableSecret, encrypted_fields
 from sigmatrader.models import AuthenticatorDevice
 
 # Every model with encrypted columns: broker credentials and sessions, two-factor keys.
-MODELS = [BrokerAccount, AuthenticatorDevice]
+MODELS: list[type[models.Model]] = [BrokerAccount, AuthenticatorDevice]
 
 
 class Command(BaseCommand):
@@ -26,9 +26,9 @@ class Command(BaseCommand):
             names = [f.name for f in encrypted_fields(model)]
             for field in encrypted_fields(model):
                 field.reset_keys()
-            for pk in model.objects.values_list("pk", flat=True).iterator():
+            for pk in model._default_manager.values_list("pk", flat=True).iterator():
                 with transaction.atomic():
-                    row = model.objects.select_for_update().get(pk=pk)
+                    row = model._default_manager.select_for_update().get(pk=pk)
                     if any(isinstance(getattr(row, name), UnreadableSecret) for name in names):
                         failed.append(f"{model.__name__} #{pk}")
                         continue

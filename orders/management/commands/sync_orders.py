@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orders.sync import sync_all
+from orders.sync import order_sync_all
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
         parser.add_argument("--account", type=int, help="only this account id")
 
     def handle(self, *args, account=None, **options):
-        results = sync_all(account)
+        results = order_sync_all(account)
         if not results:
             self.stdout.write("no account has live orders")
         for result in results:

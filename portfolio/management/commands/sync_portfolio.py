@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from portfolio.sync import accounts_to_sync, sync_all
+from portfolio.sync import accounts_for_portfolio_sync, portfolio_sync_all
 
 
 class Command(BaseCommand):
@@ -10,10 +10,10 @@ class Command(BaseCommand):
         parser.add_argument("--account", type=int, help="only this account (its id)")
 
     def handle(self, *args, account=None, **options):
-        if account and not accounts_to_sync(account).exists():
+        if account and not accounts_for_portfolio_sync(account).exists():
             raise CommandError(f"No connected account with id {account}.")
         failed = 0
-        for result in sync_all(account):
+        for result in portfolio_sync_all(account):
             if result.ok:
                 self.stdout.write(
                     f"account {result.account_id}: {result.holdings} holdings, "
