@@ -162,6 +162,15 @@ def test_no_import_circles_between_modules():
     )
 
 
+def test_every_app_of_the_project_has_a_layer():
+    """A new app (watchlists, alerts...) says where it sits before it can land."""
+    from django.conf import settings
+
+    ours = [app for app in settings.INSTALLED_APPS if (ROOT / app / "apps.py").exists()]
+    assert sorted(ours) == sorted(APPS), "add the app to APPS and RANK (and the docstring)"
+    assert set(RANK) == set(APPS)
+
+
 def test_the_emulator_imports_nothing_from_the_app():
     found = []
     for name, path in modules("emulator"):
