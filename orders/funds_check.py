@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+# Against the layering, and listed in tests/architecture/test_layers.py ALLOWED.
+from portfolio.models import PortfolioSync
 from sigmatrader.formatting import inr
 
 from .broker_request import uses_price
@@ -27,8 +29,6 @@ def short_inr(amount: Decimal) -> str:
 
 
 def stored_cash(account: BrokerAccount | None) -> Decimal | None:
-    from portfolio.models import PortfolioSync
-
     row = PortfolioSync.objects.filter(account=account).values_list("available_cash").first()
     return row[0] if row else None
 

@@ -6,6 +6,8 @@ import uuid
 
 from django.core.cache import cache
 
+from .cache import FileBasedCache, bump_file_generation, file_generation
+
 
 def hit(key: str, ttl: float) -> int:
     """Add one to the counter `key`, created with a lifetime of `ttl` seconds;
@@ -23,8 +25,6 @@ def hit(key: str, ttl: float) -> int:
 
 def generation(name: str):
     """The current generation of `name` (any value; it changes on every bump)."""
-    from .cache import FileBasedCache, file_generation
-
     real = _backend()
     if isinstance(real, FileBasedCache):
         return file_generation(real, name)
@@ -33,8 +33,6 @@ def generation(name: str):
 
 def bump_generation(name: str) -> None:
     """Make `generation(name)` change in every process."""
-    from .cache import FileBasedCache, bump_file_generation
-
     real = _backend()
     if isinstance(real, FileBasedCache):
         bump_file_generation(real, name)
