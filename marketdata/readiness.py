@@ -50,8 +50,13 @@ def is_stale(broker: str) -> bool:
     )
 
 
+def is_queued_or_progressing(broker: str) -> bool:
+    """What the cache knows (no query): a refresh queued, or one counting rows."""
+    return bool(cache.get(_queued_key(broker))) or cache.get(_progress_key(broker)) is not None
+
+
 def is_loading(broker: str) -> bool:
-    if cache.get(_queued_key(broker)) or cache.get(_progress_key(broker)) is not None:
+    if is_queued_or_progressing(broker):
         return True
     return InstrumentRefresh.objects.filter(
         broker=broker,

@@ -153,7 +153,7 @@ def pages(user):
 # What each page needs today (a cap, so a new per-page query is a decision, not a drift).
 CAPS = {
     "dashboard": 14,
-    "settings": 22,
+    "settings": 15,  # the instruments card: 3 queries whatever the number of brokers
     "live-dashboard": 13,
 }
 DEFAULT_CAP = 10
