@@ -6,6 +6,8 @@ or SENDING left behind by a crashed worker): found → their real state and id;
 still absent after a grace period → FAILED "not received by broker". Such a
 FAILED order stays watched for ORDER_ADOPT_WINDOW_SECONDS: if its tag turns up
 at the broker after all, the order is adopted (state, broker id, an event).
+A native GTT whose arming had no clear answer has no tag and is not in the
+order book: the account's GTT list decides it (orders/conditional.py).
 A broker row is applied only if it is the same order (orders/identity.py): a
 reused broker id is recorded as an event, never applied.
 """
@@ -28,6 +30,7 @@ from brokers.models import BrokerAccount
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
+from .conditional import awaiting_gtt, reconcile_gtts
 from .history import rejected_event
 from .identity import mismatch
 from .models import Order, OrderEvent
@@ -98,8 +101,16 @@ def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderS
     result.checked = len(live)
     if not live:
         return result
+    # A native GTT carries no tag and is not in the order book: its GTT list decides.
+    arming = [order for order in live if awaiting_gtt(order)]
+    live = [order for order in live if not awaiting_gtt(order)]
     with calling(account) as adapter:
-        book = adapter.order_book()
+        book = adapter.order_book() if live else []
+        gtts = adapter.list_gtts() if arming else []
+    if arming:
+        decided = reconcile_gtts(account, arming, gtts, grace=grace, actor=actor)
+        result.changes.extend(decided)
+        result.updated += len(decided)
     by_id = {remote.broker_order_id: remote for remote in book}
     by_tag = {remote.tag: remote for remote in book if remote.tag}
     changed, events = [], []
@@ -185,7 +196,7 @@ def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderS
                 lambda: order_filled.send(sender=Order, account_id=account.pk), robust=True
             )
     _record_mismatches(account, mismatched, actor=actor, at=now)
-    result.updated = len(changed)
+    result.updated += len(changed)
     return result
 
 
