@@ -716,8 +716,9 @@ class BrokerAdapter:
         Returns None once the broker accepted it.
 
         Raises OrderRejected / BrokerError when the broker refuses (e.g. the
-        GTT already fired), BrokerUnavailable, RateLimited, AuthExpired,
-        NotSupported without GTTs. Never retried by the app: the trader may
-        cancel again.
+        GTT already fired), OutcomeUnknown when the delete may or may not have
+        reached it (a write: the GTT sync shows the result), BrokerUnavailable
+        (nothing reached the broker), RateLimited, AuthExpired, NotSupported
+        without GTTs. Never retried by the app: the trader may cancel again.
         """
         self._unsupported("GTT orders")

@@ -56,6 +56,7 @@ def cancel(*, order: Order, actor: str) -> Order:
         try:
             conditional.cancel_armed(order, actor=actor)
         except BrokerError as exc:
+            log(order, "broker", f"GTT cancel not confirmed: {exc.message}", actor=actor)
             raise ActionRefused(exc.message) from exc
         order.refresh_from_db()
         return order

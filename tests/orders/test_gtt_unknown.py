@@ -7,11 +7,15 @@ from decimal import Decimal
 
 import pytest
 
+from brokers.base import OutcomeUnknown
+from brokers.connections import calling
 from emulator import Fault
+from orders import actions
 from orders.conditional import link_oco
 from orders.execution import NotExecutable, execute
 from orders.models import Order
 from orders.sync import order_sync_account
+from orders.triggers import check_conditional_orders
 from tests.orders.test_gtt import NATIVE, gtt, holding  # noqa: F401 (fixture)
 from tests.orders.test_order_lifecycle import trading  # noqa: F401 (fixture)
 
@@ -100,3 +104,26 @@ def test_two_identical_unknown_gtts_do_not_claim_the_same_broker_gtt(holding):  
     order_sync_account(account)
     second.refresh_from_db()
     assert second.status == "FAILED" and not second.gtt_id
+
+
+@NATIVE
+@pytest.mark.parametrize("kind", ["drop_after_accept", "timeout"])
+def test_gtt_cancel_without_a_clear_answer_says_so_and_the_gtt_sync_decides(holding, kind):  # noqa: F811
+    account, peer = holding
+    order = execute(order=gtt(account, "ltp_lte", "780", price=Decimal("779")), actor="alice")
+    other = execute(order=gtt(account, "ltp_lte", "760", price=Decimal("759")), actor="alice")
+    assert order.status == other.status == "ARMED"
+    peer.server.state.inject(peer.wire, "gtt", Fault(kind, seconds=2.5))
+    with calling(account) as adapter, pytest.raises(OutcomeUnknown):
+        adapter.cancel_gtt(other.gtt_id)  # a write: never "nothing was changed"
+    peer.server.state.inject(peer.wire, "gtt", Fault(kind, seconds=2.5))
+    with pytest.raises(actions.ActionRefused, match="GTT sync will show"):
+        actions.cancel(order=order, actor="alice")
+    order.refresh_from_db()
+    assert order.status == "ARMED"  # not cancelled here on a guess
+    assert order.events.filter(message__contains="not confirmed").exists()
+    deleted = peer.user.book.gtts[int(order.gtt_id)]["status"] == "deleted"
+    assert deleted == (kind == "drop_after_accept")
+    check_conditional_orders()  # the GTT sync shows what the broker did
+    order.refresh_from_db()
+    assert order.status == ("CANCELLED" if deleted else "ARMED")
