@@ -127,3 +127,18 @@ def test_gtt_cancel_without_a_clear_answer_says_so_and_the_gtt_sync_decides(hold
     check_conditional_orders()  # the GTT sync shows what the broker did
     order.refresh_from_db()
     assert order.status == ("CANCELLED" if deleted else "ARMED")
+
+
+@NATIVE
+def test_two_identical_gtts_both_armed_without_an_answer_get_one_broker_gtt_each(holding):  # noqa: F811
+    account, peer = holding
+    orders = [gtt(account, "ltp_lte", "780", price=Decimal("779")) for _ in range(2)]
+    for order in orders:
+        peer.server.state.inject(peer.wire, "gtt", Fault("drop_after_accept", seconds=2.5))
+        assert execute(order=order, actor="alice").status == "UNKNOWN"
+    assert len(gtts(peer)) == 2
+    order_sync_account(account)
+    for order in orders:
+        order.refresh_from_db()
+    assert [o.status for o in orders] == ["ARMED", "ARMED"]
+    assert {o.gtt_id for o in orders} == {str(g["id"]) for g in gtts(peer)}
