@@ -603,10 +603,11 @@ class BrokerAdapter:
         it, and the order sync shows the order's new state.
 
         Raises OrderRejected when the broker refuses (nothing changed),
-        OutcomeUnknown when the change may or may not have been applied,
-        BrokerUnavailable when nothing reached the broker, RateLimited,
-        AuthExpired, NotSupported. Never retried by the app: the trader sees
-        the message and decides.
+        OutcomeUnknown when the change may or may not have been applied (the
+        order sync copies the quantity, price and trigger price that
+        `order_book` shows back onto the open order), BrokerUnavailable when
+        nothing reached the broker, RateLimited, AuthExpired, NotSupported.
+        Never retried by the app: the trader sees the message and decides.
         """
         self._unsupported("order modification")
 
@@ -682,7 +683,8 @@ class BrokerAdapter:
         use.
 
         Raises OrderRejected (refused, nothing armed), OutcomeUnknown (may be
-        armed: never resend), BrokerUnavailable (nothing reached the broker),
+        armed: never resend; the order sync looks for it in `list_gtts`, as a
+        GTT has no client tag), BrokerUnavailable (nothing reached the broker),
         RateLimited, AuthExpired, NotSupported for an undeclared kind.
         """
         self._unsupported("GTT orders")
@@ -693,6 +695,10 @@ class BrokerAdapter:
         Called by `orders/triggers.py` (`sync_native_gtts`, every trigger
         cycle) for accounts with armed native GTTs. A GTT missing from the
         list keeps its order armed; any other status than "active" settles it.
+        Also by `orders/sync.py` (through `orders/conditional.py`,
+        `reconcile_gtts`) for a GTT whose `create_gtt` had no clear answer: a
+        matching active GTT no other order holds is adopted, none after the
+        grace means it was not armed. So the list must hold every active GTT.
 
         Returns `status` in the app's words (active / triggered / cancelled /
         expired / rejected); per leg, in the order given to `create_gtt`:
@@ -716,8 +722,9 @@ class BrokerAdapter:
         Returns None once the broker accepted it.
 
         Raises OrderRejected / BrokerError when the broker refuses (e.g. the
-        GTT already fired), BrokerUnavailable, RateLimited, AuthExpired,
-        NotSupported without GTTs. Never retried by the app: the trader may
-        cancel again.
+        GTT already fired), OutcomeUnknown when the delete may or may not have
+        reached it (a write: the GTT sync shows the result), BrokerUnavailable
+        (nothing reached the broker), RateLimited, AuthExpired, NotSupported
+        without GTTs. Never retried by the app: the trader may cancel again.
         """
         self._unsupported("GTT orders")

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from brokers.base import BrokerError, OrderChange
+from brokers.base import BrokerError, OrderChange, OutcomeUnknown
 from brokers.base import OrderType as BrokerOrderType
 from brokers.base import Variety as BrokerVariety
 from brokers.connections import calling
@@ -56,6 +56,7 @@ def cancel(*, order: Order, actor: str) -> Order:
         try:
             conditional.cancel_armed(order, actor=actor)
         except BrokerError as exc:
+            log(order, "broker", f"GTT cancel not confirmed: {exc.message}", actor=actor)
             raise ActionRefused(exc.message) from exc
         order.refresh_from_db()
         return order
@@ -187,6 +188,15 @@ def modify(
             adapter.modify_order(
                 order.broker_order_id, change, variety=BrokerVariety(order.variety)
             )
+    except OutcomeUnknown as exc:
+        # Not a refusal: the change may be in force at the broker. Nothing is saved
+        # here on a guess; the order sync copies back what the broker holds.
+        message = (
+            f"No clear answer from {account.display_name}: the broker may have applied "
+            "the change; the next sync shows what it holds."
+        )
+        log(order, "broker", f"Modify unconfirmed: {message}", actor=actor, details=asked)
+        raise ActionRefused(message) from exc
     except BrokerError as exc:
         log(order, "broker", f"Modify refused: {exc.message}", actor=actor, details=asked)
         raise ActionRefused(exc.message) from exc

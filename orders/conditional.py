@@ -15,10 +15,13 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from brokers.base import BrokerError, GttKind, InstrumentRef
+from brokers.base import BrokerError, GttKind, GttOrder, InstrumentRef, OutcomeUnknown
 from brokers.connections import calling
+from brokers.models import BrokerAccount
 from marketdata.quotes import ltp
 
 from .broker_request import broker_request
@@ -73,16 +76,29 @@ def arm(order: Order, *, actor: str) -> tuple[str, str, dict]:
     last = ltp(account=order.account, instruments=[instrument])[instrument.pk]
     if last is None:
         raise BrokerError("No last price to anchor the GTT; try again shortly.")
-    with calling(order.account) as adapter:
-        gtt_id = adapter.create_gtt(
-            kind=kind,
-            instrument=InstrumentRef(
-                instrument.exchange, instrument.trading_symbol, instrument.token
-            ),
-            trigger_values=[leg.trigger_value for leg in legs],
-            last_price=last,
-            legs=[broker_request(leg) for leg in legs],
-        )
+    try:
+        with calling(order.account) as adapter:
+            gtt_id = adapter.create_gtt(
+                kind=kind,
+                instrument=InstrumentRef(
+                    instrument.exchange, instrument.trading_symbol, instrument.token
+                ),
+                trigger_values=[leg.trigger_value for leg in legs],
+                last_price=last,
+                legs=[broker_request(leg) for leg in legs],
+            )
+    except OutcomeUnknown as exc:
+        # The GTT may be armed with both legs: the sibling waits for the same verdict.
+        if sibling and Order.objects.filter(pk=sibling.pk, status__in=Order.EXECUTABLE).update(
+            status=Status.UNKNOWN,
+            status_message=f"{exc.message} {GTT_RECONCILING}"[:2000],
+            sent_at=timezone.now(),
+            updated_at=timezone.now(),
+        ):
+            before = sibling.status
+            sibling.refresh_from_db()
+            log(sibling, "status", sibling.status_message, actor=actor, before=before)
+        raise
     if sibling:
         Order.objects.filter(pk=sibling.pk, status__in=Order.EXECUTABLE).update(
             status=Status.ARMED, gtt_id=gtt_id, updated_at=timezone.now()
@@ -95,6 +111,136 @@ def arm(order: Order, *, actor: str) -> tuple[str, str, dict]:
             before=sibling.status,
         )
     return Status.ARMED, _armed_text(order, managed=False, gtt_id=gtt_id), {"gtt_id": gtt_id}
+
+
+# Said of a native GTT whose arming had no clear answer. A GTT carries no client tag
+# and never appears in the order book: the account's GTT list decides.
+GTT_RECONCILING = "Checking the broker's GTT list; not resent."
+GTT_NOT_ARMED = (
+    "No clear answer when arming, and no matching GTT in the broker's GTT list: "
+    "it was not armed. Safe to send again."
+)
+
+
+def awaiting_gtt(order: Order) -> bool:
+    """A native GTT whose arming may or may not have reached the broker."""
+    return (
+        order.is_gtt
+        and not order.gtt_id
+        and not order.broker_order_id
+        and order.status in (Status.UNKNOWN, Status.SENDING)
+        and is_native(order)
+    )
+
+
+def _legs(order: Order) -> list[Order]:
+    sibling = order.oco_sibling
+    if sibling is None:
+        return [order]
+    return sorted([order, sibling], key=lambda o: o.condition != Condition.LTP_AT_OR_BELOW)
+
+
+def _same(legs: list[Order], gtt: GttOrder) -> bool:
+    """The broker's GTT is what arming `legs` would have created."""
+    instrument = legs[0].instrument
+    if gtt.status != "active" or instrument is None:
+        return False
+    if (gtt.instrument.exchange, gtt.instrument.symbol) != (
+        instrument.exchange,
+        instrument.trading_symbol,
+    ):
+        return False
+    if gtt.kind is not (GttKind.SINGLE if len(legs) == 1 else GttKind.OCO):
+        return False
+    if len(gtt.trigger_values) != len(legs) or len(gtt.legs) != len(legs):
+        return False
+    return all(
+        value == leg.trigger_value
+        and remote.side.value == leg.side
+        and remote.quantity == leg.quantity
+        and remote.price == leg.price
+        for leg, value, remote in zip(legs, gtt.trigger_values, gtt.legs, strict=True)
+    )
+
+
+def reconcile_gtts(
+    account: BrokerAccount,
+    orders: list[Order],
+    gtts: list[GttOrder],
+    *,
+    grace: timedelta,
+    actor: str,
+) -> list[str]:
+    """Decide native GTT orders whose arming had no clear answer, from the
+    account's GTT list: a matching active GTT no other order holds → ARMED with
+    its id (an OCO sibling too); none after `grace` → FAILED, safe to send again.
+    Until then they stay as they are (never resent). Returns what changed."""
+    now = timezone.now()
+    changes: list[str] = []
+    done: set[int] = set()
+    for order in sorted(orders, key=lambda o: o.pk):
+        if order.pk in done:
+            continue
+        legs = _legs(order)
+        done.update(leg.pk for leg in legs)
+        for gtt in gtts:
+            if _same(legs, gtt) and _claim(account, order, legs, gtt.gtt_id, actor=actor):
+                changes.append(f"#{order.pk} {order.status}→{Status.ARMED} (GTT {gtt.gtt_id})")
+                break
+        else:
+            started = order.sent_at or order.updated_at
+            if now - started > grace:
+                changes.extend(_not_armed(legs, actor=actor))
+    return changes
+
+
+def _claim(account: BrokerAccount, order: Order, legs: list[Order], gtt_id: str, *, actor) -> bool:
+    """Link `legs` to the broker's GTT `gtt_id`, unless another order holds it."""
+    held = Order.objects.filter(account=account, gtt_id=gtt_id)
+    message = f"Found in {order.account_name}'s GTT list as GTT {gtt_id}: armed, not resent."
+    with transaction.atomic():
+        # One claimer per account at a time (a row lock where the database has them).
+        list(BrokerAccount.objects.select_for_update().filter(pk=account.pk))
+        free = ~Exists(held.exclude(pk=OuterRef("pk")))
+        moved = Order.objects.filter(
+            free,
+            pk=order.pk,
+            gtt_id="",
+            status__in=(Status.UNKNOWN, Status.SENDING),
+        ).update(
+            status=Status.ARMED, gtt_id=gtt_id, status_message=message, updated_at=timezone.now()
+        )
+        if not moved:
+            return False
+        for leg in legs:
+            before = order.status if leg.pk == order.pk else leg.status
+            if leg.pk != order.pk:
+                Order.objects.filter(
+                    pk=leg.pk,
+                    gtt_id="",
+                    status__in=(Status.UNKNOWN, Status.SENDING, *Order.EXECUTABLE),
+                ).update(
+                    status=Status.ARMED,
+                    gtt_id=gtt_id,
+                    status_message=message,
+                    updated_at=timezone.now(),
+                )
+            leg.refresh_from_db()
+            log(leg, "sync", message, actor=actor, before=before, details={"gtt_id": gtt_id})
+    return True
+
+
+def _not_armed(legs: list[Order], *, actor: str) -> list[str]:
+    changes = []
+    for leg in legs:
+        before = leg.status
+        if Order.objects.filter(
+            pk=leg.pk, gtt_id="", status__in=(Status.UNKNOWN, Status.SENDING)
+        ).update(status=Status.FAILED, status_message=GTT_NOT_ARMED, updated_at=timezone.now()):
+            leg.refresh_from_db()
+            log(leg, "sync", GTT_NOT_ARMED, actor=actor, before=before)
+            changes.append(f"#{leg.pk} {before}→{Status.FAILED}")
+    return changes
 
 
 def _armed_text(order: Order, *, managed: bool, gtt_id: str = "") -> str:

@@ -208,7 +208,7 @@ def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = No
     if not claimed:
         state = order.get_status_display().lower()
         raise NotExecutable(f"Order #{order.pk} is {state}: an order is sent only once.")
-    sending = False
+    sending = arming = False
     try:
         validate(order)
         account = order.account
@@ -239,6 +239,7 @@ def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = No
         if not decision.allowed:
             raise InvalidOrder(decision.summary)
         if arming:
+            sending = conditional.is_native(order)  # a GTT may be armed at the broker
             status, message, extra = conditional.arm(order, actor=actor)
             return _finish(order, status, message, actor=actor, **extra)
         request = broker_request(order)
@@ -250,10 +251,11 @@ def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = No
     except OrderRejected as exc:
         return _finish(order, Status.REJECTED, exc.message, actor=actor)
     except OutcomeUnknown as exc:
+        how = conditional.GTT_RECONCILING if arming else "Reconciling by tag; not resent."
         return _finish(
             order,
             Status.UNKNOWN,
-            f"{exc.message} Reconciling by tag; not resent.",
+            f"{exc.message} {how}",
             actor=actor,
             sent_at=timezone.now(),
         )

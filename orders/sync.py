@@ -6,6 +6,8 @@ or SENDING left behind by a crashed worker): found → their real state and id;
 still absent after a grace period → FAILED "not received by broker". Such a
 FAILED order stays watched for ORDER_ADOPT_WINDOW_SECONDS: if its tag turns up
 at the broker after all, the order is adopted (state, broker id, an event).
+A native GTT whose arming had no clear answer has no tag and is not in the
+order book: the account's GTT list decides it (orders/conditional.py).
 A broker row is applied only if it is the same order (orders/identity.py): a
 reused broker id is recorded as an event, never applied.
 """
@@ -28,6 +30,8 @@ from brokers.models import BrokerAccount
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
+from .broker_request import uses_price, uses_trigger
+from .conditional import awaiting_gtt, reconcile_gtts
 from .history import rejected_event
 from .identity import mismatch
 from .models import Order, OrderEvent
@@ -51,8 +55,14 @@ FIELDS = [
     "average_price",
     "status_message",
     "broker_order_id",
+    "quantity",
+    "price",
+    "trigger_price",
     "updated_at",
 ]
+# While an order is open at the broker its terms can change there (a modify whose
+# answer was lost): the broker's copy is the right one.
+OPEN_AT_BROKER = (Status.SENT, Status.OPEN, Status.PARTIALLY_FILLED)
 
 
 @dataclass
@@ -98,8 +108,16 @@ def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderS
     result.checked = len(live)
     if not live:
         return result
+    # A native GTT carries no tag and is not in the order book: its GTT list decides.
+    arming = [order for order in live if awaiting_gtt(order)]
+    live = [order for order in live if not awaiting_gtt(order)]
     with calling(account) as adapter:
-        book = adapter.order_book()
+        book = adapter.order_book() if live else []
+        gtts = adapter.list_gtts() if arming else []
+    if arming:
+        decided = reconcile_gtts(account, arming, gtts, grace=grace, actor=actor)
+        result.changes.extend(decided)
+        result.updated += len(decided)
     by_id = {remote.broker_order_id: remote for remote in book}
     by_tag = {remote.tag: remote for remote in book if remote.tag}
     changed, events = [], []
@@ -140,6 +158,20 @@ def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderS
             order.filled_quantity = remote.filled_quantity
             order.average_price = remote.average_price or None
             order.status_message = remote.status_message or order.status_message
+            if order.status in OPEN_AT_BROKER:
+                drift = _take_broker_terms(order, remote)
+                if drift:
+                    events.append(
+                        OrderEvent(
+                            order=order,
+                            kind="sync",
+                            actor=actor,
+                            at=now,
+                            message="The broker holds different terms; copied here: "
+                            + ", ".join(drift),
+                            details={"broker_order_id": remote.broker_order_id},
+                        )
+                    )
         if _snapshot(order) == original:
             continue
         adopted = before == Status.FAILED and order.status != Status.FAILED
@@ -185,8 +217,28 @@ def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderS
                 lambda: order_filled.send(sender=Order, account_id=account.pk), robust=True
             )
     _record_mismatches(account, mismatched, actor=actor, at=now)
-    result.updated = len(changed)
+    result.updated += len(changed)
     return result
+
+
+def _take_broker_terms(order: Order, remote) -> list[str]:
+    """Copy the broker's quantity, price and trigger price onto an open order where
+    they differ (a blank or zero from the broker is no value). Returns what changed."""
+    drift = []
+    if remote.quantity and remote.quantity != order.quantity:
+        drift.append(f"quantity {remote.quantity} (was {order.quantity})")
+        order.quantity = remote.quantity
+    if uses_price(order.order_type) and remote.price and remote.price != order.price:
+        drift.append(f"price {remote.price} (was {order.price})")
+        order.price = remote.price
+    if (
+        uses_trigger(order.order_type)
+        and remote.trigger_price
+        and remote.trigger_price != order.trigger_price
+    ):
+        drift.append(f"trigger price {remote.trigger_price} (was {order.trigger_price})")
+        order.trigger_price = remote.trigger_price
+    return drift
 
 
 def _match(order: Order, by_id: dict, by_tag: dict):
@@ -253,11 +305,12 @@ def _write(orders: list[Order]) -> None:
         (
             order.status,
             order.filled_quantity,
-            ops.adapt_decimalfield_value(order.average_price, 14, 4)
-            if order.average_price is not None
-            else None,
+            _decimal(order.average_price),
             order.status_message,
             order.broker_order_id,
+            order.quantity,
+            _decimal(order.price),
+            _decimal(order.trigger_price),
             ops.adapt_datetimefield_value(order.updated_at),
             order.pk,
         )
@@ -267,6 +320,10 @@ def _write(orders: list[Order]) -> None:
         cursor.executemany(sql, rows)
 
 
+def _decimal(value):
+    return None if value is None else connection.ops.adapt_decimalfield_value(value, 14, 4)
+
+
 def _snapshot(order: Order) -> tuple:
     return (
         order.status,
@@ -274,6 +331,9 @@ def _snapshot(order: Order) -> tuple:
         order.average_price,
         order.status_message,
         order.broker_order_id,
+        order.quantity,
+        order.price,
+        order.trigger_price,
     )
 
 

@@ -14,18 +14,23 @@ fills or is cancelled; a BUY beyond available cash and a delivery SELL beyond
 free holdings are rejected with the reason. Every fill deducts the charges of
 paper.charges. Each fill runs in one transaction with the book row locked and
 the order re-read, so two checkers running at once never fill an order twice.
+
+Days are India dates, as at the real brokers: a day's delivery (CNC) trades are
+positions only; they settle into holdings on the next trading day (a buy shows
+as T1 there for that day), so holdings + the day's net positions is what the
+book holds. The order book lists the day's orders and any still resting.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from brokers.base import (
@@ -182,13 +187,88 @@ def _block_for(side, product, quantity, estimate: Decimal) -> Decimal:
     )
 
 
+def today() -> date:
+    """The paper exchange's trading date (India)."""
+    return timezone.localdate(timezone.now(), timezone=clock.IST)
+
+
+def _start_of_today() -> datetime:
+    return datetime.combine(today(), datetime.min.time(), tzinfo=clock.IST)
+
+
+def _previous_trading_day(day: date) -> date:
+    """The weekday before `day` (exchange holidays are not simulated)."""
+    day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def settle(book: PaperBook) -> None:
+    """Fold the delivery positions of past days into holdings, once (what a
+    broker does overnight): a day's net buy joins the holding at that day's
+    average buy price and is T1 until it is delivered; a net sell leaves it."""
+    day = today()
+    if book.settled_on is not None and book.settled_on >= day:
+        return
+    with transaction.atomic():
+        locked = PaperBook.objects.select_for_update().get(pk=book.pk)
+        if locked.settled_on is None or locked.settled_on < day:
+            past = PaperPosition.objects.filter(book=locked, product=Product.CNC, day__lt=day)
+            if locked.settled_on is not None:
+                past = past.filter(day__gte=locked.settled_on)
+            for position in past.order_by("day", "pk"):
+                _settle_position(locked, position)
+            locked.settled_on = day
+            locked.save(update_fields=["settled_on"])
+        book.settled_on = locked.settled_on
+
+
+def _settle_position(book: PaperBook, position: PaperPosition) -> None:
+    net = position.quantity
+    if not net:
+        return
+    holding, _ = PaperHolding.objects.select_for_update().get_or_create(
+        book=book,
+        exchange=position.exchange,
+        symbol=position.symbol,
+        defaults={"token": position.token},
+    )
+    if net > 0:
+        bought_at = position.buy_value / position.buy_quantity
+        total = holding.average_price * holding.quantity + bought_at * net
+        holding.quantity += net
+        holding.average_price = _paisa(total / holding.quantity)
+        if holding.t1_date != position.day:
+            holding.t1_quantity = 0
+        holding.t1_quantity += net
+        holding.t1_date = position.day
+    else:
+        holding.quantity += net
+        holding.t1_quantity = max(0, min(holding.t1_quantity, holding.quantity))
+    if holding.quantity <= 0:
+        holding.delete()
+    else:
+        holding.save()
+
+
 def _free_holding(book: PaperBook, exchange: str, symbol: str, excluding=None) -> int:
+    """What a delivery sale may take: settled holdings and the day's net delivery trades."""
+    settle(book)
     held = (
         PaperHolding.objects.filter(book=book, exchange=exchange, symbol=symbol)
         .values_list("quantity", flat=True)
         .first()
         or 0
     )
+    day = (
+        PaperPosition.objects.filter(
+            book=book, day=today(), exchange=exchange, symbol=symbol, product=Product.CNC
+        )
+        .values_list("buy_quantity", "sell_quantity")
+        .first()
+    )
+    held += (day[0] - day[1]) if day else 0
     selling = PaperOrder.objects.filter(
         book=book,
         exchange=exchange,
@@ -456,7 +536,8 @@ def _execute(book: PaperBook, order: PaperOrder, quantity: int, price: Decimal) 
 
 
 def _move_position(book, order, quantity: int, price: Decimal, now) -> None:
-    day = timezone.localdate(now)
+    """The day's position moves; delivery trades reach holdings when they settle."""
+    day = timezone.localdate(now, timezone=clock.IST)
     position, _ = PaperPosition.objects.select_for_update().get_or_create(
         book=book,
         day=day,
@@ -472,25 +553,6 @@ def _move_position(book, order, quantity: int, price: Decimal, now) -> None:
         position.sell_quantity += quantity
         position.sell_value += price * quantity
     position.save()
-    if order.product != Product.CNC:
-        return
-    holding, _ = PaperHolding.objects.select_for_update().get_or_create(
-        book=book, exchange=order.exchange, symbol=order.symbol, defaults={"token": order.token}
-    )
-    if holding.t1_date != day:
-        holding.t1_quantity, holding.t1_date = 0, day
-    if order.side == Side.BUY:
-        total = holding.average_price * holding.quantity + price * quantity
-        holding.quantity += quantity
-        holding.t1_quantity += quantity
-        holding.average_price = _paisa(total / holding.quantity)
-    else:
-        holding.quantity -= quantity
-        holding.t1_quantity = max(0, min(holding.t1_quantity, holding.quantity))
-    if holding.quantity <= 0:
-        holding.delete()
-    else:
-        holding.save()
 
 
 def check_resting_orders(book: PaperBook | None = None) -> dict:
@@ -533,8 +595,7 @@ def square_off_intraday(book: PaperBook) -> int:
     ):
         cancel(book, order.order_id, "Cancelled by the intraday square-off.")
     closed = 0
-    day = timezone.localdate()
-    for position in PaperPosition.objects.filter(book=book, day=day, product=Product.MIS):
+    for position in PaperPosition.objects.filter(book=book, day=today(), product=Product.MIS):
         if not position.quantity:
             continue
         ref = InstrumentRef(position.exchange, position.symbol, position.token)
@@ -599,7 +660,12 @@ def order_book(book: PaperBook) -> list[BrokerOrder]:
             placed_at=o.placed_at,
             updated_at=o.updated_at,
         )
-        for o in PaperOrder.objects.filter(book=book)
+        # As at a real broker: the day's orders, and those still resting from earlier.
+        for o in PaperOrder.objects.filter(book=book).filter(
+            Q(placed_at__gte=_start_of_today())
+            | Q(updated_at__gte=_start_of_today())
+            | Q(status__in=PaperOrder.ACTIVE)
+        )
     ]
 
 
@@ -629,9 +695,10 @@ def _priced(book: PaperBook, refs: list[InstrumentRef]) -> dict:
 
 
 def holdings(book: PaperBook) -> list[Holding]:
+    settle(book)
     rows = list(PaperHolding.objects.filter(book=book, quantity__gt=0))
     found = _priced(book, [InstrumentRef(h.exchange, h.symbol, h.token) for h in rows])
-    today = timezone.localdate()
+    undelivered_since = _previous_trading_day(today())
     result = []
     for h in rows:
         ref = InstrumentRef(h.exchange, h.symbol, h.token)
@@ -640,7 +707,7 @@ def holdings(book: PaperBook) -> list[Holding]:
             Holding(
                 instrument=ref,
                 quantity=h.quantity,
-                t1_quantity=h.t1_quantity if h.t1_date == today else 0,
+                t1_quantity=(h.t1_quantity if h.t1_date and h.t1_date >= undelivered_since else 0),
                 average_price=h.average_price,
                 last_price=quote.last_price,
                 close_price=quote.close,
@@ -652,7 +719,7 @@ def holdings(book: PaperBook) -> list[Holding]:
 
 
 def positions(book: PaperBook) -> list[Position]:
-    rows = list(PaperPosition.objects.filter(book=book, day=timezone.localdate()))
+    rows = list(PaperPosition.objects.filter(book=book, day=today()))
     found = _priced(book, [InstrumentRef(p.exchange, p.symbol, p.token) for p in rows])
     result = []
     for p in rows:

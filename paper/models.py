@@ -23,6 +23,9 @@ class PaperBook(models.Model):
     session_token_hash = models.CharField(max_length=64, blank=True)
     next_order_number = models.PositiveBigIntegerField(default=1)
     reset_at = models.DateTimeField(default=timezone.now)
+    # The delivery positions of the days before this India date are in the
+    # holdings (engine.settle); None: nothing folded yet.
+    settled_on = models.DateField(null=True, blank=True)
 
     def __str__(self):
         return f"paper book of account {self.account_id}"
@@ -100,7 +103,7 @@ class PaperHolding(models.Model):
     token = models.CharField(max_length=32, blank=True)
     quantity = models.IntegerField(default=0)
     average_price = models.DecimalField(default=0, **MONEY)
-    t1_quantity = models.IntegerField(default=0)  # bought on t1_date, not yet delivered
+    t1_quantity = models.IntegerField(default=0)  # net bought on t1_date, not yet delivered
     t1_date = models.DateField(null=True, blank=True)
 
     class Meta:

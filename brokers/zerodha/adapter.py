@@ -39,6 +39,7 @@ from ..base import (
     OrderRejected,
     OrderRequest,
     OrderType,
+    OutcomeUnknown,
     Position,
     Product,
     Profile,
@@ -543,7 +544,15 @@ class ZerodhaAdapter(BrokerAdapter):
         try:
             self._client(timeout=settings.BROKER_ORDER_TIMEOUT).delete_gtt(int(gtt_id))
         except Exception as exc:
-            raise translate(exc) from exc
+            # A write: a timeout after sending may have deleted it.
+            error = translate(exc, placement=True)
+            if isinstance(error, OutcomeUnknown):
+                error = OutcomeUnknown(
+                    f"No clear answer from Kite: GTT {gtt_id} may or may not have been "
+                    "deleted; the GTT sync will show the result.",
+                    code=error.code,
+                )
+            raise error from exc
 
     def _legs(self, orders: list[OrderRequest]) -> list[dict]:
         return [

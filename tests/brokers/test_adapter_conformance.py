@@ -178,11 +178,10 @@ def test_market_order_fills_and_lands_in_holdings_and_positions(connected, peer)
     assert mine.filled_quantity == 3 and mine.average_price == Decimal("800")
     position = {p.instrument.symbol: p for p in connected.positions()}[peer.ref("SBIN").symbol]
     assert position.quantity == 3 and position.product is Product.CNC
-    if peer.remote:
-        # At a real broker today's delivery buy is a position only; it becomes a
-        # T1 holding when the day rolls over (the emulator's `settle`).
-        assert peer.ref("SBIN").symbol not in {h.instrument.symbol for h in connected.holdings()}
-        peer.server.state.settle()
+    # Today's delivery buy is a position only; it becomes a T1 holding when the day
+    # rolls over (the emulator's `settle`, the paper book's next day).
+    assert peer.ref("SBIN").symbol not in {h.instrument.symbol for h in connected.holdings()}
+    peer.settle()
     holding = {h.instrument.symbol: h for h in connected.holdings()}[peer.ref("SBIN").symbol]
     assert holding.quantity == 3 and holding.t1_quantity == 3
     assert holding.average_price == Decimal("800")

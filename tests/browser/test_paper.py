@@ -1,5 +1,5 @@
 """Paper trading in a real Chromium: add a paper account priced by a live one, trade
-on it from the queue, see it in holdings, reset it."""
+on it from the queue, see it in positions and the next day in holdings, reset it."""
 
 import pytest
 from playwright.sync_api import expect
@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from marketdata import refresh
 from tests.brokers.peers import connected_account
 from tests.browser.test_brokers import sign_in
+from tests.paper.helpers import next_day
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,6 +47,11 @@ def test_add_trade_and_reset_a_paper_account(page, emulator, user, settings):
     page.goto("/orders/")
     expect(page.locator("#orders-table")).to_contain_text("Paper trading · practice")
 
+    # Today's delivery buy is a position; it settles into holdings the next day.
+    page.goto(f"/positions/?account={account.pk}")
+    page.get_by_role("button", name="Refresh from Paper trading · practice").click()
+    expect(page.locator(".position-row[data-symbol=SBIN]")).to_contain_text("₹800.00")
+    next_day(account)
     page.goto(f"/holdings/?account={account.pk}")
     page.get_by_role("button", name="Refresh from Paper trading · practice").click()
     expect(page.locator(".holding-row[data-symbol=SBIN]")).to_contain_text("₹8,000.00")

@@ -126,8 +126,8 @@ def test_a_strategy_bound_to_a_paper_account_fills_from_a_webhook_alert(
     order.refresh_from_db()
     assert order.status == "EXECUTED" and order.filled_quantity == 5
     assert order.average_price == D("800")
-    holding = {h.instrument.symbol: h for h in adapter_for(account).holdings()}["SBIN"]
-    assert holding.quantity == 5
+    position = {p.instrument.symbol: p for p in adapter_for(account).positions()}["SBIN"]
+    assert position.quantity == 5  # a delivery buy is a position until it settles
 
 
 def test_a_managed_gtt_on_paper_triggers_and_fills(paper):

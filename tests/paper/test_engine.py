@@ -16,7 +16,7 @@ from paper.models import PaperBook, PaperOrder, PaperTrade
 from paper.tasks import square_off_intraday as square_off_task
 from tests.brokers.peers import connected_account
 from tests.brokers.peers.paper import connected_paper_account
-from tests.paper.helpers import D, book_order, price, request
+from tests.paper.helpers import D, book_order, next_day, price, request
 
 
 def test_each_order_type_fills_by_its_rule_along_a_scripted_price_path(paper, settings):
@@ -144,7 +144,9 @@ def test_outside_market_hours_orders_rest_or_are_rejected_per_setting(paper, set
         settings.PAPER_WHEN_CLOSED = "queue"
         resting = adapter.place_order(request("SBIN", tag="CLOSED2"))
         assert engine.check_resting_orders() == {"skipped": "market closed"}
-    assert "Market closed" in book_order(adapter, refused).status_message
+        assert "Market closed" in book_order(adapter, refused).status_message
+    # Days later the refused order has left the book; the one still resting has not.
+    assert refused not in {o.broker_order_id for o in adapter.order_book()}
     assert book_order(adapter, resting).status.value == "OPEN"
     settings.MARKET_ALWAYS_OPEN = True  # the market opens
     engine.check_resting_orders()
@@ -216,8 +218,10 @@ def test_two_checkers_at_once_fill_an_order_once(emulator, user, settings):
     assert PaperTrade.objects.count() == 4
     for order_id in order_ids:
         assert PaperOrder.objects.get(order_id=order_id).filled_quantity == 3
+    assert {p.instrument.symbol: p for p in adapter.positions()}["SBIN"].quantity == 12
+    next_day(account)
     holding = {h.instrument.symbol: h for h in adapter.holdings()}["SBIN"]
-    assert holding.quantity == 12
+    assert holding.quantity == 12 and holding.t1_quantity == 12
     book = PaperBook.objects.get(account=account)
     charges = sum(t.charges for t in PaperTrade.objects.all())
     assert book.cash == D("100000") - D("750") * 12 - charges

@@ -78,3 +78,7 @@ class Peer:
         """Connect the stored `account` (created with this peer's credentials) the way
         the app does."""
         raise NotImplementedError
+
+    def settle(self) -> None:
+        """Roll the trading day over: today's delivery trades settle into holdings."""
+        self.server.state.settle()

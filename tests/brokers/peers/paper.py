@@ -64,6 +64,12 @@ class PaperPeer(Peer):
 
         broker_connections.connect_with_credentials(account=account, per_connect={})
 
+    def settle(self) -> None:
+        from paper.models import PaperBook
+        from tests.paper.helpers import next_day
+
+        next_day(PaperBook.objects.get(account_id=int(self.account_key)))
+
 
 PEER = PaperPeer
 paper_peer = PaperPeer.make
