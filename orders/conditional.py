@@ -141,9 +141,10 @@ def _legs(order: Order) -> list[Order]:
 
 
 def _same(legs: list[Order], gtt: GttOrder) -> bool:
-    """The broker's GTT is what arming `legs` would have created."""
+    """The broker's GTT is what arming `legs` would have created (in any state: one
+    that already fired within the grace is still ours, and must not be sent again)."""
     instrument = legs[0].instrument
-    if gtt.status != "active" or instrument is None:
+    if instrument is None:
         return False
     if (gtt.instrument.exchange, gtt.instrument.symbol) != (
         instrument.exchange,
@@ -172,9 +173,11 @@ def reconcile_gtts(
     actor: str,
 ) -> list[str]:
     """Decide native GTT orders whose arming had no clear answer, from the
-    account's GTT list: a matching active GTT no other order holds → ARMED with
-    its id (an OCO sibling too); none after `grace` → FAILED, safe to send again.
-    Until then they stay as they are (never resent). Returns what changed."""
+    account's GTT list: a matching GTT no other order holds → ARMED with its id
+    (an OCO sibling too; an active one is preferred, and one that already fired,
+    expired or was cancelled is then followed by the native GTT sync like any
+    other); none after `grace` → FAILED, safe to send again. Until then they stay
+    as they are (never resent). Returns what changed."""
     now = timezone.now()
     changes: list[str] = []
     done: set[int] = set()
@@ -183,7 +186,7 @@ def reconcile_gtts(
             continue
         legs = _legs(order)
         done.update(leg.pk for leg in legs)
-        for gtt in gtts:
+        for gtt in sorted(gtts, key=lambda g: g.status != "active"):
             if _same(legs, gtt) and _claim(account, order, legs, gtt.gtt_id, actor=actor):
                 changes.append(f"#{order.pk} {order.status}→{Status.ARMED} (GTT {gtt.gtt_id})")
                 break

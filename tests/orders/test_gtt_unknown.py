@@ -142,3 +142,24 @@ def test_two_identical_gtts_both_armed_without_an_answer_get_one_broker_gtt_each
         order.refresh_from_db()
     assert [o.status for o in orders] == ["ARMED", "ARMED"]
     assert {o.gtt_id for o in orders} == {str(g["id"]) for g in gtts(peer)}
+
+
+@NATIVE
+def test_armed_without_an_answer_and_fired_within_the_grace_is_followed_never_resent(holding):  # noqa: F811
+    """The GTT fired before the sync looked: it is no longer active, but it is ours,
+    and the order it placed is followed (never 'safe to send again')."""
+    account, peer = holding
+    peer.server.state.inject(peer.wire, "gtt", Fault("drop_after_accept", seconds=2.5))
+    order = execute(order=gtt(account, "ltp_lte", "780", price=Decimal("779")), actor="alice")
+    assert order.status == "UNKNOWN" and len(gtts(peer)) == 1
+    peer.server.state.market.set_price("NSE", "SBIN", "780")  # it fires at the broker
+    with calling(account) as adapter:  # the emulator fires GTTs as it is asked for them
+        assert [g.status for g in adapter.list_gtts()] == ["triggered"]
+    order_sync_account(account)  # grace 0
+    order.refresh_from_db()
+    assert order.status == "ARMED" and order.gtt_id == str(gtts(peer)[0]["id"])
+    check_conditional_orders()
+    order.refresh_from_db()
+    assert order.status not in ("FAILED", "UNKNOWN", "ARMED")  # its fired order is followed
+    assert order.broker_order_id
+    assert len(gtts(peer)) == 1
