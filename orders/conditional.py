@@ -26,7 +26,7 @@ from marketdata.quotes import ltp
 
 from .broker_request import broker_request
 from .history import log
-from .models import Order
+from .models import ACCOUNT_GONE, Order
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -61,7 +61,10 @@ def arm(order: Order, *, actor: str) -> tuple[str, str, dict]:
             )
             log(sibling, "status", "Armed with its OCO sibling", actor=actor, before=sibling.status)
         return Status.ARMED, _armed_text(order, managed=True), {}
-    caps = order.account.adapter_class.capabilities
+    account, instrument = order.account, order.instrument
+    if account is None or instrument is None:  # validate() refuses these; said, not assumed
+        raise BrokerError(ACCOUNT_GONE if account is None else "The order has no instrument.")
+    caps = account.adapter_class.capabilities
     if sibling is not None and sibling.status not in Order.EXECUTABLE:
         raise BrokerError(f"The OCO sibling #{sibling.pk} is {sibling.status}, not waiting.")
     legs = (
@@ -71,19 +74,18 @@ def arm(order: Order, *, actor: str) -> tuple[str, str, dict]:
     )
     kind = GttKind.SINGLE if sibling is None else GttKind.OCO
     if kind not in caps.gtt_kinds:
-        raise BrokerError(f"{order.account.broker_label} has no {kind.value} GTT.")
-    instrument = order.instrument
-    last = ltp(account=order.account, instruments=[instrument])[instrument.pk]
+        raise BrokerError(f"{account.broker_label} has no {kind.value} GTT.")
+    last = ltp(account=account, instruments=[instrument])[instrument.pk]
     if last is None:
         raise BrokerError("No last price to anchor the GTT; try again shortly.")
     try:
-        with calling(order.account) as adapter:
+        with calling(account) as adapter:
             gtt_id = adapter.create_gtt(
                 kind=kind,
                 instrument=InstrumentRef(
                     instrument.exchange, instrument.trading_symbol, instrument.token
                 ),
-                trigger_values=[leg.trigger_value for leg in legs],
+                trigger_values=[_trigger_value(leg) for leg in legs],
                 last_price=last,
                 legs=[broker_request(leg) for leg in legs],
             )
@@ -259,9 +261,17 @@ def _armed_text(order: Order, *, managed: bool, gtt_id: str = "") -> str:
 # --- Native: follow the broker's GTT book -------------------------------------------------------
 
 
+def _trigger_value(leg: Order) -> Decimal:
+    if leg.trigger_value is None:  # execute() refuses a GTT without one before arming
+        raise BrokerError(f"GTT leg #{leg.pk} has no trigger value.")
+    return leg.trigger_value
+
+
 def cancel_armed(order: Order, *, actor: str) -> None:
     """Disarm: at the broker for a native GTT, here otherwise; siblings go too."""
     if order.gtt_id:
+        if order.account is None:
+            raise BrokerError(ACCOUNT_GONE)
         with calling(order.account) as adapter:
             adapter.cancel_gtt(order.gtt_id)
     ids = [order.pk] + ([order.oco_sibling_id] if order.oco_sibling_id else [])

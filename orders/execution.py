@@ -33,7 +33,7 @@ from marketdata.resolution import resolve
 from . import closed_market, conditional, risk
 from .broker_request import broker_request
 from .history import log
-from .models import Order
+from .models import ACCOUNT_GONE, Order
 from .sync import NOT_RECEIVED, CannotReconcile, reconcile_before_resending
 from .validation import InvalidOrder, validate
 
@@ -157,6 +157,8 @@ def _reload_state(order: Order) -> None:
 
 def _check_market_hours(order: Order) -> None:
     if order.variety == Order.Variety.AMO:
+        if order.account is None:
+            raise InvalidOrder(ACCOUNT_GONE)
         if not order.account.adapter_class.capabilities.amo:
             raise InvalidOrder(f"{order.account.broker_label} does not take after-market orders.")
         return
@@ -212,6 +214,8 @@ def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = No
     try:
         validate(order)
         account = order.account
+        if account is None:  # validate() refuses it; said here for the type checker too
+            raise InvalidOrder(ACCOUNT_GONE)
         if not account.is_connected:
             raise InvalidOrder(f"{account.display_name} is not connected: connect it in Settings.")
         arming = order.is_gtt and previous != Status.TRIGGERED

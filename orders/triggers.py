@@ -85,20 +85,21 @@ def check_conditional_orders(now=None) -> dict:
                 expired += 1
             continue
         if order.account and order.account.is_connected and order.instrument:
-            live.setdefault(order.account_id, []).append(order)
+            live.setdefault(order.account.pk, []).append(order)
     for orders in live.values():
         account = orders[0].account
+        assert account is not None  # only orders with a connected account were grouped
+        instruments = list({o.instrument for o in orders if o.instrument is not None})
         try:
-            prices = ltp(
-                account=account, instruments=list({o.instrument for o in orders}), fresh=True
-            )
+            prices = ltp(account=account, instruments=instruments, fresh=True)
         except BrokerError as exc:
             logger.warning(
                 "conditional orders: no prices for account %s: %s", account.pk, exc.message
             )
             continue
         for order in orders:
-            if condition_met(order, prices.get(order.instrument_id)) and trigger(order):
+            price = prices.get(order.instrument_id) if order.instrument_id else None
+            if condition_met(order, price) and trigger(order):
                 triggered += 1
     native = sync_native_gtts()
     return {"armed": len(armed), "expired": expired, "triggered": triggered, **native}
@@ -109,11 +110,13 @@ def sync_native_gtts() -> dict:
     by_account: dict[int, list[Order]] = {}
     for order in armed:
         if order.account and order.account.is_connected:
-            by_account.setdefault(order.account_id, []).append(order)
+            by_account.setdefault(order.account.pk, []).append(order)
     fired = 0
     for orders in by_account.values():
+        account = orders[0].account
+        assert account is not None  # only orders with a connected account were grouped
         try:
-            with calling(orders[0].account) as adapter:
+            with calling(account) as adapter:
                 book = {gtt.gtt_id: gtt for gtt in adapter.list_gtts()}
         except BrokerError as exc:
             logger.warning("GTT sync failed for account %s: %s", orders[0].account_id, exc.message)
