@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from marketdata import live
 from marketdata.models import Instrument
-from sigmatrader.formatting import inr_number, pnl_class
+from sigmatrader.formatting import format_indian, pnl_class
 
 from .models import Member
 from .selectors import resolve_members
@@ -41,11 +41,13 @@ class LiveRow:
 
     @property
     def ltp_text(self) -> str:
-        return "—" if self.ltp is None else inr_number(self.ltp)
+        return "—" if self.ltp is None else format_indian(self.ltp)
 
     @property
     def change_text(self) -> str:
-        return "—" if self.change is None else f"{self.change:+,.2f}"
+        if self.change is None:
+            return "—"
+        return ("+" if self.change > 0 else "") + format_indian(self.change)
 
     @property
     def pct_text(self) -> str:
