@@ -88,3 +88,29 @@ class MappingForm(forms.Form):
             for name in CSV_FIELDS
             if self.cleaned_data.get(f"map_{name}")
         }
+
+
+class BasketOrderForm(forms.Form):
+    """Funds and allocation, and the terms of the orders (for the preview, buy and sell)."""
+
+    funds = forms.DecimalField(
+        label="Funds (₹)", min_value=Decimal("1"), max_digits=14, decimal_places=2, required=False
+    )
+    mode = forms.ChoiceField(label="Allocation", choices=Watchlist.Mode.choices, required=False)
+    product = forms.ChoiceField(choices=[("CNC", "CNC (delivery)"), ("MIS", "MIS (intraday)")])
+    order_type = forms.ChoiceField(
+        label="Order type", choices=[("LIMIT", "LIMIT at LTP ± buffer"), ("MARKET", "MARKET")]
+    )
+    buffer_pct = forms.DecimalField(
+        label="Buffer %", min_value=0, max_value=5, decimal_places=2, initial=Decimal("0.5")
+    )
+    amo = forms.BooleanField(label="After-market order (AMO) when closed", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if self.data.get("action") in ("preview", "queue", "now"):
+            if data.get("funds") is None and "funds" not in self.errors:
+                self.add_error("funds", "How much to put in?")
+            if not data.get("mode") and "mode" not in self.errors:
+                self.add_error("mode", "Choose how to share the funds.")
+        return data

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<id:watchlist_id>/edit/", views.edit, name="edit"),
     path("<id:watchlist_id>/delete/", views.delete, name="delete"),
     path("<id:watchlist_id>/duplicate/", views.duplicate, name="duplicate"),
+    path("<id:watchlist_id>/basket/", views.basket, name="basket"),
     path("<id:watchlist_id>/export.<str:fmt>", views.export, name="export"),
     path("<id:watchlist_id>/members/add/", views.add_member, name="add"),
     path("<id:watchlist_id>/members/<id:member_id>/remove/", views.remove_member, name="remove"),

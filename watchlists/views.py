@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,7 +17,7 @@ from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import object_id, text
 
 from . import importing, presentation, selectors, services
-from .forms import EditListForm, ImportForm, ListForm, MappingForm, MemberForm
+from .forms import BasketOrderForm, EditListForm, ImportForm, ListForm, MappingForm, MemberForm
 from .models import Watchlist
 
 MOVES = ("up", "down", "top", "bottom")
@@ -393,3 +395,103 @@ def _read_upload(form: ImportForm) -> str:
     if not pasted.strip():
         raise importing.ImportRefused("Paste a list or choose a file.")
     return importing.check_size(pasted)
+
+
+# --- Baskets ------------------------------------------------------------------------
+
+
+def basket_context(request: AuthedHttpRequest, watchlist: Watchlist, account, form=None) -> dict:
+    from . import baskets
+
+    runs = list(watchlist.runs.all()[:10])
+    return {
+        "basket_form": form
+        or BasketOrderForm(
+            initial={
+                "funds": watchlist.funds,
+                "mode": watchlist.mode,
+                "product": "CNC",
+                "order_type": "LIMIT",
+                "buffer_pct": Decimal("0.5"),
+            }
+        ),
+        "runs": [baskets.run_status(run) for run in runs],
+        "pnl": baskets.pnl(watchlist=watchlist),
+    }
+
+
+def _basket(request, watchlist, *, status=200, **extra):
+    source = request.POST if request.method == "POST" else request.GET
+    account, _ = _account(request, source)
+    context = detail_context(request, watchlist, source)
+    context.update(basket_context(request, watchlist, account, extra.pop("form", None)))
+    context.update(extra)
+    return page_or_fragment(
+        request, "watchlists/detail.html", "watchlists/_basket.html", context, status=status
+    )
+
+
+@require_POST
+def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
+    """The basket card's one form: preview, freeze prices, buy (queue or now), sell."""
+    from . import baskets
+
+    watchlist = selectors.watchlist_for(request.user, watchlist_id)
+    if not watchlist.is_basket:
+        raise Http404("Not a basket.")
+    account, _ = _account(request, request.POST)
+    form = BasketOrderForm(request.POST)
+    action = request.POST.get("action", "preview")
+    if account is None:
+        messages.error(request, "Add a broker account first.")
+        return _basket(request, watchlist, status=422, form=form)
+    if action not in ("preview", "freeze", "queue", "now", "sell") or not form.is_valid():
+        return _basket(request, watchlist, status=422, form=form)
+    data = form.cleaned_data
+    terms = baskets.Terms(
+        product=data["product"],
+        order_type=data["order_type"],
+        buffer_pct=data["buffer_pct"],
+        send_now=action == "now",
+        amo=data["amo"],
+    )
+    actor = request.user.get_username()
+    try:
+        if data.get("funds") is not None and data.get("mode"):
+            watchlist.funds, watchlist.mode = data["funds"], data["mode"]
+            watchlist.save(update_fields=["funds", "mode", "updated_at"])
+        if action == "preview":
+            plan = baskets.preview(
+                watchlist=watchlist, account=account, funds=data["funds"], mode=data["mode"]
+            )
+            return _basket(request, watchlist, form=form, plan=plan)
+        if action == "freeze":
+            count = baskets.freeze_prices(watchlist=watchlist, account=account)
+            messages.success(request, f"Froze {count} reference prices.")
+            return _basket(request, watchlist, form=form)
+        if action == "sell":
+            run = baskets.sell(
+                user=request.user, watchlist=watchlist, account=account, terms=terms, actor=actor
+            )
+        else:
+            run = baskets.buy(
+                user=request.user,
+                watchlist=watchlist,
+                account=account,
+                funds=data["funds"],
+                mode=data["mode"],
+                terms=terms,
+                actor=actor,
+            )
+    except baskets.BasketRefused as exc:
+        messages.error(request, exc.message)
+        return _basket(request, watchlist, status=422, form=form)
+    state = baskets.run_status(run)
+    where = "sent now" if run.executed_now else "in the queue"
+    verb = "Sell" if run.side == "SELL" else "Buy"
+    said = (
+        f"{verb} {watchlist.name} into {run.account_name}: "
+        f"{run.orders.count()} orders {where} ({state.summary})."
+    )
+    (messages.warning if state.failures else messages.success)(request, said)
+    return _basket(request, watchlist, form=form)
