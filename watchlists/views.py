@@ -87,7 +87,9 @@ def _account(request: AuthedHttpRequest, source):
     ), accounts
 
 
-def detail_context(request: AuthedHttpRequest, watchlist: Watchlist, source, **extra) -> dict:
+def detail_context(
+    request: AuthedHttpRequest, watchlist: Watchlist, source, *, poll: bool = False, **extra
+) -> dict:
     account, accounts = _account(request, source)
     sort = source.get("sort", "")
     if sort not in presentation.SORT_VALUES:
@@ -112,6 +114,8 @@ def detail_context(request: AuthedHttpRequest, watchlist: Watchlist, source, **e
         "live_query": f"account={account.pk}" if account else "",
         "limit": services.MAX_MEMBERS,
     }
+    if watchlist.is_basket and not poll:
+        context.update(basket_context(request, watchlist, account, extra.pop("form", None)))
     context.update(extra)
     return context
 
@@ -133,7 +137,7 @@ def detail(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
 def live_watchlist(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
     """The poll (static/js/live.js): prices from the cache, out of band; never a broker."""
     watchlist = selectors.watchlist_for(request.user, watchlist_id)
-    context = detail_context(request, watchlist, request.GET)
+    context = detail_context(request, watchlist, request.GET, poll=True)
     return render(request, "watchlists/_detail_poll.html", context)
 
 
@@ -422,10 +426,7 @@ def basket_context(request: AuthedHttpRequest, watchlist: Watchlist, account, fo
 
 def _basket(request, watchlist, *, status=200, **extra):
     source = request.POST if request.method == "POST" else request.GET
-    account, _ = _account(request, source)
-    context = detail_context(request, watchlist, source)
-    context.update(basket_context(request, watchlist, account, extra.pop("form", None)))
-    context.update(extra)
+    context = detail_context(request, watchlist, source, **extra)
     return page_or_fragment(
         request, "watchlists/detail.html", "watchlists/_basket.html", context, status=status
     )
