@@ -110,7 +110,8 @@ def detail_context(
             initial={"name": watchlist.name, "description": watchlist.description},
             auto_id="edit-%s",
         ),
-        "trade_url": reverse("portfolio:holdings-trade"),
+        "trade_url": reverse("portfolio:holdings-trade"),  # once, not per row
+        "members_url": reverse("watchlists:detail", args=[watchlist.pk]) + "members/",
         "live_query": f"account={account.pk}" if account else "",
         "limit": services.MAX_MEMBERS,
     }

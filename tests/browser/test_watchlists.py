@@ -119,6 +119,15 @@ def test_the_live_list_updates_without_a_reload(page, accounts, user, size):
     expect(page.locator(f"#wl-{sbin.pk}-pct")).to_have_class("profit")
     assert page.evaluate("window.__marker") == 1  # no reload
     fits(page, width)
+    # Reorder and remove in place (HTMX), the live cells still there afterwards.
+    page.get_by_role("button", name="Move down NSE:SBIN").click()
+    rows = page.locator("#watchlist-table tr.member-row")
+    expect(rows.first).to_have_attribute("data-symbol", "INFY")
+    page.get_by_role("button", name="Remove NSE:TCS").click()
+    expect(rows).to_have_count(2)
+    expect(page.locator(".messages")).to_contain_text("Removed NSE:TCS")
+    assert page.evaluate("window.__marker") == 1
+    assert [m.symbol for m in watchlist.members.order_by("position")] == ["INFY", "SBIN"]
     # Buy on a row opens the order form for the chosen account, symbol filled in.
     page.locator(f"#wl-{sbin.pk}").get_by_role("link", name="Buy").click()
     expect(page.locator("input[name=symbol]")).to_have_value("NSE:SBIN")
