@@ -153,3 +153,38 @@ def test_index_lists_only_mine(signed_in, user, other_user, kite):
         reverse("watchlists:index"), {"page": "-3", "kind": "zzz"}
     ).content.decode()
     assert "Mine" in html and "Theirs" not in html
+
+
+def test_sort_by_change_keeps_unpriced_rows_last(signed_in, user, kite):
+    import time
+    from decimal import Decimal
+
+    from marketdata import live
+    from marketdata.models import Instrument
+
+    watchlist = new_list(user, "Sorted", "NSE:SBIN", "NSE:INFY", "NSE:M&M")
+    for symbol, price, close in (("SBIN", "790", "800"), ("INFY", "1530", "1500")):
+        instrument = Instrument.objects.get(broker="zerodha", exchange="NSE", trading_symbol=symbol)
+        live.store(instrument, price=Decimal(price), close=Decimal(close), at=time.time())
+    url = reverse("watchlists:detail", args=[watchlist.pk])
+
+    def symbols(sort):
+        html = signed_in.get(url, {"account": kite.pk, "sort": sort}).content.decode()
+        names = ("M&amp;M", "INFY", "SBIN")
+        return sorted(names, key=lambda s: html.index(f'data-symbol="{s}"'))
+
+    assert symbols("-change_pct") == ["INFY", "SBIN", "M&amp;M"]
+    assert symbols("change_pct") == ["SBIN", "INFY", "M&amp;M"]
+    assert symbols("") == ["SBIN", "INFY", "M&amp;M"]
+    html = signed_in.get(url, {"account": kite.pk}).content.decode()
+    assert "+2.00%" in html and "-1.25%" in html  # change % from the previous close
+
+
+def test_admin_lists_watchlists(client, make_user, kite, user):
+    admin = make_user("root", superuser=True)
+    new_list(user, "Banks", "NSE:SBIN")
+    client.force_login(admin)
+    assert client.get("/admin/watchlists/watchlist/").status_code == 200
+    watchlist = Watchlist.objects.get(name="Banks")
+    page = client.get(f"/admin/watchlists/watchlist/{watchlist.pk}/change/")
+    assert page.status_code == 200 and "SBIN" in page.content.decode()
