@@ -32,6 +32,8 @@ class LivePrice:
     price: Decimal
     close: Decimal | None
     at: float  # epoch seconds when the broker gave it
+    high: Decimal | None = None  # the day's, where the broker gives them
+    low: Decimal | None = None
 
     @property
     def age(self) -> float:
@@ -56,15 +58,29 @@ def cached(instruments) -> dict[int, LivePrice]:
     found = cache.get_many(list(wanted)) if wanted else {}
     result = {}
     for key, value in found.items():
-        price, close, at = value
+        price, close, at, *day = value  # (high, low) after those, when the broker gave them
+        high, low = (day + ["", ""])[:2]
         result[wanted[key].pk] = LivePrice(
-            Decimal(price), Decimal(close) if close else None, float(at)
+            Decimal(price),
+            Decimal(close) if close else None,
+            float(at),
+            Decimal(high) if high else None,
+            Decimal(low) if low else None,
         )
     return result
 
 
-def store(instrument: Instrument, *, price: Decimal, close: Decimal | None, at: float) -> None:
-    cache.set(_key(instrument), (str(price), str(close) if close else "", at), KEEP_SECONDS)
+def store(
+    instrument: Instrument,
+    *,
+    price: Decimal,
+    close: Decimal | None,
+    at: float,
+    high: Decimal | None = None,
+    low: Decimal | None = None,
+) -> None:
+    value = (str(price), str(close) if close else "", at, str(high or ""), str(low or ""))
+    cache.set(_key(instrument), value, KEEP_SECONDS)
 
 
 def refresh_account(account, wanted: list[tuple[Instrument, list[Instrument]]]) -> int:
@@ -86,7 +102,14 @@ def refresh_account(account, wanted: list[tuple[Instrument, list[Instrument]]]) 
         if not quote or not quote.last_price or quote.last_price <= 0:
             continue
         for target in (instrument, *also):
-            store(target, price=quote.last_price, close=quote.close, at=now)
+            store(
+                target,
+                price=quote.last_price,
+                close=quote.close,
+                at=now,
+                high=quote.high,
+                low=quote.low,
+            )
             short[_short_key(target)] = str(quote.last_price)
             stored += 1
     if short:

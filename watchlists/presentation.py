@@ -31,6 +31,8 @@ class LiveRow:
     ltp: Decimal | None = None
     change: Decimal | None = None
     change_pct: Decimal | None = None
+    high: Decimal | None = None
+    low: Decimal | None = None
     shown: live.Shown | None = None
     buy_query: str = ""  # the order form's query for this row's account
     sell_query: str = ""
@@ -42,6 +44,14 @@ class LiveRow:
     @property
     def ltp_text(self) -> str:
         return "—" if self.ltp is None else format_indian(self.ltp)
+
+    @property
+    def high_text(self) -> str:
+        return "—" if self.high is None else format_indian(self.high)
+
+    @property
+    def low_text(self) -> str:
+        return "—" if self.low is None else format_indian(self.low)
 
     @property
     def change_text(self) -> str:
@@ -83,6 +93,7 @@ def live_rows(members: list[Member], account) -> list[LiveRow]:
         found = prices.get(r.instrument.pk) if r.instrument else None
         if found is not None:
             row.ltp = found.price
+            row.high, row.low = found.high, found.low
             row.shown = live.Shown(found.price, at=found.at, live_price=True)
             if found.close:
                 row.change = found.price - found.close

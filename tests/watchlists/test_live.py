@@ -62,6 +62,11 @@ def test_an_open_watchlist_is_quoted_by_the_beat_and_its_poll_calls_no_broker(
     refresh_live_quotes()
     poll = client.get(url, {"account": zerodha.pk}, headers=HX).content.decode()
     assert "812.00" in poll
+    # The day's high and low as the broker gives them (the emulator: the close and the LTP).
+    market = emulator.state.market
+    close = market.close(market.get("NSE", "SBIN"))
+    high, low = (f"{v:,.2f}" for v in (max(close, 812), min(close, 812)))
+    assert f'id="wl-{member.pk}-hl" hx-swap-oob="true">{high} / {low}</span>' in poll
     assert calls(emulator, "zerodha") == before["zerodha"] + 2  # polls never called
 
 
