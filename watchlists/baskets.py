@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from brokers.base import BrokerError
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from brokers.models import BrokerAccount
 
 MAX_BUFFER_PCT = Decimal("5")
+ALREADY = "This basket order was already placed (the form was sent twice): see its orders below."
 
 
 class BasketRefused(ValueError):
@@ -226,6 +227,7 @@ class Terms:
     buffer_pct: Decimal = Decimal("0.5")
     send_now: bool = False
     amo: bool = False
+    request_key: str = ""  # the form's one-time key: a second send of it is refused
 
 
 def _variety(account: BrokerAccount, terms: Terms) -> str:
@@ -262,15 +264,23 @@ def _create(
 ) -> BasketRun:
     """Every order in one transaction (one invalid leg: none is created, and it is named)."""
     variety = _variety(account, terms)
+    key = terms.request_key[:40]
+    if key and BasketRun.objects.filter(watchlist=watchlist, request_key=key).exists():
+        raise BasketRefused(ALREADY)
     with transaction.atomic():
-        run = BasketRun.objects.create(
-            watchlist=watchlist,
-            account=account,
-            account_name=account.display_name,
-            side=side,
-            executed_now=terms.send_now,
-            funds=funds,
-        )
+        try:
+            with transaction.atomic():
+                run = BasketRun.objects.create(
+                    watchlist=watchlist,
+                    account=account,
+                    account_name=account.display_name,
+                    side=side,
+                    executed_now=terms.send_now,
+                    funds=funds,
+                    request_key=key,
+                )
+        except IntegrityError:
+            raise BasketRefused(ALREADY) from None
         created = []
         for instrument, quantity, price in legs:
             limit = None

@@ -103,9 +103,19 @@ class BasketRun(models.Model):
     funds = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
     orders = models.ManyToManyField("orders.Order", related_name="+", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The form's one-time key: the same form sent twice (a double click, a resent POST)
+    # creates one batch, never two.
+    request_key = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["watchlist", "request_key"],
+                condition=~models.Q(request_key=""),
+                name="basket_run_once_per_request",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_side_display()} {self.watchlist.name} into {self.account_name}"

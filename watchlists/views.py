@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from django.contrib import messages
@@ -421,6 +422,7 @@ def basket_context(request: AuthedHttpRequest, watchlist: Watchlist, account, fo
             }
         ),
         "runs": [baskets.run_status(run) for run in runs],
+        "request_key": uuid.uuid4().hex,  # new with every render of the card
         "pnl": baskets.pnl(watchlist=watchlist),
     }
 
@@ -456,6 +458,7 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
         buffer_pct=data["buffer_pct"],
         send_now=action == "now",
         amo=data["amo"],
+        request_key=text(request.POST.get("request_key"), 40),
     )
     actor = request.user.get_username()
     try:

@@ -234,3 +234,27 @@ def test_limit_price_rounding():
     assert baskets.limit_price(D("100"), side="SELL", buffer_pct=D("0.33"), tick=D("0.05")) == D(
         "99.70"
     )
+
+
+def test_the_same_form_sent_twice_places_one_batch(market, user, client):
+    watchlist = basket(user, "SBIN", "INFY")
+    client.force_login(user)
+    form = {
+        "account": market["zerodha"].pk,
+        "action": "now",
+        "funds": "10000",
+        "mode": "EQUAL",
+        "product": "CNC",
+        "order_type": "LIMIT",
+        "buffer_pct": "0.5",
+        "request_key": "3f2a9c",
+    }
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    assert client.post(url, form, headers=HX).status_code == 200
+    second = client.post(url, form, headers=HX)
+    assert second.status_code == 422
+    assert "already placed (the form was sent twice)" in second.content.decode()
+    assert BasketRun.objects.count() == 1 and Order.objects.count() == 2
+    # A fresh form (a new key) is a new, deliberate order.
+    assert client.post(url, {**form, "request_key": "77b1"}, headers=HX).status_code == 200
+    assert BasketRun.objects.count() == 2 and Order.objects.count() == 4
