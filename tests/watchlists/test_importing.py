@@ -241,3 +241,17 @@ def test_management_command(masters, user, make_account, tmp_path):
         call_command("import_watchlist", user="nobody", file=str(path), name="Cmd")
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_watchlist", user="alice", file=str(tmp_path / "none"), name="Z")
+
+
+def test_an_ambiguous_row_is_imported_at_the_picked_exchange(
+    signed_in, user, masters, make_account
+):
+    kite = make_account(user, "zerodha")
+    data = dict(
+        format="auto", account=kite.pk, into=0, name="Picked", kind="WATCHLIST", text="SBIN"
+    )
+    html = post(signed_in, step="read", **data).content.decode()
+    assert 'name="pick_0"' in html and "Listed on NSE and BSE: pick one." in html
+    post(signed_in, step="confirm", pick_0="BSE", **data)
+    watchlist = Watchlist.objects.get(user=user, name="Picked")
+    assert [m.label for m in watchlist.members.all()] == ["BSE:SBIN"]

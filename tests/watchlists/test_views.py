@@ -188,3 +188,14 @@ def test_admin_lists_watchlists(client, make_user, kite, user):
     watchlist = Watchlist.objects.get(name="Banks")
     page = client.get(f"/admin/watchlists/watchlist/{watchlist.pk}/change/")
     assert page.status_code == 200 and "SBIN" in page.content.decode()
+
+
+def test_add_with_a_note_and_the_note_shows(signed_in, user, kite):
+    watchlist = new_list(user)
+    url = reverse("watchlists:add", args=[watchlist.pk])
+    response = signed_in.post(
+        url, {"symbol": "NSE:SBIN", "note": "breakout \x00 watch", "account": kite.pk}
+    )
+    assert response.status_code == 200
+    assert watchlist.members.get().note == "breakout  watch"  # control characters dropped
+    assert "breakout  watch" in response.content.decode()
