@@ -240,8 +240,14 @@ def edit_member(request: AuthedHttpRequest, watchlist_id: int, member_id: int) -
         )
         messages.error(request, f"{member.label} not saved: {errors}")
         return _detail(request, watchlist, status=422)
-    for name, value in form.cleaned_data.items():
-        setattr(member, name, value)
+    # Only what was sent changes (an unticked box is not sent: the inline form says it
+    # carries every field with its marker).
+    prefix = f"m{member.pk}"
+    sent = {name for name in form.fields if f"{prefix}-{name}" in request.POST}
+    if request.POST.get(f"{prefix}-all"):
+        sent = set(form.fields)
+    for name in sent:
+        setattr(member, name, form.cleaned_data[name])
     member.save()
     messages.success(request, f"Saved {member.label}.")
     return _after(request, watchlist)

@@ -144,6 +144,12 @@ def test_member_edit_validates(signed_in, user, kite):
     assert response.status_code == 302
     member.refresh_from_db()
     assert (str(member.weight), member.locked, member.note) == ("25.500", True, "core")
+    signed_in.post(url, {prefix + "quantity": "4"})  # only the quantity: the rest stays
+    member.refresh_from_db()
+    assert (member.quantity, member.locked, member.note) == (4, True, "core")
+    signed_in.post(url, {prefix + "all": "1", prefix + "weight": "10"})  # the inline form
+    member.refresh_from_db()
+    assert (member.weight, member.locked, member.note) == (10, False, "")
 
 
 def test_index_lists_only_mine(signed_in, user, other_user, kite):
