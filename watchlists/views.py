@@ -122,12 +122,18 @@ def detail_context(
     return context
 
 
-def _detail(request: AuthedHttpRequest, watchlist: Watchlist, *, status: int = 200, **extra):
+def _detail(
+    request: AuthedHttpRequest,
+    watchlist: Watchlist,
+    *,
+    status: int = 200,
+    fragment: str = "watchlists/_detail_body.html",
+    **extra,
+) -> HttpResponse:
+    """The list's page; over HTMX, `fragment` (the list's body, or the basket card)."""
     source = request.POST if request.method == "POST" else request.GET
     context = detail_context(request, watchlist, source, **extra)
-    return page_or_fragment(
-        request, "watchlists/detail.html", "watchlists/_detail_body.html", context, status=status
-    )
+    return page_or_fragment(request, "watchlists/detail.html", fragment, context, status=status)
 
 
 @require_GET
@@ -433,12 +439,8 @@ def basket_context(request: AuthedHttpRequest, watchlist: Watchlist, account, fo
     }
 
 
-def _basket(request, watchlist, *, status=200, **extra):
-    source = request.POST if request.method == "POST" else request.GET
-    context = detail_context(request, watchlist, source, **extra)
-    return page_or_fragment(
-        request, "watchlists/detail.html", "watchlists/_basket.html", context, status=status
-    )
+def _basket(request: AuthedHttpRequest, watchlist: Watchlist, **extra) -> HttpResponse:
+    return _detail(request, watchlist, fragment="watchlists/_basket.html", **extra)
 
 
 @require_POST

@@ -1,25 +1,8 @@
-from decimal import Decimal
-
 import pytest
 
-from brokers.base import InstrumentRow
 from brokers.models import BrokerAccount
 from marketdata import refresh, resolution
-
-
-def eq(symbol, token, exchange="NSE", canonical=None, series="EQ", kind="EQ", lot=1):
-    return InstrumentRow(
-        exchange=exchange,
-        trading_symbol=symbol,
-        token=token,
-        name=symbol,
-        instrument_type=kind,
-        canonical_symbol=canonical or symbol,
-        series=series,
-        tick_size=Decimal("0.05"),
-        lot_size=lot,
-    )
-
+from tests.marketdata.test_symbol_resolution import eq
 
 ZERODHA = [
     eq("SBIN", "779521"),
