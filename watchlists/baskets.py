@@ -151,7 +151,7 @@ def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mod
         shortfall=result.shortfall,
         available=_stored_cash(account),
         price_error=error,
-        closed=closed_for_account(account=account, exchange="NSE"),
+        closed=_closed(account, [i.exchange for i in instruments]),
     )
     _charges(out)
     return out
@@ -230,8 +230,17 @@ class Terms:
     request_key: str = ""  # the form's one-time key: a second send of it is refused
 
 
-def _variety(account: BrokerAccount, terms: Terms) -> str:
-    closed = closed_for_account(account=account, exchange="NSE")
+def _closed(account: BrokerAccount, exchanges) -> object | None:
+    """Why the market is closed for any of `exchanges` (and whether AMO is offered)."""
+    for exchange in sorted(set(exchanges)) or ["NSE"]:
+        closed = closed_for_account(account=account, exchange=exchange)
+        if closed is not None:
+            return closed
+    return None
+
+
+def _variety(account: BrokerAccount, terms: Terms, exchanges) -> str:
+    closed = _closed(account, exchanges)
     if closed is None:
         return Order.Variety.REGULAR
     if terms.amo and closed.amo:
@@ -263,7 +272,9 @@ def _create(
     actor: str,
 ) -> BasketRun:
     """Every order in one transaction (one invalid leg: none is created, and it is named)."""
-    variety = _variety(account, terms)
+    if len(legs) > bulk.MAX_ORDERS:
+        raise BasketRefused(f"At most {bulk.MAX_ORDERS} orders in one basket.")
+    variety = _variety(account, terms, [instrument.exchange for instrument, _, _ in legs])
     key = terms.request_key[:40]
     if key and BasketRun.objects.filter(watchlist=watchlist, request_key=key).exists():
         raise BasketRefused(ALREADY)
@@ -335,8 +346,6 @@ def buy(
     legs = [(leg.instrument, leg.quantity, leg.price) for leg in plan.legs if leg.quantity > 0]
     if not legs:
         raise BasketRefused("Nothing to buy with these funds: see each member's reason.")
-    if len(legs) > bulk.MAX_ORDERS:
-        raise BasketRefused(f"At most {bulk.MAX_ORDERS} orders in one basket.")
     return _create(
         user=user,
         watchlist=watchlist,
