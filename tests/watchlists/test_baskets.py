@@ -258,3 +258,37 @@ def test_the_same_form_sent_twice_places_one_batch(market, user, client):
     # A fresh form (a new key) is a new, deliberate order.
     assert client.post(url, {**form, "request_key": "77b1"}, headers=HX).status_code == 200
     assert BasketRun.objects.count() == 2 and Order.objects.count() == 4
+
+
+def test_more_than_two_hundred_legs_are_refused_before_anything_is_created(market, user):
+    from marketdata.models import Instrument
+    from portfolio.models import Holding
+
+    account = market["zerodha"]
+    instruments = list(
+        Instrument.objects.filter(broker="zerodha", exchange="NSE", instrument_type="EQ")[:201]
+    )
+    watchlist = basket(user, *[i.canonical_symbol for i in instruments])
+    Holding.objects.bulk_create(
+        Holding(
+            account=account,
+            instrument=i,
+            exchange="NSE",
+            broker_symbol=i.trading_symbol,
+            symbol=i.canonical_symbol,
+            quantity=1,
+            average_price=D("10"),
+            last_price=D("10"),
+            pnl=D("0"),
+        )
+        for i in instruments
+    )
+    with pytest.raises(baskets.BasketRefused, match="At most 200 orders"):
+        baskets.sell(
+            user=user,
+            watchlist=watchlist,
+            account=account,
+            terms=baskets.Terms(order_type="MARKET", send_now=True),
+            actor="alice",
+        )
+    assert not Order.objects.exists() and not BasketRun.objects.exists()
