@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from marketdata import live
 from marketdata.models import Instrument
+from portfolio.models import Holding
 from sigmatrader.formatting import format_indian, pnl_class
 
 from .models import Member
@@ -83,13 +84,23 @@ def live_rows(members: list[Member], account) -> list[LiveRow]:
         return [LiveRow(m, None, "Add a broker account to see prices.") for m in members]
     resolved = resolve_members(members, broker=account.broker)
     prices = live.cached([r.instrument for r in resolved if r.instrument is not None])
+    held = dict(
+        Holding.objects.filter(
+            account=account,
+            instrument_id__in=[r.instrument.pk for r in resolved if r.instrument is not None],
+            quantity__gt=0,
+        ).values_list("instrument_id", "quantity")
+    )
     rows = []
     for r in resolved:
         row = LiveRow(r.member, r.instrument, r.problem)
         if r.instrument is not None:
             symbol = f"{r.instrument.exchange}:{r.instrument.trading_symbol}"
             row.buy_query = urlencode({"account": account.pk, "symbol": symbol, "side": "BUY"})
-            row.sell_query = urlencode({"account": account.pk, "symbol": symbol, "side": "SELL"})
+            sell = {"account": account.pk, "symbol": symbol, "side": "SELL"}
+            if r.instrument.pk in held:  # what this account holds, as Sell on Holdings does
+                sell["quantity"] = held[r.instrument.pk]
+            row.sell_query = urlencode(sell)
         found = prices.get(r.instrument.pk) if r.instrument else None
         if found is not None:
             row.ltp = found.price

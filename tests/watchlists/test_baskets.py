@@ -156,6 +156,16 @@ def test_sell_basket_sells_what_the_account_holds(market, user):
         actor="alice",
     )
     assert [(o.symbol, o.side, o.quantity) for o in run.orders.all()] == [("NSE:SBIN", "SELL", 7)]
+    # The list's Sell on the SBIN row offers what the account holds.
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    html = client.get(
+        reverse("watchlists:detail", args=[watchlist.pk]), {"account": market["zerodha"].pk}
+    ).content.decode()
+    assert "symbol=NSE%3ASBIN&amp;side=SELL&amp;quantity=7" in html
+    assert "symbol=NSE%3AINFY&amp;side=SELL&amp;quantity" not in html
     with pytest.raises(baskets.BasketRefused, match="holds none of"):
         baskets.sell(
             user=user,
@@ -292,3 +302,16 @@ def test_more_than_two_hundred_legs_are_refused_before_anything_is_created(marke
             actor="alice",
         )
     assert not Order.objects.exists() and not BasketRun.objects.exists()
+
+
+def test_charges_estimate_where_the_broker_offers_it(market, user):
+    watchlist = basket(user, "SBIN", "INFY")
+    with_charges = baskets.preview(
+        watchlist=watchlist, account=market["zerodha"], funds=D("20000"), mode="EQUAL"
+    )
+    assert with_charges.charges is not None and with_charges.charges > 0
+    without = baskets.preview(
+        watchlist=watchlist, account=market["angelone"], funds=D("20000"), mode="EQUAL"
+    )
+    assert without.charges is None
+    assert without.charges_note == "AngelOne offers no charges estimate."
