@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from brokers import registry
 from marketdata.models import Instrument
 from marketdata.resolution import SymbolNotFound, resolve
 
@@ -317,9 +318,9 @@ def _one(row: Row, broker: str, pick: str | None) -> Previewed:
 
 
 def _elsewhere(symbol: str, exchange: str, broker: str) -> Instrument | None:
-    """The symbol as another broker's master lists it (same resolution rules)."""
-    others = Instrument.objects.exclude(broker=broker).values_list("broker", flat=True).distinct()
-    for other in sorted(set(others)):
+    """The symbol as another broker's master lists it (same resolution rules). The other
+    brokers come from the registry, not a scan of the instruments table per row."""
+    for other in sorted(a.name for a in registry.all_adapters() if a.name != broker):
         try:
             return resolve(broker=other, symbol=symbol, exchange=exchange or None)
         except SymbolNotFound:
