@@ -239,6 +239,8 @@ class Quote:
     close: Decimal | None = None
     volume: int | None = None
     timestamp: datetime | None = None
+    high: Decimal | None = None  # the day's, where the broker gives them
+    low: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ class LivePrice:
     price: Decimal
     close: Decimal | None
     at: float  # epoch seconds when the broker gave it
+    high: Decimal | None = None  # the day's, where the broker gives them
+    low: Decimal | None = None
 
     @property
     def age(self) -> float:
@@ -56,15 +58,29 @@ def cached(instruments) -> dict[int, LivePrice]:
     found = cache.get_many(list(wanted)) if wanted else {}
     result = {}
     for key, value in found.items():
-        price, close, at = value
+        price, close, at, *day = value  # (high, low) after those, when the broker gave them
+        high, low = (day + ["", ""])[:2]
         result[wanted[key].pk] = LivePrice(
-            Decimal(price), Decimal(close) if close else None, float(at)
+            Decimal(price),
+            Decimal(close) if close else None,
+            float(at),
+            Decimal(high) if high else None,
+            Decimal(low) if low else None,
         )
     return result
 
 
-def store(instrument: Instrument, *, price: Decimal, close: Decimal | None, at: float) -> None:
-    cache.set(_key(instrument), (str(price), str(close) if close else "", at), KEEP_SECONDS)
+def store(
+    instrument: Instrument,
+    *,
+    price: Decimal,
+    close: Decimal | None,
+    at: float,
+    high: Decimal | None = None,
+    low: Decimal | None = None,
+) -> None:
+    value = (str(price), str(close) if close else "", at, str(high or ""), str(low or ""))
+    cache.set(_key(instrument), value, KEEP_SECONDS)
 
 
 def refresh_account(account, wanted: list[tuple[Instrument, list[Instrument]]]) -> int:
@@ -86,7 +102,14 @@ def refresh_account(account, wanted: list[tuple[Instrument, list[Instrument]]]) 
         if not quote or not quote.last_price or quote.last_price <= 0:
             continue
         for target in (instrument, *also):
-            store(target, price=quote.last_price, close=quote.close, at=now)
+            store(
+                target,
+                price=quote.last_price,
+                close=quote.close,
+                at=now,
+                high=quote.high,
+                low=quote.low,
+            )
             short[_short_key(target)] = str(quote.last_price)
             stored += 1
     if short:
@@ -146,3 +169,42 @@ def shown_for(instruments) -> dict[int, Shown]:
         pk: Shown(found.price, at=found.at, live_price=True)
         for pk, found in cached(instruments).items()
     }
+
+
+# --- What pages are showing now ------------------------------------------------------
+# A page whose rows are not orders, holdings or positions (a watchlist) says which
+# instruments it shows, for which account; the beat task's plan quotes them while
+# someone has the page open (each poll renews them) and drops them VIEW_SECONDS later.
+
+VIEW_SECONDS = 60
+MAX_VIEWED_PER_ACCOUNT = 1000  # a cap per account: 20 calls of 50 at the smallest batch
+
+
+def _viewed_key(account_id: int) -> str:
+    return f"marketdata:viewed:{account_id}"
+
+
+def note_viewed(account, instruments) -> None:
+    """`account`'s `instruments` are on a page now: keep them in the quote plan."""
+    now = time.time()
+    key = _viewed_key(account.pk)
+    current = {pk: until for pk, until in (cache.get(key) or {}).items() if until > now}
+    for instrument in instruments:
+        if instrument is not None:
+            current[instrument.pk] = now + VIEW_SECONDS
+    if len(current) > MAX_VIEWED_PER_ACCOUNT:
+        newest = sorted(current.items(), key=lambda item: item[1], reverse=True)
+        current = dict(newest[:MAX_VIEWED_PER_ACCOUNT])
+    cache.set(key, current, VIEW_SECONDS)
+
+
+def viewed(account_ids) -> dict[int, set[int]]:
+    """{account id: instrument ids some page showed in the last VIEW_SECONDS}."""
+    keys = {_viewed_key(pk): pk for pk in account_ids}
+    now = time.time()
+    result: dict[int, set[int]] = {}
+    for key, value in (cache.get_many(list(keys)) if keys else {}).items():
+        ids = {pk for pk, until in value.items() if until > now}
+        if ids:
+            result[keys[key]] = ids
+    return result

@@ -25,7 +25,8 @@ WATCHED_ORDER_STATES = (Order.Status.WAITING, *Order.LIVE)
 
 
 def watched_instruments() -> dict[int, set[int]]:
-    """{account id: instrument ids} over every user's open orders, holdings, positions."""
+    """{account id: instrument ids} over every user's open orders, holdings, positions,
+    and the instruments open pages show."""
     pairs = set(
         Order.objects.filter(status__in=WATCHED_ORDER_STATES, instrument__isnull=False)
         .values_list("account_id", "instrument_id")
@@ -41,6 +42,10 @@ def watched_instruments() -> dict[int, set[int]]:
     for account_id, instrument_id in pairs:
         if account_id:
             watched.setdefault(account_id, set()).add(instrument_id)
+    # And what open pages show (a watchlist), as marketdata.live.note_viewed recorded it.
+    connected = BrokerAccount.objects.filter(status=BrokerAccount.Status.CONNECTED)
+    for account_id, ids in live.viewed(connected.values_list("pk", flat=True)).items():
+        watched.setdefault(account_id, set()).update(ids)
     return watched
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "marketdata",
     "orders",
     "portfolio",
+    "watchlists",
     "paper",
 ]
 

@@ -6,6 +6,7 @@ from orders import live_views as order_live_views
 from orders.webhook_views import tradingview
 from portfolio import live_views as portfolio_live_views
 from portfolio.views import home
+from watchlists import views as watchlist_views
 
 from . import security_views, views
 from .auth_views import SignInView, SignOutView
@@ -51,10 +52,16 @@ urlpatterns = [
     path("live/portfolio/<str:kind>/", portfolio_live_views.live_portfolio, name="live-portfolio"),
     path("live/dashboard/", portfolio_live_views.live_dashboard, name="live-dashboard"),
     path("live/toasts/", order_live_views.live_toasts, name="live-toasts"),
+    path(
+        "live/watchlists/<id:watchlist_id>/",
+        watchlist_views.live_watchlist,
+        name="live-watchlist",
+    ),
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),
+    path("watchlists/", include("watchlists.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -277,6 +277,8 @@ class AngelOneAdapter(BrokerAdapter):
                     last_price=dec(row.get("ltp")),
                     close=dec(row.get("close"), default=None),
                     volume=to_int(row.get("tradeVolume"), 0) or None,
+                    high=dec(row.get("high"), default=None),
+                    low=dec(row.get("low"), default=None),
                 )
         return result
 

@@ -223,6 +223,8 @@ class ZerodhaAdapter(BrokerAdapter):
                     token=str(row.get("instrument_token", "")),
                     last_price=dec(row.get("last_price")),
                     close=dec((row.get("ohlc") or {}).get("close"), default=None),
+                    high=dec((row.get("ohlc") or {}).get("high"), default=None),
+                    low=dec((row.get("ohlc") or {}).get("low"), default=None),
                 )
         return result
 

@@ -5,6 +5,7 @@ import does not make an upward dependency or a circle acceptable, it only
 hides it. Layers, top to bottom (each may import only those below it):
 
     project wiring  sigmatrader.settings / urls / celery / wsgi / asgi (glues every app)
+    watchlists      watchlists and baskets: lists, import, live view, basket orders
     portfolio       holdings, positions, the dashboard, live prices of what you hold
     orders | paper  the order life cycle | the simulated exchange (never each other)
     marketdata      instruments, symbol resolution, quotes, the market clock
@@ -24,8 +25,16 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["sigmatrader", "brokers", "marketdata", "orders", "paper", "portfolio"]
-RANK = {"sigmatrader": 0, "brokers": 1, "marketdata": 2, "orders": 3, "paper": 3, "portfolio": 4}
+APPS = ["sigmatrader", "brokers", "marketdata", "orders", "paper", "portfolio", "watchlists"]
+RANK = {
+    "sigmatrader": 0,
+    "brokers": 1,
+    "marketdata": 2,
+    "orders": 3,
+    "paper": 3,
+    "portfolio": 4,
+    "watchlists": 5,
+}
 PROJECT_WIRING = {f"sigmatrader.{name}" for name in ("settings", "urls", "celery", "wsgi", "asgi")}
 TOP = 9
 

@@ -11,7 +11,16 @@ ROOT = Path(__file__).resolve().parents[2]
 BROKER_WORDS = re.compile(
     r"\b(zerodha|kite|kiteconnect|angel\s?one|angelone|smartapi|smartconnect)\b", re.IGNORECASE
 )
-SCANNED = ["sigmatrader", "orders", "portfolio", "marketdata", "paper", "templates", "static"]
+SCANNED = [
+    "sigmatrader",
+    "orders",
+    "portfolio",
+    "marketdata",
+    "paper",
+    "watchlists",
+    "templates",
+    "static",
+]
 ALLOWED = {
     # The adapter list and the brokers' endpoint settings live here by design.
     ROOT / "sigmatrader" / "settings.py",

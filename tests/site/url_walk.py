@@ -119,7 +119,14 @@ def owned_objects(user, emulator, trading_accounts):
             http_status=400,
             reason="The body is not JSON.",
         )
+    from watchlists.models import Member, Watchlist
+
+    basket = Watchlist.objects.create(user=user, name="Basket", kind="BASKET", funds=10000)
+    member = Member.objects.create(watchlist=basket, exchange="NSE", symbol="SBIN", weight=50)
     return {
+        "watchlist_id": [basket.pk],
+        "member_id": [member.pk],
+        "fmt": ["csv", "txt", "nonsense"],
         "account_id": [zerodha.pk, angelone.pk, paper.pk],
         "order_id": [waiting.pk, sent.pk],
         "strategy_id": [strategy.pk],
@@ -137,7 +144,7 @@ def urls(objects) -> list[tuple[Route, str]]:
     result = []
     # An id no database can hold, in every id slot: the URL must 404, never overflow.
     objects = {**objects}
-    for name in ("account_id", "order_id", "strategy_id", "position_id"):
+    for name in ("account_id", "order_id", "strategy_id", "position_id", "watchlist_id"):
         objects[name] = [*objects[name], HUGE_ID_MARK]
     for route in routes():
         missing = [p for p in route.params if p not in objects]

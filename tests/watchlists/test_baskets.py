@@ -1,0 +1,317 @@
+"""Baskets against the emulator: preview, buy into the queue as one batch or now through
+the execution service (risk checks included), legs rejected, two accounts, sell, P&L."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from marketdata import refresh
+from orders.models import Order, RiskPolicy
+from orders.sync import order_sync_account
+from portfolio.live import refresh_live_quotes
+from portfolio.sync import portfolio_sync_account
+from tests.brokers.peers import connected_account
+from tests.brokers.peers.paper import connected_paper_account
+from tests.portfolio.helpers import seed
+from watchlists import baskets
+from watchlists.models import BasketRun, Member, Watchlist
+
+D = Decimal
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def market(emulator, user, settings):
+    settings.MARKET_ALWAYS_OPEN = True
+    settings.ORDER_RECONCILE_GRACE_SECONDS = 0
+    zerodha, kite = connected_account(emulator, user, "zerodha", "z")
+    angel, smart = connected_account(emulator, user, "angelone", "a")
+    refresh.refresh_instruments(broker="zerodha")
+    refresh.refresh_instruments(broker="angelone")
+    prices = emulator.state.market
+    for symbol, price in (("SBIN", "800"), ("INFY", "1500"), ("TCS", "4000")):
+        prices.set_price("NSE", symbol, price)
+    return {"zerodha": zerodha, "angelone": angel, "kite": kite, "smart": smart, "emu": emulator}
+
+
+def basket(user, *symbols, **fields):
+    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET", **fields)
+    for n, symbol in enumerate(symbols):
+        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    return watchlist
+
+
+def test_preview_allocates_at_live_prices_without_creating_anything(market, user):
+    watchlist = basket(user, "SBIN", "INFY", "TCS")
+    plan = baskets.preview(
+        watchlist=watchlist, account=market["angelone"], funds=D("30000"), mode="EQUAL"
+    )
+    got = {leg.member.symbol: (leg.price, leg.quantity) for leg in plan.legs}
+    # 10,000 each: 12 SBIN, 6 INFY, 2 TCS = 26,600; of the 3,400 left, one more INFY and
+    # one more SBIN (most under target that fit), then one more SBIN: 300 left.
+    assert got == {
+        "SBIN": (D("800"), 14),
+        "INFY": (D("1500"), 7),
+        "TCS": (D("4000"), 2),
+    }
+    assert (plan.spent, plan.leftover) == (D("29700"), D("300"))
+    assert all(leg.quantity >= 1 for leg in plan.legs)
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("broker", ["zerodha", "angelone", "paper"])
+def test_buy_into_the_queue_as_one_batch_then_execute(market, user, broker):
+    if broker == "paper":
+        account = connected_paper_account(user, price_source="a", load_instruments=True)
+    else:
+        account = market[broker]
+    watchlist = basket(user, "SBIN", "INFY")
+    run = baskets.buy(
+        user=user,
+        watchlist=watchlist,
+        account=account,
+        funds=D("10000"),
+        mode="EQUAL",
+        terms=baskets.Terms(buffer_pct=D("0.5")),
+        actor="alice",
+    )
+    orders = list(run.orders.order_by("symbol"))
+    assert [(o.symbol, o.side, o.status, o.order_type) for o in orders] == [
+        ("NSE:INFY", "BUY", "WAITING", "LIMIT"),
+        ("NSE:SBIN", "BUY", "WAITING", "LIMIT"),
+    ]
+    sbin = orders[1]
+    assert sbin.price == D("804.00")  # 800 + 0.5%, on the tick
+    assert sum(o.quantity * o.price for o in orders) <= D("10000") * D("1.005")
+    from orders import bulk
+
+    outcome = bulk.run(user=user, action="execute", order_ids=[o.pk for o in orders], actor="t")
+    assert outcome.count(bulk.SENT) == 2, outcome.summary
+
+
+def test_execute_now_goes_through_risk_checks_and_reports_the_failed_leg(market, user, client):
+    RiskPolicy.objects.create(user=user, max_order_value=D("5000"))
+    watchlist = basket(user, "SBIN", "TCS")
+    watchlist.members.filter(symbol="TCS").update(locked=True, quantity=2)  # 8,000: over 5,000
+    client.force_login(user)
+    response = client.post(
+        reverse("watchlists:basket", args=[watchlist.pk]),
+        {
+            "account": market["zerodha"].pk,
+            "action": "now",
+            "funds": "12000",
+            "mode": "EQUAL",
+            "product": "CNC",
+            "order_type": "LIMIT",
+            "buffer_pct": "0.5",
+        },
+        headers=HX,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    run = BasketRun.objects.get()
+    by_symbol = {o.symbol: o for o in run.orders.all()}
+    assert by_symbol["NSE:TCS"].status == Order.Status.FAILED
+    assert by_symbol["NSE:SBIN"].status in (Order.Status.EXECUTED, Order.Status.SENT)
+    assert "2 orders sent now" in html
+    assert "NSE:TCS:" in html  # the failed leg, with its reason, in the batch status
+    assert by_symbol["NSE:TCS"].status_message in html
+
+
+def test_the_same_basket_into_two_accounts_and_its_pnl(market, user):
+    watchlist = basket(user, "SBIN")
+    for key in ("zerodha", "angelone"):
+        run = baskets.buy(
+            user=user,
+            watchlist=watchlist,
+            account=market[key],
+            funds=D("8100"),
+            mode="EQUAL",
+            terms=baskets.Terms(order_type="MARKET", send_now=True),
+            actor="alice",
+        )
+        assert run.orders.get().quantity == 10
+    for key in ("zerodha", "angelone"):
+        order_sync_account(market[key])
+    market["emu"].state.market.set_price("NSE", "SBIN", "820")
+    for key in ("zerodha", "angelone"):
+        portfolio_sync_account(market[key])  # holds SBIN now: the beat quotes it
+    refresh_live_quotes()
+    rows = {row.account_name: row for row in baskets.pnl(watchlist=watchlist)}
+    assert len(rows) == 2
+    for row in rows.values():
+        assert (row.invested, row.value, row.pnl) == (D("8000"), D("8200"), D("200"))
+
+
+def test_sell_basket_sells_what_the_account_holds(market, user):
+    seed(market["kite"], holdings=[("SBIN", 7, "700"), ("ITC", 5, "400")])
+    portfolio_sync_account(market["zerodha"])
+    watchlist = basket(user, "SBIN", "INFY")  # INFY not held; ITC held but not a member
+    run = baskets.sell(
+        user=user,
+        watchlist=watchlist,
+        account=market["zerodha"],
+        terms=baskets.Terms(order_type="MARKET"),
+        actor="alice",
+    )
+    assert [(o.symbol, o.side, o.quantity) for o in run.orders.all()] == [("NSE:SBIN", "SELL", 7)]
+    # The list's Sell on the SBIN row offers what the account holds.
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    html = client.get(
+        reverse("watchlists:detail", args=[watchlist.pk]), {"account": market["zerodha"].pk}
+    ).content.decode()
+    assert "symbol=NSE%3ASBIN&amp;side=SELL&amp;quantity=7" in html
+    assert "symbol=NSE%3AINFY&amp;side=SELL&amp;quantity" not in html
+    with pytest.raises(baskets.BasketRefused, match="holds none of"):
+        baskets.sell(
+            user=user,
+            watchlist=_other(user),
+            account=market["zerodha"],
+            terms=baskets.Terms(),
+            actor="alice",
+        )
+
+
+def _other(user):
+    watchlist = Watchlist.objects.create(user=user, name="Other", kind="BASKET")
+    Member.objects.create(watchlist=watchlist, exchange="NSE", symbol="TCS")
+    return watchlist
+
+
+def test_closed_market_offers_amo_and_refuses_execute_now(market, user, settings):
+    settings.MARKET_ALWAYS_OPEN = False
+    settings.MARKET_CLOCK = "always-closed"
+    watchlist = basket(user, "SBIN")
+    with pytest.raises(baskets.BasketRefused, match="market is closed.*AMO"):
+        baskets.buy(
+            user=user,
+            watchlist=watchlist,
+            account=market["zerodha"],
+            funds=D("5000"),
+            mode="EQUAL",
+            terms=baskets.Terms(send_now=True),
+            actor="alice",
+        )
+    assert not Order.objects.exists()
+    run = baskets.buy(
+        user=user,
+        watchlist=watchlist,
+        account=market["zerodha"],
+        funds=D("5000"),
+        mode="EQUAL",
+        terms=baskets.Terms(amo=True),
+        actor="alice",
+    )
+    assert run.orders.get().variety == Order.Variety.AMO
+
+
+def test_an_invalid_leg_creates_no_order_at_all(market, user):
+    watchlist = basket(user, "SBIN", "INFY")
+    with pytest.raises(baskets.BasketRefused, match="buffer"):
+        baskets.buy(
+            user=user,
+            watchlist=watchlist,
+            account=market["zerodha"],
+            funds=D("5000"),
+            mode="EQUAL",
+            terms=baskets.Terms(buffer_pct=D("9")),
+            actor="alice",
+        )
+    assert not Order.objects.exists() and not BasketRun.objects.exists()
+
+
+def test_freeze_then_drift(market, user):
+    watchlist = basket(user, "SBIN")
+    assert baskets.freeze_prices(watchlist=watchlist, account=market["zerodha"]) == 1
+    market["emu"].state.market.set_price("NSE", "SBIN", "880")
+    from django.core.cache import cache
+
+    cache.clear()
+    plan = baskets.preview(
+        watchlist=watchlist, account=market["zerodha"], funds=D("5000"), mode="EQUAL"
+    )
+    assert plan.legs[0].drift_pct == D("10.00")
+
+
+def test_limit_price_rounding():
+    assert baskets.limit_price(D("100"), side="BUY", buffer_pct=D("0.33"), tick=D("0.05")) == D(
+        "100.30"
+    )
+    assert baskets.limit_price(D("100"), side="SELL", buffer_pct=D("0.33"), tick=D("0.05")) == D(
+        "99.70"
+    )
+
+
+def test_the_same_form_sent_twice_places_one_batch(market, user, client):
+    watchlist = basket(user, "SBIN", "INFY")
+    client.force_login(user)
+    form = {
+        "account": market["zerodha"].pk,
+        "action": "now",
+        "funds": "10000",
+        "mode": "EQUAL",
+        "product": "CNC",
+        "order_type": "LIMIT",
+        "buffer_pct": "0.5",
+        "request_key": "3f2a9c",
+    }
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    assert client.post(url, form, headers=HX).status_code == 200
+    second = client.post(url, form, headers=HX)
+    assert second.status_code == 422
+    assert "already placed (the form was sent twice)" in second.content.decode()
+    assert BasketRun.objects.count() == 1 and Order.objects.count() == 2
+    # A fresh form (a new key) is a new, deliberate order.
+    assert client.post(url, {**form, "request_key": "77b1"}, headers=HX).status_code == 200
+    assert BasketRun.objects.count() == 2 and Order.objects.count() == 4
+
+
+def test_more_than_two_hundred_legs_are_refused_before_anything_is_created(market, user):
+    from marketdata.models import Instrument
+    from portfolio.models import Holding
+
+    account = market["zerodha"]
+    instruments = list(
+        Instrument.objects.filter(broker="zerodha", exchange="NSE", instrument_type="EQ")[:201]
+    )
+    watchlist = basket(user, *[i.canonical_symbol for i in instruments])
+    Holding.objects.bulk_create(
+        Holding(
+            account=account,
+            instrument=i,
+            exchange="NSE",
+            broker_symbol=i.trading_symbol,
+            symbol=i.canonical_symbol,
+            quantity=1,
+            average_price=D("10"),
+            last_price=D("10"),
+            pnl=D("0"),
+        )
+        for i in instruments
+    )
+    with pytest.raises(baskets.BasketRefused, match="At most 200 orders"):
+        baskets.sell(
+            user=user,
+            watchlist=watchlist,
+            account=account,
+            terms=baskets.Terms(order_type="MARKET", send_now=True),
+            actor="alice",
+        )
+    assert not Order.objects.exists() and not BasketRun.objects.exists()
+
+
+def test_charges_estimate_where_the_broker_offers_it(market, user):
+    watchlist = basket(user, "SBIN", "INFY")
+    with_charges = baskets.preview(
+        watchlist=watchlist, account=market["zerodha"], funds=D("20000"), mode="EQUAL"
+    )
+    assert with_charges.charges is not None and with_charges.charges > 0
+    without = baskets.preview(
+        watchlist=watchlist, account=market["angelone"], funds=D("20000"), mode="EQUAL"
+    )
+    assert without.charges is None
+    assert without.charges_note == "AngelOne offers no charges estimate."
