@@ -212,6 +212,10 @@ def test_on_a_phone_each_row_shows_what_it_is_beside_its_actions(busy, page):
     for name, columns in WHAT.items():
         page.goto(PAGES[name])
         expect(page.locator("main")).to_be_visible()
+        # Cards that load or refresh over HTMX (Settings' accounts) settle first: the
+        # measure runs once a row's action is on the page (it was flaky without this).
+        expect(page.locator("table.data tbody td.actions :is(button, a)").first).to_be_attached()
+        expect(page.locator('td[hx-trigger="load"]')).to_have_count(0)  # e.g. funds loading…
         found = page.evaluate(SEEN_TOGETHER, list(columns))
         if not found["rows"]:
             problems.append(f"{name}: no row with actions was measured")
