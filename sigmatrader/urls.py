@@ -65,3 +65,6 @@ urlpatterns = [
     path("watchlists/", include("watchlists.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A refused request (too large a form, among others) gets a page that says why.
+handler400 = "sigmatrader.views.bad_request"
