@@ -5,6 +5,8 @@ import does not make an upward dependency or a circle acceptable, it only
 hides it. Layers, top to bottom (each may import only those below it):
 
     project wiring  sigmatrader.settings / urls / celery / wsgi / asgi (glues every app)
+    alerts          alert rules, their evaluation and actions, the screener (rank 6;
+                    watchlists will sit at 5, between it and portfolio)
     portfolio       holdings, positions, the dashboard, live prices of what you hold
     orders | paper  the order life cycle | the simulated exchange (never each other)
     marketdata      instruments, symbol resolution, quotes, the market clock
@@ -24,8 +26,16 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["sigmatrader", "brokers", "marketdata", "orders", "paper", "portfolio"]
-RANK = {"sigmatrader": 0, "brokers": 1, "marketdata": 2, "orders": 3, "paper": 3, "portfolio": 4}
+APPS = ["sigmatrader", "brokers", "marketdata", "orders", "paper", "portfolio", "alerts"]
+RANK = {
+    "sigmatrader": 0,
+    "brokers": 1,
+    "marketdata": 2,
+    "orders": 3,
+    "paper": 3,
+    "portfolio": 4,
+    "alerts": 6,
+}
 PROJECT_WIRING = {f"sigmatrader.{name}" for name in ("settings", "urls", "celery", "wsgi", "asgi")}
 TOP = 9
 
