@@ -86,7 +86,7 @@ def load_bars(names: set[tuple[str, str]], *, interval: str, bars: int, now=None
 def stale_reason(entry: Bars | None, *, interval: str, now=None) -> str:
     """Why these bars cannot be used now ("" when they can)."""
     if entry is None or not entry.at:
-        return f"no {interval} candles stored"
+        return f"no recent {interval} candles stored"
     now = now or timezone.now()
     newest = entry.at[-1]
     limit = timedelta(seconds=SPAN[interval] * STALE_BARS[interval])
