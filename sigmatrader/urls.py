@@ -53,6 +53,7 @@ urlpatterns = [
     path("live/toasts/", order_live_views.live_toasts, name="live-toasts"),
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),
+    path("alerts/", include("alerts.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),

@@ -119,7 +119,10 @@ def owned_objects(user, emulator, trading_accounts):
             http_status=400,
             reason="The body is not JSON.",
         )
+    rule_id, run_id = _alert_objects(user, zerodha)
     return {
+        "rule_id": rule_id,
+        "run_id": run_id,
         "account_id": [zerodha.pk, angelone.pk, paper.pk],
         "order_id": [waiting.pk, sent.pk],
         "strategy_id": [strategy.pk],
@@ -130,6 +133,45 @@ def owned_objects(user, emulator, trading_accounts):
     }
 
 
+def _alert_objects(user, account) -> tuple[list[int], list[int]]:
+    """Alert rules (one with an event, one broken) and screener runs in every state."""
+    from alerts.models import AlertEvent, AlertRule, ScreenerRun
+
+    fine = AlertRule.objects.create(
+        user=user,
+        name="Above 100",
+        symbol="NSE:SBIN",
+        expression="close > 100",
+        action="queue",
+        action_account=account,
+        side="SELL",
+        sizing="pct",
+        size=Decimal("50"),
+    )
+    broken = AlertRule.objects.create(
+        user=user, name="Broken", target="watchlist", watchlist_id=9, expression="close >"
+    )
+    AlertEvent.objects.create(
+        rule=fine, user=user, symbol="NSE:SBIN", values={"close": 101, "x": [1]}, message="m"
+    )
+    runs = [
+        ScreenerRun.objects.create(
+            user=user,
+            universe="segment",
+            segment="NSE",
+            expression="close > 1",
+            status=status,
+            results=results,
+        )
+        for status, results in (
+            ("queued", []),
+            ("done", [{"symbol": "NSE:SBIN", "values": {"close": 2, "odd": "x"}}, {}]),
+            ("failed", "not a list"),
+        )
+    ]
+    return [fine.pk, broken.pk], [run.pk for run in runs]
+
+
 def urls(objects) -> list[tuple[Route, str]]:
     """(route, url) for every route and every owned object it can name."""
     from django.urls import reverse
@@ -137,7 +179,7 @@ def urls(objects) -> list[tuple[Route, str]]:
     result = []
     # An id no database can hold, in every id slot: the URL must 404, never overflow.
     objects = {**objects}
-    for name in ("account_id", "order_id", "strategy_id", "position_id"):
+    for name in ("account_id", "order_id", "strategy_id", "position_id", "rule_id", "run_id"):
         objects[name] = [*objects[name], HUGE_ID_MARK]
     for route in routes():
         missing = [p for p in route.params if p not in objects]
