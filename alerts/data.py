@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db.models import FloatField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from marketdata import live
@@ -60,7 +62,18 @@ def load_bars(names: set[tuple[str, str]], *, interval: str, bars: int, now=None
             at__lte=now,
         )
         .order_by("exchange", "canonical_symbol", "at")
-        .values_list("exchange", "canonical_symbol", "at", "open", "high", "low", "close", "volume")
+        # Floats from the database: indicators need floats, and converting half a
+        # million Decimals on the way (the screener's load) costs more than the math.
+        .values_list(
+            "exchange",
+            "canonical_symbol",
+            "at",
+            Cast("open", FloatField()),
+            Cast("high", FloatField()),
+            Cast("low", FloatField()),
+            Cast("close", FloatField()),
+            Cast("volume", FloatField()),
+        )
     )
     found: dict[tuple[str, str], Bars] = {}
     for exchange, symbol, at, o, h, lo, c, v in rows.iterator(chunk_size=5000):
@@ -71,11 +84,11 @@ def load_bars(names: set[tuple[str, str]], *, interval: str, bars: int, now=None
         if entry is None:
             entry = found[key] = Bars([], [], [], [], [], [])
         entry.at.append(at)
-        entry.open.append(float(o))
-        entry.high.append(float(h))
-        entry.low.append(float(lo))
-        entry.close.append(float(c))
-        entry.volume.append(float(v))
+        entry.open.append(o)
+        entry.high.append(h)
+        entry.low.append(lo)
+        entry.close.append(c)
+        entry.volume.append(v)
     for entry in found.values():
         if len(entry.at) > bars:
             for name in ("at", "open", "high", "low", "close", "volume"):

@@ -96,6 +96,7 @@ def frame_for(
     bars: dict,
     previous: dict | None,
     now: datetime,
+    shared: dict | None = None,
 ) -> tuple[Frame, datetime | None, float | None]:
     """The frame to evaluate `item` against; NoData when the data is not usable."""
     name = (item.exchange, item.symbol)
@@ -113,7 +114,9 @@ def frame_for(
             stale = data.stale_reason(entry, interval="1d", now=now)
             if stale:
                 raise NoData(f"{item.name}: {stale}")
-        series = data.with_live_bar(entry, price, now=now)
+        series, memo = _shared(
+            shared, ("tick", name), lambda: data.with_live_bar(entry, price, now=now)
+        )
         prev_close = float(quote.close) if quote.close else None
         if prev_close is None and item.close_price:
             prev_close = float(item.close_price)
@@ -122,7 +125,7 @@ def frame_for(
         stale = data.stale_reason(entry, interval=interval, now=now)
         if stale:
             raise NoData(f"{item.name}: {stale}")
-        series = entry.as_dict()
+        series, memo = _shared(shared, (interval, name), entry.as_dict)
         prev_close = None
         bar_at = entry.at[-1]
         price = series["close"][-1]
@@ -130,7 +133,19 @@ def frame_for(
     if rule.target == AlertRule.Target.HOLDINGS:
         holding = holding_fields(item, price)
     frame = Frame(bars=series, prev_close=prev_close, holding=holding, previous=previous)
+    frame._memo = memo  # indicators of a symbol's bars are computed once per cycle
     return frame, bar_at, price
+
+
+def _shared(shared: dict | None, key: tuple, make) -> tuple[dict, dict]:
+    """The symbol's bars and indicator memo, built once per cycle (the rules of a cycle
+    read the same prices: bars are never modified by evaluation)."""
+    if shared is None:
+        return make(), {}
+    found = shared.get(key)
+    if found is None:
+        found = shared[key] = (make(), {})
+    return found
 
 
 def holding_fields(item: Item, price: float | None) -> dict[str, float]:
@@ -176,7 +191,7 @@ def load_data(prepared: list[Prepared], *, now: datetime) -> tuple[dict, dict]:
     return prices, bars
 
 
-def look(prepared: Prepared, item: Item, *, prices, bars, previous, now) -> Look:
+def look(prepared: Prepared, item: Item, *, prices, bars, previous, now, shared=None) -> Look:
     result = Look(item=item)
     try:
         frame, result.bar_at, result.price = frame_for(
@@ -187,6 +202,7 @@ def look(prepared: Prepared, item: Item, *, prices, bars, previous, now) -> Look
             bars=bars,
             previous=previous,
             now=now,
+            shared=shared,
         )
         result.fired = evaluate(prepared.compiled, frame)
     except NoData as exc:
@@ -202,7 +218,12 @@ def look(prepared: Prepared, item: Item, *, prices, bars, previous, now) -> Look
 
 def claim(*, rule: AlertRule, state: AlertState, bar_at: datetime | None, now: datetime) -> bool:
     """Take the right to fire `rule` for `state`'s symbol now, atomically: of two
-    evaluators that both saw the condition hold, exactly one gets True."""
+    evaluators that both saw the condition hold, exactly one gets True. What this
+    evaluator already knows rules out (a cooldown running, this bar fired) costs no
+    write; the conditional UPDATE is what decides."""
+    cooldown = timedelta(seconds=rule.cooldown_seconds)
+    if not _may_fire(rule, state, bar_at, now, cooldown):
+        return False
     if rule.trigger == AlertRule.Trigger.ONCE:
         # A once-rule fires once over all its symbols: the claim disables it.
         taken = AlertRule.objects.filter(pk=rule.pk, enabled=True).update(
@@ -215,9 +236,19 @@ def claim(*, rule: AlertRule, state: AlertState, bar_at: datetime | None, now: d
     if rule.trigger == AlertRule.Trigger.ONCE_PER_BAR:
         rows = rows.filter(Q(last_fired_bar__isnull=True) | ~Q(last_fired_bar=bar_at))
     else:
-        cooldown = timedelta(seconds=rule.cooldown_seconds)
         rows = rows.filter(Q(last_fired_at__isnull=True) | Q(last_fired_at__lte=now - cooldown))
-    return bool(rows.update(last_fired_at=now, last_fired_bar=bar_at))
+    taken = bool(rows.update(last_fired_at=now, last_fired_bar=bar_at))
+    if taken:
+        state.last_fired_at, state.last_fired_bar = now, bar_at
+    return taken
+
+
+def _may_fire(rule, state, bar_at, now, cooldown) -> bool:
+    if rule.trigger == AlertRule.Trigger.ONCE:
+        return rule.enabled
+    if rule.trigger == AlertRule.Trigger.ONCE_PER_BAR:
+        return state.last_fired_bar is None or state.last_fired_bar != bar_at
+    return state.last_fired_at is None or state.last_fired_at <= now - cooldown
 
 
 # --- The cycle --------------------------------------------------------------------------------
@@ -251,18 +282,26 @@ def run_cycle(*, now: datetime | None = None, rules=None) -> dict:
     counts = {"rules": len(rules), "evaluated": 0, "fired": 0, "missing": 0, "waiting": 0}
     counts["waiting"] = len(hours_closed)
     changed_states = []
+    shared: dict = {}
+    statuses: dict[int, tuple[bool, str]] = {}
     for p in prepared:
         rule = p.rule
         missing: list[str] = []
         fired_here = 0
         if p.problem:
-            _status(rule, ok=False, message=p.problem, now=now)
+            statuses[rule.pk] = (False, p.problem)
             continue
         for item in p.items:
             state = states[(rule.pk, item.key)]
             bar_cadence = rule.cadence != AlertRule.Cadence.TICK
             result = look(
-                p, item, prices=prices, bars=bars, previous=dict(state.previous or {}), now=now
+                p,
+                item,
+                prices=prices,
+                bars=bars,
+                previous=dict(state.previous or {}),
+                now=now,
+                shared=shared,
             )
             counts["evaluated"] += 1
             if result.missing:
@@ -284,13 +323,17 @@ def run_cycle(*, now: datetime | None = None, rules=None) -> dict:
             shown = "; ".join(missing[:MAX_STATUS_NAMES])
             more = len(missing) - MAX_STATUS_NAMES
             message = f"Not evaluated — {shown}" + (f" (and {more} more)" if more > 0 else "")
-            _status(rule, ok=False, message=message, now=now, fired=fired_here)
+            statuses[rule.pk] = (False, message)
         elif not p.items:
-            _status(rule, ok=True, message="Nothing to watch: no holdings.", now=now)
+            statuses[rule.pk] = (True, "Nothing to watch: no holdings.")
         else:
-            _status(rule, ok=True, message="", now=now, fired=fired_here)
+            statuses[rule.pk] = (True, "")
+        if rule.trigger == AlertRule.Trigger.ONCE and fired_here:
+            statuses.pop(rule.pk, None)  # the claim wrote "Fired once; disabled."
+            rule.status_message = "Fired once; disabled."
     if changed_states:
         AlertState.objects.bulk_update(changed_states, ["previous", "last_bar_at"], batch_size=500)
+    _save_statuses([p.rule for p in prepared], statuses, now)
     return counts
 
 
@@ -327,14 +370,33 @@ def _states(prepared: list[Prepared]) -> dict:
     return found
 
 
-def _status(rule: AlertRule, *, ok: bool, message: str, now: datetime, fired: int = 0) -> None:
-    fields = {"last_evaluated_at": now}
-    if rule.trigger == AlertRule.Trigger.ONCE and fired:
-        message = "Fired once; disabled."
-    fields.update(status_ok=ok, status_message=message[:500])
-    AlertRule.objects.filter(pk=rule.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(rule, name, value)
+def _save_statuses(rules: list[AlertRule], statuses: dict, now: datetime) -> None:
+    """Every evaluated rule's time and status: one UPDATE per distinct status that
+    changed, one for the times (not one per rule)."""
+    changed: dict[tuple[bool, str], list[int]] = {}
+    for rule in rules:
+        if rule.pk not in statuses:
+            continue
+        ok, message = statuses[rule.pk]
+        message = message[:500]
+        if (rule.status_ok, rule.status_message) != (ok, message):
+            changed.setdefault((ok, message), []).append(rule.pk)
+        rule.status_ok, rule.status_message, rule.last_evaluated_at = ok, message, now
+    with transaction.atomic():
+        for (ok, message), pks in changed.items():
+            for chunk in _chunks(pks):
+                # enabled: a rule another evaluator just fired once (and disabled) keeps
+                # the claim's "Fired once; disabled."
+                AlertRule.objects.filter(pk__in=chunk, enabled=True).update(
+                    status_ok=ok, status_message=message
+                )
+        for chunk in _chunks([rule.pk for rule in rules]):
+            AlertRule.objects.filter(pk__in=chunk).update(last_evaluated_at=now)
+
+
+def _chunks(values: list, size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 # --- "Would fire now?" --------------------------------------------------------------------------

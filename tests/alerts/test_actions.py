@@ -170,3 +170,51 @@ def test_holdings_of_another_users_account_are_never_read(accounts, user, other_
     price("SBIN", 640)
     engine.run_cycle()
     assert not AlertEvent.objects.filter(rule=theirs).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_evaluators_place_each_order_once(accounts, user):
+    """Two workers run a cycle at the same moment over the same rules (each loaded its
+    own copies first): every rule fires once and makes one order."""
+    import threading
+
+    from django.db import connection
+
+    main, _family = accounts
+    for trigger in (AlertRule.Trigger.ONCE, AlertRule.Trigger.ONCE_PER_BAR, "every"):
+        rule(
+            user,
+            name=trigger,
+            expression="close >= 100",
+            action=AlertRule.Action.QUEUE,
+            action_account=main,
+            side="BUY",
+            sizing=AlertRule.Sizing.QUANTITY,
+            size=D("1"),
+            trigger=trigger,
+            cooldown_seconds=600,
+        )
+    price("SBIN", 640)
+    now = timezone.now()
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def evaluator():
+        try:
+            rules = list(engine.due_rules(now))
+            barrier.wait(timeout=10)
+            results.append(engine.run_cycle(rules=rules, now=now))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=evaluator) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(r["fired"] for r in results) in ([0, 3], [1, 2])
+    assert sum(r["fired"] for r in results) == 3
+    assert Order.objects.count() == 3 and AlertEvent.objects.count() == 3

@@ -191,10 +191,13 @@ def test_the_claim_lets_one_of_two_evaluators_fire(user):
     for trigger in AlertRule.Trigger.values:
         r = rule(user, trigger=trigger, cooldown_seconds=60)
         state = AlertState.objects.create(rule=r, key="NSE:SBIN")
-        # Both evaluators loaded the same rule and state before either claimed.
-        first = engine.claim(rule=r, state=state, bar_at=now, now=now)
-        second = engine.claim(rule=r, state=state, bar_at=now, now=now)
-        assert (first, second) == (True, False), trigger
+        # Both evaluators loaded the same rule and state before either claimed: each
+        # has its own copies, so only the database can tell the second it lost.
+        copies = [
+            (AlertRule.objects.get(pk=r.pk), AlertState.objects.get(pk=state.pk)) for _ in range(2)
+        ]
+        taken = [engine.claim(rule=a, state=b, bar_at=now, now=now) for a, b in copies]
+        assert taken == [True, False], trigger
 
 
 def test_two_cycles_that_both_saw_the_condition_fire_once(user):
@@ -205,6 +208,8 @@ def test_two_cycles_that_both_saw_the_condition_fire_once(user):
     assert cycle()["fired"] == 1
     assert cycle(rules=loaded_by_second)["fired"] == 0
     assert AlertEvent.objects.filter(rule=r).count() == 1
+    r.refresh_from_db()
+    assert not r.enabled and r.status_message == "Fired once; disabled."
 
 
 def test_rules_are_evaluated_per_user_data_only(user, other_user):
