@@ -341,6 +341,8 @@ def _claim_and_fire(rule: AlertRule, state: AlertState, result: Look, now: datet
     """The claim, the event and the order in one transaction: all of them or none."""
     from .actions import fire
 
+    if not _may_fire(rule, state, result.bar_at, now, timedelta(seconds=rule.cooldown_seconds)):
+        return False  # known lost already: no write transaction
     with transaction.atomic():
         if not claim(rule=rule, state=state, bar_at=result.bar_at, now=now):
             return False
