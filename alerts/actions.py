@@ -77,7 +77,7 @@ def fire(*, rule: AlertRule, look, now) -> AlertEvent:
     if rule.has_order:
         outcome = _order(rule=rule, event=event, look=look)
         event.outcome = outcome
-        event.save(update_fields=["outcome", "order"])
+        event.save(update_fields=["outcome", "order", "auto_send"])
     AlertRule.objects.filter(pk=rule.pk).update(last_fired_at=now, fired_count=rule.fired_count + 1)
     rule.fired_count += 1
     rule.last_fired_at = now
@@ -127,6 +127,7 @@ def _order(*, rule: AlertRule, event: AlertEvent, look) -> str:
         return f"No order: {exc}"
     event.order = order
     if rule.action == AlertRule.Action.AUTO:
+        event.auto_send = True
         order_id = order.pk
         # After the commit, so the worker finds the order; robust: a refusing queue
         # leaves a WAITING order in the queue for the trader, never a lost firing.

@@ -106,8 +106,9 @@ class AlertRule(models.Model):
         if self.target == self.Target.SYMBOL:
             return self.symbol
         if self.target == self.Target.HOLDINGS:
-            if self.holdings_account_id:
-                return f"Holdings of {self.holdings_account.display_name}"
+            account = self.holdings_account
+            if account is not None:
+                return f"Holdings of {account.display_name}"
             return "Holdings of all accounts"
         return f"Watchlist #{self.watchlist_id}"
 
@@ -150,6 +151,9 @@ class AlertEvent(models.Model):
         "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     seen = models.BooleanField(default=False)
+    # An AUTO order handed to a worker: the sweeper (alerts/recovery.py) hands it again
+    # if the worker was lost before sending it.
+    auto_send = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-at", "-id"]

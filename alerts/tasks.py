@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from marketdata import clock
 
-from . import engine, feeds, screener
+from . import engine, feeds, recovery, screener
 
 CYCLE_LOCK_SECONDS = 60
 
@@ -35,3 +35,9 @@ def fetch_candles() -> dict:
 @shared_task(name="alerts.run_screener", ignore_result=True)
 def run_screener(run_id: int) -> str:
     return screener.run(run_id)
+
+
+@shared_task(name="alerts.sweep_auto_orders", ignore_result=True)
+def sweep_auto_orders() -> dict:
+    """Beat, every 30 s: AUTO alert orders whose worker was lost (alerts/recovery.py)."""
+    return recovery.sweep_auto_orders()

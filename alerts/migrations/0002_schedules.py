@@ -1,10 +1,11 @@
-"""Beat: evaluate alert rules every 5 seconds, fetch the candles they need every minute."""
+"""Beat: evaluate alert rules every 5 s, fetch the candles they need every minute, sweep\nAUTO alert orders a lost worker left behind every 30 s."""
 
 from django.db import migrations
 
 TASKS = {
     "Evaluate alert rules": ("alerts.evaluate_alerts", 5),
     "Fetch candles for alert rules": ("alerts.fetch_candles", 60),
+    "Sweep AUTO alert orders a lost worker left behind": ("alerts.sweep_auto_orders", 30),
 }
 
 

@@ -218,3 +218,41 @@ def test_two_concurrent_evaluators_place_each_order_once(accounts, user):
     assert sorted(r["fired"] for r in results) in ([0, 3], [1, 2])
     assert sum(r["fired"] for r in results) == 3
     assert Order.objects.count() == 3 and AlertEvent.objects.count() == 3
+
+
+def test_an_auto_order_whose_worker_was_lost_is_handed_again_then_left_to_the_trader(
+    accounts, user, eager, settings
+):
+    from datetime import timedelta
+
+    from alerts.recovery import TOO_OLD, sweep_auto_orders
+
+    settings.ORDER_SWEEP_GRACE_SECONDS = 30
+    settings.ORDER_AUTO_MAX_AGE_SECONDS = 300
+    main, _family = accounts
+    rule(
+        user,
+        expression="close >= 100",
+        action=AlertRule.Action.AUTO,
+        action_account=main,
+        side="BUY",
+        sizing=AlertRule.Sizing.QUANTITY,
+        size=D("1"),
+        trigger=AlertRule.Trigger.EVERY_TIME,
+        cooldown_seconds=0,
+    )
+    price("SBIN", 640)
+    engine.run_cycle()  # the on-commit enqueue never runs here: the message is "lost"
+    engine.run_cycle()
+    first, second = Order.objects.order_by("pk")
+    assert first.status == second.status == Order.Status.WAITING
+    Order.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(seconds=60))
+    Order.objects.filter(pk=second.pk).update(created_at=timezone.now() - timedelta(seconds=900))
+    assert sweep_auto_orders() == {"requeued": 1, "left_to_trader": 1}
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Order.Status.SENT
+    assert second.status == Order.Status.WAITING  # never sent late
+    assert AlertEvent.objects.get(order=second).outcome.endswith(TOO_OLD)
+    assert sweep_auto_orders() == {"requeued": 0, "left_to_trader": 0}
+    assert not AlertEvent.objects.filter(auto_send=True).exists()
