@@ -4,6 +4,9 @@ nothing typed into it ever runs."""
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from alerts import expressions
 from alerts.builder import BuilderError, to_expression
@@ -197,3 +200,31 @@ def test_the_builder_joins_with_and_or_and_names_the_bad_clause():
         to_expression([{"kind": "price_above", "value": "1e400"}])
     with pytest.raises(BuilderError, match="out of range"):
         to_expression([{"kind": "price_above", "value": "nan"}])
+
+
+ATOMS = ["close", "open", "high", "low", "volume", "price", "change_pct", "1", "0", "-2.5"]
+ATOMS += ["sma(close, 3)", "ema(close, 2)", "rsi(2)", "atr(2)", "prev(close)", "abs(close)"]
+ATOMS += ["highest(high, 2)", "crosses_above(close, 1)", "not", "and", "or", "(", ")", ">", "<"]
+ATOMS += ["/", "*", "+", "-", "==", ",", "pnl_pct", "qty", "__import__", ".", "'x'", "[0]"]
+
+
+@hsettings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.lists(st.sampled_from(ATOMS), max_size=12).map(" ".join),
+    ),
+    st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=0, max_size=6),
+)
+def test_any_text_is_refused_cleanly_or_evaluates_to_a_boolean(text, closes):
+    try:
+        compiled = parse(text)
+    except ExpressionError as exc:
+        assert exc.message
+        return
+    bars = {name: list(closes) for name in ("open", "high", "low", "close", "volume")}
+    try:
+        result = evaluate(compiled, Frame(bars=bars, holding={"pnl_pct": 1.0, "qty": 2.0}))
+    except NoData:
+        return
+    assert isinstance(result, bool)
