@@ -4,7 +4,7 @@ quote cache (never a broker call) and stored candles (one query per interval).""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import FloatField
@@ -25,6 +25,7 @@ MAX_BARS = 2500
 # stale after 5 days (a long weekend and a holiday are not).
 STALE_BARS = {"1m": 3, "5m": 3, "15m": 3, "1h": 3, "1d": 5}
 INTRADAY_GRACE = timedelta(hours=18)  # intraday bars of the last session before the open
+CLOSE = time(15, 30)  # the cash session's close, India time
 
 
 @dataclass
@@ -94,6 +95,31 @@ def load_bars(names: set[tuple[str, str]], *, interval: str, bars: int, now=None
             for name in ("at", "open", "high", "low", "close", "volume"):
                 setattr(entry, name, getattr(entry, name)[-bars:])
     return found
+
+
+def closed_bars(entry: Bars | None, *, interval: str, now=None) -> Bars | None:
+    """`entry` without a bar still forming at `now` (a broker's history includes the
+    current interval's bar): a rule "per bar close" sees closed bars only. A daily bar
+    closes with the cash session (15:30 India time)."""
+    if entry is None or not entry.at:
+        return entry
+    now = now or timezone.now()
+    newest = entry.at[-1]
+    if interval == "1d":
+        local = timezone.localtime(now, IST)
+        forming = timezone.localtime(newest, IST).date() == local.date() and local.time() < CLOSE
+    else:
+        forming = newest + timedelta(seconds=SPAN[interval]) > now
+    if not forming:
+        return entry
+    return Bars(
+        entry.at[:-1],
+        entry.open[:-1],
+        entry.high[:-1],
+        entry.low[:-1],
+        entry.close[:-1],
+        entry.volume[:-1],
+    )
 
 
 def stale_reason(entry: Bars | None, *, interval: str, now=None) -> str:

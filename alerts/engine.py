@@ -122,6 +122,7 @@ def frame_for(
             prev_close = float(item.close_price)
         bar_at = _day_start(now)
     else:
+        entry = data.closed_bars(entry, interval=interval, now=now)
         stale = data.stale_reason(entry, interval=interval, now=now)
         if stale:
             raise NoData(f"{item.name}: {stale}")

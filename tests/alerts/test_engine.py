@@ -89,12 +89,12 @@ def test_bar_cadence_evaluates_each_new_bar_once(user):
         cadence=AlertRule.Cadence.M5,
         trigger=AlertRule.Trigger.ONCE_PER_BAR,
     )
-    end = timezone.now() - timedelta(seconds=30)
+    end = timezone.now() - timedelta(minutes=5, seconds=30)  # the newest bar has closed
     candles("SBIN", [10, 10, 10, 12], interval="5m", end=end)
     assert cycle()["fired"] == 1
     assert cycle()["fired"] == 0  # same bar
     candles("SBIN", [13], interval="5m", end=end + timedelta(minutes=5))
-    assert cycle(now=end + timedelta(minutes=5, seconds=10))["fired"] == 1
+    assert cycle(now=end + timedelta(minutes=10, seconds=10))["fired"] == 1
     assert AlertEvent.objects.filter(rule=r).count() == 2
     event = AlertEvent.objects.filter(rule=r).first()
     assert event.values["sma(close, 3)"] == pytest.approx(11.6667, abs=0.001)
@@ -234,3 +234,19 @@ def test_holding_fields_on_a_symbol_target_are_refused(user):
     cycle()
     r.refresh_from_db()
     assert "holdings target" in r.status_message
+
+
+def test_a_bar_rule_never_reads_the_bar_still_forming(user):
+    """A broker's history includes the current interval's bar: per bar close means the
+    closed ones only."""
+    r = rule(
+        user,
+        expression="close > 100",
+        cadence=AlertRule.Cadence.M5,
+        trigger=AlertRule.Trigger.ONCE_PER_BAR,
+    )
+    now = timezone.now()
+    candles("SBIN", [90, 90, 150], interval="5m", end=now - timedelta(minutes=2))
+    assert cycle(now=now)["fired"] == 0  # the 150 bar closes in 3 minutes
+    assert cycle(now=now + timedelta(minutes=3, seconds=5))["fired"] == 1
+    assert AlertEvent.objects.get(rule=r).values["close"] == 150
