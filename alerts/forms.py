@@ -8,6 +8,7 @@ from django import forms
 
 from brokers import selectors as broker_selectors
 from brokers.models import BrokerAccount
+from marketdata.resolution import SymbolNotFound, resolve
 
 from .builder import CHOICES, KINDS, BuilderError, to_expression
 from .expressions import ExpressionError, parse
@@ -106,7 +107,7 @@ class AlertRuleForm(forms.Form):
             if not symbol:
                 self.add_error("symbol", "Enter a symbol, e.g. NSE:SBIN.")
             else:
-                data["symbol"] = f"{exchange}:{symbol}"
+                data["symbol"] = self._canonical(data.get("symbol", ""), exchange, symbol)
         if target == AlertRule.Target.WATCHLIST and not data.get("watchlist_id"):
             self.add_error("watchlist_id", "Choose a watchlist.")
         clauses = [c for c in self.clauses if c["kind"]]
@@ -143,6 +144,20 @@ class AlertRuleForm(forms.Form):
         if data.get("trigger") == AlertRule.Trigger.EVERY_TIME and not data.get("cooldown_minutes"):
             data["cooldown_minutes"] = 0
         return data
+
+    def _canonical(self, typed: str, exchange: str, symbol: str) -> str:
+        """The symbol under its canonical name (a broker's own spelling, SBIN-EQ, picked
+        from the search, becomes NSE:SBIN), checked against the user's first account's
+        instruments; as typed when the user has no account yet."""
+        account = self.fields["action_account"].queryset.first()
+        if account is None:
+            return f"{exchange}:{symbol}"
+        try:
+            instrument = resolve(broker=account.broker, symbol=typed)
+        except SymbolNotFound as exc:
+            self.add_error("symbol", str(exc))
+            return f"{exchange}:{symbol}"
+        return f"{instrument.exchange}:{instrument.canonical_symbol}"
 
     def rule_fields(self) -> dict:
         data = self.cleaned_data

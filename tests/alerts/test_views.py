@@ -231,3 +231,16 @@ def test_another_users_screener_run_looks_absent(client, user, other_user):
     client.force_login(user)
     assert client.get(reverse("alerts:screener-run", args=[run.pk])).status_code == 404
     assert client.post(reverse("alerts:screener-rerun", args=[run.pk])).status_code == 404
+
+
+def test_the_symbol_is_checked_and_stored_under_its_canonical_name(signed_in, user, emulator):
+    from marketdata import refresh
+    from tests.brokers.peers import connected_account
+
+    connected_account(emulator, user, "angelone", "main")
+    refresh.refresh_instruments(broker="angelone")
+    response = signed_in.post(reverse("alerts:new"), form_data(symbol="NSE:SBIN-EQ"))
+    assert response.status_code == 302
+    assert AlertRule.objects.get().symbol == "NSE:SBIN"
+    response = signed_in.post(reverse("alerts:new"), form_data(symbol="NSE:NOSUCHTHING"))
+    assert response.status_code == 422 and 'data-testid="error-symbol"' in response.content.decode()
