@@ -145,3 +145,20 @@ def test_the_screener_pages_fit(market, page, size, user):
     expect(page.get_by_test_id("screener-row")).to_contain_text("NSE:SBIN")
     problems += fits(page, width)
     assert not problems, "\n".join(problems)
+
+
+def test_the_alerts_page_shows_a_firing_without_a_reload(market, page, user, settings):
+    from tests.alerts.helpers import price, rule
+
+    settings.LIVE_POLL_SECONDS = 0.5
+    rule(user, name="Live one", expression="close > 1", market_hours_only=False)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page)
+    page.goto("/alerts/")
+    expect(page.get_by_test_id("alert-notification")).to_have_count(0)
+    price("SBIN", 520)
+    from alerts import engine
+
+    engine.run_cycle()
+    expect(page.get_by_test_id("alert-notification")).to_contain_text("Live one")
+    expect(page.get_by_test_id("unseen-count")).to_contain_text("1 new")
