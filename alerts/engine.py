@@ -209,6 +209,11 @@ def look(prepared: Prepared, item: Item, *, prices, bars, previous, now, shared=
     except NoData as exc:
         result.missing = str(exc) if str(exc).startswith(item.name) else f"{item.name}: {exc}"
         return result
+    except (ArithmeticError, ValueError, TypeError, IndexError) as exc:  # never fires on a bug
+        logger.exception("alert rule %s on %s: evaluation failed", prepared.rule.pk, item.name)
+        result.missing = f"{item.name}: could not evaluate ({type(exc).__name__})"
+        result.fired = False
+        return result
     result.values = {k: round(v, 4) for k, v in frame.values.items()}
     result.now_values = frame.now
     return result
@@ -315,7 +320,15 @@ def run_cycle(*, now: datetime | None = None, rules=None) -> dict:
                 state.previous = result.now_values or state.previous
                 state.last_bar_at = result.bar_at
                 changed_states.append(state)
-            if result.fired and _claim_and_fire(rule, state, result, now):
+            if not result.fired:
+                continue
+            try:
+                fired = _claim_and_fire(rule, state, result, now)
+            except Exception:  # one rule's failure must not stop the others' cycle
+                logger.exception("alert rule %s on %s: firing failed", rule.pk, item.name)
+                missing.append(f"{item.name}: firing failed (nothing was done; see the log)")
+                continue
+            if fired:
                 fired_here += 1
                 counts["fired"] += 1
                 if rule.trigger == AlertRule.Trigger.ONCE:

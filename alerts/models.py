@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -204,6 +206,15 @@ class ScreenerRun(models.Model):
 
     def __str__(self):
         return f"Screener {self.pk} {self.status}"
+
+    STALLED_AFTER = timedelta(minutes=15)
+
+    @property
+    def stalled(self) -> bool:
+        """Queued or running for longer than any run takes: its worker was lost."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and (
+            timezone.now() - self.created_at > self.STALLED_AFTER
+        )
 
     @property
     def progress_pct(self) -> int:

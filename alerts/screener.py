@@ -114,6 +114,17 @@ def run(run_id: int, *, now=None) -> str:
     screen.total = len(items)
     matches: list[dict] = []
     skips: list[str] = []
+    try:
+        done, skipped = _screen(screen, compiled, items, now, matches, skips)
+    except Exception:
+        logger.exception("screener run %s", run_id)
+        return _finish(screen, status=ScreenerRun.Status.FAILED, error="Unexpected error.")
+    screen.done, screen.matched, screen.skipped = done, len(matches), skipped
+    return _finish(screen, status=ScreenerRun.Status.DONE, results=matches, error="\n".join(skips))
+
+
+def _screen(screen, compiled, items, now, matches: list, skips: list) -> tuple[int, int]:
+    """Screen `items` in chunks (one candle query each), reporting progress."""
     skipped = done = 0
     depth = bars_needed(compiled)
     for offset in range(0, len(items), CHUNK):
@@ -130,11 +141,10 @@ def run(run_id: int, *, now=None) -> str:
             elif row is not None:
                 matches.append(row)
         done += len(chunk)
-        ScreenerRun.objects.filter(pk=run_id).update(
+        ScreenerRun.objects.filter(pk=screen.pk).update(
             done=done, matched=len(matches), skipped=skipped
         )
-    screen.done, screen.matched, screen.skipped = done, len(matches), skipped
-    return _finish(screen, status=ScreenerRun.Status.DONE, results=matches, error="\n".join(skips))
+    return done, skipped
 
 
 def screen_item(compiled, item: Item, entry, now) -> tuple[dict | None, str]:

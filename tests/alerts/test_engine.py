@@ -250,3 +250,25 @@ def test_a_bar_rule_never_reads_the_bar_still_forming(user):
     assert cycle(now=now)["fired"] == 0  # the 150 bar closes in 3 minutes
     assert cycle(now=now + timedelta(minutes=3, seconds=5))["fired"] == 1
     assert AlertEvent.objects.get(rule=r).values["close"] == 150
+
+
+def test_one_rule_failing_to_fire_does_not_stop_the_others(user, monkeypatch):
+    from alerts import actions
+
+    broken = rule(user, name="broken", expression="close > 1")
+    fine = rule(user, name="fine", expression="close > 1")
+    real_fire = actions.fire
+
+    def fire(*, rule, look, now):
+        if rule.pk == broken.pk:
+            raise RuntimeError("disk full")
+        return real_fire(rule=rule, look=look, now=now)
+
+    monkeypatch.setattr(actions, "fire", fire)
+    price("SBIN", 10)
+    assert cycle()["fired"] == 1
+    assert AlertEvent.objects.get().rule == fine
+    broken.refresh_from_db()
+    assert "firing failed" in broken.status_message and not broken.status_ok
+    # Nothing of the failed firing was kept: its claim rolled back with it.
+    assert AlertState.objects.get(rule=broken).last_fired_at is None

@@ -244,3 +244,45 @@ def test_the_symbol_is_checked_and_stored_under_its_canonical_name(signed_in, us
     assert AlertRule.objects.get().symbol == "NSE:SBIN"
     response = signed_in.post(reverse("alerts:new"), form_data(symbol="NSE:NOSUCHTHING"))
     assert response.status_code == 422 and 'data-testid="error-symbol"' in response.content.decode()
+
+
+def test_a_changed_condition_starts_its_crossings_afresh_and_expiry_is_read_in_ist(signed_in, user):
+    from alerts.models import AlertState
+
+    signed_in.post(reverse("alerts:new"), form_data(expires_at="2030-01-02T15:30"))
+    r = AlertRule.objects.get()
+    assert timezone.localtime(r.expires_at).strftime("%Y-%m-%d %H:%M") == "2030-01-02 15:30"
+    assert r.expires_at.utcoffset() is not None
+    AlertState.objects.create(rule=r, key="NSE:SBIN", previous={"x": [1, 2]})
+    signed_in.post(reverse("alerts:edit", args=[r.pk]), form_data(name="renamed"))
+    assert AlertState.objects.filter(rule=r).exists()  # same condition: kept
+    signed_in.post(reverse("alerts:edit", args=[r.pk]), form_data(c0_value="120"))
+    assert not AlertState.objects.filter(rule=r).exists()
+
+
+def test_a_stalled_screener_run_stops_polling_and_offers_a_rerun(signed_in, user):
+    run = ScreenerRun.objects.create(
+        user=user, universe="segment", segment="NSE", expression="close > 1", status="running"
+    )
+    ScreenerRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    page = signed_in.get(reverse("alerts:screener-run", args=[run.pk])).content.decode()
+    assert "stopped answering" in page and 'hx-trigger="every 1s"' not in page
+    assert "Run again" in page
+
+
+def test_a_screener_run_that_breaks_is_failed_not_left_running(user, monkeypatch):
+    from alerts import screener
+
+    run = ScreenerRun.objects.create(
+        user=user, universe="segment", segment="NSE", expression="close > 1"
+    )
+    candles("SBIN", [1, 2, 3])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(screener.data, "load_bars", broken)
+    assert screener.run(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.status == "failed" and run.error == "Unexpected error."
+    assert screener.run(run.pk) == "not queued"  # a redelivery does not run it again
