@@ -410,7 +410,10 @@ def _cross(tree: tuple, frame: Frame, offset: int) -> bool:
             return False  # the first look: nothing to cross from yet
         pa, pb = before
     else:
-        pa, pb = _eval(left, frame, offset + 1), _eval(right, frame, offset + 1)
+        try:
+            pa, pb = _eval(left, frame, offset + 1), _eval(right, frame, offset + 1)
+        except NoData as exc:
+            raise NoData(f"{name} compares with the bar before, which is missing ({exc})") from None
     if name == "crosses_above":
         return pa <= pb and a > b
     return pa >= pb and a < b
