@@ -104,6 +104,20 @@ class AlertRule(models.Model):
         return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
     @property
+    def when_text(self) -> str:
+        """Short, for the list: "Each tick · once per bar · market hours"."""
+        cadence = "Each tick" if self.cadence == self.Cadence.TICK else f"{self.cadence} close"
+        if self.trigger == self.Trigger.ONCE:
+            trigger = "once"
+        elif self.trigger == self.Trigger.ONCE_PER_BAR:
+            trigger = "once per bar"
+        else:
+            minutes = self.cooldown_seconds // 60
+            trigger = f"every time, {minutes} min cooldown" if minutes else "every time"
+        hours = " · market hours" if self.market_hours_only else ""
+        return f"{cadence} · {trigger}{hours}"
+
+    @property
     def target_text(self) -> str:
         if self.target == self.Target.SYMBOL:
             return self.symbol
