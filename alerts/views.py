@@ -3,6 +3,7 @@ rule's events, the in-app notifications, the screener."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -43,6 +44,14 @@ def rule_edit(request: AuthedHttpRequest, rule_id: int) -> HttpResponse:
 def _rule_form(request: AuthedHttpRequest, rule: AlertRule | None) -> HttpResponse:
     if request.method == "POST":
         form = AlertRuleForm(request.POST, user=request.user)
+        if rule is None and selectors.rules_of(user=request.user).count() >= (
+            settings.ALERTS_MAX_RULES_PER_USER
+        ):
+            form.add_error(
+                None,
+                f"You have {settings.ALERTS_MAX_RULES_PER_USER} alerts, the most one user may "
+                "keep: delete some first.",
+            )
         if form.is_valid():
             saved = services.save_rule(user=request.user, fields=form.rule_fields(), rule=rule)
             messages.success(request, f"Alert “{saved.name}” saved.")

@@ -346,6 +346,8 @@ LIVE_STALE_SECONDS = env.float("LIVE_STALE_SECONDS", default=30.0)
 
 # Alerts: candle fetches per run of alerts.fetch_candles (each within history limits).
 ALERTS_CANDLE_FETCHES_PER_RUN = env.int("ALERTS_CANDLE_FETCHES_PER_RUN", default=20)
+# Alert rules one user may keep (every rule is evaluated every few seconds).
+ALERTS_MAX_RULES_PER_USER = env.int("ALERTS_MAX_RULES_PER_USER", default=500)
 
 # --- Sign-in protection, two-factor, Content-Security-Policy (issue 13) ---------------
 INSTALLED_APPS += ["axes", "django_otp", "csp"]

@@ -286,3 +286,13 @@ def test_a_screener_run_that_breaks_is_failed_not_left_running(user, monkeypatch
     run.refresh_from_db()
     assert run.status == "failed" and run.error == "Unexpected error."
     assert screener.run(run.pk) == "not queued"  # a redelivery does not run it again
+
+
+def test_a_user_keeps_at_most_the_allowed_number_of_rules(signed_in, user, settings):
+    settings.ALERTS_MAX_RULES_PER_USER = 2
+    for _ in range(2):
+        assert signed_in.post(reverse("alerts:new"), form_data()).status_code == 302
+    response = signed_in.post(reverse("alerts:new"), form_data())
+    assert response.status_code == 422 and "the most one user may keep" in response.content.decode()
+    first = AlertRule.objects.first()
+    assert signed_in.post(reverse("alerts:edit", args=[first.pk]), form_data()).status_code == 302
