@@ -296,3 +296,41 @@ def test_a_user_keeps_at_most_the_allowed_number_of_rules(signed_in, user, setti
     assert response.status_code == 422 and "the most one user may keep" in response.content.decode()
     first = AlertRule.objects.first()
     assert signed_in.post(reverse("alerts:edit", args=[first.pk]), form_data()).status_code == 302
+
+
+def test_the_list_costs_the_same_queries_for_2_or_40_rules_and_events(signed_in, user, emulator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from alerts.models import AlertEvent
+    from tests.brokers.peers import connected_account
+
+    account, _ = connected_account(emulator, user, "zerodha", "main")
+
+    def add(count):
+        for n in range(count):
+            r = rule(
+                user,
+                name=f"r{n}",
+                target="holdings",
+                symbol="",
+                holdings_account=account,
+                action="queue",
+                action_account=account,
+                side="SELL",
+                sizing="pct",
+                size=50,
+            )
+            AlertEvent.objects.create(
+                rule=r, user=user, symbol="NSE:SBIN", account=account, message="m", outcome="x"
+            )
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert signed_in.get(reverse("alerts:list")).status_code == 200
+        return len(captured)
+
+    add(2)
+    few = queries()
+    add(38)
+    assert queries() == few
