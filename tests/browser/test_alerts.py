@@ -109,8 +109,12 @@ def test_an_expression_error_points_at_its_column(market, page):
     page.get_by_label("Expression", exact=True).fill("close > smaa(close, 3)")
     page.get_by_test_id("would-fire").click()
     expect(page.get_by_test_id("test-result")).to_contain_text("Unknown function 'smaa'")
+    # Once shown, the test follows the form as it changes.
+    page.get_by_label("Expression", exact=True).fill("close > sma(close, 3) +")
+    page.get_by_label("Name").click()  # leaving the field is a change
+    expect(page.get_by_test_id("test-result")).to_contain_text("ends too soon")
     page.get_by_role("button", name="Save alert").click()
-    expect(page.get_by_test_id("error-expression")).to_contain_text("(column 9)")
+    expect(page.get_by_test_id("error-expression")).to_contain_text("(column 24)")
     assert not AlertRule.objects.exists()
 
 
