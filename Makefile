@@ -80,6 +80,7 @@ bench: venv
 	$(BIN)/python bench/paper.py
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/watchlists.py
+	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/write_lock.py
 	$(BIN)/python bench/webhook.py --rate 100 --seconds 30
 	$(BIN)/python bench/webhook.py --burst 500 --accounts 50

@@ -43,6 +43,7 @@ class Order(models.Model):
         TRADINGVIEW = "tradingview", "TradingView"
         HOLDINGS = "holdings", "Holdings"
         CONDITIONAL = "conditional", "Conditional"
+        ALERT = "alert", "Alert rule"
 
     class Side(models.TextChoices):
         BUY = "BUY", "Buy"

@@ -20,7 +20,8 @@ urlpatterns = [
     path("orders/<id:order_id>/cancel/", views.cancel_live, name="order-cancel"),
     path("orders/sync/<id:account_id>/", views.sync_now, name="sync"),
     path("settings/risk/", views.save_risk_policy, name="risk-policy"),
-    path("alerts/", strategy_views.alerts, name="alerts"),
+    # The TradingView webhook delivery log (formerly "Alerts"; Alerts are alert rules now).
+    path("webhook-log/", strategy_views.alerts, name="alerts"),
     path("settings/webhook/rotate/", strategy_views.rotate_token, name="webhook-rotate"),
     path("settings/webhook/secret/", strategy_views.save_secret, name="webhook-secret"),
     path("settings/strategies/new/", strategy_views.create_strategy, name="strategy-new"),

@@ -31,6 +31,7 @@ class SystemEvent(models.Model):
         ORDER = "order", "Order"
         WEBHOOK = "webhook", "Webhook"
         SYNC = "sync", "Sync"
+        ALERT = "alert", "Alert"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "portfolio",
     "watchlists",
     "paper",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -343,6 +344,11 @@ WEBHOOK_DEDUP_WINDOW_SECONDS = env.int("WEBHOOK_DEDUP_WINDOW_SECONDS", default=2
 # price counts as stale (greyed, with its age), and how often beat refreshes quotes.
 LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=5.0)
 LIVE_STALE_SECONDS = env.float("LIVE_STALE_SECONDS", default=30.0)
+
+# Alerts: candle fetches per run of alerts.fetch_candles (each within history limits).
+ALERTS_CANDLE_FETCHES_PER_RUN = env.int("ALERTS_CANDLE_FETCHES_PER_RUN", default=20)
+# Alert rules one user may keep (every rule is evaluated every few seconds).
+ALERTS_MAX_RULES_PER_USER = env.int("ALERTS_MAX_RULES_PER_USER", default=500)
 
 # --- Sign-in protection, two-factor, Content-Security-Policy (issue 13) ---------------
 INSTALLED_APPS += ["axes", "django_otp", "csp"]

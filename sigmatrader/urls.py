@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
+from alerts import live_views as alert_live_views
 from orders import live_views as order_live_views
 from orders.webhook_views import tradingview
 from portfolio import live_views as portfolio_live_views
@@ -57,8 +58,10 @@ urlpatterns = [
         watchlist_views.live_watchlist,
         name="live-watchlist",
     ),
+    path("live/alerts/", alert_live_views.live_alerts, name="live-alerts"),
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),
+    path("alerts/", include("alerts.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),

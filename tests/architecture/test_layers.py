@@ -5,6 +5,7 @@ import does not make an upward dependency or a circle acceptable, it only
 hides it. Layers, top to bottom (each may import only those below it):
 
     project wiring  sigmatrader.settings / urls / celery / wsgi / asgi (glues every app)
+    alerts          alert rules, their evaluation and actions, the screener
     watchlists      watchlists and baskets: lists, import, live view, basket orders
     portfolio       holdings, positions, the dashboard, live prices of what you hold
     orders | paper  the order life cycle | the simulated exchange (never each other)
@@ -25,7 +26,16 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["sigmatrader", "brokers", "marketdata", "orders", "paper", "portfolio", "watchlists"]
+APPS = [
+    "sigmatrader",
+    "brokers",
+    "marketdata",
+    "orders",
+    "paper",
+    "portfolio",
+    "watchlists",
+    "alerts",
+]
 RANK = {
     "sigmatrader": 0,
     "brokers": 1,
@@ -34,6 +44,7 @@ RANK = {
     "paper": 3,
     "portfolio": 4,
     "watchlists": 5,
+    "alerts": 6,
 }
 PROJECT_WIRING = {f"sigmatrader.{name}" for name in ("settings", "urls", "celery", "wsgi", "asgi")}
 TOP = 9

@@ -17,6 +17,7 @@ NAVIGATION = [
     ("Holdings", "Holdings — All accounts"),  # no account yet: the merged tab
     ("Positions", "Positions — All accounts"),
     ("Alerts", "Alerts"),
+    ("Webhook log", "Webhook log"),
     ("Settings", "Settings"),
     ("Events", "Events"),
 ]

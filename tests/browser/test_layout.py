@@ -33,7 +33,7 @@ PAGES = {
     "holdings": "/holdings/?account=all",
     "positions": "/positions/?account=all",
     "dashboard": "/",
-    "alerts": "/alerts/",
+    "webhook-log": "/webhook-log/",
     "settings": "/settings/",
     "events": "/events/",
 }

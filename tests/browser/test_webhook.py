@@ -56,7 +56,7 @@ def test_strategy_webhook_alert_to_the_queue(page, live_server, emulator, user):
     order = Order.objects.get(pk=answer.json()["order_id"])
 
     page.get_by_role("navigation", name="Main").get_by_role(
-        "link", name="Alerts", exact=True
+        "link", name="Webhook log", exact=True
     ).click()
     expect(page.locator("#alerts-table")).to_contain_text("Breakout")
     expect(page.locator("#alerts-table")).to_contain_text("Accepted · 202")

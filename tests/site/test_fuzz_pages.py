@@ -54,6 +54,11 @@ FIELDS = sorted(
             "connect_pin",
             "totp",
         ],
+        # The alert rule form and the screener (alerts/forms.py).
+        *["target", "holdings_account", "watchlist_id", "join", "expression", "cadence"],
+        *["trigger", "cooldown_minutes", "market_hours_only", "expires_at", "action"],
+        *["action_account", "sizing", "size", "universe", "segment"],
+        *["c0_kind", "c0_value", "c0_period", "c0_slow", "c0_ma", "c1_kind", "c1_value"],
         *[
             "starting_cash",
             "price_source",
@@ -72,6 +77,9 @@ VALUES = st.one_of(
     st.text(max_size=40),
     st.sampled_from(["BUY", "SELL", "LIMIT", "MARKET", "SL", "SL-M", "CNC", "MIS", "NSE:SBIN"]),
     st.sampled_from(["on", "", "1", "0", "-1", "all", "AUTO", "reject", "send", "queue"]),
+    st.sampled_from(["symbol", "holdings", "builder", "expression", "cross_above", "ma_cross_up"]),
+    st.sampled_from(["tick", "5m", "every", "bar", "pct", "amount", "segment", "auto", "notify"]),
+    st.sampled_from(["close > 1", "rsi(14) < 30", "pnl_pct > 5", "close >", "sma(close, 0) > 1"]),
     st.integers(min_value=-(10**30), max_value=10**30).map(str),
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.sampled_from(["9" * 5000, "x" * 5000, "\ud800", "\x00", "²", "2026-02-30"]),

@@ -75,6 +75,8 @@ def test_signed_in_user_reaches_every_navigation_page(signed_in):
         "portfolio:holdings",
         "portfolio:positions",
         "orders:alerts",
+        "alerts:list",
+        "alerts:screener",
         "settings",
         "events",
         "password_change",

@@ -13,6 +13,7 @@ LIST_PAGES = [
     "orders:queue",
     "orders:orders",
     "orders:alerts",
+    "alerts:list",
     "events",
     "portfolio:holdings",
     "portfolio:positions",

@@ -123,7 +123,10 @@ def owned_objects(user, emulator, trading_accounts):
 
     basket = Watchlist.objects.create(user=user, name="Basket", kind="BASKET", funds=10000)
     member = Member.objects.create(watchlist=basket, exchange="NSE", symbol="SBIN", weight=50)
+    rule_id, run_id = _alert_objects(user, zerodha)
     return {
+        "rule_id": rule_id,
+        "run_id": run_id,
         "watchlist_id": [basket.pk],
         "member_id": [member.pk],
         "fmt": ["csv", "txt", "nonsense"],
@@ -137,6 +140,45 @@ def owned_objects(user, emulator, trading_accounts):
     }
 
 
+def _alert_objects(user, account) -> tuple[list[int], list[int]]:
+    """Alert rules (one with an event, one broken) and screener runs in every state."""
+    from alerts.models import AlertEvent, AlertRule, ScreenerRun
+
+    fine = AlertRule.objects.create(
+        user=user,
+        name="Above 100",
+        symbol="NSE:SBIN",
+        expression="close > 100",
+        action="queue",
+        action_account=account,
+        side="SELL",
+        sizing="pct",
+        size=Decimal("50"),
+    )
+    broken = AlertRule.objects.create(
+        user=user, name="Broken", target="watchlist", watchlist_id=9, expression="close >"
+    )
+    AlertEvent.objects.create(
+        rule=fine, user=user, symbol="NSE:SBIN", values={"close": 101, "x": [1]}, message="m"
+    )
+    runs = [
+        ScreenerRun.objects.create(
+            user=user,
+            universe="segment",
+            segment="NSE",
+            expression="close > 1",
+            status=status,
+            results=results,
+        )
+        for status, results in (
+            ("queued", []),
+            ("done", [{"symbol": "NSE:SBIN", "values": {"close": 2, "odd": "x"}}, {}]),
+            ("failed", "not a list"),
+        )
+    ]
+    return [fine.pk, broken.pk], [run.pk for run in runs]
+
+
 def urls(objects) -> list[tuple[Route, str]]:
     """(route, url) for every route and every owned object it can name."""
     from django.urls import reverse
@@ -144,7 +186,15 @@ def urls(objects) -> list[tuple[Route, str]]:
     result = []
     # An id no database can hold, in every id slot: the URL must 404, never overflow.
     objects = {**objects}
-    for name in ("account_id", "order_id", "strategy_id", "position_id", "watchlist_id"):
+    for name in (
+        "account_id",
+        "order_id",
+        "strategy_id",
+        "position_id",
+        "watchlist_id",
+        "rule_id",
+        "run_id",
+    ):
         objects[name] = [*objects[name], HUGE_ID_MARK]
     for route in routes():
         missing = [p for p in route.params if p not in objects]

@@ -1,0 +1,235 @@
+"""Alert rules, their per-symbol state, the events they fire, screener runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+MONEY = {"max_digits": 16, "decimal_places": 4}
+
+
+class AlertRule(models.Model):
+    class Target(models.TextChoices):
+        SYMBOL = "symbol", "One symbol"
+        HOLDINGS = "holdings", "Holdings"
+        WATCHLIST = "watchlist", "A watchlist"
+
+    class Cadence(models.TextChoices):
+        TICK = "tick", "Every price update"
+        M1 = "1m", "Each 1-minute bar close"
+        M5 = "5m", "Each 5-minute bar close"
+        M15 = "15m", "Each 15-minute bar close"
+        H1 = "1h", "Each hourly bar close"
+        D1 = "1d", "Each daily bar close"
+
+    class Trigger(models.TextChoices):
+        ONCE = "once", "Once, then stop"
+        ONCE_PER_BAR = "bar", "Once per bar"
+        EVERY_TIME = "every", "Every time (with a cooldown)"
+
+    class Action(models.TextChoices):
+        NOTIFY = "notify", "Notify only"
+        QUEUE = "queue", "Queue an order for review"
+        AUTO = "auto", "Send the order (AUTO)"
+
+    class Sizing(models.TextChoices):
+        QUANTITY = "qty", "Quantity"
+        AMOUNT = "amount", "₹ amount"
+        HOLDING_PCT = "pct", "% of the holding"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_rules"
+    )
+    name = models.CharField(max_length=80)
+    enabled = models.BooleanField(default=True)
+    # Target
+    target = models.CharField(max_length=10, choices=Target.choices, default=Target.SYMBOL)
+    symbol = models.CharField(max_length=64, blank=True, help_text="EXCHANGE:SYMBOL, e.g. NSE:SBIN")
+    holdings_account = models.ForeignKey(
+        "brokers.BrokerAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Holdings target: this account's holdings; empty for all accounts'.",
+    )
+    watchlist_id = models.PositiveIntegerField(null=True, blank=True)
+    # Condition: the builder's clauses (when built with the form) and the expression
+    # they compile to; the expression is what runs.
+    builder = models.JSONField(default=dict, blank=True)
+    expression = models.TextField()
+    cadence = models.CharField(max_length=4, choices=Cadence.choices, default=Cadence.TICK)
+    trigger = models.CharField(max_length=6, choices=Trigger.choices, default=Trigger.ONCE)
+    cooldown_seconds = models.PositiveIntegerField(default=300)
+    market_hours_only = models.BooleanField(default=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Action
+    action = models.CharField(max_length=6, choices=Action.choices, default=Action.NOTIFY)
+    action_account = models.ForeignKey(
+        "brokers.BrokerAccount",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The account an order action trades on.",
+    )
+    side = models.CharField(max_length=4, blank=True)  # BUY / SELL
+    sizing = models.CharField(max_length=6, choices=Sizing.choices, default=Sizing.QUANTITY)
+    size = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    product = models.CharField(max_length=4, default="CNC")
+    # Status
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_evaluated_at = models.DateTimeField(null=True, blank=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    fired_count = models.PositiveIntegerField(default=0)
+    status_ok = models.BooleanField(default=True)
+    status_message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["enabled", "cadence"], name="alertrule_enabled_cadence")]
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"
+
+    @property
+    def has_order(self) -> bool:
+        return self.action in (self.Action.QUEUE, self.Action.AUTO)
+
+    def expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    @property
+    def when_text(self) -> str:
+        """Short, for the list: "Each tick · once per bar · market hours"."""
+        cadence = "Each tick" if self.cadence == self.Cadence.TICK else f"{self.cadence} close"
+        if self.trigger == self.Trigger.ONCE:
+            trigger = "once"
+        elif self.trigger == self.Trigger.ONCE_PER_BAR:
+            trigger = "once per bar"
+        else:
+            minutes = self.cooldown_seconds // 60
+            trigger = f"every time, {minutes} min cooldown" if minutes else "every time"
+        hours = " · market hours" if self.market_hours_only else ""
+        return f"{cadence} · {trigger}{hours}"
+
+    @property
+    def target_text(self) -> str:
+        if self.target == self.Target.SYMBOL:
+            return self.symbol
+        if self.target == self.Target.HOLDINGS:
+            account = self.holdings_account
+            if account is not None:
+                return f"Holdings of {account.display_name}"
+            return "Holdings of all accounts"
+        return f"Watchlist #{self.watchlist_id}"
+
+
+class AlertState(models.Model):
+    """Per rule and symbol (and holding account): the crossings' last operands, the
+    bar last evaluated and the last firing (the atomic claim is on this row)."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="states")
+    key = models.CharField(max_length=100)  # NSE:SBIN, or NSE:SBIN@<account id>
+    previous = models.JSONField(default=dict, blank=True)
+    last_bar_at = models.DateTimeField(null=True, blank=True)
+    last_fired_at = models.DateTimeField(null=True, blank=True)
+    last_fired_bar = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rule", "key"], name="alertstate_rule_key")]
+
+    def __str__(self):
+        return f"{self.rule_id} {self.key}"
+
+
+class AlertEvent(models.Model):
+    """One firing: what it saw and what it did."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_events"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    symbol = models.CharField(max_length=64)
+    account = models.ForeignKey(
+        "brokers.BrokerAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    values = models.JSONField(default=dict, blank=True)
+    message = models.TextField()
+    outcome = models.TextField(blank=True)  # what the action did (order #, or why none)
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    seen = models.BooleanField(default=False)
+    # An AUTO order handed to a worker: the sweeper (alerts/recovery.py) hands it again
+    # if the worker was lost before sending it.
+    auto_send = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-at"], name="alertevent_user_recent"),
+            models.Index(fields=["rule", "-at"], name="alertevent_rule_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule_id} {self.symbol} {self.at:%Y-%m-%d %H:%M}"
+
+
+class ScreenerRun(models.Model):
+    class Universe(models.TextChoices):
+        HOLDINGS = "holdings", "Holdings"
+        SEGMENT = "segment", "An exchange segment"
+        WATCHLIST = "watchlist", "Watchlists"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="screener_runs"
+    )
+    universe = models.CharField(max_length=10, choices=Universe.choices)
+    account = models.ForeignKey(
+        "brokers.BrokerAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    segment = models.CharField(max_length=10, blank=True)  # NSE, BSE...
+    watchlist_ids = models.JSONField(default=list, blank=True)
+    expression = models.TextField()
+    interval = models.CharField(max_length=4, default="1d")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    results = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Screener {self.pk} {self.status}"
+
+    STALLED_AFTER = timedelta(minutes=15)
+
+    @property
+    def stalled(self) -> bool:
+        """Queued or running for longer than any run takes: its worker was lost."""
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING) and (
+            timezone.now() - self.created_at > self.STALLED_AFTER
+        )
+
+    @property
+    def progress_pct(self) -> int:
+        return int(self.done * 100 / self.total) if self.total else 0

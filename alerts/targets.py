@@ -1,0 +1,110 @@
+"""What a rule watches: one symbol, an account's (or every account's) holdings, or
+a watchlist. Each becomes a list of `Item`s, one per symbol (per holding account).
+
+Watchlist targets are resolved in `watchlist_items` only: the watchlists app
+(issue 16) provides `watchlists.selectors.list_instruments`; until it is wired
+in, a watchlist target says so and never fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from marketdata.models import Instrument
+
+
+class TargetUnavailable(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Item:
+    key: str  # NSE:SBIN, or NSE:SBIN@<account id> for one account's holding
+    exchange: str
+    symbol: str  # canonical
+    account_id: int | None = None  # the holding's account
+    account_name: str = ""
+    quantity: int = 0
+    average_price: Decimal | None = None
+    close_price: Decimal | None = None
+    instrument_id: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.exchange}:{self.symbol}"
+
+
+def split_symbol(text: str) -> tuple[str, str]:
+    """("NSE", "SBIN") from "NSE:SBIN" (NSE when no exchange is given)."""
+    text = " ".join((text or "").strip().upper().split())
+    exchange, _, symbol = text.rpartition(":")
+    return (exchange or "NSE"), symbol
+
+
+def symbol_items(symbol: str) -> list[Item]:
+    exchange, name = split_symbol(symbol)
+    return [Item(key=f"{exchange}:{name}", exchange=exchange, symbol=name)]
+
+
+def holding_items(*, user, account=None) -> list[Item]:
+    """One item per holding (per account) of `user`, of `account` when given."""
+    from brokers.models import BrokerAccount
+    from portfolio.selectors import holdings_of
+
+    rows = list(
+        holdings_of(user, account)
+        .filter(quantity__gt=0)
+        .select_related(None)
+        .order_by("exchange", "symbol", "account_id")
+    )
+    accounts = BrokerAccount.objects.filter(pk__in={row.account_id for row in rows}, user=user)
+    names = {a.pk: a.display_name for a in accounts}
+    return [
+        Item(
+            key=f"{row.exchange}:{row.symbol}@{row.account_id}",
+            exchange=row.exchange,
+            symbol=row.symbol,
+            account_id=row.account_id,
+            account_name=names.get(row.account_id, ""),
+            quantity=row.quantity,
+            average_price=row.average_price,
+            close_price=row.close_price,
+            instrument_id=row.instrument_id,
+        )
+        for row in rows
+    ]
+
+
+def watchlist_items(*, user, watchlist_id: int | None) -> list[Item]:
+    """The one place a watchlist becomes items (wired when the watchlists app lands:
+    `watchlists.selectors.list_instruments(user=..., watchlist_id=..., account=None)`)."""
+    raise TargetUnavailable(
+        "Watchlist targets are not available yet: they arrive with the watchlists feature."
+    )
+
+
+def items_for(rule) -> list[Item]:
+    """The rule's items; TargetUnavailable with the reason when there are none to watch."""
+    if rule.target == rule.Target.SYMBOL:
+        if not rule.symbol:
+            raise TargetUnavailable("No symbol is set.")
+        return symbol_items(rule.symbol)
+    if rule.target == rule.Target.HOLDINGS:
+        return holding_items(user=rule.user, account=rule.holdings_account)
+    return watchlist_items(user=rule.user, watchlist_id=rule.watchlist_id)
+
+
+def instruments_by_name(names: set[tuple[str, str]]) -> dict[tuple[str, str], list[Instrument]]:
+    """{(exchange, canonical symbol): its instruments at every broker}, in one query."""
+    found: dict[tuple[str, str], list[Instrument]] = {}
+    if not names:
+        return found
+    symbols = {symbol for _exchange, symbol in names}
+    for instrument in Instrument.objects.filter(canonical_symbol__in=symbols):
+        key = (instrument.exchange, instrument.canonical_symbol)
+        if key in names:
+            found.setdefault(key, []).append(instrument)
+    return found

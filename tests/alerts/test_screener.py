@@ -1,0 +1,94 @@
+"""The screener on a stored candle set: holdings of one account or all, with the
+holding fields; a segment; what it skips and why."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from alerts import screener
+from alerts.models import ScreenerRun
+from brokers import accounts
+from portfolio.models import Holding
+from tests.alerts.helpers import candles
+
+pytestmark = pytest.mark.django_db
+
+
+def paper(user, label):
+    return accounts.create_account(
+        user=user, broker="paper", label=label, credentials={"starting_cash": "100000"}
+    )
+
+
+def hold(account, symbol, quantity, average):
+    Holding.objects.create(
+        account=account,
+        symbol=symbol,
+        broker_symbol=symbol,
+        exchange="NSE",
+        quantity=quantity,
+        average_price=Decimal(average),
+        last_price=Decimal(average),
+        pnl=Decimal(0),
+    )
+
+
+def screen(user, **fields):
+    run = screener.start(user=user, **fields)
+    assert screener.run(run.pk) == "done"
+    run.refresh_from_db()
+    return run
+
+
+def test_holdings_of_one_account_or_all_with_holding_fields(user, other_user):
+    one, two = paper(user, "one"), paper(user, "two")
+    theirs = paper(other_user, "theirs")
+    hold(one, "AAA", 10, "100")  # close 130: +30 %
+    hold(two, "AAA", 5, "125")  # +4 %
+    hold(two, "BBB", 5, "100")  # close 90: -10 %
+    hold(theirs, "CCC", 5, "1")  # another user's: never screened
+    candles("AAA", [120, 125, 130])
+    candles("BBB", [100, 95, 90])
+    candles("CCC", [10, 10, 10])
+    run = screen(user, universe="holdings", expression="pnl_pct > 0 and close > prev(close)")
+    assert run.total == 3
+    assert [(r["symbol"], r["account"]) for r in run.results] == [
+        ("NSE:AAA", one.display_name),
+        ("NSE:AAA", two.display_name),
+    ]
+    assert run.results[0]["values"]["pnl_pct"] == pytest.approx(30)
+    run = screen(user, universe="holdings", account=two, expression="pnl_pct < 0")
+    assert run.total == 2 and [r["symbol"] for r in run.results] == ["NSE:BBB"]
+
+
+def test_a_segment_screens_symbols_with_stored_candles_and_says_what_it_skipped(user):
+    candles("AAA", [10, 11, 12, 13, 14])
+    candles("OLD", [10, 11, 12], end=timezone.now() - timedelta(days=40))
+    candles("SHORT", [10, 11])
+    candles("BSEONLY", [10, 11, 12], exchange="BSE")
+    run = screen(user, universe="segment", segment="NSE", expression="close > sma(close, 3)")
+    assert run.total == 3 and run.matched == 1 and run.skipped == 2
+    assert "NSE:SHORT: not enough history for sma(close, 3)" in run.error
+    assert "NSE:OLD: no recent 1d candles stored" in run.error
+
+
+def test_a_watchlist_universe_is_not_available_yet(user):
+    run = screener.start(user=user, universe="watchlist", expression="close > 1")
+    assert screener.run(run.pk) == "failed"
+    run.refresh_from_db()
+    assert "not available yet" in run.error
+
+
+def test_refused_requests_store_nothing(user, other_user):
+    theirs = paper(other_user, "theirs")
+    for fields, words in (
+        ({"universe": "segment", "segment": "NSE", "expression": "pnl_pct > 1"}, "holdings"),
+        ({"universe": "holdings", "account": theirs, "expression": "close > 1"}, "your"),
+        ({"universe": "nope", "expression": "close > 1"}, "Choose"),
+        ({"universe": "segment", "segment": "NSE", "expression": "close >"}, "too soon"),
+    ):
+        with pytest.raises(screener.ScreenerError, match=words):
+            screener.start(user=user, **fields)
+    assert not ScreenerRun.objects.exists()
