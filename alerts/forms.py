@@ -9,6 +9,7 @@ from django import forms
 from brokers import selectors as broker_selectors
 from brokers.models import BrokerAccount
 from marketdata.resolution import SymbolNotFound, resolve
+from watchlists.selectors import lists_of
 
 from .builder import CHOICES, KINDS, BuilderError, to_expression
 from .expressions import ExpressionError, parse
@@ -18,6 +19,10 @@ from .targets import split_symbol
 
 CLAUSES = 4  # builder rows on the form
 MA_CHOICES = [("sma", "SMA"), ("ema", "EMA")]
+
+
+def watchlist_choices(user) -> list[tuple[int, str]]:
+    return [(w.pk, w.name) for w in lists_of(user).only("pk", "name").order_by("name")]
 
 
 class AlertRuleForm(forms.Form):
@@ -33,7 +38,9 @@ class AlertRuleForm(forms.Form):
         empty_label="All accounts",
         label="Holdings of",
     )
-    watchlist_id = forms.IntegerField(required=False, min_value=1, label="Watchlist")
+    watchlist_id = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, label="Watchlist"
+    )
     mode = forms.ChoiceField(
         choices=[("builder", "Pick conditions"), ("expression", "Write an expression")],
         initial="builder",
@@ -78,6 +85,7 @@ class AlertRuleForm(forms.Form):
         accounts = broker_selectors.accounts_of(user).order_by("pk")
         self.fields["holdings_account"].queryset = accounts
         self.fields["action_account"].queryset = accounts
+        self.fields["watchlist_id"].choices = [("", "Choose a list"), *watchlist_choices(user)]
         data = self.data if self.is_bound else {}
         self.clauses = []
         for i in range(CLAUSES):
@@ -226,6 +234,9 @@ class ScreenerForm(forms.Form):
         label="Holdings of",
     )
     segment = forms.ChoiceField(choices=[(s, s) for s in SEGMENTS], initial="NSE", required=False)
+    watchlist_ids = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, label="Watchlists", widget=forms.CheckboxSelectMultiple
+    )
     expression = forms.CharField(
         max_length=1000,
         widget=forms.TextInput(
@@ -237,3 +248,10 @@ class ScreenerForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = broker_selectors.accounts_of(user).order_by("pk")
+        self.fields["watchlist_ids"].choices = watchlist_choices(user)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("universe") == ScreenerRun.Universe.WATCHLIST and not data.get("watchlist_ids"):
+            self.add_error("watchlist_ids", "Choose at least one watchlist.")
+        return data

@@ -3,8 +3,8 @@ background task that reports its progress; the matches with the values that
 made them match.
 
 Universe: holdings (one account's or all), an exchange segment (every symbol of
-it with stored daily candles), or watchlists (when that feature is wired in:
-`targets.watchlist_items`). Crossings compare the last bar with the one before.
+it with stored daily candles), or one or more watchlists (`targets.watchlist_items`,
+a symbol in two lists once). Crossings compare the last bar with the one before.
 """
 
 from __future__ import annotations
@@ -87,10 +87,11 @@ def universe_items(run: ScreenerRun) -> list[Item]:
             .order_by("canonical_symbol")
         )
         return [Item(key=f"{run.segment}:{s}", exchange=run.segment, symbol=s) for s in symbols]
-    items: list[Item] = []
+    items: dict[str, Item] = {}  # a symbol in two lists is screened once
     for watchlist_id in run.watchlist_ids or [None]:
-        items.extend(watchlist_items(user=run.user, watchlist_id=watchlist_id))
-    return items
+        for item in watchlist_items(user=run.user, watchlist_id=watchlist_id):
+            items.setdefault(item.key, item)
+    return list(items.values())
 
 
 def run(run_id: int, *, now=None) -> str:

@@ -1,9 +1,8 @@
 """What a rule watches: one symbol, an account's (or every account's) holdings, or
 a watchlist. Each becomes a list of `Item`s, one per symbol (per holding account).
 
-Watchlist targets are resolved in `watchlist_items` only: the watchlists app
-(issue 16) provides `watchlists.selectors.list_instruments`; until it is wired
-in, a watchlist target says so and never fires.
+A watchlist's members are exchange-level symbols (`watchlists` stores them so),
+priced and resolved per account like any other item.
 """
 
 from __future__ import annotations
@@ -11,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.http import Http404
+
 from marketdata.models import Instrument
+from watchlists.selectors import members_of, watchlist_for
 
 
 class TargetUnavailable(Exception):
@@ -79,11 +81,20 @@ def holding_items(*, user, account=None) -> list[Item]:
 
 
 def watchlist_items(*, user, watchlist_id: int | None) -> list[Item]:
-    """The one place a watchlist becomes items (wired when the watchlists app lands:
-    `watchlists.selectors.list_instruments(user=..., watchlist_id=..., account=None)`)."""
-    raise TargetUnavailable(
-        "Watchlist targets are not available yet: they arrive with the watchlists feature."
-    )
+    """One item per member of the user's watchlist, in list order, each symbol once."""
+    if not watchlist_id:
+        raise TargetUnavailable("No watchlist is chosen.")
+    try:
+        watchlist = watchlist_for(user, watchlist_id)
+    except Http404:
+        raise TargetUnavailable("The watchlist no longer exists.") from None
+    items: dict[str, Item] = {}
+    for member in members_of(watchlist):
+        key = f"{member.exchange}:{member.symbol}"
+        items.setdefault(key, Item(key=key, exchange=member.exchange, symbol=member.symbol))
+    if not items:
+        raise TargetUnavailable(f"The watchlist {watchlist.name} is empty.")
+    return list(items.values())
 
 
 def items_for(rule) -> list[Item]:

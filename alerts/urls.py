@@ -16,4 +16,5 @@ urlpatterns = [
     path("screener/", views.screener_page, name="screener"),
     path("screener/<id:run_id>/", views.screener_run, name="screener-run"),
     path("screener/<id:run_id>/rerun/", views.screener_rerun, name="screener-rerun"),
+    path("screener/<id:run_id>/save/", views.screener_save, name="screener-save"),
 ]

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate
+from sigmatrader.params import text
+from watchlists import services as watchlist_services
 
 from . import engine, screener, selectors, services
 from .forms import AlertRuleForm, ScreenerForm, initial_for
@@ -136,6 +138,7 @@ def screener_page(request: AuthedHttpRequest) -> HttpResponse:
                     expression=data["expression"],
                     account=data.get("account"),
                     segment=data.get("segment") or "",
+                    watchlist_ids=data.get("watchlist_ids") or (),
                 )
             except screener.ScreenerError as exc:
                 where = f" (column {exc.column})" if exc.column else ""
@@ -196,3 +199,22 @@ def screener_rerun(request: AuthedHttpRequest, run_id: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("alerts:screener-run", run_id=run.pk)
     return redirect("alerts:screener-run", run_id=again.pk)
+
+
+@require_POST
+def screener_save(request: AuthedHttpRequest, run_id: int) -> HttpResponse:
+    """The run's matches as a new watchlist (named by the trader)."""
+    run = selectors.run_for(user=request.user, run_id=run_id)
+    symbols = [
+        tuple(row["symbol"].split(":", 1)) for row in _rows(run.results) if ":" in row["symbol"]
+    ]
+    name = text(request.POST.get("name"), 80) or f"Screener {run.created_at:%d %b %H:%M}"
+    try:
+        watchlist = watchlist_services.create_list_of_symbols(
+            user=request.user, name=name, symbols=symbols
+        )
+    except watchlist_services.Refused as exc:
+        messages.error(request, str(exc))
+        return redirect("alerts:screener-run", run_id=run.pk)
+    messages.success(request, f"Saved {len(symbols)} match(es) as the watchlist {watchlist.name}.")
+    return redirect("watchlists:detail", watchlist_id=watchlist.pk)

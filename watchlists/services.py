@@ -159,6 +159,23 @@ def add_member(
         raise Refused(f"{exchange}:{canonical} is already in {watchlist.name}.") from None
 
 
+def create_list_of_symbols(*, user: User, name: str, symbols: list[tuple[str, str]]) -> Watchlist:
+    """A new watchlist of exchange-level symbols already known (a screener's matches),
+    in order, duplicates once; all of it or nothing."""
+    unique = list(dict.fromkeys((exchange.upper(), symbol.upper()) for exchange, symbol in symbols))
+    if not unique:
+        raise Refused("There is nothing to save: the run matched no symbol.")
+    if len(unique) > MAX_MEMBERS:
+        raise Refused(f"A list holds at most {MAX_MEMBERS:,} symbols; this has {len(unique):,}.")
+    with transaction.atomic():
+        watchlist = create_list(user=user, name=name)
+        Member.objects.bulk_create(
+            Member(watchlist=watchlist, exchange=exchange, symbol=symbol, position=position)
+            for position, (exchange, symbol) in enumerate(unique, start=1)
+        )
+    return watchlist
+
+
 def remove_member(*, member: Member) -> None:
     member.delete()
 

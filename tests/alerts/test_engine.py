@@ -221,11 +221,19 @@ def test_rules_are_evaluated_per_user_data_only(user, other_user):
     assert AlertEvent.objects.get(rule=theirs).user == other_user
 
 
-def test_a_watchlist_target_is_not_available_yet_and_says_so(user):
-    r = rule(user, target=AlertRule.Target.WATCHLIST, symbol="", watchlist_id=3)
+def test_a_watchlist_target_that_is_gone_says_so_and_a_present_one_is_evaluated(user):
+    from watchlists.services import create_list_of_symbols
+
+    r = rule(user, target=AlertRule.Target.WATCHLIST, symbol="", watchlist_id=999999)
     cycle()
     r.refresh_from_db()
-    assert not r.status_ok and "not available yet" in r.status_message
+    assert not r.status_ok and "no longer exists" in r.status_message
+    banks = create_list_of_symbols(user=user, name="Banks", symbols=[("NSE", "SBIN")])
+    AlertRule.objects.filter(pk=r.pk).update(watchlist_id=banks.pk)
+    price("SBIN", 10)
+    cycle()
+    r.refresh_from_db()
+    assert r.status_ok, r.status_message
 
 
 def test_holding_fields_on_a_symbol_target_are_refused(user):

@@ -74,11 +74,45 @@ def test_a_segment_screens_symbols_with_stored_candles_and_says_what_it_skipped(
     assert "NSE:OLD: no recent 1d candles stored" in run.error
 
 
-def test_a_watchlist_universe_is_not_available_yet(user):
-    run = screener.start(user=user, universe="watchlist", expression="close > 1")
-    assert screener.run(run.pk) == "failed"
-    run.refresh_from_db()
-    assert "not available yet" in run.error
+def watchlist(user, name, symbols):
+    from watchlists.services import create_list_of_symbols
+
+    return create_list_of_symbols(user=user, name=name, symbols=symbols)
+
+
+def test_watchlists_are_a_universe_and_matches_save_as_a_new_list(user, other_user, client):
+    mine = watchlist(user, "Mine", [("NSE", "AAA"), ("NSE", "BBB")])
+    also = watchlist(user, "Also", [("NSE", "BBB"), ("NSE", "CCC")])
+    theirs = watchlist(other_user, "Theirs", [("NSE", "DDD")])
+    candles("AAA", [10, 11, 12])
+    candles("BBB", [10, 9, 8])
+    candles("CCC", [10, 12, 14])
+    candles("DDD", [10, 12, 14])
+    run = screen(
+        user, universe="watchlist", watchlist_ids=[mine.pk, also.pk], expression="close > 11"
+    )
+    assert run.total == 3  # BBB once, though in both lists
+    assert [r["symbol"] for r in run.results] == ["NSE:AAA", "NSE:CCC"]
+    # Another user's list is never screened.
+    run2 = screener.start(
+        user=user, universe="watchlist", watchlist_ids=[theirs.pk], expression="close > 1"
+    )
+    assert screener.run(run2.pk) == "failed"
+    # Save the matches as a watchlist, in order.
+    client.force_login(user)
+    response = client.post(f"/alerts/screener/{run.pk}/save/", {"name": "Breakouts"})
+    from watchlists.models import Watchlist
+
+    saved = Watchlist.objects.get(user=user, name="Breakouts")
+    assert response.status_code == 302 and response.url.endswith(f"/{saved.pk}/")
+    assert [(m.exchange, m.symbol) for m in saved.members.order_by("position")] == [
+        ("NSE", "AAA"),
+        ("NSE", "CCC"),
+    ]
+    # The same name again is refused in words; nothing half-written.
+    response = client.post(f"/alerts/screener/{run.pk}/save/", {"name": "breakouts"}, follow=True)
+    assert "already have a list named" in response.content.decode()
+    assert Watchlist.objects.filter(user=user, name__iexact="breakouts").count() == 1
 
 
 def test_refused_requests_store_nothing(user, other_user):
