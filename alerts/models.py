@@ -52,7 +52,9 @@ class AlertRule(models.Model):
         "brokers.BrokerAccount",
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        # Never CASCADE: removing an account must not delete a trader's rules silently;
+        # alerts/signals.py disables them first and says why.
+        on_delete=models.SET_NULL,
         related_name="+",
         help_text="Holdings target: this account's holdings; empty for all accounts'.",
     )

@@ -32,3 +32,23 @@ def test_the_rule_form_offers_only_the_users_own_lists(user, other_user):
     form = AlertRuleForm({"target": "watchlist", "watchlist_id": str(theirs.pk)}, user=user)
     form.is_valid()
     assert "watchlist_id" in form.errors
+
+
+def test_removing_an_account_disables_its_rules_and_says_why(user):
+    from alerts.models import AlertRule
+    from brokers import accounts
+
+    account = accounts.create_account(
+        user=user, broker="paper", label="gone", credentials={"starting_cash": "100000"}
+    )
+    kept = AlertRule.objects.create(
+        user=user,
+        name="holdings",
+        target="holdings",
+        holdings_account=account,
+        expression="close > 1",
+    )
+    account.delete()
+    kept.refresh_from_db()  # still there, not deleted with the account
+    assert not kept.enabled and not kept.status_ok
+    assert "gone" in kept.status_message and "was removed" in kept.status_message
