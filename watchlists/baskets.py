@@ -359,11 +359,64 @@ def buy(
 
 
 def holdings_to_sell(*, watchlist: Watchlist, account: BrokerAccount) -> list[tuple]:
-    """[(instrument, quantity held)] of the members that `account` holds."""
+    """[(instrument, quantity held)] of the members that `account` holds (the list's
+    per-row Sell link offers these)."""
     resolved = resolve_members(members_of(watchlist), broker=account.broker)
     wanted = {r.instrument.pk: r.instrument for r in resolved if r.instrument is not None}
     held = Holding.objects.filter(account=account, instrument_id__in=wanted, quantity__gt=0)
     return [(wanted[h.instrument_id], h.quantity) for h in held]
+
+
+_DEAD = (
+    Order.Status.CANCELLED,
+    Order.Status.REJECTED,
+    Order.Status.FAILED,
+    Order.Status.EXPIRED,
+)
+
+
+def _held(account: BrokerAccount, instrument_ids) -> dict[int, int]:
+    """{instrument pk: what the account holds}: holdings plus today's positions."""
+    from portfolio.models import Position
+
+    held: dict[int, int] = {}
+    rows = Holding.objects.filter(account=account, instrument_id__in=instrument_ids)
+    for h in rows:
+        held[h.instrument_id] = held.get(h.instrument_id, 0) + max(0, h.quantity)
+    day: dict[int, int] = {}
+    for p in Position.objects.filter(account=account, instrument_id__in=instrument_ids):
+        day[p.instrument_id] = day.get(p.instrument_id, 0) + p.quantity
+    for pk, quantity in day.items():
+        held[pk] = held.get(pk, 0) + max(0, quantity)
+    return held
+
+
+def basket_to_sell(*, watchlist: Watchlist, account: BrokerAccount) -> list[tuple]:
+    """[(instrument, quantity)]: what THIS basket bought in `account` (its buy orders'
+    filled quantities), less what its sells took or still may take, never more than the
+    account holds (holdings and today's positions). Older holdings are never sold."""
+    net: dict[int, int] = {}
+    instruments: dict[int, object] = {}
+    runs = watchlist.runs.filter(account=account).prefetch_related("orders__instrument")
+    for run in runs:
+        for order in run.orders.all():
+            if not order.instrument_id:
+                continue
+            instruments[order.instrument_id] = order.instrument
+            if order.side == Order.Side.BUY:
+                quantity = order.filled_quantity or 0
+            elif order.status in _DEAD:
+                quantity = -(order.filled_quantity or 0)
+            else:  # a sell still working may fill all of it
+                quantity = -max(order.quantity, order.filled_quantity or 0)
+            net[order.instrument_id] = net.get(order.instrument_id, 0) + quantity
+    held = _held(account, list(net))
+    legs = []
+    for pk in sorted(net, key=lambda pk: str(instruments[pk])):
+        quantity = min(net[pk], held.get(pk, 0))
+        if quantity > 0:
+            legs.append((instruments[pk], quantity))
+    return legs
 
 
 def sell(
@@ -372,9 +425,12 @@ def sell(
     if account.user_id != user.pk or watchlist.user_id != user.pk:
         raise BasketRefused("No such account or basket.")
     _check_terms(terms)
-    held = holdings_to_sell(watchlist=watchlist, account=account)
+    held = basket_to_sell(watchlist=watchlist, account=account)
     if not held:
-        raise BasketRefused(f"{account.display_name} holds none of {watchlist.name}.")
+        raise BasketRefused(
+            f"{watchlist.name} bought nothing in {account.display_name} that it still holds: "
+            "nothing to sell."
+        )
     found, error = prices(account, [i for i, _ in held])
     if terms.order_type == Order.OrderType.LIMIT and any(i.pk not in found for i, _ in held):
         raise BasketRefused(error or "No price for every holding: sell at MARKET or retry.")

@@ -108,7 +108,7 @@ class BasketOrderForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.data.get("action") in ("preview", "queue", "now"):
+        if self.data.get("action") in ("preview", "queue", "now", "now_confirm"):
             if data.get("funds") is None and "funds" not in self.errors:
                 self.add_error("funds", "How much to put in?")
             if not data.get("mode") and "mode" not in self.errors:

@@ -457,14 +457,15 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
     if account is None:
         messages.error(request, "Add a broker account first.")
         return _basket(request, watchlist, status=422, form=form)
-    if action not in ("preview", "freeze", "queue", "now", "sell") or not form.is_valid():
+    actions = ("preview", "freeze", "queue", "now", "now_confirm", "sell", "sell_confirm")
+    if action not in actions or not form.is_valid():
         return _basket(request, watchlist, status=422, form=form)
     data = form.cleaned_data
     terms = baskets.Terms(
         product=data["product"],
         order_type=data["order_type"],
         buffer_pct=data["buffer_pct"],
-        send_now=action == "now",
+        send_now=action == "now_confirm",
         amo=data["amo"],
         request_key=text(request.POST.get("request_key"), 40),
     )
@@ -482,7 +483,24 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
             count = baskets.freeze_prices(watchlist=watchlist, account=account)
             messages.success(request, f"Froze {count} reference prices.")
             return _basket(request, watchlist, form=form)
-        if action == "sell":
+        if action == "now":  # a confirmation step first: account, orders, total value
+            plan = baskets.preview(
+                watchlist=watchlist, account=account, funds=data["funds"], mode=data["mode"]
+            )
+            if not plan.orders:
+                raise baskets.BasketRefused(
+                    "Nothing to buy with these funds: see each member's reason."
+                )
+            return _basket(request, watchlist, form=form, plan=plan, confirm_now=True)
+        if action == "sell":  # a preview of the sell legs first, then an explicit confirm
+            legs = baskets.basket_to_sell(watchlist=watchlist, account=account)
+            if not legs:
+                raise baskets.BasketRefused(
+                    f"{watchlist.name} bought nothing in {account.display_name} that it "
+                    "still holds: nothing to sell."
+                )
+            return _basket(request, watchlist, form=form, sell_legs=legs)
+        if action == "sell_confirm":
             run = baskets.sell(
                 user=request.user, watchlist=watchlist, account=account, terms=terms, actor=actor
             )

@@ -26,7 +26,10 @@
 
   // HTMX requests: htmx:confirm fires before each one.
   document.addEventListener("htmx:confirm", function (event) {
-    var text = question(event.detail.elt);
+    // A form's submit button may carry its own question (the form is the elt then).
+    var trigger = event.detail.triggeringEvent;
+    var submitter = trigger && trigger.submitter;
+    var text = (submitter && question(submitter)) || question(event.detail.elt);
     if (text === null) return;
     event.preventDefault();
     if (window.confirm(text)) event.detail.issueRequest(true);

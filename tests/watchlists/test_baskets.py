@@ -95,19 +95,22 @@ def test_execute_now_goes_through_risk_checks_and_reports_the_failed_leg(market,
     watchlist = basket(user, "SBIN", "TCS")
     watchlist.members.filter(symbol="TCS").update(locked=True, quantity=2)  # 8,000: over 5,000
     client.force_login(user)
-    response = client.post(
-        reverse("watchlists:basket", args=[watchlist.pk]),
-        {
-            "account": market["zerodha"].pk,
-            "action": "now",
-            "funds": "12000",
-            "mode": "EQUAL",
-            "product": "CNC",
-            "order_type": "LIMIT",
-            "buffer_pct": "0.5",
-        },
-        headers=HX,
-    )
+    form = {
+        "account": market["zerodha"].pk,
+        "action": "now",
+        "funds": "12000",
+        "mode": "EQUAL",
+        "product": "CNC",
+        "order_type": "LIMIT",
+        "buffer_pct": "0.5",
+    }
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    # "Buy now" asks first, naming the account, the number of orders and their value.
+    asked = client.post(url, form, headers=HX).content.decode()
+    assert not Order.objects.exists()
+    assert 'id="basket-confirm-now"' in asked
+    assert "Send 2 orders worth ₹12,000.00 to Zerodha · z now?" in asked
+    response = client.post(url, {**form, "action": "now_confirm"}, headers=HX)
     html = response.content.decode()
     assert response.status_code == 200
     run = BasketRun.objects.get()
@@ -144,29 +147,118 @@ def test_the_same_basket_into_two_accounts_and_its_pnl(market, user):
         assert (row.invested, row.value, row.pnl) == (D("8000"), D("8200"), D("200"))
 
 
-def test_sell_basket_sells_what_the_account_holds(market, user):
-    seed(market["kite"], holdings=[("SBIN", 7, "700"), ("ITC", 5, "400")])
+def _bought(watchlist, account, *fills):
+    """A buy run of the basket in `account` with these (instrument, filled) orders."""
+    run = BasketRun.objects.create(
+        watchlist=watchlist, account=account, account_name=account.display_name, side="BUY"
+    )
+    run.orders.set(
+        Order.objects.create(
+            user=watchlist.user,
+            account=account,
+            account_name=account.display_name,
+            instrument=instrument,
+            symbol=f"NSE:{instrument.canonical_symbol}",
+            exchange="NSE",
+            side="BUY",
+            quantity=filled,
+            filled_quantity=filled,
+            status="EXECUTED",
+        )
+        for instrument, filled in fills
+    )
+    return run
+
+
+def _instrument(symbol):
+    from marketdata.models import Instrument
+
+    return Instrument.objects.get(broker="zerodha", exchange="NSE", trading_symbol=symbol)
+
+
+def test_sell_basket_sells_what_the_basket_bought_never_older_holdings(market, user):
+    # The account held INFY 12 and SBIN 40 before; the basket bought SBIN 5 (and INFY 3,
+    # of which 1 was sold since): the sell takes SBIN 5 and INFY 2, nothing older.
+    seed(market["kite"], holdings=[("SBIN", 45, "700"), ("INFY", 14, "1400"), ("ITC", 5, "400")])
     portfolio_sync_account(market["zerodha"])
-    watchlist = basket(user, "SBIN", "INFY")  # INFY not held; ITC held but not a member
+    watchlist = basket(user, "SBIN", "INFY", "TCS")
+    account = market["zerodha"]
+    _bought(watchlist, account, (_instrument("SBIN"), 5), (_instrument("INFY"), 3))
+    sold = BasketRun.objects.create(
+        watchlist=watchlist, account=account, account_name="z", side="SELL"
+    )
+    sold.orders.add(
+        Order.objects.create(
+            user=user,
+            account=account,
+            account_name="z",
+            instrument=_instrument("INFY"),
+            symbol="NSE:INFY",
+            side="SELL",
+            quantity=1,
+            filled_quantity=1,
+            status="EXECUTED",
+        )
+    )
+    legs = baskets.basket_to_sell(watchlist=watchlist, account=account)
+    assert sorted((i.canonical_symbol, q) for i, q in legs) == [("INFY", 2), ("SBIN", 5)]
     run = baskets.sell(
         user=user,
         watchlist=watchlist,
-        account=market["zerodha"],
+        account=account,
         terms=baskets.Terms(order_type="MARKET"),
         actor="alice",
     )
-    assert [(o.symbol, o.side, o.quantity) for o in run.orders.all()] == [("NSE:SBIN", "SELL", 7)]
-    # The list's Sell on the SBIN row offers what the account holds.
-    from django.test import Client
+    got = sorted((o.symbol, o.side, o.quantity) for o in run.orders.all())
+    assert got == [("NSE:INFY", "SELL", 2), ("NSE:SBIN", "SELL", 5)]
+    # Those sells are working now: a second sell finds nothing left to sell.
+    with pytest.raises(baskets.BasketRefused, match="bought nothing in"):
+        baskets.sell(
+            user=user, watchlist=watchlist, account=account, terms=baskets.Terms(), actor="a"
+        )
 
-    client = Client()
+
+def test_sell_basket_never_sells_more_than_the_account_holds(market, user):
+    seed(market["kite"], holdings=[("SBIN", 2, "700")])  # sold 8 elsewhere since
+    portfolio_sync_account(market["zerodha"])
+    watchlist = basket(user, "SBIN")
+    _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 10))
+    legs = baskets.basket_to_sell(watchlist=watchlist, account=market["zerodha"])
+    assert [(i.canonical_symbol, q) for i, q in legs] == [("SBIN", 2)]
+
+
+def test_sell_basket_previews_the_legs_then_sells_on_confirm(market, user, client):
+    seed(market["kite"], holdings=[("SBIN", 40, "700"), ("INFY", 12, "1400")])
+    portfolio_sync_account(market["zerodha"])
+    watchlist = basket(user, "SBIN", "INFY")
+    client.force_login(user)
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    form = {"account": market["zerodha"].pk, "product": "CNC", "order_type": "MARKET"}
+    form["buffer_pct"] = "0.5"
+    html = client.post(url, {**form, "action": "sell"}, headers=HX).content.decode()
+    assert "bought nothing in" in html and not Order.objects.exists()
+    _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 4))
+    html = client.post(url, {**form, "action": "sell"}, headers=HX).content.decode()
+    assert 'id="basket-sell-preview"' in html and 'data-testid="sell-qty">4<' in html
+    assert "INFY" not in html.split('id="basket-sell-preview"')[1].split("</table>")[0]
+    assert not Order.objects.filter(side="SELL").exists()  # a preview only
+    client.post(url, {**form, "action": "sell_confirm"}, headers=HX)
+    assert list(Order.objects.filter(side="SELL").values_list("symbol", "quantity")) == [
+        ("NSE:SBIN", 4)
+    ]
+
+
+def test_the_list_sell_link_offers_what_the_account_holds(market, user, client):
+    seed(market["kite"], holdings=[("SBIN", 7, "700"), ("ITC", 5, "400")])
+    portfolio_sync_account(market["zerodha"])
+    watchlist = basket(user, "SBIN", "INFY")  # INFY not held; ITC held but not a member
     client.force_login(user)
     html = client.get(
         reverse("watchlists:detail", args=[watchlist.pk]), {"account": market["zerodha"].pk}
     ).content.decode()
     assert "symbol=NSE%3ASBIN&amp;side=SELL&amp;quantity=7" in html
     assert "symbol=NSE%3AINFY&amp;side=SELL&amp;quantity" not in html
-    with pytest.raises(baskets.BasketRefused, match="holds none of"):
+    with pytest.raises(baskets.BasketRefused, match="bought nothing in"):
         baskets.sell(
             user=user,
             watchlist=_other(user),
@@ -251,7 +343,7 @@ def test_the_same_form_sent_twice_places_one_batch(market, user, client):
     client.force_login(user)
     form = {
         "account": market["zerodha"].pk,
-        "action": "now",
+        "action": "now_confirm",
         "funds": "10000",
         "mode": "EQUAL",
         "product": "CNC",
@@ -293,6 +385,7 @@ def test_more_than_two_hundred_legs_are_refused_before_anything_is_created(marke
         )
         for i in instruments
     )
+    _bought(watchlist, account, *[(i, 1) for i in instruments])
     with pytest.raises(baskets.BasketRefused, match="At most 200 orders"):
         baskets.sell(
             user=user,
@@ -301,7 +394,8 @@ def test_more_than_two_hundred_legs_are_refused_before_anything_is_created(marke
             terms=baskets.Terms(order_type="MARKET", send_now=True),
             actor="alice",
         )
-    assert not Order.objects.exists() and not BasketRun.objects.exists()
+    assert not Order.objects.filter(side="SELL").exists()
+    assert not BasketRun.objects.filter(side="SELL").exists()
 
 
 def test_charges_estimate_where_the_broker_offers_it(market, user):
