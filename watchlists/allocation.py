@@ -2,9 +2,11 @@
 
 Rules, in order:
 
-1. A locked leg keeps its quantity; its cost comes off the funds first. When the
-   locked legs alone cost more than the funds, nothing else is bought and the
-   shortfall is said.
+1. A locked leg keeps what the mode reads: its ₹ amount in amount mode (as whole
+   lots of it, see `locked_quantity`), its quantity in every other mode; its cost
+   comes off the funds first. When the locked legs alone cost more than the funds,
+   nothing else is bought, the shortfall is said and `locked_over` is set (a buy is
+   refused then: the funds were a limit).
 2. Every other leg gets a target in ₹: the rest of the funds split equally, by
    weight, or its own ₹ amount (scaled down together when they add up to more than
    the funds); in quantity mode, its own quantity (scaled down together likewise).
@@ -52,6 +54,7 @@ class Allocation:
     funds: Decimal = Decimal("0")
     spent: Decimal = Decimal("0")
     shortfall: Decimal = Decimal("0")  # what the asked-for legs cost beyond the funds
+    locked_over: bool = False  # the locked legs alone cost more than the funds
 
     @property
     def leftover(self) -> Decimal:
@@ -62,6 +65,14 @@ def _lots(money: Decimal, lot_cost: Decimal) -> int:
     if money <= 0:
         return 0
     return int((money / lot_cost).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def locked_quantity(leg: Leg, mode: str) -> int:
+    """What a locked leg keeps: whole lots of its ₹ amount in amount mode (when it has
+    one and a price), else its quantity."""
+    if mode == AMOUNT and leg.amount and leg.price and leg.price > 0 and leg.lot >= 1:
+        return _lots(leg.amount, leg.price * leg.lot) * leg.lot
+    return leg.quantity or 0
 
 
 def allocate(*, funds: Decimal, legs: list[Leg], mode: str) -> Allocation:
@@ -82,12 +93,13 @@ def allocate(*, funds: Decimal, legs: list[Leg], mode: str) -> Allocation:
     locked = [leg for leg in priced if leg.locked]
     locked_cost = Decimal("0")
     for leg in locked:
-        quantity = leg.quantity or 0
+        quantity = locked_quantity(leg, mode)
         result.quantities[leg.key] = quantity
         locked_cost += quantity * leg.price
     free = [leg for leg in priced if not leg.locked]
     if locked_cost > funds:
         result.shortfall = locked_cost - funds
+        result.locked_over = True
         result.spent = locked_cost
         for leg in free:
             result.problems[leg.key] = (

@@ -65,6 +65,7 @@ class Preview:
     spent: Decimal = Decimal("0")
     leftover: Decimal = Decimal("0")
     shortfall: Decimal = Decimal("0")
+    locked_over: bool = False  # the locked members alone cost more than the funds
     available: Decimal | None = None  # the cash the account last reported
     charges: Decimal | None = None
     charges_note: str = ""
@@ -149,6 +150,7 @@ def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mod
         spent=result.spent,
         leftover=result.leftover,
         shortfall=result.shortfall,
+        locked_over=result.locked_over,
         available=_stored_cash(account),
         price_error=error,
         closed=_closed(account, [i.exchange for i in instruments]),
@@ -327,6 +329,15 @@ def _create(
     return run
 
 
+def locked_refusal(plan: Preview) -> str:
+    from sigmatrader.formatting import inr
+
+    return (
+        f"The locked members alone cost {inr(plan.spent)}, {inr(plan.shortfall)} more than "
+        f"the funds ({inr(plan.funds)}): nothing was queued. Raise the funds or unlock them."
+    )
+
+
 def buy(
     *,
     user: User,
@@ -343,6 +354,8 @@ def buy(
     plan = preview(watchlist=watchlist, account=account, funds=funds, mode=mode)
     if plan.price_error and not any(leg.price for leg in plan.legs):
         raise BasketRefused(plan.price_error)
+    if plan.locked_over:
+        raise BasketRefused(locked_refusal(plan))
     legs = [(leg.instrument, leg.quantity, leg.price) for leg in plan.legs if leg.quantity > 0]
     if not legs:
         raise BasketRefused("Nothing to buy with these funds: see each member's reason.")

@@ -487,6 +487,8 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
             plan = baskets.preview(
                 watchlist=watchlist, account=account, funds=data["funds"], mode=data["mode"]
             )
+            if plan.locked_over:
+                raise baskets.BasketRefused(baskets.locked_refusal(plan))
             if not plan.orders:
                 raise baskets.BasketRefused(
                     "Nothing to buy with these funds: see each member's reason."

@@ -5,7 +5,16 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchlists.allocation import AMOUNT, EQUAL, MODES, QUANTITY, WEIGHT, Leg, allocate
+from watchlists.allocation import (
+    AMOUNT,
+    EQUAL,
+    MODES,
+    QUANTITY,
+    WEIGHT,
+    Leg,
+    allocate,
+    locked_quantity,
+)
 
 D = Decimal
 
@@ -32,7 +41,7 @@ funds_strategy = st.decimals(min_value=0, max_value=D("10000000"), places=2)
 def test_properties(funds, legs, mode):
     result = allocate(funds=funds, legs=legs, mode=mode)
     locked_cost = sum(
-        ((leg.quantity or 0) * leg.price for leg in legs if leg.locked and leg.price),
+        (locked_quantity(leg, mode) * leg.price for leg in legs if leg.locked and leg.price),
         start=D("0"),
     )
     free_cost = sum(
@@ -42,12 +51,14 @@ def test_properties(funds, legs, mode):
     # Never over the funds (what is not locked spends at most what the locked legs leave).
     assert free_cost <= max(D("0"), funds - locked_cost)
     if locked_cost <= funds:
-        assert result.spent <= funds
+        assert result.spent <= funds and not result.locked_over
+    else:
+        assert result.locked_over and result.shortfall == locked_cost - funds
     for leg in legs:
         quantity = result.quantities[leg.key]
         assert quantity >= 0
         if leg.locked and leg.price and leg.price > 0:
-            assert quantity == (leg.quantity or 0)  # locked: untouched
+            assert quantity == locked_quantity(leg, mode)  # locked: untouched
         else:
             assert quantity % leg.lot == 0  # whole lots
         if quantity == 0 and not leg.locked:
@@ -146,3 +157,14 @@ def test_no_price_no_weight():
     assert result.quantities == {"A": 0, "B": 0, "C": 10}
     assert result.problems["A"] == "No price: nothing bought."
     assert result.problems["B"] == "No weight: nothing bought."
+
+
+def test_locked_members_count_against_the_funds():
+    tcs = Leg(key="TCS", price=D("3974.80"), quantity=3, amount=D("8000"), locked=True)
+    infy = Leg(key="INFY", price=D("1500"))
+    result = allocate(funds=D("100"), legs=[tcs, infy], mode=EQUAL)
+    assert result.locked_over and result.shortfall == D("11824.40")
+    assert result.quantities == {"TCS": 3, "INFY": 0}
+    # In amount mode the lock keeps the ₹ amount: two TCS (7,949.60) for ₹8,000.
+    result = allocate(funds=D("20000"), legs=[tcs, infy], mode=AMOUNT)
+    assert result.quantities["TCS"] == 2 and not result.locked_over

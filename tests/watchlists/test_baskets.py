@@ -409,3 +409,26 @@ def test_charges_estimate_where_the_broker_offers_it(market, user):
     )
     assert without.charges is None
     assert without.charges_note == "AngelOne offers no charges estimate."
+
+
+def test_locked_members_over_the_funds_refuse_the_buy(market, user, client):
+    watchlist = basket(user, "SBIN", "TCS")
+    watchlist.members.filter(symbol="TCS").update(locked=True, quantity=3)  # 12,000
+    client.force_login(user)
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    form = {
+        "account": market["zerodha"].pk,
+        "funds": "100",
+        "mode": "EQUAL",
+        "product": "CNC",
+        "order_type": "LIMIT",
+        "buffer_pct": "0.5",
+    }
+    html = client.post(url, {**form, "action": "preview"}, headers=HX).content.decode()
+    assert 'id="basket-locked-over"' in html and "Short by ₹11,900.00" in html
+    assert "locked: keeps Qty 3" in html
+    for action in ("queue", "now", "now_confirm"):
+        response = client.post(url, {**form, "action": action}, headers=HX)
+        assert response.status_code == 422
+        assert "The locked members alone cost ₹12,000.00" in response.content.decode()
+    assert not Order.objects.exists() and not BasketRun.objects.exists()
