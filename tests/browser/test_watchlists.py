@@ -169,3 +169,32 @@ def test_buy_a_basket_into_the_queue_and_execute(page, accounts, user, size):
     page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
     expect(page.locator(".basket-runs")).to_contain_text("Main trading account")
     expect(page.locator(".basket-runs")).to_contain_text("(queued): 2 sent")
+
+
+def test_buy_now_asks_first_naming_account_orders_and_value(page, accounts, user):
+    zerodha, _, _ = accounts
+    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
+    for n, symbol in enumerate(("SBIN", "INFY")):
+        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
+    card = page.locator("#basket-card")
+    card.get_by_label("Funds (₹)").fill("10000")
+    card.get_by_label("Allocation").select_option("EQUAL")
+    card.get_by_role("button", name="Buy now").click()
+    step = page.locator("#basket-confirm-now")
+    expect(step).to_contain_text(
+        "Send 2 orders worth ₹9,300.00 to Zerodha · Main trading account now?"
+    )
+    assert not Order.objects.exists()  # one click sent nothing
+    step.get_by_role("button", name="Send 2 orders").click()
+    expect(page.locator("#basket-card .messages")).to_contain_text("2 orders sent now")
+    assert asked == ["Send 2 orders worth ₹9,300.00 to Zerodha · Main trading account now?"]
+    assert Order.objects.count() == 2
