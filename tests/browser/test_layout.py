@@ -233,3 +233,49 @@ def test_at_1366_the_tables_stay_tables(busy, page):
     assert page.locator("#queue tbody tr").first.evaluate("(r) => getComputedStyle(r).display") == (
         "table-row"
     )
+
+
+COVERED = """(selector) => {
+  // Every cell of the table readable: nothing under the pinned actions cell, no text cut.
+  const problems = [];
+  for (const row of document.querySelectorAll(selector + " tbody tr")) {
+    const actions = row.querySelector("td.actions");
+    const pin = actions ? actions.getBoundingClientRect() : null;
+    const wrap = row.closest(".table-wrap");
+    const frame = wrap ? wrap.getBoundingClientRect() : null;
+    for (const cell of row.querySelectorAll("td:not(.actions)")) {
+      const box = cell.getBoundingClientRect();
+      if (!box.width) continue;
+      const text = cell.textContent.trim().replace(/\\s+/g, " ").slice(0, 40);
+      if (pin && box.right > pin.left + 1 && box.left < pin.right - 1 && box.top < pin.bottom - 1 && box.bottom > pin.top + 1) {
+        problems.push("under the actions: " + text);
+      }
+      if (frame && (box.right > frame.right + 1 || box.left < frame.left - 1)) {
+        problems.push("out of the frame: " + text);
+      }
+      if (cell.scrollWidth > cell.clientWidth + 1) problems.push("cut: " + text);
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_broker_accounts_every_cell_readable(busy, page, size):
+    from tests.brokers.peers.paper import connected_paper_account
+
+    connected_paper_account(
+        busy[0].user, price_source="Main trading account", starting_cash="1000000"
+    )
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page)
+    page.goto("/settings/")
+    table = page.locator("#broker-accounts table.data")
+    expect(table).to_contain_text("ends in")
+    expect(table).not_to_contain_text("loading…")
+    expect(table).to_contain_text("10,00,000")
+    problems = page.evaluate(COVERED, "#broker-accounts table.data")
+    assert not problems, problems
+    found = page.evaluate(MEASURE)
+    assert found["page"] <= width and not found["outside"], found
