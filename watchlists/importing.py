@@ -226,6 +226,7 @@ RESOLVED, AMBIGUOUS, UNAVAILABLE, UNKNOWN, DUPLICATE, INVALID = (
     "duplicate",
     "invalid",
 )
+ALREADY = "already"  # in the target list already: left as it is
 IMPORTED = (RESOLVED, AMBIGUOUS, UNAVAILABLE)
 
 
@@ -328,8 +329,27 @@ def _elsewhere(symbol: str, exchange: str, broker: str) -> Instrument | None:
     return None
 
 
+def mark_already(items: list[Previewed], *, existing: set, list_name: str) -> list[Previewed]:
+    """Rows whose symbol the target list already holds: marked, counted apart, not
+    imported again."""
+    out = []
+    for item in items:
+        if item.imported and item.key in existing:
+            item = Previewed(
+                item.row,
+                ALREADY,
+                item.exchange,
+                item.symbol,
+                item.broker_symbol,
+                message=f"Already in {list_name}.",
+            )
+        out.append(item)
+    return out
+
+
 def counts(items: list[Previewed]) -> dict[str, int]:
-    result = {s: 0 for s in (RESOLVED, AMBIGUOUS, UNAVAILABLE, UNKNOWN, DUPLICATE, INVALID)}
+    statuses = (RESOLVED, AMBIGUOUS, UNAVAILABLE, UNKNOWN, DUPLICATE, INVALID, ALREADY)
+    result = {s: 0 for s in statuses}
     for item in items:
         result[item.status] += 1
     result["imported"] = sum(1 for item in items if item.imported)

@@ -274,9 +274,10 @@ def import_rows(
         batch_size=500,
     )
     watchlist.save(update_fields=["updated_at"])
+    marked = sum(1 for item in items if item.status == importing.ALREADY)
     return Imported(
         watchlist,
         added=len(fresh),
-        already=len(accepted) - len(fresh),
-        skipped=len(items) - len(accepted),
+        already=len(accepted) - len(fresh) + marked,
+        skipped=len(items) - len(accepted) - marked,
     )

@@ -371,16 +371,21 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
         if request.POST.get(f"pick_{index}")
     }
     items = importing.preview(rows, broker=account.broker, picks=picks)
-    counts = importing.counts(items)
-    context.update(items=items, counts=counts)
-    if request.POST.get("step") != "confirm":
-        return _render_import(request, context)
-    if not counts["imported"]:
-        form.add_error(None, "Nothing to import: no symbol resolved.")
-        return _render_import(request, context, status=422)
     into = None
     if data.get("into"):
         into = selectors.watchlist_for(request.user, data["into"])
+        existing = set(into.members.values_list("exchange", "symbol"))
+        items = importing.mark_already(items, existing=existing, list_name=into.name)
+    counts = importing.counts(items)
+    context.update(items=items, counts=counts, into=into)
+    if request.POST.get("step") != "confirm":
+        return _render_import(request, context)
+    if not counts["imported"]:
+        reason = "no symbol resolved"
+        if into is not None and counts["already"]:
+            reason = f"all already in {into.name}"
+        form.add_error(None, f"Nothing to import: {reason}.")
+        return _render_import(request, context, status=422)
     try:
         result = services.import_rows(
             user=request.user,

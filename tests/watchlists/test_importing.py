@@ -150,9 +150,15 @@ def test_preview_saves_nothing_and_confirm_saves_the_accepted_rows(signed_in, us
         ("NSE:SBIN", "Banks"),
         ("BSE:BSEONLY", "Banks"),
     ]
-    # Again into the same list: what is there stays, nothing doubles.
-    data.update(into=watchlist.pk, text="NSE:INFY,NSE:SBIN")
-    post(signed_in, step="confirm", **data)
+    # Again into the same list: the preview names it and marks what it already holds.
+    data.update(into=watchlist.pk, text="NSE:INFY,NSE:SBIN,BSE:BSEONLY")
+    html = post(signed_in, step="read", **data).content.decode()
+    assert "1 to import into Imported: 1 resolved." in html
+    assert "2 already in Imported (left as they are)." in html
+    assert html.count(">already in Imported</span>") == 2
+    assert 'data-testid="target-list">Imported<' in html
+    response = post(signed_in, step="confirm", **data)
+    assert response.status_code == 302
     assert [m.label for m in watchlist.members.all()] == ["NSE:SBIN", "BSE:BSEONLY", "NSE:INFY"]
 
 
