@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
-from .importing import CSV_FIELDS
+from .importing import CSV_FIELDS, ImportRefused, check_bytes
 from .models import Watchlist
 
 
@@ -63,6 +63,16 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["account"].choices = [(a.pk, a.display_name) for a in accounts]
         self.fields["into"].choices = [(0, "A new list")] + [(w.pk, w.name) for w in lists]
+
+    def clean_file(self):
+        """The file's size is checked whatever else is missing, so both are said at once."""
+        upload = self.cleaned_data.get("file")
+        if upload:
+            try:
+                check_bytes(upload.size)
+            except ImportRefused as exc:
+                raise forms.ValidationError(exc.message) from None
+        return upload
 
     def clean(self):
         data = super().clean()

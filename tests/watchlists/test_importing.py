@@ -261,3 +261,24 @@ def test_an_ambiguous_row_is_imported_at_the_picked_exchange(
     post(signed_in, step="confirm", pick_0="BSE", **data)
     watchlist = Watchlist.objects.get(user=user, name="Picked")
     assert [m.label for m in watchlist.members.all()] == ["BSE:SBIN"]
+
+
+def test_a_big_file_is_refused_even_when_the_name_is_missing(signed_in, user, smart):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("big.txt", b"NSE:SBIN\n" * (5 * 1024 * 1024 // 9))
+    response = post(
+        signed_in,
+        step="read",
+        format="auto",
+        account=smart.pk,
+        into=0,
+        name="",
+        kind="WATCHLIST",
+        file=upload,
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Name the new list" in html
+    assert "the limit is 1 MB" in html
+    assert not Watchlist.objects.filter(user=user).exists()
