@@ -27,16 +27,18 @@ class BasketForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    note = forms.CharField(max_length=200, required=False)
-    section = forms.CharField(max_length=80, required=False)
+    note = forms.CharField(label="Note", max_length=200, required=False)
+    section = forms.CharField(label="Section", max_length=80, required=False)
     weight = forms.DecimalField(
         label="Weight %", required=False, min_value=0, max_value=100, max_digits=7, decimal_places=3
     )
     amount = forms.DecimalField(
         label="Amount ₹", required=False, min_value=0, max_digits=14, decimal_places=2
     )
-    quantity = forms.IntegerField(required=False, min_value=0, max_value=10_000_000)
-    locked = forms.BooleanField(required=False)
+    quantity = forms.IntegerField(
+        label="Quantity", required=False, min_value=0, max_value=10_000_000
+    )
+    locked = forms.BooleanField(label="Lock", required=False)
 
 
 class ImportForm(forms.Form):

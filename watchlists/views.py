@@ -245,7 +245,18 @@ def edit_member(request: AuthedHttpRequest, watchlist_id: int, member_id: int) -
             if name in form.fields
         )
         messages.error(request, f"{member.label} not saved: {errors}")
-        return _detail(request, watchlist, status=422)
+        prefix = f"m{member.pk}"
+        # The row shows its own errors beside its inputs, with what was typed kept.
+        member_edit = {
+            "pk": member.pk,
+            "values": {name: request.POST.get(f"{prefix}-{name}", "") for name in form.fields},
+            "errors": {
+                name: f"{form.fields[name].label}: {' '.join(errs)}"
+                for name, errs in form.errors.items()
+                if name in form.fields
+            },
+        }
+        return _detail(request, watchlist, status=422, member_edit=member_edit)
     # Only what was sent changes (an unticked box is not sent: the inline form says it
     # carries every field with its marker).
     prefix = f"m{member.pk}"

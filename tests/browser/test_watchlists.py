@@ -198,3 +198,24 @@ def test_buy_now_asks_first_naming_account_orders_and_value(page, accounts, user
     expect(page.locator("#basket-card .messages")).to_contain_text("2 orders sent now")
     assert asked == ["Send 2 orders worth ₹9,300.00 to Zerodha · Main trading account now?"]
     assert Order.objects.count() == 2
+
+
+def test_a_row_save_error_shows_at_the_row_and_keeps_what_was_typed(page, accounts, user):
+    zerodha, _, _ = accounts
+    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
+    members = [
+        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=s, position=n)
+        for n, s in enumerate(("SBIN", "INFY", "TCS"))
+    ]
+    tcs = members[2]
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
+    row = page.locator(f"#wl-{tcs.pk}")
+    row.get_by_label("Quantity of NSE:TCS").fill("100000000")
+    row.get_by_role("button", name="Save").click()
+    row = page.locator(f"#wl-{tcs.pk}")
+    error = row.locator("[data-testid=row-error]")
+    expect(error).to_contain_text("Quantity: Ensure this value is less than or equal to")
+    expect(error).not_to_contain_text("quantity:")
+    expect(row.get_by_label("Quantity of NSE:TCS")).to_have_value("100000000")
+    assert Member.objects.get(pk=tcs.pk).quantity is None
