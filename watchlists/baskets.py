@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from brokers.base import BrokerError
-from marketdata import live, quotes
+from marketdata import live, quotes, readiness
 from orders import bulk
 from orders.closed_market import closed_for_account
 from orders.execution import create_order
@@ -26,6 +26,7 @@ from portfolio.models import Holding
 
 from . import allocation
 from .models import BasketRun, Member, Watchlist
+from .presentation import unloaded_message
 from .selectors import members_of, resolve_members
 
 if TYPE_CHECKING:
@@ -110,10 +111,13 @@ def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mod
     resolved = resolve_members(members_of(watchlist), broker=account.broker)
     instruments = [r.instrument for r in resolved if r.instrument is not None]
     found, error = prices(account, instruments)
+    not_here = "Not at this broker."
+    if readiness.is_missing(account.broker):
+        not_here = unloaded_message(account)
     legs = []
     views = []
     for r in resolved:
-        view = LegView(r.member, r.instrument, problem=r.problem and "Not at this broker.")
+        view = LegView(r.member, r.instrument, problem=r.problem and not_here)
         if r.instrument is not None:
             view.price = found.get(r.instrument.pk)
             ref = r.member.reference_price
@@ -196,10 +200,14 @@ def _charges(out: Preview) -> None:
 @transaction.atomic
 def freeze_prices(*, watchlist: Watchlist, account: BrokerAccount) -> int:
     """Store each member's price now as its reference (to show drift later)."""
+    if readiness.is_missing(account.broker):
+        raise BasketRefused(unloaded_message(account))
     resolved = resolve_members(members_of(watchlist), broker=account.broker)
     found, error = prices(account, [r.instrument for r in resolved if r.instrument])
     if error and not found:
         raise BasketRefused(error)
+    if not found:
+        raise BasketRefused("No prices to freeze: none of the members has a price.")
     frozen = []
     for r in resolved:
         if r.instrument is not None and found.get(r.instrument.pk):

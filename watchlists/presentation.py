@@ -37,6 +37,7 @@ class LiveRow:
     shown: live.Shown | None = None
     buy_query: str = ""  # the order form's query for this row's account
     sell_query: str = ""
+    unloaded: bool = False  # the broker's instruments are not loaded: nothing can resolve
 
     @property
     def key(self) -> str:
@@ -77,11 +78,27 @@ class LiveRow:
         return self.shown.title if self.shown else "No live price yet"
 
 
+def unloaded_message(account) -> str:
+    """Why nothing resolves at `account`'s broker: its instruments are not loaded."""
+    from marketdata import readiness
+
+    if readiness.is_loading(account.broker):
+        return f"{account.broker_label} instruments are loading: prices follow."
+    if account.is_connected:
+        return f"Refresh {account.broker_label} instruments (Settings) to load them."
+    return f"Connect {account.display_name} to load its instruments."
+
+
 def live_rows(members: list[Member], account) -> list[LiveRow]:
     """Each member resolved for `account`'s broker, with the cached price and the change
     from the previous close. Never calls a broker."""
     if account is None:
         return [LiveRow(m, None, "Add a broker account to see prices.") for m in members]
+    from marketdata import readiness
+
+    if readiness.is_missing(account.broker):
+        said = unloaded_message(account)
+        return [LiveRow(m, None, said, unloaded=True) for m in members]
     resolved = resolve_members(members, broker=account.broker)
     prices = live.cached([r.instrument for r in resolved if r.instrument is not None])
     held = dict(

@@ -107,6 +107,7 @@ def detail_context(
         "sort": sort,
         "sorts": presentation.SORTS,
         "unresolved": sum(1 for r in rows if r.instrument is None),
+        "unloaded": next((r.problem for r in rows if r.unloaded), ""),
         "edit_form": EditListForm(
             initial={"name": watchlist.name, "description": watchlist.description},
             auto_id="edit-%s",
@@ -452,6 +453,7 @@ def basket_context(request: AuthedHttpRequest, watchlist: Watchlist, account, fo
         "runs": [baskets.run_status(run) for run in runs],
         "request_key": uuid.uuid4().hex,  # new with every render of the card
         "pnl": baskets.pnl(watchlist=watchlist),
+        "has_reference": watchlist.members.filter(reference_price__isnull=False).exists(),
     }
 
 

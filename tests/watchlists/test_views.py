@@ -205,3 +205,46 @@ def test_add_with_a_note_and_the_note_shows(signed_in, user, kite):
     assert response.status_code == 200
     assert watchlist.members.get().note == "breakout  watch"  # control characters dropped
     assert "breakout  watch" in response.content.decode()
+
+
+def test_an_account_without_instruments_says_connect_not_not_at_this_broker(
+    signed_in, user, make_account
+):
+    from decimal import Decimal
+
+    from watchlists import baskets
+
+    account = make_account(user, "angelone", "Family")  # never connected: nothing loaded
+    watchlist = new_list(user, "Core", "NSE:SBIN", "NSE:INFY", kind=Watchlist.Kind.BASKET)
+    url = reverse("watchlists:detail", args=[watchlist.pk])
+    html = signed_in.get(url, {"account": account.pk}).content.decode()
+    assert "Not at" not in html
+    assert html.count("Connect AngelOne · Family to load its instruments.") >= 2
+    assert "Reference prices frozen" not in html
+    plan = baskets.preview(
+        watchlist=watchlist, account=account, funds=Decimal("1000"), mode="EQUAL"
+    )
+    assert {leg.problem for leg in plan.legs} == {
+        "Connect AngelOne · Family to load its instruments."
+    }
+    response = signed_in.post(
+        reverse("watchlists:basket", args=[watchlist.pk]),
+        {
+            "account": account.pk,
+            "action": "freeze",
+            "product": "CNC",
+            "order_type": "LIMIT",
+            "buffer_pct": "0.5",
+        },
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 422 and "to load its instruments" in html
+    watchlist.refresh_from_db()
+    assert watchlist.frozen_at is None
+    # A list frozen once with no price kept says nothing about frozen prices.
+    from django.utils import timezone
+
+    Watchlist.objects.filter(pk=watchlist.pk).update(frozen_at=timezone.now())
+    html = signed_in.get(url, {"account": account.pk}).content.decode()
+    assert "Reference prices frozen" not in html
