@@ -17,7 +17,10 @@ Rules, in order:
    again without it).
 5. Leftover (equal and weight modes): each leg, most under its target first, gets
    one more lot if it fits; then what still fits goes the same way, so the leftover
-   ends below the cheapest lot bought. An amount or a quantity is taken as asked.
+   ends below the cheapest lot bought. What a leg gets from the leftover is added to
+   its share and said (`from_leftover`), so no leg's value is ever above its share:
+   step 3 floors, and the leftover is shared out in the open. An amount or a quantity
+   is taken as asked.
 
 Never over the funds, whole lots, locked legs untouched.
 """
@@ -51,6 +54,7 @@ class Allocation:
     quantities: dict = field(default_factory=dict)  # key -> whole shares (lot multiples)
     targets: dict = field(default_factory=dict)  # key -> ₹ target, for the preview
     problems: dict = field(default_factory=dict)  # key -> why it gets nothing (or less)
+    from_leftover: dict = field(default_factory=dict)  # key -> ₹ of its share from the leftover
     funds: Decimal = Decimal("0")
     spent: Decimal = Decimal("0")
     shortfall: Decimal = Decimal("0")  # what the asked-for legs cost beyond the funds
@@ -128,16 +132,23 @@ def _spend_leftover(result: Allocation, chosen: list[Leg], funds: Decimal) -> No
     def gap(leg: Leg):
         return (-(result.targets[leg.key] - result.quantities[leg.key] * leg.price), str(leg.key))
 
+    def give(leg: Leg, lots: int) -> None:
+        cost = lots * leg.lot * leg.price
+        result.quantities[leg.key] += lots * leg.lot
+        result.spent += cost
+        # The share grows by what the value now needs beyond it (the leftover given).
+        over = result.quantities[leg.key] * leg.price - result.targets[leg.key]
+        if over > 0:
+            result.from_leftover[leg.key] = result.from_leftover.get(leg.key, 0) + over
+            result.targets[leg.key] += over
+
     for leg in sorted(chosen, key=gap):
-        cost = leg.price * leg.lot
-        if result.spent + cost <= funds:
-            result.quantities[leg.key] += leg.lot
-            result.spent += cost
+        if result.spent + leg.price * leg.lot <= funds:
+            give(leg, 1)
     for leg in sorted(chosen, key=gap):
         lots = _lots(funds - result.spent, leg.price * leg.lot)
         if lots:
-            result.quantities[leg.key] += lots * leg.lot
-            result.spent += lots * leg.lot * leg.price
+            give(leg, lots)
 
 
 def _by_money(result: Allocation, free: list[Leg], remaining: Decimal, mode: str) -> None:

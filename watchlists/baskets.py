@@ -52,6 +52,7 @@ class LegView:
     quantity: int = 0
     value: Decimal = Decimal("0")
     target: Decimal | None = None
+    from_leftover: Decimal | None = None  # the part of `target` that came from the leftover
     problem: str = ""
     drift_pct: Decimal | None = None  # price now against the frozen reference price
 
@@ -141,6 +142,7 @@ def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mod
         key = view.member.pk
         view.quantity = result.quantities.get(key, 0)
         view.target = result.targets.get(key)
+        view.from_leftover = result.from_leftover.get(key)
         if view.price:
             view.value = view.price * view.quantity
         if not view.problem:

@@ -67,6 +67,13 @@ def test_properties(funds, legs, mode):
         (result.quantities[leg.key] * leg.price for leg in legs if leg.price and leg.price > 0),
         start=D("0"),
     )
+    for leg in legs:
+        value = result.quantities[leg.key] * (leg.price or 0)
+        if not leg.locked and value and mode in (EQUAL, WEIGHT):
+            # Never above its share; what the leftover added to the share is said.
+            assert value <= result.targets[leg.key]
+            base = result.targets[leg.key] - result.from_leftover.get(leg.key, 0)
+            assert value <= base or result.from_leftover[leg.key] == value - base
     bought = [leg for leg in legs if not leg.locked and result.quantities[leg.key] and leg.price]
     if mode in (EQUAL, WEIGHT) and bought and locked_cost <= funds:
         # The leftover is redistributed: what is left cannot buy another lot of any of them.
@@ -168,3 +175,16 @@ def test_locked_members_count_against_the_funds():
     # In amount mode the lock keeps the ₹ amount: two TCS (7,949.60) for ₹8,000.
     result = allocate(funds=D("20000"), legs=[tcs, infy], mode=AMOUNT)
     assert result.quantities["TCS"] == 2 and not result.locked_over
+
+
+def test_no_member_is_above_its_share_and_the_leftover_is_said():
+    infy = Leg(key="INFY", price=D("1581.05"))
+    sbin = Leg(key="SBIN", price=D("801.20"))
+    result = allocate(funds=D("50000"), legs=[infy, sbin], mode=EQUAL)
+    for leg in (infy, sbin):
+        value = result.quantities[leg.key] * leg.price
+        base = D("25000")
+        assert value <= result.targets[leg.key]
+        # Floored within the ₹25,000 share; anything beyond came from the leftover, said.
+        assert result.targets[leg.key] == base + result.from_leftover.get(leg.key, 0)
+    assert result.from_leftover  # the leftover went somewhere, and it is named
