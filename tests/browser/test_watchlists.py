@@ -219,3 +219,60 @@ def test_a_row_save_error_shows_at_the_row_and_keeps_what_was_typed(page, accoun
     expect(error).not_to_contain_text("quantity:")
     expect(row.get_by_label("Quantity of NSE:TCS")).to_have_value("100000000")
     assert Member.objects.get(pk=tcs.pk).quantity is None
+
+
+def test_sell_basket_previews_only_what_the_basket_bought_then_asks(page, accounts, user):
+    from decimal import Decimal
+
+    from marketdata.models import Instrument
+    from portfolio.models import Holding
+    from watchlists.models import BasketRun
+
+    zerodha, _, _ = accounts
+    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
+    for n, symbol in enumerate(("SBIN", "INFY")):
+        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    sbin, infy = (
+        Instrument.objects.get(broker="zerodha", exchange="NSE", trading_symbol=s)
+        for s in ("SBIN", "INFY")
+    )
+    for instrument, quantity in ((sbin, 45), (infy, 12)):  # INFY 12 and SBIN 40 are older
+        Holding.objects.create(
+            account=zerodha,
+            instrument=instrument,
+            exchange="NSE",
+            broker_symbol=instrument.trading_symbol,
+            symbol=instrument.canonical_symbol,
+            quantity=quantity,
+            average_price=Decimal("100"),
+            last_price=Decimal("100"),
+            pnl=Decimal("0"),
+        )
+    run = BasketRun.objects.create(
+        watchlist=watchlist, account=zerodha, account_name=zerodha.display_name, side="BUY"
+    )
+    run.orders.add(
+        Order.objects.create(
+            user=user,
+            account=zerodha,
+            account_name=zerodha.display_name,
+            instrument=sbin,
+            symbol="NSE:SBIN",
+            side="BUY",
+            quantity=5,
+            filled_quantity=5,
+            status="EXECUTED",
+        )
+    )
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
+    page.locator("#basket-card").get_by_role("button", name="Sell basket").click()
+    preview = page.locator("#basket-sell-preview")
+    expect(preview.locator("tr[data-symbol=SBIN] [data-testid=sell-qty]")).to_have_text("5")
+    expect(preview.locator("tr[data-symbol=INFY]")).to_have_count(0)
+    assert not Order.objects.filter(side="SELL").exists()  # a preview only
+    preview.get_by_role("button", name="Confirm: sell 1 symbol").click()
+    expect(page.locator("#basket-card .messages")).to_contain_text("Sell Core")
+    sells = list(Order.objects.filter(side="SELL").values_list("symbol", "quantity"))
+    assert sells == [("NSE:SBIN", 5)]
