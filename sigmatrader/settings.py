@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "watchlists",
     "paper",
     "alerts",
+    "protection",
 ]
 
 MIDDLEWARE = [

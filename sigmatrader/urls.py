@@ -62,6 +62,7 @@ urlpatterns = [
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),
     path("alerts/", include("alerts.urls")),
+    path("protection/", include("protection.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),

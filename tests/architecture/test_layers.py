@@ -6,7 +6,10 @@ hides it. Layers, top to bottom (each may import only those below it):
 
     project wiring  sigmatrader.settings / urls / celery / wsgi / asgi (glues every app)
     alerts          alert rules, their evaluation and actions, the screener
-    watchlists      watchlists and baskets: lists, import, live view, basket orders
+    watchlists | protection
+                    lists, import, live view, basket orders | exits armed on an
+                    entry's fill, the daily loss limit, the kill switch
+                    (siblings: never each other)
     portfolio       holdings, positions, the dashboard, live prices of what you hold
     orders | paper  the order life cycle | the simulated exchange (never each other)
     marketdata      instruments, symbol resolution, quotes, the market clock
@@ -35,6 +38,7 @@ APPS = [
     "portfolio",
     "watchlists",
     "alerts",
+    "protection",
 ]
 RANK = {
     "sigmatrader": 0,
@@ -45,6 +49,7 @@ RANK = {
     "portfolio": 4,
     "watchlists": 5,
     "alerts": 6,
+    "protection": 5,
 }
 PROJECT_WIRING = {f"sigmatrader.{name}" for name in ("settings", "urls", "celery", "wsgi", "asgi")}
 TOP = 9

@@ -1,0 +1,1 @@
+"""Capital protection's records (exit legs, loss limits, halts' actions)."""
