@@ -72,6 +72,9 @@ class InstrumentRefresh(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     error = models.TextField(blank=True)
+    # A digest of the master's bytes (and the mapping's version): a refresh of
+    # the very same file skips the parse. Empty for rows from a broker session.
+    content_digest = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-started_at"]

@@ -12,6 +12,7 @@ whole run back and leaves the previous master in place.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from operator import itemgetter, methodcaller, not_
 from pathlib import Path
 
 import requests
+import urllib3
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -73,27 +75,66 @@ class Counts:
 # --- Where rows come from ------------------------------------------------------------
 
 
+@dataclass
+class Master:
+    """Where a master came from, its raw records, and a digest of its bytes
+    (None when it came as rows from a broker session, not as a file)."""
+
+    records: MasterRecords
+    where: str
+    digest: str | None
+
+
+def _spooled(stream, into) -> bytes:
+    """Copy `stream` into the file `into`, returning the digest of its bytes."""
+    hasher = blake2b(digest_size=16)
+    while block := stream.read(1 << 20):
+        hasher.update(block)
+        into.write(block)
+    into.seek(0)
+    return hasher.digest()
+
+
+def _file_digest(raw: bytes, records: MasterRecords) -> str:
+    # The mapping's salt is part of it: a new mapping re-maps an unchanged file.
+    return blake2b(raw + records.salt.encode(), digest_size=16).hexdigest()
+
+
 @contextmanager
-def open_master(broker: str, source: str | None) -> Iterator[tuple[MasterRecords, str]]:
-    """Raw records of the broker's master from a file, a URL, or the broker itself."""
+def open_master(broker: str, source: str | None) -> Iterator[Master]:
+    """Raw records of the broker's master from a file, a URL, or the broker itself.
+
+    A file or a download is hashed before it is parsed (a download is spooled
+    to a temporary file, so memory stays flat), so a refresh can see that the
+    bytes are those of its last run and skip the parse."""
     adapter_class = registry.get_adapter_class(broker)
     if source and "://" not in source:
         path = Path(source)
         if not path.is_file():
             raise RefreshFailed(f"No such file: {source}")
         with path.open("rb") as stream:
-            yield adapter_class.master_records(stream), str(path)
+            hasher = blake2b(digest_size=16)
+            while block := stream.read(1 << 20):
+                hasher.update(block)
+            stream.seek(0)
+            records = adapter_class.master_records(stream)
+            yield Master(records, str(path), _file_digest(hasher.digest(), records))
         return
     url = source or adapter_class.public_instrument_master_url()
     if url:
-        try:
-            response = requests.get(url, stream=True, timeout=max(settings.BROKER_READ_TIMEOUT, 30))
-            response.raise_for_status()
-        except requests.RequestException as exc:
-            raise RefreshFailed(f"Download failed: {exc}") from exc
-        with response:
-            response.raw.decode_content = True
-            yield adapter_class.master_records(response.raw), url
+        with tempfile.TemporaryFile() as spool:
+            try:
+                response = requests.get(
+                    url, stream=True, timeout=max(settings.BROKER_READ_TIMEOUT, 30)
+                )
+                response.raise_for_status()
+                with response:
+                    response.raw.decode_content = True
+                    raw = _spooled(response.raw, spool)
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+                raise RefreshFailed(f"Download failed: {exc}") from exc
+            records = adapter_class.master_records(spool)
+            yield Master(records, url, _file_digest(raw, records))
         return
     account = (
         BrokerAccount.objects.filter(broker=broker, status=BrokerAccount.Status.CONNECTED)
@@ -106,10 +147,31 @@ def open_master(broker: str, source: str | None) -> Iterator[tuple[MasterRecords
             "(or --source FILE_OR_URL)."
         )
     with calling(account) as adapter:
-        yield (
+        yield Master(
             rows_as_records(adapter.instrument_master(), salt=broker),
             f"{account.display_name} session",
+            None,
         )
+
+
+def same_as_last_run(*, broker: str, exchanges: list[str] | None, digest: str | None):
+    """The last successful run of these very bytes, if the table still holds
+    what it stored (a hand-deleted row makes the next refresh a full one)."""
+    if digest is None:
+        return None
+    last = (
+        InstrumentRefresh.objects.filter(broker=broker, status=InstrumentRefresh.Status.SUCCEEDED)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    if last is None or last.content_digest != digest:
+        return None
+    if last.exchanges != ",".join(exchanges or []):
+        return None
+    stored = Instrument.objects.filter(broker=broker)
+    if exchanges:
+        stored = stored.filter(exchange__in=[e.upper() for e in exchanges])
+    return last if stored.count() == last.rows else None
 
 
 # --- Applying a master -----------------------------------------------------------------
@@ -460,10 +522,13 @@ def refresh_instruments(
         broker=broker, source=source or "broker", exchanges=",".join(exchanges or [])
     )
     try:
-        with open_master(broker, source) as (records, where):
-            run.source = where[:500]
+        with open_master(broker, source) as master:
+            run.source, run.content_digest = master.where[:500], master.digest or ""
+            last = same_as_last_run(broker=broker, exchanges=exchanges, digest=master.digest)
+            if last is not None:
+                return _unchanged(run, last, label)
             counts = apply_records(
-                broker=broker, records=records, exchanges=exchanges, progress=progress
+                broker=broker, records=master.records, exchanges=exchanges, progress=progress
             )
     except (RefreshFailed, MasterFormatError, BrokerError, OSError) as exc:
         message = getattr(exc, "message", None) or str(exc)
@@ -490,6 +555,22 @@ def refresh_instruments(
             f"-{counts.removed:,} ~{counts.changed:,})"
         ),
         details={"refresh_id": run.pk, "broker": broker, "seconds": run.seconds},
+    )
+    return run
+
+
+def _unchanged(run: InstrumentRefresh, last: InstrumentRefresh, label: str) -> InstrumentRefresh:
+    """Record a run whose bytes are those of `last`: nothing parsed, nothing written."""
+    run.rows = last.rows
+    run.status, run.finished_at = run.Status.SUCCEEDED, timezone.now()
+    run.save()
+    record_event(
+        category=SystemEvent.Category.MARKETDATA,
+        message=(
+            f"{label} instruments unchanged: the same file as the refresh of "
+            f"{timezone.localtime(last.started_at):%d %b %H:%M}; {run.rows:,} rows kept"
+        ),
+        details={"refresh_id": run.pk, "broker": run.broker, "same_as": last.pk},
     )
     return run
 

@@ -300,3 +300,81 @@ def test_a_reader_never_sees_a_half_written_master(transactional_db, tmp_path):
     nse = sum(1 for r in replacement if r["exch_seg"] == "NSE")
     assert seen <= {(3003, 0), (3003, nse)}, seen  # old or new, never between
     assert (3003, 0) in seen
+
+
+# --- The same file again: nothing parsed, nothing written -------------------------------
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """How many times a master's records were read (its chunks iterated)."""
+    from brokers import registry
+
+    adapter_class = registry.get_adapter_class("angelone")
+    real = adapter_class.master_records.__func__
+    seen = []
+
+    def counting(cls, stream):
+        records = real(cls, stream)
+        chunks = records.chunks
+
+        def counted():
+            seen.append(1)
+            return chunks()
+
+        records.chunks = counted
+        return records
+
+    monkeypatch.setattr(adapter_class, "master_records", classmethod(counting))
+    return seen
+
+
+def test_the_same_file_again_is_recorded_unchanged_without_parsing_it(db, tmp_path, parses):
+    source = write_json(tmp_path, smart_rows())
+    first = refresh.refresh_instruments(broker="angelone", source=source)
+    again = refresh.refresh_instruments(broker="angelone", source=source)
+    assert len(parses) == 1
+    assert again.status == "succeeded" and again.rows == first.rows == count() == 33
+    assert (again.added, again.changed, again.removed) == (0, 0, 0)
+    assert again.content_digest == first.content_digest != ""
+    event = SystemEvent.objects.filter(details__refresh_id=again.pk).get()
+    assert "unchanged" in event.message and "33 rows kept" in event.message
+
+
+def test_one_changed_byte_means_a_full_refresh(db, tmp_path, parses):
+    refresh.refresh_instruments(broker="angelone", source=write_json(tmp_path, smart_rows()))
+    rows = smart_rows()
+    rows[0]["lotsize"] = "5"
+    run = refresh.refresh_instruments(broker="angelone", source=write_json(tmp_path, rows, "b"))
+    assert len(parses) == 2 and run.changed == 1
+    assert Instrument.objects.get(token="10000").lot_size == 5
+
+
+def test_a_hand_deleted_row_is_restored_by_the_same_file(db, tmp_path, parses):
+    source = write_json(tmp_path, smart_rows())
+    refresh.refresh_instruments(broker="angelone", source=source)
+    Instrument.objects.filter(token="10000").delete()
+    run = refresh.refresh_instruments(broker="angelone", source=source)
+    assert len(parses) == 2 and run.added == 1
+    assert Instrument.objects.filter(token="10000").exists()
+
+
+def test_the_same_file_for_other_exchanges_is_a_full_refresh(db, tmp_path, parses):
+    source = write_json(tmp_path, smart_rows())
+    refresh.refresh_instruments(broker="angelone", source=source, exchanges=["NSE"])
+    refresh.refresh_instruments(broker="angelone", source=source)
+    assert len(parses) == 2
+
+
+def test_a_failed_run_is_never_the_reference(db, tmp_path, parses):
+    source = write_json(tmp_path, smart_rows())
+    refresh.refresh_instruments(broker="angelone", source=source)
+    InstrumentRefresh.objects.update(status=InstrumentRefresh.Status.FAILED)
+    refresh.refresh_instruments(broker="angelone", source=source)
+    assert len(parses) == 2
+
+
+def test_a_download_is_hashed_too(db, emulator, parses):
+    first = refresh.refresh_instruments(broker="angelone")
+    again = refresh.refresh_instruments(broker="angelone")
+    assert len(parses) == 1 and again.rows == first.rows > 2000
