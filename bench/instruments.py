@@ -29,9 +29,9 @@ import argparse
 import csv
 import json
 import os
-import shutil
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
