@@ -214,3 +214,25 @@ def angelone_bench_account(server, settings):
     account.refresh_from_db()
     refresh.refresh_instruments(broker="angelone")
     return peer, user, account
+
+
+def timed_page(client, url: str, runs: int = 7, **headers) -> tuple[list[float], str]:
+    """Server times (ms) of `runs` GETs of `url` after one warm-up, with the CPU
+    time and the query count (CPU time is steadier than wall time on a shared
+    machine)."""
+    import statistics
+    import time
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url, headers=headers)  # warm
+    timings, cpu = [], []
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as queries:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = client.get(url, headers=headers)
+            timings.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+        assert response.status_code == 200, response.status_code
+    return timings, f"CPU median {statistics.median(cpu):.1f} ms; {len(queries)} queries"

@@ -21,7 +21,6 @@ holdings across 3 accounts, "All accounts" included, constant queries; sync of
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from decimal import Decimal
@@ -34,6 +33,7 @@ from harness import (  # noqa: E402
     port_argument,
     start_emulator,
     throwaway_django,
+    timed_page,
 )
 
 PAGE_GOAL_MS = 150.0
@@ -48,24 +48,6 @@ def main() -> int:
     with throwaway_django("sigmatrader-bench-portfolio-", web=True) as (settings, _work):
         run(settings, args)
     return 0
-
-
-def timed(client, url: str, runs: int = 7) -> tuple[list[float], str]:
-    """Server times (ms) of `runs` requests after one warm-up, and the CPU time and the
-    query count (CPU time is steadier than wall time on a shared machine)."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(url)  # warm
-    timings, cpu = [], []
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as queries:
-            started, started_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url)
-            timings.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - started_cpu) * 1000)
-        assert response.status_code == 200, response.status_code
-    return timings, f"CPU median {statistics.median(cpu):.1f} ms; {len(queries)} queries"
 
 
 def run(settings, args) -> None:
@@ -145,10 +127,10 @@ def run(settings, args) -> None:
         assert Holding.objects.count() == total
         repeats = args.repeats
         goal = PAGE_GOAL_MS if total == 500 else None
-        one, one_q = timed(client, f"/holdings/?account={account_list[0].pk}", repeats)
-        merged, all_q = timed(client, "/holdings/?account=all", repeats)
-        by_pnl, pnl_q = timed(client, "/holdings/?account=all&sort=-pnl", repeats)
-        dash, dash_q = timed(client, "/", repeats)
+        one, one_q = timed_page(client, f"/holdings/?account={account_list[0].pk}", repeats)
+        merged, all_q = timed_page(client, "/holdings/?account=all", repeats)
+        by_pnl, pnl_q = timed_page(client, "/holdings/?account=all&sort=-pnl", repeats)
+        dash, dash_q = timed_page(client, "/", repeats)
         size = f"{total} holdings across 3 accounts"
         figure(f"holdings one account's tab, {size}", one, goal_ms=goal, extra=one_q)
         figure(f"holdings all-accounts {size}", merged, goal_ms=goal, extra=all_q)

@@ -32,6 +32,7 @@ from harness import (  # noqa: E402
     port_argument,
     start_emulator,
     throwaway_django,
+    timed_page,
 )
 
 PAGE_GOAL_MS = 300.0
@@ -45,22 +46,6 @@ def main() -> int:
     with throwaway_django("sigmatrader-bench-watchlists-", web=True) as (settings, _work):
         run(settings, args)
     return 0
-
-
-def timed(client, url: str, runs: int, **headers) -> tuple[list[float], str]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(url, headers=headers)  # warm
-    timings, cpu = [], []
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as queries:
-            started, started_cpu = time.perf_counter(), time.process_time()
-            response = client.get(url, headers=headers)
-            timings.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - started_cpu) * 1000)
-        assert response.status_code == 200, response.status_code
-    return timings, f"CPU median {statistics.median(cpu):.1f} ms; {len(queries)} queries"
 
 
 def run(settings, args) -> None:
@@ -131,8 +116,8 @@ def run(settings, args) -> None:
     )
     url = f"/watchlists/{watchlist.pk}/?account={account.pk}"
     calls_before = server.state.count("smartapi", "quote")
-    page, page_q = timed(client, url, args.repeats)
-    poll, poll_q = timed(
+    page, page_q = timed_page(client, url, args.repeats)
+    poll, poll_q = timed_page(
         client,
         f"/live/watchlists/{watchlist.pk}/?account={account.pk}",
         args.repeats,
@@ -156,9 +141,9 @@ def run(settings, args) -> None:
         extra=f"{calls} broker quote calls per refresh (batch of "
         f"{account.adapter_class.capabilities.quote_batch_size}); stored {outcome}",
     )
-    page, page_q = timed(client, url, args.repeats)
+    page, page_q = timed_page(client, url, args.repeats)
     figure("watchlist page, 500 members, prices cached", page, goal_ms=PAGE_GOAL_MS, extra=page_q)
-    poll, poll_q = timed(
+    poll, poll_q = timed_page(
         client,
         f"/live/watchlists/{watchlist.pk}/?account={account.pk}",
         args.repeats,
