@@ -497,15 +497,7 @@ class ZerodhaAdapter(BrokerAdapter):
                 trigger_id=int(gtt_id), **spec
             )
         except Exception as exc:
-            # A write: a timeout after sending may have changed it.
-            error = translate(exc, placement=True)
-            if isinstance(error, OutcomeUnknown):
-                error = OutcomeUnknown(
-                    f"No clear answer from Kite: GTT {gtt_id} may or may not have been "
-                    "changed; the GTT sync will show the result.",
-                    code=error.code,
-                )
-            raise error from exc
+            raise self._gtt_write_error(exc, gtt_id, "changed") from exc
 
     def _gtt_spec(self, kind, instrument, trigger_values, last_price, legs) -> dict:
         """The kiteconnect arguments of a GTT (place and modify take the same)."""
@@ -583,15 +575,20 @@ class ZerodhaAdapter(BrokerAdapter):
         try:
             self._client(timeout=settings.BROKER_ORDER_TIMEOUT).delete_gtt(int(gtt_id))
         except Exception as exc:
-            # A write: a timeout after sending may have deleted it.
-            error = translate(exc, placement=True)
-            if isinstance(error, OutcomeUnknown):
-                error = OutcomeUnknown(
-                    f"No clear answer from Kite: GTT {gtt_id} may or may not have been "
-                    "deleted; the GTT sync will show the result.",
-                    code=error.code,
-                )
-            raise error from exc
+            raise self._gtt_write_error(exc, gtt_id, "deleted") from exc
+
+    @staticmethod
+    def _gtt_write_error(exc: Exception, gtt_id: str, done: str) -> BrokerError:
+        """A failed change to an armed GTT as a common error. A write: a timeout after
+        sending may have `done` it, and only the GTT list can tell."""
+        error = translate(exc, placement=True)
+        if isinstance(error, OutcomeUnknown):
+            return OutcomeUnknown(
+                f"No clear answer from Kite: GTT {gtt_id} may or may not have been "
+                f"{done}; the GTT sync will show the result.",
+                code=error.code,
+            )
+        return error
 
     def _legs(self, orders: list[OrderRequest]) -> list[dict]:
         return [
