@@ -96,7 +96,7 @@ class BrokerAdapter:
 
     - `modify_order` (`modify`), `margin_preview` / `charges_preview`
       (`margin_preview` / `charges_preview`), `create_gtt` / `list_gtts` /
-      `cancel_gtt` (`gtt_kinds`), `candles` (`history_intervals`,
+      `cancel_gtt` (`gtt_kinds`), `modify_gtt` (`gtt_modify`), `candles` (`history_intervals`,
       `history_max_days`), `refresh` (`session_refresh`), `reset`
       (`resettable`);
     - `disconnect` (default: nothing to do at the broker) and `trades`
@@ -711,6 +711,41 @@ class BrokerAdapter:
         retried; the next cycle tries again.
         """
         self._unsupported("GTT orders")
+
+    def modify_gtt(
+        self,
+        gtt_id: str,
+        *,
+        kind: GttKind,
+        instrument: InstrumentRef,
+        trigger_values: list[Decimal],
+        last_price: Decimal,
+        legs: list[OrderRequest],
+    ) -> None:
+        """Change an armed GTT in place (`capabilities.gtt_modify`): its trigger
+        values and leg prices move, its id stays.
+
+        Called by the trailing stop (`protection/`, issue 18) to tighten an
+        armed native GTT's stop; the app stores the new levels only after this
+        returns. The arguments mean what they mean for `create_gtt` and
+        replace the whole GTT (the broker keeps none of the old values, so
+        send both legs of an OCO even when one moves): `kind` SINGLE has one
+        trigger value and one leg, OCO two of each, stop-loss leg first;
+        `trigger_values` and `last_price` (the anchor the broker checks the
+        triggers against) Decimal rupees; legs LIMIT orders with a price.
+        Throttled once, sent once.
+
+        Returns None once the broker accepted it (`list_gtts` shows the new
+        values under the same `gtt_id`).
+
+        Raises OrderRejected when the broker refuses (nothing changed: the GTT
+        already fired, was cancelled or deleted, an unknown id, bad values),
+        OutcomeUnknown when the change may or may not have reached the broker
+        (a write: the GTT sync shows the result), BrokerUnavailable (nothing
+        reached the broker), RateLimited, AuthExpired, NotSupported when not
+        declared. A write: never retried by the app.
+        """
+        self._unsupported("changing an armed GTT")
 
     def cancel_gtt(self, gtt_id: str) -> None:
         """Delete an armed GTT at the broker.

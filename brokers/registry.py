@@ -94,6 +94,8 @@ def capability_problems(caps: Capabilities) -> list[str]:
         problems.append("validities must include Validity.DAY")
     if caps.amo != (Variety.AMO in caps.varieties):
         problems.append("amo=True and Variety.AMO in varieties go together")
+    if caps.gtt_modify and not caps.gtt_kinds:
+        problems.append("gtt_modify=True needs gtt_kinds (a GTT to modify)")
     if not caps.exchanges:
         problems.append("exchanges must name at least one exchange")
     if not _positive_int(caps.quote_batch_size):

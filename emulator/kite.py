@@ -752,8 +752,9 @@ def gtt_get(state, request, user, trigger_id):
     return ok(gtt)
 
 
-@authed
-def gtt_place(state, request, user):
+def _gtt_form(state, request):
+    """A GTT's `type`, `condition` and `orders` from a place or modify form, checked the
+    way Kite checks them: (kind, condition, orders) or an error Response."""
     form = request.form()
     try:
         condition, orders = json.loads(form["condition"]), json.loads(form["orders"])
@@ -771,6 +772,16 @@ def gtt_place(state, request, user):
         return error("Invalid `tradingsymbol`.", "InputException", 400)
     if any(o.get("order_type") != "LIMIT" for o in orders):
         return error("GTT orders must be LIMIT orders.", "InputException", 400)
+    condition = {**condition, "instrument_token": inst.kite_token}
+    return kind, condition, [{**o, "result": None} for o in orders]
+
+
+@authed
+def gtt_place(state, request, user):
+    checked = _gtt_form(state, request)
+    if isinstance(checked, Response):
+        return checked
+    kind, condition, orders = checked
     trigger_id = int(state.next_id()) % 10_000_000
     now = datetime.now(UTC)
     user.book.gtts[trigger_id] = {
@@ -782,11 +793,27 @@ def gtt_place(state, request, user):
         "updated_at": stamp(now),
         "expires_at": stamp(now + timedelta(days=365)),
         "status": "active",
-        "condition": {**condition, "instrument_token": inst.kite_token},
-        "orders": [{**o, "result": None} for o in orders],
+        "condition": condition,
+        "orders": orders,
         "meta": {},
     }
     return ok({"trigger_id": trigger_id})
+
+
+@authed
+def gtt_modify(state, request, user, trigger_id):
+    """Kite's PUT /gtt/triggers/:id: the whole GTT replaced in place, its id kept; only
+    an active one (the GTT engine runs first, so one the price already met has fired)."""
+    _evaluate_gtts(state, user)
+    gtt = user.book.gtts.get(int(trigger_id)) if trigger_id.isdigit() else None
+    if gtt is None or gtt["status"] != "active":
+        return error("Invalid trigger ID or trigger not active.", "InputException", 400)
+    checked = _gtt_form(state, request)
+    if isinstance(checked, Response):
+        return checked
+    gtt["type"], gtt["condition"], gtt["orders"] = checked
+    gtt["updated_at"] = stamp(datetime.now(UTC))
+    return ok({"trigger_id": int(trigger_id)})
 
 
 @authed
@@ -871,5 +898,6 @@ def routes():
         r("gtt", "GET", "/gtt/triggers", gtt_list),
         r("gtt", "POST", "/gtt/triggers", gtt_place),
         r("gtt", "GET", "/gtt/triggers/{trigger_id}", gtt_get),
+        r("gtt_modify", "PUT", "/gtt/triggers/{trigger_id}", gtt_modify),
         r("gtt", "DELETE", "/gtt/triggers/{trigger_id}", gtt_delete),
     ]

@@ -83,6 +83,7 @@ class ZerodhaAdapter(BrokerAdapter):
     )
     capabilities = Capabilities(
         gtt_kinds=frozenset({GttKind.SINGLE, GttKind.OCO}),
+        gtt_modify=True,
         margin_preview=True,
         charges_preview=True,
         amo=True,
@@ -469,31 +470,57 @@ class ZerodhaAdapter(BrokerAdapter):
     }
 
     def create_gtt(self, *, kind, instrument, trigger_values, last_price, legs) -> str:
-        for leg in legs:
-            if leg.price is None:
-                raise OrderRejected("Kite GTT legs are LIMIT orders: each needs a price.")
+        spec = self._gtt_spec(kind, instrument, trigger_values, last_price, legs)
         self.throttle(EndpointClass.ORDERS)
         try:
-            data = self._client(timeout=settings.BROKER_ORDER_TIMEOUT).place_gtt(
-                trigger_type=self.GTT_TYPES[kind],
-                tradingsymbol=instrument.symbol,
-                exchange=instrument.exchange,
-                trigger_values=[float(v) for v in trigger_values],
-                last_price=float(last_price),
-                orders=[
-                    {
-                        "transaction_type": leg.side.value,
-                        "quantity": leg.quantity,
-                        "order_type": "LIMIT",
-                        "product": PRODUCT_NAMES[leg.product],
-                        "price": float(leg.price),
-                    }
-                    for leg in legs
-                ],
-            )
+            data = self._client(timeout=settings.BROKER_ORDER_TIMEOUT).place_gtt(**spec)
         except Exception as exc:
             raise translate(exc, placement=True) from exc
         return str(data["trigger_id"])
+
+    def modify_gtt(
+        self,
+        gtt_id: str,
+        *,
+        kind: GttKind,
+        instrument: InstrumentRef,
+        trigger_values: list[Decimal],
+        last_price: Decimal,
+        legs: list[OrderRequest],
+    ) -> None:
+        spec = self._gtt_spec(kind, instrument, trigger_values, last_price, legs)
+        if not str(gtt_id).isdigit():
+            raise OrderRejected(f"Kite has no GTT {gtt_id!r}: its ids are numbers.")
+        self.throttle(EndpointClass.ORDERS)
+        try:
+            self._client(timeout=settings.BROKER_ORDER_TIMEOUT).modify_gtt(
+                trigger_id=int(gtt_id), **spec
+            )
+        except Exception as exc:
+            raise self._gtt_write_error(exc, gtt_id, "changed") from exc
+
+    def _gtt_spec(self, kind, instrument, trigger_values, last_price, legs) -> dict:
+        """The kiteconnect arguments of a GTT (place and modify take the same)."""
+        for leg in legs:
+            if leg.price is None:
+                raise OrderRejected("Kite GTT legs are LIMIT orders: each needs a price.")
+        return {
+            "trigger_type": self.GTT_TYPES[kind],
+            "tradingsymbol": instrument.symbol,
+            "exchange": instrument.exchange,
+            "trigger_values": [float(v) for v in trigger_values],
+            "last_price": float(last_price),
+            "orders": [
+                {
+                    "transaction_type": leg.side.value,
+                    "quantity": leg.quantity,
+                    "order_type": "LIMIT",
+                    "product": PRODUCT_NAMES[leg.product],
+                    "price": float(leg.price),
+                }
+                for leg in legs
+            ],
+        }
 
     def list_gtts(self) -> list[GttOrder]:
         rows = self._read(EndpointClass.OTHER, lambda kite: kite.get_gtts())
@@ -548,15 +575,20 @@ class ZerodhaAdapter(BrokerAdapter):
         try:
             self._client(timeout=settings.BROKER_ORDER_TIMEOUT).delete_gtt(int(gtt_id))
         except Exception as exc:
-            # A write: a timeout after sending may have deleted it.
-            error = translate(exc, placement=True)
-            if isinstance(error, OutcomeUnknown):
-                error = OutcomeUnknown(
-                    f"No clear answer from Kite: GTT {gtt_id} may or may not have been "
-                    "deleted; the GTT sync will show the result.",
-                    code=error.code,
-                )
-            raise error from exc
+            raise self._gtt_write_error(exc, gtt_id, "deleted") from exc
+
+    @staticmethod
+    def _gtt_write_error(exc: Exception, gtt_id: str, done: str) -> BrokerError:
+        """A failed change to an armed GTT as a common error. A write: a timeout after
+        sending may have `done` it, and only the GTT list can tell."""
+        error = translate(exc, placement=True)
+        if isinstance(error, OutcomeUnknown):
+            return OutcomeUnknown(
+                f"No clear answer from Kite: GTT {gtt_id} may or may not have been "
+                f"{done}; the GTT sync will show the result.",
+                code=error.code,
+            )
+        return error
 
     def _legs(self, orders: list[OrderRequest]) -> list[dict]:
         return [

@@ -16,6 +16,7 @@ from brokers import registry
 from brokers.base import (
     AuthExpired,
     BrokerUnavailable,
+    GttKind,
     InstrumentRef,
     NotSupported,
     OrderRejected,
@@ -385,6 +386,164 @@ def test_candles_for_every_declared_interval_shape(connected, peer):
     assert len(minutes) == 12
     with pytest.raises(NotSupported):
         connected.candles(peer.ref("SBIN"), interval="7m", start=end, end=end)
+
+
+# --- Changing an armed GTT (modify_gtt) --------------------------------------------
+
+
+def gtt_leg(peer, price, *, symbol="SBIN", quantity=5, side=Side.SELL):
+    return order(
+        peer,
+        symbol,
+        side=side,
+        order_type=OrderType.LIMIT,
+        price=Decimal(price),
+        quantity=quantity,
+        tag="",
+    )
+
+
+def arm_gtt(adapter, peer, kind, triggers, prices, *, last_price="800"):
+    """A GTT armed on SBIN at `triggers` with SELL LIMIT legs at `prices`; its id."""
+    return adapter.create_gtt(
+        kind=kind,
+        instrument=peer.ref("SBIN"),
+        trigger_values=[Decimal(v) for v in triggers],
+        last_price=Decimal(last_price),
+        legs=[gtt_leg(peer, p) for p in prices],
+    )
+
+
+def modify(adapter, peer, gtt_id, kind, triggers, prices, *, last_price="800"):
+    adapter.modify_gtt(
+        gtt_id,
+        kind=kind,
+        instrument=peer.ref("SBIN"),
+        trigger_values=[Decimal(v) for v in triggers],
+        last_price=Decimal(last_price),
+        legs=[gtt_leg(peer, p) for p in prices],
+    )
+
+
+def gtt_by_id(adapter, gtt_id):
+    return {g.gtt_id: g for g in adapter.list_gtts()}[gtt_id]
+
+
+@pytest.fixture
+def gtt_modifier(connected, peer):
+    """A connected adapter that declares gtt_modify, SBIN at 800 on the emulator."""
+    if not connected.capabilities.gtt_modify:
+        pytest.skip(f"{peer.broker} does not declare gtt_modify")
+    assert connected.capabilities.gtt_oco, "gtt_modify without OCO GTTs is not covered here"
+    peer.server.state.market.set_price("NSE", "SBIN", "800")
+    return connected
+
+
+def test_modify_gtt_without_the_capability_is_not_supported(connected, peer):
+    if connected.capabilities.gtt_modify:
+        pytest.skip(f"{peer.broker} declares gtt_modify (covered by the tests below)")
+    with pytest.raises(NotSupported):
+        modify(connected, peer, "12345", GttKind.OCO, ["760", "860"], ["759", "861"])
+
+
+def test_modify_gtt_moves_an_armed_oco_in_place(gtt_modifier, peer):
+    gtt_id = arm_gtt(gtt_modifier, peer, GttKind.OCO, ["760", "860"], ["759", "861"])
+    before = len(gtt_modifier.list_gtts())
+    modify(
+        gtt_modifier, peer, gtt_id, GttKind.OCO, ["780", "880"], ["779.5", "881"], last_price="805"
+    )
+    gtts = gtt_modifier.list_gtts()
+    assert len(gtts) == before  # changed in place, not a second GTT
+    gtt = gtt_by_id(gtt_modifier, gtt_id)
+    assert gtt.status == "active" and gtt.kind is GttKind.OCO
+    assert gtt.trigger_values == (Decimal("780"), Decimal("880"))
+    assert [leg.price for leg in gtt.legs] == [Decimal("779.5"), Decimal("881")]
+    assert [leg.quantity for leg in gtt.legs] == [5, 5]
+    assert gtt.last_price == Decimal("805")
+    # The broker acts on the new stop: 775 would not have met the old 760.
+    peer.server.state.market.set_price("NSE", "SBIN", "775")
+    fired = gtt_by_id(gtt_modifier, gtt_id)
+    assert fired.status == "triggered"
+    assert fired.triggered_order_ids[0] and not fired.triggered_order_ids[1]
+
+
+def test_modify_gtt_moves_an_armed_single_in_place(gtt_modifier, peer):
+    gtt_id = arm_gtt(gtt_modifier, peer, GttKind.SINGLE, ["760"], ["759"])
+    modify(gtt_modifier, peer, gtt_id, GttKind.SINGLE, ["770.05"], ["769.95"])
+    gtt = gtt_by_id(gtt_modifier, gtt_id)
+    assert gtt.status == "active" and gtt.kind is GttKind.SINGLE
+    assert gtt.trigger_values == (Decimal("770.05"),)
+    assert [leg.price for leg in gtt.legs] == [Decimal("769.95")]
+
+
+def test_modify_gtt_that_fired_is_rejected_and_left_as_it_was(gtt_modifier, peer):
+    gtt_id = arm_gtt(gtt_modifier, peer, GttKind.SINGLE, ["760"], ["759"])
+    peer.server.state.market.set_price("NSE", "SBIN", "755")  # the stop is met: it fires
+    with pytest.raises(OrderRejected):
+        modify(gtt_modifier, peer, gtt_id, GttKind.SINGLE, ["740"], ["739"])
+    gtt = gtt_by_id(gtt_modifier, gtt_id)
+    assert gtt.status == "triggered" and gtt.trigger_values == (Decimal("760"),)
+
+
+def test_modify_gtt_that_was_cancelled_is_rejected(gtt_modifier, peer):
+    gtt_id = arm_gtt(gtt_modifier, peer, GttKind.OCO, ["760", "860"], ["759", "861"])
+    gtt_modifier.cancel_gtt(gtt_id)
+    with pytest.raises(OrderRejected):
+        modify(gtt_modifier, peer, gtt_id, GttKind.OCO, ["780", "880"], ["779", "881"])
+    gtt = gtt_by_id(gtt_modifier, gtt_id)
+    assert gtt.status == "cancelled" and gtt.trigger_values == (Decimal("760"), Decimal("860"))
+
+
+@pytest.mark.parametrize("gtt_id", ["99999999", "no-such-gtt"])
+def test_modify_gtt_unknown_id_is_rejected(gtt_modifier, peer, gtt_id):
+    with pytest.raises(OrderRejected):
+        modify(gtt_modifier, peer, gtt_id, GttKind.SINGLE, ["760"], ["759"])
+
+
+@pytest.mark.parametrize("bad", ["one_trigger", "unknown_symbol", "no_price"])
+def test_modify_gtt_with_values_the_broker_refuses_changes_nothing(gtt_modifier, peer, bad):
+    gtt_id = arm_gtt(gtt_modifier, peer, GttKind.OCO, ["760", "860"], ["759", "861"])
+    legs = [gtt_leg(peer, "779"), gtt_leg(peer, "881")]
+    change = {
+        "kind": GttKind.OCO,
+        "instrument": peer.ref("SBIN"),
+        "trigger_values": [Decimal("780"), Decimal("880")],
+        "last_price": Decimal("800"),
+        "legs": legs,
+    }
+    if bad == "one_trigger":  # an OCO has two triggers and two legs
+        change.update(trigger_values=[Decimal("780")], legs=legs[:1])
+    elif bad == "unknown_symbol":
+        change.update(instrument=InstrumentRef("NSE", "NOSUCHSYMBOL", "999999999"))
+    else:  # GTT legs are LIMIT orders with a price
+        change.update(legs=[replace(legs[0], price=None), legs[1]])
+    with pytest.raises(OrderRejected):
+        gtt_modifier.modify_gtt(gtt_id, **change)
+    gtt = gtt_by_id(gtt_modifier, gtt_id)
+    assert gtt.status == "active" and gtt.trigger_values == (Decimal("760"), Decimal("860"))
+    assert [leg.price for leg in gtt.legs] == [Decimal("759"), Decimal("861")]
+
+
+@pytest.mark.parametrize("kind", ["drop_after_accept", "server_error"])
+def test_modify_gtt_without_a_clear_answer_is_outcome_unknown_not_retried(gtt_modifier, peer, kind):
+    remote_only(peer)
+    gtt_id = arm_gtt(gtt_modifier, peer, GttKind.SINGLE, ["760"], ["759"])
+    peer.server.state.inject(peer.wire, "gtt_modify", Fault(kind, seconds=2.5))
+    before = peer.server.state.count(peer.wire, "gtt_modify")
+    with pytest.raises(OutcomeUnknown):
+        modify(gtt_modifier, peer, gtt_id, GttKind.SINGLE, ["770"], ["769"])
+    assert peer.server.state.count(peer.wire, "gtt_modify") - before == 1
+    # The GTT list answers what happened: changed when the broker did the work.
+    changed = kind == "drop_after_accept"
+    expected = Decimal("770") if changed else Decimal("760")
+    assert gtt_by_id(gtt_modifier, gtt_id).trigger_values == (expected,)
+
+
+def test_modify_gtt_with_the_broker_down_is_broker_unavailable(gtt_modifier, peer, settings):
+    gtt_id = arm_gtt(gtt_modifier, peer, GttKind.SINGLE, ["760"], ["759"])
+    settings.KITE_API_ROOT = settings.SMARTAPI_API_ROOT = "http://127.0.0.1:9"  # nothing listens
+    with pytest.raises(BrokerUnavailable):
+        modify(gtt_modifier, peer, gtt_id, GttKind.SINGLE, ["770"], ["769"])
 
 
 def test_smartapi_portfolio_limits_count_per_endpoint(emulator, settings):

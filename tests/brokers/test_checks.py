@@ -83,6 +83,7 @@ def test_every_bad_entry_is_reported_not_only_the_first(settings):
     ("change", "message"),
     [
         ({"amo": True}, "amo=True and Variety.AMO in varieties go together"),
+        ({"gtt_modify": True}, "gtt_modify=True needs gtt_kinds"),
         ({"varieties": frozenset({Variety.AMO})}, "varieties must include Variety.REGULAR"),
         ({"varieties": frozenset({"REGULAR"})}, "varieties must be a frozenset of Variety"),
         ({"validities": frozenset({Validity.IOC})}, "validities must include Validity.DAY"),
