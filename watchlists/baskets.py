@@ -55,6 +55,7 @@ class LegView:
     from_leftover: Decimal | None = None  # the part of `target` that came from the leftover
     problem: str = ""
     drift_pct: Decimal | None = None  # price now against the frozen reference price
+    limit: Decimal | None = None  # a LIMIT buy's price (LTP + buffer): what it is sized at
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Preview:
     charges_note: str = ""
     price_error: str = ""
     closed: object | None = None  # orders.closed_market.ClosedMarket when closed
+    note: str = ""  # how the funds were shared, where it is not obvious
 
     @property
     def over_available(self) -> Decimal | None:
@@ -106,7 +108,17 @@ def _stored_cash(account: BrokerAccount) -> Decimal | None:
     return stored_cash(account)
 
 
-def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mode: str) -> Preview:
+def preview(
+    *,
+    watchlist: Watchlist,
+    account: BrokerAccount,
+    funds: Decimal,
+    mode: str,
+    order_type: str = Order.OrderType.MARKET,
+    buffer_pct: Decimal = Decimal("0"),
+) -> Preview:
+    """The allocation of `funds` at today's prices. LIMIT buys are sized at their
+    limit price (LTP + buffer), so what the orders may cost stays within the funds."""
     if mode not in allocation.MODES:
         raise BasketRefused("Choose how to share the funds.")
     resolved = resolve_members(members_of(watchlist), broker=account.broker)
@@ -124,11 +136,15 @@ def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mod
             ref = r.member.reference_price
             if view.price and ref:
                 view.drift_pct = ((view.price - ref) / ref * 100).quantize(Decimal("0.01"))
+            if view.price and order_type == Order.OrderType.LIMIT:
+                view.limit = limit_price(
+                    view.price, side="BUY", buffer_pct=buffer_pct, tick=r.instrument.tick_size
+                )
         views.append(view)
         legs.append(
             allocation.Leg(
                 key=r.member.pk,
-                price=view.price if r.instrument is not None else None,
+                price=(view.limit or view.price) if r.instrument is not None else None,
                 lot=r.instrument.lot_size if r.instrument is not None else 1,
                 weight=r.member.weight,
                 amount=r.member.amount,
@@ -144,7 +160,7 @@ def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mod
         view.target = result.targets.get(key)
         view.from_leftover = result.from_leftover.get(key)
         if view.price:
-            view.value = view.price * view.quantity
+            view.value = (view.limit or view.price) * view.quantity
         if not view.problem:
             view.problem = result.problems.get(key, "")
     out = Preview(
@@ -161,8 +177,26 @@ def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mod
         price_error=error,
         closed=_closed(account, [i.exchange for i in instruments]),
     )
+    out.note = _weights_note(mode, views)
     _charges(out)
     return out
+
+
+def _weights_note(mode: str, views: list[LegView]) -> str:
+    """Weights are shares of the whole: say so when they do not add up to 100."""
+    if mode != allocation.WEIGHT:
+        return ""
+    total = sum(
+        (v.member.weight for v in views if v.member.weight and v.member.weight > 0),
+        start=Decimal("0"),
+    )
+    if not total or total == 100:
+        return ""
+    shown = f"{total.normalize():f}"
+    return (
+        f"The weights add up to {shown}, not 100: each member gets its weight ÷ {shown} of "
+        "the funds."
+    )
 
 
 def _charges(out: Preview) -> None:
@@ -185,7 +219,7 @@ def _charges(out: Preview) -> None:
             order_type=OrderType.LIMIT,
             product=Product.CNC,
             tag=f"basket{n}",  # a preview only: never placed
-            price=leg.price,
+            price=leg.limit or leg.price,
         )
         for n, leg in enumerate(out.legs)
         if leg.quantity and leg.price
@@ -361,12 +395,53 @@ def buy(
     if account.user_id != user.pk or watchlist.user_id != user.pk:
         raise BasketRefused("No such account or basket.")
     _check_terms(terms)
-    plan = preview(watchlist=watchlist, account=account, funds=funds, mode=mode)
+    plan = preview(
+        watchlist=watchlist,
+        account=account,
+        funds=funds,
+        mode=mode,
+        order_type=terms.order_type,
+        buffer_pct=terms.buffer_pct,
+    )
     if plan.price_error and not any(leg.price for leg in plan.legs):
         raise BasketRefused(plan.price_error)
     if plan.locked_over:
         raise BasketRefused(locked_refusal(plan))
     legs = [(leg.instrument, leg.quantity, leg.price) for leg in plan.legs if leg.quantity > 0]
+    if not legs:
+        raise BasketRefused("Nothing to buy with these funds: see each member's reason.")
+    return _create(
+        user=user,
+        watchlist=watchlist,
+        account=account,
+        side="BUY",
+        legs=legs,
+        terms=terms,
+        funds=funds,
+        actor=actor,
+    )
+
+
+def buy_confirmed(
+    *,
+    user: User,
+    watchlist: Watchlist,
+    account: BrokerAccount,
+    funds: Decimal,
+    mode: str,
+    terms: Terms,
+    token: str,
+    actor: str,
+) -> BasketRun:
+    """Send exactly the legs the trader confirmed (watchlists/confirmations.py)."""
+    from . import confirmations
+
+    if account.user_id != user.pk or watchlist.user_id != user.pk:
+        raise BasketRefused("No such account or basket.")
+    _check_terms(terms)
+    legs = confirmations.read(
+        token, watchlist=watchlist, account=account, side="BUY", terms=terms, funds=funds, mode=mode
+    )
     if not legs:
         raise BasketRefused("Nothing to buy with these funds: see each member's reason.")
     return _create(
@@ -442,18 +517,62 @@ def basket_to_sell(*, watchlist: Watchlist, account: BrokerAccount) -> list[tupl
     return legs
 
 
+def sells_working(*, watchlist: Watchlist, account: BrokerAccount) -> int:
+    """How many of this basket's sells in `account` may still fill."""
+    ids = BasketRun.orders.through.objects.filter(basketrun__watchlist=watchlist).values("order_id")
+    return (
+        Order.objects.filter(pk__in=ids, account=account, side="SELL")
+        .exclude(status__in=_DEAD)
+        .exclude(status=Order.Status.EXECUTED)
+        .count()
+    )
+
+
+def nothing_to_sell(*, watchlist: Watchlist, account: BrokerAccount) -> str:
+    """Why there is nothing to sell, in the trader's words."""
+    working = sells_working(watchlist=watchlist, account=account)
+    if working:
+        return (
+            f"{watchlist.name}'s sells in {account.display_name} ({working} "
+            f"order{'s' if working != 1 else ''}) are still waiting in the queue or at the "
+            "broker: nothing more to sell until they fill or are cancelled."
+        )
+    return (
+        f"{watchlist.name} bought nothing in {account.display_name} that it still holds: "
+        "nothing to sell."
+    )
+
+
 def sell(
-    *, user: User, watchlist: Watchlist, account: BrokerAccount, terms: Terms, actor: str
+    *,
+    user: User,
+    watchlist: Watchlist,
+    account: BrokerAccount,
+    terms: Terms,
+    actor: str,
+    token: str | None = None,
 ) -> BasketRun:
+    """Sell what the basket bought in `account`. With `token` (the sell preview's
+    confirmation), exactly the legs confirmed, refused if the basket now holds less."""
+    from . import confirmations
+
     if account.user_id != user.pk or watchlist.user_id != user.pk:
         raise BasketRefused("No such account or basket.")
     _check_terms(terms)
     held = basket_to_sell(watchlist=watchlist, account=account)
     if not held:
-        raise BasketRefused(
-            f"{watchlist.name} bought nothing in {account.display_name} that it still holds: "
-            "nothing to sell."
+        raise BasketRefused(nothing_to_sell(watchlist=watchlist, account=account))
+    if token is not None:
+        confirmed = confirmations.read(
+            token, watchlist=watchlist, account=account, side="SELL", terms=terms
         )
+        now = {instrument.pk: quantity for instrument, quantity in held}
+        if any(quantity > now.get(instrument.pk, 0) for instrument, quantity, _ in confirmed):
+            raise confirmations.PlanRefused(
+                "What the basket holds changed after the confirmation appeared: nothing was "
+                "sold. Here is what it holds now; confirm again."
+            )
+        held = [(instrument, quantity) for instrument, quantity, _ in confirmed]
     found, error = prices(account, [i for i, _ in held])
     if terms.order_type == Order.OrderType.LIMIT and any(i.pk not in found for i, _ in held):
         raise BasketRefused(error or "No price for every holding: sell at MARKET or retry.")

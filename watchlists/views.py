@@ -17,7 +17,7 @@ from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import object_id, text
 
-from . import importing, presentation, selectors, services
+from . import confirmations, importing, presentation, selectors, services
 from .forms import BasketOrderForm, EditListForm, ImportForm, ListForm, MappingForm, MemberForm
 from .models import Watchlist
 
@@ -461,6 +461,46 @@ def _basket(request: AuthedHttpRequest, watchlist: Watchlist, **extra) -> HttpRe
     return _detail(request, watchlist, fragment="watchlists/_basket.html", **extra)
 
 
+def _confirm_buy(request, watchlist, form, terms, sized: dict, status: int = 200) -> HttpResponse:
+    """The "Buy now" confirmation: the plan, and a signed token of exactly its legs."""
+    from . import baskets
+
+    plan = baskets.preview(**sized)
+    if plan.locked_over:
+        raise baskets.BasketRefused(baskets.locked_refusal(plan))
+    if not plan.orders:
+        raise baskets.BasketRefused("Nothing to buy with these funds: see each member's reason.")
+    token = confirmations.sign(
+        watchlist=watchlist,
+        account=sized["account"],
+        side="BUY",
+        legs=[(leg.instrument, leg.quantity, leg.price) for leg in plan.legs if leg.quantity],
+        terms=terms,
+        funds=sized["funds"],
+        mode=sized["mode"],
+    )
+    return _basket(
+        request, watchlist, status=status, form=form, plan=plan, confirm_now=True, plan_token=token
+    )
+
+
+def _confirm_sell(request, watchlist, form, terms, account, status: int = 200) -> HttpResponse:
+    """The "Sell basket" confirmation: the legs, and a signed token of exactly them."""
+    from . import baskets
+
+    legs = baskets.basket_to_sell(watchlist=watchlist, account=account)
+    if not legs:
+        raise baskets.BasketRefused(baskets.nothing_to_sell(watchlist=watchlist, account=account))
+    token = confirmations.sign(
+        watchlist=watchlist,
+        account=account,
+        side="SELL",
+        legs=[(instrument, quantity, None) for instrument, quantity in legs],
+        terms=terms,
+    )
+    return _basket(request, watchlist, status=status, form=form, sell_legs=legs, plan_token=token)
+
+
 @require_POST
 def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
     """The basket card's one form: preview, freeze prices, buy (queue or now), sell."""
@@ -488,41 +528,48 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
         request_key=text(request.POST.get("request_key"), 40),
     )
     actor = request.user.get_username()
+    sized = {
+        "watchlist": watchlist,
+        "account": account,
+        "funds": data.get("funds"),
+        "mode": data.get("mode"),
+        "order_type": data["order_type"],
+        "buffer_pct": data["buffer_pct"],
+    }
     try:
         if data.get("funds") is not None and data.get("mode"):
             watchlist.funds, watchlist.mode = data["funds"], data["mode"]
             watchlist.save(update_fields=["funds", "mode", "updated_at"])
         if action == "preview":
-            plan = baskets.preview(
-                watchlist=watchlist, account=account, funds=data["funds"], mode=data["mode"]
-            )
+            plan = baskets.preview(**sized)
             return _basket(request, watchlist, form=form, plan=plan)
         if action == "freeze":
             count = baskets.freeze_prices(watchlist=watchlist, account=account)
             messages.success(request, f"Froze {count} reference prices.")
             return _basket(request, watchlist, form=form)
         if action == "now":  # a confirmation step first: account, orders, total value
-            plan = baskets.preview(
-                watchlist=watchlist, account=account, funds=data["funds"], mode=data["mode"]
-            )
-            if plan.locked_over:
-                raise baskets.BasketRefused(baskets.locked_refusal(plan))
-            if not plan.orders:
-                raise baskets.BasketRefused(
-                    "Nothing to buy with these funds: see each member's reason."
-                )
-            return _basket(request, watchlist, form=form, plan=plan, confirm_now=True)
+            return _confirm_buy(request, watchlist, form, terms, sized)
         if action == "sell":  # a preview of the sell legs first, then an explicit confirm
-            legs = baskets.basket_to_sell(watchlist=watchlist, account=account)
-            if not legs:
-                raise baskets.BasketRefused(
-                    f"{watchlist.name} bought nothing in {account.display_name} that it "
-                    "still holds: nothing to sell."
-                )
-            return _basket(request, watchlist, form=form, sell_legs=legs)
+            return _confirm_sell(request, watchlist, form, terms, account)
         if action == "sell_confirm":
             run = baskets.sell(
-                user=request.user, watchlist=watchlist, account=account, terms=terms, actor=actor
+                user=request.user,
+                watchlist=watchlist,
+                account=account,
+                terms=terms,
+                actor=actor,
+                token=request.POST.get("plan", ""),
+            )
+        elif action == "now_confirm":
+            run = baskets.buy_confirmed(
+                user=request.user,
+                watchlist=watchlist,
+                account=account,
+                funds=data["funds"],
+                mode=data["mode"],
+                terms=terms,
+                token=request.POST.get("plan", ""),
+                actor=actor,
             )
         else:
             run = baskets.buy(
@@ -534,6 +581,15 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
                 terms=terms,
                 actor=actor,
             )
+    except confirmations.PlanRefused as exc:  # show the plan as it is now, to confirm again
+        messages.error(request, exc.message)
+        try:
+            if action == "sell_confirm":
+                return _confirm_sell(request, watchlist, form, terms, account, status=409)
+            return _confirm_buy(request, watchlist, form, terms, sized, status=409)
+        except baskets.BasketRefused as again:
+            messages.error(request, again.message)
+            return _basket(request, watchlist, status=422, form=form)
     except baskets.BasketRefused as exc:
         messages.error(request, exc.message)
         return _basket(request, watchlist, status=422, form=form)

@@ -191,13 +191,38 @@ def test_buy_now_asks_first_naming_account_orders_and_value(page, accounts, user
     card.get_by_role("button", name="Buy now").click()
     step = page.locator("#basket-confirm-now")
     expect(step).to_contain_text(
-        "Send 2 orders worth ₹9,300.00 to Zerodha · Main trading account now?"
+        "Send 2 orders worth ₹9,346.50 to Zerodha · Main trading account now?"
     )
     assert not Order.objects.exists()  # one click sent nothing
     step.get_by_role("button", name="Send 2 orders").click()
     expect(page.locator("#basket-card .messages")).to_contain_text("2 orders sent now")
-    assert asked == ["Send 2 orders worth ₹9,300.00 to Zerodha · Main trading account now?"]
+    assert asked == ["Send 2 orders worth ₹9,346.50 to Zerodha · Main trading account now?"]
     assert Order.objects.count() == 2
+
+
+def test_buy_now_with_funds_changed_after_the_dialog_sends_nothing(page, accounts, user):
+    """The review's path: confirm ₹10,000, type 100000 over it, click Send."""
+    zerodha, _, _ = accounts
+    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
+    for n, symbol in enumerate(("SBIN", "INFY")):
+        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
+    card = page.locator("#basket-card")
+    card.get_by_label("Funds (₹)").fill("10000")
+    card.get_by_label("Allocation").select_option("EQUAL")
+    card.get_by_role("button", name="Buy now").click()
+    expect(page.locator("#basket-confirm-now")).to_contain_text("₹9,346.50")
+    card.get_by_label("Funds (₹)").fill("100000")
+    page.locator("#basket-confirm-now").get_by_role("button", name="Send 2 orders").click()
+    expect(page.locator("#basket-card .messages")).to_contain_text("nothing was sent")
+    assert not Order.objects.exists()
+    # The plan for ₹1,00,000 is what is offered now.
+    expect(page.locator("#basket-confirm-now")).not_to_contain_text("₹9,346.50")
+    page.locator("#basket-confirm-now").get_by_role("button", name="Send 2 orders").click()
+    expect(page.locator("#basket-card .messages")).to_contain_text("2 orders sent now")
+    assert sum(o.quantity for o in Order.objects.all()) > 50
 
 
 def test_a_row_save_error_shows_at_the_row_and_keeps_what_was_typed(page, accounts, user):
@@ -272,7 +297,7 @@ def test_sell_basket_previews_only_what_the_basket_bought_then_asks(page, accoun
     expect(preview.locator("tr[data-symbol=SBIN] [data-testid=sell-qty]")).to_have_text("5")
     expect(preview.locator("tr[data-symbol=INFY]")).to_have_count(0)
     assert not Order.objects.filter(side="SELL").exists()  # a preview only
-    preview.get_by_role("button", name="Confirm: sell 1 symbol").click()
+    preview.get_by_role("button", name="Confirm: queue sells of 1 symbol").click()
     expect(page.locator("#basket-card .messages")).to_contain_text("Sell Core")
     sells = list(Order.objects.filter(side="SELL").values_list("symbol", "quantity"))
     assert sells == [("NSE:SBIN", 5)]

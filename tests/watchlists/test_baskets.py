@@ -1,6 +1,7 @@
 """Baskets against the emulator: preview, buy into the queue as one batch or now through
 the execution service (risk checks included), legs rejected, two accounts, sell, P&L."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -33,6 +34,11 @@ def market(emulator, user, settings):
     for symbol, price in (("SBIN", "800"), ("INFY", "1500"), ("TCS", "4000")):
         prices.set_price("NSE", symbol, price)
     return {"zerodha": zerodha, "angelone": angel, "kite": kite, "smart": smart, "emu": emulator}
+
+
+def plan_of(html: str) -> str:
+    """The signed plan a confirmation step carries (what its confirm sends)."""
+    return re.search(r'name="plan" value="([^"]+)"', html).group(1)
 
 
 def basket(user, *symbols, **fields):
@@ -109,8 +115,11 @@ def test_execute_now_goes_through_risk_checks_and_reports_the_failed_leg(market,
     asked = client.post(url, form, headers=HX).content.decode()
     assert not Order.objects.exists()
     assert 'id="basket-confirm-now"' in asked
-    assert "Send 2 orders worth ₹12,000.00 to Zerodha · z now?" in asked
-    response = client.post(url, {**form, "action": "now_confirm"}, headers=HX)
+    # Sized at the limit prices: TCS 2 × 4,020 (locked) + SBIN 4 × 804.
+    assert "Send 2 orders worth ₹11,256.00 to Zerodha · z now?" in asked
+    response = client.post(
+        url, {**form, "action": "now_confirm", "plan": plan_of(asked)}, headers=HX
+    )
     html = response.content.decode()
     assert response.status_code == 200
     run = BasketRun.objects.get()
@@ -211,8 +220,8 @@ def test_sell_basket_sells_what_the_basket_bought_never_older_holdings(market, u
     )
     got = sorted((o.symbol, o.side, o.quantity) for o in run.orders.all())
     assert got == [("NSE:INFY", "SELL", 2), ("NSE:SBIN", "SELL", 5)]
-    # Those sells are working now: a second sell finds nothing left to sell.
-    with pytest.raises(baskets.BasketRefused, match="bought nothing in"):
+    # Those sells are working now: a second sell finds nothing left to sell, and says why.
+    with pytest.raises(baskets.BasketRefused, match=r"sells in .* \(2 orders\) are still waiting"):
         baskets.sell(
             user=user, watchlist=watchlist, account=account, terms=baskets.Terms(), actor="a"
         )
@@ -242,7 +251,7 @@ def test_sell_basket_previews_the_legs_then_sells_on_confirm(market, user, clien
     assert 'id="basket-sell-preview"' in html and 'data-testid="sell-qty">4<' in html
     assert "INFY" not in html.split('id="basket-sell-preview"')[1].split("</table>")[0]
     assert not Order.objects.filter(side="SELL").exists()  # a preview only
-    client.post(url, {**form, "action": "sell_confirm"}, headers=HX)
+    client.post(url, {**form, "action": "sell_confirm", "plan": plan_of(html)}, headers=HX)
     assert list(Order.objects.filter(side="SELL").values_list("symbol", "quantity")) == [
         ("NSE:SBIN", 4)
     ]
@@ -352,6 +361,8 @@ def test_the_same_form_sent_twice_places_one_batch(market, user, client):
         "request_key": "3f2a9c",
     }
     url = reverse("watchlists:basket", args=[watchlist.pk])
+    asked = client.post(url, {**form, "action": "now"}, headers=HX).content.decode()
+    form["plan"] = plan_of(asked)
     assert client.post(url, form, headers=HX).status_code == 200
     second = client.post(url, form, headers=HX)
     assert second.status_code == 422
@@ -422,7 +433,7 @@ def test_locked_members_over_the_funds_refuse_the_buy(market, user, client):
         "mode": "EQUAL",
         "product": "CNC",
         "order_type": "LIMIT",
-        "buffer_pct": "0.5",
+        "buffer_pct": "0",  # limit = LTP: the round figures below
     }
     html = client.post(url, {**form, "action": "preview"}, headers=HX).content.decode()
     assert 'id="basket-locked-over"' in html and "Short by ₹11,900.00" in html
@@ -432,3 +443,146 @@ def test_locked_members_over_the_funds_refuse_the_buy(market, user, client):
         assert response.status_code == 422
         assert "The locked members alone cost ₹12,000.00" in response.content.decode()
     assert not Order.objects.exists() and not BasketRun.objects.exists()
+
+
+# --- What the trader confirmed is what is sent (watchlists/confirmations.py) --------------
+
+
+def _ask_now(client, url, form):
+    asked = client.post(url, {**form, "action": "now"}, headers=HX)
+    assert asked.status_code == 200 and not Order.objects.exists()
+    return asked.content.decode()
+
+
+@pytest.fixture
+def buy_now_form(market, user, client):
+    watchlist = basket(user, "SBIN", "INFY")
+    client.force_login(user)
+    form = {
+        "account": market["zerodha"].pk,
+        "funds": "30000",
+        "mode": "EQUAL",
+        "product": "CNC",
+        "order_type": "MARKET",
+        "buffer_pct": "0.5",
+    }
+    return reverse("watchlists:basket", args=[watchlist.pk]), form
+
+
+def test_buy_now_refuses_a_confirm_whose_funds_changed_after_the_dialog(buy_now_form, client):
+    url, form = buy_now_form
+    plan = plan_of(_ask_now(client, url, form))
+    # The trader typed 300000 over 30000 while the confirmation was showing.
+    changed = client.post(
+        url, {**form, "funds": "300000", "action": "now_confirm", "plan": plan}, headers=HX
+    )
+    html = changed.content.decode()
+    assert changed.status_code == 409 and not Order.objects.exists()
+    assert "settings changed after the confirmation appeared: nothing was sent" in html
+    # The plan for the new funds is shown, to confirm on its own.
+    assert 'id="basket-confirm-now"' in html and "₹2,99," in html
+    client.post(
+        url, {**form, "funds": "300000", "action": "now_confirm", "plan": plan_of(html)}, headers=HX
+    )
+    assert sum(o.quantity * 800 if "SBIN" in o.symbol else 0 for o in Order.objects.all()) > 100000
+
+
+def test_buy_now_sends_the_confirmed_quantities_even_after_prices_moved(
+    buy_now_form, client, market
+):
+    url, form = buy_now_form
+    html = _ask_now(client, url, form)
+    confirmed = dict(re.findall(r'<tr data-symbol="(\w+)">.*?data-testid="qty">(\d+)<', html, re.S))
+    assert confirmed == {"SBIN": "18", "INFY": "10"}
+    market["emu"].state.market.set_price("NSE", "SBIN", "400")  # recomputing would buy 37
+    client.post(url, {**form, "action": "now_confirm", "plan": plan_of(html)}, headers=HX)
+    sent = {o.symbol: o.quantity for o in Order.objects.all()}
+    assert sent == {"NSE:SBIN": 18, "NSE:INFY": 10}
+
+
+def test_a_tampered_or_missing_plan_sends_nothing(buy_now_form, client):
+    url, form = buy_now_form
+    plan = plan_of(_ask_now(client, url, form))
+    for bad in ("", plan[:-2] + "xx", "e30:1abc:zz"):
+        response = client.post(url, {**form, "action": "now_confirm", "plan": bad}, headers=HX)
+        assert response.status_code == 409, bad
+        assert "could not be read" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_an_old_confirmation_is_refused(buy_now_form, client, monkeypatch):
+    from watchlists import confirmations
+
+    url, form = buy_now_form
+    plan = plan_of(_ask_now(client, url, form))
+    monkeypatch.setattr(confirmations, "MAX_AGE", -1)
+    response = client.post(url, {**form, "action": "now_confirm", "plan": plan}, headers=HX)
+    assert "more than" in response.content.decode() and not Order.objects.exists()
+
+
+def test_sell_confirm_sells_the_confirmed_legs_not_what_filled_since(market, user, client):
+    seed(market["kite"], holdings=[("SBIN", 40, "700")])
+    portfolio_sync_account(market["zerodha"])
+    watchlist = basket(user, "SBIN")
+    _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 4))
+    client.force_login(user)
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    form = {"account": market["zerodha"].pk, "product": "CNC", "order_type": "MARKET"}
+    form["buffer_pct"] = "0.5"
+    html = client.post(url, {**form, "action": "sell"}, headers=HX).content.decode()
+    assert 'data-testid="sell-qty">4<' in html
+    _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 6))  # filled since
+    client.post(url, {**form, "action": "sell_confirm", "plan": plan_of(html)}, headers=HX)
+    assert list(Order.objects.filter(side="SELL").values_list("quantity", flat=True)) == [4]
+
+
+def test_sell_confirm_is_refused_when_the_basket_now_holds_less(market, user, client):
+    seed(market["kite"], holdings=[("SBIN", 4, "700")])
+    portfolio_sync_account(market["zerodha"])
+    watchlist = basket(user, "SBIN")
+    _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 4))
+    client.force_login(user)
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    form = {"account": market["zerodha"].pk, "product": "CNC", "order_type": "MARKET"}
+    form["buffer_pct"] = "0.5"
+    html = client.post(url, {**form, "action": "sell"}, headers=HX).content.decode()
+    seed(market["kite"], holdings=[("SBIN", 1, "700")])  # sold 3 elsewhere since
+    portfolio_sync_account(market["zerodha"])
+    response = client.post(
+        url, {**form, "action": "sell_confirm", "plan": plan_of(html)}, headers=HX
+    )
+    assert response.status_code == 409 and not Order.objects.filter(side="SELL").exists()
+    assert "changed after the confirmation appeared: nothing was sold" in response.content.decode()
+    assert 'data-testid="sell-qty">1<' in response.content.decode()
+
+
+def test_a_limit_basket_is_sized_at_its_limit_prices_within_the_funds(market, user):
+    watchlist = basket(user, "SBIN", "INFY")
+    plan = baskets.preview(
+        watchlist=watchlist,
+        account=market["zerodha"],
+        funds=D("10000"),
+        mode="EQUAL",
+        order_type="LIMIT",
+        buffer_pct=D("5"),
+    )
+    legs = {leg.member.symbol: leg for leg in plan.legs}
+    assert legs["SBIN"].limit == D("840.00") and legs["INFY"].limit == D("1575.00")
+    assert plan.spent == sum(leg.limit * leg.quantity for leg in plan.legs) <= D("10000")
+
+
+def test_weights_that_do_not_add_up_to_100_are_explained(market, user):
+    watchlist = basket(user, "SBIN", "INFY")
+    watchlist.members.filter(symbol="SBIN").update(weight=D("90"))
+    watchlist.members.filter(symbol="INFY").update(weight=D("50"))
+    plan = baskets.preview(
+        watchlist=watchlist, account=market["zerodha"], funds=D("10000"), mode="WEIGHT"
+    )
+    assert plan.note == (
+        "The weights add up to 140, not 100: each member gets its weight ÷ 140 of the funds."
+    )
+    watchlist.members.filter(symbol="INFY").update(weight=D("10"))
+    plan = baskets.preview(
+        watchlist=watchlist, account=market["zerodha"], funds=D("10000"), mode="WEIGHT"
+    )
+    assert plan.note == ""
