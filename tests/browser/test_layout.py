@@ -62,6 +62,13 @@ MEASURE = """() => {
 }"""
 
 
+# A summary table (cash, totals) that only fits by scrolling inside itself: on a phone
+# its last column is cut off at the edge, with nothing saying there is more.
+SQUEEZED_SUMMARIES = """() => [...document.querySelectorAll('table.compact')]
+  .filter((t) => t.offsetParent !== null && t.scrollWidth > t.clientWidth + 1)
+  .map((t) => t.getAttribute('aria-label') || t.id || t.className)"""
+
+
 @pytest.fixture
 def busy(emulator, user, settings):
     """Every table has rows, with long reasons where a page shows reasons."""
@@ -121,6 +128,9 @@ def test_every_page_fits_and_its_actions_are_in_view(busy, page, size):
             problems.append(f"{name}: the page scrolls sideways ({found['page']} > {width})")
         if found["outside"]:
             problems.append(f"{name}: actions out of view: {found['outside'][:4]}")
+        squeezed = page.evaluate(SQUEEZED_SUMMARIES)
+        if squeezed:
+            problems.append(f"{name}: a summary table is cut off (scrolls inside): {squeezed}")
         if size == "laptop" and name in ("queue", "orders") and found["scrolled"]:
             # At 1366 px nothing hides under the pinned actions column.
             problems.append(
