@@ -285,8 +285,10 @@ def test_zero_pnl_is_neutral_and_totals_are_coloured(three, client, emulator):
     assert '-pnl" class="">₹0.00 <small>(0.00%)</small>' in itc  # neither profit nor loss
     merged = client.get(reverse("portfolio:holdings"), {"account": "all"}).content.decode()
     totals = merged.split('id="holdings-totals"')[1].split("</section>")[0]
-    assert 'class="num loss">-₹400.00' in totals  # AngelOne's row: INFY 4 x -100
-    assert 'class="num ">₹0.00' in totals  # Zerodha's row: zero, neutral
+    assert (
+        'class="num loss" data-label="P&amp;L">-₹400.00' in totals
+    )  # AngelOne's row: INFY 4 x -100
+    assert 'class="num " data-label="P&amp;L">₹0.00' in totals  # Zerodha's row: zero, neutral
     board = client.get(reverse("dashboard")).content.decode()
     assert 'class="loss" data-testid="overall-pnl">-₹400.00' in board
 
