@@ -116,6 +116,7 @@ class KillSwitchForm(forms.Form):
     typed = forms.CharField(
         label="Type the account's name (or ALL) to confirm",
         max_length=120,
+        help_text="The account's label (the part after the broker's name), or ALL.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 

@@ -345,14 +345,17 @@ class ConfirmationMismatch(Exception):
 
 
 def confirmation_word(account: BrokerAccount | None) -> str:
-    """What the trader types to confirm: the account's name, or ALL."""
-    return account.display_name if account is not None else "ALL"
+    """What the trader types to confirm: the account's label (its full name with the
+    broker is accepted too), or ALL."""
+    return account.label if account is not None else "ALL"
 
 
 def _check_typed(account: BrokerAccount | None, typed: str) -> None:
-    expected = confirmation_word(account)
-    if (typed or "").strip() != expected:
-        raise ConfirmationMismatch(f"Type {expected} exactly to confirm.")
+    accepted = {confirmation_word(account)}
+    if account is not None:
+        accepted.add(account.display_name)
+    if (typed or "").strip() not in accepted:
+        raise ConfirmationMismatch(f"Type {confirmation_word(account)} exactly to confirm.")
 
 
 def kill_switch(*, user, account: BrokerAccount | None, typed: str, actor: str) -> TradingHalt:

@@ -7,8 +7,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
-
 
 class LossLimit(models.Model):
     """A daily loss limit (and optional profit target) over one account, or over the
@@ -41,9 +39,15 @@ class LossLimit(models.Model):
     enabled = models.BooleanField(default=True)
     loss_kind = models.CharField(max_length=8, choices=LossKind.choices, default=LossKind.RUPEES)
     max_loss = models.DecimalField(
-        null=True, blank=True, help_text="₹, or % of start-of-day capital.", **MONEY
+        null=True,
+        blank=True,
+        help_text="₹, or % of start-of-day capital.",
+        max_digits=18,
+        decimal_places=2,
     )
-    profit_target = models.DecimalField(null=True, blank=True, help_text="₹.", **MONEY)
+    profit_target = models.DecimalField(
+        null=True, blank=True, help_text="₹.", max_digits=18, decimal_places=2
+    )
     include_holdings = models.BooleanField(
         default=False, help_text="Count holdings' day change in the day P&L."
     )
@@ -91,12 +95,12 @@ class DayReading(models.Model):
         "brokers.BrokerAccount", on_delete=models.CASCADE, related_name="day_readings"
     )
     trading_day = models.DateField()
-    start_capital = models.DecimalField(null=True, blank=True, **MONEY)
-    realised = models.DecimalField(null=True, blank=True, **MONEY)
-    unrealised = models.DecimalField(null=True, blank=True, **MONEY)
-    holdings_day = models.DecimalField(null=True, blank=True, **MONEY)
+    start_capital = models.DecimalField(null=True, blank=True, max_digits=18, decimal_places=2)
+    realised = models.DecimalField(null=True, blank=True, max_digits=18, decimal_places=2)
+    unrealised = models.DecimalField(null=True, blank=True, max_digits=18, decimal_places=2)
+    holdings_day = models.DecimalField(null=True, blank=True, max_digits=18, decimal_places=2)
     # Empty: unknown (the reason is in `error`). Never zero for unknown.
-    pnl = models.DecimalField(null=True, blank=True, **MONEY)
+    pnl = models.DecimalField(null=True, blank=True, max_digits=18, decimal_places=2)
     read_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 

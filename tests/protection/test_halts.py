@@ -164,12 +164,10 @@ def test_kill_switch_actions_each_exactly_once(desk):
         actor="alice",
     )
     with pytest.raises(halts.ConfirmationMismatch):
-        halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
+        halts.kill_switch(user=account.user, account=account, typed="Main", actor="alice")
     assert not TradingHalt.objects.exists()
 
-    halt = halts.kill_switch(
-        user=account.user, account=account, typed="Zerodha · main", actor="alice"
-    )
+    halt = halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
     again = halts.kill_switch(
         user=account.user, account=account, typed="Zerodha · main", actor="alice"
     )
