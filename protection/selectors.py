@@ -49,9 +49,13 @@ class LimitRow:
     halted: bool
 
 
-def limits_overview(*, user) -> list[LimitRow]:
+def limits_of(*, user) -> list[LossLimit]:
+    return list(LossLimit.objects.filter(user=user).select_related("account", "user"))
+
+
+def limits_overview(*, user, limits: list[LossLimit] | None = None) -> list[LimitRow]:
     """Each limit with today's stored readings (as the watch last read them)."""
-    limits = list(LossLimit.objects.filter(user=user).select_related("account", "user"))
+    limits = limits_of(user=user) if limits is None else limits
     if not limits:
         return []
     readings = {

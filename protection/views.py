@@ -23,10 +23,13 @@ def _actor(request: AuthedHttpRequest) -> str:
 
 def settings_section(request: AuthedHttpRequest) -> dict:
     """The Settings → Risk card: the limits set, and the form (for all accounts first)."""
-    instance = limit_for_scope(request.user, ALL)
+    limits = selectors.limits_of(user=request.user)
+    instance = next((x for x in limits if x.account_id is None), None)
     return {
-        "loss_limit_form": LossLimitForm(user=request.user, instance=instance),
-        "loss_limits": selectors.limits_overview(user=request.user),
+        "loss_limit_form": LossLimitForm(
+            user=request.user, instance=instance or LossLimit(user=request.user)
+        ),
+        "loss_limits": selectors.limits_overview(user=request.user, limits=limits),
     }
 
 
@@ -48,7 +51,8 @@ def save_limit(request: AuthedHttpRequest) -> HttpResponse:
 
 @require_POST
 def delete_limit(request: AuthedHttpRequest, limit_id: int) -> HttpResponse:
-    deleted, _ = LossLimit.objects.filter(user=request.user, pk=limit_id).delete()
+    pk = object_id(limit_id)
+    deleted = LossLimit.objects.filter(user=request.user, pk=pk).delete()[0] if pk else 0
     if not deleted:
         raise Http404("No such limit.")
     messages.success(request, "Daily loss limit removed.")
