@@ -381,3 +381,21 @@ def test_webhook_auto_during_a_halt(hooked, client, policy, django_capture_on_co
         status, body = _alert(client, token, action="sell", quantity="10", symbol="NSE:SBIN")
     assert status == 202 and body["mode"] == "AUTO"
     assert Order.objects.get(pk=body["order_id"]).status == "SENT"
+
+
+def test_a_halt_and_its_actions_become_toasts_for_their_owner_only(desk, other_user):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from orders.toasts import pending_toasts
+
+    account, peer, _ = desk
+    mine, theirs = SessionStore(), SessionStore()
+    assert pending_toasts(user=account.user, session=mine) == []  # the cursor starts now
+    assert pending_toasts(user=other_user, session=theirs) == []
+    halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
+    toasts = pending_toasts(user=account.user, session=mine)
+    titles = {(t.title, t.level) for t in toasts}
+    assert ("Trading halt", "bad") in titles and ("Trading halt", "ok") in titles
+    assert any("Trading halted for Zerodha · main" in t.text for t in toasts)
+    assert pending_toasts(user=account.user, session=mine) == []  # each once
+    assert pending_toasts(user=other_user, session=theirs) == []
