@@ -28,9 +28,11 @@ def only_reduces(order: Order) -> bool:
         Position.objects.filter(product=order.product, **rows).aggregate(q=Sum("quantity"))["q"]
         or 0
     )
-    if order.side == Order.Side.BUY:
-        return net < 0 and order.quantity <= -net
     if order.product == Order.Product.CNC:
+        # Delivery: holdings and today's delivery position together (a holding sold
+        # today is still a holding, beside a negative delivery position).
         held = Holding.objects.filter(**rows).aggregate(q=Sum("quantity"), t1=Sum("t1_quantity"))
         net += (held["q"] or 0) + (held["t1"] or 0)
+    if order.side == Order.Side.BUY:
+        return net < 0 and order.quantity <= -net
     return net > 0 and order.quantity <= net

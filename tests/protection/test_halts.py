@@ -16,6 +16,7 @@ from orders.models import Order, Strategy, TradingHalt
 from orders.recovery import stranded_auto_orders
 from orders.sync import order_sync_account
 from portfolio.models import PortfolioSync
+from portfolio.sync import portfolio_sync_account
 from protection import halts, limits
 from protection.day_pnl import read_account
 from protection.models import DayReading, HaltAction, LossLimit
@@ -126,6 +127,15 @@ def test_a_halt_blocks_entries_in_the_claim_and_lets_exits_go(desk):
         new(account, "SBIN", side="SELL", quantity=11),
         new(account, "INFY", side="SELL", quantity=21, product="CNC"),
         new(account, "TCS", side="SELL", quantity=1),
+    ):
+        assert execute(order=order, actor="alice").status == "FAILED", order
+    # Once the sales show (delivery holding kept, a -20 delivery position beside it),
+    # buying the shares back is a re-entry, and selling them again is refused too.
+    order_sync_account(account)
+    assert portfolio_sync_account(account).ok
+    for order in (
+        new(account, "INFY", side="BUY", quantity=20, product="CNC"),
+        new(account, "INFY", side="SELL", quantity=1, product="CNC"),
     ):
         assert execute(order=order, actor="alice").status == "FAILED", order
 
