@@ -4,6 +4,7 @@ work is in protection/halts.py and protection/limits.py."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,7 +25,10 @@ def _actor(request: AuthedHttpRequest) -> str:
 def settings_section(request: AuthedHttpRequest) -> dict:
     """The Settings → Risk card: the limits set, and the form (for all accounts first)."""
     limits = selectors.limits_of(user=request.user)
-    instance = next((x for x in limits if x.account_id is None), None)
+    # ?limit=<id> (the Edit link of a limit) fills the form with that limit.
+    chosen = object_id(request.GET.get("limit"))
+    instance = next((x for x in limits if x.pk == chosen), None) if chosen else None
+    instance = instance or next((x for x in limits if x.account_id is None), None)
     return {
         "loss_limit_form": LossLimitForm(
             user=request.user, instance=instance or LossLimit(user=request.user)
@@ -42,7 +46,11 @@ def save_limit(request: AuthedHttpRequest) -> HttpResponse:
     if instance is not None and form.is_valid():
         limit = form.save(commit=False)
         limit.account = form.account
-        limit.save()
+        try:
+            limit.save()
+        except IntegrityError:  # the same scope saved twice at once: the first one stands
+            form.add_error("scope", "This limit was just saved elsewhere: reload and try again.")
+            return render_settings(request, status=422, loss_limit_form=form)
         scope = limit.account.display_name if limit.account else "all accounts"
         messages.success(request, f"Daily loss limit for {scope} saved; it is watched from now on.")
         return redirect("settings")

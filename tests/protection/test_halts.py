@@ -409,3 +409,16 @@ def test_a_halt_and_its_actions_become_toasts_for_their_owner_only(desk, other_u
     assert any("Trading halted for Zerodha · main" in t.text for t in toasts)
     assert pending_toasts(user=account.user, session=mine) == []  # each once
     assert pending_toasts(user=other_user, session=theirs) == []
+
+
+def test_holdings_day_change_counts_only_when_asked(desk, settings):
+    account, peer, _ = desk
+    settings.PROTECTION_MIN_SYNC_SECONDS = 0
+    close = peer.server.state.market.close(peer.server.state.market.get("NSE", "INFY"))
+    peer.server.state.market.set_price("NSE", "INFY", str(close - 50))  # −₹50 × 20 today
+    peer.server.state.market.set_price("NSE", "SBIN", "590")  # −₹100 on the position
+    positions_only = read_account(account=account, include_holdings=False)
+    assert positions_only.pnl == Decimal("-100.00") and positions_only.holdings_day is None
+    with_holdings = read_account(account=account, include_holdings=True)
+    assert with_holdings.holdings_day == Decimal("-1000.00")
+    assert with_holdings.pnl == Decimal("-1100.00")

@@ -79,3 +79,15 @@ def test_kill_switch_page_needs_the_typed_name(client, desk):
     assert response.status_code == 302
     page = client.get(reverse("dashboard")).content.decode()
     assert "Trading halted — All accounts" in page
+
+
+def test_edit_link_fills_the_form_with_that_limit(client, desk):
+    account, _, _ = desk
+    LossLimit.objects.create(user=account.user, account=None, max_loss=Decimal("900"))
+    mine = LossLimit.objects.create(user=account.user, account=account, max_loss=Decimal("250"))
+    client.force_login(account.user)
+    page = client.get(reverse("settings")).content.decode()
+    assert 'value="900.00"' in page
+    page = client.get(reverse("settings") + f"?limit={mine.pk}").content.decode()
+    assert 'value="250.00"' in page
+    assert f'<option value="{account.pk}" selected>' in page
