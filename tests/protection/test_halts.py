@@ -21,6 +21,7 @@ from protection import halts, limits
 from protection.day_pnl import read_account
 from protection.models import DayReading, HaltAction, LossLimit
 from sigmatrader.models import SystemEvent
+from tests.protection.helpers import halt_now
 
 pytestmark = pytest.mark.django_db
 
@@ -98,15 +99,7 @@ def test_a_halt_blocks_entries_in_the_claim_and_lets_exits_go(desk):
     account, peer, strategy = desk
     # The AUTO order was picked up (loaded WAITING) before the trip...
     racing = new(account, strategy=strategy)
-    halts.start_halt(
-        user=account.user,
-        account=account,
-        reason=TradingHalt.Reason.LOSS_LIMIT,
-        message="test",
-        figures={},
-        escalation=LossLimit.Escalation.BLOCK,
-        actor="test",
-    )
+    halt_now(account)
     # ...and reaches the claim after it: refused there, never sent.
     racing = execute(order=racing, actor="strategy:Breakout", claim_from=(Order.Status.WAITING,))
     assert (
@@ -142,15 +135,7 @@ def test_a_halt_blocks_entries_in_the_claim_and_lets_exits_go(desk):
 
 def test_an_all_accounts_halt_covers_every_account(desk):
     account, peer, _ = desk
-    halts.start_halt(
-        user=account.user,
-        account=None,
-        reason=TradingHalt.Reason.KILL_SWITCH,
-        message="test",
-        figures={},
-        escalation=LossLimit.Escalation.BLOCK,
-        actor="test",
-    )
+    halt_now(account, all_accounts=True, reason=TradingHalt.Reason.KILL_SWITCH)
     assert execute(order=new(account), actor="alice").status == "FAILED"
 
 
@@ -204,15 +189,7 @@ def test_kill_switch_actions_each_exactly_once(desk):
 
 def test_a_claimed_action_is_not_run_by_a_second_caller(desk):
     account, peer, _ = desk
-    halt, _ = halts.start_halt(
-        user=account.user,
-        account=account,
-        reason=TradingHalt.Reason.KILL_SWITCH,
-        message="test",
-        figures={},
-        escalation=LossLimit.Escalation.BLOCK,
-        actor="test",
-    )
+    halt = halt_now(account, reason=TradingHalt.Reason.KILL_SWITCH)
     square = HaltAction.objects.create(
         halt=halt, kind="square_off", target=f"position:{account.pk}:NSE:SBIN:MIS"
     )
@@ -363,16 +340,7 @@ def _alert(client, token, action="buy", quantity="1", symbol="NSE:TCS"):
 @pytest.mark.parametrize("policy", ["queue", "refuse"])
 def test_webhook_auto_during_a_halt(hooked, client, policy, django_capture_on_commit_callbacks):
     account, peer, _, token = hooked
-    halts.start_halt(
-        user=account.user,
-        account=account,
-        reason=TradingHalt.Reason.LOSS_LIMIT,
-        message="test",
-        figures={},
-        escalation=LossLimit.Escalation.BLOCK,
-        webhook_policy=policy,
-        actor="test",
-    )
+    halt_now(account, webhook_policy=policy)
     with django_capture_on_commit_callbacks(execute=True):
         status, body = _alert(client, token)
     if policy == "queue":

@@ -11,6 +11,7 @@ from orders.execution import NotExecutable, create_order, execute
 from orders.models import Order, OrderEvent, TradingHalt
 from protection import halts
 from protection.models import HaltAction, LossLimit
+from tests.protection.helpers import halt_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -86,16 +87,7 @@ def test_auto_orders_racing_the_trip_are_sent_before_it_or_cancelled_after(desk)
 
     def work(i):
         if i == 8:
-            halt, _ = halts.start_halt(
-                user=account.user,
-                account=account,
-                reason=TradingHalt.Reason.LOSS_LIMIT,
-                message="race",
-                figures={},
-                escalation=LossLimit.Escalation.CANCEL,
-                actor="loss limit",
-            )
-            return halt
+            return halt_now(account, escalation=LossLimit.Escalation.CANCEL)
         try:
             return execute(
                 order=Order.objects.get(pk=orders[i].pk),
