@@ -60,7 +60,9 @@ def read_account(
     error = ""
     due = state is None or state.synced_at is None
     due = due or state.synced_at < now - timedelta(seconds=min_sync_seconds())
-    if sync and due:
+    if not account.is_connected:
+        error = f"{account.display_name} is {account.get_status_display().lower()}: reconnect it."
+    elif sync and due:
         result = portfolio_sync_account(account)
         if not result.ok:
             error = f"Positions could not be read: {result.error}"

@@ -67,17 +67,19 @@ class Figures:
 
 
 def accounts_for(limit: LossLimit) -> list[BrokerAccount]:
+    """The accounts a limit sums: its own; or every account of the user that was ever
+    connected (an expired or failing one counts, its P&L unknown, never skipped as zero)."""
     if limit.account_id:
-        return [limit.account] if limit.account and limit.account.is_connected else []
+        return [limit.account] if limit.account else []
     return list(
-        BrokerAccount.objects.filter(user_id=limit.user_id, status=BrokerAccount.Status.CONNECTED)
+        BrokerAccount.objects.filter(user_id=limit.user_id).exclude(
+            status=BrokerAccount.Status.NOT_CONNECTED
+        )
     )
 
 
 def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
     figures = Figures(limit=limit, accounts=accounts_for(limit))
-    if limit.account_id and not figures.accounts:
-        figures.errors.append(f"{limit.account} is not connected: its P&L cannot be read.")
     total, capital = Decimal("0"), Decimal("0")
     capital_known = True
     for account in figures.accounts:

@@ -390,3 +390,22 @@ def test_holdings_day_change_counts_only_when_asked(desk, settings):
     with_holdings = read_account(account=account, include_holdings=True)
     assert with_holdings.holdings_day == Decimal("-1000.00")
     assert with_holdings.pnl == Decimal("-1100.00")
+
+
+def test_an_all_accounts_limit_never_skips_an_expired_account(desk, emulator, settings):
+    from brokers.models import BrokerAccount
+    from tests.brokers.peers import connected_account
+
+    account, peer, _ = desk
+    settings.PROTECTION_MIN_SYNC_SECONDS = 0
+    other, _ = connected_account(emulator, account.user, "zerodha", "second")
+    BrokerAccount.objects.filter(pk=other.pk).update(status=BrokerAccount.Status.EXPIRED)
+    LossLimit.objects.create(
+        user=account.user, max_loss=Decimal("5000"), unknown_pnl=LossLimit.UnknownPnl.HALT
+    )
+    limits.evaluate_limits()
+    halt = TradingHalt.objects.get()
+    assert halt.account is None and halt.reason == "unknown_pnl"
+    assert "Zerodha · second is expired" in halt.message
+    assert DayReading.objects.get(account=other).pnl is None
+    assert DayReading.objects.get(account=account).pnl == Decimal("0.00")
