@@ -13,12 +13,7 @@ from .models import DayReading, HaltAction, LossLimit
 
 
 def halts_in_force(*, user) -> list[TradingHalt]:
-    return list(
-        order_halts.in_force(user_id=user.pk)
-        .select_related("account")
-        .prefetch_related("actions")
-        .order_by("pk")
-    )
+    return list(order_halts.in_force(user_id=user.pk).select_related("account").order_by("pk"))
 
 
 def halts_today(*, user) -> list[TradingHalt]:

@@ -1,6 +1,7 @@
 """The kill switch in the top bar, the halt banner on every page and the day P&L
 card on the dashboard: included by base.html and the dashboard, which belong to
-apps below this one (they load this library; they import nothing of it)."""
+apps below this one (they load this library; they import nothing of it). The
+banner and the card poll (protection/live_views.py) to stay current."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ def _user(context):
     return user if user is not None and user.is_authenticated else None
 
 
+def banner_context(user) -> dict:
+    halts = selectors.halts_in_force(user=user)
+    return {"halts": halts, "failing": selectors.failing_actions(user=user) if halts else 0}
+
+
+def card_context(user) -> dict:
+    return {"rows": selectors.limits_overview(user=user)}
+
+
 @register.inclusion_tag("protection/_kill_switch_link.html", takes_context=True)
 def kill_switch_link(context) -> dict:
     return {"user": _user(context)}
@@ -25,16 +35,10 @@ def kill_switch_link(context) -> dict:
 @register.inclusion_tag("protection/_halt_banner.html", takes_context=True)
 def halt_banner(context) -> dict:
     user = _user(context)
-    if user is None:
-        return {"halts": []}
-    halts = selectors.halts_in_force(user=user)
-    return {
-        "halts": halts,
-        "failing": selectors.failing_actions(user=user) if halts else 0,
-    }
+    return banner_context(user) if user is not None else {"halts": []}
 
 
 @register.inclusion_tag("protection/_day_pnl_card.html", takes_context=True)
 def day_pnl_card(context) -> dict:
     user = _user(context)
-    return {"rows": selectors.limits_overview(user=user) if user else []}
+    return card_context(user) if user is not None else {"rows": []}

@@ -91,3 +91,18 @@ def test_edit_link_fills_the_form_with_that_limit(client, desk):
     page = client.get(reverse("settings") + f"?limit={mine.pk}").content.decode()
     assert 'value="250.00"' in page
     assert f'<option value="{account.pk}" selected>' in page
+
+
+def test_live_banner_and_card_follow_the_halt(client, desk, django_assert_max_num_queries):
+    account, _, _ = desk
+    LossLimit.objects.create(user=account.user, account=account, max_loss=Decimal("500"))
+    client.force_login(account.user)
+    htmx = {"HX-Request": "true"}
+    banner = client.get(reverse("live-halts"), headers=htmx).content.decode()
+    assert "Trading halted" not in banner
+    client.post(reverse("protection:kill-switch"), {"scope": "all", "typed": "ALL"})
+    with django_assert_max_num_queries(6):
+        banner = client.get(reverse("live-halts"), headers=htmx).content.decode()
+    assert "Trading halted — All accounts" in banner
+    card = client.get(reverse("live-day-pnl"), headers=htmx).content.decode()
+    assert 'id="day-pnl-limits"' in card and "Halted" in card
