@@ -44,6 +44,8 @@ class Figures:
     capital: Decimal | None = None
     errors: list[str] = field(default_factory=list)
     accounts: list[BrokerAccount] = field(default_factory=list)
+    # Each account's own day P&L (None: unknown), for the dashboard.
+    parts: list[tuple[BrokerAccount, Decimal | None]] = field(default_factory=list)
 
     @property
     def known(self) -> bool:
@@ -84,6 +86,7 @@ def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
     capital_known = True
     for account in figures.accounts:
         reading = readings.get(account.pk)
+        figures.parts.append((account, reading.pnl if reading is not None else None))
         if reading is None or reading.pnl is None:
             why = reading.error if reading is not None else "not read yet"
             figures.errors.append(f"{account.display_name}: {why}")

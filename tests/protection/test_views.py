@@ -106,3 +106,19 @@ def test_live_banner_and_card_follow_the_halt(client, desk, django_assert_max_nu
     assert "Trading halted — All accounts" in banner
     card = client.get(reverse("live-day-pnl"), headers=htmx).content.decode()
     assert 'id="day-pnl-limits"' in card and "Halted" in card
+
+
+def test_dashboard_shows_each_accounts_pnl_under_an_all_accounts_limit(client, desk, settings):
+    from protection import limits
+
+    account, peer, _ = desk
+    settings.PROTECTION_MIN_SYNC_SECONDS = 0
+    LossLimit.objects.create(user=account.user, max_loss=Decimal("1000"))
+    peer.server.state.market.set_price("NSE", "SBIN", "570")
+    limits.evaluate_limits()
+    client.force_login(account.user)
+    page = client.get(reverse("dashboard")).content.decode()
+    card = page[page.index('id="day-pnl-limits"') :]
+    assert "All accounts" in card and "Zerodha · main" in card
+    assert card.count("-₹300.00") == 2  # the total, and the account's own line
+    assert "30%" in card  # of the ₹1,000 limit used
