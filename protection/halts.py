@@ -153,7 +153,7 @@ def _targets(halt: TradingHalt, escalation: int) -> list[tuple[str, str, str, Or
         ):
             target = f"position:{position.account_id}:{position.exchange}:{position.symbol}:MIS"
             label = f"{position.symbol} MIS {position.quantity:+d} · {names[position.account_id]}"
-            targets.append((Kind.SQUARE_OFF, target[:40], label, None))
+            targets.append((Kind.SQUARE_OFF, target, label, None))
     if escalation >= Escalation.PAUSE:
         strategies = Strategy.objects.filter(user_id=halt.user_id, mode=Strategy.Mode.AUTO)
         if halt.account_id:

@@ -132,7 +132,7 @@ class HaltAction(models.Model):
 
     halt = models.ForeignKey("orders.TradingHalt", on_delete=models.CASCADE, related_name="actions")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    target = models.CharField(max_length=40, help_text="order:12, position:NSE:SBIN:MIS…")
+    target = models.CharField(max_length=120, help_text="order:12, position:<account>:NSE:SBIN:MIS")
     label = models.CharField(max_length=200, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

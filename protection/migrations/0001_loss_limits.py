@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('block', 'Block new entries'), ('cancel', 'Cancel an entry'), ('square_off', 'Square off a position'), ('pause', 'Pause an AUTO strategy')], max_length=12)),
-                ('target', models.CharField(help_text='order:12, position:NSE:SBIN:MIS…', max_length=40)),
+                ('target', models.CharField(help_text='order:12, position:<account>:NSE:SBIN:MIS', max_length=120)),
                 ('label', models.CharField(blank=True, max_length=200)),
                 ('state', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed — will retry'), ('gave_up', 'Failed — gave up')], default='pending', max_length=8)),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),

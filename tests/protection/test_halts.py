@@ -409,3 +409,26 @@ def test_an_all_accounts_limit_never_skips_an_expired_account(desk, emulator, se
     assert "Zerodha · second is expired" in halt.message
     assert DayReading.objects.get(account=other).pnl is None
     assert DayReading.objects.get(account=account).pnl == Decimal("0.00")
+
+
+def test_a_long_derivative_symbol_keeps_its_whole_target(desk):
+    from portfolio.models import Position
+
+    account, _, _ = desk
+    symbol = "BANKNIFTY26NOV52000CE"
+    Position.objects.create(
+        account=account,
+        symbol=symbol,
+        broker_symbol=symbol,
+        exchange="NFO",
+        product="MIS",
+        quantity=-30,
+        average_price=Decimal("210"),
+        last_price=Decimal("250"),
+        pnl=Decimal("-1200"),
+    )
+    halt = halt_now(account)
+    rows = halts.plan_actions(halt, escalation=LossLimit.Escalation.SQUARE_OFF)
+    (row,) = [r for r in rows if symbol in r.target]
+    assert row.target == f"position:{account.pk}:NFO:{symbol}:MIS"
+    assert halts._position_of(row).symbol == symbol
