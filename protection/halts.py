@@ -80,6 +80,15 @@ def accounts_in(halt: TradingHalt):
 
 # --- Starting ----------------------------------------------------------------------------------
 
+# Kept in the halt's figures: how far it escalates (the watch plans again with it, so
+# a position an entry opened just before the trip is squared off too).
+ESCALATION = "escalation"
+
+
+def escalation_of(halt: TradingHalt) -> int:
+    value = halt.figures.get(ESCALATION) if isinstance(halt.figures, dict) else None
+    return value if isinstance(value, int) else Escalation.BLOCK
+
 
 def start_halt(
     *,
@@ -107,7 +116,7 @@ def start_halt(
                 trading_day=day,
                 reason=reason,
                 message=message,
-                figures=figures,
+                figures={**figures, ESCALATION: escalation},
                 webhook_policy=webhook_policy,
                 created_by=actor[:60],
             )
@@ -124,7 +133,10 @@ def start_halt(
             reason=reason,
             figures=figures,
         )
-    plan_actions(halt, escalation=escalation)
+    if not started and escalation > escalation_of(halt):  # the kill switch after a limit
+        halt.figures = {**halt.figures, ESCALATION: escalation}
+        TradingHalt.objects.filter(pk=halt.pk).update(figures=halt.figures)
+    plan_actions(halt, escalation=escalation_of(halt))
     run_halt(halt)
     return halt, started
 
@@ -323,6 +335,8 @@ def retry_actions(*, now=None) -> int:
     HaltAction.objects.filter(
         state=State.RUNNING, updated_at__lt=now - RUNNING_TIMEOUT, halt__trading_day=today
     ).update(state=State.FAILED, result="Interrupted; checked again before acting.")
+    for halt in TradingHalt.objects.filter(trading_day=today, released_at__isnull=True):
+        plan_actions(halt, escalation=escalation_of(halt))  # what appeared since the trip
     due = HaltAction.objects.filter(
         halt__trading_day=today,
         halt__released_at__isnull=True,

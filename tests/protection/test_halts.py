@@ -432,3 +432,24 @@ def test_a_long_derivative_symbol_keeps_its_whole_target(desk):
     (row,) = [r for r in rows if symbol in r.target]
     assert row.target == f"position:{account.pk}:NFO:{symbol}:MIS"
     assert halts._position_of(row).symbol == symbol
+
+
+def test_a_position_opened_just_before_the_trip_is_squared_off_by_the_watch(desk):
+    from tests.portfolio.helpers import seed
+
+    account, peer, _ = desk
+    halt = halt_now(account, escalation=LossLimit.Escalation.SQUARE_OFF)
+    assert len(book_orders(peer, symbol="SBIN", side="SELL")) == 1
+    # An entry claimed before the halt fills afterwards: its position shows at the next sync.
+    seed(peer, positions=[("SBIN", "MIS", 0, "600"), ("TCS", "MIS", 5, "4000")])
+    assert portfolio_sync_account(account).ok
+    halts.retry_actions()
+    assert [o.quantity for o in book_orders(peer, symbol="TCS", side="SELL")] == [5]
+    assert HaltAction.objects.filter(halt=halt, kind="square_off").count() == 2
+    halts.retry_actions()
+    assert len(book_orders(peer, symbol="TCS", side="SELL")) == 1
+    # The kill switch pressed after a limit's block-only halt raises it to every action.
+    assert halts.escalation_of(halt) == LossLimit.Escalation.SQUARE_OFF
+    halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
+    halt.refresh_from_db()
+    assert halts.escalation_of(halt) == LossLimit.Escalation.PAUSE
