@@ -148,9 +148,14 @@ def _targets(halt: TradingHalt, escalation: int) -> list[tuple[str, str, str, Or
     ]
     accounts = list(accounts_in(halt))
     if escalation >= Escalation.CANCEL:
-        open_orders = Order.objects.filter(
-            user_id=halt.user_id, account__in=accounts, status__in=CANCELLABLE
-        ).select_related("instrument", "account")
+        # Never a halt's own square-offs (their position may read smaller than the exit
+        # once part of it filled), whatever the exit check says.
+        own = HaltAction.objects.filter(halt__user_id=halt.user_id, order__isnull=False)
+        open_orders = (
+            Order.objects.filter(user_id=halt.user_id, account__in=accounts, status__in=CANCELLABLE)
+            .exclude(pk__in=own.values("order_id"))
+            .select_related("instrument", "account")
+        )
         for order in open_orders:
             if order_halts.is_exit(order):
                 continue  # exits (protective legs, square-offs, sales) keep going
@@ -183,9 +188,19 @@ def plan_actions(halt: TradingHalt, *, escalation: int) -> list[HaltAction]:
     """One row per target (an existing row is kept as it is: never done twice)."""
     rows = []
     for kind, target, label, order in _targets(halt, escalation):
-        row, _ = HaltAction.objects.get_or_create(
+        row, created = HaltAction.objects.get_or_create(
             halt=halt, kind=kind, target=target, defaults={"label": label[:200], "order": order}
         )
+        if not created and kind == Kind.SQUARE_OFF and row.state == State.DONE:
+            # Squared off, yet open again beyond every exit sent (an entry that raced the
+            # trip filled since): due once more. Never oversells: square_off subtracts
+            # the exits already sent.
+            position = _position_of(row)
+            if position is not None and position.quantity and exitable_quantity(position) > 0:
+                HaltAction.objects.filter(pk=row.pk, state=State.DONE).update(
+                    state=State.PENDING, label=label[:200]
+                )
+                row.refresh_from_db()
         rows.append(row)
     return rows
 

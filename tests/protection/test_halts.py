@@ -453,3 +453,26 @@ def test_a_position_opened_just_before_the_trip_is_squared_off_by_the_watch(desk
     halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
     halt.refresh_from_db()
     assert halts.escalation_of(halt) == LossLimit.Escalation.PAUSE
+
+
+def test_a_squared_off_position_that_grew_again_is_squared_off_again_never_twice(desk):
+    from tests.portfolio.helpers import seed
+
+    account, peer, _ = desk
+    halt = halt_now(account, escalation=LossLimit.Escalation.SQUARE_OFF)
+    assert [o.quantity for o in book_orders(peer, symbol="SBIN", side="SELL")] == [10]
+    halts.retry_actions()  # the square-off's fill is not synced yet: nothing more is sold
+    assert len(book_orders(peer, symbol="SBIN", side="SELL")) == 1
+    # An entry that raced the trip filled: the synced position is long 4 again.
+    seed(peer, positions=[("SBIN", "MIS", 4, "600")])
+    assert portfolio_sync_account(account).ok
+    halts.retry_actions()  # the square-off is not known filled yet: it may still take 10
+    assert len(book_orders(peer, symbol="SBIN", side="SELL")) == 1
+    order_sync_account(account)  # it filled...
+    assert portfolio_sync_account(account).ok  # ...and the position read after says 4
+    halts.retry_actions()
+    assert [o.quantity for o in book_orders(peer, symbol="SBIN", side="SELL")] == [10, 4]
+    halts.retry_actions()
+    assert len(book_orders(peer, symbol="SBIN", side="SELL")) == 2
+    assert HaltAction.objects.get(halt=halt, kind="square_off").state == "done"
+    assert not HaltAction.objects.filter(halt=halt, kind="cancel").exists()  # its own exits
