@@ -42,6 +42,9 @@ class LossLimitForm(forms.ModelForm):
             "max_loss": "A positive number: ₹, or % of start-of-day capital (funds the broker "
             "reports at the day's first reading). Empty: no loss limit.",
             "include_holdings": "Off: realised + unrealised P&L of positions only.",
+            "profit_target": "Reaching it halts trading too (locks the day in). Empty: none.",
+            "webhook_policy": "Queue: each waits in the queue with the reason. Refuse: the "
+            "alert is answered 423 and no order is made. Exits go either way.",
         }
 
     def __init__(self, *args, user, **kwargs):

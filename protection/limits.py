@@ -48,6 +48,13 @@ class Figures:
     parts: list[tuple[BrokerAccount, Decimal | None]] = field(default_factory=list)
 
     @property
+    def unread(self) -> bool:
+        """No account read yet today (a new limit before the watch's first pass)."""
+        return all(pnl is None for _, pnl in self.parts) and all(
+            e.endswith("not read yet") for e in self.errors
+        )
+
+    @property
     def known(self) -> bool:
         return self.pnl is not None and not self.errors
 
