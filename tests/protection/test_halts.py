@@ -476,3 +476,23 @@ def test_a_squared_off_position_that_grew_again_is_squared_off_again_never_twice
     assert len(book_orders(peer, symbol="SBIN", side="SELL")) == 2
     assert HaltAction.objects.get(halt=halt, kind="square_off").state == "done"
     assert not HaltAction.objects.filter(halt=halt, kind="cancel").exists()  # its own exits
+
+
+def test_the_watch_runs_in_market_hours_only_and_is_scheduled(desk, settings):
+    from django_celery_beat.models import PeriodicTask
+
+    from protection.tasks import watch_limits
+
+    account, peer, _ = desk
+    settings.PROTECTION_MIN_SYNC_SECONDS = 0
+    limit(account)
+    peer.server.state.market.set_price("NSE", "SBIN", "500")
+    settings.MARKET_ALWAYS_OPEN = False
+    settings.MARKET_CLOCK = "always-closed"
+    assert watch_limits() == {"skipped": "market closed"}
+    assert not TradingHalt.objects.exists()
+    settings.MARKET_CLOCK = "always-open"
+    watch_limits()
+    assert TradingHalt.objects.get().reason == "loss_limit"
+    task = PeriodicTask.objects.get(task="protection.watch_limits")
+    assert task.enabled and 15 <= task.interval.every <= 30 and task.interval.period == "seconds"
