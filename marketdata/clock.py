@@ -68,3 +68,11 @@ def hours_text(exchange: str | None = None) -> str:
     """What the page says about the hours, e.g. "09:15–15:30 India time, Monday to Friday"."""
     start, end = session(exchange)
     return f"{start:%H:%M}–{end:%H:%M} India time, Monday to Friday"
+
+
+def trading_day(moment: datetime | None = None):
+    """The trading day `moment` (now) belongs to: its date in India time.
+
+    A daily limit or a halt is kept per trading day: one recorded on Friday is
+    over on the next date the market opens (a weekend has no session to halt)."""
+    return (moment or timezone.now()).astimezone(IST).date()

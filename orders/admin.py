@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Order, OrderEvent, RiskPolicy
+from .models import Order, OrderEvent, RiskPolicy, TradingHalt
 
 
 class OrderEventInline(admin.TabularInline):
@@ -55,3 +55,10 @@ class RiskPolicyAdmin(admin.ModelAdmin):
         "allow_short_selling",
         "mode",
     )
+
+
+@admin.register(TradingHalt)
+class TradingHaltAdmin(admin.ModelAdmin):
+    list_display = ("trading_day", "user", "account_name", "reason", "created_at", "released_at")
+    list_filter = ("reason", "trading_day")
+    readonly_fields = ("user", "account", "trading_day", "reason", "figures", "created_by")

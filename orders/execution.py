@@ -30,7 +30,7 @@ from brokers.base import (
 from brokers.connections import calling
 from marketdata.resolution import resolve
 
-from . import closed_market, conditional, risk
+from . import closed_market, conditional, halts, risk
 from .broker_request import broker_request
 from .history import log
 from .models import ACCOUNT_GONE, Order
@@ -205,8 +205,21 @@ def execute(*, order: Order, actor: str, claim_from: tuple[str, ...] | None = No
             status=Status.SENDING, status_message="", updated_at=timezone.now()
         )
         _reload_state(order)
-        if claimed:
+        # A trading halt, read after the claim took the write: a halt recorded before
+        # this claim stops the order here; one recorded after it finds the order
+        # SENDING and cancels it at the broker (protection's actions).
+        halt = halts.blocking_halt(order) if claimed else None
+        if halt is not None:
+            refused = halts.refusal(halt)
+            Order.objects.filter(pk=order.pk).update(
+                status=Status.FAILED, status_message=refused, updated_at=timezone.now()
+            )
+            _reload_state(order)
+            log(order, "status", refused, actor=actor, before=previous, details={"halt": halt.pk})
+        elif claimed:
             log(order, "status", "Sending", actor=actor, before=previous)
+    if halt is not None:
+        return order
     if not claimed:
         state = order.get_status_display().lower()
         raise NotExecutable(f"Order #{order.pk} is {state}: an order is sent only once.")

@@ -410,3 +410,81 @@ class AlertClaim(models.Model):
 
     def __str__(self):
         return f"Claim {self.key[:12]} by alert {self.alert_id}"
+
+
+class TradingHalt(models.Model):
+    """Trading stopped for one account, or for all of a user's accounts, for one
+    trading day (India date): a daily loss limit or profit target was reached, the
+    day's P&L could not be known, or the trader pressed the kill switch.
+
+    While a halt is in force, new entries are refused inside the execution claim
+    (orders/halts.py says what an entry is); exits still go. It ends by itself on
+    the next trading day (`trading_day` is no longer today), or when the trader
+    releases it with a typed confirmation (`released_at`, `released_by`). What
+    the halt did (cancels, square-offs, paused strategies) is recorded, one row
+    per action, by `protection` (protection.models.HaltAction).
+    """
+
+    class Reason(models.TextChoices):
+        LOSS_LIMIT = "loss_limit", "Daily loss limit reached"
+        PROFIT_TARGET = "profit_target", "Daily profit target reached"
+        UNKNOWN_PNL = "unknown_pnl", "Day P&L unknown"
+        KILL_SWITCH = "kill_switch", "Kill switch"
+
+    class WebhookPolicy(models.TextChoices):
+        QUEUE = "queue", "Queue AUTO alerts as MANUAL (with the reason)"
+        REFUSE = "refuse", "Refuse AUTO alerts"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trading_halts"
+    )
+    # Empty: every account of the user.
+    account = models.ForeignKey(
+        "brokers.BrokerAccount",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="trading_halts",
+    )
+    account_name = models.CharField(max_length=120, blank=True)
+    trading_day = models.DateField(db_index=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    message = models.TextField(blank=True)
+    # The figures behind the decision (P&L, limit, start-of-day capital…), as text.
+    figures = models.JSONField(default=dict, blank=True)
+    # What an AUTO alert meets while the halt is in force.
+    webhook_policy = models.CharField(
+        max_length=6, choices=WebhookPolicy.choices, default=WebhookPolicy.QUEUE
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=60, help_text="A username, or system.")
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # At most one halt in force per scope and day: a trip (or two presses of the
+            # kill switch) racing another finds the first one instead of a second.
+            models.UniqueConstraint(
+                fields=["user", "account", "trading_day"],
+                condition=models.Q(released_at__isnull=True, account__isnull=False),
+                name="one_account_halt_per_day",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "trading_day"],
+                condition=models.Q(released_at__isnull=True, account__isnull=True),
+                name="one_all_accounts_halt_per_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Halt {self.scope_name} {self.trading_day} ({self.reason})"
+
+    @property
+    def scope_name(self) -> str:
+        return self.account_name if self.account_id else "All accounts"
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None

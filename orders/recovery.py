@@ -30,6 +30,7 @@ from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 from sigmatrader.queueing import enqueue
 
+from . import halts
 from .history import log
 from .models import Order, Strategy
 
@@ -44,7 +45,7 @@ def stranded_auto_orders(now):
         source=Order.Source.TRADINGVIEW,
         strategy__mode=Strategy.Mode.AUTO,
         created_at__lt=now - grace,
-    )
+    ).exclude(status_message__contains=halts.QUEUED_AS_MANUAL)  # a halt queued it: the trader's
 
 
 def stranded_triggers(now):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from sigmatrader.formatting import inr, inr_number
 from sigmatrader.models import SystemEvent
@@ -41,10 +41,18 @@ def _order_events(user):
 
 
 def _session_events(user):
-    # Written by brokers.accounts.mark_expired.
-    return SystemEvent.objects.filter(
-        user=user, category=SystemEvent.Category.BROKER, message__contains="session expired"
+    # Written by brokers.accounts.mark_expired; and events marked `toast` (trading halts).
+    return SystemEvent.objects.filter(user=user).filter(
+        Q(category=SystemEvent.Category.BROKER, message__contains="session expired")
+        | Q(details__toast=True)
     )
+
+
+def _system_toast(event: SystemEvent) -> Toast:
+    if event.details.get("toast") if isinstance(event.details, dict) else False:
+        level = "ok" if event.level in (SystemEvent.Level.INFO, SystemEvent.Level.DEBUG) else "bad"
+        return Toast(f"s{event.pk}", level, "Trading halt", event.message)
+    return Toast(f"s{event.pk}", "bad", "Session expired", event.message)
 
 
 def _order_toast(event: OrderEvent) -> Toast:
@@ -84,9 +92,7 @@ def pending_toasts(*, user, session) -> list[Toast]:
     )
     system_events = list(_session_events(user).filter(id__gt=last_system).order_by("id")[:4])
     toasts = [_order_toast(event) for event in order_events]
-    toasts += [
-        Toast(f"s{event.pk}", "bad", "Session expired", event.message) for event in system_events
-    ]
+    toasts += [_system_toast(event) for event in system_events]
     if order_events or system_events:
         session[SESSION_KEY] = [
             order_events[-1].pk if order_events else last_order,

@@ -36,9 +36,10 @@ from sigmatrader.models import SystemEvent
 from sigmatrader.queueing import enqueue
 from sigmatrader.redaction import mask_json_text, scrub
 
-from . import webhook_routes
+from . import halts, webhook_routes
 from .execution import create_order
-from .models import AlertClaim, Order, Strategy, WebhookAlert, WebhookEndpoint
+from .history import log
+from .models import AlertClaim, Order, Strategy, TradingHalt, WebhookAlert, WebhookEndpoint
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -312,6 +313,26 @@ def _route(route: webhook_routes.Route, alert: AlertData):
     return strategy, account, instrument
 
 
+def _halt_over(user, alert: AlertData, strategy: Strategy, account, instrument):
+    """The trading halt an AUTO alert's order would meet (None: none, or an exit)."""
+    if strategy.mode != Strategy.Mode.AUTO:
+        return None
+    halt = halts.in_force(user_id=user.pk, account_id=account.pk).order_by("pk").first()
+    if halt is None:
+        return None
+    candidate = Order(
+        user=user,
+        account=account,
+        instrument=instrument,
+        symbol=f"{instrument.exchange}:{instrument.canonical_symbol}",
+        exchange=instrument.exchange,
+        side=alert.action,
+        quantity=alert.quantity or strategy.default_quantity,
+        product=alert.product or strategy.default_product,
+    )
+    return None if halts.is_exit(candidate) else halt
+
+
 @dataclass(frozen=True)
 class DedupKey:
     digest: str
@@ -361,6 +382,20 @@ def dedup_key(alert: AlertData, strategy: Strategy) -> DedupKey:
 def _accept(
     user, alert: AlertData, strategy: Strategy, account, instrument, ip, raw
 ) -> tuple[int, dict]:
+    halt = _halt_over(user, alert, strategy, account, instrument)
+    if halt is not None and halt.webhook_policy == TradingHalt.WebhookPolicy.REFUSE:
+        reason = f"{halts.refusal(halt)} AUTO alerts are refused while it lasts."
+        record = _record(
+            user=user,
+            source_ip=ip,
+            raw_body=raw,
+            parsed=scrub(_parsed(alert)),
+            strategy=strategy,
+            outcome=Outcome.REJECTED,
+            http_status=423,
+            reason=reason,
+        )
+        return 423, {"error": reason, "alert_id": record.pk}
     dedup = dedup_key(alert, strategy)
     key = dedup.digest
     now = timezone.now()
@@ -422,7 +457,16 @@ def _accept(
         )
         record.order = order
         record.save(update_fields=["order"])
-        if strategy.mode == Strategy.Mode.AUTO:
+        mode = strategy.mode
+        if halt is not None:
+            # Halted: the AUTO order waits in the queue as a MANUAL one would, saying why.
+            mode = Strategy.Mode.MANUAL
+            queued = f"{halts.refusal(halt)} {halts.QUEUED_AS_MANUAL}: review it in the queue."
+            Order.objects.filter(pk=order.pk).update(status_message=queued)
+            log(order, "status", queued, actor=f"webhook:{strategy.name}"[:60])
+            record.reason = queued[:1000]
+            record.save(update_fields=["reason"])
+        elif strategy.mode == Strategy.Mode.AUTO:
             order_id = order.pk
             # robust: a queue that refuses the message must not turn a recorded
             # alert into an error; the sweeper sends the WAITING order instead.
@@ -431,7 +475,8 @@ def _accept(
         "status": "accepted",
         "alert_id": record.pk,
         "order_id": order.pk,
-        "mode": strategy.mode,
+        "mode": mode,
+        **({"halted": record.reason} if halt is not None else {}),
         "key": dedup.description,
         "window_seconds": dedup.window_seconds,
     }

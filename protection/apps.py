@@ -1,6 +1,26 @@
+"""Capital protection: exits armed on an entry's fill (stop-loss, target,
+trailing stop), the daily loss limit / profit target, and the kill switch.
+
+Sits above portfolio (it needs positions and square-off). What an order
+carries (its exit plan) and the halt checked inside the execution claim live
+in `orders`, which cannot import this app; this app listens to
+`orders.signals.order_filled` and acts through the orders and portfolio
+services.
+"""
+
 from django.apps import AppConfig
 
 
 class ProtectionConfig(AppConfig):
     name = "protection"
     verbose_name = "Capital protection"
+
+    def ready(self):
+        from orders.halts import register_exit_check
+        from sigmatrader.settings_page import register_section
+
+        from .entries import only_reduces
+        from .views import settings_section
+
+        register_exit_check(only_reduces)  # what a trading halt lets through
+        register_section(settings_section)  # the Settings → Risk card

@@ -7,6 +7,7 @@ from orders import live_views as order_live_views
 from orders.webhook_views import tradingview
 from portfolio import live_views as portfolio_live_views
 from portfolio.views import home
+from protection import live_views as protection_live_views
 from watchlists import views as watchlist_views
 
 from . import security_views, views
@@ -59,6 +60,8 @@ urlpatterns = [
         name="live-watchlist",
     ),
     path("live/alerts/", alert_live_views.live_alerts, name="live-alerts"),
+    path("live/halts/", protection_live_views.live_halts, name="live-halts"),
+    path("live/day-pnl/", protection_live_views.live_day_pnl, name="live-day-pnl"),
     path("brokers/", include("brokers.urls")),
     path("marketdata/", include("marketdata.urls")),
     path("alerts/", include("alerts.urls")),

@@ -152,8 +152,11 @@ def pages(user):
 
 # What each page needs today (a cap, so a new per-page query is a decision, not a drift).
 CAPS = {
-    "dashboard": 14,
-    "settings": 15,  # the instruments card: 3 queries whatever the number of brokers
+    # Every page: +1 for the trading-halt banner (protection); the dashboard +1 for
+    # today's P&L against the loss limits, Settings +2 for the Risk card's limits and
+    # accounts (a user with limits: +2 more, their readings and halts).
+    "dashboard": 15,
+    "settings": 18,  # the instruments card: 3 queries whatever the number of brokers
     "live-dashboard": 13,
 }
 DEFAULT_CAP = 10

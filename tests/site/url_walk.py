@@ -124,7 +124,17 @@ def owned_objects(user, emulator, trading_accounts):
     basket = Watchlist.objects.create(user=user, name="Basket", kind="BASKET", funds=10000)
     member = Member.objects.create(watchlist=basket, exchange="NSE", symbol="SBIN", weight=50)
     rule_id, run_id = _alert_objects(user, zerodha)
+    from marketdata.clock import trading_day
+    from orders.models import TradingHalt
+    from protection.models import LossLimit
+
+    limit = LossLimit.objects.create(user=user, account=zerodha, max_loss=Decimal("500"))
+    halt = TradingHalt.objects.create(
+        user=user, account=zerodha, trading_day=trading_day(), reason="kill_switch"
+    )
     return {
+        "limit_id": [limit.pk],
+        "halt_id": [halt.pk],
         "rule_id": rule_id,
         "run_id": run_id,
         "watchlist_id": [basket.pk],
@@ -194,6 +204,8 @@ def urls(objects) -> list[tuple[Route, str]]:
         "watchlist_id",
         "rule_id",
         "run_id",
+        "limit_id",
+        "halt_id",
     ):
         objects[name] = [*objects[name], HUGE_ID_MARK]
     for route in routes():

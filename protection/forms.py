@@ -1,0 +1,145 @@
+"""Settings → Risk: the daily loss limit form; the kill switch and release forms."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from brokers import selectors as broker_selectors
+
+from .models import LossLimit
+
+ALL = "all"
+
+
+class LossLimitForm(forms.ModelForm):
+    scope = forms.ChoiceField(label="Applies to", help_text="One account, or the sum of all.")
+
+    class Meta:
+        model = LossLimit
+        fields = [
+            "enabled",
+            "loss_kind",
+            "max_loss",
+            "profit_target",
+            "include_holdings",
+            "escalation",
+            "unknown_pnl",
+            "webhook_policy",
+        ]
+        labels = {
+            "enabled": "Limit active",
+            "loss_kind": "Max loss in",
+            "max_loss": "Max loss today",
+            "profit_target": "Profit target today (₹, optional)",
+            "include_holdings": "Count holdings' day change",
+            "escalation": "When reached",
+            "unknown_pnl": "When the day's P&L cannot be read",
+            "webhook_policy": "AUTO alerts during a halt",
+        }
+        help_texts = {
+            "max_loss": "A positive number: ₹, or % of start-of-day capital (funds the broker "
+            "reports at the day's first reading). Empty: no loss limit.",
+            "include_holdings": "Off: realised + unrealised P&L of positions only.",
+            "profit_target": "Reaching it halts trading too (locks the day in). Empty: none.",
+            "webhook_policy": "Queue: each waits in the queue with the reason. Refuse: the "
+            "alert is answered 423 and no order is made. Exits go either way.",
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        accounts = list(broker_selectors.accounts_of(user))
+        self.accounts = {str(a.pk): a for a in accounts}
+        self.fields["scope"].choices = [(ALL, "All accounts (their sum)")] + [
+            (str(a.pk), a.display_name) for a in accounts
+        ]
+        self.order_fields(["scope", *self.Meta.fields])
+        for name in ("max_loss", "profit_target"):
+            self.fields[name].widget.attrs.update(inputmode="decimal")
+        if self.instance.pk:
+            self.initial["scope"] = str(self.instance.account_id or ALL)
+
+    def clean_max_loss(self):
+        value = self.cleaned_data.get("max_loss")
+        if value is not None and value <= 0:
+            raise forms.ValidationError(
+                "A loss limit must be more than 0 (leave it empty for none)."
+            )
+        return value
+
+    def clean_profit_target(self):
+        value = self.cleaned_data.get("profit_target")
+        if value is not None and value <= 0:
+            raise forms.ValidationError("A profit target must be more than 0 (or empty).")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("loss_kind") == LossLimit.LossKind.PERCENT
+            and data.get("max_loss") is not None
+            and data["max_loss"] > Decimal("100")
+        ):
+            self.add_error("max_loss", "A percentage of capital is at most 100.")
+        if (
+            data.get("enabled")
+            and data.get("max_loss") is None
+            and data.get("profit_target") is None
+            and "max_loss" not in self.errors
+            and "profit_target" not in self.errors
+        ):
+            self.add_error(
+                "max_loss", "Set a max loss or a profit target (or untick Limit active)."
+            )
+        return data
+
+    @property
+    def account(self):
+        scope = self.cleaned_data.get("scope")
+        return None if scope == ALL else self.accounts.get(scope)
+
+
+def limit_for_scope(user, scope: str):
+    """The user's limit over `scope` ("all" or an account id), or a new one (unsaved)."""
+    if scope and scope != ALL:
+        account = broker_selectors.accounts_of(user).filter(pk=scope if scope.isdigit() else 0)
+        found = account.first()
+        if found is None:
+            return None
+        return LossLimit.objects.filter(user=user, account=found).first() or LossLimit(
+            user=user, account=found
+        )
+    return LossLimit.objects.filter(user=user, account__isnull=True).first() or LossLimit(user=user)
+
+
+class KillSwitchForm(forms.Form):
+    scope = forms.ChoiceField(label="Stop trading on")
+    typed = forms.CharField(
+        label="Type the account's name (or ALL) to confirm",
+        max_length=120,
+        help_text="The account's label (the part after the broker's name), or ALL.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        accounts = list(broker_selectors.accounts_of(user))
+        self.accounts = {str(a.pk): a for a in accounts}
+        self.fields["scope"].choices = [(ALL, "ALL accounts")] + [
+            (str(a.pk), a.display_name) for a in accounts
+        ]
+
+    @property
+    def account(self):
+        scope = self.cleaned_data.get("scope")
+        return None if scope == ALL else self.accounts.get(scope)
+
+
+class ReleaseForm(forms.Form):
+    typed = forms.CharField(
+        label="Type RELEASE to confirm",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

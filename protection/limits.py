@@ -1,0 +1,241 @@
+"""The daily loss limit and profit target: read each limited account's day P&L and
+start a halt when a limit is reached (or, by the limit's setting, when the P&L
+cannot be known).
+
+A limit over one account compares that account's day P&L; a limit over all
+accounts compares the sum over the user's connected accounts — unknown if any
+of them is unknown (never counted as zero). Loss: day P&L ≤ −max loss (₹, or
+% of the start-of-day capital, itself unknown until the broker reported funds).
+Profit target: day P&L ≥ the target. A halt released by hand today is not
+tripped again today by the same limit; every limit re-arms on the next trading
+day (marketdata.clock.trading_day).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.cache import cache
+
+from brokers.models import BrokerAccount
+from marketdata import clock
+from orders.models import TradingHalt
+from sigmatrader.events import record_event
+from sigmatrader.formatting import inr
+from sigmatrader.models import SystemEvent
+
+from . import halts
+from .day_pnl import read_account
+from .models import DayReading, LossLimit
+
+logger = logging.getLogger(__name__)
+Reason = TradingHalt.Reason
+
+
+@dataclass
+class Figures:
+    """A limit's figures now: its P&L (None: unknown, with why), threshold and capital."""
+
+    limit: LossLimit
+    pnl: Decimal | None = None
+    max_loss: Decimal | None = None  # in ₹ (a % limit converted)
+    capital: Decimal | None = None
+    errors: list[str] = field(default_factory=list)
+    accounts: list[BrokerAccount] = field(default_factory=list)
+    # Each account's own day P&L (None: unknown), for the dashboard.
+    parts: list[tuple[BrokerAccount, Decimal | None]] = field(default_factory=list)
+
+    @property
+    def unread(self) -> bool:
+        """No account read yet today (a new limit before the watch's first pass)."""
+        return all(pnl is None for _, pnl in self.parts) and all(
+            e.endswith("not read yet") for e in self.errors
+        )
+
+    @property
+    def known(self) -> bool:
+        return self.pnl is not None and not self.errors
+
+    @property
+    def used_percent(self) -> int | None:
+        """How much of the loss limit the day's loss uses (0–100+), for the dashboard."""
+        if self.pnl is None or not self.max_loss:
+            return None
+        return max(int(-self.pnl * 100 / self.max_loss), 0)
+
+    def as_text(self) -> dict:
+        return {
+            "pnl": str(self.pnl) if self.pnl is not None else "unknown",
+            "max_loss": str(self.max_loss) if self.max_loss is not None else "",
+            "profit_target": str(self.limit.profit_target or ""),
+            "start_capital": str(self.capital) if self.capital is not None else "",
+            "errors": self.errors,
+        }
+
+
+def accounts_for(limit: LossLimit) -> list[BrokerAccount]:
+    """The accounts a limit sums: its own; or every account of the user that was ever
+    connected (an expired or failing one counts, its P&L unknown, never skipped as zero)."""
+    if limit.account_id:
+        return [limit.account] if limit.account else []
+    return list(
+        BrokerAccount.objects.filter(user_id=limit.user_id).exclude(
+            status=BrokerAccount.Status.NOT_CONNECTED
+        )
+    )
+
+
+def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
+    figures = Figures(limit=limit, accounts=accounts_for(limit))
+    total, capital = Decimal("0"), Decimal("0")
+    capital_known = True
+    for account in figures.accounts:
+        reading = readings.get(account.pk)
+        figures.parts.append((account, reading.pnl if reading is not None else None))
+        if reading is None or reading.pnl is None:
+            why = reading.error if reading is not None else "not read yet"
+            figures.errors.append(f"{account.display_name}: {why}")
+            continue
+        total += reading.pnl
+        if reading.start_capital is None:
+            capital_known = False
+        else:
+            capital += reading.start_capital
+    if not figures.errors:
+        figures.pnl = total
+    if capital_known and figures.accounts:
+        figures.capital = capital
+    if limit.max_loss is not None:
+        if limit.loss_kind == LossLimit.LossKind.PERCENT:
+            if figures.capital is not None:
+                figures.max_loss = (figures.capital * limit.max_loss / 100).quantize(
+                    Decimal("0.01")
+                )
+            elif not figures.errors:
+                figures.errors.append("Start-of-day capital unknown: the broker gave no funds.")
+                figures.pnl = None
+        else:
+            figures.max_loss = limit.max_loss
+    return figures
+
+
+def _released_today(limit: LossLimit, day) -> bool:
+    return TradingHalt.objects.filter(
+        user_id=limit.user_id,
+        account_id=limit.account_id,
+        trading_day=day,
+        released_at__isnull=False,
+    ).exists()
+
+
+def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
+    """Start the halt the figures call for (None: within the limit, or already halted)."""
+    day = clock.trading_day()
+    in_force = TradingHalt.objects.filter(
+        user_id=limit.user_id,
+        account_id=limit.account_id,
+        trading_day=day,
+        released_at__isnull=True,
+    ).exists()
+    if in_force or _released_today(limit, day):
+        return None
+    account = limit.account if limit.account_id else None
+    scope = account.display_name if account else "all accounts"
+    if not figures.known:
+        why = "; ".join(figures.errors) or "unknown"
+        if limit.unknown_pnl == LossLimit.UnknownPnl.WARN:
+            # Warned once per limit per day (and shown on the dashboard meanwhile).
+            if cache.add(f"protection:unknown-warned:{limit.pk}:{day}", 1, 24 * 3600):
+                record_event(
+                    category=SystemEvent.Category.ORDER,
+                    level=SystemEvent.Level.WARNING,
+                    user=limit.user,
+                    message=f"Day P&L of {scope} unknown ({why}); your setting is to warn "
+                    "only: trading continues without the loss limit.",
+                    details={"limit_id": limit.pk, "toast": True},
+                )
+            return None
+        reason, message = Reason.UNKNOWN_PNL, f"Day P&L of {scope} unknown ({why})."
+    elif figures.max_loss is not None and figures.pnl <= -figures.max_loss:
+        reason = Reason.LOSS_LIMIT
+        message = f"Day P&L {inr(figures.pnl)} reached the loss limit -{inr(figures.max_loss)}."
+    elif limit.profit_target is not None and figures.pnl >= limit.profit_target:
+        reason = Reason.PROFIT_TARGET
+        message = (
+            f"Day P&L {inr(figures.pnl)} reached the profit target {inr(limit.profit_target)}."
+        )
+    else:
+        return None
+    halt, _ = halts.start_halt(
+        user=limit.user,
+        account=account,
+        reason=reason,
+        message=message,
+        figures=figures.as_text(),
+        escalation=limit.escalation,
+        webhook_policy=limit.webhook_policy,
+        actor="loss limit",
+    )
+    return halt
+
+
+def active_limits():
+    return (
+        LossLimit.objects.filter(enabled=True)
+        .exclude(max_loss__isnull=True, profit_target__isnull=True)
+        .select_related("user", "account")
+    )
+
+
+def evaluate_limits(limits=None) -> dict:
+    """Read every limited account once, then check each limit. Returns a summary."""
+    limits = list(active_limits() if limits is None else limits)
+    wanted: dict[int, tuple[BrokerAccount, bool]] = {}
+    for limit in limits:
+        for account in accounts_for(limit):
+            _, before = wanted.get(account.pk, (account, False))
+            wanted[account.pk] = (account, before or limit.include_holdings)
+    readings: dict[int, DayReading] = {}
+    for pk, (account, holdings) in wanted.items():
+        try:
+            readings[pk] = read_account(account=account, include_holdings=holdings)
+        except Exception:  # one account's trouble is its unknown P&L, not everyone's
+            logger.exception("day P&L of account %s could not be read", pk)
+    summary = {}
+    for limit in limits:
+        # A limit without holdings reads positions only, even where another limit
+        # on the same account asked for holdings too.
+        if not limit.include_holdings:
+            mine = {pk: _without_holdings(r) for pk, r in readings.items()}
+        else:
+            mine = readings
+        figures = figures_for(limit, mine)
+        halt = check_limit(limit, figures)
+        summary[str(limit.pk)] = f"halt {halt.pk}" if halt else str(figures.pnl)
+    return summary
+
+
+def _without_holdings(reading: DayReading) -> DayReading:
+    """The reading as a positions-only limit sees it."""
+    if reading.realised is None or reading.unrealised is None:
+        return reading  # positions unread: unknown either way
+    return DayReading(
+        account_id=reading.account_id,
+        trading_day=reading.trading_day,
+        start_capital=reading.start_capital,
+        realised=reading.realised,
+        unrealised=reading.unrealised,
+        pnl=reading.realised + reading.unrealised,
+    )
+
+
+def watch() -> dict:
+    """The beat task's body: in market hours, evaluate the limits and retry halts'
+    actions that failed or wait on the broker."""
+    if not clock.is_open():
+        return {"skipped": "market closed"}
+    summary = evaluate_limits()
+    summary["retried"] = str(halts.retry_actions())
+    return summary

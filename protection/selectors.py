@@ -1,0 +1,70 @@
+"""Reads for the protection pages (scoped to the user; nothing calls a broker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marketdata import clock
+from orders import halts as order_halts
+from orders.models import TradingHalt
+
+from .limits import Figures, figures_for
+from .models import DayReading, HaltAction, LossLimit
+
+
+def halts_in_force(*, user) -> list[TradingHalt]:
+    return list(order_halts.in_force(user_id=user.pk).select_related("account").order_by("pk"))
+
+
+def halts_today(*, user) -> list[TradingHalt]:
+    return list(
+        TradingHalt.objects.filter(user=user, trading_day=clock.trading_day())
+        .select_related("account")
+        .prefetch_related("actions")
+        .order_by("-pk")
+    )
+
+
+def halt_of(*, user, halt_id: int) -> TradingHalt | None:
+    return TradingHalt.objects.filter(user=user, pk=halt_id).select_related("account").first()
+
+
+def failing_actions(*, user) -> int:
+    return HaltAction.objects.filter(
+        halt__user=user,
+        halt__trading_day=clock.trading_day(),
+        state__in=(HaltAction.State.FAILED, HaltAction.State.GAVE_UP),
+    ).count()
+
+
+@dataclass
+class LimitRow:
+    limit: LossLimit
+    figures: Figures
+    halted: bool
+
+
+def limits_of(*, user) -> list[LossLimit]:
+    return list(LossLimit.objects.filter(user=user).select_related("account", "user"))
+
+
+def limits_overview(*, user, limits: list[LossLimit] | None = None) -> list[LimitRow]:
+    """Each limit with today's stored readings (as the watch last read them)."""
+    limits = limits_of(user=user) if limits is None else limits
+    if not limits:
+        return []
+    readings = {
+        r.account_id: r
+        for r in DayReading.objects.filter(account__user=user, trading_day=clock.trading_day())
+    }
+    halted = {h.account_id for h in order_halts.in_force(user_id=user.pk)}
+    rows = []
+    for limit in limits:
+        rows.append(
+            LimitRow(
+                limit=limit,
+                figures=figures_for(limit, readings),
+                halted=None in halted or limit.account_id in halted,
+            )
+        )
+    return rows

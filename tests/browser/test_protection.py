@@ -1,0 +1,94 @@
+"""Settings → Risk, the kill switch and the halt banner in a real Chromium, at a
+1366x768 laptop and a 390 px phone."""
+
+import pytest
+from playwright.sync_api import expect
+
+from marketdata import refresh
+from orders.models import TradingHalt
+from portfolio.sync import portfolio_sync_account
+from protection.models import HaltAction, LossLimit
+from tests.brokers.peers import connected_account
+from tests.browser.test_brokers import sign_in
+from tests.portfolio.helpers import seed
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
+
+
+@pytest.fixture
+def desk(emulator, user, settings):
+    settings.MARKET_ALWAYS_OPEN = True
+    account, peer = connected_account(emulator, user, "zerodha", "main", default=True)
+    refresh.refresh_instruments(broker="zerodha")
+    emulator.state.market.set_price("NSE", "SBIN", "600")
+    seed(peer, positions=[("SBIN", "MIS", 10, "600")])
+    assert portfolio_sync_account(account).ok
+    return account, peer
+
+
+def fits(page, width):
+    scroll = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} > {width}"
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_limit_kill_switch_and_banner(page, desk, size):
+    account, peer = desk
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page)
+
+    # Settings → Risk: a bad value is refused at its field, a good one saved.
+    page.goto("/settings/#risk-limits")
+    card = page.locator("#risk-limits")
+    card.get_by_label("Applies to").select_option(label="Zerodha · main")
+    card.get_by_label("Max loss today").fill("-500")
+    card.get_by_role("button", name="Save daily limit").click()
+    field = page.locator("#risk-limits .field-max_loss")
+    expect(field.locator(".field-error")).to_contain_text("more than 0")
+    fits(page, width)
+    assert not LossLimit.objects.exists()
+    page.locator("#risk-limits").get_by_label("Max loss today").fill("500")
+    page.locator("#risk-limits").get_by_role("button", name="Save daily limit").click()
+    expect(page.locator(".message-success")).to_contain_text("Daily loss limit for Zerodha · main")
+    limit = LossLimit.objects.get()
+    assert limit.account == account and str(limit.max_loss) == "500.00"
+
+    # The dashboard shows today's P&L against it.
+    page.goto("/")
+    expect(page.locator("#day-pnl-limits")).to_contain_text("Zerodha · main")
+    fits(page, width)
+
+    # The kill switch, from the top bar, behind the typed confirmation.
+    page.get_by_role("link", name="Kill switch").click()
+    page.get_by_label("Stop trading on").select_option(label="Zerodha · main")
+    page.get_by_label("Type the account's name (or ALL) to confirm").fill("Main")
+    page.get_by_role("button", name="Stop trading now").click()
+    expect(page.locator(".field-typed .field-error")).to_contain_text("Type main exactly")
+    assert not TradingHalt.objects.exists()
+    fits(page, width)
+    page.get_by_label("Type the account's name (or ALL) to confirm").fill("main")
+    page.get_by_role("button", name="Stop trading now").click()
+    expect(page.get_by_role("heading", name="Trading halts today")).to_be_visible()
+    halt = TradingHalt.objects.get()
+    assert halt.reason == "kill_switch" and halt.account == account
+    assert HaltAction.objects.get(halt=halt, kind="square_off").state == "done"
+    expect(page.locator(".halt-actions")).to_contain_text("Square off a position")
+    fits(page, width)
+
+    # The banner is on every page while halted.
+    for url in ("/", "/orders/", "/settings/"):
+        page.goto(url)
+        expect(page.locator(".halt-banner")).to_contain_text("Trading halted — Zerodha · main")
+        fits(page, width)
+
+    # Released with RELEASE typed: the banner goes.
+    page.goto("/protection/halts/")
+    page.get_by_label("Type RELEASE to confirm").fill("release")
+    page.get_by_role("button", name="Release the halt").click()
+    expect(page.locator(".field-error")).to_contain_text("Type RELEASE exactly")
+    page.get_by_label("Type RELEASE to confirm").fill("RELEASE")
+    page.get_by_role("button", name="Release the halt").click()
+    expect(page.locator(".message-success")).to_contain_text("released")
+    expect(page.locator(".halt-banner")).to_have_count(0)

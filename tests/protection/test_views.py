@@ -1,0 +1,124 @@
+"""The protection pages: errors at the field, typed confirmations, the user's own only."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders.models import TradingHalt
+from protection.models import LossLimit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_limit_form_errors_at_the_field_then_saved(client, desk):
+    account, _, _ = desk
+    client.force_login(account.user)
+    url = reverse("protection:save-limit")
+    base = {
+        "scope": str(account.pk),
+        "enabled": "on",
+        "loss_kind": "percent",
+        "escalation": "2",
+        "unknown_pnl": "halt",
+        "webhook_policy": "queue",
+    }
+    for bad, message in (
+        ({"max_loss": "abc"}, "Enter a number."),
+        ({"max_loss": "0"}, "more than 0"),
+        ({"max_loss": "150"}, "at most 100"),
+        ({"max_loss": "", "profit_target": ""}, "Set a max loss or a profit target"),
+    ):
+        response = client.post(url, {**base, **bad})
+        assert response.status_code == 422
+        page = response.content.decode()
+        field = page[page.index('class="field field-max_loss') :][:900]
+        assert message in field, (bad, field)
+    assert not LossLimit.objects.exists()
+    response = client.post(url, {**base, "max_loss": "2.5", "profit_target": "5000"})
+    assert response.status_code == 302
+    limit = LossLimit.objects.get()
+    assert (limit.account, limit.max_loss, limit.loss_kind) == (account, Decimal("2.5"), "percent")
+    # Saved again for the same scope: the one limit is changed, not a second made.
+    client.post(url, {**base, "max_loss": "3"})
+    assert LossLimit.objects.get().max_loss == Decimal("3")
+    page = client.get(reverse("settings")).content.decode()
+    assert "Daily loss limit and profit target" in page and "3.00%" in page
+
+
+def test_another_users_account_or_halt_is_not_found(client, desk, other_user):
+    account, _, _ = desk
+    client.force_login(other_user)
+    response = client.post(
+        reverse("protection:save-limit"), {"scope": str(account.pk), "max_loss": "100"}
+    )
+    assert response.status_code == 422 and not LossLimit.objects.exists()
+    response = client.post(
+        reverse("protection:kill-switch"), {"scope": str(account.pk), "typed": "Zerodha · main"}
+    )
+    assert response.status_code == 422 and not TradingHalt.objects.exists()
+    client.force_login(account.user)
+    client.post(reverse("protection:kill-switch"), {"scope": "all", "typed": "ALL"})
+    halt = TradingHalt.objects.get()
+    client.force_login(other_user)
+    response = client.post(reverse("protection:release", args=[halt.pk]), {"typed": "RELEASE"})
+    assert response.status_code == 404
+    halt.refresh_from_db()
+    assert halt.released_at is None
+
+
+def test_kill_switch_page_needs_the_typed_name(client, desk):
+    account, _, _ = desk
+    client.force_login(account.user)
+    url = reverse("protection:kill-switch")
+    assert "Stop trading now" in client.get(url).content.decode()
+    response = client.post(url, {"scope": "all", "typed": "all"})
+    assert response.status_code == 422 and "Type ALL exactly" in response.content.decode()
+    assert not TradingHalt.objects.exists()
+    response = client.post(url, {"scope": "all", "typed": "ALL"})
+    assert response.status_code == 302
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Trading halted — All accounts" in page
+
+
+def test_edit_link_fills_the_form_with_that_limit(client, desk):
+    account, _, _ = desk
+    LossLimit.objects.create(user=account.user, account=None, max_loss=Decimal("900"))
+    mine = LossLimit.objects.create(user=account.user, account=account, max_loss=Decimal("250"))
+    client.force_login(account.user)
+    page = client.get(reverse("settings")).content.decode()
+    assert 'value="900.00"' in page
+    page = client.get(reverse("settings") + f"?limit={mine.pk}").content.decode()
+    assert 'value="250.00"' in page
+    assert f'<option value="{account.pk}" selected>' in page
+
+
+def test_live_banner_and_card_follow_the_halt(client, desk, django_assert_max_num_queries):
+    account, _, _ = desk
+    LossLimit.objects.create(user=account.user, account=account, max_loss=Decimal("500"))
+    client.force_login(account.user)
+    htmx = {"HX-Request": "true"}
+    banner = client.get(reverse("live-halts"), headers=htmx).content.decode()
+    assert "Trading halted" not in banner
+    client.post(reverse("protection:kill-switch"), {"scope": "all", "typed": "ALL"})
+    with django_assert_max_num_queries(6):
+        banner = client.get(reverse("live-halts"), headers=htmx).content.decode()
+    assert "Trading halted — All accounts" in banner
+    card = client.get(reverse("live-day-pnl"), headers=htmx).content.decode()
+    assert 'id="day-pnl-limits"' in card and "Halted" in card
+
+
+def test_dashboard_shows_each_accounts_pnl_under_an_all_accounts_limit(client, desk, settings):
+    from protection import limits
+
+    account, peer, _ = desk
+    settings.PROTECTION_MIN_SYNC_SECONDS = 0
+    LossLimit.objects.create(user=account.user, max_loss=Decimal("1000"))
+    peer.server.state.market.set_price("NSE", "SBIN", "570")
+    limits.evaluate_limits()
+    client.force_login(account.user)
+    page = client.get(reverse("dashboard")).content.decode()
+    card = page[page.index('id="day-pnl-limits"') :]
+    assert "All accounts" in card and "Zerodha · main" in card
+    assert card.count("-₹300.00") == 2  # the total, and the account's own line
+    assert "30%" in card  # of the ₹1,000 limit used
