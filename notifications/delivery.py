@@ -80,7 +80,7 @@ def deliver_rows(
 ) -> Outcome:
     """Claim `rows`, send them as one message, record the outcome."""
     address = prefs.address_for(channel)
-    if channel == Channel.TELEGRAM and not force and not _chat_slot(address):
+    if channel == Channel.TELEGRAM and not force and not _chat_slot(address, now):
         return Outcome(later=1.0)
     batch = secrets.token_hex(8)
     claimed = Notification.objects.filter(
@@ -105,9 +105,9 @@ def deliver_rows(
     return Outcome(sent=len(mine))
 
 
-def _chat_slot(chat_id: str) -> bool:
+def _chat_slot(chat_id: str, now: datetime) -> bool:
     """At most one message per chat per second (Telegram's limit per chat)."""
-    return cache.add(f"notifications:chat:{chat_id}", 1, 1)
+    return cache.add(f"notifications:chat:{chat_id}:{int(now.timestamp())}", 1, 2)
 
 
 def _failed(prefs, rows, batch, error, retryable, retry_after, now) -> Outcome:
@@ -150,29 +150,39 @@ def compose(rows: list[Notification]) -> tuple[str, str]:
 def telegram_text(rows: list[Notification]) -> str:
     """HTML for Telegram (every value escaped), within its 4,096-character limit."""
     if len(rows) == 1:
-        parts = [f"<b>{html.escape(rows[0].title)}</b>", html.escape(rows[0].body)]
-    else:
-        parts = [f"<b>SigmaTrader: {len(rows)} updates</b>"]
-        parts += [f"• <b>{html.escape(r.title)}</b>: {html.escape(r.body)}" for r in rows]
+        title = f"<b>{clip(rows[0].title, 300)}</b>"
+        return f"{title}\n{clip(rows[0].body, telegram.LIMIT - len(title) - 1)}"
+    parts = [f"<b>SigmaTrader: {len(rows)} updates</b>"]
+    parts += [f"• <b>{clip(r.title, 200)}</b>: {clip(r.body, DIGEST_LINE)}" for r in rows]
     return fit(parts)
+
+
+DIGEST_LINE = 600  # characters of one message's text in a digest
+
+
+def clip(raw: str, budget: int) -> str:
+    """`raw` escaped for Telegram's HTML, cut (with "…") to at most `budget` characters;
+    never cut inside an entity."""
+    escaped = html.escape(raw, quote=False)
+    if len(escaped) <= budget:
+        return escaped
+    keep = budget - 1
+    while keep > 0 and len(html.escape(raw[:keep], quote=False)) > budget - 1:
+        keep -= max(1, len(html.escape(raw[:keep], quote=False)) - (budget - 1))
+    return html.escape(raw[: max(keep, 0)], quote=False) + "…"
 
 
 def fit(parts: list[str], limit: int = telegram.LIMIT) -> str:
     """Join whole lines up to `limit` characters, saying how many were left out."""
     out, used = [], 0
     for index, part in enumerate(parts):
-        left = len(parts) - index
-        tail = f"\n… and {left} more (see Events in SigmaTrader)."
-        if used + len(part) + 1 + len(tail) > limit:
-            if not out:  # one enormous line: cut it (outside any tag) and mark it
-                out.append(html.escape(html.unescape(part))[: limit - 1 - len(tail)] + "…")
-                left -= 1
-            if left:
-                out.append(tail.strip())
+        tail = f"… and {len(parts) - index} more (see Events in SigmaTrader)."
+        if used + len(part) + 1 + len(tail) + 1 > limit:
+            out.append(tail)
             break
         out.append(part)
         used += len(part) + 1
-    return "\n".join(out)[:limit]
+    return "\n".join(out)
 
 
 def _send_email(*, address: str, subject: str, text: str) -> None:
