@@ -285,4 +285,6 @@ def send_test(*, user, channel: str) -> str:
         due_at=now,
     )
     outcome = deliver_rows(prefs=prefs, channel=channel, rows=[row], now=now, force=True)
+    if outcome.error:  # a test is answered now or not at all: never retried later
+        Notification.objects.filter(pk=row.pk).update(state=Notification.State.FAILED)
     return outcome.error
