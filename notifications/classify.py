@@ -69,15 +69,34 @@ def _order_line(order: Order) -> str:
     return f"#{order.pk} {order.side} {inr_number(order.quantity)} {symbol}"
 
 
+# Transitions that may notify; anything else is settled without a query.
+NOTIFYING = {Status.EXECUTED, Status.PARTIALLY_FILLED, *PROBLEMS, Status.TRIGGERED}
+
+
+def may_notify(event: OrderEvent) -> bool:
+    """Cheap first look (no query): could this order event notify at all?"""
+    if event.kind == OrderEvent.Kind.RISK:
+        return not (event.details or {}).get("allowed", True)
+    to = event.to_status
+    if not to or to == event.from_status:
+        return False
+    return to in NOTIFYING or (
+        event.from_status == Status.ARMED and to not in (Status.CANCELLED, Status.EXPIRED)
+    )
+
+
 def from_order_event(event: OrderEvent) -> Cause | None:
+    if not may_notify(event):
+        return None
     order = event.order
+    to = event.to_status
+    if to == Status.FAILED and event.kind != OrderEvent.Kind.RISK and _blocked_by_risk(event):
+        return None  # the risk block said it, with the same reason
     account, paper = _account_words(order)
     label = "[PAPER] " if paper else ""
     what = f"{_order_line(order)} · {account}"
     when = ist(event.at)
     if event.kind == OrderEvent.Kind.RISK:
-        if (event.details or {}).get("allowed", True):
-            return None
         return Cause(
             Kind.RISK_BLOCK,
             order.user_id,
@@ -85,46 +104,30 @@ def from_order_event(event: OrderEvent) -> Cause | None:
             f"{what}: {event.message} ({when})",
             f"oe{event.pk}",
         )
-    to = event.to_status
-    if not to or to == event.from_status:
-        return None
+    price = f" @ {inr(order.average_price)}" if order.average_price else ""
     if to == Status.EXECUTED:
-        price = f" @ {inr(order.average_price)}" if order.average_price else ""
-        title, body, kind = (
-            f"{label}Order executed",
+        title, kind = f"{label}Order executed", Kind.ORDER_EXECUTED
+        body = (
             f"{_order_line(order)}: {inr_number(order.filled_quantity or order.quantity)}{price} "
-            f"· {account} ({when})",
-            Kind.ORDER_EXECUTED,
+            f"· {account} ({when})"
         )
     elif to == Status.PARTIALLY_FILLED:
-        price = f" @ {inr(order.average_price)}" if order.average_price else ""
-        title, body, kind = (
-            f"{label}Order partly filled",
+        title, kind = f"{label}Order partly filled", Kind.ORDER_PARTIAL
+        body = (
             f"{what}: {inr_number(order.filled_quantity)} of {inr_number(order.quantity)} "
-            f"filled{price} ({when})",
-            Kind.ORDER_PARTIAL,
+            f"filled{price} ({when})"
         )
     elif to in PROBLEMS:
-        if to == Status.FAILED and _blocked_by_risk(event):
-            return None  # the risk block said it, with the same reason
         reason = order.status_message or event.message or "no reason given by the broker"
         if to == Status.UNKNOWN:
             title = f"{label}Order outcome unknown"
             reason += " The broker may have it: reconciling, never resent."
         else:
             title = f"{label}Order {'rejected' if to == Status.REJECTED else 'failed'}"
-        title, body, kind = title, f"{what}: {reason} ({when})", Kind.ORDER_PROBLEM
-    elif to == Status.TRIGGERED or (
-        event.from_status == Status.ARMED
-        and to not in (Status.CANCELLED, Status.EXPIRED, Status.ARMED)
-    ):
-        title, body, kind = (
-            f"{label}GTT triggered",
-            f"{what}: {event.message} ({when})",
-            Kind.GTT_TRIGGERED,
-        )
-    else:
-        return None
+        body, kind = f"{what}: {reason} ({when})", Kind.ORDER_PROBLEM
+    else:  # a GTT's trigger (managed: TRIGGERED; native: ARMED → sent at the broker)
+        title, kind = f"{label}GTT triggered", Kind.GTT_TRIGGERED
+        body = f"{what}: {event.message} ({when})"
     return Cause(kind, order.user_id, title, body, f"oe{event.pk}")
 
 
