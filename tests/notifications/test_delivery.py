@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from marketdata import refresh
 from notifications import delivery, services
+from notifications.classify import Cause
 from notifications.models import Notification
 from orders.execution import create_order, execute
 from orders.models import Order
@@ -176,12 +177,7 @@ def test_quiet_hours_hold_messages_until_they_end(user, prefs, telegram):
     prefs.save()
     night = datetime(2026, 11, 26, 23, 30, tzinfo=IST)
     services.notify(
-        [
-            __import__("notifications.classify", fromlist=["Cause"]).Cause(
-                "alert_fired", user.pk, "Alert fired", "SBIN crossed 800", "night-1"
-            )
-        ],
-        now=night,
+        [Cause("alert_fired", user.pk, "Alert fired", "SBIN crossed 800", "night-1")], now=night
     )
     row = Notification.objects.get(channel="telegram")
     assert timezone.localtime(row.due_at, IST) == datetime(2026, 11, 27, 7, 0, tzinfo=IST)
