@@ -158,6 +158,13 @@ def system_kind(event: SystemEvent) -> str | None:
         return PROTECTION_KINDS[named]
     if named in Kind.values and named != Kind.TEST:
         return named
+    # Capital protection (issue 18) as it records itself: a halt's start, its kill
+    # switch, its actions and its release carry the halt's id; an entry whose
+    # protective exits could not be armed carries its exit plan's.
+    if details.get("halt_id"):
+        return Kind.HALT
+    if details.get("exit_plan"):
+        return Kind.ORDER_PROBLEM
     text = event.message.lower()
     if event.category == "protection":
         for words, kind in _PROTECTION_WORDS:
@@ -181,10 +188,10 @@ SYSTEM_TITLES = {
     Kind.ALERT_FIRED: "Alert fired",
     Kind.SESSION: "Broker session",
     Kind.INSTRUMENTS_FAILED: "Instrument refresh failed",
-    Kind.HALT: "Trading halted",
+    Kind.HALT: "Trading halt",
     Kind.GTT_TRIGGERED: "Protective exit triggered",
     Kind.RISK_BLOCK: "Risk block",
-    Kind.ORDER_PROBLEM: "Order problem",
+    Kind.ORDER_PROBLEM: "Order not protected",
     Kind.WEBHOOK_REFUSED: "Webhook delivery refused",
 }
 

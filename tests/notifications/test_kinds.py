@@ -63,7 +63,7 @@ def cause(kind, user):
             message="Kill switch engaged: all trading stopped",
             details={"kind": "kill_switch"},
         )
-        return "Trading halted"
+        return "Trading halt"
     if kind == Kind.ALERT_FIRED:
         record_event(category=SystemEvent.Category.ALERT, user=user, message="SBIN crossed 800")
         return "Alert fired"

@@ -90,3 +90,20 @@ def test_unlink_stops_telegram(signed_in, user, prefs):
 def test_capital_protection_events_are_recognised_by_their_kind(user, prefs, named, kind):
     record_event(category="order", user=user, message=f"{named} happened", details={"kind": named})
     assert set(Notification.objects.values_list("kind", flat=True)) == {kind}
+
+
+@pytest.mark.parametrize(
+    ("message", "details", "kind"),
+    [
+        ("Trading halted for all accounts: day loss over the limit.", {"halt_id": 3}, "halt"),
+        ("Kill switch pressed again for main by alice.", {"halt_id": 3}, "halt"),
+        (
+            "Order #9 BUY SBIN on main: NOT protected — GTT refused",
+            {"exit_plan": 2},
+            "order_problem",
+        ),
+    ],
+)
+def test_capital_protection_events_as_issue_18_records_them(user, prefs, message, details, kind):
+    record_event(category="order", level="warning", user=user, message=message, details=details)
+    assert set(Notification.objects.values_list("kind", flat=True)) == {kind}
