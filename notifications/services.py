@@ -240,6 +240,7 @@ def poll_telegram(*, now: datetime | None = None) -> dict:
         bot.updates_offset = max(bot.updates_offset, update.update_id + 1)
         words = update.text.strip().split()
         if not words or words[0].split("@")[0] != "/start":
+            _command(bot.token, update)
             continue
         prefs = telegram_link_finish(
             code=words[1] if len(words) > 1 else "", chat_id=update.chat_id, now=now
@@ -259,6 +260,19 @@ def poll_telegram(*, now: datetime | None = None) -> dict:
             logger.warning("could not answer a /start: %s", exc.message)
     TelegramBot.objects.filter(pk=bot.pk).update(updates_offset=bot.updates_offset)
     return {"updates": len(updates), "linked": linked, "refused": refused}
+
+
+def _command(token: str, update) -> None:
+    """A command from a chat (commands.py); its answer, if any, is sent at once."""
+    from . import commands, telegram
+
+    reply = commands.answer(chat_id=update.chat_id, text=update.text)
+    if reply is None:
+        return
+    try:
+        telegram.send_message(token=token, chat_id=update.chat_id, text=reply)
+    except telegram.TelegramError as exc:
+        logger.warning("could not answer a command: %s", exc.message)
 
 
 # --- Send test -----------------------------------------------------------------------
