@@ -28,6 +28,7 @@ from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
 
+from sigmatrader.crypto import UndecryptableSecret
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
@@ -99,6 +100,9 @@ def deliver_rows(
         return _failed(prefs, mine, batch, exc.message, exc.retryable, exc.retry_after, now)
     except (smtplib.SMTPException, OSError) as exc:
         return _failed(prefs, mine, batch, f"E-mail: {type(exc).__name__}", True, None, now)
+    except Exception as exc:  # anything else: retried like an outage, and logged
+        logger.exception("notification delivery failed unexpectedly")
+        return _failed(prefs, mine, batch, f"Unexpected {type(exc).__name__}", True, None, now)
     Notification.objects.filter(batch=batch, state=State.SENDING).update(
         state=State.SENT, sent_at=timezone.now(), last_error=""
     )
@@ -191,5 +195,11 @@ def _send_email(*, address: str, subject: str, text: str) -> None:
 
 def _send_telegram(*, chat_id: str, text: str) -> None:
     bot = TelegramBot.objects.filter(pk=TelegramBot.SINGLETON_ID).first()
-    token = bot.token if bot else ""
+    try:
+        token = bot.token if bot else ""
+    except UndecryptableSecret:
+        raise telegram.Refused(
+            "The Telegram bot token cannot be decrypted with the configured keys: "
+            "set it again (manage.py telegram_bot --set-token)."
+        ) from None
     telegram.send_message(token=token, chat_id=chat_id, text=text)

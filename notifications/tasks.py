@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from sigmatrader.crypto import UndecryptableSecret
+
 from . import daily, delivery, services, telegram
 
 
@@ -28,6 +30,8 @@ def poll_telegram() -> dict:
         return services.poll_telegram()
     except telegram.TelegramError as exc:
         return {"error": exc.message}
+    except UndecryptableSecret:
+        return {"error": "the bot token cannot be decrypted with the configured keys"}
 
 
 @shared_task(name="notifications.login_reminders", ignore_result=True)

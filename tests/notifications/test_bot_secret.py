@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from notifications.models import TelegramBot
 from notifications.services import telegram_bot_set
@@ -54,3 +55,18 @@ def test_the_management_command_reads_the_token_from_stdin(db, monkeypatch, caps
     call_command("telegram_bot")
     out = capsys.readouterr().out
     assert "@sigma_bot" in out and "HushHush" not in out
+
+
+def test_an_undecryptable_token_fails_delivery_loudly_not_silently(user, prefs, telegram, rekey):
+    from notifications import delivery
+    from notifications.models import Notification
+    from sigmatrader.events import record_event
+    from sigmatrader.models import SystemEvent
+
+    rekey("another-key-" + "z" * 50)  # the token was stored under the fixture's key
+    record_event(category="alert", user=user, message="SBIN crossed 800")
+    outcome = delivery.deliver(user_id=user.pk, channel="telegram", now=timezone.now())
+    assert "cannot be decrypted" in outcome.error
+    assert Notification.objects.get(channel="telegram").state == "failed"
+    assert SystemEvent.objects.filter(message__contains="cannot be decrypted").exists()
+    assert telegram.state.sent == []
