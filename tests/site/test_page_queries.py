@@ -153,7 +153,9 @@ def pages(user):
 # What each page needs today (a cap, so a new per-page query is a decision, not a drift).
 CAPS = {
     "dashboard": 14,
-    "settings": 15,  # the instruments card: 3 queries whatever the number of brokers
+    # The instruments card: 3 queries whatever the number of brokers; the notifications
+    # card: 2 (the user's preferences, the deployment's bot).
+    "settings": 17,
     "live-dashboard": 13,
 }
 DEFAULT_CAP = 10
