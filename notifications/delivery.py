@@ -28,6 +28,7 @@ from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
 
+from sigmatrader.counters import hit
 from sigmatrader.crypto import UndecryptableSecret
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
@@ -110,8 +111,12 @@ def deliver_rows(
 
 
 def _chat_slot(chat_id: str, now: datetime) -> bool:
-    """At most one message per chat per second (Telegram's limit per chat)."""
-    return cache.add(f"notifications:chat:{chat_id}:{int(now.timestamp())}", 1, 2)
+    """At most one message per chat per second (Telegram's limit per chat), and at
+    most TELEGRAM_MESSAGES_PER_SECOND for the whole bot (Telegram's is about 30)."""
+    second = int(now.timestamp())
+    if not cache.add(f"notifications:chat:{chat_id}:{second}", 1, 2):
+        return False
+    return hit(f"notifications:bot:{second}", 2) <= settings.TELEGRAM_MESSAGES_PER_SECOND
 
 
 def _failed(prefs, rows, batch, error, retryable, retry_after, now) -> Outcome:

@@ -133,7 +133,13 @@ def sweep_outbox(*, now: datetime | None = None) -> dict:
         .distinct()
     )
     queued = sum(schedule(user_id=user_id, channel=channel, wait=0) for user_id, channel in due)
-    return {"released": released, "queued": queued}
+    # The outbox is not an archive: what was settled long ago goes (the events stay).
+    old = now - timedelta(days=settings.NOTIFICATIONS_KEEP_DAYS)
+    purged, _ = Notification.objects.filter(
+        created_at__lt=old,
+        state__in=[Notification.State.SENT, Notification.State.DROPPED, Notification.State.FAILED],
+    ).delete()
+    return {"released": released, "queued": queued, "purged": purged}
 
 
 # --- Preferences -------------------------------------------------------------------

@@ -218,3 +218,18 @@ def test_secrets_are_absent_from_logs_the_database_and_the_page(
     assert TOKEN.split(":")[1] not in stored
     assert TOKEN.split(":")[1] not in signed_in.get("/settings/").content.decode()
     assert not SystemEvent.objects.filter(message__contains=TOKEN.split(":")[1]).exists()
+
+
+def test_the_bot_keeps_within_its_messages_per_second(user, other_user, telegram, settings):
+    from notifications.models import Preferences
+
+    settings.TELEGRAM_MESSAGES_PER_SECOND = 1
+    for person, chat in ((user, "1001"), (other_user, "1002")):
+        Preferences.objects.create(user=person, telegram_enabled=True, telegram_chat_id=chat)
+        move(order_of(account_of(person)), S.REJECTED, status_message="RMS")
+    at = timezone.now() + timedelta(seconds=1)
+    first = delivery.deliver(user_id=user.pk, channel="telegram", now=at)
+    second = delivery.deliver(user_id=other_user.pk, channel="telegram", now=at)
+    assert first.sent == 1 and second.sent == 0 and second.later == 1.0
+    later = at + timedelta(seconds=1)
+    assert delivery.deliver(user_id=other_user.pk, channel="telegram", now=later).sent == 1

@@ -55,6 +55,16 @@ def test_rows_a_killed_worker_had_claimed_go_out_after_the_claim_timeout(user, p
     assert len(telegram.state.messages_to(CHAT)) == 1
 
 
+def test_settled_rows_are_purged_after_the_keep_days(user, prefs, telegram, settings):
+    move(order_of(account_of(user)), Order.Status.REJECTED, status_message="RMS")
+    deliver_all()
+    move(order_of(account_of(user, label="second")), Order.Status.REJECTED, status_message="x")
+    later = timezone.now() + timedelta(days=settings.NOTIFICATIONS_KEEP_DAYS + 1)
+    Notification.objects.filter(state="pending").update(due_at=later + timedelta(days=1))
+    assert services.sweep_outbox(now=later)["purged"] == 2  # sent ones go, pending ones stay
+    assert Notification.objects.filter(state="pending").count() == 2
+
+
 def test_the_sweep_and_the_poll_are_scheduled(db):
     tasks = set(PeriodicTask.objects.values_list("task", flat=True))
     assert {
