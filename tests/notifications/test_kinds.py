@@ -130,3 +130,21 @@ def test_records_that_mean_nothing_notify_nothing(user, prefs, telegram):
     record_event(category=SystemEvent.Category.SECURITY, user=user, message="alice signed in")
     record_event(category=SystemEvent.Category.BROKER, user=user, message="Account added")
     assert not Notification.objects.exists()
+
+
+def test_a_real_refused_webhook_delivery_notifies_with_the_reason(client, user, prefs, telegram):
+    from django.urls import reverse
+
+    from orders import webhook
+
+    token = webhook.issue_token(user)
+    response = client.post(
+        reverse("tradingview-webhook", args=[token]),
+        data="not json at all",
+        content_type="text/plain",
+    )
+    assert response.status_code == 400
+    deliver_all()
+    (message,) = telegram.state.messages_to(CHAT)
+    assert "Webhook delivery refused" in message.text and "JSON" in message.text
+    assert token not in message.text
