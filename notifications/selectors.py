@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Notification, Preferences, TelegramBot
+from .models import Preferences, TelegramBot
 
 
 def preferences_for(*, user) -> Preferences:
@@ -25,7 +25,3 @@ def bot_status() -> BotStatus:
     except Exception:  # an undecryptable token: not usable, said as "not set up"
         configured = False
     return BotStatus(configured=configured, username=bot.username if bot else "")
-
-
-def recent_notifications(*, user, limit: int = 10):
-    return list(Notification.objects.filter(user=user).order_by("-id")[:limit])
