@@ -84,6 +84,7 @@ bench: venv
 	$(BIN)/python bench/write_lock.py
 	$(BIN)/python bench/webhook.py --rate 100 --seconds 30
 	$(BIN)/python bench/webhook.py --burst 500 --accounts 50
+	$(BIN)/python bench/notifications.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -170,6 +170,9 @@ class Capabilities:
     # Every window applies: (10 per second, 400 per minute) means both.
     rate_limits: Mapping[EndpointClass, tuple[RateLimit, ...]] = field(default_factory=dict)
     session_refresh: bool = False  # can renew a session without the user
+    # The session ends every day (early morning) and only the user can log in again:
+    # a reminder before the open is worth sending (notifications).
+    daily_login: bool = False
     resettable: bool = False  # a simulated account that can start over (paper trading)
 
     @property

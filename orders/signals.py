@@ -5,8 +5,13 @@ or PARTIALLY_FILLED with more filled than before), sent after the transaction
 commits. Receivers get `account_id`. Portfolio refreshes that account's
 positions and holdings, so a square-off shows at once, not at the next
 scheduled portfolio sync.
+
+order_events_written: order sync wrote status transitions with bulk_create (which
+sends no post_save), sent inside the same transaction with `events` (saved
+OrderEvent rows). Notifications write their outbox from it.
 """
 
 from django.dispatch import Signal
 
 order_filled = Signal()
+order_events_written = Signal()

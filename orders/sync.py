@@ -35,7 +35,7 @@ from .conditional import awaiting_gtt, reconcile_gtts
 from .history import rejected_event
 from .identity import mismatch
 from .models import Order, OrderEvent
-from .signals import order_filled
+from .signals import order_events_written, order_filled
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -212,6 +212,8 @@ def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderS
     with transaction.atomic():
         _write(changed)
         OrderEvent.objects.bulk_create(events, batch_size=500)
+        if events:  # inside the transaction: listeners write with the transitions
+            order_events_written.send(sender=OrderEvent, events=events)
         if filled:  # the account's positions and holdings moved: portfolio refreshes them
             transaction.on_commit(
                 lambda: order_filled.send(sender=Order, account_id=account.pk), robust=True

@@ -65,6 +65,8 @@ _JSON_MEMBER = re.compile(
     r"""|[^\s,{}\[\]"]+)"""
 )
 
+# A Telegram bot token in a Bot API URL path: /bot123456:ABC-def.../sendMessage.
+_TELEGRAM_BOT_PATH = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
 _URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/\s@]*:)[^@\s/]+@")
 _ENCODED_QUERY = re.compile(r"\?[^\s#\"'<>]*%[0-9A-Fa-f]{2}[^\s#\"'<>]*")
 
@@ -92,6 +94,7 @@ def scrub_url(text: str) -> str:
     segments and query parameters."""
     text = _URL_PASSWORD.sub(lambda m: m.group(1) + REDACTED + "@", text)
     text = _SECRET_PATH.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _TELEGRAM_BOT_PATH.sub("/bot" + REDACTED, text)
     text = _ENCODED_QUERY.sub(_mask_encoded_query, text)
     return _QUERY_PARAM.sub(_mask_query, text)
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "paper",
     "alerts",
     "protection",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -389,3 +390,25 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# --- Notifications (issue 19) ------------------------------------------------------
+# E-mail: Django's backends; the console by default, SMTP with e.g.
+# EMAIL_URL=smtp+tls://user:password@smtp.example.in:587
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SigmaTrader <sigmatrader@localhost>")
+# The Telegram Bot API (the emulator in tests); the bot's token is stored encrypted
+# (manage.py telegram_bot --set-token), never in the environment.
+TELEGRAM_API_ROOT = env.str("TELEGRAM_API_ROOT", default="https://api.telegram.org")
+TELEGRAM_TIMEOUT = env.float("TELEGRAM_TIMEOUT", default=5.0)
+# A burst is folded into one digest: delivery waits this long after the newest
+# message (seconds), but never longer than the max wait after the oldest.
+NOTIFICATIONS_DIGEST_SECONDS = env.float("NOTIFICATIONS_DIGEST_SECONDS", default=1.0)
+NOTIFICATIONS_DIGEST_MAX_WAIT = env.float("NOTIFICATIONS_DIGEST_MAX_WAIT", default=10.0)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+NOTIFICATIONS_BACKOFF = env.float("NOTIFICATIONS_BACKOFF", default=2.0)  # seconds, doubling
+# A row claimed this long ago by a worker that never finished goes back to the outbox.
+NOTIFICATIONS_CLAIM_TIMEOUT = env.int("NOTIFICATIONS_CLAIM_TIMEOUT", default=120)
+NOTIFICATIONS_SCHEDULE_GRACE = 30  # seconds a queued run's marker outlives its countdown
+NOTIFICATIONS_LINK_MINUTES = env.int("NOTIFICATIONS_LINK_MINUTES", default=15)
+NOTIFICATIONS_KEEP_DAYS = env.int("NOTIFICATIONS_KEEP_DAYS", default=30)
+TELEGRAM_MESSAGES_PER_SECOND = env.int("TELEGRAM_MESSAGES_PER_SECOND", default=25)

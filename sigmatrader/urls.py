@@ -66,6 +66,7 @@ urlpatterns = [
     path("marketdata/", include("marketdata.urls")),
     path("alerts/", include("alerts.urls")),
     path("protection/", include("protection.urls")),
+    path("notifications/", include("notifications.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),

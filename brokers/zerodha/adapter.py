@@ -118,6 +118,8 @@ class ZerodhaAdapter(BrokerAdapter):
             EndpointClass.OTHER: (RateLimit(10, 1),),
         },
         session_refresh=False,
+        # Kite sessions end at about 06:00 India time every day; only the user logs in.
+        daily_login=True,
     )
 
     def _client(self, *, timeout: float | None = None) -> KiteConnect:

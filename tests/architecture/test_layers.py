@@ -5,6 +5,8 @@ import does not make an upward dependency or a circle acceptable, it only
 hides it. Layers, top to bottom (each may import only those below it):
 
     project wiring  sigmatrader.settings / urls / celery / wsgi / asgi (glues every app)
+    notifications   channels, preferences, the outbox and its delivery (listens to the
+                    records every app writes; nothing imports it)
     alerts          alert rules, their evaluation and actions, the screener
     watchlists | protection
                     lists, import, live view, basket orders | exits armed on an
@@ -39,6 +41,7 @@ APPS = [
     "watchlists",
     "alerts",
     "protection",
+    "notifications",
 ]
 RANK = {
     "sigmatrader": 0,
@@ -50,6 +53,7 @@ RANK = {
     "watchlists": 5,
     "alerts": 6,
     "protection": 5,
+    "notifications": 7,
 }
 PROJECT_WIRING = {f"sigmatrader.{name}" for name in ("settings", "urls", "celery", "wsgi", "asgi")}
 TOP = 9

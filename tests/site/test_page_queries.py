@@ -156,7 +156,9 @@ CAPS = {
     # today's P&L against the loss limits, Settings +2 for the Risk card's limits and
     # accounts (a user with limits: +2 more, their readings and halts).
     "dashboard": 15,
-    "settings": 18,  # the instruments card: 3 queries whatever the number of brokers
+    # The instruments card: 3 queries whatever the number of brokers; the notifications
+    # card: 2 (the user's preferences, the deployment's bot).
+    "settings": 20,
     "live-dashboard": 13,
 }
 DEFAULT_CAP = 10

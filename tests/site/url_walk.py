@@ -147,6 +147,7 @@ def owned_objects(user, emulator, trading_accounts):
         "broker": [adapter.name for adapter in all_adapters()],
         "token": [token],
         "kind": ["holdings", "positions", "nonsense"],
+        "channel": ["email", "telegram", "nonsense"],
     }
 
 

@@ -6,15 +6,18 @@ rewrites them so the old key can be retired. A row no key opens is reported
 and left untouched, and the command exits non-zero.
 """
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 
-from brokers.models import BrokerAccount
 from sigmatrader.crypto import UnreadableSecret, encrypted_fields
-from sigmatrader.models import AuthenticatorDevice
 
-# Every model with encrypted columns: broker credentials and sessions, two-factor keys.
-MODELS: list[type[models.Model]] = [BrokerAccount, AuthenticatorDevice]
+
+def encrypted_models() -> list[type[models.Model]]:
+    """Every installed model with encrypted columns: broker credentials and sessions,
+    two-factor keys, the notifications bot's token, and whatever an app adds later
+    (found, not listed: a layer below cannot name the apps above it)."""
+    return [model for model in apps.get_models() if encrypted_fields(model)]
 
 
 class Command(BaseCommand):
@@ -22,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         done, failed = 0, []
-        for model in MODELS:
+        for model in encrypted_models():
             names = [f.name for f in encrypted_fields(model)]
             for field in encrypted_fields(model):
                 field.reset_keys()
