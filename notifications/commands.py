@@ -119,9 +119,7 @@ def _kill(user, chat_id: str, words: list[str]) -> str:
 
 
 def _press(user) -> str:
-    try:
-        from protection import halts  # capital protection (issue 18), when it has landed
-    except ImportError:
-        return "The kill switch is not available on this server yet: nothing was done."
+    from protection import halts
+
     halt = halts.kill_switch(user=user, account=None, typed="ALL", actor="telegram")
     return f"Kill switch pressed: trading halted for {html.escape(str(halt.scope_name))}."

@@ -55,6 +55,9 @@ def test_kill_asks_for_a_confirmation_first(user, prefs, telegram):
     code = re.search(r"/kill ALL ([0-9A-F]{6})", first).group(1)
     assert "wrong or has expired" in ask(telegram, "/kill ALL 000000")
     pressed = ask(telegram, f"/kill ALL {code}")
-    # Pressed through capital protection's kill switch when it is installed; said plainly if not.
-    assert "Kill switch pressed" in pressed or "not available on this server yet" in pressed
+    assert "Kill switch pressed: trading halted for" in pressed
+    from orders.models import TradingHalt
+
+    halt = TradingHalt.objects.get(user=user)
+    assert halt.reason == TradingHalt.Reason.KILL_SWITCH and halt.account is None
     assert "wrong or has expired" in ask(telegram, f"/kill ALL {code}")  # once only
