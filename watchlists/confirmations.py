@@ -13,7 +13,7 @@ is refused with the reason and the plan is shown again.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.core import signing
 
@@ -22,7 +22,6 @@ from marketdata.models import Instrument
 if TYPE_CHECKING:
     from brokers.models import BrokerAccount
 
-    from .baskets import Terms
     from .models import Watchlist
 
 MAX_AGE = 300  # seconds: a confirmation is for prices seen moments ago
@@ -31,6 +30,15 @@ CHANGED = (
     "The basket's settings changed after the confirmation appeared: nothing was sent. "
     "Here is the plan for the new settings; confirm it again."
 )
+
+
+class Terms(Protocol):
+    """The order terms a plan was shown with (baskets.Terms)."""
+
+    product: str
+    order_type: str
+    buffer_pct: Decimal
+    amo: bool
 
 
 class PlanRefused(ValueError):
