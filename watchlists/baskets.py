@@ -324,6 +324,7 @@ def _create(
                         product=terms.product,
                         price=limit,
                         variety=variety,
+                        source=Order.Source.BASKET,
                         actor=actor,
                     )
                 )

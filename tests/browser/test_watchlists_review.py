@@ -1,0 +1,77 @@
+"""What a fresh-eye review of watchlists and baskets found, in a real Chromium: the queue
+staying on the account its orders belong to, basket orders named as such, the order form
+leading back to the list, sorting and reordering, wording, the autocomplete, layout."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from orders.models import Order
+from tests.browser import test_watchlists
+from tests.browser.test_brokers import sign_in
+from watchlists.models import Member, Watchlist
+
+accounts = test_watchlists.accounts  # the same fixture: Zerodha (default) and AngelOne
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def a_basket(user, symbols=("SBIN", "INFY"), name="Core"):
+    watchlist = Watchlist.objects.create(user=user, name=name, kind="BASKET")
+    for n, symbol in enumerate(symbols):
+        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    return watchlist
+
+
+def buy_into_queue(page, watchlist, account, funds="10000"):
+    page.goto(f"/watchlists/{watchlist.pk}/?account={account.pk}")
+    card = page.locator("#basket-card")
+    card.get_by_label("Funds (₹)").fill(funds)
+    card.get_by_label("Allocation").select_option("EQUAL")
+    card.get_by_role("button", name="Buy into the queue").click()
+    expect(page.locator("#basket-card .messages")).to_contain_text("in the queue")
+
+
+def test_the_queue_stays_on_the_basket_account_and_an_empty_view_points_to_it(page, accounts, user):
+    zerodha, angel, _ = accounts  # Zerodha is the default account
+    watchlist = a_basket(user)
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page)
+    buy_into_queue(page, watchlist, angel)
+    orders = list(Order.objects.filter(account=angel).order_by("pk"))
+    assert len(orders) == 2
+    # The basket card links to the queue its orders wait in.
+    page.locator(".basket-runs").get_by_role("link", name="its queue").click()
+    expect(page.locator(f"#order-{orders[0].pk}")).to_be_visible()
+    # The default account's queue is empty, and says where orders wait (with a link).
+    page.goto(f"/queue/?account={zerodha.pk}")
+    elsewhere = page.locator("#queue-elsewhere")
+    expect(elsewhere).to_contain_text(f"Nothing waiting for {zerodha.display_name}")
+    expect(elsewhere).to_contain_text(f"{angel.display_name} (2 orders)")
+    elsewhere.get_by_role("link", name=f"{angel.display_name} (2 orders)").click()
+    expect(page.locator("#queue tr.queue-row")).to_have_count(2)
+    # Another tab views the default account: this tab's Execute stays on its account.
+    other = page.context.new_page()
+    other.goto(f"/queue/?account={zerodha.pk}")
+    other.close()
+    page.get_by_label(f"Select order {orders[0].pk}").check()
+    page.get_by_role("button", name="Execute selected").click()
+    expect(page.locator(".messages")).to_contain_text("1 sent")
+    expect(page.locator(f"#order-{orders[1].pk}")).to_be_visible()
+    expect(page.locator("#queue-body")).not_to_contain_text("The queue is empty")
+
+
+def test_basket_orders_say_basket_and_filter_by_it(page, accounts, user):
+    zerodha, _, _ = accounts
+    watchlist = a_basket(user)
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in(page)
+    buy_into_queue(page, watchlist, zerodha)
+    assert set(Order.objects.values_list("source", flat=True)) == {"basket"}
+    page.goto("/orders/")
+    page.get_by_label("Source").select_option(label="Basket")
+    expect(page).to_have_url(re.compile("source=basket"))
+    table = page.locator("#orders-table")
+    expect(table).to_contain_text("Basket")
+    expect(table).not_to_contain_text("Manual")
