@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -88,6 +89,11 @@ def _account(request: AuthedHttpRequest, source):
     ), accounts
 
 
+def _here(watchlist: Watchlist, account) -> str:
+    url = reverse("watchlists:detail", args=[watchlist.pk])
+    return f"{url}?account={account.pk}" if account else url
+
+
 def detail_context(
     request: AuthedHttpRequest, watchlist: Watchlist, source, *, poll: bool = False, **extra
 ) -> dict:
@@ -113,6 +119,8 @@ def detail_context(
             auto_id="edit-%s",
         ),
         "trade_url": reverse("portfolio:holdings-trade"),  # once, not per row
+        # The order form names this list and leads back to it (sigmatrader.back_links).
+        "trade_next": urlencode({"next": _here(watchlist, account)}),
         "members_url": reverse("watchlists:detail", args=[watchlist.pk]) + "members/",
         "live_query": f"account={account.pk}" if account else "",
         "limit": services.MAX_MEMBERS,

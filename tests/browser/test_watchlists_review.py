@@ -75,3 +75,23 @@ def test_basket_orders_say_basket_and_filter_by_it(page, accounts, user):
     table = page.locator("#orders-table")
     expect(table).to_contain_text("Basket")
     expect(table).not_to_contain_text("Manual")
+
+
+def test_buy_from_a_watchlist_row_names_the_list_and_leads_back(page, accounts, user):
+    zerodha, _, _ = accounts
+    watchlist = Watchlist.objects.create(user=user, name="Momentum picks")
+    sbin = Member.objects.create(watchlist=watchlist, exchange="NSE", symbol="SBIN", position=0)
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
+    page.locator(f"#wl-{sbin.pk}").get_by_role("link", name="Sell").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("Trade from Momentum picks")
+    expect(heading).not_to_contain_text("holdings")
+    expect(page.get_by_role("link", name="Back to holdings")).to_have_count(0)
+    # A refused order (quantity 0) re-renders with the same title and way back.
+    page.get_by_label("Quantity").fill("0")
+    page.get_by_role("button", name="Place order").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Trade from Momentum picks")
+    page.get_by_role("link", name="Back to Momentum picks").click()
+    expect(page.get_by_role("heading", name="Momentum picks")).to_be_visible()
+    assert f"account={zerodha.pk}" in page.url
