@@ -238,6 +238,9 @@ def move_member(request: AuthedHttpRequest, watchlist_id: int, member_id: int) -
     if to not in MOVES:
         messages.error(request, "Move up, down, to the top or to the bottom.")
         return _detail(request, watchlist, status=422)
+    if request.POST.get("sort") in presentation.SORT_VALUES - {""}:
+        messages.error(request, "The list is sorted: set Sort to “List order” to move symbols.")
+        return _detail(request, watchlist, status=422)
     services.move_member(member=member, to=to)
     return _after(request, watchlist)
 
@@ -284,8 +287,12 @@ def _after(request: AuthedHttpRequest, watchlist: Watchlist) -> HttpResponse:
     if wants_fragment(request):
         return _detail(request, watchlist)
     url = reverse("watchlists:detail", args=[watchlist.pk])
-    account = object_id(request.POST.get("account"))
-    return redirect(f"{url}?account={account}" if account else url)
+    query = {"account": object_id(request.POST.get("account"))}
+    sort = request.POST.get("sort", "")
+    if sort in presentation.SORT_VALUES - {""}:
+        query["sort"] = sort  # the sort the page had stays
+    query = {k: v for k, v in query.items() if v}
+    return redirect(f"{url}?{urlencode(query)}" if query else url)
 
 
 # --- Export -------------------------------------------------------------------------

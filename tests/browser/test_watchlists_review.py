@@ -95,3 +95,36 @@ def test_buy_from_a_watchlist_row_names_the_list_and_leads_back(page, accounts, 
     page.get_by_role("link", name="Back to Momentum picks").click()
     expect(page.get_by_role("heading", name="Momentum picks")).to_be_visible()
     assert f"account={zerodha.pk}" in page.url
+
+
+def test_sorting_survives_an_error_and_reordering_only_in_list_order(page, accounts, user):
+    zerodha, _, _ = accounts
+    watchlist = Watchlist.objects.create(user=user, name="Live")
+    for n, symbol in enumerate(("SBIN", "INFY", "TCS")):
+        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}&sort=symbol")
+    rows = page.locator("#watchlist-table tr.member-row")
+    expect(rows.first).to_have_attribute("data-symbol", "INFY")
+    # Sorted: no reordering offered, and the page says why.
+    expect(page.get_by_role("button", name="Move up NSE:TCS")).to_have_count(0)
+    expect(page.locator("#sorted-note")).to_contain_text("set Sort to “List order”")
+    # An error (an unknown symbol) re-renders the list still sorted.
+    page.get_by_label("Add a symbol").fill("NOSUCHSTOCK")
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.locator("#add-member-form .field-error")).to_be_visible()
+    expect(rows.first).to_have_attribute("data-symbol", "INFY")
+    expect(page.get_by_label("Sort")).to_have_value("symbol")
+    # In list order: the ends cannot move past themselves; top and bottom in one step.
+    page.get_by_label("Sort").select_option(label="List order")
+    expect(rows.first).to_have_attribute("data-symbol", "SBIN")
+    expect(page.get_by_role("button", name="Move up NSE:SBIN")).to_be_disabled()
+    expect(page.get_by_role("button", name="Move to top NSE:SBIN")).to_be_disabled()
+    expect(page.get_by_role("button", name="Move down NSE:TCS")).to_be_disabled()
+    expect(page.get_by_role("button", name="Move to bottom NSE:TCS")).to_be_disabled()
+    expect(page.get_by_role("button", name="Move up NSE:INFY")).to_be_enabled()
+    page.get_by_role("button", name="Move to top NSE:TCS").click()
+    expect(rows.first).to_have_attribute("data-symbol", "TCS")
+    page.get_by_role("button", name="Move to bottom NSE:SBIN").click()
+    expect(rows.last).to_have_attribute("data-symbol", "SBIN")
+    assert [m.symbol for m in watchlist.members.order_by("position")] == ["TCS", "INFY", "SBIN"]
