@@ -69,10 +69,10 @@ class Row:
 # --- Reading the bytes --------------------------------------------------------------
 
 
-def check_bytes(size: int) -> None:
+def check_bytes(size: int, what: str = "The file") -> None:
     if size > MAX_IMPORT_BYTES:
         raise ImportRefused(
-            f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
+            f"{what} is {size / 1024 / 1024:.1f} MB; the limit is "
             f"{MAX_IMPORT_BYTES // 1024 // 1024} MB ({MAX_ROWS:,} symbols a list)."
         )
 
@@ -89,7 +89,10 @@ def decode(data: bytes) -> str:
 
 
 def check_size(text: str) -> str:
-    return decode(text.encode("utf-8"))
+    """A pasted list: refused above the limit in its own words (it is not a file)."""
+    data = text.encode("utf-8")
+    check_bytes(len(data), what="The pasted list")
+    return decode(data)
 
 
 def looks_like_csv(text: str) -> bool:
@@ -190,13 +193,22 @@ def parse_csv(text: str, mapping: dict[str, str]) -> list[Row]:
         for name in ("weight", "amount"):
             if value.get(name):
                 number_value = _decimal(value[name])
-                if number_value is None or number_value < 0:
+                if number_value is None:
                     row.problem = row.problem or f"{name.title()} {value[name]!r} is not a number."
+                elif number_value < 0:
+                    row.problem = row.problem or (
+                        f"{name.title()} {value[name]!r} must be zero or more."
+                    )
                 setattr(row, name, number_value)
         if value.get("quantity"):
             quantity = _decimal(value["quantity"])
-            if quantity is None or quantity < 0 or quantity != quantity.to_integral_value():
-                row.problem = row.problem or f"Quantity {value['quantity']!r} is not whole."
+            said = value["quantity"]
+            if quantity is None:
+                row.problem = row.problem or f"Quantity {said!r} is not a number."
+            elif quantity < 0:
+                row.problem = row.problem or f"Quantity {said!r} must be zero or more."
+            elif quantity != quantity.to_integral_value():
+                row.problem = row.problem or f"Quantity {said!r} is not a whole number."
             else:
                 row.quantity = int(quantity)
         rows.append(row)
@@ -345,6 +357,19 @@ def mark_already(items: list[Previewed], *, existing: set, list_name: str) -> li
             )
         out.append(item)
     return out
+
+
+def skipped_text(counts: dict[str, int]) -> str:
+    """What the preview skips, in plain English: "1 unknown and 2 duplicates"."""
+    from sigmatrader.formatting import counted, join_words
+
+    return join_words(
+        [
+            f"{counts[UNKNOWN]:,} unknown" if counts[UNKNOWN] else "",
+            counted(counts[DUPLICATE], "duplicate") if counts[DUPLICATE] else "",
+            f"{counts[INVALID]:,} unreadable" if counts[INVALID] else "",
+        ]
+    )
 
 
 def counts(items: list[Previewed]) -> dict[str, int]:

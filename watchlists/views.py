@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from brokers import selectors as broker_selectors
 from marketdata import live
+from sigmatrader.formatting import counted
 from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import object_id, text
@@ -404,7 +405,7 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
         existing = set(into.members.values_list("exchange", "symbol"))
         items = importing.mark_already(items, existing=existing, list_name=into.name)
     counts = importing.counts(items)
-    context.update(items=items, counts=counts, into=into)
+    context.update(items=items, counts=counts, into=into, skipped=importing.skipped_text(counts))
     if request.POST.get("step") != "confirm":
         return _render_import(request, context)
     if not counts["imported"]:
@@ -424,11 +425,12 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
     except services.Refused as exc:
         form.add_error("name" if into is None else "into", exc.message)
         return _render_import(request, context, status=422)
+    already = f"{result.already:,} {'was' if result.already == 1 else 'were'} already there"
     messages.success(
         request,
-        f"Imported {result.added} symbols into {result.watchlist.name}"
-        + (f"; {result.already} were already there" if result.already else "")
-        + (f"; {result.skipped} rows skipped" if result.skipped else "")
+        f"Imported {counted(result.added, 'symbol')} into {result.watchlist.name}"
+        + (f"; {already}" if result.already else "")
+        + (f"; {counted(result.skipped, 'row')} skipped" if result.skipped else "")
         + ".",
     )
     return redirect(
@@ -514,7 +516,7 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
             return _basket(request, watchlist, form=form, plan=plan)
         if action == "freeze":
             count = baskets.freeze_prices(watchlist=watchlist, account=account)
-            messages.success(request, f"Froze {count} reference prices.")
+            messages.success(request, f"Froze {counted(count, 'reference price')}.")
             return _basket(request, watchlist, form=form)
         if action == "now":  # a confirmation step first: account, orders, total value
             plan = baskets.preview(
@@ -557,7 +559,7 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
     verb = "Sell" if run.side == "SELL" else "Buy"
     said = (
         f"{verb} {watchlist.name} into {run.account_name}: "
-        f"{run.orders.count()} orders {where} ({state.summary})."
+        f"{counted(run.orders.count(), 'order')} {where} ({state.summary})."
     )
     (messages.warning if state.failures else messages.success)(request, said)
     return _basket(request, watchlist, form=form)

@@ -34,7 +34,11 @@ def test_create_then_a_duplicate_name_is_a_422_with_the_reason(signed_in, user, 
         reverse("watchlists:create"), {"name": "banks", "kind": "BASKET"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 422
-    assert "You already have a list named banks." in response.content.decode()
+    # The name as typed, and the list that has it, as it is spelled.
+    assert (
+        "banks is taken: you already have a list named Banks "
+        "(names ignore upper and lower case)." in response.content.decode()
+    )
     assert Watchlist.objects.filter(user=user).count() == 1
     response = signed_in.post(reverse("watchlists:create"), {"name": "x", "kind": "NOPE"})
     assert response.status_code == 422
@@ -85,7 +89,7 @@ def test_rename_to_a_taken_name_is_refused_in_place(signed_in, user, kite):
         reverse("watchlists:edit", args=[watchlist.pk]), {"name": "OTHER"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 422
-    assert "You already have a list named OTHER." in response.content.decode()
+    assert "OTHER is taken: you already have a list named Other" in response.content.decode()
     watchlist.refresh_from_db()
     assert watchlist.name == "Banks"
 
@@ -122,7 +126,7 @@ def test_the_page_shows_members_for_the_chosen_account(signed_in, user, kite, ma
     html = page.content.decode()
     assert page.status_code == 200
     assert "SBIN-EQ" in html  # the broker's own symbol under the list's name
-    assert "1 of 2 symbols are not available at" in html
+    assert "1 of 2 symbols is not available at" in html
     assert "symbol=NSE%3ASBIN-EQ&amp;side=BUY" in html
     # Garbage in the query string is ignored, never a 5xx.
     page = signed_in.get(
