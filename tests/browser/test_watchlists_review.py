@@ -128,3 +128,23 @@ def test_sorting_survives_an_error_and_reordering_only_in_list_order(page, accou
     page.get_by_role("button", name="Move to bottom NSE:SBIN").click()
     expect(rows.last).to_have_attribute("data-symbol", "SBIN")
     assert [m.symbol for m in watchlist.members.order_by("position")] == ["TCS", "INFY", "SBIN"]
+
+
+def test_the_autocomplete_overlays_and_enter_on_a_suggestion_adds_it(page, accounts, user):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    zerodha, _, _ = accounts
+    watchlist = Watchlist.objects.create(user=user, name="Empty")
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
+    below = page.locator("#watchlist-body .empty-state")
+    before = below.bounding_box()
+    field = page.get_by_label("Add a symbol")
+    field.press_sequentially("INF")
+    options = page.locator("#add-results li[role=option]")
+    expect(options.first).to_be_visible()
+    assert below.bounding_box()["y"] == before["y"], "the suggestions pushed the page down"
+    field.press("ArrowDown")
+    field.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("Added NSE:INFY")
+    expect(page.locator("#watchlist-table tr.member-row")).to_have_count(1)
+    assert [m.label for m in watchlist.members.all()] == ["NSE:INFY"]
