@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from orders.models import Order
 from tests.browser import test_watchlists
 from tests.browser.test_brokers import sign_in
+from tests.browser.test_layout import SIZES
 from watchlists.models import Member, Watchlist
 
 accounts = test_watchlists.accounts  # the same fixture: Zerodha (default) and AngelOne
@@ -148,3 +149,62 @@ def test_the_autocomplete_overlays_and_enter_on_a_suggestion_adds_it(page, accou
     expect(page.locator(".messages")).to_contain_text("Added NSE:INFY")
     expect(page.locator("#watchlist-table tr.member-row")).to_have_count(1)
     assert [m.label for m in watchlist.members.all()] == ["NSE:INFY"]
+
+
+LAYOUT = """() => {
+    const lines = (node) => {  // how many lines a text node takes
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    };
+    const textOf = (label, word) =>
+        [...label.childNodes].find((n) => n.nodeType === 3 && n.textContent.includes(word));
+    const lock = [...document.querySelectorAll("form.member-basket label")].find(
+        (l) => l.textContent.includes("Lock"));
+    const amo = document.querySelector("#basket-form .field.checkbox label");
+    const box = amo.querySelector("input").getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(textOf(amo, "AMO"));
+    const height = (el) => Math.round(el.getBoundingClientRect().height);
+    const acts = document.querySelector("#watchlist-body .queue-head .acts");
+    return {
+        lockLines: lines(textOf(lock, "Lock")),
+        amoGap: range.getClientRects()[0].left - box.right,
+        amoBox: box.width,
+        amountWidth: document.querySelector("input[name$='-amount']").getBoundingClientRect().width,
+        exportHeight: height([...acts.querySelectorAll("a")].find((a) => a.textContent.includes("Export CSV"))),
+        duplicateHeight: height([...acts.querySelectorAll("button")].find((b) => b.textContent.includes("Duplicate"))),
+    };
+}"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_basket_page_layout(page, accounts, user, size):
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    zerodha, _, _ = accounts
+    watchlist = a_basket(user)
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
+    found = page.evaluate(LAYOUT)
+    assert found["lockLines"] == 1, "the row's Lock label wraps"
+    assert found["amoBox"] <= 24, f"the AMO box is {found['amoBox']}px wide (centred far away)"
+    assert 0 <= found["amoGap"] <= 16, f"the AMO label is {found['amoGap']}px from its box"
+    if size == "laptop":
+        assert found["amountWidth"] >= 120, "the ₹ amount field is too narrow for ₹1,00,000.00"
+    assert abs(found["exportHeight"] - found["duplicateHeight"]) <= 1, found
+    test_watchlists.fits(page, width)
+
+
+def test_one_action_on_a_basket_page_says_one_message(page, accounts, user):
+    zerodha, _, _ = accounts
+    watchlist = a_basket(user)
+    sbin = watchlist.members.get(symbol="SBIN")
+    sign_in(page)
+    page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
+    # The basket card inside the list's body does not repeat the body's message.
+    row = page.locator(f"#wl-{sbin.pk}")
+    row.get_by_label("Amount of NSE:SBIN").fill("100000.50")
+    row.get_by_role("button", name="Save").click()
+    expect(page.locator(".messages li", has_text="Saved NSE:SBIN")).to_have_count(1)
+    expect(page.get_by_label("Amount of NSE:SBIN")).to_have_value("100000.50")
