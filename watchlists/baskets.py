@@ -113,7 +113,7 @@ def preview(*, watchlist: Watchlist, account: BrokerAccount, funds: Decimal, mod
     instruments = [r.instrument for r in resolved if r.instrument is not None]
     found, error = prices(account, instruments)
     not_here = "Not at this broker."
-    if readiness.is_missing(account.broker):
+    if readiness.is_missing(account.broker) or readiness.is_running(account.broker):
         not_here = unloaded_message(account)
     legs = []
     views = []

@@ -265,14 +265,30 @@ def preview(
     rows: list[Row], *, broker: str, picks: dict[int, str] | None = None
 ) -> list[Previewed]:
     """Each row's meaning at `broker`; `picks` = {row index: exchange} settles ambiguous rows."""
+    from marketdata import readiness
+
     picks = picks or {}
     out: list[Previewed] = []
     seen: set[tuple[str, str]] = set()
+    # Whether the broker's own list can be believed when it lacks a symbol: not while it
+    # is missing or (re)loading (a symbol listed today may not be in it yet).
+    unchecked = ""
+    missing = readiness.is_missing(broker)
+    if readiness.is_running(broker) or (missing and readiness.is_loading(broker)):
+        unchecked = (
+            "Not checked: this broker's instruments are still loading. "
+            "Update the preview once they are loaded."
+        )
+    elif missing:
+        unchecked = (
+            "Not checked: this broker's instruments are not loaded. "
+            "Refresh them (Settings), then update the preview."
+        )
     for index, row in enumerate(rows):
         if row.problem:
             out.append(Previewed(row, INVALID, message=row.problem))
             continue
-        item = _one(row, broker, picks.get(index))
+        item = _one(row, broker, picks.get(index), unchecked=unchecked)
         if item.imported:
             if item.key in seen:
                 item = Previewed(
@@ -287,7 +303,7 @@ def preview(
     return out
 
 
-def _one(row: Row, broker: str, pick: str | None) -> Previewed:
+def _one(row: Row, broker: str, pick: str | None, *, unchecked: str = "") -> Previewed:
     exchange = row.exchange
     if not exchange:
         found = {}
@@ -314,6 +330,8 @@ def _one(row: Row, broker: str, pick: str | None) -> Previewed:
     try:
         instrument = resolve(broker=broker, symbol=row.symbol, exchange=exchange or None)
     except SymbolNotFound as exc:
+        if unchecked:  # never "not available" from a list still loading, or not loaded
+            return Previewed(row, UNKNOWN, exchange, row.symbol, message=unchecked)
         elsewhere = _elsewhere(row.symbol, exchange, broker)
         if elsewhere is not None:
             return Previewed(
@@ -324,7 +342,16 @@ def _one(row: Row, broker: str, pick: str | None) -> Previewed:
                 message=f"Not available at this broker ({elsewhere.exchange}:"
                 f"{elsewhere.canonical_symbol} is listed at another); kept for other accounts.",
             )
-        return Previewed(row, UNKNOWN, exchange, row.symbol, message=exc.message)
+        # This broker's loaded list lacks it, and no other broker's list knows it either:
+        # said as not available here, and not imported (it may be a misspelling).
+        return Previewed(
+            row,
+            UNKNOWN,
+            exchange,
+            row.symbol,
+            message=f"Not available at this broker: {exc.message} No other broker lists it "
+            "either, so it is not imported.",
+        )
     return Previewed(
         row, RESOLVED, instrument.exchange, instrument.canonical_symbol, instrument.trading_symbol
     )

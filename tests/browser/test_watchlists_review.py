@@ -208,3 +208,22 @@ def test_one_action_on_a_basket_page_says_one_message(page, accounts, user):
     row.get_by_role("button", name="Save").click()
     expect(page.locator(".messages li", has_text="Saved NSE:SBIN")).to_have_count(1)
     expect(page.get_by_label("Amount of NSE:SBIN")).to_have_value("100000.50")
+
+
+def test_import_says_not_available_when_only_the_chosen_broker_list_is_loaded(page, accounts, user):
+    from marketdata import resolution
+    from marketdata.models import Instrument
+
+    _, angel, _ = accounts
+    symbol = test_watchlists.a_scrip_only_zerodha_lists()
+    Instrument.objects.filter(broker="zerodha").delete()  # no other broker's list to ask
+    resolution.bump_version("zerodha")
+    sign_in(page)
+    page.goto("/watchlists/import/")
+    page.get_by_label("Paste the list").fill(f"NSE:SBIN,BSE:{symbol}")
+    page.get_by_label("Check symbols for").select_option(label=angel.display_name)
+    page.get_by_label("New list's name").fill("Mixed")
+    page.get_by_role("button", name="Preview").click()
+    row = page.locator(f"#preview-table tr[data-raw='BSE:{symbol}']")
+    expect(row).to_contain_text("Not available at this broker")
+    expect(page.locator("#import-counts")).to_contain_text("1 to import")

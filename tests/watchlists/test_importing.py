@@ -310,3 +310,39 @@ def test_skipped_rows_are_said_in_plain_english():
     assert importing.skipped_text({"unknown": 2, "duplicate": 3, "invalid": 1}) == (
         "2 unknown, 3 duplicates and 1 unreadable"
     )
+
+
+def test_not_available_when_the_own_loaded_list_lacks_it_and_no_other_knows_it(masters):
+    from marketdata import resolution
+    from marketdata.models import Instrument
+
+    Instrument.objects.filter(broker="zerodha").delete()  # only AngelOne's list is loaded
+    resolution.bump_version("zerodha")
+    rows = importing.parse_tradingview("NSE:SBIN,BSE:BSEONLY")
+    items = importing.preview(rows, broker="angelone")
+    assert [i.status for i in items] == ["resolved", "unknown"]
+    assert items[1].message.startswith("Not available at this broker: ")
+    assert "not imported" in items[1].message
+
+
+def test_never_not_available_while_the_own_list_is_loading(masters):
+    from django.core.cache import cache
+
+    from marketdata import readiness, resolution
+    from marketdata.models import Instrument
+
+    rows = importing.parse_tradingview("NSE:SBIN,BSE:BSEONLY")  # BSEONLY: at Zerodha only
+    readiness.started("angelone")  # a refresh of AngelOne's list under way
+    try:
+        items = importing.preview(rows, broker="angelone")
+    finally:
+        cache.delete(readiness._progress_key("angelone"))
+    assert items[0].status == "resolved"
+    assert items[1].status == "unknown" and "still loading" in items[1].message
+    assert "Not available" not in items[1].message
+    # Its list not loaded at all: the same (never "not available" from another's list).
+    Instrument.objects.filter(broker="angelone").delete()
+    resolution.bump_version("angelone")
+    items = importing.preview(rows, broker="angelone")
+    assert [i.status for i in items] == ["unknown", "unknown"]
+    assert all(i.message.startswith("Not checked: ") for i in items)

@@ -252,3 +252,21 @@ def test_an_account_without_instruments_says_connect_not_not_at_this_broker(
     Watchlist.objects.filter(pk=watchlist.pk).update(frozen_at=timezone.now())
     html = signed_in.get(url, {"account": account.pk}).content.decode()
     assert "Reference prices frozen" not in html
+
+
+def test_a_member_is_not_said_unavailable_while_the_list_is_loading(signed_in, user, kite):
+    from django.core.cache import cache
+
+    from marketdata import readiness
+
+    watchlist = new_list(user, "Mixed", "NSE:SBIN", "NSE:NEWLISTING")
+    url = reverse("watchlists:detail", args=[watchlist.pk])
+    settled = signed_in.get(url, {"account": kite.pk}).content.decode()
+    assert "Not at Zerodha" in settled  # loaded and settled: it lacks the symbol
+    readiness.started("zerodha")  # a refresh under way: its rows may be partly in
+    try:
+        html = signed_in.get(url, {"account": kite.pk}).content.decode()
+    finally:
+        cache.delete(readiness._progress_key("zerodha"))
+    assert "Not at Zerodha" not in html and "not available at" not in html
+    assert "Zerodha instruments are loading" in html
