@@ -40,12 +40,13 @@ def _actor(request: AuthedHttpRequest) -> str:
 def _queue_account(request: AuthedHttpRequest) -> BrokerAccount | None:
     """The queue shows one account (the current one) or, with ?scope=all, every account.
 
-    A form on the queue names the account it was showing (`account` in the POST), so the
-    answer stays on it even when the session has since viewed another one (another tab).
+    The bulk form names the account it was showing (`queue_account`; not `account`, the
+    new order's "Send to"), so the answer stays on it even when the session has since
+    viewed another one (another tab).
     """
     if request.GET.get("scope") == "all" or request.POST.get("scope") == "all":
         return None
-    shown = object_id(request.POST.get("account"))
+    shown = object_id(request.POST.get("queue_account"))
     if shown is not None:
         account = broker_selectors.accounts_of(request.user).filter(pk=shown).first()
         if account is not None:
