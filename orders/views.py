@@ -261,9 +261,10 @@ def bulk(request: AuthedHttpRequest) -> HttpResponse:
             level = messages.error if outcome.result == bulk_actions.FAILED else messages.info
             level(request, outcome.line)
     if status == 200 and not wants_fragment(request):
-        shown = _queue_account(request)
+        # Back to the view the form was on: all accounts, or the account it named.
         if request.POST.get("scope") == "all":
             return redirect(safe_next(request) or f"{reverse('orders:queue')}?scope=all")
+        shown = _queue_account(request) if request.POST.get("queue_account") else None
         return redirect(safe_next(request) or _queue_url(shown.pk if shown else None))
     return page_or_fragment(
         request,
