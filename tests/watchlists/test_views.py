@@ -270,3 +270,20 @@ def test_a_member_is_not_said_unavailable_while_the_list_is_loading(signed_in, u
         cache.delete(readiness._progress_key("zerodha"))
     assert "Not at Zerodha" not in html and "not available at" not in html
     assert "Zerodha instruments are loading" in html
+
+
+def test_a_move_posted_while_sorted_is_refused_and_the_sort_kept(signed_in, user, kite):
+    watchlist = new_list(user, "Banks", "NSE:SBIN", "NSE:INFY")
+    sbin = watchlist.members.get(symbol="SBIN")
+    url = reverse("watchlists:move", args=[watchlist.pk, sbin.pk])
+    response = signed_in.post(url, {"to": "down", "sort": "symbol"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "The list is sorted: set Sort to “List order” to move symbols." in (
+        response.content.decode()
+    )
+    assert order(watchlist) == ["NSE:SBIN", "NSE:INFY"]
+    plain = signed_in.post(
+        reverse("watchlists:remove", args=[watchlist.pk, sbin.pk]),
+        {"account": kite.pk, "sort": "symbol"},
+    )
+    assert plain["Location"].endswith(f"?account={kite.pk}&sort=symbol")
