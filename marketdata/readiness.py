@@ -65,6 +65,18 @@ def is_loading(broker: str) -> bool:
     ).exists()
 
 
+def is_running(broker: str) -> bool:
+    """A refresh has started and not finished: its list may be only partly in (a queued
+    one that has not started leaves the loaded list as it was)."""
+    if cache.get(_progress_key(broker)) is not None:
+        return True
+    return InstrumentRefresh.objects.filter(
+        broker=broker,
+        status=InstrumentRefresh.Status.RUNNING,
+        started_at__gte=timezone.now() - RUNNING_FOR,
+    ).exists()
+
+
 def queue_refresh(broker: str, *, attempts: int = 0, countdown: float = 0) -> bool:
     """Queue one refresh of `broker` unless one is queued or running. True if queued.
     `attempts`: how many more times a failed run is tried again."""

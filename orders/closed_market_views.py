@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from sigmatrader.http import AuthedHttpRequest
 
@@ -34,4 +35,5 @@ def before_execute(request: AuthedHttpRequest, order: Order) -> HttpResponse | N
         )
     hint = " Send it as AMO from the queue, or keep it waiting." if closed.amo else ""
     messages.warning(request, f"Order #{order.pk} is still waiting: {closed.message}{hint}")
-    return redirect("orders:queue")
+    url = reverse("orders:queue")  # the queue of the order's account, not the session's
+    return redirect(f"{url}?account={order.account_id}" if order.account_id else url)

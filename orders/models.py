@@ -44,6 +44,7 @@ class Order(models.Model):
         HOLDINGS = "holdings", "Holdings"
         CONDITIONAL = "conditional", "Conditional"
         ALERT = "alert", "Alert rule"
+        BASKET = "basket", "Basket"
 
     class Side(models.TextChoices):
         BUY = "BUY", "Buy"

@@ -45,6 +45,28 @@ def queue_orders(*, user: User, account: BrokerAccount | None = None) -> QuerySe
     return orders.filter(account=account) if account is not None else orders
 
 
+def waiting_elsewhere(*, user: User, account: BrokerAccount) -> list[dict]:
+    """The user's other accounts with orders in the queue, and how many: what an empty
+    view of `account` points to (name and count, no decrypting join)."""
+    from django.db.models import Count
+
+    found = (
+        Order.objects.filter(user=user, status__in=QUEUE_STATUSES)
+        .exclude(account=account)
+        .exclude(account__isnull=True)
+        .values("account_id", "account_name")
+        .annotate(count=Count("id"))
+        .order_by("account_name")
+    )
+    merged: dict[int, dict] = {}
+    for row in found:  # one line per account, under its latest stored name
+        seen = merged.setdefault(
+            row["account_id"], {"pk": row["account_id"], "name": row["account_name"], "count": 0}
+        )
+        seen["count"] += row["count"]
+    return list(merged.values())
+
+
 def queue_page(
     *,
     user: User,

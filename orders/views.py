@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -12,8 +13,14 @@ from brokers.models import BrokerAccount
 from marketdata.live import Shown
 from marketdata.resolution import SymbolNotFound
 from sigmatrader.http import AuthedHttpRequest
-from sigmatrader.pages import page_or_fragment, paginate, redirect_back, wants_fragment
-from sigmatrader.params import filters
+from sigmatrader.pages import (
+    page_or_fragment,
+    paginate,
+    redirect_back,
+    safe_next,
+    wants_fragment,
+)
+from sigmatrader.params import filters, object_id
 from sigmatrader.settings_page import render_settings
 
 from . import actions, closed_market_views, conditional, presentation, queue, selectors
@@ -31,10 +38,25 @@ def _actor(request: AuthedHttpRequest) -> str:
 
 
 def _queue_account(request: AuthedHttpRequest) -> BrokerAccount | None:
-    """The queue shows one account (the current one) or, with ?scope=all, every account."""
+    """The queue shows one account (the current one) or, with ?scope=all, every account.
+
+    The bulk form names the account it was showing (`queue_account`; not `account`, the
+    new order's "Send to"), so the answer stays on it even when the session has since
+    viewed another one (another tab).
+    """
     if request.GET.get("scope") == "all" or request.POST.get("scope") == "all":
         return None
+    shown = object_id(request.POST.get("queue_account"))
+    if shown is not None:
+        account = broker_selectors.accounts_of(request.user).filter(pk=shown).first()
+        if account is not None:
+            return account
     return broker_selectors.current_account(request)
+
+
+def _queue_url(account_id: int | None) -> str:
+    url = reverse("orders:queue")
+    return f"{url}?account={account_id}" if account_id else url
 
 
 def _ltp(order: Order) -> Shown | None:
@@ -55,11 +77,15 @@ def _queue_context(
     # The pager links to the queue page itself (this may be the answer to a POST).
     page = selectors.queue_page(user=request.user, account=account, page=request.GET.get("page"))
     prices = queue.prices_for(list(page.object_list))
+    elsewhere = []
+    if account is not None and not page.object_list:  # empty here: say where orders wait
+        elsewhere = selectors.waiting_elsewhere(user=request.user, account=account)
     return {
         "rows": [
             presentation.queue_row(order, ltp=prices.get(order.pk)) for order in page.object_list
         ],
         "page": page,
+        "waiting_elsewhere": elsewhere,
         "scope_all": account is None,
         "queue_account": account,
         "form": form
@@ -111,7 +137,7 @@ def new_order(request: AuthedHttpRequest) -> HttpResponse:
             )
             queued = True
     if queued and not wants_fragment(request):
-        return redirect_back(request, "orders:queue")
+        return redirect(safe_next(request) or _queue_url(account.pk))
     status = 200 if queued else 422  # a form not queued has errors to show
     # After an add, a fresh form whose "Send to" keeps the account just used (and the
     # list its tab); else the form with its errors.
@@ -210,7 +236,8 @@ def _row_or_back(request: AuthedHttpRequest, order: Order, error: str) -> HttpRe
         return render(request, "orders/_queue_row.html", {"row": _row(order, error)})
     if error:
         messages.error(request, error)
-    return redirect_back(request, "orders:queue")
+    # Back to the queue of the order's account, not whichever the session views now.
+    return redirect(safe_next(request) or _queue_url(order.account_id))
 
 
 @require_POST
@@ -234,7 +261,11 @@ def bulk(request: AuthedHttpRequest) -> HttpResponse:
             level = messages.error if outcome.result == bulk_actions.FAILED else messages.info
             level(request, outcome.line)
     if status == 200 and not wants_fragment(request):
-        return redirect_back(request, "orders:queue")
+        # Back to the view the form was on: all accounts, or the account it named.
+        if request.POST.get("scope") == "all":
+            return redirect(safe_next(request) or f"{reverse('orders:queue')}?scope=all")
+        shown = _queue_account(request) if request.POST.get("queue_account") else None
+        return redirect(safe_next(request) or _queue_url(shown.pk if shown else None))
     return page_or_fragment(
         request,
         "orders/queue.html",

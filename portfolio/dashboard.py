@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
+from brokers import registry
 from brokers import selectors as broker_selectors
 from brokers.base import BrokerError, ConnectFlow
 from brokers.connections import calling
@@ -57,6 +58,14 @@ class AccountFigures:
     local_cash: Decimal | None = None  # an account whose funds need no broker call (paper)
 
     @property
+    def simulated(self) -> bool:
+        """Paper money (a simulated account, capabilities.resettable): never added to real."""
+        try:
+            return self.account.adapter_class.capabilities.resettable
+        except registry.UnknownBroker:  # its broker was removed from settings
+            return False
+
+    @property
     def available_cash(self):
         if self.local_cash is not None:
             return self.local_cash
@@ -86,10 +95,26 @@ class Dashboard:
     def pnl(self):
         return self._sum("pnl")
 
+    def _cash(self, simulated: bool):
+        known = [
+            a.available_cash
+            for a in self.accounts
+            if a.available_cash is not None and a.simulated == simulated
+        ]
+        return sum(known, ZERO) if known else None
+
     @property
     def available_cash(self):
-        known = [a.available_cash for a in self.accounts if a.available_cash is not None]
-        return sum(known, ZERO) if known else None
+        """Real money only: paper cash is shown apart (paper_cash), never added to it."""
+        return self._cash(simulated=False)
+
+    @property
+    def paper_cash(self):
+        return self._cash(simulated=True)
+
+    @property
+    def has_real(self) -> bool:
+        return any(not a.simulated for a in self.accounts)
 
     @property
     def open_orders(self):

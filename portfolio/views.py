@@ -14,7 +14,7 @@ from marketdata.resolution import SymbolNotFound
 from orders.execution import NotExecutable
 from orders.models import Order
 from orders.validation import InvalidOrder
-from sigmatrader import setup
+from sigmatrader import back_links, setup
 from sigmatrader.pages import page_or_fragment, wants_fragment
 from sigmatrader.params import object_id
 from sigmatrader.views import first_run
@@ -203,7 +203,8 @@ def trade(request):
         else:
             return _after_trade(request, order, send_now)
     status = 422 if form.is_bound else 200
-    context = {"form": form, "account": account}
+    # Opened from a watchlist's row: the title and the back link name it, not Holdings.
+    context = {"form": form, "account": account, "came_from": back_links.back_link(request)}
     return render(request, "portfolio/trade.html", context, status=status)
 
 

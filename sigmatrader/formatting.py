@@ -103,3 +103,16 @@ def human_seconds(seconds: int) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """1 -> "1 order", 2 -> "2 orders" (`plural` when it is not noun + "s")."""
+    return f"{number:,} {noun if number == 1 else (plural or noun + 's')}"
+
+
+def join_words(parts) -> str:
+    """Plain English: "a", "a and b", "a, b and c" (empty parts left out)."""
+    words = [p for p in parts if p]
+    if len(words) < 2:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"

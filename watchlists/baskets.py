@@ -125,7 +125,7 @@ def preview(
     instruments = [r.instrument for r in resolved if r.instrument is not None]
     found, error = prices(account, instruments)
     not_here = "Not at this broker."
-    if readiness.is_missing(account.broker):
+    if readiness.is_missing(account.broker) or readiness.is_running(account.broker):
         not_here = unloaded_message(account)
     legs = []
     views = []
@@ -358,6 +358,7 @@ def _create(
                         product=terms.product,
                         price=limit,
                         variety=variety,
+                        source=Order.Source.BASKET,
                         actor=actor,
                     )
                 )

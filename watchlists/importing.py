@@ -69,10 +69,10 @@ class Row:
 # --- Reading the bytes --------------------------------------------------------------
 
 
-def check_bytes(size: int) -> None:
+def check_bytes(size: int, what: str = "The file") -> None:
     if size > MAX_IMPORT_BYTES:
         raise ImportRefused(
-            f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
+            f"{what} is {size / 1024 / 1024:.1f} MB; the limit is "
             f"{MAX_IMPORT_BYTES // 1024 // 1024} MB ({MAX_ROWS:,} symbols a list)."
         )
 
@@ -89,7 +89,10 @@ def decode(data: bytes) -> str:
 
 
 def check_size(text: str) -> str:
-    return decode(text.encode("utf-8"))
+    """A pasted list: refused above the limit in its own words (it is not a file)."""
+    data = text.encode("utf-8")
+    check_bytes(len(data), what="The pasted list")
+    return decode(data)
 
 
 def looks_like_csv(text: str) -> bool:
@@ -190,13 +193,22 @@ def parse_csv(text: str, mapping: dict[str, str]) -> list[Row]:
         for name in ("weight", "amount"):
             if value.get(name):
                 number_value = _decimal(value[name])
-                if number_value is None or number_value < 0:
+                if number_value is None:
                     row.problem = row.problem or f"{name.title()} {value[name]!r} is not a number."
+                elif number_value < 0:
+                    row.problem = row.problem or (
+                        f"{name.title()} {value[name]!r} must be zero or more."
+                    )
                 setattr(row, name, number_value)
         if value.get("quantity"):
             quantity = _decimal(value["quantity"])
-            if quantity is None or quantity < 0 or quantity != quantity.to_integral_value():
-                row.problem = row.problem or f"Quantity {value['quantity']!r} is not whole."
+            said = value["quantity"]
+            if quantity is None:
+                row.problem = row.problem or f"Quantity {said!r} is not a number."
+            elif quantity < 0:
+                row.problem = row.problem or f"Quantity {said!r} must be zero or more."
+            elif quantity != quantity.to_integral_value():
+                row.problem = row.problem or f"Quantity {said!r} is not a whole number."
             else:
                 row.quantity = int(quantity)
         rows.append(row)
@@ -253,14 +265,30 @@ def preview(
     rows: list[Row], *, broker: str, picks: dict[int, str] | None = None
 ) -> list[Previewed]:
     """Each row's meaning at `broker`; `picks` = {row index: exchange} settles ambiguous rows."""
+    from marketdata import readiness
+
     picks = picks or {}
     out: list[Previewed] = []
     seen: set[tuple[str, str]] = set()
+    # Whether the broker's own list can be believed when it lacks a symbol: not while it
+    # is missing or (re)loading (a symbol listed today may not be in it yet).
+    unchecked = ""
+    missing = readiness.is_missing(broker)
+    if readiness.is_running(broker) or (missing and readiness.is_loading(broker)):
+        unchecked = (
+            "Not checked: this broker's instruments are still loading. "
+            "Update the preview once they are loaded."
+        )
+    elif missing:
+        unchecked = (
+            "Not checked: this broker's instruments are not loaded. "
+            "Refresh them (Settings), then update the preview."
+        )
     for index, row in enumerate(rows):
         if row.problem:
             out.append(Previewed(row, INVALID, message=row.problem))
             continue
-        item = _one(row, broker, picks.get(index))
+        item = _one(row, broker, picks.get(index), unchecked=unchecked)
         if item.imported:
             if item.key in seen:
                 item = Previewed(
@@ -275,7 +303,7 @@ def preview(
     return out
 
 
-def _one(row: Row, broker: str, pick: str | None) -> Previewed:
+def _one(row: Row, broker: str, pick: str | None, *, unchecked: str = "") -> Previewed:
     exchange = row.exchange
     if not exchange:
         found = {}
@@ -302,6 +330,8 @@ def _one(row: Row, broker: str, pick: str | None) -> Previewed:
     try:
         instrument = resolve(broker=broker, symbol=row.symbol, exchange=exchange or None)
     except SymbolNotFound as exc:
+        if unchecked:  # never "not available" from a list still loading, or not loaded
+            return Previewed(row, UNKNOWN, exchange, row.symbol, message=unchecked)
         elsewhere = _elsewhere(row.symbol, exchange, broker)
         if elsewhere is not None:
             return Previewed(
@@ -312,7 +342,16 @@ def _one(row: Row, broker: str, pick: str | None) -> Previewed:
                 message=f"Not available at this broker ({elsewhere.exchange}:"
                 f"{elsewhere.canonical_symbol} is listed at another); kept for other accounts.",
             )
-        return Previewed(row, UNKNOWN, exchange, row.symbol, message=exc.message)
+        # This broker's loaded list lacks it, and no other broker's list knows it either:
+        # said as not available here, and not imported (it may be a misspelling).
+        return Previewed(
+            row,
+            UNKNOWN,
+            exchange,
+            row.symbol,
+            message=f"Not available at this broker: {exc.message} No other broker lists it "
+            "either, so it is not imported.",
+        )
     return Previewed(
         row, RESOLVED, instrument.exchange, instrument.canonical_symbol, instrument.trading_symbol
     )
@@ -345,6 +384,19 @@ def mark_already(items: list[Previewed], *, existing: set, list_name: str) -> li
             )
         out.append(item)
     return out
+
+
+def skipped_text(counts: dict[str, int]) -> str:
+    """What the preview skips, in plain English: "1 unknown and 2 duplicates"."""
+    from sigmatrader.formatting import counted, join_words
+
+    return join_words(
+        [
+            f"{counts[UNKNOWN]:,} unknown" if counts[UNKNOWN] else "",
+            counted(counts[DUPLICATE], "duplicate") if counts[DUPLICATE] else "",
+            f"{counts[INVALID]:,} unreadable" if counts[INVALID] else "",
+        ]
+    )
 
 
 def counts(items: list[Previewed]) -> dict[str, int]:

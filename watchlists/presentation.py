@@ -100,6 +100,9 @@ def live_rows(members: list[Member], account) -> list[LiveRow]:
         said = unloaded_message(account)
         return [LiveRow(m, None, said, unloaded=True) for m in members]
     resolved = resolve_members(members, broker=account.broker)
+    # A member missing from a list that is (re)loading may be in it once loaded: said so,
+    # never "not at this broker" until the list is settled.
+    loading = any(r.instrument is None for r in resolved) and readiness.is_running(account.broker)
     prices = live.cached([r.instrument for r in resolved if r.instrument is not None])
     held = dict(
         Holding.objects.filter(
@@ -111,6 +114,8 @@ def live_rows(members: list[Member], account) -> list[LiveRow]:
     rows = []
     for r in resolved:
         row = LiveRow(r.member, r.instrument, r.problem)
+        if r.instrument is None and loading:
+            row = LiveRow(r.member, None, unloaded_message(account), unloaded=True)
         if r.instrument is not None:
             symbol = f"{r.instrument.exchange}:{r.instrument.trading_symbol}"
             row.buy_query = urlencode({"account": account.pk, "symbol": symbol, "side": "BUY"})

@@ -33,6 +33,14 @@ def lists_of(user: User, *, kind: str | None = None) -> QuerySet[Watchlist]:
     return lists.order_by("name")
 
 
+def list_name(user: User, watchlist_id: object) -> str:
+    """The name of the user's list with that id, or "" (none, or not the user's)."""
+    pk = object_id(watchlist_id)
+    if pk is None:
+        return ""
+    return Watchlist.objects.filter(user=user, pk=pk).values_list("name", flat=True).first() or ""
+
+
 def watchlist_for(user: User, watchlist_id: object) -> Watchlist:
     """The user's list with that id, or 404 (another user's id looks absent)."""
     pk = object_id(watchlist_id)

@@ -39,8 +39,16 @@ def _name_free(user: User, name: str, *, exclude: int | None = None) -> None:
     taken = Watchlist.objects.filter(user=user, name__iexact=name)
     if exclude:
         taken = taken.exclude(pk=exclude)
-    if taken.exists():
+    existing = taken.values_list("name", flat=True).first()
+    if existing is None:
+        return
+    if existing == name:
         raise Refused(f"You already have a list named {name}.")
+    # Names are unique whatever their case: say so, with both spellings as they are.
+    raise Refused(
+        f"{name} is taken: you already have a list named {existing} "
+        "(names ignore upper and lower case)."
+    )
 
 
 def create_list(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from brokers import selectors as broker_selectors
 from marketdata import live
+from sigmatrader.formatting import counted
 from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import object_id, text
@@ -88,6 +90,11 @@ def _account(request: AuthedHttpRequest, source):
     ), accounts
 
 
+def _here(watchlist: Watchlist, account) -> str:
+    url = reverse("watchlists:detail", args=[watchlist.pk])
+    return f"{url}?account={account.pk}" if account else url
+
+
 def detail_context(
     request: AuthedHttpRequest, watchlist: Watchlist, source, *, poll: bool = False, **extra
 ) -> dict:
@@ -113,6 +120,8 @@ def detail_context(
             auto_id="edit-%s",
         ),
         "trade_url": reverse("portfolio:holdings-trade"),  # once, not per row
+        # The order form names this list and leads back to it (sigmatrader.back_links).
+        "trade_next": urlencode({"next": _here(watchlist, account)}),
         "members_url": reverse("watchlists:detail", args=[watchlist.pk]) + "members/",
         "live_query": f"account={account.pk}" if account else "",
         "limit": services.MAX_MEMBERS,
@@ -230,6 +239,9 @@ def move_member(request: AuthedHttpRequest, watchlist_id: int, member_id: int) -
     if to not in MOVES:
         messages.error(request, "Move up, down, to the top or to the bottom.")
         return _detail(request, watchlist, status=422)
+    if request.POST.get("sort") in presentation.SORT_VALUES - {""}:
+        messages.error(request, "The list is sorted: set Sort to “List order” to move symbols.")
+        return _detail(request, watchlist, status=422)
     services.move_member(member=member, to=to)
     return _after(request, watchlist)
 
@@ -276,8 +288,12 @@ def _after(request: AuthedHttpRequest, watchlist: Watchlist) -> HttpResponse:
     if wants_fragment(request):
         return _detail(request, watchlist)
     url = reverse("watchlists:detail", args=[watchlist.pk])
-    account = object_id(request.POST.get("account"))
-    return redirect(f"{url}?account={account}" if account else url)
+    query = {"account": object_id(request.POST.get("account"))}
+    sort = request.POST.get("sort", "")
+    if sort in presentation.SORT_VALUES - {""}:
+        query["sort"] = sort  # the sort the page had stays
+    query = {k: v for k, v in query.items() if v}
+    return redirect(f"{url}?{urlencode(query)}" if query else url)
 
 
 # --- Export -------------------------------------------------------------------------
@@ -389,7 +405,7 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
         existing = set(into.members.values_list("exchange", "symbol"))
         items = importing.mark_already(items, existing=existing, list_name=into.name)
     counts = importing.counts(items)
-    context.update(items=items, counts=counts, into=into)
+    context.update(items=items, counts=counts, into=into, skipped=importing.skipped_text(counts))
     if request.POST.get("step") != "confirm":
         return _render_import(request, context)
     if not counts["imported"]:
@@ -409,11 +425,12 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
     except services.Refused as exc:
         form.add_error("name" if into is None else "into", exc.message)
         return _render_import(request, context, status=422)
+    already = f"{result.already:,} {'was' if result.already == 1 else 'were'} already there"
     messages.success(
         request,
-        f"Imported {result.added} symbols into {result.watchlist.name}"
-        + (f"; {result.already} were already there" if result.already else "")
-        + (f"; {result.skipped} rows skipped" if result.skipped else "")
+        f"Imported {counted(result.added, 'symbol')} into {result.watchlist.name}"
+        + (f"; {already}" if result.already else "")
+        + (f"; {counted(result.skipped, 'row')} skipped" if result.skipped else "")
         + ".",
     )
     return redirect(
@@ -545,7 +562,7 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
             return _basket(request, watchlist, form=form, plan=plan)
         if action == "freeze":
             count = baskets.freeze_prices(watchlist=watchlist, account=account)
-            messages.success(request, f"Froze {count} reference prices.")
+            messages.success(request, f"Froze {counted(count, 'reference price')}.")
             return _basket(request, watchlist, form=form)
         if action == "now":  # a confirmation step first: account, orders, total value
             return _confirm_buy(request, watchlist, form, terms, sized)
@@ -598,7 +615,7 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
     verb = "Sell" if run.side == "SELL" else "Buy"
     said = (
         f"{verb} {watchlist.name} into {run.account_name}: "
-        f"{run.orders.count()} orders {where} ({state.summary})."
+        f"{counted(run.orders.count(), 'order')} {where} ({state.summary})."
     )
     (messages.warning if state.failures else messages.success)(request, said)
     return _basket(request, watchlist, form=form)

@@ -66,6 +66,9 @@
     input.value = option.dataset.exchange + ":" + option.dataset.symbol;
     close(input, list);
     input.focus();
+    // A one-field form (a watchlist's "Add a symbol") adds what was picked, by Enter
+    // as by a click; an order form only fills the field (it has more to fill).
+    if (input.hasAttribute("data-submit-on-pick") && input.form) input.form.requestSubmit();
   }
 
   function activate(input, list, index) {

@@ -73,11 +73,12 @@ def test_import_shows_the_preview_then_saves_on_confirm(page, accounts, user, si
     expect(preview.locator("tr[data-status=unknown]")).to_contain_text("NOSUCHSTOCK")
     expect(preview.locator("tr[data-status=duplicate]")).to_have_count(1)
     expect(page.locator("#import-counts")).to_contain_text("1 to import")
+    expect(page.locator("#import-counts")).to_contain_text("Skipped: 1 unknown and 1 duplicate.")
     fits(page, width)
     assert not Watchlist.objects.filter(user=user, name="From TradingView").exists()
-    page.get_by_role("button", name="Import 1 symbols").click()
+    page.get_by_role("button", name="Import 1 symbol", exact=True).click()
     expect(page.get_by_role("heading", name="From TradingView")).to_be_visible()
-    expect(page.locator(".messages")).to_contain_text("Imported 1 symbols")
+    expect(page.locator(".messages")).to_contain_text("Imported 1 symbol into From TradingView")
     expect(page.locator("#watchlist-table tr.member-row")).to_have_count(1)
     fits(page, width)
 
@@ -97,7 +98,7 @@ def test_a_symbol_not_at_the_broker_is_marked_unavailable(page, accounts, user):
     expect(row).to_contain_text("Not available at this broker")
     page.get_by_role("button", name="Import 2 symbols").click()
     expect(page.locator("#watchlist-table tr.member-row")).to_have_count(2)
-    expect(page.locator("main")).to_contain_text("1 of 2 symbols are not available at")
+    expect(page.locator("main")).to_contain_text("1 of 2 symbols is not available at")
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -248,3 +248,32 @@ def test_long_queues_are_paged_oldest_first(page, settings):
     assert "Page 1 of 2 · 3 waiting, oldest first" in body
     later = client.get(reverse("orders:queue"), {"page": 2}).content.decode()
     assert f'id="order-{third.pk}"' in later and f'id="order-{second.pk}"' not in later
+
+
+def test_the_queue_stays_on_the_account_of_the_orders_it_acts_on(page):
+    from brokers.models import BrokerAccount
+
+    client, main, _ = page
+    other = BrokerAccount.objects.create(user=main.user, broker=main.broker, label="other")
+    waiting = [new(other), new(other)]
+    queue = reverse("orders:queue")
+    # The viewed account has nothing waiting: the page says where orders wait.
+    body = client.get(f"{queue}?account={main.pk}").content.decode()
+    assert f"Nothing waiting for {main.display_name}" in body
+    assert f'href="{queue}?account={other.pk}">{other.display_name} (2 orders)</a>' in body
+    # A plain (no-JS) cancel goes back to the queue of the order's account.
+    response = client.post(reverse("orders:queue-cancel", args=[waiting[0].pk]))
+    assert response.status_code == 302 and response["Location"] == f"{queue}?account={other.pk}"
+    # The bulk form names the account it shows: the answer stays on it.
+    client.get(f"{queue}?account={main.pk}")  # the session now views the main account
+    response = client.post(
+        reverse("orders:queue-bulk"),
+        {"action": "cancel", "orders": [], "queue_account": other.pk},
+        headers=HX,
+    )
+    assert f'id="order-{waiting[1].pk}"' in response.content.decode()
+    plain = client.post(
+        reverse("orders:queue-bulk"),
+        {"action": "cancel", "orders": [waiting[1].pk], "queue_account": other.pk},
+    )
+    assert plain["Location"] == f"{queue}?account={other.pk}"

@@ -586,3 +586,23 @@ def test_weights_that_do_not_add_up_to_100_are_explained(market, user):
         watchlist=watchlist, account=market["zerodha"], funds=D("10000"), mode="WEIGHT"
     )
     assert plan.note == ""
+
+def test_one_order_and_one_price_are_said_in_the_singular(market, user, client):
+    watchlist = basket(user, "SBIN")
+    client.force_login(user)
+    form = {
+        "account": market["zerodha"].pk,
+        "action": "preview",
+        "funds": "1000",
+        "mode": "EQUAL",
+        "product": "CNC",
+        "order_type": "LIMIT",
+        "buffer_pct": "0.5",
+    }
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    preview = client.post(url, form, headers=HX).content.decode()
+    assert "1 order for" in preview and "1 orders" not in preview
+    frozen = client.post(url, {**form, "action": "freeze"}, headers=HX).content.decode()
+    assert "Froze 1 reference price." in frozen
+    bought = client.post(url, {**form, "action": "queue"}, headers=HX).content.decode()
+    assert "1 order in the queue" in bought and "1 orders" not in bought

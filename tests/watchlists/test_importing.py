@@ -51,7 +51,7 @@ def test_csv_guessed_mapping_and_values():
         10,
         "core",
     )
-    assert rows[1].weight == Decimal("1000") and rows[1].problem == "Quantity 'x' is not whole."
+    assert rows[1].weight == Decimal("1000") and rows[1].problem == "Quantity 'x' is not a number."
     with pytest.raises(ImportRefused, match="No column named 'Nope'"):
         importing.parse_csv(text, {"symbol": "Nope"})
     with pytest.raises(ImportRefused, match="Choose the column"):
@@ -140,7 +140,7 @@ def test_preview_saves_nothing_and_confirm_saves_the_accepted_rows(signed_in, us
     html = response.content.decode()
     assert response.status_code == 200
     assert "2 to import: 1 resolved, 1 not available at" in html
-    assert "Skipped: 1 unknown 1 duplicate" in html
+    assert "Skipped: 1 unknown and 1 duplicate." in html
     assert not Watchlist.objects.filter(user=user).exists()  # nothing before the confirm
     response = post(signed_in, step="confirm", **data)
     watchlist = Watchlist.objects.get(user=user, name="Imported")
@@ -282,3 +282,67 @@ def test_a_big_file_is_refused_even_when_the_name_is_missing(signed_in, user, sm
     assert "Name the new list" in html
     assert "the limit is 1 MB" in html
     assert not Watchlist.objects.filter(user=user).exists()
+
+
+def test_a_negative_weight_or_quantity_says_zero_or_more_not_a_number():
+    text = "symbol,weight,amount,quantity\nSBIN,-5,10,1\nINFY,5,-1,2\nTCS,1,1,-3\nHDFC,1,1,2.5\n"
+    mapping = {"symbol": "symbol", "weight": "weight", "amount": "amount", "quantity": "quantity"}
+    problems = [r.problem for r in importing.parse_csv(text, mapping)]
+    assert problems == [
+        "Weight '-5' must be zero or more.",
+        "Amount '-1' must be zero or more.",
+        "Quantity '-3' must be zero or more.",
+        "Quantity '2.5' is not a whole number.",
+    ]
+
+
+def test_a_pasted_list_over_the_limit_is_called_a_pasted_list():
+    with pytest.raises(ImportRefused, match=r"^The pasted list is 1\.0 MB; the limit is 1 MB"):
+        importing.check_size("NSE:SBIN," * (1024 * 1024 // 9 + 1))
+
+
+def test_skipped_rows_are_said_in_plain_english():
+    counts = {s: 0 for s in ("unknown", "duplicate", "invalid")}
+    assert importing.skipped_text(counts) == ""
+    assert importing.skipped_text({**counts, "unknown": 1, "duplicate": 1}) == (
+        "1 unknown and 1 duplicate"
+    )
+    assert importing.skipped_text({"unknown": 2, "duplicate": 3, "invalid": 1}) == (
+        "2 unknown, 3 duplicates and 1 unreadable"
+    )
+
+
+def test_not_available_when_the_own_loaded_list_lacks_it_and_no_other_knows_it(masters):
+    from marketdata import resolution
+    from marketdata.models import Instrument
+
+    Instrument.objects.filter(broker="zerodha").delete()  # only AngelOne's list is loaded
+    resolution.bump_version("zerodha")
+    rows = importing.parse_tradingview("NSE:SBIN,BSE:BSEONLY")
+    items = importing.preview(rows, broker="angelone")
+    assert [i.status for i in items] == ["resolved", "unknown"]
+    assert items[1].message.startswith("Not available at this broker: ")
+    assert "not imported" in items[1].message
+
+
+def test_never_not_available_while_the_own_list_is_loading(masters):
+    from django.core.cache import cache
+
+    from marketdata import readiness, resolution
+    from marketdata.models import Instrument
+
+    rows = importing.parse_tradingview("NSE:SBIN,BSE:BSEONLY")  # BSEONLY: at Zerodha only
+    readiness.started("angelone")  # a refresh of AngelOne's list under way
+    try:
+        items = importing.preview(rows, broker="angelone")
+    finally:
+        cache.delete(readiness._progress_key("angelone"))
+    assert items[0].status == "resolved"
+    assert items[1].status == "unknown" and "still loading" in items[1].message
+    assert "Not available" not in items[1].message
+    # Its list not loaded at all: the same (never "not available" from another's list).
+    Instrument.objects.filter(broker="angelone").delete()
+    resolution.bump_version("angelone")
+    items = importing.preview(rows, broker="angelone")
+    assert [i.status for i in items] == ["unknown", "unknown"]
+    assert all(i.message.startswith("Not checked: ") for i in items)

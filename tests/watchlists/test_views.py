@@ -34,7 +34,11 @@ def test_create_then_a_duplicate_name_is_a_422_with_the_reason(signed_in, user, 
         reverse("watchlists:create"), {"name": "banks", "kind": "BASKET"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 422
-    assert "You already have a list named banks." in response.content.decode()
+    # The name as typed, and the list that has it, as it is spelled.
+    assert (
+        "banks is taken: you already have a list named Banks "
+        "(names ignore upper and lower case)." in response.content.decode()
+    )
     assert Watchlist.objects.filter(user=user).count() == 1
     response = signed_in.post(reverse("watchlists:create"), {"name": "x", "kind": "NOPE"})
     assert response.status_code == 422
@@ -85,7 +89,7 @@ def test_rename_to_a_taken_name_is_refused_in_place(signed_in, user, kite):
         reverse("watchlists:edit", args=[watchlist.pk]), {"name": "OTHER"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 422
-    assert "You already have a list named OTHER." in response.content.decode()
+    assert "OTHER is taken: you already have a list named Other" in response.content.decode()
     watchlist.refresh_from_db()
     assert watchlist.name == "Banks"
 
@@ -122,7 +126,7 @@ def test_the_page_shows_members_for_the_chosen_account(signed_in, user, kite, ma
     html = page.content.decode()
     assert page.status_code == 200
     assert "SBIN-EQ" in html  # the broker's own symbol under the list's name
-    assert "1 of 2 symbols are not available at" in html
+    assert "1 of 2 symbols is not available at" in html
     assert "symbol=NSE%3ASBIN-EQ&amp;side=BUY" in html
     # Garbage in the query string is ignored, never a 5xx.
     page = signed_in.get(
@@ -248,3 +252,38 @@ def test_an_account_without_instruments_says_connect_not_not_at_this_broker(
     Watchlist.objects.filter(pk=watchlist.pk).update(frozen_at=timezone.now())
     html = signed_in.get(url, {"account": account.pk}).content.decode()
     assert "Reference prices frozen" not in html
+
+
+def test_a_member_is_not_said_unavailable_while_the_list_is_loading(signed_in, user, kite):
+    from django.core.cache import cache
+
+    from marketdata import readiness
+
+    watchlist = new_list(user, "Mixed", "NSE:SBIN", "NSE:NEWLISTING")
+    url = reverse("watchlists:detail", args=[watchlist.pk])
+    settled = signed_in.get(url, {"account": kite.pk}).content.decode()
+    assert "Not at Zerodha" in settled  # loaded and settled: it lacks the symbol
+    readiness.started("zerodha")  # a refresh under way: its rows may be partly in
+    try:
+        html = signed_in.get(url, {"account": kite.pk}).content.decode()
+    finally:
+        cache.delete(readiness._progress_key("zerodha"))
+    assert "Not at Zerodha" not in html and "not available at" not in html
+    assert "Zerodha instruments are loading" in html
+
+
+def test_a_move_posted_while_sorted_is_refused_and_the_sort_kept(signed_in, user, kite):
+    watchlist = new_list(user, "Banks", "NSE:SBIN", "NSE:INFY")
+    sbin = watchlist.members.get(symbol="SBIN")
+    url = reverse("watchlists:move", args=[watchlist.pk, sbin.pk])
+    response = signed_in.post(url, {"to": "down", "sort": "symbol"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "The list is sorted: set Sort to “List order” to move symbols." in (
+        response.content.decode()
+    )
+    assert order(watchlist) == ["NSE:SBIN", "NSE:INFY"]
+    plain = signed_in.post(
+        reverse("watchlists:remove", args=[watchlist.pk, sbin.pk]),
+        {"account": kite.pk, "sort": "symbol"},
+    )
+    assert plain["Location"].endswith(f"?account={kite.pk}&sort=symbol")
