@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0013_alter_order_source'),
+        ('orders', '0014_trading_halt'),
     ]
 
     operations = [

@@ -587,6 +587,7 @@ def test_weights_that_do_not_add_up_to_100_are_explained(market, user):
     )
     assert plan.note == ""
 
+
 def test_one_order_and_one_price_are_said_in_the_singular(market, user, client):
     watchlist = basket(user, "SBIN")
     client.force_login(user)
