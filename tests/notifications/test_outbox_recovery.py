@@ -97,6 +97,11 @@ def test_a_real_worker_killed_mid_delivery_loses_nothing(user, telegram, tmp_pat
     }
     if connection.vendor != "sqlite":
         pytest.skip("runs on the embedded defaults (SQLite + file queue)")
+    # The worker shares the test run's file queue: tasks other tests left in it (an
+    # execute_order for an id this test's order now has) must not run here.
+    from sigmatrader.celery import app
+
+    app.control.purge()
     move(order_of(account_of(user)), Order.Status.REJECTED, status_message="RMS")
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
