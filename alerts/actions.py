@@ -48,7 +48,9 @@ def size_order(*, rule: AlertRule, price: Decimal | None, held: int, lot_size: i
     if rule.side == "SELL":
         cap = held // lot * lot
         if cap <= 0:
-            return Sized(0, "Nothing held on the order's account to sell.")
+            return Sized(
+                0, "Nothing held on the order's account to sell (less sells already waiting)."
+            )
         quantity = min(quantity, cap)
     if quantity <= 0:
         unit = f"{lot} (one lot)" if lot > 1 else "1"
@@ -96,6 +98,7 @@ def _order(*, rule: AlertRule, event: AlertEvent, look) -> str:
     from orders.models import Order
     from orders.validation import InvalidOrder
     from portfolio.selectors import held_quantity
+    from portfolio.trading import sells_in_flight
 
     account = rule.action_account
     if account is None or account.user_id != rule.user_id:
@@ -106,6 +109,9 @@ def _order(*, rule: AlertRule, event: AlertEvent, look) -> str:
     except SymbolNotFound as exc:
         return f"No order: {exc}"
     held = held_quantity(account, item.symbol, item.exchange)
+    if rule.side == "SELL":
+        # Sells already queued or open for these shares: the broker would refuse the rest.
+        held = max(0, held - sells_in_flight(account, instrument))
     price = Decimal(str(look.price)) if look.price is not None else None
     sized = size_order(rule=rule, price=price, held=held, lot_size=instrument.lot_size)
     if not sized.quantity:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
 from brokers import selectors as broker_selectors
 from brokers.models import BrokerAccount
@@ -13,7 +14,7 @@ from watchlists.selectors import lists_of
 
 from .builder import CHOICES, KINDS, BuilderError, to_expression
 from .expressions import ExpressionError, parse
-from .models import AlertRule, ScreenerRun
+from .models import AlertRule, ScreenerRun, plain_number
 from .screener import SEGMENTS
 from .targets import split_symbol
 
@@ -58,7 +59,12 @@ class AlertRuleForm(forms.Form):
         ),
     )
     cadence = forms.ChoiceField(choices=AlertRule.Cadence.choices, initial="tick")
-    trigger = forms.ChoiceField(choices=AlertRule.Trigger.choices, initial="once")
+    trigger = forms.ChoiceField(
+        choices=AlertRule.Trigger.choices,
+        initial="once",
+        help_text="Once: a one-symbol alert fires once and turns off; a holdings or "
+        "watchlist alert fires once for each symbol.",
+    )
     cooldown_minutes = forms.IntegerField(
         min_value=0, max_value=7 * 24 * 60, initial=5, label="Cooldown (minutes)"
     )
@@ -70,7 +76,11 @@ class AlertRuleForm(forms.Form):
     )
     action = forms.ChoiceField(choices=AlertRule.Action.choices, initial="notify")
     action_account = forms.ModelChoiceField(
-        queryset=BrokerAccount.objects.none(), required=False, label="Order on account"
+        queryset=BrokerAccount.objects.none(),
+        required=False,
+        label="Order on account",
+        help_text="A holdings alert with an order watches only this account's holdings: "
+        "an order acts on the account that holds the shares.",
     )
     side = forms.ChoiceField(choices=[("BUY", "Buy"), ("SELL", "Sell")], initial="BUY")
     sizing = forms.ChoiceField(choices=AlertRule.Sizing.choices, initial="qty")
@@ -145,10 +155,32 @@ class AlertRuleForm(forms.Form):
         if data.get("action") in (AlertRule.Action.QUEUE, AlertRule.Action.AUTO):
             if not data.get("action_account"):
                 self.add_error("action_account", "Choose the account the order goes to.")
-            if not data.get("size"):
+            elif (
+                target == AlertRule.Target.HOLDINGS
+                and data.get("holdings_account")
+                and data["holdings_account"] != data["action_account"]
+            ):
+                self.add_error(
+                    "action_account",
+                    "An order acts on the account that holds the shares: choose the "
+                    "holdings account here (or watch all accounts).",
+                )
+            size = data.get("size")
+            sizing = data.get("sizing")
+            if not size:
                 self.add_error("size", "Enter the order size.")
-            elif data.get("sizing") == AlertRule.Sizing.HOLDING_PCT and data["size"] > 100:
+            elif sizing == AlertRule.Sizing.QUANTITY and (
+                size < 1 or size != size.to_integral_value()
+            ):
+                self.add_error("size", "A quantity is a whole number of shares, 1 or more.")
+            elif sizing == AlertRule.Sizing.HOLDING_PCT and size > 100:
                 self.add_error("size", "A % of the holding is at most 100.")
+            if sizing == AlertRule.Sizing.HOLDING_PCT and data.get("side") == "BUY":
+                self.add_error("sizing", "A % of the holding sizes a sell only: choose Sell.")
+        expires_at = data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            shown = timezone.localtime(expires_at).strftime("%d %b %Y %H:%M")
+            self.add_error("expires_at", f"{shown} IST has passed: choose a later expiry.")
         if data.get("trigger") == AlertRule.Trigger.EVERY_TIME and not data.get("cooldown_minutes"):
             data["cooldown_minutes"] = 0
         return data
@@ -220,7 +252,7 @@ def initial_for(rule: AlertRule) -> dict:
         "action_account": rule.action_account_id,
         "side": rule.side or "BUY",
         "sizing": rule.sizing,
-        "size": rule.size,
+        "size": plain_number(rule.size),
         "product": rule.product,
     }
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 MONEY = {"max_digits": 16, "decimal_places": 4}
+
+
+def plain_number(value: Decimal | None) -> str:
+    """A stored number as the trader typed it: 1, 2.5, 10000 (never "1.0000")."""
+    if value is None:
+        return ""
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
 
 
 class AlertRule(models.Model):
@@ -110,7 +120,7 @@ class AlertRule(models.Model):
         """Short, for the list: "Each tick · once per bar · market hours"."""
         cadence = "Each tick" if self.cadence == self.Cadence.TICK else f"{self.cadence} close"
         if self.trigger == self.Trigger.ONCE:
-            trigger = "once"
+            trigger = "once" if self.target == self.Target.SYMBOL else "once per symbol"
         elif self.trigger == self.Trigger.ONCE_PER_BAR:
             trigger = "once per bar"
         else:
@@ -118,6 +128,20 @@ class AlertRule(models.Model):
             trigger = f"every time, {minutes} min cooldown" if minutes else "every time"
         hours = " · market hours" if self.market_hours_only else ""
         return f"{cadence} · {trigger}{hours}"
+
+    @property
+    def size_text(self) -> str:
+        """The order size as entered: "5", "₹10,000", "50 %"."""
+        from sigmatrader.formatting import inr_number
+
+        if self.size is None:
+            return ""
+        plain = plain_number(self.size)
+        if self.sizing == self.Sizing.AMOUNT:
+            return f"₹{inr_number(self.size, 2 if '.' in plain else 0)}"
+        if self.sizing == self.Sizing.HOLDING_PCT:
+            return f"{plain} %"
+        return plain
 
     @property
     def target_text(self) -> str:
