@@ -238,6 +238,12 @@ class ScreenerRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     results = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # Symbols skipped because no daily candles are stored; a fetch of them on request.
+    no_candles = models.PositiveIntegerField(default=0)
+    fetch_status = models.CharField(max_length=8, blank=True)  # "", queued, running, done
+    fetch_total = models.PositiveIntegerField(default=0)
+    fetch_done = models.PositiveIntegerField(default=0)
+    fetch_message = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -259,3 +265,14 @@ class ScreenerRun(models.Model):
     @property
     def progress_pct(self) -> int:
         return int(self.done * 100 / self.total) if self.total else 0
+
+    @property
+    def evaluated(self) -> int:
+        """Symbols the condition was evaluated on (the rest were skipped)."""
+        return max(0, self.done - self.skipped)
+
+    @property
+    def fetching(self) -> bool:
+        return self.fetch_status in ("queued", "running") and not (
+            timezone.now() - self.created_at > self.STALLED_AFTER * 4
+        )

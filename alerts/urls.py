@@ -17,4 +17,5 @@ urlpatterns = [
     path("screener/<id:run_id>/", views.screener_run, name="screener-run"),
     path("screener/<id:run_id>/rerun/", views.screener_rerun, name="screener-rerun"),
     path("screener/<id:run_id>/save/", views.screener_save, name="screener-save"),
+    path("screener/<id:run_id>/fetch/", views.screener_fetch, name="screener-fetch"),
 ]
