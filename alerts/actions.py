@@ -20,7 +20,7 @@ from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 from sigmatrader.queueing import enqueue
 
-from .models import AlertEvent, AlertRule
+from .models import AlertEvent, AlertRule, values_text
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ def fire(*, rule: AlertRule, look, now) -> AlertEvent:
         values.setdefault("price", round(look.price, 4))
     where = f" ({item.account_name})" if item.account_name else ""
     message = f"{rule.name}: {item.name}{where} — {rule.expression}"
+    if values:
+        message += f" ({values_text(values)})"
     event = AlertEvent.objects.create(
         rule=rule,
         user=rule.user,

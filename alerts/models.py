@@ -21,6 +21,14 @@ def plain_number(value: Decimal | None) -> str:
     return format(value.normalize(), "f")
 
 
+def values_text(values: dict) -> str:
+    """ "close = 640 · rsi(close, 14) = 28.1": what made a rule fire, in words."""
+    return " · ".join(
+        f"{name} = {value:g}" if isinstance(value, float) else f"{name} = {value}"
+        for name, value in values.items()
+    )
+
+
 class AlertRule(models.Model):
     class Target(models.TextChoices):
         SYMBOL = "symbol", "One symbol"
@@ -152,7 +160,16 @@ class AlertRule(models.Model):
             if account is not None:
                 return f"Holdings of {account.display_name}"
             return "Holdings of all accounts"
-        return f"Watchlist #{self.watchlist_id}"
+        name = getattr(self, "watchlist_name", None)
+        if name is None and self.watchlist_id and not hasattr(self, "watchlist_name"):
+            from watchlists.models import Watchlist
+
+            name = (
+                Watchlist.objects.filter(pk=self.watchlist_id, user_id=self.user_id)
+                .values_list("name", flat=True)
+                .first()
+            )
+        return f"Watchlist {name}" if name else "A watchlist that no longer exists"
 
 
 class AlertState(models.Model):
@@ -206,6 +223,10 @@ class AlertEvent(models.Model):
 
     def __str__(self):
         return f"{self.rule_id} {self.symbol} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def values_text(self) -> str:
+        return values_text(self.values) if isinstance(self.values, dict) else ""
 
 
 class ScreenerRun(models.Model):

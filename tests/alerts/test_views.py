@@ -438,3 +438,30 @@ def test_conditions_that_can_never_be_meant_are_refused(signed_in, overrides, me
     response = signed_in.post(reverse("alerts:new"), form_data(**overrides))
     assert response.status_code == 422 and not AlertRule.objects.exists()
     assert message in response.content.decode()
+
+
+def test_a_watchlist_target_shows_the_lists_name(signed_in, user, other_user):
+    """Review (issue 17, item 6): the target read "Watchlist #1"."""
+    from watchlists.services import create_list_of_symbols
+
+    mine = create_list_of_symbols(user=user, name="Momentum", symbols=[("NSE", "SBIN")])
+    theirs = create_list_of_symbols(user=other_user, name="Secret", symbols=[("NSE", "SBIN")])
+    r = rule(user, target=AlertRule.Target.WATCHLIST, symbol="", watchlist_id=mine.pk)
+    rule(user, name="forged", target=AlertRule.Target.WATCHLIST, symbol="", watchlist_id=theirs.pk)
+    page = signed_in.get(reverse("alerts:list")).content.decode()
+    assert "Watchlist Momentum" in page and "Secret" not in page
+    assert "A watchlist that no longer exists" in page
+    assert "Watchlist Momentum" in signed_in.get(reverse("alerts:events", args=[r.pk])).content.decode()
+
+
+def test_a_notify_only_notification_says_what_made_it_fire(signed_in, user, settings):
+    """Review: a notify-only notification carried no text beyond the rule and symbol."""
+    settings.MARKET_CLOCK = "always-open"
+    instrument("SBIN")
+    rule(user, name="Above 100", expression="close > 100")
+    price("SBIN", 120)
+    engine.run_cycle()
+    event = AlertEvent.objects.get()
+    assert event.message == "Above 100: NSE:SBIN — close > 100 (close = 120 · price = 120)"
+    page = signed_in.get(reverse("alerts:list")).content.decode()
+    assert 'data-testid="alert-notification-values">close = 120 · price = 120<' in page
