@@ -187,9 +187,12 @@ class AlertRuleForm(forms.Form):
 
     def _canonical(self, typed: str, exchange: str, symbol: str) -> str:
         """The symbol under its canonical name (a broker's own spelling, SBIN-EQ, picked
-        from the search, becomes NSE:SBIN), checked against the user's first account's
-        instruments; as typed when the user has no account yet."""
-        account = self.fields["action_account"].queryset.first()
+        from the search, becomes NSE:SBIN), checked against the chosen order account's
+        instruments (the user's first account's without one); as typed when the user has
+        no account yet."""
+        account = self.cleaned_data.get("action_account") or (
+            self.fields["action_account"].queryset.first()
+        )
         if account is None:
             return f"{exchange}:{symbol}"
         try:

@@ -10,9 +10,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brokers import selectors as broker_selectors
+from marketdata.views import search_results
 from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate
-from sigmatrader.params import text
+from sigmatrader.params import object_id, text
 from watchlists import services as watchlist_services
 
 from . import engine, screener, selectors, services
@@ -78,6 +80,17 @@ def rule_test(request: AuthedHttpRequest) -> HttpResponse:
         rule = AlertRule(user=request.user, **fields)
         result = engine.preview(rule)
     return render(request, "alerts/_test.html", {"form": form, "result": result})
+
+
+@require_GET
+def symbol_search(request: AuthedHttpRequest) -> HttpResponse:
+    """The form's instrument search, among the chosen order account's instruments (the
+    session's current account when none is chosen yet)."""
+    chosen = object_id(request.GET.get("action_account"))
+    account = None
+    if chosen is not None:
+        account = broker_selectors.accounts_of(request.user).filter(pk=chosen).first()
+    return search_results(request, account=account or broker_selectors.current_account(request))
 
 
 @require_POST

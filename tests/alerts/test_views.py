@@ -451,7 +451,10 @@ def test_a_watchlist_target_shows_the_lists_name(signed_in, user, other_user):
     page = signed_in.get(reverse("alerts:list")).content.decode()
     assert "Watchlist Momentum" in page and "Secret" not in page
     assert "A watchlist that no longer exists" in page
-    assert "Watchlist Momentum" in signed_in.get(reverse("alerts:events", args=[r.pk])).content.decode()
+    assert (
+        "Watchlist Momentum"
+        in signed_in.get(reverse("alerts:events", args=[r.pk])).content.decode()
+    )
 
 
 def test_a_notify_only_notification_says_what_made_it_fire(signed_in, user, settings):
@@ -465,3 +468,27 @@ def test_a_notify_only_notification_says_what_made_it_fire(signed_in, user, sett
     assert event.message == "Above 100: NSE:SBIN — close > 100 (close = 120 · price = 120)"
     page = signed_in.get(reverse("alerts:list")).content.decode()
     assert 'data-testid="alert-notification-values">close = 120 · price = 120<' in page
+
+
+def test_the_symbol_search_and_check_use_the_chosen_order_account(signed_in, user, emulator):
+    """Review (issue 17, item 8): the search used the session's current account."""
+    from marketdata import refresh
+    from tests.brokers.peers import connected_account
+
+    main, _ = connected_account(emulator, user, "zerodha", "main", default=True)
+    family, _ = connected_account(emulator, user, "angelone", "family")
+    refresh.refresh_instruments(broker="zerodha")
+    refresh.refresh_instruments(broker="angelone")
+    url = reverse("alerts:symbol-search")
+    page = signed_in.get(url, {"symbol": "SBI", "action_account": family.pk}).content.decode()
+    assert 'data-symbol="SBIN-EQ"' in page  # Angel One's spelling
+    page = signed_in.get(url, {"symbol": "SBI", "action_account": main.pk}).content.decode()
+    assert 'data-symbol="SBIN"' in page and "SBIN-EQ" not in page
+    form = signed_in.get(reverse("alerts:new")).content.decode()
+    assert f'hx-get="{url}"' in form
+    # The symbol picked from the family account's list is checked against that account.
+    response = signed_in.post(
+        reverse("alerts:new"),
+        form_data(symbol="NSE:SBIN-EQ", action="queue", action_account=str(family.pk), size="1"),
+    )
+    assert response.status_code == 302 and AlertRule.objects.get().symbol == "NSE:SBIN"
