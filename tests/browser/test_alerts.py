@@ -61,8 +61,9 @@ def test_build_an_alert_see_it_fire_on_the_moving_price_and_the_order_queued(
     page.get_by_label("Order on account").select_option(label=market.display_name)
     page.get_by_label("Side").select_option("BUY")
     page.get_by_label("Size").fill("2")
-    page.get_by_label("Cooldown (minutes)").fill("0")
+    expect(page.get_by_label("Cooldown (minutes)")).to_be_hidden()  # "Once" has none
     page.get_by_label("Trigger").select_option(label="Every time (with a cooldown)")
+    page.get_by_label("Cooldown (minutes)").fill("0")
     problems += fits(page, width)
 
     page.get_by_test_id("would-fire").click()
@@ -166,3 +167,81 @@ def test_the_alerts_page_shows_a_firing_without_a_reload(market, page, user, set
     engine.run_cycle()
     expect(page.get_by_test_id("alert-notification")).to_contain_text("Live one")
     expect(page.get_by_test_id("unseen-count")).to_contain_text("1 new")
+
+
+@pytest.fixture
+def csp_watched(page):
+    """The page with every Content-Security-Policy violation collected (console and
+    securitypolicyviolation events)."""
+    from tests.browser.test_csp import LISTEN
+
+    console = []
+    page.add_init_script(LISTEN)
+    page.on(
+        "console",
+        lambda msg: console.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return lambda: console + page.evaluate("window.__csp || []")
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_autocomplete_breaks_no_csp_and_the_form_refuses_a_fractional_quantity(
+    market, page, size, csp_watched, user
+):
+    """Review (issue 17, items 1, 6, 7): the autocomplete logged CSP inline-style errors;
+    a quantity of 1.5 was accepted; the cooldown showed for "Once"."""
+    from watchlists.services import create_list
+
+    width, height = SIZES[size]
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page)
+    page.goto("/alerts/new/")
+    symbol = page.get_by_label("Symbol", exact=True)
+    symbol.press_sequentially("SBI", delay=30)
+    expect(page.locator("#alert-symbol-results li[role=option]").first).to_be_visible()
+    page.locator("#alert-symbol-results li[role=option]", has_text="SBIN").first.click()
+    expect(symbol).to_have_value("NSE:SBIN")
+    assert not csp_watched(), csp_watched()
+
+    page.get_by_label("Name").fill("fraction")
+    clause = page.get_by_test_id("clause-0")
+    clause.get_by_label("Condition 1").select_option(label="Price ≥")
+    clause.get_by_label("Value").fill("100")
+    for label in ("Once, then stop", "Once per bar"):
+        page.get_by_label("Trigger").select_option(label=label)
+        expect(page.get_by_label("Cooldown (minutes)")).to_be_hidden()
+    page.get_by_label("Trigger").select_option(label="Every time (with a cooldown)")
+    expect(page.get_by_label("Cooldown (minutes)")).to_be_visible()
+    page.get_by_label("Action").select_option(label="Queue an order for review")
+    page.get_by_label("Order on account").select_option(label=market.display_name)
+    page.get_by_label("Size").fill("1.5")
+    page.get_by_role("button", name="Save alert").click()
+    expect(page.get_by_test_id("error-size")).to_contain_text("whole number")
+    problems = fits(page, width)
+    assert not AlertRule.objects.exists()
+    page.get_by_label("Size").fill("2")
+    page.get_by_role("button", name="Save alert").click()
+    expect(page.get_by_text("Alert “fraction” saved.")).to_be_visible()
+    expect(page.locator("#alert-rules")).to_contain_text("BUY 2 ·")
+    problems += fits(page, width)
+    page.locator("#alert-rules").get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Size")).to_have_value("2")
+
+    watchlist = create_list(user=user, name="Momentum")
+    page.goto(f"/watchlists/{watchlist.pk}/")
+    add = page.locator("#add-symbol")
+    add.press_sequentially("SBI", delay=30)
+    expect(page.locator("#add-results li[role=option]").first).to_be_visible()
+    page.locator("#add-results li[role=option]").first.click()
+    page.locator("#add-member-form button[type=submit]").click()
+    expect(page.locator("#add-symbol")).to_have_value("")
+    add = page.locator("#add-symbol")
+    add.press_sequentially("INF", delay=30)
+    expect(page.locator("#add-results li[role=option]").first).to_be_visible()
+    add.press("ArrowDown")
+    add.press("Enter")
+    page.wait_for_timeout(300)
+    add.press("Enter")
+    page.wait_for_timeout(1000)
+    assert not csp_watched(), csp_watched()
+    assert not problems, "\n".join(problems)
