@@ -149,6 +149,25 @@ def test_the_screener_pages_fit(market, page, size, user):
     page.goto(f"/alerts/screener/{run.pk}/")
     expect(page.get_by_test_id("screener-row")).to_contain_text("NSE:SBIN")
     problems += fits(page, width)
+    # Nothing evaluated for want of candles: said plainly, with the fetch offered.
+    blind = ScreenerRun.objects.create(
+        user=user,
+        universe="watchlist",
+        expression="close > 1",
+        status="done",
+        total=8,
+        done=8,
+        skipped=8,
+        no_candles=8,
+        error="NSE:SBIN: no recent 1d candles stored",
+    )
+    page.goto(f"/alerts/screener/{blind.pk}/")
+    expect(page.get_by_test_id("screener-no-candles")).to_contain_text(
+        "8 of 8 symbols could not be evaluated: no recent daily candles stored yet."
+    )
+    expect(page.get_by_test_id("screener-fetch")).to_be_visible()
+    expect(page.get_by_text("No matches")).to_have_count(0)
+    problems += fits(page, width)
     assert not problems, "\n".join(problems)
 
 
