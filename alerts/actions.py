@@ -37,7 +37,12 @@ def size_order(*, rule: AlertRule, price: Decimal | None, held: int, lot_size: i
     if size <= 0:
         return Sized(0, "The order size is not set.")
     if rule.sizing == AlertRule.Sizing.QUANTITY:
-        raw = int(size.to_integral_value(rounding=ROUND_FLOOR))
+        if size != size.to_integral_value():
+            # The form refuses it; a rule saved before that never trades another size.
+            return Sized(
+                0, f"The quantity {size.normalize()} is not a whole number: edit the alert."
+            )
+        raw = int(size)
     elif rule.sizing == AlertRule.Sizing.AMOUNT:
         if not price or price <= 0:
             return Sized(0, "No price to size a ₹ amount with.")

@@ -363,7 +363,7 @@ def _eval(tree: tuple, frame: Frame, offset: int):  # noqa: C901 - one branch pe
         if tree[1] == "*":
             return left * right
         if right == 0:
-            raise NoData("division by zero")
+            raise NoData("a division by zero (its divisor is 0 now): not evaluable until it is not")
         return left / right
     if kind == "cmp":
         left, right = _eval(tree[2], frame, offset), _eval(tree[3], frame, offset)

@@ -45,8 +45,12 @@ def accounts(emulator, user, settings):
 
 
 def test_size_order_by_quantity_amount_and_holding_percent():
-    r = AlertRule(side="BUY", sizing=AlertRule.Sizing.QUANTITY, size=D("7.9"))
+    r = AlertRule(side="BUY", sizing=AlertRule.Sizing.QUANTITY, size=D("7"))
     assert size_order(rule=r, price=D(100), held=0).quantity == 7
+    # A fractional quantity (saved before the form refused it) trades nothing, and says why.
+    r = AlertRule(side="BUY", sizing=AlertRule.Sizing.QUANTITY, size=D("1.5"))
+    sized = size_order(rule=r, price=D(100), held=0)
+    assert sized.quantity == 0 and "1.5 is not a whole number" in sized.reason
     r = AlertRule(side="BUY", sizing=AlertRule.Sizing.AMOUNT, size=D("10000"))
     assert size_order(rule=r, price=D("333"), held=0).quantity == 30
     assert size_order(rule=r, price=D("333"), held=0, lot_size=25).quantity == 25
