@@ -265,6 +265,7 @@ class ScreenerRun(models.Model):
     fetch_total = models.PositiveIntegerField(default=0)
     fetch_done = models.PositiveIntegerField(default=0)
     fetch_message = models.CharField(max_length=500, blank=True)
+    fetch_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -294,6 +295,9 @@ class ScreenerRun(models.Model):
 
     @property
     def fetching(self) -> bool:
-        return self.fetch_status in ("queued", "running") and not (
-            timezone.now() - self.created_at > self.STALLED_AFTER * 4
+        """A candle fetch under way (one whose worker was lost stops counting after
+        an hour: the page stops polling and offers the fetch again)."""
+        started = self.fetch_started_at or self.created_at
+        return self.fetch_status in ("queued", "running") and (
+            timezone.now() - started <= self.STALLED_AFTER * 4
         )

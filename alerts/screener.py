@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from marketdata.models import Candle, Instrument
@@ -236,10 +236,20 @@ FETCH_STATUSES = ("queued", "running")
 
 def start_fetch(run: ScreenerRun) -> bool:
     """Queue a fetch of the daily candles the run's symbols lack (once at a time)."""
+    now = timezone.now()
+    lost = Q(
+        fetch_status__in=FETCH_STATUSES, fetch_started_at__lt=now - ScreenerRun.STALLED_AFTER * 4
+    )
     started = (
         ScreenerRun.objects.filter(pk=run.pk, status=ScreenerRun.Status.DONE, no_candles__gt=0)
-        .exclude(fetch_status__in=FETCH_STATUSES)
-        .update(fetch_status="queued", fetch_total=0, fetch_done=0, fetch_message="")
+        .filter(~Q(fetch_status__in=FETCH_STATUSES) | lost)
+        .update(
+            fetch_status="queued",
+            fetch_total=0,
+            fetch_done=0,
+            fetch_message="",
+            fetch_started_at=now,
+        )
     )
     if started:
         run_id = run.pk

@@ -204,3 +204,29 @@ def test_saved_matches_are_named_in_ist(user, client):
     client.force_login(user)
     client.post(f"/alerts/screener/{run.pk}/save/", {"name": ""})
     assert Watchlist.objects.filter(user=user, name="Screener 26 Nov 12:43").exists()
+
+
+def test_a_candle_fetch_whose_worker_was_lost_can_be_started_again(user, client):
+    old = timezone.now() - timedelta(hours=2)
+    run = ScreenerRun.objects.create(
+        user=user,
+        universe="watchlist",
+        expression="close > 1",
+        status="done",
+        total=1,
+        done=1,
+        skipped=1,
+        no_candles=1,
+        created_at=old,
+    )
+    assert screener.start_fetch(run)
+    run.refresh_from_db()
+    assert run.fetching  # started now, though the run is two hours old
+    assert not screener.start_fetch(run)  # one at a time
+    ScreenerRun.objects.filter(pk=run.pk).update(fetch_status="running", fetch_started_at=old)
+    run.refresh_from_db()
+    assert not run.fetching
+    client.force_login(user)
+    page = client.get(f"/alerts/screener/{run.pk}/").content.decode()
+    assert 'data-testid="screener-fetch"' in page and 'hx-trigger="every 1s"' not in page
+    assert screener.start_fetch(run)
