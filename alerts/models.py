@@ -157,6 +157,8 @@ class AlertRule(models.Model):
             return self.symbol
         if self.target == self.Target.HOLDINGS:
             account = self.holdings_account
+            if account is None and self.has_order and self.action_account is not None:
+                account = self.action_account  # an order acts on the account holding the shares
             if account is not None:
                 return f"Holdings of {account.display_name}"
             return "Holdings of all accounts"

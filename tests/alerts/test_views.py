@@ -422,6 +422,10 @@ def test_a_holdings_order_names_the_account_that_holds_the_shares(
     assert "account that holds the shares" in refused(response, "action_account")
     page = signed_in.get(reverse("alerts:new")).content.decode()
     assert "watches only this account&#x27;s holdings" in page
+    # "All accounts" with an order: the list says whose holdings are watched.
+    assert signed_in.post(reverse("alerts:new"), order_form()).status_code == 302
+    page = signed_in.get(reverse("alerts:list")).content.decode()
+    assert f"Holdings of {paper_account.display_name}" in page
 
 
 @pytest.mark.parametrize(
