@@ -59,12 +59,7 @@ class AlertRuleForm(forms.Form):
         ),
     )
     cadence = forms.ChoiceField(choices=AlertRule.Cadence.choices, initial="tick")
-    trigger = forms.ChoiceField(
-        choices=AlertRule.Trigger.choices,
-        initial="once",
-        help_text="Once: a one-symbol alert fires once and turns off; a holdings or "
-        "watchlist alert fires once for each symbol.",
-    )
+    trigger = forms.ChoiceField(choices=AlertRule.Trigger.choices, initial="once")
     cooldown_minutes = forms.IntegerField(
         min_value=0, max_value=7 * 24 * 60, initial=5, label="Cooldown (minutes)"
     )
@@ -76,11 +71,7 @@ class AlertRuleForm(forms.Form):
     )
     action = forms.ChoiceField(choices=AlertRule.Action.choices, initial="notify")
     action_account = forms.ModelChoiceField(
-        queryset=BrokerAccount.objects.none(),
-        required=False,
-        label="Order on account",
-        help_text="A holdings alert with an order watches only this account's holdings: "
-        "an order acts on the account that holds the shares.",
+        queryset=BrokerAccount.objects.none(), required=False, label="Order on account"
     )
     side = forms.ChoiceField(choices=[("BUY", "Buy"), ("SELL", "Sell")], initial="BUY")
     sizing = forms.ChoiceField(choices=AlertRule.Sizing.choices, initial="qty")

@@ -421,7 +421,8 @@ def test_a_holdings_order_names_the_account_that_holds_the_shares(
     response = signed_in.post(reverse("alerts:new"), order_form(holdings_account=str(other.pk)))
     assert "account that holds the shares" in refused(response, "action_account")
     page = signed_in.get(reverse("alerts:new")).content.decode()
-    assert "watches only this account&#x27;s holdings" in page
+    assert "watches only the order account’s holdings" in page
+    assert "a holdings or watchlist alert fires once for each symbol" in page
     # "All accounts" with an order: the list says whose holdings are watched.
     assert signed_in.post(reverse("alerts:new"), order_form()).status_code == 302
     page = signed_in.get(reverse("alerts:list")).content.decode()
