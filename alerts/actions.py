@@ -20,7 +20,7 @@ from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 from sigmatrader.queueing import enqueue
 
-from .models import AlertEvent, AlertRule
+from .models import AlertEvent, AlertRule, values_text
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,12 @@ def size_order(*, rule: AlertRule, price: Decimal | None, held: int, lot_size: i
     if size <= 0:
         return Sized(0, "The order size is not set.")
     if rule.sizing == AlertRule.Sizing.QUANTITY:
-        raw = int(size.to_integral_value(rounding=ROUND_FLOOR))
+        if size != size.to_integral_value():
+            # The form refuses it; a rule saved before that never trades another size.
+            return Sized(
+                0, f"The quantity {size.normalize()} is not a whole number: edit the alert."
+            )
+        raw = int(size)
     elif rule.sizing == AlertRule.Sizing.AMOUNT:
         if not price or price <= 0:
             return Sized(0, "No price to size a ₹ amount with.")
@@ -48,7 +53,9 @@ def size_order(*, rule: AlertRule, price: Decimal | None, held: int, lot_size: i
     if rule.side == "SELL":
         cap = held // lot * lot
         if cap <= 0:
-            return Sized(0, "Nothing held on the order's account to sell.")
+            return Sized(
+                0, "Nothing held on the order's account to sell (less sells already waiting)."
+            )
         quantity = min(quantity, cap)
     if quantity <= 0:
         unit = f"{lot} (one lot)" if lot > 1 else "1"
@@ -64,6 +71,8 @@ def fire(*, rule: AlertRule, look, now) -> AlertEvent:
         values.setdefault("price", round(look.price, 4))
     where = f" ({item.account_name})" if item.account_name else ""
     message = f"{rule.name}: {item.name}{where} — {rule.expression}"
+    if values:
+        message += f" ({values_text(values)})"
     event = AlertEvent.objects.create(
         rule=rule,
         user=rule.user,
@@ -96,6 +105,7 @@ def _order(*, rule: AlertRule, event: AlertEvent, look) -> str:
     from orders.models import Order
     from orders.validation import InvalidOrder
     from portfolio.selectors import held_quantity
+    from portfolio.trading import sells_in_flight
 
     account = rule.action_account
     if account is None or account.user_id != rule.user_id:
@@ -106,6 +116,9 @@ def _order(*, rule: AlertRule, event: AlertEvent, look) -> str:
     except SymbolNotFound as exc:
         return f"No order: {exc}"
     held = held_quantity(account, item.symbol, item.exchange)
+    if rule.side == "SELL":
+        # Sells already queued or open for these shares: the broker would refuse the rest.
+        held = max(0, held - sells_in_flight(account, instrument))
     price = Decimal(str(look.price)) if look.price is not None else None
     sized = size_order(rule=rule, price=price, held=held, lot_size=instrument.lot_size)
     if not sized.quantity:

@@ -56,6 +56,7 @@ KINDS = {
     ),
 }
 HOLDING_KINDS = ("avg_above", "avg_below")
+PRICE_KINDS = ("price_above", "price_below", "cross_above", "cross_below")
 CHOICES = [(kind, spec[0]) for kind, spec in KINDS.items()]
 
 
@@ -97,6 +98,11 @@ def clause_text(clause: dict, index: int = 0) -> str:
     parts: dict = {"ma": "ema" if clause.get("ma") == "ema" else "sma"}
     if needs_value:
         parts["value"] = _number(clause.get("value", ""), "the value", index)
+        if kind in PRICE_KINDS and Decimal(parts["value"].strip("()")) <= 0:
+            raise BuilderError(
+                f"Condition {index + 1}: a price is above 0; enter the price to watch for.",
+                index,
+            )
     if needs_period:
         parts["period"] = _period(clause.get("period", ""), "the period", index)
     if needs_slow:

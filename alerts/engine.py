@@ -230,8 +230,8 @@ def claim(*, rule: AlertRule, state: AlertState, bar_at: datetime | None, now: d
     cooldown = timedelta(seconds=rule.cooldown_seconds)
     if not _may_fire(rule, state, bar_at, now, cooldown):
         return False
-    if rule.trigger == AlertRule.Trigger.ONCE:
-        # A once-rule fires once over all its symbols: the claim disables it.
+    if rule.trigger == AlertRule.Trigger.ONCE and not once_per_symbol(rule):
+        # A once-rule on one symbol fires once: the claim disables it.
         taken = AlertRule.objects.filter(pk=rule.pk, enabled=True).update(
             enabled=False, status_message="Fired once; disabled."
         )
@@ -239,7 +239,10 @@ def claim(*, rule: AlertRule, state: AlertState, bar_at: datetime | None, now: d
             AlertState.objects.filter(pk=state.pk).update(last_fired_at=now, last_fired_bar=bar_at)
         return bool(taken)
     rows = AlertState.objects.filter(pk=state.pk)
-    if rule.trigger == AlertRule.Trigger.ONCE_PER_BAR:
+    if rule.trigger == AlertRule.Trigger.ONCE:
+        # Holdings or a watchlist: once per symbol (the rule keeps watching the others).
+        rows = rows.filter(last_fired_at__isnull=True)
+    elif rule.trigger == AlertRule.Trigger.ONCE_PER_BAR:
         rows = rows.filter(Q(last_fired_bar__isnull=True) | ~Q(last_fired_bar=bar_at))
     else:
         rows = rows.filter(Q(last_fired_at__isnull=True) | Q(last_fired_at__lte=now - cooldown))
@@ -249,8 +252,15 @@ def claim(*, rule: AlertRule, state: AlertState, bar_at: datetime | None, now: d
     return taken
 
 
+def once_per_symbol(rule: AlertRule) -> bool:
+    """A once-rule over several symbols (holdings, a watchlist) fires once per symbol."""
+    return rule.trigger == AlertRule.Trigger.ONCE and rule.target != AlertRule.Target.SYMBOL
+
+
 def _may_fire(rule, state, bar_at, now, cooldown) -> bool:
     if rule.trigger == AlertRule.Trigger.ONCE:
+        if once_per_symbol(rule):
+            return rule.enabled and state.last_fired_at is None
         return rule.enabled
     if rule.trigger == AlertRule.Trigger.ONCE_PER_BAR:
         return state.last_fired_bar is None or state.last_fired_bar != bar_at
@@ -264,7 +274,9 @@ def due_rules(now: datetime):
     """Enabled rules; expired ones are disabled on the way (with the reason)."""
     expired = AlertRule.objects.filter(enabled=True, expires_at__lte=now)
     expired.update(enabled=False, status_ok=True, status_message="Expired.")
-    return AlertRule.objects.filter(enabled=True).select_related("user", "holdings_account")
+    return AlertRule.objects.filter(enabled=True).select_related(
+        "user", "holdings_account", "action_account"
+    )
 
 
 def run_cycle(*, now: datetime | None = None, rules=None) -> dict:
@@ -331,7 +343,7 @@ def run_cycle(*, now: datetime | None = None, rules=None) -> dict:
             if fired:
                 fired_here += 1
                 counts["fired"] += 1
-                if rule.trigger == AlertRule.Trigger.ONCE:
+                if rule.trigger == AlertRule.Trigger.ONCE and not once_per_symbol(rule):
                     break
         if missing:
             shown = "; ".join(missing[:MAX_STATUS_NAMES])
@@ -342,7 +354,7 @@ def run_cycle(*, now: datetime | None = None, rules=None) -> dict:
             statuses[rule.pk] = (True, "Nothing to watch: no holdings.")
         else:
             statuses[rule.pk] = (True, "")
-        if rule.trigger == AlertRule.Trigger.ONCE and fired_here:
+        if rule.trigger == AlertRule.Trigger.ONCE and fired_here and not once_per_symbol(rule):
             statuses.pop(rule.pk, None)  # the claim wrote "Fired once; disabled."
             rule.status_message = "Fired once; disabled."
     if changed_states:

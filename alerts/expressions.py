@@ -117,6 +117,19 @@ def _syntax(exc: SyntaxError) -> str:
     return message.split(" (")[0]
 
 
+PRICES = ("close", "open", "high", "low", "price", "ltp", "prev_close", "avg_price")
+
+
+def _constant(tree: tuple) -> float | None:
+    """The value of a literal number (or its negation), else None."""
+    if tree[0] == "num":
+        return tree[1]
+    if tree[0] == "neg":
+        inner = _constant(tree[1])
+        return None if inner is None else -inner
+    return None
+
+
 class _Compiler:
     def __init__(self, indent: int):
         self.indent = indent
@@ -155,7 +168,10 @@ class _Compiler:
             op = ARITHMETIC.get(type(node.op))
             if op is None:
                 self.fail("Only + - * / are allowed.", node)
-            return ("bin", op, self.number(node.left), self.number(node.right)), "num"
+            left, right = self.number(node.left), self.number(node.right)
+            if op == "/" and _constant(right) == 0:
+                self.fail("Division by zero: divide by something that is never 0.", node.right)
+            return ("bin", op, left, right), "num"
         if isinstance(node, ast.Compare):
             parts = []
             left = node.left
@@ -163,7 +179,17 @@ class _Compiler:
                 op = COMPARE.get(type(op_node))
                 if op is None:
                     self.fail("Compare with > >= < <= == or !=.", right)
-                parts.append(("cmp", op, self.number(left), self.number(right)))
+                a, b = self.number(left), self.number(right)
+                for price, bound in ((a, b), (b, a)):
+                    value = _constant(bound)
+                    negative = value is not None and value < 0
+                    if negative and price[0] == "field" and price[1] in PRICES:
+                        self.fail(
+                            f"A price is never below 0: comparing {price[1]} with "
+                            f"{value:g} is always the same.",
+                            right if bound is b else left,
+                        )
+                parts.append(("cmp", op, a, b))
                 left = right
             return (parts[0] if len(parts) == 1 else ("and", tuple(parts))), "bool"
         if isinstance(node, ast.Constant):
@@ -337,7 +363,7 @@ def _eval(tree: tuple, frame: Frame, offset: int):  # noqa: C901 - one branch pe
         if tree[1] == "*":
             return left * right
         if right == 0:
-            raise NoData("division by zero")
+            raise NoData("a division by zero (its divisor is 0 now): not evaluable until it is not")
         return left / right
     if kind == "cmp":
         left, right = _eval(tree[2], frame, offset), _eval(tree[3], frame, offset)

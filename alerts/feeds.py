@@ -129,14 +129,16 @@ def fetch_due_candles(rules, *, now=None, limit: int | None = None) -> dict:
             continue
         days = depth * data.SPAN[interval] * data.CALENDAR[interval] / 86400 + 10
         start = latest or now - timedelta(days=days)
-        if _fetch_one(
+        if fetch_history(
             sorted(owners, key=lambda u: u.pk), interval, exchange, symbol, start, now, counts
         ):
             counts["fetched"] += 1
     return counts
 
 
-def _fetch_one(users, interval, exchange, symbol, start, end, counts) -> bool:
+def fetch_history(users, interval, exchange, symbol, start, end, counts) -> bool:
+    """Fetch one symbol's candles through the first of `users`' accounts offering
+    them (its adapter keeps the history rate limit); False when none does."""
     for user in users:
         for account in accounts_with_history(user, interval):
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 
 from brokers import selectors as broker_selectors
 from brokers.models import BrokerAccount
@@ -13,7 +14,7 @@ from watchlists.selectors import lists_of
 
 from .builder import CHOICES, KINDS, BuilderError, to_expression
 from .expressions import ExpressionError, parse
-from .models import AlertRule, ScreenerRun
+from .models import AlertRule, ScreenerRun, plain_number
 from .screener import SEGMENTS
 from .targets import split_symbol
 
@@ -145,19 +146,44 @@ class AlertRuleForm(forms.Form):
         if data.get("action") in (AlertRule.Action.QUEUE, AlertRule.Action.AUTO):
             if not data.get("action_account"):
                 self.add_error("action_account", "Choose the account the order goes to.")
-            if not data.get("size"):
+            elif (
+                target == AlertRule.Target.HOLDINGS
+                and data.get("holdings_account")
+                and data["holdings_account"] != data["action_account"]
+            ):
+                self.add_error(
+                    "action_account",
+                    "An order acts on the account that holds the shares: choose the "
+                    "holdings account here (or watch all accounts).",
+                )
+            size = data.get("size")
+            sizing = data.get("sizing")
+            if not size:
                 self.add_error("size", "Enter the order size.")
-            elif data.get("sizing") == AlertRule.Sizing.HOLDING_PCT and data["size"] > 100:
+            elif sizing == AlertRule.Sizing.QUANTITY and (
+                size < 1 or size != size.to_integral_value()
+            ):
+                self.add_error("size", "A quantity is a whole number of shares, 1 or more.")
+            elif sizing == AlertRule.Sizing.HOLDING_PCT and size > 100:
                 self.add_error("size", "A % of the holding is at most 100.")
+            if sizing == AlertRule.Sizing.HOLDING_PCT and data.get("side") == "BUY":
+                self.add_error("sizing", "A % of the holding sizes a sell only: choose Sell.")
+        expires_at = data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            shown = timezone.localtime(expires_at).strftime("%d %b %Y %H:%M")
+            self.add_error("expires_at", f"{shown} IST has passed: choose a later expiry.")
         if data.get("trigger") == AlertRule.Trigger.EVERY_TIME and not data.get("cooldown_minutes"):
             data["cooldown_minutes"] = 0
         return data
 
     def _canonical(self, typed: str, exchange: str, symbol: str) -> str:
         """The symbol under its canonical name (a broker's own spelling, SBIN-EQ, picked
-        from the search, becomes NSE:SBIN), checked against the user's first account's
-        instruments; as typed when the user has no account yet."""
-        account = self.fields["action_account"].queryset.first()
+        from the search, becomes NSE:SBIN), checked against the chosen order account's
+        instruments (the user's first account's without one); as typed when the user has
+        no account yet."""
+        account = self.cleaned_data.get("action_account") or (
+            self.fields["action_account"].queryset.first()
+        )
         if account is None:
             return f"{exchange}:{symbol}"
         try:
@@ -220,7 +246,7 @@ def initial_for(rule: AlertRule) -> dict:
         "action_account": rule.action_account_id,
         "side": rule.side or "BUY",
         "sizing": rule.sizing,
-        "size": rule.size,
+        "size": plain_number(rule.size),
         "product": rule.product,
     }
 

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 MONEY = {"max_digits": 16, "decimal_places": 4}
+
+
+def plain_number(value: Decimal | None) -> str:
+    """A stored number as the trader typed it: 1, 2.5, 10000 (never "1.0000")."""
+    if value is None:
+        return ""
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return format(value.normalize(), "f")
+
+
+def values_text(values: dict) -> str:
+    """ "close = 640 · rsi(close, 14) = 28.1": what made a rule fire, in words."""
+    return " · ".join(
+        f"{name} = {value:g}" if isinstance(value, float) else f"{name} = {value}"
+        for name, value in values.items()
+    )
 
 
 class AlertRule(models.Model):
@@ -110,7 +128,7 @@ class AlertRule(models.Model):
         """Short, for the list: "Each tick · once per bar · market hours"."""
         cadence = "Each tick" if self.cadence == self.Cadence.TICK else f"{self.cadence} close"
         if self.trigger == self.Trigger.ONCE:
-            trigger = "once"
+            trigger = "once" if self.target == self.Target.SYMBOL else "once per symbol"
         elif self.trigger == self.Trigger.ONCE_PER_BAR:
             trigger = "once per bar"
         else:
@@ -120,15 +138,40 @@ class AlertRule(models.Model):
         return f"{cadence} · {trigger}{hours}"
 
     @property
+    def size_text(self) -> str:
+        """The order size as entered: "5", "₹10,000", "50 %"."""
+        from sigmatrader.formatting import inr_number
+
+        if self.size is None:
+            return ""
+        plain = plain_number(self.size)
+        if self.sizing == self.Sizing.AMOUNT:
+            return f"₹{inr_number(self.size, 2 if '.' in plain else 0)}"
+        if self.sizing == self.Sizing.HOLDING_PCT:
+            return f"{plain} %"
+        return plain
+
+    @property
     def target_text(self) -> str:
         if self.target == self.Target.SYMBOL:
             return self.symbol
         if self.target == self.Target.HOLDINGS:
             account = self.holdings_account
+            if account is None and self.has_order and self.action_account is not None:
+                account = self.action_account  # an order acts on the account holding the shares
             if account is not None:
                 return f"Holdings of {account.display_name}"
             return "Holdings of all accounts"
-        return f"Watchlist #{self.watchlist_id}"
+        name = getattr(self, "watchlist_name", None)
+        if name is None and self.watchlist_id and not hasattr(self, "watchlist_name"):
+            from watchlists.models import Watchlist
+
+            name = (
+                Watchlist.objects.filter(pk=self.watchlist_id, user_id=self.user_id)
+                .values_list("name", flat=True)
+                .first()
+            )
+        return f"Watchlist {name}" if name else "A watchlist that no longer exists"
 
 
 class AlertState(models.Model):
@@ -183,6 +226,10 @@ class AlertEvent(models.Model):
     def __str__(self):
         return f"{self.rule_id} {self.symbol} {self.at:%Y-%m-%d %H:%M}"
 
+    @property
+    def values_text(self) -> str:
+        return values_text(self.values) if isinstance(self.values, dict) else ""
+
 
 class ScreenerRun(models.Model):
     class Universe(models.TextChoices):
@@ -214,6 +261,13 @@ class ScreenerRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     results = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # Symbols skipped because no daily candles are stored; a fetch of them on request.
+    no_candles = models.PositiveIntegerField(default=0)
+    fetch_status = models.CharField(max_length=8, blank=True)  # "", queued, running, done
+    fetch_total = models.PositiveIntegerField(default=0)
+    fetch_done = models.PositiveIntegerField(default=0)
+    fetch_message = models.CharField(max_length=500, blank=True)
+    fetch_started_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -235,3 +289,17 @@ class ScreenerRun(models.Model):
     @property
     def progress_pct(self) -> int:
         return int(self.done * 100 / self.total) if self.total else 0
+
+    @property
+    def evaluated(self) -> int:
+        """Symbols the condition was evaluated on (the rest were skipped)."""
+        return max(0, self.done - self.skipped)
+
+    @property
+    def fetching(self) -> bool:
+        """A candle fetch under way (one whose worker was lost stops counting after
+        an hour: the page stops polling and offers the fetch again)."""
+        started = self.fetch_started_at or self.created_at
+        return self.fetch_status in ("queued", "running") and (
+            timezone.now() - started <= self.STALLED_AFTER * 4
+        )

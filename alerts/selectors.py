@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 
 from sigmatrader.params import object_id
@@ -10,7 +11,16 @@ from .models import AlertEvent, AlertRule, ScreenerRun
 
 
 def rules_of(*, user):
-    return AlertRule.objects.filter(user=user).select_related("holdings_account", "action_account")
+    """The user's rules, each with its watchlist's name (`watchlist_name`, the user's own
+    list only; None when it is gone) in the same query."""
+    from watchlists.models import Watchlist
+
+    name = Watchlist.objects.filter(pk=OuterRef("watchlist_id"), user=user).values("name")[:1]
+    return (
+        AlertRule.objects.filter(user=user)
+        .select_related("holdings_account", "action_account")
+        .annotate(watchlist_name=Subquery(name))
+    )
 
 
 def rule_for(*, user, rule_id) -> AlertRule:

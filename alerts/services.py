@@ -46,7 +46,11 @@ def set_enabled(*, rule: AlertRule, enabled: bool) -> AlertRule:
     if enabled:
         rule.status_ok, rule.status_message = True, ""
         fields += ["status_ok", "status_message"]
-    rule.save(update_fields=fields)
+    with transaction.atomic():
+        rule.save(update_fields=fields)
+        if enabled and rule.trigger == AlertRule.Trigger.ONCE:
+            # Enabled again: armed again, for every symbol (once per symbol).
+            AlertState.objects.filter(rule=rule).update(last_fired_at=None, last_fired_bar=None)
     return rule
 
 

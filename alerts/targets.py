@@ -104,8 +104,27 @@ def items_for(rule) -> list[Item]:
             raise TargetUnavailable("No symbol is set.")
         return symbol_items(rule.symbol)
     if rule.target == rule.Target.HOLDINGS:
-        return holding_items(user=rule.user, account=rule.holdings_account)
+        return holding_items(user=rule.user, account=holdings_scope(rule))
     return watchlist_items(user=rule.user, watchlist_id=rule.watchlist_id)
+
+
+def holdings_scope(rule):
+    """The account whose holdings a holdings rule watches (None: every account's).
+
+    An order acts on the account that holds the shares: a rule with an order action
+    watches only its order account's holdings (a holding on another account is never
+    sized or sold from the order account); TargetUnavailable when the rule names a
+    different holdings account."""
+    account = rule.holdings_account
+    if not rule.has_order or rule.action_account is None:
+        return account
+    if account is not None and account.pk != rule.action_account.pk:
+        raise TargetUnavailable(
+            f"The holdings watched are {account.display_name}'s but orders go to "
+            f"{rule.action_account.display_name}: an order acts on the account that "
+            "holds the shares, choose the same account."
+        )
+    return rule.action_account
 
 
 def instruments_by_name(names: set[tuple[str, str]]) -> dict[tuple[str, str], list[Instrument]]:

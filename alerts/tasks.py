@@ -37,6 +37,12 @@ def run_screener(run_id: int) -> str:
     return screener.run(run_id)
 
 
+@shared_task(name="alerts.fetch_screener_candles", ignore_result=True)
+def fetch_screener_candles(run_id: int) -> str:
+    """On request from a screener run: the daily candles its symbols lack."""
+    return screener.fetch_candles(run_id)
+
+
 @shared_task(name="alerts.sweep_auto_orders", ignore_result=True)
 def sweep_auto_orders() -> dict:
     """Beat, every 30 s: AUTO alert orders whose worker was lost (alerts/recovery.py)."""

@@ -7,11 +7,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from brokers import selectors as broker_selectors
+from marketdata.views import search_results
 from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate
-from sigmatrader.params import text
+from sigmatrader.params import object_id, text
 from watchlists import services as watchlist_services
 
 from . import engine, screener, selectors, services
@@ -77,6 +80,17 @@ def rule_test(request: AuthedHttpRequest) -> HttpResponse:
         rule = AlertRule(user=request.user, **fields)
         result = engine.preview(rule)
     return render(request, "alerts/_test.html", {"form": form, "result": result})
+
+
+@require_GET
+def symbol_search(request: AuthedHttpRequest) -> HttpResponse:
+    """The form's instrument search, among the chosen order account's instruments (the
+    session's current account when none is chosen yet)."""
+    chosen = object_id(request.GET.get("action_account"))
+    account = None
+    if chosen is not None:
+        account = broker_selectors.accounts_of(request.user).filter(pk=chosen).first()
+    return search_results(request, account=account or broker_selectors.current_account(request))
 
 
 @require_POST
@@ -163,6 +177,8 @@ def screener_run(request: AuthedHttpRequest, run_id: int) -> HttpResponse:
     rows = _sorted(_rows(run.results), sort)
     columns = sorted({key for row in rows for key in row["values"]})
     context = {"run": run, "rows": rows, "columns": columns, "sort": sort}
+    if run.status == run.Status.DONE and not run.total:
+        context["empty_reason"] = screener.empty_reason(run)
     return page_or_fragment(
         request, "alerts/screener_run.html", "alerts/_screener_run.html", context
     )
@@ -202,13 +218,23 @@ def screener_rerun(request: AuthedHttpRequest, run_id: int) -> HttpResponse:
 
 
 @require_POST
+def screener_fetch(request: AuthedHttpRequest, run_id: int) -> HttpResponse:
+    """Fetch the daily candles the run's symbols lack (a background task)."""
+    run = selectors.run_for(user=request.user, run_id=run_id)
+    if not screener.start_fetch(run):
+        messages.info(request, "A fetch is already running, or no symbol lacks candles.")
+    return redirect("alerts:screener-run", run_id=run.pk)
+
+
+@require_POST
 def screener_save(request: AuthedHttpRequest, run_id: int) -> HttpResponse:
     """The run's matches as a new watchlist (named by the trader)."""
     run = selectors.run_for(user=request.user, run_id=run_id)
     symbols = [
         tuple(row["symbol"].split(":", 1)) for row in _rows(run.results) if ":" in row["symbol"]
     ]
-    name = text(request.POST.get("name"), 80) or f"Screener {run.created_at:%d %b %H:%M}"
+    shown = timezone.localtime(run.created_at)  # IST, as every page shows times
+    name = text(request.POST.get("name"), 80) or f"Screener {shown:%d %b %H:%M}"
     try:
         watchlist = watchlist_services.create_list_of_symbols(
             user=request.user, name=name, symbols=symbols

@@ -20,7 +20,12 @@ LIST_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,60}")
 @require_GET
 def search(request):
     """HTMX autocomplete: instruments of the current account's broker."""
-    account = broker_selectors.current_account(request)
+    return search_results(request, account=broker_selectors.current_account(request))
+
+
+def search_results(request, *, account):
+    """The autocomplete's results among `account`'s broker's instruments (a form that
+    names its own account, e.g. an alert's order account, passes that one)."""
     query = params.text(request.GET.get("q") or request.GET.get("symbol"), 40)
     # Order forms ask for what can be traded: no indices (the form would refuse them).
     tradable = request.GET.get("tradable") == "1"

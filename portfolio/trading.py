@@ -170,3 +170,25 @@ def check_exit_quantity(position: Position, quantity: int) -> None:
             f"Exit in whole lots of {lot}: {quantity} is not a multiple of {lot}.",
             field="quantity",
         )
+
+
+# Sells that may still take shares out of a holding: in the queue, or sent and not done.
+SELLS_IN_FLIGHT = (Order.Status.WAITING, Order.Status.ARMED, Order.Status.TRIGGERED, *PENDING)
+
+
+def sells_in_flight(account: BrokerAccount, instrument) -> int:
+    """The unfilled quantity of this account's delivery (CNC) sells of the instrument
+    that are waiting in the queue or live at the broker: what a new sell must leave."""
+    symbol, exchange = instrument.canonical_symbol, instrument.exchange
+    sells = Order.objects.filter(
+        Q(instrument__canonical_symbol=symbol, instrument__exchange=exchange)
+        | Q(instrument__isnull=True, symbol__in={symbol, f"{exchange}:{symbol}"}),
+        account=account,
+        side=Order.Side.SELL,
+        product=Order.Product.CNC,
+        status__in=SELLS_IN_FLIGHT,
+    )
+    return sum(
+        max(0, quantity - (filled or 0))
+        for quantity, filled in sells.values_list("quantity", "filled_quantity")
+    )

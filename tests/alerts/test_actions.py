@@ -44,9 +44,32 @@ def accounts(emulator, user, settings):
     return main, family
 
 
+@pytest.fixture
+def order_rule(user):
+    """A rule of `user` that queues an order: `order_rule(account, "SELL", "pct", "50", ...)`."""
+
+    def make(account, side, sizing, size, **fields):
+        values = {
+            "expression": "close >= 1",
+            "action": AlertRule.Action.QUEUE,
+            "action_account": account,
+            "side": side,
+            "sizing": sizing,
+            "size": D(size),
+        }
+        values.update(fields)
+        return rule(user, **values)
+
+    return make
+
+
 def test_size_order_by_quantity_amount_and_holding_percent():
-    r = AlertRule(side="BUY", sizing=AlertRule.Sizing.QUANTITY, size=D("7.9"))
+    r = AlertRule(side="BUY", sizing=AlertRule.Sizing.QUANTITY, size=D("7"))
     assert size_order(rule=r, price=D(100), held=0).quantity == 7
+    # A fractional quantity (saved before the form refused it) trades nothing, and says why.
+    r = AlertRule(side="BUY", sizing=AlertRule.Sizing.QUANTITY, size=D("1.5"))
+    sized = size_order(rule=r, price=D(100), held=0)
+    assert sized.quantity == 0 and "1.5 is not a whole number" in sized.reason
     r = AlertRule(side="BUY", sizing=AlertRule.Sizing.AMOUNT, size=D("10000"))
     assert size_order(rule=r, price=D("333"), held=0).quantity == 30
     assert size_order(rule=r, price=D("333"), held=0, lot_size=25).quantity == 25
@@ -63,17 +86,10 @@ def test_size_order_by_quantity_amount_and_holding_percent():
     assert size_order(rule=r, price=D(1), held=60, lot_size=25).quantity == 50
 
 
-def test_queue_action_makes_one_waiting_order_on_the_rules_account(accounts, user):
+def test_queue_action_makes_one_waiting_order_on_the_rules_account(accounts, user, order_rule):
     main, family = accounts
-    r = rule(
-        user,
-        expression="close >= 100",
-        action=AlertRule.Action.QUEUE,
-        action_account=family,
-        side="SELL",
-        sizing=AlertRule.Sizing.HOLDING_PCT,
-        size=D("50"),
-        trigger=AlertRule.Trigger.ONCE_PER_BAR,
+    r = order_rule(
+        family, "SELL", AlertRule.Sizing.HOLDING_PCT, "50", trigger=AlertRule.Trigger.ONCE_PER_BAR
     )
     price("SBIN", 640)
     assert engine.run_cycle()["fired"] == 1
@@ -86,17 +102,15 @@ def test_queue_action_makes_one_waiting_order_on_the_rules_account(accounts, use
 
 
 def test_auto_action_sends_exactly_once_under_two_evaluators(
-    accounts, user, eager, django_capture_on_commit_callbacks
+    accounts, eager, django_capture_on_commit_callbacks, order_rule
 ):
     main, _family = accounts
-    rule(
-        user,
-        expression="close >= 100",
+    order_rule(
+        main,
+        "BUY",
+        AlertRule.Sizing.QUANTITY,
+        "3",
         action=AlertRule.Action.AUTO,
-        action_account=main,
-        side="BUY",
-        sizing=AlertRule.Sizing.QUANTITY,
-        size=D("3"),
         trigger=AlertRule.Trigger.ONCE,
     )
     price("SBIN", 640)
@@ -111,18 +125,9 @@ def test_auto_action_sends_exactly_once_under_two_evaluators(
     assert order.events.filter(kind="status", to_status=Order.Status.SENDING).count() == 1
 
 
-def test_a_sell_with_nothing_held_makes_no_order_and_says_why(accounts, user):
+def test_a_sell_with_nothing_held_makes_no_order_and_says_why(accounts, order_rule):
     main, _family = accounts
-    rule(
-        user,
-        symbol="NSE:INFY",
-        expression="close >= 1",
-        action=AlertRule.Action.QUEUE,
-        action_account=main,
-        side="SELL",
-        sizing=AlertRule.Sizing.QUANTITY,
-        size=D("5"),
-    )
+    order_rule(main, "SELL", AlertRule.Sizing.QUANTITY, "5", symbol="NSE:INFY")
     price("INFY", 1500)
     assert engine.run_cycle()["fired"] == 1
     assert not Order.objects.exists()
@@ -221,7 +226,7 @@ def test_two_concurrent_evaluators_place_each_order_once(accounts, user):
 
 
 def test_an_auto_order_whose_worker_was_lost_is_handed_again_then_left_to_the_trader(
-    accounts, user, eager, settings
+    accounts, eager, settings, order_rule
 ):
     from datetime import timedelta
 
@@ -230,17 +235,7 @@ def test_an_auto_order_whose_worker_was_lost_is_handed_again_then_left_to_the_tr
     settings.ORDER_SWEEP_GRACE_SECONDS = 30
     settings.ORDER_AUTO_MAX_AGE_SECONDS = 300
     main, _family = accounts
-    rule(
-        user,
-        expression="close >= 100",
-        action=AlertRule.Action.AUTO,
-        action_account=main,
-        side="BUY",
-        sizing=AlertRule.Sizing.QUANTITY,
-        size=D("1"),
-        trigger=AlertRule.Trigger.EVERY_TIME,
-        cooldown_seconds=0,
-    )
+    order_rule(main, "BUY", AlertRule.Sizing.QUANTITY, "1", action=AlertRule.Action.AUTO)
     price("SBIN", 640)
     engine.run_cycle()  # the on-commit enqueue never runs here: the message is "lost"
     engine.run_cycle()
@@ -256,3 +251,95 @@ def test_an_auto_order_whose_worker_was_lost_is_handed_again_then_left_to_the_tr
     assert AlertEvent.objects.get(order=second).outcome.endswith(TOO_OLD)
     assert sweep_auto_orders() == {"requeued": 0, "left_to_trader": 0}
     assert not AlertEvent.objects.filter(auto_send=True).exists()
+
+
+def test_a_holdings_rule_over_all_accounts_orders_only_on_the_account_holding_the_shares(
+    accounts, order_rule
+):
+    """Review (issue 17, item 2): a holding of "main" fired a sell sized from — and sent
+    to — "family". The rule watches only its order account's holdings."""
+    main, family = accounts
+    order_rule(
+        family,
+        "SELL",
+        AlertRule.Sizing.HOLDING_PCT,
+        "50",
+        target=AlertRule.Target.HOLDINGS,
+        symbol="",
+        expression="qty > 0",
+    )
+    price("SBIN", 640)
+    price("INFY", 1500)
+    engine.run_cycle()
+    assert {e.account_id for e in AlertEvent.objects.all()} == {family.pk}
+    orders = {(o.account_id, o.symbol, o.quantity) for o in Order.objects.all()}
+    assert orders == {(family.pk, "NSE:SBIN", 15), (family.pk, "NSE:INFY", 2)}
+
+
+def test_a_holdings_rule_naming_another_accounts_holdings_is_refused_and_says_why(
+    accounts, order_rule
+):
+    main, family = accounts
+    r = order_rule(
+        family,
+        "SELL",
+        AlertRule.Sizing.HOLDING_PCT,
+        "50",
+        target=AlertRule.Target.HOLDINGS,
+        holdings_account=main,
+        symbol="",
+        expression="qty > 0",
+    )
+    price("SBIN", 640)
+    assert engine.run_cycle()["fired"] == 0
+    r.refresh_from_db()
+    assert not r.status_ok and "account that holds the shares" in r.status_message
+    assert not Order.objects.exists()
+
+
+def test_a_sell_leaves_the_shares_of_sells_already_waiting(accounts, user, order_rule):
+    """Review: the paper broker refused "0 INFY free to sell" — the sizing counted
+    shares an earlier (queued) sell already takes."""
+    from orders.execution import create_order
+
+    _main, family = accounts
+    create_order(
+        user=user,
+        account=family,
+        symbol="SBIN",
+        exchange="NSE",
+        side="SELL",
+        quantity=20,
+        actor="test",
+    )
+    order_rule(family, "SELL", AlertRule.Sizing.QUANTITY, "25")
+    price("SBIN", 640)
+    engine.run_cycle()
+    made = Order.objects.filter(source=Order.Source.ALERT).get()
+    assert made.quantity == 10  # 30 held, 20 already on their way out
+    order_rule(family, "SELL", AlertRule.Sizing.QUANTITY, "5", name="again")
+    engine.run_cycle()
+    assert "Nothing held" in AlertEvent.objects.filter(rule__name="again").get().outcome
+
+
+def test_once_on_several_symbols_means_once_per_symbol(accounts, user):
+    """Review: "Once, then stop" fired for one holding of eight and disabled the rule."""
+    r = rule(
+        user,
+        target=AlertRule.Target.HOLDINGS,
+        symbol="",
+        expression="qty > 0",
+        trigger=AlertRule.Trigger.ONCE,
+    )
+    price("SBIN", 640)
+    price("INFY", 1500)
+    assert engine.run_cycle()["fired"] == 3  # main SBIN, family SBIN, family INFY
+    assert engine.run_cycle()["fired"] == 0
+    r.refresh_from_db()
+    assert r.enabled and r.fired_count == 3
+    assert "once per symbol" in r.when_text
+    from alerts import services
+
+    services.set_enabled(rule=r, enabled=False)
+    services.set_enabled(rule=r, enabled=True)  # armed again
+    assert engine.run_cycle()["fired"] == 3

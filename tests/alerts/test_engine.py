@@ -280,3 +280,17 @@ def test_one_rule_failing_to_fire_does_not_stop_the_others(user, monkeypatch):
     assert "firing failed" in broken.status_message and not broken.status_ok
     # Nothing of the failed firing was kept: its claim rolled back with it.
     assert AlertState.objects.get(rule=broken).last_fired_at is None
+
+
+def test_a_runtime_division_by_zero_is_not_evaluable_with_a_reason_and_clears(user):
+    """Review (issue 17, item 5): a division by zero left the rule "Needs attention"."""
+    r = rule(user, expression="close / (close - 100) > 1")
+    price("SBIN", 100)
+    assert cycle()["fired"] == 0
+    r.refresh_from_db()
+    assert not r.status_ok
+    assert "NSE:SBIN: a division by zero (its divisor is 0 now)" in r.status_message
+    price("SBIN", 150)  # 150 / 50 = 3
+    assert cycle()["fired"] == 1
+    r.refresh_from_db()
+    assert r.status_ok and r.status_message == ""

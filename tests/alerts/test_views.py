@@ -334,3 +334,166 @@ def test_the_list_costs_the_same_queries_for_2_or_40_rules_and_events(signed_in,
     few = queries()
     add(38)
     assert queries() == few
+
+
+@pytest.fixture
+def paper_account(user):
+    from brokers import accounts
+
+    return accounts.create_account(
+        user=user, broker="paper", label="paper", credentials={"starting_cash": "100000"}
+    )
+
+
+@pytest.fixture
+def order_form(paper_account):
+    """The form of a holdings rule that queues an order on `paper_account`."""
+
+    def make(**overrides):
+        values = {
+            "target": "holdings",
+            "symbol": "",
+            "action": "queue",
+            "action_account": str(paper_account.pk),
+            "side": "SELL",
+            "sizing": "qty",
+            "size": "1",
+        }
+        values.update(overrides)
+        return form_data(**values)
+
+    return make
+
+
+def refused(response, field: str) -> str:
+    assert response.status_code == 422 and not AlertRule.objects.exists()
+    page = response.content.decode()
+    assert f'data-testid="error-{field}"' in page, page
+    return page
+
+
+@pytest.mark.parametrize("size", ["1.5", "0.5", "0"])
+def test_a_quantity_is_a_whole_number_of_at_least_one(signed_in, order_form, size):
+    """Review (issue 17, item 1): 1.5 was accepted, listed as "BUY 2" and queued as 1."""
+    response = signed_in.post(reverse("alerts:new"), order_form(size=size))
+    assert response.status_code == 422 and not AlertRule.objects.exists()
+    assert "size" in response.context["form"].errors
+
+
+def test_sizes_show_as_entered_in_the_list_and_the_edit_form(signed_in, order_form, user):
+    from decimal import Decimal
+
+    assert signed_in.post(reverse("alerts:new"), order_form(size="12")).status_code == 302
+    r = AlertRule.objects.get()
+    assert r.size == Decimal("12")
+    page = signed_in.get(reverse("alerts:list")).content.decode()
+    assert "SELL 12 ·" in page
+    edit = signed_in.get(reverse("alerts:edit", args=[r.pk])).content.decode()
+    assert 'name="size" value="12"' in edit and "12.0000" not in edit
+    AlertRule.objects.filter(pk=r.pk).update(sizing="pct", size=Decimal("12.5"))
+    assert "SELL 12.5 %" in signed_in.get(reverse("alerts:list")).content.decode()
+    AlertRule.objects.filter(pk=r.pk).update(sizing="amount", size=Decimal("25000"))
+    assert "SELL ₹25,000 ·" in signed_in.get(reverse("alerts:list")).content.decode()
+
+
+def test_percent_of_the_holding_sizes_only_a_sell(signed_in, order_form):
+    response = signed_in.post(
+        reverse("alerts:new"), order_form(side="BUY", sizing="pct", size="10")
+    )
+    page = refused(response, "sizing")
+    assert "sizes a sell only" in page
+
+
+def test_an_expiry_in_the_past_is_refused(signed_in, order_form):
+    past = timezone.localtime(timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    page = refused(signed_in.post(reverse("alerts:new"), order_form(expires_at=past)), "expires_at")
+    assert "has passed" in page
+
+
+def test_a_holdings_order_names_the_account_that_holds_the_shares(
+    signed_in, order_form, user, paper_account
+):
+    from brokers import accounts
+
+    other = accounts.create_account(
+        user=user, broker="paper", label="other", credentials={"starting_cash": "1"}
+    )
+    response = signed_in.post(reverse("alerts:new"), order_form(holdings_account=str(other.pk)))
+    assert "account that holds the shares" in refused(response, "action_account")
+    page = signed_in.get(reverse("alerts:new")).content.decode()
+    assert "watches only the order account’s holdings" in page
+    assert "a holdings or watchlist alert fires once for each symbol" in page
+    # "All accounts" with an order: the list says whose holdings are watched.
+    assert signed_in.post(reverse("alerts:new"), order_form()).status_code == 302
+    page = signed_in.get(reverse("alerts:list")).content.decode()
+    assert f"Holdings of {paper_account.display_name}" in page
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"c0_kind": "price_above", "c0_value": "-100", "c1_kind": ""}, "a price is above 0"),
+        ({"c0_kind": "cross_below", "c0_value": "0", "c1_kind": ""}, "a price is above 0"),
+        ({"mode": "expression", "expression": "close >= -100"}, "A price is never below 0"),
+        ({"mode": "expression", "expression": "close / 0 > 1"}, "Division by zero"),
+        ({"mode": "expression", "expression": "close / -0.0 > 1"}, "Division by zero"),
+    ],
+)
+def test_conditions_that_can_never_be_meant_are_refused(signed_in, overrides, message):
+    response = signed_in.post(reverse("alerts:new"), form_data(**overrides))
+    assert response.status_code == 422 and not AlertRule.objects.exists()
+    assert message in response.content.decode()
+
+
+def test_a_watchlist_target_shows_the_lists_name(signed_in, user, other_user):
+    """Review (issue 17, item 6): the target read "Watchlist #1"."""
+    from watchlists.services import create_list_of_symbols
+
+    mine = create_list_of_symbols(user=user, name="Momentum", symbols=[("NSE", "SBIN")])
+    theirs = create_list_of_symbols(user=other_user, name="Secret", symbols=[("NSE", "SBIN")])
+    r = rule(user, target=AlertRule.Target.WATCHLIST, symbol="", watchlist_id=mine.pk)
+    rule(user, name="forged", target=AlertRule.Target.WATCHLIST, symbol="", watchlist_id=theirs.pk)
+    page = signed_in.get(reverse("alerts:list")).content.decode()
+    assert "Watchlist Momentum" in page and "Secret" not in page
+    assert "A watchlist that no longer exists" in page
+    assert (
+        "Watchlist Momentum"
+        in signed_in.get(reverse("alerts:events", args=[r.pk])).content.decode()
+    )
+
+
+def test_a_notify_only_notification_says_what_made_it_fire(signed_in, user, settings):
+    """Review: a notify-only notification carried no text beyond the rule and symbol."""
+    settings.MARKET_CLOCK = "always-open"
+    instrument("SBIN")
+    rule(user, name="Above 100", expression="close > 100")
+    price("SBIN", 120)
+    engine.run_cycle()
+    event = AlertEvent.objects.get()
+    assert event.message == "Above 100: NSE:SBIN — close > 100 (close = 120 · price = 120)"
+    page = signed_in.get(reverse("alerts:list")).content.decode()
+    assert 'data-testid="alert-notification-values">close = 120 · price = 120<' in page
+
+
+def test_the_symbol_search_and_check_use_the_chosen_order_account(signed_in, user, emulator):
+    """Review (issue 17, item 8): the search used the session's current account."""
+    from marketdata import refresh
+    from tests.brokers.peers import connected_account
+
+    main, _ = connected_account(emulator, user, "zerodha", "main", default=True)
+    family, _ = connected_account(emulator, user, "angelone", "family")
+    refresh.refresh_instruments(broker="zerodha")
+    refresh.refresh_instruments(broker="angelone")
+    url = reverse("alerts:symbol-search")
+    page = signed_in.get(url, {"symbol": "SBI", "action_account": family.pk}).content.decode()
+    assert 'data-symbol="SBIN-EQ"' in page  # Angel One's spelling
+    page = signed_in.get(url, {"symbol": "SBI", "action_account": main.pk}).content.decode()
+    assert 'data-symbol="SBIN"' in page and "SBIN-EQ" not in page
+    form = signed_in.get(reverse("alerts:new")).content.decode()
+    assert f'hx-get="{url}"' in form
+    # The symbol picked from the family account's list is checked against that account.
+    response = signed_in.post(
+        reverse("alerts:new"),
+        form_data(symbol="NSE:SBIN-EQ", action="queue", action_account=str(family.pk), size="1"),
+    )
+    assert response.status_code == 302 and AlertRule.objects.get().symbol == "NSE:SBIN"
