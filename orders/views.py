@@ -16,7 +16,7 @@ from sigmatrader.pages import page_or_fragment, paginate, redirect_back, wants_f
 from sigmatrader.params import filters
 from sigmatrader.settings_page import render_settings
 
-from . import actions, closed_market_views, conditional, presentation, queue, selectors
+from . import actions, closed_market_views, conditional, plans, presentation, queue, selectors
 from . import bulk as bulk_actions
 from .execution import NotExecutable, create_order, execute
 from .filters import OrderFilterForm
@@ -96,6 +96,7 @@ def new_order(request: AuthedHttpRequest) -> HttpResponse:
                 account=account,
                 symbol=form.cleaned_data["symbol"],
                 actor=_actor(request),
+                exit_plan=form.exit_plan(),
                 **form.order_values(),
             )
         except SymbolNotFound as exc:
@@ -139,6 +140,7 @@ def edit_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
         "amo": order.variety == Order.Variety.AMO,
         "validity": order.validity,
         "disclosed_quantity": order.disclosed_quantity or None,
+        **plans.stored_texts(order),
     }
     form = OrderForm(
         request.POST if request.method == "POST" else None,
@@ -156,6 +158,9 @@ def edit_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
                 fields=form.order_values(),
                 actor=_actor(request),
             )
+            plans.replace(entry=order, plan=form.exit_plan(), actor=_actor(request))
+        except plans.PlanLocked as exc:
+            form.add_error(None, exc.message)
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)
         except InvalidOrder as exc:

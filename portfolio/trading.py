@@ -31,10 +31,13 @@ def check_sell_against_holding(account: BrokerAccount, instrument, quantity: int
         )
 
 
-def trade(*, user, account, symbol: str, values: dict, send_now: bool, actor: str) -> Order:
+def trade(
+    *, user, account, symbol: str, values: dict, send_now: bool, actor: str, exit_plan=None
+) -> Order:
     """Create the order for `account` (in the queue), and send it at once if asked.
 
     Raises SymbolNotFound (market data) or TradeRefused before anything is written.
+    `exit_plan` (orders.exit_plans.Plan) protects the entry once it fills.
     """
     instrument = resolve(broker=account.broker, symbol=symbol)
     if values["side"] == Order.Side.SELL and values["product"] == Order.Product.CNC:
@@ -46,6 +49,7 @@ def trade(*, user, account, symbol: str, values: dict, send_now: bool, actor: st
         instrument=instrument,
         actor=actor,
         source=Order.Source.HOLDINGS,
+        exit_plan=exit_plan,
         **values,
     )
     if send_now:
