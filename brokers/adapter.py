@@ -712,6 +712,23 @@ class BrokerAdapter:
         """
         self._unsupported("GTT orders")
 
+    def modify_gtt(
+        self,
+        gtt_id: str,
+        *,
+        kind: GttKind,
+        instrument: InstrumentRef,
+        trigger_values: list[Decimal],
+        last_price: Decimal,
+        legs: list[OrderRequest],
+    ) -> None:
+        """Change an armed GTT's triggers and legs in place (`capabilities.gtt_modify`).
+
+        Called by `protection/` to trail a native stop. Raises NotSupported unless
+        declared (the caller then cancels and re-arms, with the gap documented).
+        """
+        self._unsupported("GTT modification")
+
     def cancel_gtt(self, gtt_id: str) -> None:
         """Delete an armed GTT at the broker.
 

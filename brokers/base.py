@@ -149,6 +149,7 @@ class RateLimit:
 @dataclass(frozen=True)
 class Capabilities:
     gtt_kinds: frozenset[GttKind] = frozenset()
+    gtt_modify: bool = False
     margin_preview: bool = False
     charges_preview: bool = False
     amo: bool = False
