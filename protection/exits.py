@@ -867,7 +867,10 @@ def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
     # (REJECTED / FAILED: a definite "not placed"); legs cancelled or expired otherwise
     # (the trader, the broker) end the plan, said so.
     last = max(legs, key=lambda leg: leg.pk, default=None)
-    if last is not None and last.status not in (Status.REJECTED, Status.FAILED):
+    attempt = [leg for leg in legs if last and leg.pk in (last.pk, last.oco_sibling_id)]
+    if last is not None and not any(
+        leg.status in (Status.REJECTED, Status.FAILED) for leg in attempt
+    ):
         _close(
             stored,
             entry,
