@@ -72,7 +72,12 @@ def order_list(
     day: datetime.date | None = None,
 ) -> QuerySet[Order]:
     """The Orders page: the user's orders, newest first, narrowed by what is given."""
-    orders = Order.objects.filter(user=user).order_by("-created_at", "-id")
+    orders = (
+        Order.objects.filter(user=user)
+        .select_related("exit_plan", "protects")
+        .prefetch_related("exit_legs")
+        .order_by("-created_at", "-id")
+    )
     if status:
         orders = orders.filter(status=status)
     if account_id is not None:

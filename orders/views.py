@@ -278,6 +278,7 @@ def order_list(request: AuthedHttpRequest) -> HttpResponse:
     page.object_list = list(page.object_list)
     for order in page.object_list:
         order.cell, order.live = presentation.status_cell(order), presentation.live_state(order)
+        order.exits = presentation.exit_cell(order)
     context = {
         "page": page,
         "chosen": chosen,

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401  (routes are added as the pages land)
+from django.urls import path
+
+from . import views
 
 app_name = "protection"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("<id:order_id>/change/", views.change, name="change"),
+    path("<id:order_id>/cancel/", views.cancel, name="cancel"),
+]

@@ -53,8 +53,8 @@ def test_a_scripted_path_long():
 
 @pytest.mark.parametrize("trading", ["angelone", "zerodha"], indirect=True)
 def test_trailing_on_the_emulator_moves_the_armed_stop_and_never_back(
-    trading,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     account, peer = trading
     market = peer.server.state.market
