@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from sigmatrader.formatting import inr, inr_number
 from sigmatrader.models import SystemEvent
@@ -37,13 +37,28 @@ class Toast:
 
 
 def _order_events(user):
-    return OrderEvent.objects.filter(order__user=user, to_status__in=list(TOAST_STATES))
+    # A protective exit armed (its entry filled) is news too; other GTTs armed are not.
+    # One toast per pair: the OCO sibling's own "armed" line is left out.
+    armed_exit = (
+        Q(to_status=Order.Status.ARMED, order__source=Order.Source.PROTECTION)
+        & ~Q(message__startswith="Armed with its OCO sibling")
+        & ~Q(message__startswith="Armed at the broker as GTT")
+    )
+    return OrderEvent.objects.filter(
+        Q(to_status__in=list(TOAST_STATES)) | armed_exit, order__user=user
+    )
+
+
+# An entry left without protection (protection/exits.py says "NOT protected").
+UNPROTECTED = "NOT protected"
 
 
 def _session_events(user):
-    # Written by brokers.accounts.mark_expired.
+    # Written by brokers.accounts.mark_expired, and by protection for an unprotected entry.
     return SystemEvent.objects.filter(
-        user=user, category=SystemEvent.Category.BROKER, message__contains="session expired"
+        Q(category=SystemEvent.Category.BROKER, message__contains="session expired")
+        | Q(category=SystemEvent.Category.ORDER, message__contains=UNPROTECTED),
+        user=user,
     )
 
 
@@ -52,6 +67,10 @@ def _order_toast(event: OrderEvent) -> Toast:
     symbol = order.instrument.trading_symbol if order.instrument else order.symbol
     quantity = inr_number(order.quantity)
     what = f"#{order.pk} {order.side} {quantity} {symbol} · {order.account_name}"
+    if event.to_status == Order.Status.ARMED:
+        title = "Protection armed"
+        text = f"{what}: {event.message}"
+        return Toast(f"o{event.pk}", "ok", title, text)
     if event.to_status == Order.Status.EXECUTED:
         title = "Order executed"
         text = what + (f" at {inr(order.average_price)}" if order.average_price else "")
@@ -85,7 +104,13 @@ def pending_toasts(*, user, session) -> list[Toast]:
     system_events = list(_session_events(user).filter(id__gt=last_system).order_by("id")[:4])
     toasts = [_order_toast(event) for event in order_events]
     toasts += [
-        Toast(f"s{event.pk}", "bad", "Session expired", event.message) for event in system_events
+        Toast(
+            f"s{event.pk}",
+            "bad",
+            "Not protected" if UNPROTECTED in event.message else "Session expired",
+            event.message,
+        )
+        for event in system_events
     ]
     if order_events or system_events:
         session[SESSION_KEY] = [

@@ -69,3 +69,35 @@ def test_another_users_plan_is_not_reachable(filled, other_user, client):
     response = client.post(reverse("protection:cancel", args=[order.pk]))
     assert response.status_code == 404
     assert ExitPlan.objects.get(entry=order).state == "active"
+
+
+@pytest.mark.parametrize("trading", ["zerodha"], indirect=True)
+def test_arming_and_an_unprotected_entry_are_toasts(
+    trading,
+    client,
+    settings,
+    django_capture_on_commit_callbacks,  # noqa: F811
+):
+    from emulator.state import Fault
+
+    account, peer = trading
+    client.force_login(account.user)
+    HX = {"HX-Request": "true"}
+
+    def toasts():
+        return client.get(reverse("live-toasts"), headers=HX).content.decode()
+
+    toasts()  # the cursor starts now
+    peer.server.state.market.set_price("NSE", "SBIN", "800")
+    armed = send(entry(account, stop_loss="2%", target="3%"))
+    sync(account, django_capture_on_commit_callbacks)
+    body = toasts()
+    assert body.count("<strong>Protection armed</strong>") == 1  # one per pair
+    assert "Order executed" in body
+    settings.PROTECTION_MAX_RETRIES = 0
+    refused = send(entry(account, stop_loss="2%", quantity=3))
+    peer.server.state.inject(peer.wire, "gtt", Fault("expired_token", times=3))
+    sync(account, django_capture_on_commit_callbacks)
+    body = toasts()
+    assert "Not protected" in body and f"Order #{refused.pk}" in body
+    assert armed.pk != refused.pk
