@@ -164,6 +164,16 @@ def check_against(plan: Plan, *, side: str, reference: Decimal | None) -> None:
             )
 
 
+def check_entry(plan: Plan | None, *, side: str, product: str) -> None:
+    """A delivery (CNC) SELL closes a holding: there is no entry to protect."""
+    if plan is not None and side == "SELL" and product == "CNC":
+        raise ExitPlanError(
+            "stop_loss",
+            "A delivery (CNC) sale closes a holding: an exit plan protects an entry "
+            "(a BUY, or an intraday / carry-forward SELL).",
+        )
+
+
 # --- Levels from the fill ------------------------------------------------------------------
 
 

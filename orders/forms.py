@@ -197,6 +197,9 @@ class OrderForm(RefusalMixin, forms.Form):
             if self.plan is not None:
                 reference = data.get("price") if data.get("order_type") in ("LIMIT", "SL") else None
                 exit_plans.check_against(self.plan, side=data.get("side", ""), reference=reference)
+                exit_plans.check_entry(
+                    self.plan, side=data.get("side", ""), product=data.get("product", "")
+                )
         except exit_plans.ExitPlanError as exc:
             self.add_error(exc.field, exc.message)
             self.plan = None

@@ -193,6 +193,8 @@ class ExitPlan(models.Model):
     mode = models.CharField(max_length=8, choices=Mode.choices, blank=True)
     # The quantity claimed for exit legs so far (armed, or being armed): the claim.
     protected_quantity = models.PositiveIntegerField(default=0)
+    # When that quantity last grew: portfolio data read before it is not trusted.
+    armed_at = models.DateTimeField(null=True, blank=True)
     fill_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     stop_level = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     target_level = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)

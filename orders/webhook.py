@@ -440,8 +440,14 @@ def _accept(
                     "key": dedup.description,
                     "window_seconds": dedup.window_seconds,
                 }
+        plan = _plan_for(alert, strategy)
+        product = alert.product or strategy.default_product
+        try:
+            exit_plans.check_entry(plan, side=alert.action, product=product)
+        except exit_plans.ExitPlanError:
+            plan = None  # an alert is never dropped: a CNC sale carries no exit plan
         order = create_order(
-            exit_plan=_plan_for(alert, strategy),
+            exit_plan=plan,
             user=user,
             account=account,
             symbol=alert.symbol,

@@ -339,7 +339,12 @@ def arm_entry(*, entry: Order) -> str:
 
 def _arm(entry: Order, stored: ExitPlan, plan, *, have: int, wanted: int) -> str:
     now = _now()
-    fields: dict = {"protected_quantity": wanted, "state": State.ACTIVE, "updated_at": now}
+    fields: dict = {
+        "protected_quantity": wanted,
+        "state": State.ACTIVE,
+        "armed_at": now,
+        "updated_at": now,
+    }
     first = have == 0
     if first:  # the levels, fixed from the average fill price at the first arming
         fill, tick = entry.average_price, _tick(entry)
@@ -735,7 +740,9 @@ def reconcile_account(account_id: int) -> list[str]:
             continue  # something in flight: the next sync decides
         if entry.exit_legs.filter(status__in=SENT_EXIT).exists():
             continue  # an exit is on its way out: its fill will close the plan
-        armed_at = max((leg.updated_at for leg in legs), default=stored.updated_at)
+        # Only positions read after the protected quantity last grew (and after these
+        # legs were made: a replacement follows a read of its own) are trusted.
+        armed_at = max([leg.created_at for leg in legs] + [stored.armed_at or stored.created_at])
         if synced <= armed_at:
             continue
         key = (entry.exchange, entry.symbol, entry.product, entry.side)

@@ -241,3 +241,11 @@ def test_alert_message_documents_the_exit_fields(client, hook):
     body = client.get(reverse("settings")).content.decode()
     for name in ("stop_loss", "target", "trailing_stop", "trail_activation"):
         assert f"&quot;{name}&quot;" in body or f'"{name}"' in body
+
+
+def test_a_delivery_sale_carries_no_exit_plan(page):  # noqa: F811
+    client, account, _ = page
+    response = post_new(client, account, side="SELL", product="CNC", stop_loss="2%")
+    assert response.status_code == 422 and "closes a holding" in response.content.decode()
+    response = post_new(client, account, side="SELL", product="MIS", stop_loss="2%")
+    assert response.status_code == 200 and Order.objects.get().exit_plan.stop_loss == "2%"

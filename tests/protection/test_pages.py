@@ -73,10 +73,10 @@ def test_another_users_plan_is_not_reachable(filled, other_user, client):
 
 @pytest.mark.parametrize("trading", ["zerodha"], indirect=True)
 def test_arming_and_an_unprotected_entry_are_toasts(
-    trading,
+    trading,  # noqa: F811
     client,
     settings,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     from emulator.state import Fault
 
