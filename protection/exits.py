@@ -68,6 +68,7 @@ from orders.conditional import cancel_armed, default_expiry, link_oco
 from orders.execution import NotExecutable, execute
 from orders.history import log
 from orders.models import ExitPlan, Order
+from orders.sync import NOT_RECEIVED
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
@@ -850,9 +851,15 @@ def sweep(now: datetime | None = None) -> dict:
     return {"armed": armed, "closed": closed, "retried": retried}
 
 
+def _may_surface(leg: Order) -> bool:
+    """A leg whose placement had no clear answer and that the sync marked "not received":
+    the broker may still show it (orders/sync.py watches it), so it is never re-sent."""
+    return leg.status == Status.FAILED and leg.status_message == NOT_RECEIVED
+
+
 def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
     legs = list(entry.exit_legs.all())
-    if any(leg.status in (*COVERING, *SENT_EXIT) for leg in legs):
+    if any(leg.status in (*COVERING, *SENT_EXIT) or _may_surface(leg) for leg in legs):
         return ""
     exited = _exited(entry)
     if exited >= stored.protected_quantity and entry.status not in Order.LIVE:

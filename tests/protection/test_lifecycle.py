@@ -263,3 +263,55 @@ def test_paper_entries_are_protected_by_managed_legs(
     stop.refresh_from_db()
     assert target.status == "EXECUTED" and stop.status == "CANCELLED"
     assert ExitPlan.objects.get(entry=order).state == "done"
+
+
+@BOTH
+def test_an_exit_whose_placement_may_still_surface_is_never_resent(
+    market, django_capture_on_commit_callbacks
+):
+    """A triggered exit with no clear answer, marked "not received" by the sync, may still
+    appear at the broker: the retry policy must not send another one."""
+    from orders.sync import NOT_RECEIVED
+
+    account, peer = market
+    order = send(entry(account, stop_loss="2%"))
+    sync(account, django_capture_on_commit_callbacks)
+    (stop,) = legs(order)
+    Order.objects.filter(pk=stop.pk).update(status="FAILED", status_message=NOT_RECEIVED)
+    later = timezone.now() + timedelta(minutes=10)
+    exits.sweep(now=later)
+    exits.sweep(now=later + timedelta(minutes=10))
+    assert len(legs(order)) == 1  # nothing re-armed
+    assert ExitPlan.objects.get(entry=order).state == "active"
+
+
+@BOTH
+def test_a_square_off_done_at_the_broker_cancels_the_legs(
+    market, django_capture_on_commit_callbacks
+):
+    """The broker's own intraday auto square-off (15:20), not through the app: the next
+    portfolio sync sees the position flat and the legs go."""
+    account, peer = market
+    order = send(entry(account, product="MIS", quantity=5, stop_loss="2%", target="3%"))
+    sync(account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    state = peer.server.state
+    state.place(
+        peer.user.book,
+        state.market.get("NSE", "SBIN"),
+        side="SELL",
+        quantity=5,
+        order_type="MARKET",
+        product="MIS",
+        price=D(0),
+        trigger_price=D(0),
+        validity="DAY",
+        variety="NORMAL",
+        tag="",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    assert {leg.status for leg in legs(order)} == {"CANCELLED"}
+    plan = ExitPlan.objects.get(entry=order)
+    assert plan.state == "done" and "closed outside the plan" in plan.note
