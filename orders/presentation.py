@@ -45,7 +45,16 @@ def queue_row(order: Order, error: str = "", *, ltp=None) -> dict:
         **cell,
         "risk_note": risk_note,
         "error": error,
+        "exits": _plan_summary(order),
     }
+
+
+def _plan_summary(order: Order) -> str:
+    """The exit plan a queued entry carries ("" for none); joined by the queue's selector."""
+    try:
+        return order.exit_plan.summary
+    except ExitPlan.DoesNotExist:
+        return ""
 
 
 # A reason belongs to the state it explains: once an order is cancelled or executed, an

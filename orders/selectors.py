@@ -39,7 +39,7 @@ def queue_orders(*, user: User, account: BrokerAccount | None = None) -> QuerySe
     # account would decrypt its stored secrets again (two Fernet decrypts per row).
     orders = (
         Order.objects.filter(user=user, status__in=QUEUE_STATUSES)
-        .select_related("instrument")
+        .select_related("instrument", "exit_plan")
         .order_by("created_at", "id")
     )
     return orders.filter(account=account) if account is not None else orders

@@ -652,6 +652,8 @@ def trail_one(stored: ExitPlan, *, price: Decimal) -> bool:
     )
     if not exit_plans.tighter(entry.side, new, current):
         return False
+    if not entry.exit_legs.filter(status=Status.ARMED, condition=stop_condition(entry)).exists():
+        return False  # nothing armed to move yet (arming in flight): the next price does it
     if not _locked(stored.pk):
         return False
     try:

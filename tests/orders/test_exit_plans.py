@@ -249,3 +249,10 @@ def test_a_delivery_sale_carries_no_exit_plan(page):  # noqa: F811
     assert response.status_code == 422 and "closes a holding" in response.content.decode()
     response = post_new(client, account, side="SELL", product="MIS", stop_loss="2%")
     assert response.status_code == 200 and Order.objects.get().exit_plan.stop_loss == "2%"
+
+
+def test_the_queue_row_says_what_exits_the_entry_carries(page):  # noqa: F811
+    client, account, _ = page
+    post_new(client, account, stop_loss="2%", target="900")
+    body = client.get(reverse("orders:queue")).content.decode()
+    assert "exits: SL 2%, target 900" in body
