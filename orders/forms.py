@@ -218,7 +218,7 @@ class OrderForm(RefusalMixin, forms.Form):
         if caps.gtt:
             return (
                 f"CNC/NRML: held at {account.broker_label} as one GTT (OCO). "
-                "MIS: managed by SigmaTrader (needs the app running) and ended at the "
+                "MIS: watched and sent by SigmaTrader (needs the app running) until the "
                 "intraday square-off."
             )
         return (
