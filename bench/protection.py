@@ -13,6 +13,7 @@ interval) plus the sync and the arming themselves; the second line gives the
 part after the sync saw the fill (sync + arming only).
 
     .venv/bin/python bench/protection.py [--entries 40] [--seconds 60] [--interval 15]
+    .venv/bin/python bench/protection.py --broker zerodha   # native GTT OCO per entry
 
 Expectation: p50 ≈ interval / 2, p99 ≈ interval, plus well under a second of work.
 """
@@ -38,6 +39,28 @@ from harness import (  # noqa: E402
 )
 
 
+def zerodha_bench_account(server, settings):
+    """A connected Zerodha account of a new user on the emulator (its test peer's login)."""
+    from django.contrib.auth import get_user_model
+
+    from brokers import accounts
+    from marketdata import refresh
+    from tests.brokers.peers.zerodha import kite_peer
+
+    settings.KITE_API_ROOT = server.url
+    settings.KITE_LOGIN_URL = f"{server.url}/connect/login"
+    peer = kite_peer(server)
+    peer.user.book.cash = Decimal("1e12")
+    user = get_user_model().objects.create_user("bench", password="bench-pass-123456")
+    account = accounts.create_account(
+        user=user, broker="zerodha", label="bench", credentials=peer.credentials
+    )
+    peer.connect_account(account)
+    account.refresh_from_db()
+    refresh.refresh_instruments(broker="zerodha")
+    return peer, user, account
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -59,6 +82,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--interval", type=float, default=0.0, help="0: the beat row's")
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument(
+        "--broker",
+        choices=["angelone", "zerodha"],
+        default="angelone",
+        help="angelone: managed exits; zerodha: one native GTT (OCO) per entry",
+    )
     port_argument(parser)
     args = parser.parse_args()
     env = {"MARKET_ALWAYS_OPEN": "true"}
@@ -76,7 +105,10 @@ def run(settings, args) -> None:
     interval = args.interval or default_interval()
     server = start_emulator(args.emulator_port)
     settings.ORDER_RECONCILE_GRACE_SECONDS = 0
-    peer, user, account = angelone_bench_account(server, settings)
+    if args.broker == "zerodha":
+        peer, user, account = zerodha_bench_account(server, settings)
+    else:
+        peer, user, account = angelone_bench_account(server, settings)
     server.state.market.set_price("NSE", "SBIN", "800")
     entries = []
     for _ in range(args.entries):
@@ -92,7 +124,8 @@ def run(settings, args) -> None:
             exit_plan=parse_plan(stop_loss="2%", target="3%"),
         )
         entries.append(execute(order=order, actor="bench"))
-    remote = {o.broker_order_id: peer.book.orders[o.broker_order_id] for o in entries}
+    book = peer.user.book if hasattr(peer, "user") and hasattr(peer.user, "book") else peer.book
+    remote = {o.broker_order_id: book.orders[o.broker_order_id] for o in entries}
 
     stop = threading.Event()
     seen: dict[int, float] = {}  # entry pk -> wall time the sync that saw its fill began
@@ -156,7 +189,7 @@ def run(settings, args) -> None:
     print(f"load average: {load_average()}")
     print(
         f"fill → protection armed (sync every {interval:g} s, {len(total)} entries, "
-        f"managed at AngelOne): p50 {percentile(total, 0.5):.2f} s, "
+        f"{'native GTT at Zerodha' if args.broker == 'zerodha' else 'managed at AngelOne'}): p50 {percentile(total, 0.5):.2f} s, "
         f"p99 {percentile(total, 0.99):.2f} s, max {max(total):.2f} s"
         + (f"; {missing} NOT armed" if missing else "")
     )

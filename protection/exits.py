@@ -195,8 +195,11 @@ def _make_leg(
 
 def _create_pair(entry: Order, stored: ExitPlan, quantity: int, *, note: str) -> list[Order]:
     """Unsent legs for `quantity` at the plan's current levels (linked OCO when two)."""
-    levels = [("stop", stored.stop_level), ("target", stored.target_level)]
-    levels = [(which, level) for which, level in levels if level is not None]
+    levels: list[tuple[str, Decimal]] = [
+        (which, level)
+        for which, level in (("stop", stored.stop_level), ("target", stored.target_level))
+        if level is not None
+    ]
     native = native_kind(entry, legs=len(levels)) is not None
     legs = [
         _make_leg(entry, which=which, level=level, quantity=quantity, native=native, note=note)
@@ -408,7 +411,9 @@ def _grow_managed(entry: Order, stored: ExitPlan, delta: int) -> bool:
 def exit_filled(leg: Order) -> str:
     """An exit leg's order filled: the plan closes once what it protected is out."""
     entry = leg.protects
-    stored = ExitPlan.objects.filter(entry=entry).first() if entry else None
+    if entry is None:
+        return ""
+    stored = ExitPlan.objects.filter(entry=entry).first()
     if stored is None or stored.state != State.ACTIVE:
         return ""
     exited = _exited(entry)
@@ -583,7 +588,7 @@ def _modify_native(entry: Order, gtt_id: str, group: list[Order], stop, target) 
                 instrument=InstrumentRef(
                     instrument.exchange, instrument.trading_symbol, instrument.token
                 ),
-                trigger_values=[leg.trigger_value for leg in ordered],
+                trigger_values=[moves[leg.condition] for leg in ordered],
                 last_price=last,
                 legs=[broker_request(leg) for leg in ordered],
             )
@@ -623,7 +628,7 @@ def trail_stops(now: datetime | None = None) -> dict:
             logger.warning("trailing: no prices for account %s: %s", account.pk, exc.message)
             continue
         for stored in group:
-            price = prices.get(stored.entry.instrument_id)
+            price = prices.get(stored.entry.instrument_id or 0)
             if price is not None and price > 0 and trail_one(stored, price=price):
                 moved += 1
     return {"trailing": len(plans), "moved": moved}
