@@ -433,6 +433,13 @@ class StrategyForm(forms.ModelForm):
         ]
         labels = {"account": "Account"}
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "default_stop_loss": 'Exit plan for its entries: a price, "2%" or "15pts" from the '
+            "fill; an alert's own stop_loss/target/trailing_stop win. Blank: none.",
+            "default_target": 'A price, "3%" or "25pts" from the fill.',
+            "default_trailing_stop": '"1%" or "10pts" from the best price; only tightens.',
+            "default_trail_activation": "Start trailing at this level; blank: at once.",
+        }
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
