@@ -275,3 +275,16 @@ def protectable(filled: int, lot: int) -> int:
 
 def exit_side(entry_side: str) -> str:
     return "SELL" if entry_side == "BUY" else "BUY"
+
+
+# The conditions of an exit's legs (Order.Condition's values): a long's stop fires at or
+# below its level and its target at or above; a short's the other way round.
+AT_OR_BELOW, AT_OR_ABOVE = "ltp_lte", "ltp_gte"
+
+
+def stop_condition(entry_side: str) -> str:
+    return AT_OR_BELOW if entry_side == "BUY" else AT_OR_ABOVE
+
+
+def target_condition(entry_side: str) -> str:
+    return AT_OR_ABOVE if entry_side == "BUY" else AT_OR_BELOW

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from sigmatrader.formatting import inr, inr_number
 
+from .exit_plans import stop_condition
 from .forms import RiskPolicyForm
 from .models import ExitPlan, Order, RiskPolicy
 
@@ -127,7 +128,7 @@ def exit_cell(order: Order) -> dict | None:
     if gtt_ids:
         where += " (GTT " + ", ".join(gtt_ids) + ")"
     armed = [leg for leg in live if leg.status == Order.Status.ARMED]
-    stops = [leg for leg in armed if leg.condition == _stop_condition(order)]
+    stops = [leg for leg in armed if leg.condition == stop_condition(order.side)]
     return {
         "pk": order.pk,
         "summary": stored.summary,
@@ -144,7 +145,7 @@ def exit_cell(order: Order) -> dict | None:
         "legs": [
             {
                 "pk": leg.pk,
-                "what": "Stop-loss" if leg.condition == _stop_condition(order) else "Target",
+                "what": "Stop-loss" if leg.condition == stop_condition(order.side) else "Target",
                 "trigger": inr(leg.trigger_value),
                 "quantity": inr_number(leg.quantity),
                 "status": leg.status.lower(),
@@ -154,9 +155,3 @@ def exit_cell(order: Order) -> dict | None:
         ],
         "form": {name: getattr(stored, name) for name in ("stop_loss", "target")},
     }
-
-
-def _stop_condition(entry: Order) -> str:
-    if entry.side == Order.Side.BUY:
-        return Order.Condition.LTP_AT_OR_BELOW
-    return Order.Condition.LTP_AT_OR_ABOVE

@@ -113,11 +113,11 @@ def is_long(entry: Order) -> bool:
 
 
 def stop_condition(entry: Order) -> str:
-    return Condition.LTP_AT_OR_BELOW if is_long(entry) else Condition.LTP_AT_OR_ABOVE
+    return exit_plans.stop_condition(entry.side)
 
 
 def target_condition(entry: Order) -> str:
-    return Condition.LTP_AT_OR_ABOVE if is_long(entry) else Condition.LTP_AT_OR_BELOW
+    return exit_plans.target_condition(entry.side)
 
 
 def native_kind(entry: Order, *, legs: int) -> GttKind | None:

@@ -256,3 +256,11 @@ def test_the_queue_row_says_what_exits_the_entry_carries(page):  # noqa: F811
     post_new(client, account, stop_loss="2%", target="900")
     body = client.get(reverse("orders:queue")).content.decode()
     assert "exits: SL 2%, target 900" in body
+
+
+def test_exit_conditions_are_the_order_conditions():
+    from orders.models import Order as O
+
+    assert exit_plans.stop_condition("BUY") == O.Condition.LTP_AT_OR_BELOW
+    assert exit_plans.stop_condition("SELL") == O.Condition.LTP_AT_OR_ABOVE
+    assert exit_plans.target_condition("BUY") == O.Condition.LTP_AT_OR_ABOVE
