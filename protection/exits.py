@@ -858,6 +858,27 @@ def sweep(now: datetime | None = None) -> dict:
     return {"armed": armed, "closed": closed, "retried": retried}
 
 
+def _withdraw_failed(legs: list[Order]) -> bool:
+    """Before a retry: the FAILED legs (executable from the queue) are withdrawn in one
+    UPDATE, so a trader's Execute and the retry can never both protect the same shares.
+    False when one was claimed meanwhile (then it is the protection)."""
+    failed = [leg for leg in legs if leg.status == Status.FAILED and not _may_surface(leg)]
+    if not failed:
+        return True
+    why = "Superseded by a retry of the protection."
+    with transaction.atomic():
+        withdrawn = Order.objects.filter(
+            pk__in=[leg.pk for leg in failed], status=Status.FAILED
+        ).update(status=Status.CANCELLED, status_message=why, updated_at=_now())
+        if withdrawn != len(failed):
+            transaction.set_rollback(True)
+            return False
+    for leg in failed:
+        leg.status = Status.CANCELLED
+        log(leg, "status", why, actor=ACTOR, before=Status.FAILED)
+    return True
+
+
 def _may_surface(leg: Order) -> bool:
     """A leg whose placement had no clear answer and that the sync marked "not received":
     the broker may still show it (orders/sync.py watches it), so it is never re-sent."""
@@ -866,6 +887,9 @@ def _may_surface(leg: Order) -> bool:
 
 def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
     legs = list(entry.exit_legs.all())
+    armed = [leg for leg in legs if leg.status == Status.ARMED]
+    if armed and stored.note.startswith("NOT protected"):  # armed again (e.g. from the queue)
+        _note(stored, f"Armed for {armed[0].quantity}: {_levels_text(stored)}.")
     if any(leg.status in (*COVERING, *SENT_EXIT) or _may_surface(leg) for leg in legs):
         return ""
     exited = _exited(entry)
@@ -917,6 +941,8 @@ def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
     if not _locked(stored.pk):
         return ""
     try:
+        if not _withdraw_failed(legs):
+            return ""  # the trader sent a failed leg again meanwhile: that one protects
         log(
             entry,
             "status",

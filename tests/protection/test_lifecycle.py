@@ -160,6 +160,8 @@ def test_retries_stop_at_the_limit_and_say_not_protected(
     plan.refresh_from_db()
     assert plan.retries == 1 and "no retries left" in plan.note
     assert len(legs(order)) == 2  # the first try and one retry, never more
+    first, retry = legs(order)
+    assert first.status == "CANCELLED" and "Superseded by a retry" in first.status_message
     assert SystemEvent.objects.filter(user=user, message__contains="no retries left").exists()
 
 
@@ -315,3 +317,25 @@ def test_a_square_off_done_at_the_broker_cancels_the_legs(
     assert {leg.status for leg in legs(order)} == {"CANCELLED"}
     plan = ExitPlan.objects.get(entry=order)
     assert plan.state == "done" and "closed outside the plan" in plan.note
+
+
+@NATIVE
+def test_a_failed_exit_sent_again_by_the_trader_is_not_also_retried(
+    market, django_capture_on_commit_callbacks, settings
+):
+    """A FAILED leg waits in the queue, where the trader may Execute it: then the retry
+    policy must not arm a second protection for the same shares."""
+    from emulator.state import Fault
+
+    account, peer = market
+    order = send(entry(account, stop_loss="2%"))
+    peer.server.state.inject(peer.wire, "gtt", Fault("expired_token"))
+    sync(account, django_capture_on_commit_callbacks)
+    (failed,) = legs(order)
+    assert failed.status == "FAILED"
+    peer.connect_account(account)  # the trader reconnects and sends the exit again
+    account.refresh_from_db()
+    assert send(Order.objects.get(pk=failed.pk)).status == "ARMED"
+    exits.sweep(now=timezone.now() + timedelta(seconds=61))
+    assert [leg.status for leg in legs(order)] == ["ARMED"]
+    assert ExitPlan.objects.get(entry=order).note.startswith("Armed for 10")

@@ -35,8 +35,8 @@ def test_an_intraday_gtt_is_managed_even_at_a_broker_with_native_gtt(trading):  
 
 @pytest.mark.parametrize("trading", ["zerodha", "angelone"], indirect=True)
 def test_entry_limits_do_not_hold_back_a_protective_exit(
-    trading,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     account, peer = trading
     peer.server.state.market.set_price("NSE", "SBIN", "800")
@@ -54,8 +54,8 @@ def test_entry_limits_do_not_hold_back_a_protective_exit(
 
 @pytest.mark.parametrize("trading", ["angelone"], indirect=True)
 def test_an_exit_still_never_sells_more_than_is_held(
-    trading,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     account, peer = trading
     peer.server.state.market.set_price("NSE", "SBIN", "800")
