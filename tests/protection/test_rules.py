@@ -67,3 +67,15 @@ def test_an_exit_still_never_sells_more_than_is_held(
     (stop,) = legs(order)
     assert stop.status == "FAILED" and "would go short" in stop.status_message
     assert ExitPlan.objects.get(entry=order).note.startswith("NOT protected")
+
+
+def test_protection_beat_rows_name_registered_tasks(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from sigmatrader.queueing import task
+
+    rows = {row.task: row for row in PeriodicTask.objects.filter(task__startswith="protection.")}
+    assert set(rows) == {"protection.trail_stops", "protection.sweep"}
+    assert rows["protection.trail_stops"].interval.every == 5
+    for name in rows:
+        assert task(name).name == name
