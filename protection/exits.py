@@ -688,8 +688,16 @@ def _tighten(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal) -> b
             entry, stored, stop=new, target=None, why=f"Trailing stop {old} → {new}", actor=ACTOR
         )
         if problem:
+            unchanged = entry.exit_legs.filter(
+                status=Status.ARMED, condition=condition, trigger_value=old
+            ).exclude(gtt_id="")
+            if unchanged.exists():
+                # The broker still holds the old stop: the plan says so, and the next
+                # price tries again (a modify sets absolute values: safe to repeat).
+                ExitPlan.objects.filter(pk=stored.pk, stop_level=new).update(stop_level=old)
+                stored.stop_level = old
             _note(stored, f"Trailing stop {new} not at the broker yet: {problem}")
-            return True
+            return False
     _note(stored, f"Trailing: stop {new} (best {stored.best_price}).")
     return True
 

@@ -87,3 +87,33 @@ def test_trailing_on_the_emulator_moves_the_armed_stop_and_never_back(
     sync(account, django_capture_on_commit_callbacks)
     plan.refresh_from_db()
     assert plan.state == "done"
+
+
+@pytest.mark.parametrize("trading", ["zerodha"], indirect=True)
+def test_a_trailing_move_the_broker_did_not_take_is_tried_again(
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from emulator.state import Fault
+
+    account, peer = trading
+    market = peer.server.state.market
+    market.set_price("NSE", "SBIN", "800")
+    order = send(entry(account, stop_loss="2%", trailing_stop="2%"))
+    sync(account, django_capture_on_commit_callbacks)
+    (stop,) = [leg for leg in legs(order) if leg.status == "ARMED"]
+    # The broker does not answer the change: the GTT keeps its stop, and so does the plan.
+    peer.server.state.inject(peer.wire, "gtt", Fault("server_error", times=10, status=503))
+    market.set_price("NSE", "SBIN", "850")
+    assert not exits.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
+    plan = ExitPlan.objects.get(entry=order)
+    assert plan.stop_level == D("784") and "not at the broker yet" in plan.note
+    stop.refresh_from_db()
+    assert stop.status == "ARMED" and stop.trigger_value == D("784")
+    assert peer.user.book.gtts[int(stop.gtt_id)]["condition"]["trigger_values"] == [784.0]
+    peer.server.state.clear_faults()
+    assert exits.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
+    (moved,) = [leg for leg in legs(order) if leg.status == "ARMED"]
+    assert moved.trigger_value == D("833") and ExitPlan.objects.get(entry=order).stop_level == D(
+        "833"
+    )
