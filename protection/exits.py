@@ -764,6 +764,12 @@ def reconcile_account(account_id: int) -> list[str]:
         key = (entry.exchange, entry.symbol, entry.product, entry.side)
         if key not in left:
             left[key] = open_quantity(entry, positions, holdings)
+        if not legs:
+            if left[key] <= 0 and entry.status not in Order.LIVE:
+                # No armed exit and nothing open (squared off, its exits withdrawn first).
+                _close(stored, entry, "Position closed outside the plan.", state=State.DONE)
+                changes.append(f"#{entry.pk}: closed")
+            continue
         covered = _covered(entry, legs)
         allowed = exit_plans.protectable(min(covered, left[key]), _lot(entry))
         left[key] -= allowed

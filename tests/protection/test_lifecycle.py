@@ -339,3 +339,25 @@ def test_a_failed_exit_sent_again_by_the_trader_is_not_also_retried(
     exits.sweep(now=timezone.now() + timedelta(seconds=61))
     assert [leg.status for leg in legs(order)] == ["ARMED"]
     assert ExitPlan.objects.get(entry=order).note.startswith("Armed for 10")
+
+
+@BOTH
+def test_a_whole_square_off_withdraws_the_armed_exits_before_it_is_sent(
+    market, django_capture_on_commit_callbacks
+):
+    """Else a stop firing between the square-off and the next portfolio sync would sell
+    the position a second time (an intraday one would go short)."""
+    account, peer = market
+    order = send(entry(account, product="MIS", stop_loss="2%", target="3%"))
+    sync(account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    position = Position.objects.get(account=account, product="MIS")
+    exit_order = square_off(user=account.user, position=position, actor="alice")
+    assert exit_order.status == "SENT"
+    assert {leg.status for leg in legs(order)} == {"CANCELLED"}  # before the next sync
+    peer.server.state.market.set_price("NSE", "SBIN", "700")  # through the old stop
+    assert triggers(django_capture_on_commit_callbacks)["triggered"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    assert ExitPlan.objects.get(entry=order).state == "done"
