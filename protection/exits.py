@@ -34,7 +34,11 @@ The plan travels with the entry (`orders.ExitPlan`, parsed by
   still open of the instrument in the entry's direction (positions of the
   product, plus holdings for CNC) caps the legs: a manual exit, square-off, the
   broker's auto square-off or a sold holding reduces them or cancels them.
-  Only portfolio data read after the legs were armed is trusted.
+  Only portfolio data read after the legs were armed is trusted. The app's own
+  square-off of a whole position withdraws the armed exits before it sends
+  (`portfolio.trading.withdraw_protective_exits`); a partial manual exit is
+  reconciled at the next portfolio sync (until then a stop could still fire for
+  the whole protected quantity).
 - **MIS** legs expire at the intraday square-off (`PROTECTION_MIS_END`, 15:20 IST).
 - **Rejected exits** are visible at once (the leg's REJECTED event, a warning
   event, the plan's note on the Orders page). Retry policy (`repair`): a plan
