@@ -34,7 +34,13 @@ Condition = Order.Condition
 
 
 def is_native(order: Order) -> bool:
-    return bool(order.account and order.account.adapter_class.capabilities.gtt)
+    """Armed at the broker: the account's broker has GTT and the product is not intraday
+    (a native GTT lives for up to a year: brokers take it for CNC/NRML, not MIS)."""
+    return bool(
+        order.account
+        and order.account.adapter_class.capabilities.gtt
+        and order.product != Order.Product.MIS
+    )
 
 
 def condition_met(order: Order, price: Decimal | None) -> bool:

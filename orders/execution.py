@@ -30,7 +30,7 @@ from brokers.base import (
 from brokers.connections import calling
 from marketdata.resolution import resolve
 
-from . import closed_market, conditional, halts, risk
+from . import closed_market, conditional, halts, plans, risk
 from .broker_request import broker_request
 from .history import log
 from .models import ACCOUNT_GONE, Order
@@ -68,6 +68,7 @@ def create_order(
     instrument=None,
     disclosed_quantity: int = 0,
     check: bool = True,
+    exit_plan=None,
 ) -> Order:
     """A WAITING order for `account`, resolved to that account's broker instrument
     and stored under its canonical name (`NSE:SBIN`, whatever the spelling typed).
@@ -78,6 +79,8 @@ def create_order(
     waits in the queue. `check=False` keeps an order that arrived from outside (a
     TradingView alert is never dropped): the same rules then fail it at execution.
     `instrument` skips the resolution when the caller has just resolved it.
+    `exit_plan` (an orders.exit_plans.Plan) is stored with the order: `protection`
+    arms its exit legs when the order fills.
     """
     if account.user_id != user.pk:
         raise PermissionError("an order can only name one of its user's accounts")
@@ -115,6 +118,8 @@ def create_order(
         actor=actor,
         details={"instrument": str(instrument)},
     )
+    if exit_plan is not None:
+        plans.attach(entry=order, plan=exit_plan, actor=actor)
     return order
 
 

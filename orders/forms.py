@@ -13,7 +13,7 @@ from django.db import models
 from brokers import selectors as broker_selectors
 from brokers.models import BrokerAccount
 
-from . import risk_symbols
+from . import exit_plans, risk_symbols
 from .broker_request import uses_price, uses_trigger
 from .models import Order, RiskPolicy, Strategy
 from .validation import InvalidOrder, validate
@@ -72,6 +72,33 @@ class OrderForm(RefusalMixin, forms.Form):
     oco_price = forms.DecimalField(
         required=False, min_value=0, decimal_places=4, max_digits=14, label="OCO: other leg's price"
     )
+
+    stop_loss = forms.CharField(
+        required=False,
+        max_length=24,
+        label="Stop-loss",
+        help_text='A price, "2%" or "15pts" from the fill.',
+    )
+    target = forms.CharField(
+        required=False,
+        max_length=24,
+        label="Target",
+        help_text='A price, "3%" or "25pts" from the fill.',
+    )
+    trailing_stop = forms.CharField(
+        required=False,
+        max_length=24,
+        label="Trailing stop",
+        help_text='Distance from the best price: "1%" or "10pts". Only tightens.',
+    )
+    trail_activation = forms.CharField(
+        required=False,
+        max_length=24,
+        label="Trail from",
+        help_text="Start trailing at this level (price, % or pts); blank: at once.",
+    )
+
+    EXIT_FIELDS = exit_plans.FIELDS
 
     GTT_FIELDS = (
         "gtt",
@@ -156,14 +183,63 @@ class OrderForm(RefusalMixin, forms.Form):
                 and not data.get("oco_price")
             ):
                 self.add_error("oco_price", "The other leg needs a price too.")
+        self._clean_exit_plan(data)
         return data
+
+    def _clean_exit_plan(self, data: dict) -> None:
+        """Parse the exit plan (orders/exit_plans.py); a malformed part is refused on
+        its own field, and a price level on the wrong side of a priced entry too."""
+        self.plan = None
+        if not all(name in self.fields for name in self.EXIT_FIELDS):
+            return
+        try:
+            self.plan = exit_plans.parse_plan(**{name: data.get(name) for name in self.EXIT_FIELDS})
+            if self.plan is not None:
+                reference = data.get("price") if data.get("order_type") in ("LIMIT", "SL") else None
+                exit_plans.check_against(self.plan, side=data.get("side", ""), reference=reference)
+                exit_plans.check_entry(
+                    self.plan, side=data.get("side", ""), product=data.get("product", "")
+                )
+        except exit_plans.ExitPlanError as exc:
+            self.add_error(exc.field, exc.message)
+            self.plan = None
+
+    def exit_plan(self) -> exit_plans.Plan | None:
+        """The parsed exit plan of a valid form (None: no protection asked)."""
+        return getattr(self, "plan", None)
+
+    @property
+    def exit_mode(self) -> str:
+        """Where the exits will live, for the form's hint (the product may still change)."""
+        account = self.chosen_account
+        if account is None:
+            return ""
+        caps = account.adapter_class.capabilities
+        if caps.gtt:
+            return (
+                f"CNC/NRML: held at {account.broker_label} as one GTT (OCO). "
+                "MIS: watched and sent by SigmaTrader (needs the app running) until the "
+                "intraday square-off."
+            )
+        return (
+            "Managed by SigmaTrader: it watches the price and sends the exit "
+            "(needs the app running)."
+        )
 
     HEAD_FIELDS = ("account", "symbol", "amo")
 
     @property
     def main_fields(self):
-        skip = set(self.HEAD_FIELDS) | set(self.GTT_FIELDS)
+        skip = set(self.HEAD_FIELDS) | set(self.GTT_FIELDS) | set(self.EXIT_FIELDS)
         return [field for field in self if field.name not in skip]
+
+    @property
+    def exit_fields(self):
+        return [self[name] for name in self.EXIT_FIELDS if name in self.fields]
+
+    @property
+    def exit_errors(self) -> bool:
+        return any(self[name].errors for name in self.EXIT_FIELDS if name in self.fields)
 
     @property
     def gtt_detail_fields(self):
@@ -347,12 +423,23 @@ class StrategyForm(forms.ModelForm):
             "default_product",
             "default_order_type",
             "default_quantity",
+            "default_stop_loss",
+            "default_target",
+            "default_trailing_stop",
+            "default_trail_activation",
             "dedup_window_seconds",
             "dedup_unkeyed_window_seconds",
             "notes",
         ]
         labels = {"account": "Account"}
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+        help_texts = {
+            "default_stop_loss": 'Exit plan for its entries: a price, "2%" or "15pts" from the '
+            "fill; an alert's own stop_loss/target/trailing_stop win. Blank: none.",
+            "default_target": 'A price, "3%" or "25pts" from the fill.',
+            "default_trailing_stop": '"1%" or "10pts" from the best price; only tightens.',
+            "default_trail_activation": "Start trailing at this level; blank: at once.",
+        }
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -376,6 +463,20 @@ class StrategyForm(forms.ModelForm):
 
     def clean_dedup_unkeyed_window_seconds(self):
         return self._window("dedup_unkeyed_window_seconds")
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        given = {name: data.get(f"default_{name}") or "" for name in exit_plans.FIELDS}
+        try:
+            plan = exit_plans.parse_plan(**given)
+        except exit_plans.ExitPlanError as exc:
+            self.add_error(f"default_{exc.field}", exc.message)
+            return data
+        texts = plan.texts if plan else dict.fromkeys(exit_plans.FIELDS, "")
+        for name, text in texts.items():  # stored normalised ("2%", "15pts", "812.5")
+            data[f"default_{name}"] = text
+        return data
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

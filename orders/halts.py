@@ -13,6 +13,7 @@ What an exit is (everything else is an entry):
 - a BUY of at most the account's net SHORT position of that instrument in that
   product.
 
+A protective exit (an exit leg of an entry, `Order.protects`) is always an exit.
 So square-offs, protective exits and sales out of holdings go; a new buy, an
 add to a position, a short sale, or an order larger than what it closes (a
 flip is partly an entry) is refused whole. The positions are the portfolio's
@@ -48,6 +49,11 @@ def register_exit_check(check: ExitCheck) -> ExitCheck:
 
 
 def is_exit(order: Order) -> bool:
+    # A protective exit (a stop-loss or target leg) only ever closes what its entry
+    # filled (protection sizes its legs so): it must go during a halt even when the
+    # positions it reduces have not been synced yet.
+    if order.source == Order.Source.PROTECTION and order.protects_id:
+        return True
     return any(check(order) for check in _exit_checks)
 
 

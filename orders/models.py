@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from sigmatrader.formatting import human_seconds
 
+from .exit_plans import parse_plan
+
 TAG_PREFIX = "ST"
 
 
@@ -45,6 +47,7 @@ class Order(models.Model):
         CONDITIONAL = "conditional", "Conditional"
         ALERT = "alert", "Alert rule"
         BASKET = "basket", "Basket"
+        PROTECTION = "protection", "Protective exit"
 
     class Side(models.TextChoices):
         BUY = "BUY", "Buy"
@@ -124,6 +127,10 @@ class Order(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     gtt_id = models.CharField(max_length=64, blank=True)
+    # A protective exit (stop-loss / target leg) of this entry (its ExitPlan).
+    protects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="exit_legs"
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -153,6 +160,68 @@ class Order(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in self.LIVE
+
+
+class ExitPlan(models.Model):
+    """What protects an entry once it fills: stop-loss, target, trailing stop.
+
+    The four parts are stored as typed (orders/exit_plans.py parses them: a price,
+    "2%" or "15pts"); the levels are fixed from the average fill price when the
+    legs are armed. `protection/` owns the life cycle and writes the state below;
+    the legs are ordinary GTT orders with `protects` = the entry.
+    """
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "Waiting for the fill"
+        ACTIVE = "active", "Protecting"
+        DONE = "done", "Closed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Mode(models.TextChoices):
+        NATIVE = "native", "Held at the broker"
+        MANAGED = "managed", "Managed by SigmaTrader (needs the app running)"
+
+    OPEN_STATES = (State.WAITING, State.ACTIVE)
+
+    entry = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="exit_plan")
+    stop_loss = models.CharField(max_length=24, blank=True)
+    target = models.CharField(max_length=24, blank=True)
+    trailing_stop = models.CharField(max_length=24, blank=True)
+    trail_activation = models.CharField(max_length=24, blank=True)
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.WAITING, db_index=True
+    )
+    mode = models.CharField(max_length=8, choices=Mode.choices, blank=True)
+    # The quantity claimed for exit legs so far (armed, or being armed): the claim.
+    protected_quantity = models.PositiveIntegerField(default=0)
+    # When that quantity last grew: portfolio data read before it is not trusted.
+    armed_at = models.DateTimeField(null=True, blank=True)
+    fill_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    stop_level = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    target_level = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # The best price since the fill (highest for a long, lowest for a short): the trail.
+    best_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    note = models.TextField(blank=True)
+    retries = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Exit plan of #{self.entry_id} [{self.state}]"
+
+    @property
+    def plan(self):
+        return parse_plan(
+            stop_loss=self.stop_loss,
+            target=self.target,
+            trailing_stop=self.trailing_stop,
+            trail_activation=self.trail_activation,
+        )
+
+    @property
+    def summary(self) -> str:
+        plan = self.plan
+        return plan.summary if plan else ""
 
 
 class OrderEvent(models.Model):
@@ -267,6 +336,12 @@ class Strategy(models.Model):
         max_length=6, choices=Order.OrderType.choices, default=Order.OrderType.MARKET
     )
     default_quantity = models.PositiveIntegerField(default=1)
+    # Exit plan for every entry of this strategy unless the alert names its own
+    # (orders/exit_plans.py: a price, "2%" or "15pts").
+    default_stop_loss = models.CharField("Stop-loss", max_length=24, blank=True)
+    default_target = models.CharField("Target", max_length=24, blank=True)
+    default_trailing_stop = models.CharField("Trailing stop", max_length=24, blank=True)
+    default_trail_activation = models.CharField("Trail from", max_length=24, blank=True)
     # Duplicate alerts (webhook redelivery). The key is shown with every duplicate.
     dedup_window_seconds = models.PositiveIntegerField(
         "Duplicate window with an id (s)",

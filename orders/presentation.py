@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from sigmatrader.formatting import inr, inr_number
 
+from .exit_plans import stop_condition
 from .forms import RiskPolicyForm
-from .models import Order, RiskPolicy
+from .models import ExitPlan, Order, RiskPolicy
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -45,7 +46,16 @@ def queue_row(order: Order, error: str = "", *, ltp=None) -> dict:
         **cell,
         "risk_note": risk_note,
         "error": error,
+        "exits": _plan_summary(order),
     }
+
+
+def _plan_summary(order: Order) -> str:
+    """The exit plan a queued entry carries ("" for none); joined by the queue's selector."""
+    try:
+        return order.exit_plan.summary
+    except ExitPlan.DoesNotExist:
+        return ""
 
 
 # A reason belongs to the state it explains: once an order is cancelled or executed, an
@@ -95,3 +105,53 @@ def risk_form_for(user: User) -> RiskPolicyForm:
     return RiskPolicyForm(
         instance=RiskPolicy.objects.filter(user=user, strategy__isnull=True).first()
     )
+
+
+WHERE = {
+    ExitPlan.Mode.NATIVE: "Held at the broker",
+    ExitPlan.Mode.MANAGED: "Managed by SigmaTrader (needs the app running)",
+}
+
+
+def exit_cell(order: Order) -> dict | None:
+    """What the Orders page shows of an entry's protection (None: no plan): the plan as
+    asked, its state, the levels now (the stop as trailed), where the exits live, each
+    leg, and the last word (a refusal is said here at once)."""
+    try:
+        stored = order.exit_plan
+    except ExitPlan.DoesNotExist:
+        return None
+    legs = [leg for leg in order.exit_legs.all()]
+    live = [leg for leg in legs if leg.status not in Order.FINAL and leg.status != "FAILED"]
+    gtt_ids = sorted({leg.gtt_id for leg in live if leg.gtt_id})
+    where = WHERE.get(ExitPlan.Mode(stored.mode), "") if stored.mode else ""
+    if gtt_ids:
+        where += " (GTT " + ", ".join(gtt_ids) + ")"
+    armed = [leg for leg in live if leg.status == Order.Status.ARMED]
+    stops = [leg for leg in armed if leg.condition == stop_condition(order.side)]
+    return {
+        "pk": order.pk,
+        "summary": stored.summary,
+        "state": stored.state,
+        "state_label": stored.get_state_display(),
+        "open": stored.state in ExitPlan.OPEN_STATES,
+        "waiting": stored.state == ExitPlan.State.WAITING,
+        "where": where,
+        "stop": inr(stored.stop_level) if stored.stop_level is not None else "",
+        "target": inr(stored.target_level) if stored.target_level is not None else "",
+        "protected": inr_number(sum(leg.quantity for leg in stops) if stops else 0),
+        "note": stored.note,
+        "alarm": stored.note.startswith("NOT protected"),
+        "legs": [
+            {
+                "pk": leg.pk,
+                "what": "Stop-loss" if leg.condition == stop_condition(order.side) else "Target",
+                "trigger": inr(leg.trigger_value),
+                "quantity": inr_number(leg.quantity),
+                "status": leg.status.lower(),
+                "status_label": leg.get_status_display(),
+            }
+            for leg in legs[-6:]
+        ],
+        "form": {name: getattr(stored, name) for name in ("stop_loss", "target")},
+    }

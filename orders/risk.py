@@ -122,6 +122,8 @@ def evaluate(order: Order, policy: RiskPolicy | None = None) -> Decision:
     if policy is None:
         return decision
     clamp = policy.mode == RiskPolicy.Mode.CLAMP
+    if order.source == Order.Source.PROTECTION:
+        return _protective_exit(order, policy, decision)
     _account, instrument = _placed(order)
     lot = instrument.lot_size
     symbol = instrument.canonical_symbol.upper()
@@ -199,4 +201,19 @@ def evaluate(order: Order, policy: RiskPolicy | None = None) -> Decision:
 
     if decision.quantity <= 0:
         return decision.reject("nothing left to send after the limits")
+    return decision
+
+
+def _protective_exit(order: Order, policy: RiskPolicy, decision: Decision) -> Decision:
+    """A protective exit (stop-loss / target of a filled entry) reduces risk: the entry
+    limits (lists, counts, quantity, value, positions) do not hold it back. Only the
+    short-selling rule applies: an exit never sells more than is held."""
+    if order.side == Order.Side.SELL and not policy.allow_short_selling:
+        held = _held_quantity(order)
+        decision.numbers["held"] = held
+        if decision.quantity > held:
+            return decision.reject(
+                f"exit of {decision.quantity} would go short: {held} held in {order.account_name}"
+            )
+    decision.reasons.append("protective exit: entry limits do not apply")
     return decision

@@ -39,7 +39,7 @@ def queue_orders(*, user: User, account: BrokerAccount | None = None) -> QuerySe
     # account would decrypt its stored secrets again (two Fernet decrypts per row).
     orders = (
         Order.objects.filter(user=user, status__in=QUEUE_STATUSES)
-        .select_related("instrument")
+        .select_related("instrument", "exit_plan")
         .order_by("created_at", "id")
     )
     return orders.filter(account=account) if account is not None else orders
@@ -94,7 +94,12 @@ def order_list(
     day: datetime.date | None = None,
 ) -> QuerySet[Order]:
     """The Orders page: the user's orders, newest first, narrowed by what is given."""
-    orders = Order.objects.filter(user=user).order_by("-created_at", "-id")
+    orders = (
+        Order.objects.filter(user=user)
+        .select_related("exit_plan", "protects")
+        .prefetch_related("exit_legs")
+        .order_by("-created_at", "-id")
+    )
     if status:
         orders = orders.filter(status=status)
     if account_id is not None:

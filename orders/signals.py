@@ -2,9 +2,11 @@
 
 order_filled: order sync saw one or more of an account's orders fill (EXECUTED,
 or PARTIALLY_FILLED with more filled than before), sent after the transaction
-commits. Receivers get `account_id`. Portfolio refreshes that account's
+commits. Receivers get `account_id` and `order_ids` (the ids of the orders
+whose filled quantity grew, a list). Portfolio refreshes that account's
 positions and holdings, so a square-off shows at once, not at the next
-scheduled portfolio sync.
+scheduled portfolio sync; protection arms (or grows) an entry's exit legs and
+closes an exit plan whose leg filled.
 
 order_events_written: order sync wrote status transitions with bulk_create (which
 sends no post_save), sent inside the same transaction with `events` (saved

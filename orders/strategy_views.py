@@ -35,6 +35,10 @@ ALERT_TEMPLATE = """{
     "order_action": "{{strategy.order.action}}",
     "quantity": "{{strategy.order.contracts}}",
     "price": "{{strategy.order.price}}",
+    "stop_loss": "",
+    "target": "",
+    "trailing_stop": "",
+    "trail_activation": "",
     "comment": "{{strategy.order.comment}}"
   }
 }"""

@@ -215,8 +215,12 @@ def order_sync_account(account: BrokerAccount, *, actor: str = "sync") -> OrderS
         if events:  # inside the transaction: listeners write with the transitions
             order_events_written.send(sender=OrderEvent, events=events)
         if filled:  # the account's positions and holdings moved: portfolio refreshes them
+            filled_ids = [order.pk for order in filled]
             transaction.on_commit(
-                lambda: order_filled.send(sender=Order, account_id=account.pk), robust=True
+                lambda: order_filled.send(
+                    sender=Order, account_id=account.pk, order_ids=filled_ids
+                ),
+                robust=True,
             )
     _record_mismatches(account, mismatched, actor=actor, at=now)
     result.updated += len(changed)

@@ -37,14 +37,29 @@ class Toast:
 
 
 def _order_events(user):
-    return OrderEvent.objects.filter(order__user=user, to_status__in=list(TOAST_STATES))
+    # A protective exit armed (its entry filled) is news too; other GTTs armed are not.
+    # One toast per pair: the OCO sibling's own "armed" line is left out.
+    armed_exit = (
+        Q(to_status=Order.Status.ARMED, order__source=Order.Source.PROTECTION)
+        & ~Q(message__startswith="Armed with its OCO sibling")
+        & ~Q(message__startswith="Armed at the broker as GTT")
+    )
+    return OrderEvent.objects.filter(
+        Q(to_status__in=list(TOAST_STATES)) | armed_exit, order__user=user
+    )
+
+
+# An entry left without protection (protection/exits.py says "NOT protected").
+UNPROTECTED = "NOT protected"
 
 
 def _session_events(user):
-    # Written by brokers.accounts.mark_expired; and events marked `toast` (trading halts).
+    # Written by brokers.accounts.mark_expired; events marked `toast` (trading halts);
+    # and protection's warning for an unprotected entry.
     return SystemEvent.objects.filter(user=user).filter(
         Q(category=SystemEvent.Category.BROKER, message__contains="session expired")
         | Q(details__toast=True)
+        | Q(category=SystemEvent.Category.ORDER, message__contains=UNPROTECTED)
     )
 
 
@@ -52,6 +67,8 @@ def _system_toast(event: SystemEvent) -> Toast:
     if event.details.get("toast") if isinstance(event.details, dict) else False:
         level = "ok" if event.level in (SystemEvent.Level.INFO, SystemEvent.Level.DEBUG) else "bad"
         return Toast(f"s{event.pk}", level, "Trading halt", event.message)
+    if UNPROTECTED in event.message:
+        return Toast(f"s{event.pk}", "bad", "Not protected", event.message)
     return Toast(f"s{event.pk}", "bad", "Session expired", event.message)
 
 
@@ -60,6 +77,10 @@ def _order_toast(event: OrderEvent) -> Toast:
     symbol = order.instrument.trading_symbol if order.instrument else order.symbol
     quantity = inr_number(order.quantity)
     what = f"#{order.pk} {order.side} {quantity} {symbol} · {order.account_name}"
+    if event.to_status == Order.Status.ARMED:
+        title = "Protection armed"
+        text = f"{what}: {event.message}"
+        return Toast(f"o{event.pk}", "ok", title, text)
     if event.to_status == Order.Status.EXECUTED:
         title = "Order executed"
         text = what + (f" at {inr(order.average_price)}" if order.average_price else "")

@@ -23,7 +23,7 @@ from sigmatrader.pages import (
 from sigmatrader.params import filters, object_id
 from sigmatrader.settings_page import render_settings
 
-from . import actions, closed_market_views, conditional, presentation, queue, selectors
+from . import actions, closed_market_views, conditional, plans, presentation, queue, selectors
 from . import bulk as bulk_actions
 from .execution import NotExecutable, create_order, execute
 from .filters import OrderFilterForm
@@ -122,6 +122,7 @@ def new_order(request: AuthedHttpRequest) -> HttpResponse:
                 account=account,
                 symbol=form.cleaned_data["symbol"],
                 actor=_actor(request),
+                exit_plan=form.exit_plan(),
                 **form.order_values(),
             )
         except SymbolNotFound as exc:
@@ -165,6 +166,7 @@ def edit_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
         "amo": order.variety == Order.Variety.AMO,
         "validity": order.validity,
         "disclosed_quantity": order.disclosed_quantity or None,
+        **plans.stored_texts(order),
     }
     form = OrderForm(
         request.POST if request.method == "POST" else None,
@@ -182,6 +184,9 @@ def edit_order(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
                 fields=form.order_values(),
                 actor=_actor(request),
             )
+            plans.replace(entry=order, plan=form.exit_plan(), actor=_actor(request))
+        except plans.PlanLocked as exc:
+            form.add_error(None, exc.message)
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)
         except InvalidOrder as exc:
@@ -304,6 +309,7 @@ def order_list(request: AuthedHttpRequest) -> HttpResponse:
     page.object_list = list(page.object_list)
     for order in page.object_list:
         order.cell, order.live = presentation.status_cell(order), presentation.live_state(order)
+        order.exits = presentation.exit_cell(order)
     context = {
         "page": page,
         "chosen": chosen,

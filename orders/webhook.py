@@ -36,7 +36,7 @@ from sigmatrader.models import SystemEvent
 from sigmatrader.queueing import enqueue
 from sigmatrader.redaction import mask_json_text, scrub
 
-from . import halts, webhook_routes
+from . import exit_plans, halts, webhook_routes
 from .execution import create_order
 from .history import log
 from .models import AlertClaim, Order, Strategy, TradingHalt, WebhookAlert, WebhookEndpoint
@@ -106,6 +106,11 @@ class AlertData:
     interval: str = ""
     comment: str = ""
     secret: str = ""
+    # The exit plan as given (orders/exit_plans.py syntax, normalised); "" for none.
+    stop_loss: str = ""
+    target: str = ""
+    trailing_stop: str = ""
+    trail_activation: str = ""
 
 
 def _text(data: dict, name: str, *, required=False, limit=64) -> str:
@@ -167,6 +172,7 @@ def parse(body: bytes) -> AlertData:
     action = _text(details, "order_action", required=True, limit=10).upper()
     if action not in ("BUY", "SELL"):
         raise Rejection(400, "Field trade_details.order_action must be buy or sell.")
+    plan = _exit_plan(details)
     quantity = _number(details, "quantity", limit=Decimal(MAX_QUANTITY))
     if quantity is not None and (quantity != quantity.to_integral_value() or quantity < 1):
         raise Rejection(400, "Field trade_details.quantity must be a whole number of at least 1.")
@@ -185,7 +191,25 @@ def parse(body: bytes) -> AlertData:
         interval=_text(data, "interval", limit=20),
         comment=_text(details, "comment", limit=200),
         secret=_text(data, "secret", limit=200),
+        **(plan.texts if plan else {}),
     )
+
+
+def _exit_plan(details: dict) -> exit_plans.Plan | None:
+    """trade_details.stop_loss / target / trailing_stop / trail_activation: a number is
+    a price (a trail's: points), "2%" a percent of the fill, "15pts" points from it."""
+    values = {}
+    for name in exit_plans.FIELDS:
+        value = details.get(name)
+        if isinstance(value, bool) or not (value is None or isinstance(value, str | int | float)):
+            raise Rejection(
+                400, f"Field trade_details.{name} must be {exit_plans.SYNTAX}, as text or a number."
+            )
+        values[name] = value
+    try:
+        return exit_plans.parse_plan(**values)
+    except exit_plans.ExitPlanError as exc:
+        raise Rejection(400, f"Field trade_details.{exc.field}: {exc.message}") from None
 
 
 # --- Receiving ---------------------------------------------------------------------------------
@@ -379,6 +403,19 @@ def dedup_key(alert: AlertData, strategy: Strategy) -> DedupKey:
     return DedupKey(digest=digest(source), description=description, window_seconds=window)
 
 
+def _plan_for(alert: AlertData, strategy: Strategy) -> exit_plans.Plan | None:
+    """The alert's own exit plan, else the strategy's default (checked when saved; one
+    that no longer parses protects nothing and is said in the order's history)."""
+    given = {name: getattr(alert, name) for name in exit_plans.FIELDS}
+    if not any(given.values()):
+        given = {name: getattr(strategy, f"default_{name}") for name in exit_plans.FIELDS}
+    try:
+        return exit_plans.parse_plan(**given)
+    except exit_plans.ExitPlanError:
+        logger.warning("strategy %s: its default exit plan does not parse", strategy.pk)
+        return None
+
+
 def _accept(
     user, alert: AlertData, strategy: Strategy, account, instrument, ip, raw
 ) -> tuple[int, dict]:
@@ -438,7 +475,14 @@ def _accept(
                     "key": dedup.description,
                     "window_seconds": dedup.window_seconds,
                 }
+        plan = _plan_for(alert, strategy)
+        product = alert.product or strategy.default_product
+        try:
+            exit_plans.check_entry(plan, side=alert.action, product=product)
+        except exit_plans.ExitPlanError:
+            plan = None  # an alert is never dropped: a CNC sale carries no exit plan
         order = create_order(
+            exit_plan=plan,
             user=user,
             account=account,
             symbol=alert.symbol,

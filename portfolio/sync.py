@@ -24,6 +24,7 @@ from marketdata.models import Instrument
 from sigmatrader.models import SystemEvent
 
 from .models import Holding, PortfolioSync, Position
+from .signals import portfolio_synced
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +159,9 @@ def portfolio_sync_account(account: BrokerAccount) -> PortfolioSyncResult:
             funds_error=funds_error,
             available_cash=funds.available_cash if funds else None,
             used_margin=funds.used_margin if funds else None,
+        )
+        transaction.on_commit(
+            lambda: portfolio_synced.send_robust(sender=PortfolioSync, account_id=account.pk)
         )
     return PortfolioSyncResult(
         account_id=account.pk, holdings=len(new_holdings), positions=len(new_positions)

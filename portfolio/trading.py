@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from brokers.base import BrokerError
 from brokers.models import BrokerAccount
 from marketdata.resolution import resolve
 from orders import closed_market
+from orders.conditional import cancel_armed
 from orders.execution import create_order, execute
 from orders.models import Order
 
@@ -31,10 +33,13 @@ def check_sell_against_holding(account: BrokerAccount, instrument, quantity: int
         )
 
 
-def trade(*, user, account, symbol: str, values: dict, send_now: bool, actor: str) -> Order:
+def trade(
+    *, user, account, symbol: str, values: dict, send_now: bool, actor: str, exit_plan=None
+) -> Order:
     """Create the order for `account` (in the queue), and send it at once if asked.
 
     Raises SymbolNotFound (market data) or TradeRefused before anything is written.
+    `exit_plan` (orders.exit_plans.Plan) protects the entry once it fills.
     """
     instrument = resolve(broker=account.broker, symbol=symbol)
     if values["side"] == Order.Side.SELL and values["product"] == Order.Product.CNC:
@@ -46,6 +51,7 @@ def trade(*, user, account, symbol: str, values: dict, send_now: bool, actor: st
         instrument=instrument,
         actor=actor,
         source=Order.Source.HOLDINGS,
+        exit_plan=exit_plan,
         **values,
     )
     if send_now:
@@ -87,6 +93,8 @@ def square_off(
             variety = Order.Variety.AMO
         elif when_closed != "queue":
             raise MarketClosed(closed)
+    if quantity == open_quantity and not (closed is not None and when_closed == "queue"):
+        withdraw_protective_exits(position, actor=actor)  # before anything is written
     symbol = f"{position.exchange}:{position.symbol}"
     order = create_order(
         user=user,
@@ -103,6 +111,38 @@ def square_off(
     if closed is not None and when_closed == "queue":
         return order  # waiting in the queue: Execute it there once the market opens
     return execute(order=order, actor=actor)
+
+
+def withdraw_protective_exits(position: Position, *, actor: str) -> int:
+    """Before a whole position is squared off: its armed protective exits (stop-loss /
+    target legs of an entry, `protection/`) are withdrawn, so a stop firing meanwhile
+    cannot sell what the square-off sells (an intraday position would go short). A
+    native GTT is deleted at the broker first; if that fails, nothing is sent.
+    Returns how many legs were withdrawn."""
+    legs = Order.objects.filter(
+        account=position.account,
+        source=Order.Source.PROTECTION,
+        status=Order.Status.ARMED,
+        product=position.product,
+        symbol__in={position.symbol, f"{position.exchange}:{position.symbol}"},
+        side=Order.Side.SELL if position.quantity > 0 else Order.Side.BUY,
+    ).select_related("account")
+    withdrawn = 0
+    done: set[int] = set()
+    for leg in legs:
+        if leg.pk in done:
+            continue
+        done.update({leg.pk, leg.oco_sibling_id or 0})
+        try:
+            cancel_armed(leg, actor=actor)
+        except BrokerError as exc:
+            raise TradeRefused(
+                f"The protective exits of {position.symbol} could not be withdrawn first "
+                f"({exc.message}): nothing was sent. Try again, or cancel the protection "
+                "on the Orders page."
+            ) from exc
+        withdrawn += 1
+    return withdrawn
 
 
 # Exits sent but not yet done: their whole unfilled quantity may still fill.

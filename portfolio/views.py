@@ -193,6 +193,7 @@ def trade(request):
                 values=form.order_values(),
                 send_now=send_now,
                 actor=request.user.get_username(),
+                exit_plan=form.exit_plan(),
             )
         except SymbolNotFound as exc:
             form.add_error("symbol", exc.message)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import exit_views, views
 
 app_name = "protection"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("halts/", views.halts_page, name="halts"),
     path("halts/<int:halt_id>/release/", views.release, name="release"),
     path("halts/<int:halt_id>/retry/", views.retry, name="retry"),
+    path("<id:order_id>/change/", exit_views.change, name="change"),
+    path("<id:order_id>/cancel/", exit_views.cancel, name="cancel"),
 ]

@@ -1,0 +1,119 @@
+"""Trailing stops (issue 18, item 3): the stop only tightens, never loosens."""
+
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from orders import exit_plans
+from orders.models import ExitPlan
+from protection import exits
+from tests.orders.test_order_lifecycle import trading  # noqa: F401 (the fixture)
+from tests.protection.helpers import entry, legs, send, sync, triggers
+
+TICK = D("0.05")
+
+
+@given(
+    side=st.sampled_from(["BUY", "SELL"]),
+    trail=st.sampled_from(["1%", "2.5%", "10pts", "3pts"]),
+    activation=st.sampled_from(["", "1%", "20pts"]),
+    path=st.lists(st.integers(min_value=-4000, max_value=4000), min_size=1, max_size=60),
+)
+def test_the_stop_never_loosens_on_any_price_path(side, trail, activation, path):
+    plan = exit_plans.parse_plan(trailing_stop=trail, trail_activation=activation or None)
+    fill = D("800")
+    stop = exit_plans.initial_stop(plan, fill=fill, side=side, tick=TICK)
+    best = fill
+    for step in path:
+        price = max(fill + D(step) / 20, TICK)
+        best = exit_plans.better(side, price, best)
+        new = exit_plans.next_stop(
+            plan=plan, side=side, fill=fill, best=best, current=stop, tick=TICK
+        )
+        assert (new >= stop) if side == "BUY" else (new <= stop)
+        assert (new / TICK) == (new / TICK).to_integral_value()  # on the tick
+        stop = new
+
+
+def test_a_scripted_path_long():
+    plan = exit_plans.parse_plan(trailing_stop="10pts", trail_activation="820")
+    stop, best = D("790"), D("800")
+    seen = []
+    for price in ["805", "815", "821", "830", "826", "818", "840", "835"]:
+        best = exit_plans.better("BUY", D(price), best)
+        stop = exit_plans.next_stop(
+            plan=plan, side="BUY", fill=D("800"), best=best, current=stop, tick=TICK
+        )
+        seen.append(stop)
+    # Not before 820 is reached; then 10 below the best; never back down.
+    assert seen == [D(x) for x in ["790", "790", "811", "820", "820", "820", "830", "830"]]
+
+
+@pytest.mark.parametrize("trading", ["angelone", "zerodha"], indirect=True)
+def test_trailing_on_the_emulator_moves_the_armed_stop_and_never_back(
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    account, peer = trading
+    market = peer.server.state.market
+    market.set_price("NSE", "SBIN", "800")
+    order = send(entry(account, stop_loss="2%", target="10%", trailing_stop="1%"))
+    sync(account, django_capture_on_commit_callbacks)
+    levels = []
+    for price in ["800", "810", "830", "820", "845", "840"]:
+        market.set_price("NSE", "SBIN", price)
+        exits.trail_one(ExitPlan.objects.get(entry=order), price=D(price))
+        stop = next(
+            leg for leg in legs(order) if leg.status == "ARMED" and leg.condition == "ltp_lte"
+        )
+        levels.append(stop.trigger_value)
+        if stop.gtt_id:  # native: the broker's GTT holds the same stop
+            remote = peer.user.book.gtts[int(stop.gtt_id)]
+            assert remote["status"] == "active"
+            assert D(str(remote["condition"]["trigger_values"][0])) == stop.trigger_value
+    # 1% under the best at once (tighter than the 2% stop-loss), never back down.
+    assert levels == [D(x) for x in ["792", "801.9", "821.7", "821.7", "836.55", "836.55"]]
+    assert levels == sorted(levels)
+    plan = ExitPlan.objects.get(entry=order)
+    assert plan.stop_level == D("836.55") and plan.best_price == D("845")
+    # The target stays where it was; one pair is armed at any time.
+    armed = [leg for leg in legs(order) if leg.status == "ARMED"]
+    assert len(armed) == 2 and {leg.trigger_value for leg in armed} == {D("836.55"), D("880")}
+    # The trailed stop fires like any other.
+    market.set_price("NSE", "SBIN", "836")
+    triggers(django_capture_on_commit_callbacks)
+    sync(account, django_capture_on_commit_callbacks)
+    plan.refresh_from_db()
+    assert plan.state == "done"
+
+
+@pytest.mark.parametrize("trading", ["zerodha"], indirect=True)
+def test_a_trailing_move_the_broker_did_not_take_is_tried_again(
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from emulator.state import Fault
+
+    account, peer = trading
+    market = peer.server.state.market
+    market.set_price("NSE", "SBIN", "800")
+    order = send(entry(account, stop_loss="2%", trailing_stop="2%"))
+    sync(account, django_capture_on_commit_callbacks)
+    (stop,) = [leg for leg in legs(order) if leg.status == "ARMED"]
+    # The broker does not answer the change: the GTT keeps its stop, and so does the plan.
+    peer.server.state.inject(peer.wire, "gtt", Fault("server_error", times=10, status=503))
+    market.set_price("NSE", "SBIN", "850")
+    assert not exits.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
+    plan = ExitPlan.objects.get(entry=order)
+    assert plan.stop_level == D("784") and "not at the broker yet" in plan.note
+    stop.refresh_from_db()
+    assert stop.status == "ARMED" and stop.trigger_value == D("784")
+    assert peer.user.book.gtts[int(stop.gtt_id)]["condition"]["trigger_values"] == [784.0]
+    peer.server.state.clear_faults()
+    assert exits.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
+    (moved,) = [leg for leg in legs(order) if leg.status == "ARMED"]
+    assert moved.trigger_value == D("833") and ExitPlan.objects.get(entry=order).stop_level == D(
+        "833"
+    )
