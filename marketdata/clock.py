@@ -19,7 +19,7 @@ choice in the pages.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -68,3 +68,34 @@ def hours_text(exchange: str | None = None) -> str:
     """What the page says about the hours, e.g. "09:15–15:30 India time, Monday to Friday"."""
     start, end = session(exchange)
     return f"{start:%H:%M}–{end:%H:%M} India time, Monday to Friday"
+
+
+def india_today(moment: datetime | None = None) -> date:
+    """The India date of `moment` (now)."""
+    return (moment or timezone.now()).astimezone(IST).date()
+
+
+def is_trading_day(day: date) -> bool:
+    """A weekday (exchange holidays are not modelled, as for the hours above)."""
+    return day.weekday() < 5
+
+
+def trading_days(start: date, end: date) -> list[date]:
+    """The trading days from `start` to `end`, both included."""
+    days, day = [], start
+    while day <= end:
+        if is_trading_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def last_closed_trading_day(moment: datetime | None = None) -> date:
+    """The latest trading day whose cash session has ended at `moment` (now)."""
+    local = (moment or timezone.now()).astimezone(IST)
+    day = local.date()
+    if not (is_trading_day(day) and local.time() >= CLOSE):
+        day -= timedelta(days=1)
+        while not is_trading_day(day):
+            day -= timedelta(days=1)
+    return day

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "paper",
     "alerts",
     "protection",
+    "trades",
 ]
 
 MIDDLEWARE = [

@@ -63,6 +63,7 @@ urlpatterns = [
     path("marketdata/", include("marketdata.urls")),
     path("alerts/", include("alerts.urls")),
     path("protection/", include("protection.urls")),
+    path("trades/", include("trades.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),

@@ -6,9 +6,10 @@ hides it. Layers, top to bottom (each may import only those below it):
 
     project wiring  sigmatrader.settings / urls / celery / wsgi / asgi (glues every app)
     alerts          alert rules, their evaluation and actions, the screener
-    watchlists | protection
+    watchlists | protection | trades
                     lists, import, live view, basket orders | exits armed on an
-                    entry's fill, the daily loss limit, the kill switch
+                    entry's fill, the daily loss limit, the kill switch | fills
+                    captured, round trips matched, P&L and its export
                     (siblings: never each other)
     portfolio       holdings, positions, the dashboard, live prices of what you hold
     orders | paper  the order life cycle | the simulated exchange (never each other)
@@ -39,6 +40,7 @@ APPS = [
     "watchlists",
     "alerts",
     "protection",
+    "trades",
 ]
 RANK = {
     "sigmatrader": 0,
@@ -50,6 +52,7 @@ RANK = {
     "watchlists": 5,
     "alerts": 6,
     "protection": 5,
+    "trades": 5,
 }
 PROJECT_WIRING = {f"sigmatrader.{name}" for name in ("settings", "urls", "celery", "wsgi", "asgi")}
 TOP = 9
