@@ -26,6 +26,7 @@ from .base import (
     ConnectFlow,
     CredentialField,
     EndpointClass,
+    ExportedTrade,
     Funds,
     GttKind,
     GttOrder,
@@ -120,6 +121,9 @@ class BrokerAdapter:
     capabilities: ClassVar[Capabilities] = Capabilities()
     # Templates receive adapter classes; without this Django would try to call them.
     do_not_call_in_templates: ClassVar[bool] = True
+    # The trader's own trade export this adapter reads (`read_trade_export`), as the
+    # import page names it, e.g. "Tradebook CSV (Reports > Tradebook)"; "" for none.
+    trade_export_label: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -159,6 +163,20 @@ class BrokerAdapter:
         Never raises.
         """
         return None
+
+    @classmethod
+    def read_trade_export(cls, text: str) -> list[ExportedTrade]:
+        """The rows of the broker's own trade history export (a CSV the trader
+        downloads from the broker's back office), for the import of history older
+        than the day-only `trades()` book.
+
+        Called by `trades/importing.py` when `trade_export_label` is set. Pure: no
+        I/O, no session. Returns one ExportedTrade per data row (a Trade with the
+        broker's own trade id, order id and trading symbol as `trades()` spells
+        them, or the reason the row is unreadable). Raises
+        `brokers.exports.ExportFormatError` when the file is not that export.
+        """
+        raise NotSupported("This broker has no trade export to import.")
 
     @classmethod
     def status_note(cls, account) -> str:

@@ -312,6 +312,18 @@ class Trade:
 
 
 @dataclass(frozen=True)
+class ExportedTrade:
+    """One row of a broker's own trade export (`BrokerAdapter.read_trade_export`):
+    the fill it records, or `error`, why it could not be read."""
+
+    line: int  # 1-based line of the file
+    trade: Trade | None = None  # traded_at always set (India time when the file has no zone)
+    trade_date: date | None = None  # the India date of the fill
+    time_known: bool = True  # False: the file gives the day only (traded_at is 09:15 that day)
+    error: str = ""
+
+
+@dataclass(frozen=True)
 class Holding:
     instrument: InstrumentRef
     quantity: int

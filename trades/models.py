@@ -187,3 +187,16 @@ class RoundTrip(models.Model):
 
     def __str__(self):
         return f"{self.symbol} {self.direction} {self.quantity} net {self.net}"
+
+
+class PendingImport(models.Model):
+    """An uploaded trade export between its preview and its confirmation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey("brokers.BrokerAccount", on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"pending import {self.filename} for account {self.account_id}"

@@ -23,6 +23,7 @@ from ..base import (
     ConnectFlow,
     CredentialField,
     EndpointClass,
+    ExportedTrade,
     Funds,
     Holding,
     InstrumentRef,
@@ -69,6 +70,7 @@ from .mapping import (
 from .master import (
     smartapi_record,
 )
+from .tradebook import read_trade_report
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ logger = logging.getLogger(__name__)
 class AngelOneAdapter(BrokerAdapter):
     name = "angelone"
     label = "AngelOne"
+    trade_export_label = "Trade book CSV (Reports > Trade Book)"
     connect_flow = ConnectFlow.CREDENTIALS_TOTP
     credential_fields = (
         CredentialField(
@@ -312,6 +315,10 @@ class AngelOneAdapter(BrokerAdapter):
             status_message=row.get("text") or "",
             variety=Variety.AMO if variety == "AMO" else Variety.REGULAR,
         )
+
+    @classmethod
+    def read_trade_export(cls, text: str) -> list[ExportedTrade]:
+        return read_trade_report(text)
 
     def trades(self) -> list[Trade]:
         rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.tradeBook(), "tradebook")
