@@ -13,20 +13,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from paper.charges import charges_for
+from paper.charges import charges_for, schedule
 
 from .matching import LONG, LTCG, STCG, Match
 
 LABEL = "Charges (estimated)"
 
 
-def estimate(match: Match) -> Decimal:
+def estimate(match: Match, *, table: dict | None = None) -> Decimal:
+    """The estimated charges of both legs; `table` the schedule, read once by a caller
+    estimating many round trips."""
+    table = table or schedule()
     product = "CNC" if match.classification in (STCG, LTCG) else "MIS"
     opening, closing = ("BUY", "SELL") if match.direction == LONG else ("SELL", "BUY")
     total = Decimal("0")
     for side, price in ((opening, match.open_average), (closing, match.close_average)):
         if price > 0:
             total += charges_for(
-                side=side, quantity=match.quantity, price=price, product=product
+                side=side, quantity=match.quantity, price=price, product=product, table=table
             ).total
     return total

@@ -219,8 +219,9 @@ def rebuild(*, user: User, account: BrokerAccount | None = None) -> RebuildResul
     names.update(BrokerAccount.objects.filter(user=user).values_list("pk", "label"))
     accounts = {a.pk: a.display_name for a in BrokerAccount.objects.filter(user=user)}
     rows = []
+    table = charges.schedule()
     for m in result.round_trips:
-        estimate = charges.estimate(m)
+        estimate = charges.estimate(m, table=table)
         rows.append(
             RoundTrip(
                 user=user,
