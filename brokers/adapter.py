@@ -101,7 +101,9 @@ class BrokerAdapter:
       `history_max_days`), `refresh` (`session_refresh`), `reset`
       (`resettable`);
     - `disconnect` (default: nothing to do at the broker) and `trades`
-      (checked by the conformance suite; no service reads it yet);
+      (the day's fills, captured by `trades/capture.py`), and
+      `read_trade_export` with `trade_export_label` (the broker's own trade
+      history download, for the import of older fills);
     - the class-level hooks `check_credentials`, `credential_choices`,
       `status_note` and `takes_regular_orders_when_closed`.
 
@@ -437,12 +439,12 @@ class BrokerAdapter:
     def trades(self) -> list[Trade]:
         """The day's fills (the trade book), one row per fill.
 
-        No service calls it yet (fills reach the app through `order_book`'s
-        filled quantity and average price); the conformance suite checks it,
-        so a fill can be traced to its order by `broker_order_id`.
+        Called by `trades/capture.py` (on a fill, and after the close) to store
+        every fill; the conformance suite checks it, so a fill can be traced to
+        its order by `broker_order_id`.
 
         Returns `quantity` int, `price` Decimal rupees (the fill's price),
-        `traded_at` an aware datetime or None (AngelOne gives none).
+        `traded_at` an aware datetime, or None when the broker gives no time.
 
         Raises AuthExpired, BrokerUnavailable / RateLimited after `read`'s
         retries, BrokerError. A read: already retried.

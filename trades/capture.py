@@ -74,9 +74,11 @@ def trade_id_of(row: BrokerTrade) -> str:
     return "nofill-" + hashlib.sha256(basis.encode()).hexdigest()[:24]
 
 
-def capture_account(account: BrokerAccount) -> CaptureResult:
+def capture_account(account: BrokerAccount, *, rebuild: bool = False) -> CaptureResult:
     """Read the account's trade book and store its new fills; never raises for a
-    broker's trouble (the result says it)."""
+    broker's trouble (the result says it). The round trips are rebuilt when fills
+    were added (or on the first read, or with `rebuild`: the end of day always
+    rebuilds, so a crash between storing fills and matching them heals by then)."""
     result = CaptureResult(account_id=account.pk)
     try:
         with calling(account) as adapter:
@@ -127,7 +129,7 @@ def capture_account(account: BrokerAccount) -> CaptureResult:
         Trade.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
         result.added = Trade.objects.filter(account=account).count() - before
         mark_captured(account=account, days=[today])
-    if result.read or first:  # also after a crash that stored fills but never matched them
+    if result.added or first or rebuild:
         services.rebuild(user=account.user, account=account)
     return result
 
@@ -139,14 +141,14 @@ def mark_captured(*, account: BrokerAccount, days, via: str = CapturedDay.Via.TR
     )
 
 
-def capture_all(account_id: int | None = None) -> list[CaptureResult]:
+def capture_all(account_id: int | None = None, *, rebuild: bool = False) -> list[CaptureResult]:
     accounts = BrokerAccount.objects.filter(status=BrokerAccount.Status.CONNECTED)
     if account_id:
         accounts = accounts.filter(pk=account_id)
     results = []
     for account in accounts.select_related("user"):
         try:
-            results.append(capture_account(account))
+            results.append(capture_account(account, rebuild=rebuild))
         except Exception:  # one account's trouble never stops the others
             logger.exception("trade capture crashed for account %s", account.pk)
             results.append(CaptureResult(account_id=account.pk, error="Unexpected error."))

@@ -15,4 +15,5 @@ def capture_account(account_id: int) -> dict:
 def end_of_day() -> dict:
     """Beat, 15:50 India time on weekdays: every connected account's trade book, so
     each trading day is captured even when no fill passed through the app."""
-    return {str(r.account_id): r.error or f"{r.added} new of {r.read}" for r in capture_all()}
+    results = capture_all(rebuild=True)
+    return {str(r.account_id): r.error or f"{r.added} new of {r.read}" for r in results}

@@ -11,6 +11,7 @@ from typing import cast
 import pyotp
 import requests
 from django.conf import settings
+from django.utils import timezone
 
 from ..adapter import BrokerAdapter
 from ..base import (
@@ -331,6 +332,7 @@ class AngelOneAdapter(BrokerAdapter):
                 quantity=to_int(row.get("fillsize")),
                 price=dec(row.get("fillprice")),
                 product=PRODUCTS.get(row.get("producttype", ""), Product.CNC),
+                traded_at=_fill_time(row.get("filltime")),
             )
             for row in rows or []
         ]
@@ -568,3 +570,13 @@ def _position_ref(row: Mapping) -> InstrumentRef:
     return InstrumentRef(
         row.get("exchange", ""), row.get("tradingsymbol", ""), str(row.get("symboltoken", ""))
     )
+
+
+def _fill_time(value) -> datetime | None:
+    """The trade book's "filltime" (a time of day, India time) on today's India date:
+    the book holds the current day's fills only. None when absent or unreadable."""
+    try:
+        clock = datetime.strptime(str(value or "").strip(), "%H:%M:%S").time()
+    except ValueError:
+        return None
+    return datetime.combine(timezone.now().astimezone(IST).date(), clock, tzinfo=IST)

@@ -80,6 +80,7 @@ def test_the_same_book_twice_adds_nothing(trading, user):
     assert rows["BUY"].order == order and rows["BUY"].quantity == 3
     assert rows["BUY"].price == Decimal("800") and rows["SELL"].price == Decimal("810")
     assert rows["SELL"].order is None  # placed outside the app: no order to link
+    assert not rows["BUY"].time_estimated  # every broker gives the fill's time
     assert CapturedDay.objects.filter(account=account, day=clock.india_today()).exists()
     [trip] = RoundTrip.objects.filter(account=account)
     assert trip.gross == Decimal("30") and trip.classification == "INTRADAY"
@@ -108,10 +109,28 @@ def test_a_crash_between_two_captures_adds_nothing_twice(trading, monkeypatch):
     assert not RoundTrip.objects.exists()
 
     monkeypatch.setattr(capture.services, "rebuild", real)
+    assert capture.capture_account(account).added == 0  # the same book: nothing twice
     place(account, ref, "SELL", 2, "CRASH2")
     result = capture.capture_account(account)
     assert result.added == 1 and Trade.objects.filter(account=account).count() == 2
     assert RoundTrip.objects.filter(account=account).count() == 1  # matched after all
+
+
+@pytest.mark.parametrize("trading", ["zerodha"], indirect=True)
+def test_end_of_day_rebuilds_what_a_crash_left_unmatched(trading, monkeypatch):
+    from trades.tasks import end_of_day
+
+    account, ref, _ = trading
+    place(account, ref, "BUY", 2, "EOD1")
+    capture.capture_account(account)
+    place(account, ref, "SELL", 2, "EOD2")
+    monkeypatch.setattr(capture.services, "rebuild", lambda **kw: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        capture.capture_account(account)
+    monkeypatch.undo()
+    assert not RoundTrip.objects.exists()
+    assert end_of_day() == {str(account.pk): "0 new of 2"}
+    assert RoundTrip.objects.filter(account=account).count() == 1
 
 
 @pytest.mark.parametrize("trading", ["zerodha"], indirect=True)
