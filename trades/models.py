@@ -44,7 +44,8 @@ class Trade(models.Model):
     traded_at = models.DateTimeField()
     trade_date = models.DateField()  # India date of traded_at
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.CAPTURED)
-    # The fill has no time of its own (AngelOne's trade book): traded_at is when it was read.
+    # The broker gave no time for the fill: traded_at is when it was read (or 09:15 of
+    # its day, for an import without times).
     time_estimated = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
