@@ -21,7 +21,7 @@ from brokers.models import BrokerAccount
 from portfolio.models import Holding
 
 from . import charges, matching
-from .models import Adjustment, OpeningLot, RoundTrip, Trade
+from .models import Adjustment, CapturedDay, OpeningLot, RoundTrip, Trade
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -59,6 +59,19 @@ def seed_opening_lots(*, account: BrokerAccount, as_of: date) -> int:
     ]
     OpeningLot.objects.bulk_create(lots, ignore_conflicts=True)
     return len(lots)
+
+
+def forget_account(*, account: BrokerAccount) -> None:
+    """A simulated account started over: its fills, captured days, opening lots and
+    round trips go with the book they came from (the next read starts afresh)."""
+    with transaction.atomic():
+        for model in (RoundTrip, Trade, CapturedDay, OpeningLot):
+            model.objects.filter(account=account).delete()
+
+
+def on_account_reset(sender, account, **kwargs) -> None:
+    """Receiver of brokers.signals.account_reset."""
+    forget_account(account=account)
 
 
 def add_adjustment(

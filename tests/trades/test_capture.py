@@ -171,6 +171,20 @@ def test_first_capture_takes_stored_holdings_as_opening_lots(trading, user):
     assert OpeningLot.objects.get(account=account).quantity == 10
 
 
+@pytest.mark.parametrize("trading", ["paper"], indirect=True)
+def test_a_paper_reset_forgets_the_accounts_fills(trading):
+    from brokers import connections
+
+    account, ref, _ = trading
+    place(account, ref, "BUY", 2, "RESET1")
+    capture.capture_account(account)
+    assert Trade.objects.filter(account=account).exists()
+    connections.reset(account=account)
+    assert not Trade.objects.filter(account=account).exists()
+    assert not CapturedDay.objects.filter(account=account).exists()
+    assert capture.capture_account(account).read == 0  # the book is empty too
+
+
 def test_a_fill_queues_one_capture_per_window(user, monkeypatch):
     queued = []
     monkeypatch.setattr(capture, "enqueue", lambda *a, **k: queued.append((a, k)))
