@@ -97,11 +97,29 @@ class Chart:
     high: Decimal
 
 
+def thin(values: Sequence[Decimal], most: int) -> list[Decimal]:
+    """At most about `most` points: each bucket keeps its low and its high, in the
+    order they came, so no peak or trough (the drawdown) is lost from the drawing."""
+    if len(values) <= most:
+        return list(values)
+    size = -(-len(values) // (most // 2))
+    kept: list[Decimal] = []
+    for start in range(0, len(values), size):
+        bucket = values[start : start + size]
+        low = min(range(len(bucket)), key=bucket.__getitem__)
+        high = max(range(len(bucket)), key=bucket.__getitem__)
+        first = {0} if start == 0 else set()
+        last = {len(bucket) - 1} if start + size >= len(values) else set()
+        kept.extend(bucket[i] for i in sorted({low, high} | first | last))
+    return kept
+
+
 def curve_points(curve: Sequence[Decimal], *, width: int = 600, height: int = 160) -> Chart | None:
-    """An SVG polyline of the cumulative net, starting at 0; None with nothing to draw."""
+    """An SVG polyline of the cumulative net, starting at 0; None with nothing to draw.
+    A long history is thinned to about two points per horizontal unit."""
     if not curve:
         return None
-    values = [ZERO, *curve]
+    values = thin([ZERO, *curve], 2 * width)
     low, high = min(values), max(values)
     span = (high - low) or Decimal("1")
     pad = 4

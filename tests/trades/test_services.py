@@ -141,3 +141,15 @@ def test_summary_win_rate_drawdown_and_curve(user, account):
     chart = curve_points(s.curve, width=100, height=50)
     assert chart is not None and len(chart.points.split()) == 5  # 0 and four closes
     assert curve_points([]) is None
+
+
+def test_a_long_curve_is_thinned_but_keeps_its_extremes():
+    from trades.stats import thin
+
+    values = [D(i % 97) - D(i % 13) for i in range(50_000)]
+    values[31_337] = D("-5000")  # the worst point
+    kept = thin(values, 1200)
+    assert len(kept) <= 1300 and min(kept) == D("-5000") and max(kept) == max(values)
+    assert kept[-1] == values[-1] and kept[0] == values[0]
+    chart = curve_points(values)
+    assert chart.low == D("-5000") and len(chart.points.split()) <= 1300
