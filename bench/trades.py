@@ -7,7 +7,8 @@ of delivery buys and sells (some held past 12 months), intraday MIS round trips
 and shorts, many fills per order — plus opening lots and a split. It times
 `trades.services.rebuild` (read the fills, FIFO-match, estimate charges, replace
 the round trips), twice (the second replaces the first's rows), and the pure
-matching alone, with peak Python memory (tracemalloc) and database queries.
+matching alone, with peak Python memory (tracemalloc) and database queries; then
+the P&L and trades pages and both exports over that history (server time).
 
     .venv/bin/python bench/trades.py [--trades 50000] [--symbols 200] [--accounts 2]
 """
@@ -34,7 +35,7 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20)
     args = parser.parse_args()
-    with throwaway_django("sigmatrader-bench-trades-") as (_settings, _work):
+    with throwaway_django("sigmatrader-bench-trades-", web=True) as (_settings, _work):
         run(args)
     return 0
 
@@ -188,6 +189,29 @@ def run(args) -> None:
     for key in RoundTrip.objects.values_list("classification", flat=True):
         by_class[key] = by_class.get(key, 0) + 1
     print("round trips by classification:", dict(sorted(by_class.items())))
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    for label, url in (
+        ("P&L page, all years", "/trades/pnl/"),
+        ("P&L page, FY 2025-26", "/trades/pnl/?fy=2025"),
+        ("trades page", "/trades/"),
+        ("CSV export, all", "/trades/pnl/export.csv"),
+        ("XLSX export, all", "/trades/pnl/export.xlsx"),
+    ):
+        times = []
+        for _ in range(3):
+            began = time.perf_counter()
+            with counting(connection) as queries:
+                response = client.get(url)
+            times.append(time.perf_counter() - began)
+            assert response.status_code == 200, (url, response.status_code)
+        print(
+            f"{label:22s}: best {min(times) * 1000:7.0f} ms, {len(queries):3d} queries, "
+            f"{len(response.content) / 1024:8.1f} KiB"
+        )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from decimal import Decimal
+from typing import TYPE_CHECKING, NamedTuple
 
 from django.db.models import QuerySet
 
@@ -42,6 +43,26 @@ def round_trips_of(
     if fy is not None:
         rows = rows.filter(financial_year=fy)
     return rows.order_by("closed_at", "seq")
+
+
+class Result(NamedTuple):
+    """What the summaries read of a round trip (no model instance per row)."""
+
+    net: Decimal
+    gross: Decimal
+    charges_estimate: Decimal
+    classification: str
+    strategy: str
+
+
+def results_of(rows: QuerySet[RoundTrip]) -> list[Result]:
+    """The rows' results, in the queryset's order (close time for the drawdown)."""
+    return [
+        Result(*values)
+        for values in rows.values_list(
+            "net", "gross", "charges_estimate", "classification", "strategy"
+        ).iterator(chunk_size=5000)
+    ]
 
 
 def financial_years(*, user: User) -> list[tuple[int, str]]:

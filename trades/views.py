@@ -62,9 +62,8 @@ def trade_list(request: AuthedHttpRequest) -> HttpResponse:
 
 def _pnl_context(request: AuthedHttpRequest) -> dict:
     context = _filters(request)
-    trips = list(
-        selectors.round_trips_of(user=request.user, account=context["account"], fy=context["fy"])
-    )
+    rows = selectors.round_trips_of(user=request.user, account=context["account"], fy=context["fy"])
+    trips = selectors.results_of(rows)
     overall = stats.summarise(trips, "All")
     labels = dict(RoundTrip.Classification.choices)
     by_class = {s.label: s for s in stats.by(trips, "classification")}
@@ -76,7 +75,7 @@ def _pnl_context(request: AuthedHttpRequest) -> dict:
             ],
             "strategies": stats.by(trips, "strategy"),
             "chart": stats.curve_points(overall.curve),
-            "page": paginate(request, list(reversed(trips)), 50),
+            "page": paginate(request, rows.reverse(), 50),
             "charges_label": CHARGES_LABEL,
         }
     )
