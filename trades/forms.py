@@ -33,3 +33,9 @@ class AdjustmentForm(forms.Form):
         max_value=1_000_000,
         help_text="Split 1:5 → held 1, become 5. Bonus 1:1 → held 1, become 2.",
     )
+
+
+class OpeningLotForm(forms.Form):
+    acquired_on = forms.DateField(
+        label="Bought on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -12,7 +12,7 @@ from brokers.models import BrokerAccount
 
 from .capture import missed_days
 from .matching import financial_year, fy_label
-from .models import Adjustment, RoundTrip, Trade
+from .models import Adjustment, OpeningLot, RoundTrip, Trade
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -90,3 +90,7 @@ def missed_by_account(*, user: User, account: BrokerAccount | None = None) -> li
 
 def adjustments_of(*, user: User) -> QuerySet[Adjustment]:
     return Adjustment.objects.filter(user=user).order_by("-ex_date", "-pk")
+
+
+def opening_lots_of(*, user: User) -> QuerySet[OpeningLot]:
+    return OpeningLot.objects.filter(user=user).select_related("account").order_by("symbol", "pk")

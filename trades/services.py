@@ -61,6 +61,17 @@ def seed_opening_lots(*, account: BrokerAccount, as_of: date) -> int:
     return len(lots)
 
 
+def set_acquired_on(*, user: User, lot_id: int, acquired_on: date | None) -> OpeningLot:
+    """The purchase date of an opening lot (its holding period counts from it)."""
+    lot = OpeningLot.objects.get(user=user, pk=lot_id)
+    if acquired_on is not None and acquired_on > lot.as_of:
+        raise Refused(f"It was already held on {lot.as_of:%d %b %Y}: pick that day or earlier.")
+    lot.acquired_on = acquired_on
+    lot.save(update_fields=["acquired_on"])
+    rebuild(user=user, account=lot.account)
+    return lot
+
+
 def forget_account(*, account: BrokerAccount) -> None:
     """A simulated account started over: its fills, captured days, opening lots and
     round trips go with the book they came from (the next read starts afresh)."""

@@ -11,6 +11,7 @@ urlpatterns = [
     path("import/", views.import_upload, name="import"),
     path("import/<id:pending_id>/", views.import_preview, name="import-preview"),
     path("adjustments/", views.adjustments, name="adjustments"),
+    path("opening-lots/<id:lot_id>/", views.opening_lot, name="opening-lot"),
     path(
         "adjustments/<id:adjustment_id>/delete/", views.adjustment_delete, name="adjustment-delete"
     ),

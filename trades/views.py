@@ -20,7 +20,7 @@ from sigmatrader.params import object_id
 from . import export as exporting
 from . import importing, selectors, services, stats
 from .charges import LABEL as CHARGES_LABEL
-from .forms import AdjustmentForm, ImportForm
+from .forms import AdjustmentForm, ImportForm, OpeningLotForm
 from .matching import fy_label
 from .models import PendingImport, RoundTrip
 
@@ -198,8 +198,38 @@ def adjustments(request: AuthedHttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"{adjustment} added; the P&L was matched again.")
                 return redirect("trades:adjustments")
-    context = {"form": form, "rows": selectors.adjustments_of(user=request.user)}
+    return _adjustments_page(request, form, status=status)
+
+
+def _adjustments_page(request, form, *, status=200, lot_errors=None) -> HttpResponse:
+    context = {
+        "form": form,
+        "rows": selectors.adjustments_of(user=request.user),
+        "lots": selectors.opening_lots_of(user=request.user),
+        "lot_errors": lot_errors or {},
+    }
     return render(request, "trades/adjustments.html", context, status=status)
+
+
+@require_POST
+def opening_lot(request: AuthedHttpRequest, lot_id: int) -> HttpResponse:
+    if not selectors.opening_lots_of(user=request.user).filter(pk=lot_id).exists():
+        raise Http404("No such opening lot.")
+    form = OpeningLotForm(request.POST)
+    problem = ""
+    if form.is_valid():
+        try:
+            services.set_acquired_on(
+                user=request.user, lot_id=lot_id, acquired_on=form.cleaned_data["acquired_on"]
+            )
+        except services.Refused as exc:
+            problem = exc.message
+        else:
+            messages.success(request, "Purchase date saved; the P&L was matched again.")
+            return redirect("trades:adjustments")
+    else:
+        problem = " ".join(e for errors in form.errors.values() for e in errors)
+    return _adjustments_page(request, AdjustmentForm(), status=422, lot_errors={lot_id: problem})
 
 
 @require_POST

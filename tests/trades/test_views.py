@@ -180,3 +180,28 @@ def test_adjustment_form_rematches_and_refuses_nonsense(client, user, account, o
     delete = reverse("trades:adjustment-delete", args=[adjustment.pk])
     assert client.post(delete).status_code == 404
     assert Adjustment.objects.exists()
+
+
+def test_an_opening_lots_purchase_date_reclassifies_it(client, user, account, other_user):
+    from trades.models import OpeningLot, RoundTrip
+
+    lot = OpeningLot.objects.create(
+        user=user,
+        account=account,
+        exchange="NSE",
+        symbol="INFY",
+        quantity=5,
+        average_price=100,
+        as_of=date(2025, 6, 1),
+    )
+    make_trade(account, 1, "SELL", 5, 150, "2025-07-01T10:00")
+    services.rebuild(user=user)
+    assert RoundTrip.objects.get().classification == "STCG"
+    client.force_login(user)
+    url = reverse("trades:opening-lot", args=[lot.pk])
+    late = client.post(url, {"acquired_on": "2025-06-20"})
+    assert late.status_code == 422 and "already held" in late.content.decode()
+    assert client.post(url, {"acquired_on": "2023-01-02"}).status_code == 302
+    assert RoundTrip.objects.get().classification == "LTCG"
+    client.force_login(other_user)
+    assert client.post(url, {"acquired_on": "2020-01-01"}).status_code == 404
