@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +41,7 @@ from . import services
 from .models import CapturedDay, Trade
 
 logger = logging.getLogger(__name__)
+END_OF_DAY_GRACE = timedelta(hours=1)  # the beat reads every book 20 minutes after the close
 
 
 @dataclass
@@ -157,9 +158,10 @@ def capture_all(account_id: int | None = None, *, rebuild: bool = False) -> list
 
 def missed_days(account: BrokerAccount, *, until: date | None = None) -> list[date]:
     """Trading days from the account's first captured day to the last closed one
-    that neither a trade-book read nor an import covers."""
+    that neither a trade-book read nor an import covers. A day counts once its
+    end-of-day read is due (an hour after the close), not at the close itself."""
     days = set(CapturedDay.objects.filter(account=account).values_list("day", flat=True))
     if not days:
         return []
-    end = until or clock.last_closed_trading_day()
+    end = until or clock.last_closed_trading_day(timezone.now() - END_OF_DAY_GRACE)
     return [d for d in clock.trading_days(min(days), end) if d not in days]

@@ -208,3 +208,22 @@ def test_missed_trading_days_are_found(user):
         CapturedDay.objects.create(account=account, day=date(2025, 11, day), via=via)
     missed = capture.missed_days(account, until=date(2025, 11, 14))
     assert missed == [date(2025, 11, d) for d in (5, 7, 11, 12, 13, 14)]  # no weekend
+
+
+def test_today_is_missed_only_once_its_end_of_day_read_is_due(user, monkeypatch):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from brokers import accounts
+    from marketdata.clock import IST
+
+    account = accounts.create_account(
+        user=user, broker="paper", label="p", credentials={"starting_cash": "1000"}
+    )
+    CapturedDay.objects.create(account=account, day=date(2025, 11, 3))  # Monday
+    at = {"now": datetime(2025, 11, 4, 15, 45, tzinfo=IST)}  # Tuesday, after the close
+    monkeypatch.setattr(timezone, "now", lambda: at["now"])
+    assert capture.missed_days(account) == []
+    at["now"] = datetime(2025, 11, 4, 16, 45, tzinfo=IST)  # the 15:50 read did not happen
+    assert capture.missed_days(account) == [date(2025, 11, 4)]
