@@ -176,7 +176,7 @@ class BrokerAdapter:
         I/O, no session. Returns one ExportedTrade per data row (a Trade with the
         broker's own trade id, order id and trading symbol as `trades()` spells
         them, or the reason the row is unreadable). Raises
-        `brokers.exports.ExportFormatError` when the file is not that export.
+        ExportFormatError when the file is not that export.
         """
         raise NotSupported("This broker has no trade export to import.")
 

@@ -135,6 +135,10 @@ class MasterFormatError(ValueError):
     """An instrument master that cannot be trusted; the message names the row."""
 
 
+class ExportFormatError(ValueError):
+    """A file that is not the broker's trade export; the message says what is missing."""
+
+
 # --- Declarations -----------------------------------------------------
 
 

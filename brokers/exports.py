@@ -24,7 +24,7 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from .base import ExportedTrade, InstrumentRef, Product, Side, Trade
+from .base import ExportedTrade, ExportFormatError, InstrumentRef, Product, Side, Trade
 
 IST = ZoneInfo("Asia/Kolkata")
 HEADER_SEARCH_LINES = 30
@@ -40,10 +40,6 @@ PRODUCTS = {
     "carryforward": Product.NRML,
     "margin": Product.NRML,
 }
-
-
-class ExportFormatError(ValueError):
-    """The file is not this broker's trade export; the message says why."""
 
 
 def normalise(header: str) -> str:

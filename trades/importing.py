@@ -25,8 +25,7 @@ from datetime import date
 
 from django.db import transaction
 
-from brokers.base import ExportedTrade, NotSupported
-from brokers.exports import ExportFormatError
+from brokers.base import ExportedTrade, ExportFormatError, NotSupported
 from brokers.models import BrokerAccount
 from marketdata import clock
 
