@@ -93,7 +93,9 @@ def capture_account(account: BrokerAccount, *, rebuild: bool = False) -> Capture
     now = timezone.now()
     today = clock.india_today(now)
     result.read = len(rows)
-    first = not CapturedDay.objects.filter(account=account).exists()
+    # The first read of the book (an import before it does not count: the opening lots
+    # are reduced by imported history dated before them, trades/services.py).
+    first = not CapturedDay.objects.filter(account=account, via=CapturedDay.Via.TRADE_BOOK).exists()
     order_ids = {r.broker_order_id for r in rows if r.broker_order_id}
     orders = {
         o.broker_order_id: o

@@ -225,6 +225,10 @@ def _adjust(queues: dict[tuple, deque], adj: AdjustmentSpec) -> None:
                 value = lot.price * lot.quantity
                 lot.quantity = lot.quantity * adj.new // adj.old
                 lot.price = value / lot.quantity if lot.quantity else ZERO
+            # A consolidation can leave a lot with no whole share (paid out in cash).
+            kept = [lot for lot in queue if lot.quantity > 0]
+            queue.clear()
+            queue.extend(kept)
         else:  # bonus: new shares at cost 0, acquired on the ex-date
             held = sum(lot.quantity for lot in queue if lot.side == "BUY")
             extra = held * (adj.new - adj.old) // adj.old

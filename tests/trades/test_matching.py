@@ -208,6 +208,19 @@ def test_split_scales_open_lots_and_bonus_adds_zero_cost_shares():
     assert free.open_date == date(2025, 5, 1)
 
 
+def test_a_consolidation_that_leaves_no_whole_share_drops_the_lot():
+    fills = [
+        fill(1, "BUY", 5, "10", at("2025-04-10")),
+        fill(2, "BUY", 20, "10", at("2025-04-11")),
+        fill(3, "SELL", 2, "120", at("2025-06-10")),
+    ]
+    consolidation = AdjustmentSpec("INFY", "", "split", date(2025, 5, 1), 10, 1)
+    result = match_fills(fills, [consolidation])
+    [trip] = result.round_trips  # the 5-share lot became 0 shares: gone, not a 0-row
+    assert trip.quantity == 2 and trip.open_average == D("100") and trip.gross == D("40")
+    assert result.open_lots == {}
+
+
 def test_without_the_adjustment_the_same_sell_is_a_short():
     fills = [
         fill(1, "BUY", 10, "1000", at("2025-04-10")),
