@@ -6,7 +6,8 @@ accounts, `--trades` fills over `--symbols` NSE symbols across two years — a m
 of delivery buys and sells (some held past 12 months), intraday MIS round trips
 and shorts, many fills per order — plus opening lots and a split. It times
 `trades.services.rebuild` (read the fills, FIFO-match, estimate charges, replace
-the round trips), twice (the second replaces the first's rows), and the pure
+the round trips), twice (the second replaces the first's rows), the rebuild of
+two symbols of one account (what a captured fill triggers), and the pure
 matching alone, with peak Python memory (tracemalloc) and database queries; then
 the P&L and trades pages and both exports over that history (server time).
 
@@ -173,6 +174,17 @@ def run(args) -> None:
             f"{len(queries):4d} queries -> {result.round_trips:,} round trips, "
             f"{result.open_lots:,} open lots"
         )
+    from brokers.models import BrokerAccount
+
+    account = BrokerAccount.objects.filter(user=user).order_by("pk").first()
+    began = time.perf_counter()
+    with counting(connection) as queries:
+        one = services.rebuild(user=user, account=account, symbols={"SYM000", "SYM001"})
+    print(
+        f"rebuild of two symbols of one account (what a captured fill triggers): "
+        f"{(time.perf_counter() - began) * 1000:6.0f} ms, {len(queries)} queries, "
+        f"{one.fills} fills"
+    )
     fills = services.fills_of(user=user)
     adjustments = services.adjustments_of(user=user)
     tracemalloc.start()

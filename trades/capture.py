@@ -132,8 +132,10 @@ def capture_account(account: BrokerAccount, *, rebuild: bool = False) -> Capture
         Trade.objects.bulk_create(new, batch_size=500, ignore_conflicts=True)
         result.added = Trade.objects.filter(account=account).count() - before
         mark_captured(account=account, days=[today])
-    if result.added or first or rebuild:
+    if first or rebuild:
         services.rebuild(user=account.user, account=account)
+    elif result.added:  # only the books the day's fills touch
+        services.rebuild(user=account.user, account=account, symbols={t.symbol for t in new})
     return result
 
 

@@ -10,6 +10,7 @@ same rows; capture, import, a new adjustment and `manage.py rebuild_pnl` call it
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -118,12 +119,18 @@ def _sources():
     return Order.Source.choices
 
 
-def fills_of(*, user: User, account: BrokerAccount | None = None) -> list[matching.Fill]:
-    """The fills and opening lots the matching reads, for one account or all."""
+def fills_of(
+    *, user: User, account: BrokerAccount | None = None, symbols: Iterable[str] | None = None
+) -> list[matching.Fill]:
+    """The fills and opening lots the matching reads, for one account or all (and only
+    of `symbols`, when given)."""
     trades = Trade.objects.filter(user=user)
     lots = OpeningLot.objects.filter(user=user)
     if account is not None:
         trades, lots = trades.filter(account=account), lots.filter(account=account)
+    if symbols is not None:
+        symbols = sorted(set(symbols))
+        trades, lots = trades.filter(symbol__in=symbols), lots.filter(symbol__in=symbols)
     sources = dict(_sources())
     fills = []
     rows = trades.values_list(
@@ -233,12 +240,21 @@ class RebuildResult:
     open_lots: int
 
 
-def rebuild(*, user: User, account: BrokerAccount | None = None) -> RebuildResult:
-    """Replace the round trips of `account` (or of every account of `user`)."""
-    fills = fills_of(user=user, account=account)
+def rebuild(
+    *, user: User, account: BrokerAccount | None = None, symbols: Iterable[str] | None = None
+) -> RebuildResult:
+    """Replace the round trips of `account` (or of every account of `user`); with
+    `symbols`, only theirs — books never match across instruments, so the others'
+    round trips stand as they are (capture passes the symbols its new fills touch)."""
+    if symbols is not None:
+        symbols = sorted(set(symbols))
+    fills = fills_of(user=user, account=account, symbols=symbols)
     result = matching.match_fills(fills, adjustments_of(user=user))
     names = dict(
-        Trade.objects.filter(user=user).values_list("account_id", "account_name").distinct()
+        Trade.objects.filter(user=user)
+        .order_by()
+        .values_list("account_id", "account_name")
+        .distinct()
     )
     names.update(BrokerAccount.objects.filter(user=user).values_list("pk", "label"))
     accounts = {a.pk: a.display_name for a in BrokerAccount.objects.filter(user=user)}
@@ -278,6 +294,8 @@ def rebuild(*, user: User, account: BrokerAccount | None = None) -> RebuildResul
         old = RoundTrip.objects.filter(user=user)
         if account is not None:
             old = old.filter(account=account)
+        if symbols is not None:
+            old = old.filter(symbol__in=symbols)
         old.delete()
         RoundTrip.objects.bulk_create(rows, batch_size=1000)
     return RebuildResult(len(fills), len(rows), sum(len(v) for v in result.open_lots.values()))

@@ -153,3 +153,27 @@ def test_a_long_curve_is_thinned_but_keeps_its_extremes():
     assert kept[-1] == values[-1] and kept[0] == values[0]
     chart = curve_points(values)
     assert chart.low == D("-5000") and len(chart.points.split()) <= 1300
+
+
+def test_rebuilding_some_symbols_equals_rebuilding_all(user, account):
+    fills = [
+        ("BUY", 10, 100, "2025-06-02T10:00", "INFY"),
+        ("BUY", 4, 300, "2025-06-02T10:05", "TCS"),
+        ("SELL", 6, 110, "2025-06-03T10:00", "INFY"),
+        ("SELL", 4, 310, "2025-06-04T10:00", "TCS"),
+    ]
+    for n, (side, qty, price, when, symbol) in enumerate(fills):
+        make_trade(account, n, side, qty, price, when, symbol=symbol)
+    services.rebuild(user=user)
+    make_trade(account, 9, "SELL", 4, 120, "2025-06-05T10:00", symbol="INFY")
+
+    def snapshot():
+        return sorted(
+            RoundTrip.objects.values_list("symbol", "quantity", "open_date", "close_date", "net")
+        )
+
+    result = services.rebuild(user=user, account=account, symbols=["INFY"])
+    assert result.fills == 3  # INFY's only
+    partial = snapshot()
+    services.rebuild(user=user)
+    assert partial == snapshot() and len(partial) == 3
