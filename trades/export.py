@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from .charges import LABEL as CHARGES_LABEL
 from .matching import fy_label
@@ -29,6 +30,8 @@ HEADER = [
     "Close date",
     "Open average",
     "Close average",
+    "Buy value",
+    "Sell value",
     "Gross P&L",
     CHARGES_LABEL,
     "Net P&L (estimated)",
@@ -39,14 +42,23 @@ HEADER = [
     "Note",
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PAISA = Decimal("0.01")
 
 
 def _text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
+def _values(t: RoundTrip) -> tuple[Decimal, Decimal]:
+    """(buy value, sell value): cost of acquisition and sale consideration, gross."""
+    opened = (t.open_average * t.quantity).quantize(PAISA)
+    closed = (t.close_average * t.quantity).quantize(PAISA)
+    return (opened, closed) if t.direction == RoundTrip.Direction.LONG else (closed, opened)
+
+
 def rows(trips: Iterable[RoundTrip]):
     for t in trips:
+        bought, sold = _values(t)
         yield [
             fy_label(t.financial_year),
             _text(t.account_name),
@@ -59,6 +71,8 @@ def rows(trips: Iterable[RoundTrip]):
             t.close_date,
             t.open_average,
             t.close_average,
+            bought,
+            sold,
             t.gross,
             t.charges_estimate,
             t.net,

@@ -75,6 +75,7 @@ def test_csv_and_xlsx_exports(client, user, book):
     record = dict(zip(header, row, strict=True))
     assert record["Financial year"] == "FY 2024-25" and record["Gross P&L"] == "-100.0000"
     assert record["Classification"] == "Short-term capital gain"
+    assert (record["Buy value"], record["Sell value"]) == ("1000.00", "900.00")
 
     response = client.get(reverse("trades:export", args=["xlsx"]))
     workbook = load_workbook(io.BytesIO(response.content), read_only=True)
