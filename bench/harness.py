@@ -214,3 +214,25 @@ def angelone_bench_account(server, settings):
     account.refresh_from_db()
     refresh.refresh_instruments(broker="angelone")
     return peer, user, account
+
+
+class counting:
+    """Counts the queries run inside it (Django's own log stops at 9,000)."""
+
+    def __init__(self, connection):
+        self.connection, self.count = connection, 0
+
+    def __enter__(self):
+        self.wrapper = self.connection.execute_wrapper(self._count)
+        self.wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.wrapper.__exit__(*exc)
+
+    def _count(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __len__(self):
+        return self.count

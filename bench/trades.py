@@ -26,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import throwaway_django  # noqa: E402
+from harness import counting, throwaway_django  # noqa: E402
 
 
 def main() -> int:
@@ -124,28 +124,6 @@ def seed(args):
         user=user, symbol=symbols[0], kind="split", ex_date=date(2025, 1, 6), old=1, new=2
     )
     return user
-
-
-class counting:
-    """Counts the queries run inside it (as bench/alerts.py does)."""
-
-    def __init__(self, connection):
-        self.connection, self.count = connection, 0
-
-    def __enter__(self):
-        self.wrapper = self.connection.execute_wrapper(self._count)
-        self.wrapper.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.wrapper.__exit__(*exc)
-
-    def _count(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-    def __len__(self):
-        return self.count
 
 
 def run(args) -> None:
