@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import throwaway_django  # noqa: E402
+from harness import counting, throwaway_django  # noqa: E402
 
 EXPRESSIONS = [
     "close >= {level}",
@@ -112,28 +112,6 @@ def seed(universe: int, bars: int):
     Candle.objects.bulk_create(rows, batch_size=5000)
     print(f"seeded {universe} symbols × {bars} daily bars in {time.perf_counter() - started:.1f} s")
     return user, account, now
-
-
-class counting:
-    """Counts the queries run inside it (Django's own log stops at 9,000)."""
-
-    def __init__(self, connection):
-        self.connection, self.count = connection, 0
-
-    def __enter__(self):
-        self.wrapper = self.connection.execute_wrapper(self._count)
-        self.wrapper.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        self.wrapper.__exit__(*exc)
-
-    def _count(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-    def __len__(self):
-        return self.count
 
 
 def run(args) -> None:

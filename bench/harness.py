@@ -236,3 +236,25 @@ def timed_page(client, url: str, runs: int = 7, **headers) -> tuple[list[float],
             cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200, response.status_code
     return timings, f"CPU median {statistics.median(cpu):.1f} ms; {len(queries)} queries"
+
+
+class counting:
+    """Counts the queries run inside it (Django's own log stops at 9,000)."""
+
+    def __init__(self, connection):
+        self.connection, self.count = connection, 0
+
+    def __enter__(self):
+        self.wrapper = self.connection.execute_wrapper(self._count)
+        self.wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.wrapper.__exit__(*exc)
+
+    def _count(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __len__(self):
+        return self.count

@@ -26,6 +26,7 @@ from .base import (
     ConnectFlow,
     CredentialField,
     EndpointClass,
+    ExportedTrade,
     Funds,
     GttKind,
     GttOrder,
@@ -100,7 +101,9 @@ class BrokerAdapter:
       `history_max_days`), `refresh` (`session_refresh`), `reset`
       (`resettable`);
     - `disconnect` (default: nothing to do at the broker) and `trades`
-      (checked by the conformance suite; no service reads it yet);
+      (the day's fills, captured by `trades/capture.py`), and
+      `read_trade_export` with `trade_export_label` (the broker's own trade
+      history download, for the import of older fills);
     - the class-level hooks `check_credentials`, `credential_choices`,
       `status_note` and `takes_regular_orders_when_closed`.
 
@@ -120,6 +123,9 @@ class BrokerAdapter:
     capabilities: ClassVar[Capabilities] = Capabilities()
     # Templates receive adapter classes; without this Django would try to call them.
     do_not_call_in_templates: ClassVar[bool] = True
+    # The trader's own trade export this adapter reads (`read_trade_export`), as the
+    # import page names it, e.g. "Tradebook CSV (Reports > Tradebook)"; "" for none.
+    trade_export_label: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -159,6 +165,20 @@ class BrokerAdapter:
         Never raises.
         """
         return None
+
+    @classmethod
+    def read_trade_export(cls, text: str) -> list[ExportedTrade]:
+        """The rows of the broker's own trade history export (a CSV the trader
+        downloads from the broker's back office), for the import of history older
+        than the day-only `trades()` book.
+
+        Called by `trades/importing.py` when `trade_export_label` is set. Pure: no
+        I/O, no session. Returns one ExportedTrade per data row (a Trade with the
+        broker's own trade id, order id and trading symbol as `trades()` spells
+        them, or the reason the row is unreadable). Raises
+        ExportFormatError when the file is not that export.
+        """
+        raise NotSupported("This broker has no trade export to import.")
 
     @classmethod
     def status_note(cls, account) -> str:
@@ -419,12 +439,12 @@ class BrokerAdapter:
     def trades(self) -> list[Trade]:
         """The day's fills (the trade book), one row per fill.
 
-        No service calls it yet (fills reach the app through `order_book`'s
-        filled quantity and average price); the conformance suite checks it,
-        so a fill can be traced to its order by `broker_order_id`.
+        Called by `trades/capture.py` (on a fill, and after the close) to store
+        every fill; the conformance suite checks it, so a fill can be traced to
+        its order by `broker_order_id`.
 
         Returns `quantity` int, `price` Decimal rupees (the fill's price),
-        `traded_at` an aware datetime or None (AngelOne gives none).
+        `traded_at` an aware datetime, or None when the broker gives no time.
 
         Raises AuthExpired, BrokerUnavailable / RateLimited after `read`'s
         retries, BrokerError. A read: already retried.

@@ -135,6 +135,10 @@ class MasterFormatError(ValueError):
     """An instrument master that cannot be trusted; the message names the row."""
 
 
+class ExportFormatError(ValueError):
+    """A file that is not the broker's trade export; the message says what is missing."""
+
+
 # --- Declarations -----------------------------------------------------
 
 
@@ -313,6 +317,18 @@ class Trade:
     price: Decimal
     product: Product
     traded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ExportedTrade:
+    """One row of a broker's own trade export (`BrokerAdapter.read_trade_export`):
+    the fill it records, or `error`, why it could not be read."""
+
+    line: int  # 1-based line of the file
+    trade: Trade | None = None  # traded_at always set (India time when the file has no zone)
+    trade_date: date | None = None  # the India date of the fill
+    time_known: bool = True  # False: the file gives the day only (traded_at is 09:15 that day)
+    error: str = ""
 
 
 @dataclass(frozen=True)

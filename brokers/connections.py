@@ -29,6 +29,7 @@ from .base import (
 )
 from .events import account_event
 from .models import UNREADABLE_MESSAGE, BrokerAccount, can_reconnect_unattended
+from .signals import account_reset
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -135,6 +136,7 @@ def connect_with_credentials(*, account: BrokerAccount, per_connect: Mapping[str
 def reset(*, account: BrokerAccount) -> None:
     """Start a simulated account over (its adapter declares `resettable`)."""
     adapter_for(account).reset()
+    account_reset.send(sender=BrokerAccount, account=account)
     account_event(
         account,
         f"Account {account.display_name} reset to its starting state",

@@ -6,9 +6,14 @@ an automatic re-login), sent after the transaction commits. Receivers get
 
 default_account_changed: the user's default account is now `account` (sent
 inside the transaction; the change is written with .update(), no post_save).
+
+account_reset: a simulated account was started over (`connections.reset`), sent
+after its adapter reset it. Receivers get `account`. Trades forgets the
+account's fills and round trips: the book they came from is gone.
 """
 
 from django.dispatch import Signal
 
 account_connected = Signal()
 default_account_changed = Signal()
+account_reset = Signal()

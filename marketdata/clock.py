@@ -19,7 +19,7 @@ choice in the pages.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -76,3 +76,35 @@ def trading_day(moment: datetime | None = None):
     A daily limit or a halt is kept per trading day: one recorded on Friday is
     over on the next date the market opens (a weekend has no session to halt)."""
     return (moment or timezone.now()).astimezone(IST).date()
+
+
+def india_today(moment: datetime | None = None) -> date:
+    """The India date of `moment` (now): the same as `trading_day`, named for
+    callers that want a date, not a session."""
+    return trading_day(moment)
+
+
+def is_trading_day(day: date) -> bool:
+    """A weekday (exchange holidays are not modelled, as for the hours above)."""
+    return day.weekday() < 5
+
+
+def trading_days(start: date, end: date) -> list[date]:
+    """The trading days from `start` to `end`, both included."""
+    days, day = [], start
+    while day <= end:
+        if is_trading_day(day):
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def last_closed_trading_day(moment: datetime | None = None) -> date:
+    """The latest trading day whose cash session has ended at `moment` (now)."""
+    local = (moment or timezone.now()).astimezone(IST)
+    day = local.date()
+    if not (is_trading_day(day) and local.time() >= CLOSE):
+        day -= timedelta(days=1)
+        while not is_trading_day(day):
+            day -= timedelta(days=1)
+    return day

@@ -84,9 +84,12 @@ def _paisa(value: Decimal) -> Decimal:
     return value.quantize(PAISA, rounding=ROUND_HALF_UP)
 
 
-def charges_for(*, side: str, quantity: int, price: Decimal, product: str) -> Charges:
-    """Charges of one executed leg. CNC is delivery; MIS (and NRML equity) intraday."""
-    table = schedule()
+def charges_for(
+    *, side: str, quantity: int, price: Decimal, product: str, table: dict | None = None
+) -> Charges:
+    """Charges of one executed leg. CNC is delivery; MIS (and NRML equity) intraday.
+    `table`: a `schedule()` already read, for a caller pricing many legs at once."""
+    table = table or schedule()
     kind = table["delivery"] if product == "CNC" else table["intraday"]
     turnover = Decimal(price) * quantity
     buying = side == "BUY"

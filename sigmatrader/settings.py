@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "alerts",
     "protection",
     "notifications",
+    "trades",
 ]
 
 MIDDLEWARE = [

@@ -67,6 +67,7 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     path("protection/", include("protection.urls")),
     path("notifications/", include("notifications.urls")),
+    path("trades/", include("trades.urls")),
     path("webhooks/tradingview/<str:token>/", tradingview, name="tradingview-webhook"),
     path("", include("orders.urls")),
     path("", include("portfolio.urls")),

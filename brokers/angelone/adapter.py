@@ -11,6 +11,7 @@ from typing import cast
 import pyotp
 import requests
 from django.conf import settings
+from django.utils import timezone
 
 from ..adapter import BrokerAdapter
 from ..base import (
@@ -23,6 +24,7 @@ from ..base import (
     ConnectFlow,
     CredentialField,
     EndpointClass,
+    ExportedTrade,
     Funds,
     Holding,
     InstrumentRef,
@@ -69,6 +71,7 @@ from .mapping import (
 from .master import (
     smartapi_record,
 )
+from .tradebook import read_trade_report
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,7 @@ logger = logging.getLogger(__name__)
 class AngelOneAdapter(BrokerAdapter):
     name = "angelone"
     label = "AngelOne"
+    trade_export_label = "Trade book CSV (Reports > Trade Book)"
     connect_flow = ConnectFlow.CREDENTIALS_TOTP
     credential_fields = (
         CredentialField(
@@ -313,6 +317,10 @@ class AngelOneAdapter(BrokerAdapter):
             variety=Variety.AMO if variety == "AMO" else Variety.REGULAR,
         )
 
+    @classmethod
+    def read_trade_export(cls, text: str) -> list[ExportedTrade]:
+        return read_trade_report(text)
+
     def trades(self) -> list[Trade]:
         rows = self._read(EndpointClass.PORTFOLIO, lambda c: c.tradeBook(), "tradebook")
         return [
@@ -324,6 +332,7 @@ class AngelOneAdapter(BrokerAdapter):
                 quantity=to_int(row.get("fillsize")),
                 price=dec(row.get("fillprice")),
                 product=PRODUCTS.get(row.get("producttype", ""), Product.CNC),
+                traded_at=_fill_time(row.get("filltime")),
             )
             for row in rows or []
         ]
@@ -561,3 +570,13 @@ def _position_ref(row: Mapping) -> InstrumentRef:
     return InstrumentRef(
         row.get("exchange", ""), row.get("tradingsymbol", ""), str(row.get("symboltoken", ""))
     )
+
+
+def _fill_time(value) -> datetime | None:
+    """The trade book's "filltime" (a time of day, India time) on today's India date:
+    the book holds the current day's fills only. None when absent or unreadable."""
+    try:
+        clock = datetime.strptime(str(value or "").strip(), "%H:%M:%S").time()
+    except ValueError:
+        return None
+    return datetime.combine(timezone.now().astimezone(IST).date(), clock, tzinfo=IST)

@@ -25,6 +25,7 @@ from ..base import (
     ConnectFlow,
     CredentialField,
     EndpointClass,
+    ExportedTrade,
     Funds,
     GttKind,
     GttLegResult,
@@ -67,6 +68,7 @@ from .mapping import (
     translate,
 )
 from .master import KITE_COLUMNS, kite_row
+from .tradebook import read_tradebook
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ logger = logging.getLogger(__name__)
 class ZerodhaAdapter(BrokerAdapter):
     name = "zerodha"
     label = "Zerodha"
+    trade_export_label = "Console tradebook CSV (Reports > Tradebook)"
     connect_flow = ConnectFlow.OAUTH_REDIRECT
     credential_fields = (
         CredentialField(
@@ -263,6 +266,10 @@ class ZerodhaAdapter(BrokerAdapter):
             placed_at=_parse_time(row.get("order_timestamp")),
             updated_at=_parse_time(row.get("exchange_update_timestamp")),
         )
+
+    @classmethod
+    def read_trade_export(cls, text: str) -> list[ExportedTrade]:
+        return read_tradebook(text)
 
     def trades(self) -> list[Trade]:
         rows = self._read(EndpointClass.PORTFOLIO, lambda kite: kite.trades())

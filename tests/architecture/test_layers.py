@@ -8,9 +8,10 @@ hides it. Layers, top to bottom (each may import only those below it):
     notifications   channels, preferences, the outbox and its delivery (listens to the
                     records every app writes; nothing imports it)
     alerts          alert rules, their evaluation and actions, the screener
-    watchlists | protection
+    watchlists | protection | trades
                     lists, import, live view, basket orders | exits armed on an
-                    entry's fill, the daily loss limit, the kill switch
+                    entry's fill, the daily loss limit, the kill switch | fills
+                    captured, round trips matched, P&L and its export
                     (siblings: never each other)
     portfolio       holdings, positions, the dashboard, live prices of what you hold
     orders | paper  the order life cycle | the simulated exchange (never each other)
@@ -42,6 +43,7 @@ APPS = [
     "alerts",
     "protection",
     "notifications",
+    "trades",
 ]
 RANK = {
     "sigmatrader": 0,
@@ -54,6 +56,7 @@ RANK = {
     "alerts": 6,
     "protection": 5,
     "notifications": 7,
+    "trades": 5,
 }
 PROJECT_WIRING = {f"sigmatrader.{name}" for name in ("settings", "urls", "celery", "wsgi", "asgi")}
 TOP = 9

@@ -18,6 +18,7 @@ SCANNED = [
     "marketdata",
     "paper",
     "watchlists",
+    "trades",
     "templates",
     "static",
 ]

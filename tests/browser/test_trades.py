@@ -1,0 +1,89 @@
+"""The P&L page in a real Chromium: totals, the server-drawn equity curve, the FY filter
+over HTMX, a CSV and an XLSX export downloaded; the trades and P&L pages fit a
+1366x768 laptop and a 390 px phone."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from brokers import accounts
+from tests.browser.test_brokers import sign_in
+from tests.trades.helpers import make_trade
+from trades import services
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+FITS = """() => ({page: document.documentElement.scrollWidth, view: window.innerWidth})"""
+
+
+@pytest.fixture
+def history(user):
+    account = accounts.create_account(
+        user=user, broker="paper", label="Book", credentials={"starting_cash": "1000"}
+    )
+    fills = [
+        ("BUY", 10, 100, "2025-03-20T10:00", "INFY"),
+        ("SELL", 10, 90, "2025-03-31T10:00", "INFY"),  # FY 2024-25: -100
+        ("BUY", 5, 200, "2025-04-01T10:00", "TCS"),
+        ("SELL", 5, 230, "2025-04-01T14:00", "TCS"),  # FY 2025-26: +150 intraday
+        ("BUY", 4, 500, "2025-05-02T10:00", "SBIN"),
+        ("SELL", 4, 520, "2025-06-02T10:00", "SBIN"),  # +80
+    ]
+    for n, (side, qty, price, when, symbol) in enumerate(fills):
+        make_trade(account, n, side, qty, price, when, symbol=symbol)
+    services.rebuild(user=user)
+    return account
+
+
+def test_pnl_page_chart_filter_and_exports(page, history, tmp_path: Path):
+    sign_in(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="P&L").click()
+    expect(page.get_by_role("heading", name="P&L", exact=True)).to_be_visible()
+    chart = page.locator("#equity-curve svg")
+    expect(chart).to_be_visible()
+    assert chart.get_attribute("role") == "img"
+    points = page.locator("#equity-curve polyline").get_attribute("points")
+    assert len(points.split()) == 4  # the start at 0 and three closes
+    expect(page.locator("#round-trips .trip-row")).to_have_count(3)
+    expect(page.locator('#by-class tr[data-class="INTRADAY"]')).to_be_visible()
+
+    # The FY filter swaps the body over HTMX and keeps the choice in the address.
+    page.get_by_label("Financial year").select_option("2025")
+    expect(page.locator("#round-trips .trip-row")).to_have_count(2)
+    assert "fy=2025" in page.url
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Export CSV").click()
+    download = info.value
+    assert download.suggested_filename == "pnl-fy2025.csv"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    assert {r["Symbol"] for r in rows} == {"TCS", "SBIN"}
+    assert {r["Financial year"] for r in rows} == {"FY 2025-26"}
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Export XLSX").click()
+    target = tmp_path / "pnl.xlsx"
+    info.value.save_as(target)
+    sheet = load_workbook(target, read_only=True)["Round trips"]
+    assert len(list(sheet.iter_rows(values_only=True))) == 3  # header + two
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)])
+def test_trades_and_pnl_pages_fit(page, history, size):
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page)
+    for url in ("/trades/", "/trades/pnl/", "/trades/import/", "/trades/adjustments/"):
+        page.goto(url)
+        expect(page.locator("main")).to_be_visible()
+        found = page.evaluate(FITS)
+        assert found["page"] <= width, f"{url} scrolls sideways at {width}: {found}"
+    page.goto("/trades/pnl/")
+    box = page.locator("#equity-curve svg").bounding_box()
+    assert box and 0 < box["width"] <= width

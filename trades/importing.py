@@ -1,0 +1,200 @@
+"""Import of trade history from the broker's own export, with a preview.
+
+The account's adapter reads its broker's export (`read_trade_export`; the columns
+and where they were checked are in each broker package's module docstring) — no
+broker is named here. Steps:
+
+1. upload (at most MAX_BYTES, UTF-8 or Windows-1252 text): the text is kept as a
+   `PendingImport` of the user and the account, nothing else is written;
+2. preview: every row is *new*, a *duplicate* (its trade id is already stored for
+   the account — captured from the trade book or imported before — or it is a
+   fill captured without a trade id with the same order, side, quantity, price
+   and day), *repeated* (the same trade id earlier in this file) or *unreadable*
+   (with the reason);
+3. confirm: the new rows are written in one transaction (a duplicate can never be
+   written twice: the (account, trade id) constraint and ON CONFLICT DO NOTHING),
+   the trading days from the file's first to its last fill are recorded as
+   captured (by import), and the round trips are rebuilt.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import transaction
+
+from brokers.base import ExportedTrade, ExportFormatError, NotSupported
+from brokers.models import BrokerAccount
+from marketdata import clock
+
+from . import services
+from .capture import mark_captured
+from .models import CapturedDay, PendingImport, Trade
+
+MAX_BYTES = 5 * 1024 * 1024
+NEW, DUPLICATE, REPEATED, UNREADABLE = "new", "duplicate", "repeated", "unreadable"
+
+
+class ImportRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    status: str
+    reason: str = ""
+    row: ExportedTrade | None = None
+
+    @property
+    def trade(self):
+        return self.row.trade if self.row else None
+
+
+@dataclass
+class Preview:
+    rows: list[PreviewRow]
+    counts: Counter = field(default_factory=Counter)
+    first_day: date | None = None
+    last_day: date | None = None
+
+
+def decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise ImportRefused(
+            f"The file is {len(data) / 1024 / 1024:.1f} MB; at most 5 MB can be imported at "
+            "once. Download a shorter date range (one financial year, say) and import each."
+        )
+    if not data.strip():
+        raise ImportRefused("The file is empty.")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportRefused("The file is not text (a CSV was expected).")  # pragma: no cover
+
+
+def export_label(account: BrokerAccount) -> str:
+    return account.adapter_class.trade_export_label
+
+
+def read_rows(account: BrokerAccount, text: str) -> list[ExportedTrade]:
+    try:
+        return account.adapter_class.read_trade_export(text)
+    except NotSupported as exc:
+        raise ImportRefused(f"{account.display_name} has no trade export to import.") from exc
+    except ExportFormatError as exc:
+        raise ImportRefused(
+            f"This is not {account.broker_label}'s {export_label(account)}. {exc}"
+        ) from exc
+
+
+def _signature(order_id, side, quantity, price, day) -> tuple:
+    return (order_id, str(side), int(quantity), f"{price:.4f}", day)
+
+
+def preview(*, account: BrokerAccount, text: str) -> Preview:
+    rows = read_rows(account, text)
+    ids = [r.trade.trade_id for r in rows if r.trade]
+    stored = set(
+        Trade.objects.filter(account=account, broker_trade_id__in=ids).values_list(
+            "broker_trade_id", flat=True
+        )
+    )
+    days = [r.trade_date for r in rows if r.trade_date]
+    unnamed = set()
+    if days:
+        for order_id, side, quantity, price, day in Trade.objects.filter(
+            account=account,
+            broker_trade_id__startswith="nofill-",
+            trade_date__range=(min(days), max(days)),
+        ).values_list("broker_order_id", "side", "quantity", "price", "trade_date"):
+            unnamed.add(_signature(order_id, side, quantity, price, day))
+    seen: set[str] = set()
+    result = Preview(rows=[])
+    for row in rows:
+        trade = row.trade
+        if trade is None:
+            item = PreviewRow(row.line, UNREADABLE, row.error, row)
+        elif trade.trade_id in seen:
+            item = PreviewRow(row.line, REPEATED, "The same trade id earlier in this file.", row)
+        elif trade.trade_id in stored:
+            item = PreviewRow(row.line, DUPLICATE, "Already stored (trade book or import).", row)
+        elif (
+            _signature(
+                trade.broker_order_id, trade.side, trade.quantity, trade.price, row.trade_date
+            )
+            in unnamed
+        ):
+            item = PreviewRow(
+                row.line, DUPLICATE, "A captured fill of the same order, size, price and day.", row
+            )
+        else:
+            item = PreviewRow(row.line, NEW, "", row)
+        if trade is not None:
+            seen.add(trade.trade_id)
+        result.rows.append(item)
+        result.counts[item.status] += 1
+    if days:
+        result.first_day, result.last_day = min(days), max(days)
+    return result
+
+
+def stage(*, user, account: BrokerAccount, data: bytes, filename: str = "") -> PendingImport:
+    """Check and keep the upload for its preview; nothing else is written."""
+    text = decode(data)
+    read_rows(account, text)  # refuse a file of the wrong format at once
+    PendingImport.objects.filter(user=user).delete()  # one pending import per user
+    return PendingImport.objects.create(
+        user=user, account=account, filename=filename[:200], text=text
+    )
+
+
+@dataclass
+class ImportResult:
+    added: int
+    skipped: int
+    days: int
+
+
+def confirm(*, pending: PendingImport) -> ImportResult:
+    """Write the new rows of a previewed import, in one transaction."""
+    account = pending.account
+    with transaction.atomic():
+        result = preview(account=account, text=pending.text)
+        new = [
+            Trade(
+                user_id=pending.user_id,
+                account=account,
+                account_name=account.display_name,
+                broker_trade_id=item.trade.trade_id[:64],
+                broker_order_id=item.trade.broker_order_id[:64],
+                exchange=item.trade.instrument.exchange,
+                symbol=item.trade.instrument.symbol,
+                side=str(item.trade.side),
+                quantity=item.trade.quantity,
+                price=item.trade.price,
+                product=str(item.trade.product),
+                traded_at=item.trade.traded_at,
+                trade_date=item.row.trade_date,
+                origin=Trade.Origin.IMPORTED,
+                time_estimated=not item.row.time_known,
+            )
+            for item in result.rows
+            if item.status == NEW
+        ]
+        before = Trade.objects.filter(account=account).count()
+        Trade.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+        added = Trade.objects.filter(account=account).count() - before
+        days = []
+        if result.first_day:
+            days = clock.trading_days(result.first_day, result.last_day)
+            mark_captured(account=account, days=days, via=CapturedDay.Via.IMPORT)
+        pending.delete()
+        services.rebuild(user=account.user, account=account)
+    return ImportResult(added=added, skipped=len(result.rows) - added, days=len(days))
