@@ -80,6 +80,11 @@ class ImportForm(forms.Form):
         data = super().clean()
         if not data.get("into") and not (data.get("name") or "").strip():
             self.add_error("name", "Name the new list, or choose a list to import into.")
+        if data.get("file") and (data.get("text") or "").strip():
+            # Which one did the trader mean? Never drop one of them silently.
+            self.add_error(
+                "text", "Paste a list or upload a file, not both: clear the box or the file."
+            )
         return data
 
 

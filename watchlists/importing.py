@@ -416,14 +416,32 @@ def tradingview_symbol(exchange: str, symbol: str) -> str:
     return f"{exchange}:{symbol.replace('-', '_').replace('&', '_')}"
 
 
+def _tradingview_names(members) -> dict[tuple[str, str], str]:
+    """{(exchange, symbol): TradingView's name} for members TradingView spells
+    otherwise: an index ("NIFTY 50" is NSE:NIFTY there), from the shared aliases."""
+    from marketdata.models import SymbolAlias
+
+    spaced = {m.symbol for m in members if " " in m.symbol}
+    if not spaced:
+        return {}
+    names: dict[tuple[str, str], str] = {}
+    aliases = SymbolAlias.objects.filter(broker=SymbolAlias.ANY_BROKER, target__in=spaced)
+    for alias in aliases.order_by("pk"):  # the first alias is TradingView's own name
+        names.setdefault((alias.exchange, alias.target), alias.source)
+    return names
+
+
 def export_tradingview(members) -> str:
+    members = list(members)
+    renamed = _tradingview_names(members)
     parts: list[str] = []
     section = ""
     for member in members:
         if member.section and member.section != section:
             section = member.section
             parts.append(f"###{section}")
-        parts.append(tradingview_symbol(member.exchange, member.symbol))
+        symbol = renamed.get((member.exchange, member.symbol), member.symbol)
+        parts.append(tradingview_symbol(member.exchange, symbol))
     return ",".join(parts) + ("\n" if parts else "")
 
 

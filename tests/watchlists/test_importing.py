@@ -346,3 +346,28 @@ def test_never_not_available_while_the_own_list_is_loading(masters):
     items = importing.preview(rows, broker="angelone")
     assert [i.status for i in items] == ["unknown", "unknown"]
     assert all(i.message.startswith("Not checked: ") for i in items)
+
+
+def test_a_pasted_list_and_a_file_together_are_refused_not_one_dropped(signed_in, user, smart):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("list.txt", b"NSE:SBIN,NSE:INFY")
+    data = dict(format="auto", account=smart.pk, into=0, name="Both", kind="WATCHLIST")
+    response = signed_in.post(
+        reverse("watchlists:import"), {**data, "file": upload, "text": "NSE:TCS", "step": "read"}
+    )
+    assert response.status_code == 422
+    assert "Paste a list or upload a file, not both" in response.content.decode()
+    assert not Watchlist.objects.filter(user=user, name="Both").exists()
+
+
+def test_an_index_exports_under_tradingview_name_and_comes_back(masters, user):
+    from marketdata.models import SymbolAlias
+
+    # The shared aliases a migration installs: TradingView's NSE:NIFTY is NIFTY 50.
+    assert SymbolAlias.objects.filter(source="NIFTY", target="NIFTY 50").exists()
+    watchlist = Watchlist.objects.create(user=user, name="Indices")
+    Member.objects.create(watchlist=watchlist, exchange="NSE", symbol="NIFTY 50", position=0)
+    Member.objects.create(watchlist=watchlist, exchange="NSE", symbol="SBIN", position=1)
+    text = importing.export_tradingview(watchlist.members.all())
+    assert text == "NSE:NIFTY,NSE:SBIN\n"  # not "NSE:NIFTY 50", which TradingView cannot read

@@ -287,3 +287,15 @@ def test_a_move_posted_while_sorted_is_refused_and_the_sort_kept(signed_in, user
         {"account": kite.pk, "sort": "symbol"},
     )
     assert plain["Location"].endswith(f"?account={kite.pk}&sort=symbol")
+
+
+def test_an_index_row_is_watched_not_traded(signed_in, user, kite):
+    watchlist = Watchlist.objects.create(user=user, name="Indices")
+    Member.objects.create(watchlist=watchlist, exchange="NSE", symbol="NIFTY 50", position=0)
+    Member.objects.create(watchlist=watchlist, exchange="NSE", symbol="SBIN", position=1)
+    html = signed_in.get(
+        reverse("watchlists:detail", args=[watchlist.pk]), {"account": kite.pk}
+    ).content.decode()
+    assert html.count(">Index</small>") == 1
+    assert "symbol=NSE%3ASBIN&amp;side=BUY" in html
+    assert "symbol=NSE%3ANIFTY+50" not in html  # no Buy/Sell for the index
