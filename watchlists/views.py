@@ -613,8 +613,9 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
     state = baskets.run_status(run)
     where = "sent now" if run.executed_now else "in the queue"
     verb = "Sell" if run.side == "SELL" else "Buy"
+    preposition = "from" if run.side == "SELL" else "into"
     said = (
-        f"{verb} {watchlist.name} into {run.account_name}: "
+        f"{verb} {watchlist.name} {preposition} {run.account_name}: "
         f"{counted(run.orders.count(), 'order')} {where} ({state.summary})."
     )
     (messages.warning if state.failures else messages.success)(request, said)

@@ -607,3 +607,17 @@ def test_one_order_and_one_price_are_said_in_the_singular(market, user, client):
     assert "Froze 1 reference price." in frozen
     bought = client.post(url, {**form, "action": "queue"}, headers=HX).content.decode()
     assert "1 order in the queue" in bought and "1 orders" not in bought
+
+
+def test_a_sell_says_from_the_account_not_into_it(market, user, client):
+    seed(market["kite"], holdings=[("SBIN", 40, "700")])
+    portfolio_sync_account(market["zerodha"])
+    watchlist = basket(user, "SBIN")
+    _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 4))
+    client.force_login(user)
+    url = reverse("watchlists:basket", args=[watchlist.pk])
+    form = {"account": market["zerodha"].pk, "product": "CNC", "order_type": "MARKET"}
+    form["buffer_pct"] = "0.5"
+    html = client.post(url, {**form, "action": "sell"}, headers=HX).content.decode()
+    done = client.post(url, {**form, "action": "sell_confirm", "plan": plan_of(html)}, headers=HX)
+    assert "Sell Core from Zerodha · z: 1 order in the queue" in done.content.decode()
