@@ -74,6 +74,7 @@ from orders.history import log
 from orders.models import ExitPlan, Order
 from orders.sync import NOT_RECEIVED
 from sigmatrader.events import record_event
+from sigmatrader.formatting import inr
 from sigmatrader.models import SystemEvent
 
 logger = logging.getLogger(__name__)
@@ -357,16 +358,17 @@ def _arm(entry: Order, stored: ExitPlan, plan, *, have: int, wanted: int) -> str
     if first:  # the levels, fixed from the average fill price at the first arming
         fill, tick = entry.average_price, _tick(entry)
         assert fill is not None  # checked by arm_entry
-        fields.update(
-            fill_price=fill,
-            best_price=fill,
-            stop_level=exit_plans.initial_stop(plan, fill=fill, side=entry.side, tick=tick),
-            target_level=(
-                exit_plans.target_level(plan.target, fill=fill, side=entry.side, tick=tick)
-                if plan.target
-                else None
-            ),
+        stop = exit_plans.initial_stop(plan, fill=fill, side=entry.side, tick=tick)
+        target = (
+            exit_plans.target_level(plan.target, fill=fill, side=entry.side, tick=tick)
+            if plan.target
+            else None
         )
+        wrong = wrong_side(side=entry.side, fill=fill, stop=stop, target=target)
+        if wrong:  # never arm a reversed plan: it would exit at once, or never
+            _refuse_levels(entry, stored, wrong)
+            return "wrong side"
+        fields.update(fill_price=fill, best_price=fill, stop_level=stop, target_level=target)
     claimed = ExitPlan.objects.filter(
         pk=stored.pk, protected_quantity=have, state__in=ExitPlan.OPEN_STATES
     ).update(**fields)
@@ -387,6 +389,42 @@ def _arm(entry: Order, stored: ExitPlan, plan, *, have: int, wanted: int) -> str
     note = "on the fill" if first else f"{delta} more filled"
     legs = _create_pair(entry, stored, delta, note=note)
     return _send(entry, stored, legs)
+
+
+def wrong_side(*, side: str, fill: Decimal, stop: Decimal | None, target: Decimal | None) -> str:
+    """What is wrong with levels on the wrong side of the fill ("" when none is).
+
+    A price given for a MARKET entry is only checked here, against the fill: a BUY's
+    stop at or above its fill would sell at once, a target at or below it too."""
+    long = side == "BUY"
+    problems = []
+    if stop is not None and (stop >= fill if long else stop <= fill):
+        problems.append(
+            f"the stop-loss {inr(stop)} is {'at or above' if long else 'at or below'} the fill "
+            f"{inr(fill)} (a {side} entry's stop must be {'below' if long else 'above'} it)"
+        )
+    if target is not None and (target <= fill if long else target >= fill):
+        problems.append(
+            f"the target {inr(target)} is {'at or below' if long else 'at or above'} the fill "
+            f"{inr(fill)} (a {side} entry's target must be {'above' if long else 'below'} it)"
+        )
+    return " and ".join(problems)
+
+
+def _refuse_levels(entry: Order, stored: ExitPlan, wrong: str) -> None:
+    """The plan stays unarmed (waiting for a change) and says so, once."""
+    text = f"NOT protected — {wrong}: nothing was armed. Change the plan (Orders page) to arm it."
+    if stored.note == text[:2000]:
+        return  # already said (the sweep comes back every few seconds)
+    _note(stored, text)
+    log(entry, "status", f"Protection: {text}", actor=ACTOR)
+    record_event(
+        category=SystemEvent.Category.ORDER,
+        level=SystemEvent.Level.WARNING,
+        message=f"Order #{entry.pk} {entry.side} {entry.symbol} on {entry.account_name}: {text}",
+        user=entry.user,
+        details={"order_id": entry.pk, "exit_plan": stored.pk},
+    )
 
 
 def _grow_managed(entry: Order, stored: ExitPlan, delta: int) -> bool:

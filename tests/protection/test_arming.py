@@ -146,3 +146,32 @@ def test_an_entry_cancelled_unfilled_closes_its_waiting_plan(
     exits.sweep()
     assert ExitPlan.objects.get(entry=order).state == "cancelled"
     assert not legs(order)
+
+
+@pytest.mark.parametrize("trading", ["zerodha", "angelone"], indirect=True)
+def test_price_levels_on_the_wrong_side_of_a_market_fill_are_never_armed(
+    market, django_capture_on_commit_callbacks
+):
+    """The review's case: a MARKET BUY with stop-loss 900 and target 700 at ~800 armed a
+    GTT that fired at once and left the position with no stop, the page saying 'Protecting'."""
+    from sigmatrader.models import SystemEvent
+
+    account, peer = market
+    order = send(entry(account, stop_loss="900", target="700"))  # a MARKET entry
+    sync(account, django_capture_on_commit_callbacks)
+    assert not legs(order)
+    if account.adapter_class.capabilities.gtt:
+        assert not peer.user.book.gtts
+    plan = ExitPlan.objects.get(entry=order)
+    assert plan.state != "active" and plan.protected_quantity == 0
+    assert plan.note.startswith("NOT protected — the stop-loss ₹900.00 is at or above the fill")
+    assert "the target ₹700.00 is at or below the fill" in plan.note
+    for _ in range(3):  # the sweep comes back: still nothing armed, said once
+        exits.sweep()
+    assert not legs(order)
+    warned = SystemEvent.objects.filter(message__contains="NOT protected — the stop-loss")
+    assert warned.count() == 1
+    # Corrected on the Orders page: armed on the next pass.
+    ExitPlan.objects.filter(pk=plan.pk).update(stop_loss="780", target="820")
+    exits.sweep()
+    assert {leg.trigger_value for leg in legs(order)} == {D("780"), D("820")}

@@ -75,7 +75,7 @@ def test_protection_beat_rows_name_registered_tasks(db):
     from sigmatrader.queueing import task
 
     rows = {row.task: row for row in PeriodicTask.objects.filter(task__startswith="protection.")}
-    assert set(rows) == {"protection.trail_stops", "protection.sweep"}
+    assert set(rows) == {"protection.trail_stops", "protection.sweep", "protection.watch_limits"}
     assert rows["protection.trail_stops"].interval.every == 5
     for name in rows:
         assert task(name).name == name

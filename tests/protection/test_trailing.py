@@ -103,7 +103,8 @@ def test_a_trailing_move_the_broker_did_not_take_is_tried_again(
     sync(account, django_capture_on_commit_callbacks)
     (stop,) = [leg for leg in legs(order) if leg.status == "ARMED"]
     # The broker does not answer the change: the GTT keeps its stop, and so does the plan.
-    peer.server.state.inject(peer.wire, "gtt", Fault("server_error", times=10, status=503))
+    for operation in ("gtt", "gtt_modify"):  # cancel-and-replace, or a modify in place
+        peer.server.state.inject(peer.wire, operation, Fault("server_error", times=10, status=503))
     market.set_price("NSE", "SBIN", "850")
     assert not exits.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
     plan = ExitPlan.objects.get(entry=order)
