@@ -105,8 +105,10 @@ def test_auto_orders_racing_the_trip_are_sent_before_it_or_cancelled_after(desk)
     for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
         sending = OrderEvent.objects.filter(order=order, to_status="SENDING").first()
         if order.client_tag in at_broker:
-            # Claimed before the halt existed, and cancelled by it.
-            assert sending is not None and sending.at <= halt.created_at
+            # Claimed before the halt committed, and cancelled by it. (Not "before its
+            # created_at": that is stamped before the commit, and on PostgreSQL a claim
+            # in between does not see the halt yet; the cancel is what catches it.)
+            assert sending is not None
             assert at_broker[order.client_tag].status == "CANCELLED", order
         else:
             assert order.status in ("FAILED", "CANCELLED"), order
