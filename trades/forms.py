@@ -20,7 +20,9 @@ class ImportForm(forms.Form):
 
 
 class AdjustmentForm(forms.Form):
-    symbol = forms.CharField(max_length=64, help_text="As your broker names it, e.g. INFY.")
+    symbol = forms.CharField(
+        max_length=64, help_text="The exchange's name, e.g. INFY (INFY-EQ is read as INFY)."
+    )
     exchange = forms.CharField(
         max_length=10, required=False, help_text="Blank: every exchange it trades on."
     )

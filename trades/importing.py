@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from brokers.base import ExportedTrade, ExportFormatError, NotSupported
 from brokers.models import BrokerAccount
@@ -34,6 +36,7 @@ from .capture import mark_captured
 from .models import CapturedDay, PendingImport, Trade
 
 MAX_BYTES = 5 * 1024 * 1024
+KEEP_CONFIRMED = timedelta(days=7)
 NEW, DUPLICATE, REPEATED, UNREADABLE = "new", "duplicate", "repeated", "unreadable"
 
 
@@ -89,6 +92,8 @@ def read_rows(account: BrokerAccount, text: str) -> list[ExportedTrade]:
     except NotSupported as exc:
         raise ImportRefused(f"{account.display_name} has no trade export to import.") from exc
     except ExportFormatError as exc:
+        if str(exc).startswith("This looks like"):  # another broker's export: says it all
+            raise ImportRefused(str(exc)) from exc
         raise ImportRefused(
             f"This is not {account.broker_label}'s {export_label(account)}. {exc}"
         ) from exc
@@ -149,7 +154,11 @@ def stage(*, user, account: BrokerAccount, data: bytes, filename: str = "") -> P
     """Check and keep the upload for its preview; nothing else is written."""
     text = decode(data)
     read_rows(account, text)  # refuse a file of the wrong format at once
-    PendingImport.objects.filter(user=user).delete()  # one pending import per user
+    # One pending import per user; confirmed ones are kept a while (without their text)
+    # so Back to their preview says they were confirmed.
+    PendingImport.objects.filter(user=user).filter(
+        Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=timezone.now() - KEEP_CONFIRMED)
+    ).delete()
     return PendingImport.objects.create(
         user=user, account=account, filename=filename[:200], text=text
     )
@@ -166,6 +175,9 @@ def confirm(*, pending: PendingImport) -> ImportResult:
     """Write the new rows of a previewed import, in one transaction."""
     account = pending.account
     with transaction.atomic():
+        locked = PendingImport.objects.select_for_update().get(pk=pending.pk)
+        if locked.confirmed_at is not None:  # sent twice (Back, a double click)
+            raise ImportRefused("This import was already confirmed.")
         result = preview(account=account, text=pending.text)
         new = [
             Trade(
@@ -195,6 +207,7 @@ def confirm(*, pending: PendingImport) -> ImportResult:
         if result.first_day:
             days = clock.trading_days(result.first_day, result.last_day)
             mark_captured(account=account, days=days, via=CapturedDay.Via.IMPORT)
-        pending.delete()
+        pending.confirmed_at, pending.text = timezone.now(), ""
+        pending.save(update_fields=["confirmed_at", "text"])
         services.rebuild(user=account.user, account=account)
     return ImportResult(added=added, skipped=len(result.rows) - added, days=len(days))

@@ -156,12 +156,18 @@ def import_preview(request: AuthedHttpRequest, pending_id: int) -> HttpResponse:
     pending = get_object_or_404(
         PendingImport.objects.select_related("account"), pk=pending_id, user=request.user
     )
+    if pending.confirmed_at is not None:  # Back after confirming, or sent twice
+        return render(request, "trades/import_done.html", {"pending": pending})
     if request.method == "POST":
         if request.POST.get("step") == "cancel":
             pending.delete()
             messages.info(request, "Import cancelled: nothing was written.")
             return redirect("trades:import")
-        result = importing.confirm(pending=pending)
+        try:
+            result = importing.confirm(pending=pending)
+        except importing.ImportRefused:
+            pending.refresh_from_db()
+            return render(request, "trades/import_done.html", {"pending": pending})
         messages.success(
             request,
             f"Imported {result.added} trades into {pending.account.display_name} "
@@ -194,7 +200,7 @@ def adjustments(request: AuthedHttpRequest) -> HttpResponse:
             try:
                 adjustment = services.add_adjustment(user=request.user, **form.cleaned_data)
             except services.Refused as exc:
-                form.add_error("new", exc.message)
+                form.add_error(exc.field, exc.message)
             else:
                 messages.success(request, f"{adjustment} added; the P&L was matched again.")
                 return redirect("trades:adjustments")

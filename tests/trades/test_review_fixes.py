@@ -1,0 +1,172 @@
+"""The fresh-eye review's findings on Trades and P&L (issue 20): each test failed
+before its fix."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from portfolio.models import Holding
+from trades import importing, services
+from trades.matching import IST
+from trades.models import Adjustment, OpeningLot, RoundTrip, Trade
+
+from .helpers import make_trade
+from .test_importing import CONSOLE, TRADE_REPORT, account_of
+
+pytestmark = pytest.mark.django_db
+
+
+def _split(user, symbol="INFY", **extra):
+    fields = {
+        "user": user,
+        "symbol": symbol,
+        "exchange": "",
+        "kind": "split",
+        "ex_date": date(2025, 5, 1),
+        "old": 1,
+        "new": 2,
+    }
+    fields.update(extra)
+    return services.add_adjustment(**fields)
+
+
+# 1. The same split twice -----------------------------------------------------------
+
+
+def test_the_same_split_twice_is_refused_not_applied_twice(user, account):
+    make_trade(account, 1, "BUY", 10, 1000, "2025-04-10T10:00")
+    make_trade(account, 2, "SELL", 20, 600, "2025-06-10T10:00")
+    _split(user)
+    with pytest.raises(services.Refused, match="already added"):
+        _split(user, symbol="infy")
+    assert Adjustment.objects.count() == 1
+    [trip] = RoundTrip.objects.all()
+    assert trip.quantity == 20 and trip.open_average == D("500")  # 1:2, not 1:4
+
+
+def test_the_same_split_twice_on_the_page_is_a_form_error(client, user, account):
+    make_trade(account, 1, "BUY", 10, 1000, "2025-04-10T10:00")
+    client.force_login(user)
+    form = {"symbol": "INFY", "exchange": "", "kind": "split", "ex_date": "2025-05-01"}
+    form.update({"old": 1, "new": 2})
+    assert client.post(reverse("trades:adjustments"), form).status_code == 302
+    again = client.post(reverse("trades:adjustments"), form)
+    assert again.status_code == 422 and "already added" in again.content.decode()
+    assert Adjustment.objects.count() == 1
+
+
+# 2. Adjustments by the exchange-level name; checks on the input --------------------
+
+
+def test_a_split_of_infy_reaches_fills_stored_as_infy_eq(user, account):
+    make_trade(account, 1, "BUY", 10, 1000, "2025-04-10T10:00", symbol="INFY-EQ")
+    make_trade(account, 2, "SELL", 20, 600, "2025-06-10T10:00", symbol="INFY-EQ")
+    _split(user, symbol="INFY")
+    [trip] = RoundTrip.objects.all()
+    assert (trip.quantity, trip.open_average, trip.gross) == (20, D("500"), D("2000"))
+
+
+def test_a_split_typed_with_the_series_suffix_is_stored_by_the_plain_name(user, account):
+    make_trade(account, 1, "BUY", 10, 1000, "2025-04-10T10:00")
+    assert _split(user, symbol="INFY-EQ").symbol == "INFY"
+
+
+def test_a_split_of_a_symbol_never_traded_is_refused(user, account):
+    make_trade(account, 1, "BUY", 10, 1000, "2025-04-10T10:00")
+    with pytest.raises(services.Refused, match="INFI matches nothing in your trades"):
+        _split(user, symbol="INFI")
+    with pytest.raises(services.Refused, match="matches nothing"):
+        _split(user, exchange="BSE")
+    assert not Adjustment.objects.exists()
+
+
+def test_a_split_with_a_future_ex_date_is_refused(user, account):
+    make_trade(account, 1, "BUY", 10, 1000, "2025-04-10T10:00")
+    with pytest.raises(services.Refused, match="in the future"):
+        _split(user, ex_date=date.today() + timedelta(days=30))
+
+
+@pytest.mark.parametrize("bought", [date(1989, 12, 31), date.today() + timedelta(days=2)])
+def test_an_opening_lot_bought_before_1990_or_in_the_future_is_refused(user, account, bought):
+    lot = OpeningLot.objects.create(
+        user=user,
+        account=account,
+        exchange="NSE",
+        symbol="INFY",
+        quantity=10,
+        average_price=D("950"),
+        as_of=date.today() + timedelta(days=5),
+    )
+    with pytest.raises(services.Refused):
+        services.set_acquired_on(user=user, lot_id=lot.pk, acquired_on=bought)
+    lot.refresh_from_db()
+    assert lot.acquired_on is None
+
+
+# 3. Opening lots and the day's fills -----------------------------------------------
+
+
+def test_holdings_that_include_todays_buy_are_not_counted_twice(user, account):
+    """Broker holdings 40 read after today's 40-share buy: the buy is those shares.
+    The same-day sell squares the buy (INTRADAY), not an opening lot (STCG)."""
+    day = "2025-06-10"
+    make_trade(account, 1, "BUY", 40, 100, f"{day}T10:00")
+    Holding.objects.create(
+        account=account,
+        symbol="INFY",
+        broker_symbol="INFY",
+        exchange="NSE",
+        quantity=40,
+        average_price=D("100"),
+        last_price=D("101"),
+        pnl=D("40"),
+        synced_at=datetime.fromisoformat(f"{day}T11:00").replace(tzinfo=IST),
+    )
+    services.seed_opening_lots(account=account, as_of=date(2025, 6, 10))
+    make_trade(account, 2, "SELL", 40, 110, f"{day}T14:00")
+    services.rebuild(user=user)
+    [trip] = RoundTrip.objects.all()
+    assert (trip.quantity, trip.classification, trip.from_opening_lot) == (40, "INTRADAY", False)
+
+
+# 5. The other broker's export is refused -------------------------------------------
+
+
+def test_a_console_tradebook_is_refused_by_an_angelone_account(user):
+    account = account_of(user, "angelone")
+    with pytest.raises(importing.ImportRefused) as refused:
+        importing.stage(user=user, account=account, data=CONSOLE.encode())
+    assert refused.value.message == (
+        "This looks like a Zerodha Console tradebook, not AngelOne's trade report."
+    )
+
+
+def test_an_angelone_report_is_refused_by_a_zerodha_account(user):
+    account = account_of(user, "zerodha")
+    report = TRADE_REPORT.replace("Buy/Sell", "Trade Type")  # the columns Console reads too
+    with pytest.raises(importing.ImportRefused, match="looks like AngelOne's trade report"):
+        importing.stage(user=user, account=account, data=report.encode())
+
+
+# 6. Back after confirming ----------------------------------------------------------
+
+
+def test_back_to_a_confirmed_import_says_so_and_imports_nothing_again(client, user):
+    account = account_of(user, "zerodha")
+    client.force_login(user)
+    upload = SimpleUploadedFile("tradebook.csv", CONSOLE.encode(), content_type="text/csv")
+    preview_url = client.post(reverse("trades:import"), {"account": account.pk, "file": upload})
+    assert client.post(preview_url.url, {"step": "confirm"}).status_code == 302
+    count = Trade.objects.count()
+    back = client.get(preview_url.url)
+    page = back.content.decode()
+    assert back.status_code == 200 and "This import was already confirmed" in page
+    assert f"{reverse('trades:list')}?account={account.pk}" in page
+    again = client.post(preview_url.url, {"step": "confirm"})
+    assert again.status_code == 200 and "already confirmed" in again.content.decode()
+    assert Trade.objects.count() == count
