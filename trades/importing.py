@@ -46,6 +46,10 @@ class ImportRefused(Exception):
         self.message = message
 
 
+class AlreadyConfirmed(ImportRefused):
+    pass
+
+
 @dataclass
 class PreviewRow:
     line: int
@@ -171,14 +175,40 @@ class ImportResult:
     days: int
 
 
-def confirm(*, pending: PendingImport) -> ImportResult:
-    """Write the new rows of a previewed import, in one transaction."""
+def covered_range(
+    *, preview: Preview, start: date | None, end: date | None
+) -> tuple[date, date] | None:
+    """The days the trader says the file covers (default: its first to last fill);
+    ImportRefused when they leave out one of its fills or reach past today."""
+    start = start or preview.first_day
+    end = end or preview.last_day
+    if start is None or end is None:
+        return None
+    if end < start:
+        raise ImportRefused("The file's first day must be on or before its last.")
+    if end > clock.india_today():
+        raise ImportRefused(f"{end:%d %b %Y} is in the future: the file cannot cover it.")
+    if preview.first_day and (start > preview.first_day or end < preview.last_day):
+        raise ImportRefused(
+            f"The file has fills from {preview.first_day:%d %b %Y} to "
+            f"{preview.last_day:%d %b %Y}: the days it covers must include them."
+        )
+    return start, end
+
+
+def confirm(
+    *, pending: PendingImport, covers_from: date | None = None, covers_to: date | None = None
+) -> ImportResult:
+    """Write the new rows of a previewed import, in one transaction. Every trading
+    day from `covers_from` to `covers_to` (the export's date range, default its
+    first to last fill) counts as captured."""
     account = pending.account
     with transaction.atomic():
         locked = PendingImport.objects.select_for_update().get(pk=pending.pk)
         if locked.confirmed_at is not None:  # sent twice (Back, a double click)
-            raise ImportRefused("This import was already confirmed.")
+            raise AlreadyConfirmed("This import was already confirmed.")
         result = preview(account=account, text=pending.text)
+        covered = covered_range(preview=result, start=covers_from, end=covers_to)
         new = [
             Trade(
                 user_id=pending.user_id,
@@ -204,8 +234,8 @@ def confirm(*, pending: PendingImport) -> ImportResult:
         Trade.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
         added = Trade.objects.filter(account=account).count() - before
         days = []
-        if result.first_day:
-            days = clock.trading_days(result.first_day, result.last_day)
+        if covered:
+            days = clock.trading_days(*covered)
             mark_captured(account=account, days=days, via=CapturedDay.Via.IMPORT)
         pending.confirmed_at, pending.text = timezone.now(), ""
         pending.save(update_fields=["confirmed_at", "text"])

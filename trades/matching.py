@@ -213,7 +213,7 @@ def _applies(adj: AdjustmentSpec, book: tuple, canonical: dict | None = None) ->
     name = (canonical or {}).get((exchange, symbol), symbol)
     return (
         pclass != "FNO"
-        and name.upper() == adj.symbol.upper()
+        and adj.symbol.upper() in {name.upper(), symbol.upper()}
         and (not adj.exchange or adj.exchange.upper() == exchange.upper())
     )
 

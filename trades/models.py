@@ -71,6 +71,7 @@ class CapturedDay(models.Model):
     class Via(models.TextChoices):
         TRADE_BOOK = "trade_book", "Trade book"
         IMPORT = "import", "Import"
+        NO_TRADES = "no_trades", "Marked: no trades that day"
 
     account = models.ForeignKey("brokers.BrokerAccount", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()

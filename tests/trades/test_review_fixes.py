@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from portfolio.models import Holding
 from trades import importing, services
+from trades.capture import missed_days
 from trades.matching import IST
-from trades.models import Adjustment, OpeningLot, RoundTrip, Trade
+from trades.models import Adjustment, CapturedDay, OpeningLot, RoundTrip, Trade
 
 from .helpers import make_trade
 from .test_importing import CONSOLE, TRADE_REPORT, account_of
@@ -170,3 +171,56 @@ def test_back_to_a_confirmed_import_says_so_and_imports_nothing_again(client, us
     again = client.post(preview_url.url, {"step": "confirm"})
     assert again.status_code == 200 and "already confirmed" in again.content.decode()
     assert Trade.objects.count() == count
+
+
+# 4. The missed-day warning can be cleared ------------------------------------------
+
+
+def test_an_import_covers_the_range_the_trader_gives(client, user):
+    account = account_of(user, "zerodha")
+    client.force_login(user)
+    upload = SimpleUploadedFile("tradebook.csv", CONSOLE.encode(), content_type="text/csv")
+    url = client.post(reverse("trades:import"), {"account": account.pk, "file": upload}).url
+    page = client.get(url).content.decode()
+    assert "This file covers" in page and 'value="2025-03-28"' in page
+    narrow = client.post(
+        url, {"step": "confirm", "covers_from": "2025-03-29", "covers_to": "2025-04-02"}
+    )
+    assert narrow.status_code == 422 and "must include them" in narrow.content.decode()
+    assert not Trade.objects.exists()
+    done = client.post(
+        url, {"step": "confirm", "covers_from": "2025-03-03", "covers_to": "2025-04-11"}
+    )
+    assert done.status_code == 302
+    assert not missed_days(account, until=date(2025, 4, 11))
+    assert captured(account)[0] == date(2025, 3, 3)
+
+
+def test_missed_days_can_be_marked_as_no_trades_from_the_warning(client, user, account):
+    CapturedDay.objects.create(account=account, day=date(2025, 11, 3))
+    client.force_login(user)
+    page = client.get(reverse("trades:list")).content.decode()
+    assert 'action="/trades/missed/no-trades/"' in page and 'value="2025-11-04"' in page
+    last = missed_days(account)[-1]
+    response = client.post(
+        reverse("trades:mark-no-trades"),
+        {"account": account.pk, "start": "2025-11-04", "end": last.isoformat()},
+    )
+    assert response.status_code == 302
+    assert missed_days(account) == []
+    assert 'id="missed-days"' not in client.get(reverse("trades:list")).content.decode()
+
+
+def test_marking_no_trades_is_scoped_to_the_user(client, user, account, other_user):
+    CapturedDay.objects.create(account=account, day=date(2025, 11, 3))
+    client.force_login(other_user)
+    response = client.post(
+        reverse("trades:mark-no-trades"),
+        {"account": account.pk, "start": "2025-11-04", "end": "2025-11-05"},
+    )
+    assert response.status_code == 404
+    assert missed_days(account)[0] == date(2025, 11, 4)
+
+
+def captured(account):
+    return sorted(CapturedDay.objects.filter(account=account).values_list("day", flat=True))
