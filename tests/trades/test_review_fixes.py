@@ -3,6 +3,7 @@ before its fix."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 
@@ -224,3 +225,59 @@ def test_marking_no_trades_is_scoped_to_the_user(client, user, account, other_us
 
 def captured(account):
     return sorted(CapturedDay.objects.filter(account=account).values_list("day", flat=True))
+
+
+# 7. Small things -------------------------------------------------------------------
+
+
+def test_no_loss_shows_a_dash_not_zero_rupees(client, user, account):
+    make_trade(account, 1, "BUY", 5, 200, "2025-04-01T10:00")
+    make_trade(account, 2, "SELL", 5, 230, "2025-04-01T14:00")  # a win only
+    services.rebuild(user=user)
+    client.force_login(user)
+    page = client.get(reverse("trades:pnl")).content.decode()
+    assert '<strong id="max-drawdown">—</strong>' in page
+    assert '<td data-label="Largest loss" class="num">—</td>' in page
+
+
+def test_opening_lot_average_is_shown_in_rupees(client, user, account):
+    OpeningLot.objects.create(
+        user=user,
+        account=account,
+        exchange="NSE",
+        symbol="INFY",
+        quantity=10,
+        average_price=D("1234.5"),
+        as_of=date(2025, 6, 1),
+    )
+    client.force_login(user)
+    page = client.get(reverse("trades:adjustments")).content.decode()
+    assert '<td data-label="Average" class="num">₹1,234.50</td>' in page
+
+
+def test_xlsx_money_is_formatted_in_rupees_and_net_says_estimated(client, user, account):
+    from openpyxl import load_workbook
+
+    make_trade(account, 1, "BUY", 5, 200, "2025-04-01T10:00")
+    make_trade(account, 2, "SELL", 5, 230, "2025-04-01T14:00")
+    services.rebuild(user=user)
+    client.force_login(user)
+    content = client.get(reverse("trades:export", args=["xlsx"])).content
+    book = load_workbook(io.BytesIO(content))
+    trips = book["Round trips"]
+    header = [c.value for c in trips[1]]
+    gross = trips.cell(row=2, column=header.index("Gross P&L") + 1)
+    assert gross.value == 150 and "₹" in gross.number_format
+    summary = book["By classification"]
+    assert summary.cell(row=1, column=5).value == "Net P&L (estimated)"
+    assert "₹" in summary.cell(row=2, column=5).number_format
+
+
+def test_one_skipped_row_is_singular(client, user):
+    account = account_of(user, "zerodha")
+    client.force_login(user)
+    one_bad = "\n".join(CONSOLE.splitlines()[:3] + [CONSOLE.splitlines()[4]]) + "\n"
+    upload = SimpleUploadedFile("tradebook.csv", one_bad.encode(), content_type="text/csv")
+    url = client.post(reverse("trades:import"), {"account": account.pk, "file": upload}).url
+    done = client.post(url, {"step": "confirm"}, follow=True).content.decode()
+    assert "(1 row skipped)" in done
