@@ -281,3 +281,15 @@ def test_one_skipped_row_is_singular(client, user):
     url = client.post(reverse("trades:import"), {"account": account.pk, "file": upload}).url
     done = client.post(url, {"step": "confirm"}, follow=True).content.decode()
     assert "(1 row skipped)" in done
+
+
+def test_an_adjustment_stored_by_the_brokers_spelling_still_applies(user, account):
+    """Adjustments entered before the fix by the broker's symbol ("INFY-EQ") keep working."""
+    make_trade(account, 1, "BUY", 10, 1000, "2025-04-10T10:00", symbol="INFY-EQ")
+    make_trade(account, 2, "SELL", 20, 600, "2025-06-10T10:00", symbol="INFY-EQ")
+    Adjustment.objects.create(
+        user=user, symbol="INFY-EQ", kind="split", ex_date=date(2025, 5, 1), old=1, new=2
+    )
+    services.rebuild(user=user)
+    [trip] = RoundTrip.objects.all()
+    assert (trip.quantity, trip.open_average) == (20, D("500"))
