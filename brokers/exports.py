@@ -46,6 +46,15 @@ def normalise(header: str) -> str:
     return re.sub(r"[\s./\-]+", "_", header.strip().lower().lstrip("\ufeff")).strip("_")
 
 
+def refuse_other_format(text: str, *, markers: frozenset[str], message: str) -> None:
+    """ExportFormatError(`message`) when a line near the top has two or more of
+    `markers` (normalised header names unique to another broker's export): a file of
+    the wrong broker must be refused, not read by the columns the two share."""
+    for header in list(csv.reader(io.StringIO(text)))[:HEADER_SEARCH_LINES]:
+        if len({normalise(h) for h in header} & markers) >= 2:
+            raise ExportFormatError(message)
+
+
 def parse_date(value: str) -> date:
     value = value.strip()
     for fmt in DATE_FORMATS:

@@ -169,3 +169,25 @@ def missed_days(account: BrokerAccount, *, until: date | None = None) -> list[da
         return []
     end = until or clock.last_closed_trading_day(timezone.now() - END_OF_DAY_GRACE)
     return [d for d in clock.trading_days(min(days), end) if d not in days]
+
+
+class MarkRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def mark_no_trades(*, account: BrokerAccount, start: date, end: date) -> int:
+    """The trader says the account had no trades (or needs none) on the missed
+    trading days from `start` to `end`: they count as captured from now on, so the
+    warning clears. Returns how many days were marked."""
+    if end < start:
+        raise MarkRefused("The first day must be on or before the last.")
+    missed = [d for d in missed_days(account) if start <= d <= end]
+    if not missed:
+        raise MarkRefused(
+            f"No missed trading day of {account.display_name} falls between "
+            f"{start:%d %b %Y} and {end:%d %b %Y}."
+        )
+    mark_captured(account=account, days=missed, via=CapturedDay.Via.NO_TRADES)
+    return len(missed)

@@ -42,6 +42,8 @@ HEADER = [
     "Note",
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+RUPEES = '"₹"#,##0.00;-"₹"#,##0.00'  # the XLSX number format of money columns
+AVERAGE = '"₹"#,##0.00##;-"₹"#,##0.00##'  # averages keep up to 4 decimals
 PAISA = Decimal("0.01")
 
 
@@ -95,18 +97,34 @@ def as_csv(trips: Iterable[RoundTrip]) -> bytes:
 
 def as_xlsx(trips: Sequence[RoundTrip]) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Round trips")
     sheet.append(HEADER)
+    averages = {HEADER.index("Open average"), HEADER.index("Close average")}
+
+    def cell(target, value, index):
+        if not hasattr(value, "as_tuple"):
+            return value
+        money = WriteOnlyCell(target, value=float(value))
+        money.number_format = AVERAGE if index in averages else RUPEES
+        return money
+
     for row in rows(trips):
-        sheet.append([float(v) if hasattr(v, "as_tuple") else v for v in row])
+        sheet.append([cell(sheet, v, i) for i, v in enumerate(row)])
     summary = book.create_sheet("By classification")
-    summary.append(["Classification", "Round trips", "Gross P&L", CHARGES_LABEL, "Net P&L"])
+    summary.append(
+        ["Classification", "Round trips", "Gross P&L", CHARGES_LABEL, "Net P&L (estimated)"]
+    )
     labels = dict(RoundTrip.Classification.choices)
     for s in by(trips, "classification"):
         summary.append(
-            [labels.get(s.label, s.label), s.trades, float(s.gross), float(s.charges), float(s.net)]
+            [
+                labels.get(s.label, s.label),
+                s.trades,
+                *(cell(summary, Decimal(v), -1) for v in (s.gross, s.charges, s.net)),
+            ]
         )
     out = io.BytesIO()
     book.save(out)

@@ -20,7 +20,9 @@ class ImportForm(forms.Form):
 
 
 class AdjustmentForm(forms.Form):
-    symbol = forms.CharField(max_length=64, help_text="As your broker names it, e.g. INFY.")
+    symbol = forms.CharField(
+        max_length=64, help_text="The exchange's name, e.g. INFY (INFY-EQ is read as INFY)."
+    )
     exchange = forms.CharField(
         max_length=10, required=False, help_text="Blank: every exchange it trades on."
     )
@@ -39,3 +41,21 @@ class OpeningLotForm(forms.Form):
     acquired_on = forms.DateField(
         label="Bought on", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class CoversForm(forms.Form):
+    """The days an import covers: every trading day in it counts as captured."""
+
+    covers_from = forms.DateField(
+        label="This file covers from",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    covers_to = forms.DateField(
+        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class MarkNoTradesForm(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="to", widget=forms.DateInput(attrs={"type": "date"}))

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from brokers.base import ExportedTrade, ExportFormatError, NotSupported
 from brokers.models import BrokerAccount
@@ -34,6 +36,7 @@ from .capture import mark_captured
 from .models import CapturedDay, PendingImport, Trade
 
 MAX_BYTES = 5 * 1024 * 1024
+KEEP_CONFIRMED = timedelta(days=7)
 NEW, DUPLICATE, REPEATED, UNREADABLE = "new", "duplicate", "repeated", "unreadable"
 
 
@@ -41,6 +44,10 @@ class ImportRefused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class AlreadyConfirmed(ImportRefused):
+    pass
 
 
 @dataclass
@@ -89,6 +96,8 @@ def read_rows(account: BrokerAccount, text: str) -> list[ExportedTrade]:
     except NotSupported as exc:
         raise ImportRefused(f"{account.display_name} has no trade export to import.") from exc
     except ExportFormatError as exc:
+        if str(exc).startswith("This looks like"):  # another broker's export: says it all
+            raise ImportRefused(str(exc)) from exc
         raise ImportRefused(
             f"This is not {account.broker_label}'s {export_label(account)}. {exc}"
         ) from exc
@@ -149,7 +158,11 @@ def stage(*, user, account: BrokerAccount, data: bytes, filename: str = "") -> P
     """Check and keep the upload for its preview; nothing else is written."""
     text = decode(data)
     read_rows(account, text)  # refuse a file of the wrong format at once
-    PendingImport.objects.filter(user=user).delete()  # one pending import per user
+    # One pending import per user; confirmed ones are kept a while (without their text)
+    # so Back to their preview says they were confirmed.
+    PendingImport.objects.filter(user=user).filter(
+        Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=timezone.now() - KEEP_CONFIRMED)
+    ).delete()
     return PendingImport.objects.create(
         user=user, account=account, filename=filename[:200], text=text
     )
@@ -162,11 +175,40 @@ class ImportResult:
     days: int
 
 
-def confirm(*, pending: PendingImport) -> ImportResult:
-    """Write the new rows of a previewed import, in one transaction."""
+def covered_range(
+    *, preview: Preview, start: date | None, end: date | None
+) -> tuple[date, date] | None:
+    """The days the trader says the file covers (default: its first to last fill);
+    ImportRefused when they leave out one of its fills or reach past today."""
+    start = start or preview.first_day
+    end = end or preview.last_day
+    if start is None or end is None:
+        return None
+    if end < start:
+        raise ImportRefused("The file's first day must be on or before its last.")
+    if end > clock.india_today():
+        raise ImportRefused(f"{end:%d %b %Y} is in the future: the file cannot cover it.")
+    if preview.first_day and (start > preview.first_day or end < preview.last_day):
+        raise ImportRefused(
+            f"The file has fills from {preview.first_day:%d %b %Y} to "
+            f"{preview.last_day:%d %b %Y}: the days it covers must include them."
+        )
+    return start, end
+
+
+def confirm(
+    *, pending: PendingImport, covers_from: date | None = None, covers_to: date | None = None
+) -> ImportResult:
+    """Write the new rows of a previewed import, in one transaction. Every trading
+    day from `covers_from` to `covers_to` (the export's date range, default its
+    first to last fill) counts as captured."""
     account = pending.account
     with transaction.atomic():
+        locked = PendingImport.objects.select_for_update().get(pk=pending.pk)
+        if locked.confirmed_at is not None:  # sent twice (Back, a double click)
+            raise AlreadyConfirmed("This import was already confirmed.")
         result = preview(account=account, text=pending.text)
+        covered = covered_range(preview=result, start=covers_from, end=covers_to)
         new = [
             Trade(
                 user_id=pending.user_id,
@@ -192,9 +234,10 @@ def confirm(*, pending: PendingImport) -> ImportResult:
         Trade.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
         added = Trade.objects.filter(account=account).count() - before
         days = []
-        if result.first_day:
-            days = clock.trading_days(result.first_day, result.last_day)
+        if covered:
+            days = clock.trading_days(*covered)
             mark_captured(account=account, days=days, via=CapturedDay.Via.IMPORT)
-        pending.delete()
+        pending.confirmed_at, pending.text = timezone.now(), ""
+        pending.save(update_fields=["confirmed_at", "text"])
         services.rebuild(user=account.user, account=account)
     return ImportResult(added=added, skipped=len(result.rows) - added, days=len(days))

@@ -25,8 +25,11 @@ the holding period is at least `close - as_of`: LTCG when that alone passes 12
 months, else STCG with a note asking for the date.
 
 Adjustments (split/bonus) apply, at the start of their ex-date, to the open lots
-of every equity book of that symbol: a split scales quantity and price (cost and
-dates kept); a bonus adds a lot of the new shares at cost 0 acquired that day.
+of every equity book of that symbol — compared by the exchange-level (canonical)
+name, so "INFY" reaches fills a broker spells "INFY-EQ" (`canonical` maps a book's
+(exchange, symbol) to it; trades/services.py builds the map): a split scales
+quantity and price (cost and dates kept); a bonus adds a lot of the new shares at
+cost 0 acquired that day.
 
 Financial year: 1 April – 31 March, by the India close date (2025 = FY 2025-26).
 """
@@ -205,20 +208,21 @@ class MatchResult:
     open_lots: dict[tuple, list[Lot]]
 
 
-def _applies(adj: AdjustmentSpec, book: tuple) -> bool:
+def _applies(adj: AdjustmentSpec, book: tuple, canonical: dict | None = None) -> bool:
     _, exchange, symbol, pclass = book
+    name = (canonical or {}).get((exchange, symbol), symbol)
     return (
         pclass != "FNO"
-        and symbol.upper() == adj.symbol.upper()
+        and adj.symbol.upper() in {name.upper(), symbol.upper()}
         and (not adj.exchange or adj.exchange.upper() == exchange.upper())
     )
 
 
-def _adjust(queues: dict[tuple, deque], adj: AdjustmentSpec) -> None:
+def _adjust(queues: dict[tuple, deque], adj: AdjustmentSpec, canonical: dict | None) -> None:
     if adj.old <= 0 or adj.new <= 0:
         return
     for book, queue in queues.items():
-        if not queue or not _applies(adj, book):
+        if not queue or not _applies(adj, book, canonical):
             continue
         if adj.kind == "split":
             for lot in queue:
@@ -237,8 +241,14 @@ def _adjust(queues: dict[tuple, deque], adj: AdjustmentSpec) -> None:
                 queue.append(Lot("BUY", extra, ZERO, start_of(adj.ex_date), adj.ex_date, strategy))
 
 
-def match_fills(fills: Iterable[Fill], adjustments: Iterable[AdjustmentSpec] = ()) -> MatchResult:
-    """Round trips of `fills` (any order; sorted here by time, opening lots first)."""
+def match_fills(
+    fills: Iterable[Fill],
+    adjustments: Iterable[AdjustmentSpec] = (),
+    *,
+    canonical: dict[tuple[str, str], str] | None = None,
+) -> MatchResult:
+    """Round trips of `fills` (any order; sorted here by time, opening lots first).
+    `canonical`: (exchange, symbol) -> the exchange-level name adjustments are given by."""
     ordered = sorted(enumerate(fills), key=lambda item: (item[1].at, not item[1].opening, item[0]))
     pending = sorted(adjustments, key=lambda a: a.ex_date)
     queues: dict[tuple, deque[Lot]] = {}
@@ -247,7 +257,7 @@ def match_fills(fills: Iterable[Fill], adjustments: Iterable[AdjustmentSpec] = (
 
     for _, fill in ordered:
         while pending and start_of(pending[0].ex_date) <= fill.at:
-            _adjust(queues, pending.pop(0))
+            _adjust(queues, pending.pop(0), canonical)
         if fill.quantity <= 0:
             continue
         book = fill.book
@@ -305,7 +315,7 @@ def match_fills(fills: Iterable[Fill], adjustments: Iterable[AdjustmentSpec] = (
                 )
             )
     for adj in pending:
-        _adjust(queues, adj)
+        _adjust(queues, adj, canonical)
 
     trips = sorted(groups.values(), key=lambda m: (m.closed_at, m.seq))
     for match in trips:

@@ -71,6 +71,7 @@ class CapturedDay(models.Model):
     class Via(models.TextChoices):
         TRADE_BOOK = "trade_book", "Trade book"
         IMPORT = "import", "Import"
+        NO_TRADES = "no_trades", "Marked: no trades that day"
 
     account = models.ForeignKey("brokers.BrokerAccount", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
@@ -134,6 +135,13 @@ class Adjustment(models.Model):
 
     class Meta:
         ordering = ["ex_date", "pk"]
+        constraints = [
+            # The same action entered twice would be applied twice (a 1:2 split as 1:4).
+            models.UniqueConstraint(
+                fields=["user", "symbol", "exchange", "kind", "ex_date", "old", "new"],
+                name="adjustment_unique",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.symbol} {self.old}:{self.new} on {self.ex_date}"
@@ -198,6 +206,8 @@ class PendingImport(models.Model):
     filename = models.CharField(max_length=200, blank=True)
     text = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Kept (without its text) once confirmed, so Back to its preview says so.
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"pending import {self.filename} for account {self.account_id}"

@@ -10,15 +10,18 @@ same rows; capture, import, a new adjustment and `manage.py rebuild_pnl` call it
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from brokers.models import BrokerAccount
+from marketdata import clock
+from marketdata.models import Instrument
 from portfolio.models import Holding
 
 from . import charges, matching
@@ -34,10 +37,44 @@ OUTSIDE_LABEL = "Placed outside the app"
 OPENING_LABEL = "Opening holdings"
 
 
+# A purchase date before this is a typo, not a holding (the app's P&L starts long after).
+EARLIEST_PURCHASE = date(1990, 1, 1)
+# A broker's equity series suffix on an exchange-level name ("INFY-EQ" -> "INFY").
+SERIES_SUFFIX = re.compile(r"-(EQ|BE|BZ|BL|SM|ST)$")
+CASH_EXCHANGES = frozenset({"NSE", "BSE"})
+
+
 class Refused(Exception):
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field  # the form field it is about (None: the whole form)
+
+
+def canonical_names(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(exchange, broker trading symbol) -> the exchange-level name (what a split or
+    bonus is announced under): the instrument master's canonical symbol, else the
+    symbol without a broker's equity series suffix."""
+    pairs = set(pairs)
+    found = {}
+    symbols = {symbol for _, symbol in pairs}
+    if symbols:
+        for exchange, trading, canonical in Instrument.objects.filter(
+            trading_symbol__in=symbols
+        ).values_list("exchange", "trading_symbol", "canonical_symbol"):
+            if (exchange, trading) in pairs and canonical:
+                found[(exchange, trading)] = canonical.upper()
+    for exchange, symbol in pairs:
+        if (exchange, symbol) not in found:
+            found[(exchange, symbol)] = plain_symbol(exchange, symbol)
+    return found
+
+
+def plain_symbol(exchange: str, symbol: str) -> str:
+    symbol = symbol.strip().upper()
+    if exchange.upper() in CASH_EXCHANGES or not exchange:
+        return SERIES_SUFFIX.sub("", symbol)
+    return symbol
 
 
 def seed_opening_lots(*, account: BrokerAccount, as_of: date) -> int:
@@ -55,6 +92,8 @@ def seed_opening_lots(*, account: BrokerAccount, as_of: date) -> int:
             quantity=h.quantity,
             average_price=h.average_price,
             as_of=as_of,
+            # When the broker's holdings were read: the fills up to then are in them.
+            created_at=h.synced_at,
         )
         for h in Holding.objects.filter(account=account, quantity__gt=0)
     ]
@@ -65,6 +104,13 @@ def seed_opening_lots(*, account: BrokerAccount, as_of: date) -> int:
 def set_acquired_on(*, user: User, lot_id: int, acquired_on: date | None) -> OpeningLot:
     """The purchase date of an opening lot (its holding period counts from it)."""
     lot = OpeningLot.objects.get(user=user, pk=lot_id)
+    if acquired_on is not None and acquired_on > clock.india_today():
+        raise Refused(f"{acquired_on:%d %b %Y} is in the future: give the day it was bought.")
+    if acquired_on is not None and acquired_on < EARLIEST_PURCHASE:
+        raise Refused(
+            f"{acquired_on:%d %b %Y} is before {EARLIEST_PURCHASE:%Y}: check the year "
+            "(the date is typed day, month, year)."
+        )
     if acquired_on is not None and acquired_on > lot.as_of:
         raise Refused(f"It was already held on {lot.as_of:%d %b %Y}: pick that day or earlier.")
     lot.acquired_on = acquired_on
@@ -89,21 +135,53 @@ def on_account_reset(sender, account, **kwargs) -> None:
 def add_adjustment(
     *, user: User, symbol: str, exchange: str, kind: str, ex_date: date, old: int, new: int
 ) -> Adjustment:
+    """A split or bonus, by the exchange-level name ("INFY", also typed "INFY-EQ");
+    refused when it is in the future, names nothing the user traded or held, or is
+    already there (it would be applied twice)."""
     if old <= 0 or new <= 0:
-        raise Refused("Both sides of the ratio must be whole numbers above 0.")
+        raise Refused("Both sides of the ratio must be whole numbers above 0.", field="new")
     if kind == Adjustment.Kind.BONUS and new <= old:
-        raise Refused("A bonus gives more shares: the second number must be larger.")
+        raise Refused("A bonus gives more shares: the second number must be larger.", field="new")
     if kind == Adjustment.Kind.SPLIT and new == old:
-        raise Refused("A split of 1:1 changes nothing.")
-    adjustment = Adjustment.objects.create(
-        user=user,
-        symbol=symbol.strip().upper(),
-        exchange=exchange.strip().upper(),
-        kind=kind,
-        ex_date=ex_date,
-        old=old,
-        new=new,
+        raise Refused("A split of 1:1 changes nothing.", field="new")
+    exchange = exchange.strip().upper()
+    symbol = plain_symbol(exchange, symbol)
+    if ex_date > clock.india_today():
+        raise Refused(
+            f"The ex-date {ex_date:%d %b %Y} is in the future: add it on or after that day.",
+            field="ex_date",
+        )
+    held = set(Trade.objects.filter(user=user).values_list("exchange", "symbol").distinct())
+    held.update(OpeningLot.objects.filter(user=user).values_list("exchange", "symbol"))
+    names = {
+        (ex, name)
+        for (ex, _), name in canonical_names(held).items()
+        if not exchange or ex.upper() == exchange
+    }
+    if symbol not in {name for _, name in names}:
+        where = f" on {exchange}" if exchange else ""
+        raise Refused(
+            f"{symbol}{where} matches nothing in your trades: check the spelling.", field="symbol"
+        )
+    fields = {
+        "symbol": symbol,
+        "exchange": exchange,
+        "kind": kind,
+        "ex_date": ex_date,
+        "old": old,
+        "new": new,
+    }
+    twice = Refused(
+        f"This {Adjustment.Kind(kind).label.lower()} of {symbol} ({old}:{new} on "
+        f"{ex_date:%d %b %Y}) is already added: adding it again would apply it twice."
     )
+    if Adjustment.objects.filter(user=user, **fields).exists():
+        raise twice
+    try:
+        with transaction.atomic():
+            adjustment = Adjustment.objects.create(user=user, **fields)
+    except IntegrityError:  # the same form sent twice at once
+        raise twice from None
     rebuild(user=user)
     return adjustment
 
@@ -191,17 +269,21 @@ def fills_of(
 
 
 def _opening_fills(*, user, lots, trades) -> list[matching.Fill]:
-    """Opening lots, less what imported fills dated before the lot already hold
-    (history imported after tracking began must not count those shares twice)."""
+    """Opening lots, less what the delivery fills up to the lot's capture already hold:
+    the broker's holdings at that moment include the day's purchases, which the trade
+    book read with them also stores (holdings 40 after today's 40-share buy is 40, not
+    80), and history imported after tracking began must not count its shares twice."""
     fills = []
     for lot in lots:
+        # The moment the holdings were read (bounded by the end of the lot's day).
+        captured = min(lot.created_at, matching.start_of(lot.as_of + timedelta(days=1)))
         held_before = 0
         for side, quantity in trades.filter(
             account_id=lot.account_id,
             exchange=lot.exchange,
             symbol=lot.symbol,
             product="CNC",
-            trade_date__lt=lot.as_of,
+            traded_at__lte=captured,
         ).values_list("side", "quantity"):
             held_before += quantity if side == "BUY" else -quantity
         quantity = lot.quantity - max(held_before, 0)
@@ -249,7 +331,8 @@ def rebuild(
     if symbols is not None:
         symbols = sorted(set(symbols))
     fills = fills_of(user=user, account=account, symbols=symbols)
-    result = matching.match_fills(fills, adjustments_of(user=user))
+    canonical = canonical_names((f.exchange, f.symbol) for f in fills)
+    result = matching.match_fills(fills, adjustments_of(user=user), canonical=canonical)
     names = dict(
         Trade.objects.filter(user=user)
         .order_by()

@@ -17,10 +17,10 @@ from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import page_or_fragment, paginate
 from sigmatrader.params import object_id
 
+from . import capture, importing, selectors, services, stats
 from . import export as exporting
-from . import importing, selectors, services, stats
 from .charges import LABEL as CHARGES_LABEL
-from .forms import AdjustmentForm, ImportForm, OpeningLotForm
+from .forms import AdjustmentForm, CoversForm, ImportForm, MarkNoTradesForm, OpeningLotForm
 from .matching import fy_label
 from .models import PendingImport, RoundTrip
 
@@ -156,28 +156,61 @@ def import_preview(request: AuthedHttpRequest, pending_id: int) -> HttpResponse:
     pending = get_object_or_404(
         PendingImport.objects.select_related("account"), pk=pending_id, user=request.user
     )
+    if pending.confirmed_at is not None:  # Back after confirming, or sent twice
+        return render(request, "trades/import_done.html", {"pending": pending})
     if request.method == "POST":
         if request.POST.get("step") == "cancel":
             pending.delete()
             messages.info(request, "Import cancelled: nothing was written.")
             return redirect("trades:import")
-        result = importing.confirm(pending=pending)
-        messages.success(
-            request,
-            f"Imported {result.added} trades into {pending.account.display_name} "
-            f"({result.skipped} rows skipped); {result.days} trading days now count as captured.",
-        )
-        return redirect(f"{reverse('trades:list')}?account={pending.account.pk}")
+        form = CoversForm(request.POST)
+        problem = ""
+        if form.is_valid():
+            try:
+                result = importing.confirm(pending=pending, **form.cleaned_data)
+            except importing.AlreadyConfirmed:
+                pending.refresh_from_db()
+                return render(request, "trades/import_done.html", {"pending": pending})
+            except importing.ImportRefused as exc:
+                problem = exc.message
+            else:
+                messages.success(
+                    request,
+                    f"Imported {result.added} trades into {pending.account.display_name} "
+                    f"({plural(result.skipped, 'row')} skipped); "
+                    f"{plural(result.days, 'trading day')} now count as captured.",
+                )
+                return redirect(f"{reverse('trades:list')}?account={pending.account.pk}")
+        else:
+            problem = " ".join(e for errors in form.errors.values() for e in errors)
+        return _preview_page(request, pending, form=form, problem=problem, status=422)
+    return _preview_page(request, pending, form=None)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _preview_page(request, pending, *, form, problem="", status=200) -> HttpResponse:
     try:
         result = importing.preview(account=pending.account, text=pending.text)
     except importing.ImportRefused as exc:
         pending.delete()
         messages.error(request, exc.message)
         return redirect("trades:import")
+    if form is None:
+        form = CoversForm(initial={"covers_from": result.first_day, "covers_to": result.last_day})
     return render(
         request,
         "trades/import_preview.html",
-        {"pending": pending, "preview": result, "counts": dict(result.counts)},
+        {
+            "pending": pending,
+            "preview": result,
+            "counts": dict(result.counts),
+            "covers": form,
+            "problem": problem,
+        },
+        status=status,
     )
 
 
@@ -194,7 +227,7 @@ def adjustments(request: AuthedHttpRequest) -> HttpResponse:
             try:
                 adjustment = services.add_adjustment(user=request.user, **form.cleaned_data)
             except services.Refused as exc:
-                form.add_error("new", exc.message)
+                form.add_error(exc.field, exc.message)
             else:
                 messages.success(request, f"{adjustment} added; the P&L was matched again.")
                 return redirect("trades:adjustments")
@@ -239,3 +272,33 @@ def adjustment_delete(request: AuthedHttpRequest, adjustment_id: int) -> HttpRes
     services.delete_adjustment(user=request.user, adjustment_id=adjustment_id)
     messages.success(request, "Adjustment removed; the P&L was matched again.")
     return redirect("trades:adjustments")
+
+
+# --- Missed days -------------------------------------------------------------------
+
+
+@require_POST
+def mark_no_trades(request: AuthedHttpRequest) -> HttpResponse:
+    """From the missed-days warning: these days had no trades (or need none)."""
+    account = (
+        broker_selectors.accounts_of(request.user)
+        .filter(pk=object_id(request.POST.get("account")))
+        .first()
+    )
+    if account is None:
+        raise Http404("No such account.")
+    form = MarkNoTradesForm(request.POST)
+    if form.is_valid():
+        try:
+            count = capture.mark_no_trades(account=account, **form.cleaned_data)
+        except capture.MarkRefused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"{plural(count, 'trading day')} of {account.display_name} marked as "
+                "having no trades.",
+            )
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(f"{reverse('trades:list')}?account={account.pk}")

@@ -28,7 +28,10 @@ so imported fills meet the captured ones.
 from __future__ import annotations
 
 from ..base import ExportedTrade
-from ..exports import read
+from ..exports import read, refuse_other_format
+
+# Columns only Zerodha Console's tradebook has (brokers/zerodha/tradebook.py).
+CONSOLE_COLUMNS = frozenset({"isin", "segment", "series", "auction", "order_execution_time"})
 
 COLUMNS = {
     "symbol": ("Symbol", "Scrip", "Scrip Name", "tradingsymbol", "Trading Symbol"),
@@ -51,4 +54,9 @@ def smart_symbol(exchange: str, symbol: str) -> str:
 
 
 def read_trade_report(text: str) -> list[ExportedTrade]:
+    refuse_other_format(
+        text,
+        markers=CONSOLE_COLUMNS,
+        message="This looks like a Zerodha Console tradebook, not AngelOne's trade report.",
+    )
     return read(text, columns=COLUMNS, symbol_of=smart_symbol)

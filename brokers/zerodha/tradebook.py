@@ -26,7 +26,13 @@ trade book (`kite.trades()`) spells it, so imports meet captured fills.
 from __future__ import annotations
 
 from ..base import ExportedTrade
-from ..exports import read
+from ..exports import read, refuse_other_format
+
+# Columns only AngelOne's trade report has (brokers/angelone/tradebook.py).
+ANGEL_COLUMNS = frozenset(
+    {"buy_sell", "product_type", "producttype", "transactiontype", "fillid", "fillsize"}
+    | {"fillprice", "filltime", "trade_time", "order_no", "trade_no", "b_s"}
+)
 
 COLUMNS = {
     "symbol": ("symbol", "tradingsymbol"),
@@ -43,4 +49,9 @@ COLUMNS = {
 
 
 def read_tradebook(text: str) -> list[ExportedTrade]:
+    refuse_other_format(
+        text,
+        markers=ANGEL_COLUMNS,
+        message="This looks like AngelOne's trade report, not a Zerodha Console tradebook.",
+    )
     return read(text, columns=COLUMNS)

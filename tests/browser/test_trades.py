@@ -87,3 +87,36 @@ def test_trades_and_pnl_pages_fit(page, history, size):
     page.goto("/trades/pnl/")
     box = page.locator("#equity-curve svg").bounding_box()
     assert box and 0 < box["width"] <= width
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)])
+def test_missed_days_form_and_import_pages_fit(page, user, history, size, tmp_path: Path):
+    """The missed-days warning with its 'no trades' form, an import preview with the
+    days it covers, and the page Back leads to after confirming, at both sizes."""
+    from datetime import date
+
+    from tests.trades.test_importing import CONSOLE, account_of
+    from trades import importing
+    from trades.models import CapturedDay
+
+    width, height = size
+    CapturedDay.objects.create(account=history, day=date(2025, 11, 3))
+    console = account_of(user, "zerodha")
+    pending = importing.stage(user=user, account=console, data=CONSOLE.encode())
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page)
+    page.goto("/trades/")
+    expect(page.get_by_role("button", name="Mark as no trades")).to_be_visible()
+    page.goto(f"/trades/import/{pending.pk}/")
+    expect(page.locator("#import-covers")).to_be_visible()
+    found = page.evaluate(FITS)
+    assert found["page"] <= width, f"the preview scrolls sideways at {width}: {found}"
+    page.get_by_role("button", name="Import 3 trades").click()
+    expect(page.locator("#trades-table")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_text("This import was already confirmed")).to_be_visible()
+    page.goto("/trades/")
+    page.get_by_role("button", name="Mark as no trades").first.click()
+    expect(page.get_by_text("marked as having no trades")).to_be_visible()
+    found = page.evaluate(FITS)
+    assert found["page"] <= width, f"/trades/ scrolls sideways at {width}: {found}"

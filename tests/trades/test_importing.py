@@ -70,7 +70,8 @@ def test_confirm_writes_new_rows_once_marks_days_and_rebuilds(user):
     pending = importing.stage(user=user, account=account, data=CONSOLE.encode(), filename="tb.csv")
     outcome = importing.confirm(pending=pending)
     assert outcome.added == 3  # 50001, 50002, 50003
-    assert not PendingImport.objects.exists()
+    kept = PendingImport.objects.get()  # kept, without its text, so Back says it was done
+    assert kept.confirmed_at is not None and kept.text == ""
     sells = Trade.objects.filter(account=account, side="SELL").order_by("traded_at")
     assert [s.broker_order_id for s in sells] == ["1100002", "1100002"]
     assert all(t.origin == "imported" for t in sells)
