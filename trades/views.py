@@ -195,7 +195,7 @@ def _preview_page(request, pending, *, form, problem="", status=200) -> HttpResp
     try:
         result = importing.preview(account=pending.account, text=pending.text)
     except importing.ImportRefused as exc:
-        pending.delete()
+        # Not deleted here: a GET changes nothing (old pending imports are pruned).
         messages.error(request, exc.message)
         return redirect("trades:import")
     if form is None:

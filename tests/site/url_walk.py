@@ -132,7 +132,27 @@ def owned_objects(user, emulator, trading_accounts):
     halt = TradingHalt.objects.create(
         user=user, account=zerodha, trading_day=trading_day(), reason="kill_switch"
     )
+    from datetime import date
+
+    from trades.models import Adjustment, OpeningLot, PendingImport
+
+    pending = PendingImport.objects.create(user=user, account=zerodha, text="tradingsymbol\n")
+    lot = OpeningLot.objects.create(
+        user=user,
+        account=zerodha,
+        exchange="NSE",
+        symbol="SBIN",
+        quantity=5,
+        average_price=Decimal("700"),
+        as_of=date(2026, 4, 1),
+    )
+    adjustment = Adjustment.objects.create(
+        user=user, symbol="SBIN", kind="split", ex_date=date(2025, 6, 2), old=1, new=2
+    )
     return {
+        "pending_id": [pending.pk],
+        "lot_id": [lot.pk],
+        "adjustment_id": [adjustment.pk],
         "limit_id": [limit.pk],
         "halt_id": [halt.pk],
         "rule_id": rule_id,
@@ -207,6 +227,9 @@ def urls(objects) -> list[tuple[Route, str]]:
         "run_id",
         "limit_id",
         "halt_id",
+        "pending_id",
+        "lot_id",
+        "adjustment_id",
     ):
         objects[name] = [*objects[name], HUGE_ID_MARK]
     for route in routes():
