@@ -99,7 +99,7 @@ def test_auto_orders_racing_the_trip_are_sent_before_it_or_cancelled_after(desk)
 
     outcomes = run_together(9, work)
     assert not any(isinstance(o, Exception) for o in outcomes), outcomes
-    halt = TradingHalt.objects.get()
+    assert TradingHalt.objects.count() == 1  # one halt, whatever raced it
     halts.retry_actions()  # what was still SENDING at the trip is cancelled now
     at_broker = {o.tag: o for o in peer.user.book.orders.values() if o.symbol == "TCS"}
     for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
