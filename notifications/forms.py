@@ -42,8 +42,16 @@ class PreferencesForm(forms.Form):
             }
         )
 
+    def __init__(self, *args, telegram_problem: str = "", **kwargs):
+        """`telegram_problem`: why Telegram cannot be sent to yet ("" when it can)."""
+        super().__init__(*args, **kwargs)
+        self.telegram_problem = telegram_problem
+
     def clean(self):
         data = super().clean()
+        if data.get("telegram_enabled") and self.telegram_problem:
+            # Switched on, nothing could ever be delivered, and nothing would say so.
+            self.add_error("telegram_enabled", self.telegram_problem)
         start, end = data.get("quiet_start"), data.get("quiet_end")
         if (start is None) != (end is None):
             raise forms.ValidationError("Give quiet hours both a start and an end (or neither).")

@@ -14,14 +14,26 @@ from sigmatrader.settings_page import render_settings
 
 from . import services
 from .forms import PreferencesForm
-from .models import Channel
+from .models import Channel, Preferences
 from .selectors import bot_status
+
+
+def _telegram_problem(user) -> str:
+    """Why messages cannot go to Telegram yet ("" when they can)."""
+    if not bot_status().configured:
+        return (
+            "No Telegram bot is set up on this server yet: its operator sets one "
+            "(manage.py telegram_bot --set-token; see the README)."
+        )
+    if not Preferences.objects.filter(user=user).exclude(telegram_chat_id="").exists():
+        return "Link your Telegram chat first (Link Telegram, above)."
+    return ""
 
 
 @login_required
 @require_POST
 def save(request: AuthedHttpRequest) -> HttpResponse:
-    form = PreferencesForm(request.POST)
+    form = PreferencesForm(request.POST, telegram_problem=_telegram_problem(request.user))
     if not form.is_valid():
         return render_settings(request, status=422, notification_form=form)
     services.preferences_update(user=request.user, **form.cleaned_data)

@@ -107,3 +107,21 @@ def test_capital_protection_events_are_recognised_by_their_kind(user, prefs, nam
 def test_capital_protection_events_as_issue_18_records_them(user, prefs, message, details, kind):
     record_event(category="order", level="warning", user=user, message=message, details=details)
     assert set(Notification.objects.values_list("kind", flat=True)) == {kind}
+
+
+def test_telegram_cannot_be_switched_on_without_a_bot_or_a_linked_chat(signed_in, user, db):
+    """The review found 'Send to Telegram' saved 'settings saved' with no bot: nothing could
+    ever be delivered, and nothing said so."""
+    form = {"telegram_enabled": "on", "telegram_kinds": ["order_problem"]}
+    response = signed_in.post("/notifications/settings/", form)
+    assert response.status_code == 422
+    assert "No Telegram bot is set up on this server yet" in response.content.decode()
+    assert "manage.py telegram_bot --set-token" in response.content.decode()
+    assert not Preferences.objects.filter(user=user, telegram_enabled=True).exists()
+
+
+def test_with_a_bot_telegram_needs_the_chat_linked_first(signed_in, user, prefs):
+    Preferences.objects.filter(user=user).update(telegram_chat_id="")
+    response = signed_in.post("/notifications/settings/", {"telegram_enabled": "on"})
+    assert response.status_code == 422
+    assert "Link your Telegram chat first" in response.content.decode()
