@@ -66,7 +66,10 @@ def _order_line(order: Order) -> str:
         if order.instrument_id and order.instrument
         else order.symbol
     )
-    return f"#{order.pk} {order.side} {inr_number(order.quantity)} {symbol}"
+    line = f"#{order.pk} {order.side} {inr_number(order.quantity)} {symbol}"
+    if order.protects_id:  # a stop-loss or target leg: say whose
+        line += f" (protective exit of #{order.protects_id})"
+    return line
 
 
 # Transitions that may notify; anything else is settled without a query.
@@ -126,7 +129,8 @@ def from_order_event(event: OrderEvent) -> Cause | None:
             title = f"{label}Order {'rejected' if to == Status.REJECTED else 'failed'}"
         body, kind = f"{what}: {reason} ({when})", Kind.ORDER_PROBLEM
     else:  # a GTT's trigger (managed: TRIGGERED; native: ARMED → sent at the broker)
-        title, kind = f"{label}GTT triggered", Kind.GTT_TRIGGERED
+        what_fired = "Protective exit" if order.protects_id else "GTT"
+        title, kind = f"{label}{what_fired} triggered", Kind.GTT_TRIGGERED
         body = f"{what}: {event.message} ({when})"
     return Cause(kind, order.user_id, title, body, f"oe{event.pk}")
 

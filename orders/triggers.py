@@ -17,6 +17,7 @@ from django.utils import timezone
 from brokers.base import BrokerError, GttKind
 from brokers.connections import calling
 from marketdata.quotes import ltp
+from sigmatrader.formatting import inr
 
 from .conditional import condition_met
 from .execution import execute
@@ -49,7 +50,7 @@ def trigger(order: Order, *, actor: str = "conditional") -> bool:
     log(
         order,
         "status",
-        f"Triggered: {order.get_condition_display()} {order.trigger_value}",
+        f"Triggered: {order.get_condition_display()} {inr(order.trigger_value)}",
         actor=actor,
         before=Status.ARMED,
     )

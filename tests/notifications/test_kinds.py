@@ -148,3 +148,19 @@ def test_a_real_refused_webhook_delivery_notifies_with_the_reason(client, user, 
     (message,) = telegram.state.messages_to(CHAT)
     assert "Webhook delivery refused" in message.text and "JSON" in message.text
     assert token not in message.text
+
+
+def test_a_protective_exit_firing_is_named_as_one_and_names_its_entry(user, prefs, telegram):
+    account = account_of(user)
+    entry = order_of(account, status=Order.Status.EXECUTED)
+    leg = order_of(
+        account,
+        status=Order.Status.ARMED,
+        source=Order.Source.PROTECTION,
+        protects=entry,
+    )
+    move(leg, Order.Status.TRIGGERED, "Triggered: LTP at or above ₹1,513.40")
+    deliver_all()
+    (sent,) = telegram.state.messages_to(CHAT)
+    assert "Protective exit triggered" in sent.text and "GTT" not in sent.text
+    assert f"(protective exit of #{entry.pk})" in sent.text
