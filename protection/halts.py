@@ -154,6 +154,10 @@ def _targets(halt: TradingHalt, escalation: int) -> list[tuple[str, str, str, Or
         open_orders = (
             Order.objects.filter(user_id=halt.user_id, account__in=accounts, status__in=CANCELLABLE)
             .exclude(pk__in=own.values("order_id"))
+            # Queued after the trip (by hand, or an AUTO alert queued as MANUAL): the
+            # trader was told it waits in the queue, and the claim refuses it while the
+            # halt lasts; cancelling it a second later would break that word.
+            .exclude(status=Order.Status.WAITING, created_at__gt=halt.created_at)
             .select_related("instrument", "account")
         )
         for order in open_orders:

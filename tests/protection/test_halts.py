@@ -496,3 +496,22 @@ def test_the_watch_runs_in_market_hours_only_and_is_scheduled(desk, settings):
     assert TradingHalt.objects.get().reason == "loss_limit"
     task = PeriodicTask.objects.get(task="protection.watch_limits")
     assert task.enabled and 15 <= task.interval.every <= 30 and task.interval.period == "seconds"
+
+
+def test_entries_queued_after_the_trip_stay_queued_not_cancelled(
+    hooked, client, django_capture_on_commit_callbacks
+):
+    """The review: during a halt that cancels entries, an order the trader had just been
+    told is 'in the queue' (and an AUTO alert 'queued as MANUAL') was cancelled a second
+    later by the halt's next pass."""
+    account, peer, _, token = hooked
+    halt = halt_now(account, escalation=LossLimit.Escalation.CANCEL)
+    with django_capture_on_commit_callbacks(execute=True):
+        status, body = _alert(client, token)
+    assert status == 202 and body["mode"] == "MANUAL"
+    queued = Order.objects.get(pk=body["order_id"])
+    halts.run_halt(halt)  # the watch's next passes re-plan the actions
+    halts.retry_actions()
+    queued.refresh_from_db()
+    assert queued.status == "WAITING"
+    assert not HaltAction.objects.filter(order=queued).exists()
