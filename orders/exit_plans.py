@@ -86,8 +86,10 @@ def parse_offset(text, *, field: str, distance_only: bool = False) -> Offset | N
     kind = PERCENT if unit == "%" else POINTS if unit.startswith("p") else PRICE
     if distance_only and kind == PRICE:
         kind = POINTS
-    if value <= 0 or value > MAX_VALUE:
+    if value <= 0:
         raise ExitPlanError(field, f"{LABELS[field]} must be above 0.")
+    if value > MAX_VALUE:
+        raise ExitPlanError(field, f"{LABELS[field]} {raw[:20]} is too large to be a price.")
     if kind == PERCENT and value >= 100 and field in ("stop_loss", "trailing_stop"):
         raise ExitPlanError(field, f"{LABELS[field]} of {value}% would be at or below zero.")
     return Offset(kind, value)

@@ -38,6 +38,12 @@ def test_malformed_offsets_name_the_field(text):
     assert caught.value.field == "stop_loss" and "Stop-loss" in caught.value.message
 
 
+def test_a_huge_value_is_too_large_not_below_zero():
+    with pytest.raises(ExitPlanError) as caught:
+        parse_offset("99999999999999", field="stop_loss")
+    assert caught.value.message == "Stop-loss 99999999999999 is too large to be a price."
+
+
 def test_a_trail_is_a_distance_and_an_activation_needs_a_trail():
     assert parse_plan(trailing_stop="10").trailing_stop == Offset("points", D(10))
     with pytest.raises(ExitPlanError) as caught:
