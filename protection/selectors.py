@@ -16,13 +16,37 @@ def halts_in_force(*, user) -> list[TradingHalt]:
     return list(order_halts.in_force(user_id=user.pk).select_related("account").order_by("pk"))
 
 
+# What each escalation step does, and what its list says when it found nothing.
+STEPS = (
+    (1, "block", "Block new entries", ""),
+    (2, "cancel", "Cancel open and queued entries", "none were open at the trip"),
+    (3, "square_off", "Square off intraday positions", "none were open at the trip"),
+    (4, "pause", "Pause AUTO strategies", "none were in AUTO"),
+)
+
+
 def halts_today(*, user) -> list[TradingHalt]:
-    return list(
+    """Today's halts, each with `steps`: (what, how many targets, what an empty one
+    means) for every step its escalation took, so a step that found nothing says so."""
+    from .halts import escalation_of
+
+    halts = list(
         TradingHalt.objects.filter(user=user, trading_day=clock.trading_day())
         .select_related("account")
         .prefetch_related("actions")
         .order_by("-pk")
     )
+    for halt in halts:
+        counts: dict[str, int] = {}
+        for action in halt.actions.all():
+            counts[action.kind] = counts.get(action.kind, 0) + 1
+        level = escalation_of(halt)
+        halt.steps = [  # type: ignore[attr-defined]
+            (label, counts.get(kind, 0), empty)
+            for step, kind, label, empty in STEPS
+            if step <= level and kind != "block"
+        ]
+    return halts
 
 
 def halt_of(*, user, halt_id: int) -> TradingHalt | None:

@@ -122,3 +122,19 @@ def test_dashboard_shows_each_accounts_pnl_under_an_all_accounts_limit(client, d
     assert "All accounts" in card and "Zerodha · main" in card
     assert card.count("-₹300.00") == 2  # the total, and the account's own line
     assert "30%" in card  # of the ₹1,000 limit used
+
+
+def test_the_halts_page_says_what_each_step_found_even_nothing(client, desk):
+    """The review: a halt that escalated to square-off listed only 'Block new entries',
+    with nothing saying the cancel and square-off steps ran and found nothing."""
+    from tests.protection.helpers import halt_now
+
+    account, _, _ = desk
+    halt_now(account, escalation=LossLimit.Escalation.SQUARE_OFF)
+    client.force_login(account.user)
+    page = client.get(reverse("protection:halts")).content.decode()
+    muted = '<span class="muted">none were open at the trip'
+    assert f"Cancel open and queued entries: {muted}" in page
+    assert "Square off intraday positions: 1 listed below" in page  # the SBIN MIS position
+    assert "Pause AUTO strategies" not in page.split('class="halt-steps"')[1].split("</ul>")[0]
+    assert "the list can grow" in page
