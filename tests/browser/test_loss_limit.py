@@ -92,3 +92,42 @@ def test_limit_kill_switch_and_banner(page, desk, size):
     page.get_by_role("button", name="Release the halt").click()
     expect(page.locator(".message-success")).to_contain_text("released")
     expect(page.locator(".halt-banner")).to_have_count(0)
+
+
+# Where the button is, is it the button a tap reaches (not a toast lying over it)?
+TAPPABLE = """(selector) => {
+  const target = document.querySelector(selector);
+  const box = target.getBoundingClientRect();
+  const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  return hit === target || target.contains(hit);
+}"""
+
+
+def test_on_a_phone_toasts_never_lie_over_the_kill_switch(page, desk):
+    """The review: two rejection toasts covered 'Stop trading now' on a 390 px phone."""
+    from orders.execution import create_order
+    from orders.history import log
+    from orders.models import Order
+
+    account, _ = desk
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    page.goto("/protection/kill-switch/")
+    page.wait_for_load_state("networkidle")  # the first toast poll starts the cursor at now
+    for _ in range(2):  # two rejections arrive, not closed yet
+        order = create_order(
+            user=account.user,
+            account=account,
+            symbol="NSE:SBIN",
+            side="BUY",
+            quantity=1,
+            product="MIS",
+            actor="alice",
+        )
+        Order.objects.filter(pk=order.pk).update(status="REJECTED", status_message="RMS")
+        order.refresh_from_db()
+        log(order, "status", "Rejected: RMS", before="SENT")
+    expect(page.locator(".toast")).to_have_count(2, timeout=20_000)
+    button = page.get_by_role("button", name="Stop trading now")
+    button.scroll_into_view_if_needed()
+    assert page.evaluate(TAPPABLE, "#kill-switch-confirm")
