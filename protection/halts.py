@@ -129,7 +129,9 @@ def start_halt(
         _event(
             halt,
             f"Trading halted for {halt.scope_name}: {message} New entries are blocked.",
-            level=SystemEvent.Level.ERROR,
+            # A halt is the app doing its job (the trader's switch, or the limit they
+            # set): a warning to read, not an error of the app's.
+            level=SystemEvent.Level.WARNING,
             reason=reason,
             figures=figures,
         )

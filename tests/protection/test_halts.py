@@ -515,3 +515,10 @@ def test_entries_queued_after_the_trip_stay_queued_not_cancelled(
     queued.refresh_from_db()
     assert queued.status == "WAITING"
     assert not HaltAction.objects.filter(order=queued).exists()
+
+
+def test_a_halt_is_a_warning_to_read_not_an_error_of_the_app(desk):
+    account, _, _ = desk
+    halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
+    started = SystemEvent.objects.get(message__startswith="Trading halted for")
+    assert started.level == SystemEvent.Level.WARNING
