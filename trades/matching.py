@@ -3,8 +3,10 @@
 Fills are matched per *book*: (account, exchange, symbol, product class), never
 across books. The product class is FNO for a derivatives exchange, else the
 order's product (CNC delivery, MIS intraday; an equity NRML counts as MIS). A
-fill first closes the book's open lots of the other side, oldest first; what is
-left opens a lot on its own side — a sell with nothing to close opens a short.
+fill first closes the book's open lots of the other side, oldest first (in a
+delivery book, lots opened the same day first: a same-day buy and sell is squared
+intraday); what is left opens a lot on its own side — a sell with nothing to close
+opens a short.
 
 Fills of one closing order that close lots opened on the same day by the same
 strategy make one round trip (average prices are quantity-weighted), so an order
@@ -264,6 +266,15 @@ def match_fills(
         queue = queues.setdefault(book, deque())
         day = india_date(fill.at)
         remaining = fill.quantity
+        if queue and queue[0].side != fill.side and book[3] == "CNC":
+            # Same-day first: a delivery sell of shares bought the same day squares that
+            # buy (the exchange nets it; nothing is delivered), so it is intraday, as
+            # brokers' tax reports count it, not a sale of older shares (FIFO).
+            today = [lot for lot in queue if lot.day == day and not lot.opening]
+            if today and today[0] is not queue[0]:
+                queue = queues[book] = deque(
+                    today + [lot for lot in queue if lot.day != day or lot.opening]
+                )
         while remaining and queue and queue[0].side != fill.side:
             lot = queue[0]
             take = min(remaining, lot.quantity)

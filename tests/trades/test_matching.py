@@ -113,6 +113,22 @@ def test_same_day_cnc_square_off_is_intraday_and_overnight_is_delivery():
     assert delivery.classification == "STCG" and delivery.gross == D("20")
 
 
+def test_a_delivery_sell_squares_that_days_buy_before_older_shares():
+    """Holding older shares, a same-day buy and sell is squared intraday (the exchange
+    nets it; brokers' tax reports count it so), not a sale of the older shares. An
+    imported tradebook has no product column, so its intraday fills land here too."""
+    fills = [
+        fill(1, "BUY", 10, "100", at("2025-06-02")),
+        fill(2, "BUY", 5, "110", at("2025-07-01", "09:30")),
+        fill(3, "SELL", 5, "115", at("2025-07-01", "14:00")),
+    ]
+    [trip] = match_fills(fills).round_trips
+    assert trip.classification == "INTRADAY" and trip.open_average == D("110")
+    assert trip.gross == D("25")
+    [lots] = match_fills(fills).open_lots.values()
+    assert [(lot.quantity, lot.price) for lot in lots] == [(10, D("100"))]  # kept
+
+
 def test_mis_and_cnc_of_one_instrument_never_match_each_other():
     fills = [
         fill(1, "BUY", 10, "100", at("2025-07-01", "09:30"), product="CNC"),
