@@ -69,9 +69,9 @@ def send_test(request: AuthedHttpRequest, channel: str) -> HttpResponse:
         raise Http404
     error = services.send_test(user=request.user, channel=channel)
     label = Channel(channel).label
-    if error:
+    if error:  # said on the page with a 4xx: a failed test is never a server error
         return render_settings(
-            request, status=502, notification_error=f"{label} test not delivered: {error}"
+            request, status=422, notification_error=f"{label} test not delivered: {error}"
         )
     messages.success(request, f"{label} test message sent.")
     return redirect(reverse("settings") + "#notifications")

@@ -62,7 +62,7 @@ def test_send_test_by_email_and_the_error_without_an_address(signed_in, user, pr
     user.email = ""
     user.save()
     response = signed_in.post("/notifications/test/email/")
-    assert response.status_code == 502
+    assert response.status_code == 422
     assert "Set an e-mail address first." in response.content.decode()
 
 
