@@ -3,10 +3,13 @@
 The `MARKET_CLOCK` setting chooses the clock:
 
 - ``exchange`` (the default): the exchanges' regular sessions in India time,
-  Monday to Friday — NSE/BSE cash and F&O 09:15–15:30, MCX 09:00–23:30,
-  currency 09:00–17:00. Exchange holidays are not modelled: on a holiday the
-  broker itself refuses a regular order, which comes back as REJECTED with the
-  broker's reason.
+  Monday to Friday except exchange holidays — NSE/BSE cash and F&O
+  09:15–15:30, MCX 09:00–23:30, currency 09:00–17:00. Holidays come from the
+  `holidays` package's NSE calendar, corrected by EXCHANGE_HOLIDAYS_EXTRA and
+  EXCHANGE_TRADING_DAYS_EXTRA (the exchange announces each year's list in
+  December, and moon-sighted dates move). MCX keeps its evening session on
+  most NSE holidays, so its holidays are not modelled: there the broker's
+  refusal (an order REJECTED with its reason) is the answer.
 - ``always-open``: every moment is in market hours — the demo against the
   broker emulator (`make demo` sets it; the emulator keeps its own clock) and
   tests that are not about hours.
@@ -20,8 +23,10 @@ choice in the pages.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import holidays
 from django.conf import settings
 from django.utils import timezone
 
@@ -41,6 +46,8 @@ SESSIONS = {
     "CDS": (time(9, 0), time(17, 0)),
     "BCD": (time(9, 0), time(17, 0)),
 }
+# Exchanges that close on NSE's holidays (MCX keeps an evening session on most).
+HOLIDAY_EXCHANGES = {"NSE", "BSE", "NFO", "BFO", "CDS", "BCD"}
 
 
 def clock_name() -> str:
@@ -61,13 +68,19 @@ def is_open(*, exchange: str | None = None, moment: datetime | None = None) -> b
         return name == ALWAYS_OPEN
     start, end = session(exchange)
     local = (moment or timezone.now()).astimezone(IST)
-    return local.weekday() < 5 and start <= local.time() < end
+    return is_trading_day(local.date(), exchange=exchange) and start <= local.time() < end
 
 
-def hours_text(exchange: str | None = None) -> str:
-    """What the page says about the hours, e.g. "09:15–15:30 India time, Monday to Friday"."""
+def hours_text(exchange: str | None = None, *, moment: datetime | None = None) -> str:
+    """What the page says about the hours, e.g. "09:15–15:30 India time, Monday to
+    Friday"; on a holiday it names it ("today is an exchange holiday: Holi")."""
     start, end = session(exchange)
-    return f"{start:%H:%M}–{end:%H:%M} India time, Monday to Friday"
+    text = f"{start:%H:%M}–{end:%H:%M} India time, Monday to Friday"
+    if clock_name() == EXCHANGE:
+        name = holiday_name(india_today(moment), exchange=exchange)
+        if name:
+            text += f"; today is an exchange holiday: {name}"
+    return text
 
 
 def trading_day(moment: datetime | None = None):
@@ -84,9 +97,32 @@ def india_today(moment: datetime | None = None) -> date:
     return trading_day(moment)
 
 
-def is_trading_day(day: date) -> bool:
-    """A weekday (exchange holidays are not modelled, as for the hours above)."""
-    return day.weekday() < 5
+@lru_cache(maxsize=64)
+def _nse_holidays(year: int) -> dict[date, str]:
+    return dict(holidays.financial_holidays("XNSE", years=year))
+
+
+def _configured(name: str) -> set[date]:
+    return {date.fromisoformat(day) for day in getattr(settings, name, ())}
+
+
+def holiday_name(day: date, *, exchange: str | None = None) -> str | None:
+    """The name of the exchange holiday on `day`, or None (weekends are not
+    holidays here; MCX's are not modelled, see the module docstring)."""
+    if (exchange or "NSE").upper() not in HOLIDAY_EXCHANGES:
+        return None
+    if day in _configured("EXCHANGE_TRADING_DAYS_EXTRA"):
+        return None
+    if day in _configured("EXCHANGE_HOLIDAYS_EXTRA"):
+        return "exchange holiday (EXCHANGE_HOLIDAYS_EXTRA)"
+    return _nse_holidays(day.year).get(day)
+
+
+def is_trading_day(day: date, *, exchange: str | None = None) -> bool:
+    """A weekday that is not an exchange holiday, or a declared special session."""
+    if day in _configured("EXCHANGE_TRADING_DAYS_EXTRA"):
+        return True
+    return day.weekday() < 5 and holiday_name(day, exchange=exchange) is None
 
 
 def trading_days(start: date, end: date) -> list[date]:
@@ -99,12 +135,18 @@ def trading_days(start: date, end: date) -> list[date]:
     return days
 
 
+def previous_trading_day(day: date) -> date:
+    """The last trading day before `day`."""
+    day -= timedelta(days=1)
+    while not is_trading_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def last_closed_trading_day(moment: datetime | None = None) -> date:
     """The latest trading day whose cash session has ended at `moment` (now)."""
     local = (moment or timezone.now()).astimezone(IST)
     day = local.date()
     if not (is_trading_day(day) and local.time() >= CLOSE):
-        day -= timedelta(days=1)
-        while not is_trading_day(day):
-            day -= timedelta(days=1)
+        day = previous_trading_day(day)
     return day

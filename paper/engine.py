@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -194,14 +194,6 @@ def today() -> date:
 
 def _start_of_today() -> datetime:
     return datetime.combine(today(), datetime.min.time(), tzinfo=clock.IST)
-
-
-def _previous_trading_day(day: date) -> date:
-    """The weekday before `day` (exchange holidays are not simulated)."""
-    day -= timedelta(days=1)
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day
 
 
 def settle(book: PaperBook) -> None:
@@ -582,10 +574,10 @@ def check_resting_orders(book: PaperBook | None = None) -> dict:
 
 
 def is_square_off_time(moment) -> bool:
-    """Weekdays from PAPER_MIS_SQUARE_OFF (India time) until the close."""
+    """Trading days from PAPER_MIS_SQUARE_OFF (India time) until the close."""
     local = moment.astimezone(clock.IST)
     at = datetime.strptime(settings.PAPER_MIS_SQUARE_OFF, "%H:%M").time()
-    return local.weekday() < 5 and at <= local.time() < clock.CLOSE
+    return clock.is_trading_day(local.date()) and at <= local.time() < clock.CLOSE
 
 
 def square_off_intraday(book: PaperBook) -> int:
@@ -698,7 +690,7 @@ def holdings(book: PaperBook) -> list[Holding]:
     settle(book)
     rows = list(PaperHolding.objects.filter(book=book, quantity__gt=0))
     found = _priced(book, [InstrumentRef(h.exchange, h.symbol, h.token) for h in rows])
-    undelivered_since = _previous_trading_day(today())
+    undelivered_since = clock.previous_trading_day(today())
     result = []
     for h in rows:
         ref = InstrumentRef(h.exchange, h.symbol, h.token)

@@ -7,6 +7,7 @@ kombu's filesystem transport, a file-based cache. `DATABASE_URL` and
 """
 
 import warnings
+from datetime import date
 from pathlib import Path
 
 import environ
@@ -319,6 +320,20 @@ MARKET_CLOCK = env.str("MARKET_CLOCK", default="exchange")
 if MARKET_CLOCK not in ("exchange", "always-open", "always-closed"):
     raise ImproperlyConfigured("MARKET_CLOCK must be exchange, always-open or always-closed.")
 MARKET_ALWAYS_OPEN = env.bool("MARKET_ALWAYS_OPEN", default=False)  # older: always-open
+# Exchange holidays come from the `holidays` package's NSE calendar (marketdata/clock.py).
+# The exchange publishes each year's list in December, and some dates are moon-sighted:
+# add a closure the calendar lacks, or declare a day a trading day after all (a special
+# session, e.g. a Saturday budget day), as comma-separated ISO dates.
+EXCHANGE_HOLIDAYS_EXTRA = env.list("EXCHANGE_HOLIDAYS_EXTRA", default=[])
+EXCHANGE_TRADING_DAYS_EXTRA = env.list("EXCHANGE_TRADING_DAYS_EXTRA", default=[])
+for _name in ("EXCHANGE_HOLIDAYS_EXTRA", "EXCHANGE_TRADING_DAYS_EXTRA"):
+    for _day in globals()[_name]:
+        try:
+            date.fromisoformat(_day)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{_name}: {_day!r} is not a date such as 2026-11-24."
+            ) from None
 # The address TradingView and the broker redirects reach this app at (public HTTPS in
 # production, behind a reverse proxy); webhook URLs are built from it. Empty: the request's.
 SITE_URL = env.str("SITE_URL", default="").rstrip("/")

@@ -12,9 +12,10 @@ between two reads, adds nothing. A fill without a trade id gets a stable one mad
 from its order id, side, quantity, price and time.
 
 Brokers return today's trades only: every successful read records the India day
-as captured (`CapturedDay`); `missed_days` lists the trading days since tracking
-began that no read or import covers. The first read of an account takes its
-stored holdings (portfolio's last sync) as opening lots (trades/services.py).
+as captured (`CapturedDay`); `missed_days` lists the trading days (weekdays that
+are not NSE holidays, marketdata.clock) since tracking began that no read or
+import covers. The first read of an account takes its stored holdings
+(portfolio's last sync) as opening lots (trades/services.py).
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ IST = clock.IST
         (datetime(2026, 11, 25, 20, 0), "MCX", True),
         (datetime(2026, 11, 28, 11, 0), "NSE", False),  # a Saturday
         (datetime(2026, 11, 25, 3, 3), "NSE", False),  # the 03:03
+        (datetime(2026, 11, 24, 11, 0), "NSE", False),  # Guru Nanak Jayanti: NSE holiday
+        (datetime(2026, 11, 24, 11, 0), "NFO", False),
+        (datetime(2026, 11, 24, 20, 0), "MCX", True),  # MCX holidays are not modelled
     ],
 )
 def test_exchange_clock(settings, local, exchange, expected):
@@ -49,6 +52,63 @@ def test_the_setting_chooses_the_clock(settings):
     settings.MARKET_CLOCK = "exchange"
     settings.MARKET_ALWAYS_OPEN = True  # the older spelling still works
     assert clock.is_open(moment=at_night)
+
+
+def test_holidays_come_from_the_nse_calendar_and_the_settings_correct_it(settings):
+    from datetime import date
+
+    settings.MARKET_ALWAYS_OPEN = False
+    settings.MARKET_CLOCK = "exchange"
+    holi = date(2026, 3, 3)
+    assert clock.holiday_name(holi) == "Holi"
+    assert not clock.is_trading_day(holi)
+    assert clock.previous_trading_day(date(2026, 3, 4)) == date(2026, 3, 2)
+    # Good Friday 3 Apr 2026, then a weekend: Monday's previous trading day is Thursday.
+    assert clock.previous_trading_day(date(2026, 4, 6)) == date(2026, 4, 2)
+    assert clock.trading_days(date(2026, 3, 2), date(2026, 3, 6)) == [
+        date(2026, 3, 2),
+        date(2026, 3, 4),
+        date(2026, 3, 5),
+        date(2026, 3, 6),
+    ]
+    # The exchange announces a closure the calendar lacks, and a special Saturday session.
+    settings.EXCHANGE_HOLIDAYS_EXTRA = ["2026-03-05"]
+    settings.EXCHANGE_TRADING_DAYS_EXTRA = ["2026-03-07", "2026-03-03"]
+    assert not clock.is_trading_day(date(2026, 3, 5))
+    assert clock.is_trading_day(date(2026, 3, 7))  # a Saturday
+    assert clock.is_trading_day(holi)  # declared a trading day after all
+    assert clock.is_open(moment=datetime(2026, 3, 7, 10, 0, tzinfo=IST))
+    assert not clock.is_open(moment=datetime(2026, 3, 5, 10, 0, tzinfo=IST))
+
+
+def test_the_closed_message_names_the_holiday(settings):
+    settings.MARKET_ALWAYS_OPEN = False
+    settings.MARKET_CLOCK = "exchange"
+    text = clock.hours_text("NSE", moment=datetime(2026, 11, 24, 11, 0, tzinfo=IST))
+    assert text.endswith("today is an exchange holiday: Guru Nanak Jayanti")
+    assert "holiday" not in clock.hours_text("NSE", moment=datetime(2026, 11, 25, 8, 0, tzinfo=IST))
+
+
+def test_bad_holiday_settings_stop_the_start(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SECRET_KEY": "x" * 50,
+        "SIGMATRADER_VAR_DIR": str(tmp_path),
+        "SIGMATRADER_ENV_FILE": str(tmp_path / "none.env"),
+        "EXCHANGE_HOLIDAYS_EXTRA": "2026-13-01",
+        "DJANGO_SETTINGS_MODULE": "sigmatrader.settings",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "EXCHANGE_HOLIDAYS_EXTRA: '2026-13-01' is not a date" in done.stderr
 
 
 @pytest.fixture(params=["zerodha", "angelone"])

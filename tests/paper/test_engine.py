@@ -174,9 +174,11 @@ def test_intraday_positions_square_off(paper, settings):
     assert (squared.side, squared.quantity, squared.status) == ("SELL", 5, "COMPLETE")
     settings.PAPER_MIS_SQUARE_OFF = "15:20"
     ist = timezone.get_current_timezone()
-    assert engine.is_square_off_time(datetime(2026, 11, 24, 15, 21, tzinfo=ist))
-    assert not engine.is_square_off_time(datetime(2026, 11, 24, 15, 10, tzinfo=ist))
+    assert engine.is_square_off_time(datetime(2026, 11, 25, 15, 21, tzinfo=ist))
+    assert not engine.is_square_off_time(datetime(2026, 11, 25, 15, 10, tzinfo=ist))
     assert not engine.is_square_off_time(datetime(2026, 11, 22, 15, 21, tzinfo=ist))  # Sunday
+    # Tuesday 24 Nov 2026, Guru Nanak Jayanti: an exchange holiday has no session.
+    assert not engine.is_square_off_time(datetime(2026, 11, 24, 15, 21, tzinfo=ist))
 
 
 def test_square_off_task_outside_its_window_does_nothing(paper, settings):

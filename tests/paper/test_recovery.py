@@ -16,7 +16,7 @@ from tests.paper.helpers import price, request
 @pytest.fixture
 def at_square_off_time(settings):
     settings.PAPER_MIS_SQUARE_OFF = "15:20"
-    moment = datetime(2026, 11, 24, 15, 21, tzinfo=timezone.get_current_timezone())  # a Tuesday
+    moment = datetime(2026, 11, 25, 15, 21, tzinfo=timezone.get_current_timezone())  # a Wednesday
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("django.utils.timezone.now", lambda: moment)
         yield

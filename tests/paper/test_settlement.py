@@ -124,3 +124,25 @@ def test_an_app_order_resting_from_an_earlier_day_is_followed_by_the_sync(paper)
     order.refresh_from_db()
     assert order.status == "EXECUTED" and order.average_price == D("750")
     assert not Order.objects.filter(pk=order.pk, status="FAILED").exists()
+
+
+def test_a_buy_before_an_exchange_holiday_stays_t1_through_the_holiday(paper, monkeypatch):
+    """Bought Monday 2 Mar 2026; Tuesday 3 Mar was Holi (no settlement), so on
+    Wednesday the shares are still T1, as at the broker; Thursday they are delivered."""
+    from datetime import date
+
+    from paper.models import PaperHolding
+
+    account, market = paper
+    adapter = adapter_for(account)
+    price(market, "SBIN", 800)
+    adapter.place_order(request("SBIN", quantity=5))
+    next_day(account)
+    held(adapter, "SBIN")  # settles the buy into a T1 holding
+    PaperHolding.objects.filter(book__account=account).update(t1_date=date(2026, 3, 2))
+    monkeypatch.setattr(engine, "today", lambda: date(2026, 3, 4))
+    holding, _ = held(adapter, "SBIN")
+    assert holding.t1_quantity == 5
+    monkeypatch.setattr(engine, "today", lambda: date(2026, 3, 5))
+    holding, _ = held(adapter, "SBIN")
+    assert holding.t1_quantity == 0

@@ -204,10 +204,11 @@ def test_missed_trading_days_are_found(user):
         user=user, broker="paper", label="p", credentials={"starting_cash": "1000"}
     )
     # Mon 3 Nov .. Fri 14 Nov 2025; captured Mon, Tue, Thu, and (by import) Mon 10.
+    # Wed 5 Nov 2025 was an NSE holiday (Guru Nanak Jayanti): not a missed day.
     for day, via in [(3, "trade_book"), (4, "trade_book"), (6, "trade_book"), (10, "import")]:
         CapturedDay.objects.create(account=account, day=date(2025, 11, day), via=via)
     missed = capture.missed_days(account, until=date(2025, 11, 14))
-    assert missed == [date(2025, 11, d) for d in (5, 7, 11, 12, 13, 14)]  # no weekend
+    assert missed == [date(2025, 11, d) for d in (7, 11, 12, 13, 14)]  # no weekend, no holiday
 
 
 def test_today_is_missed_only_once_its_end_of_day_read_is_due(user, monkeypatch):
