@@ -24,7 +24,7 @@ from orders.models import Order
 from orders.validation import InvalidOrder
 from portfolio.models import Holding
 
-from . import allocation
+from . import allocation, confirmations
 from .models import BasketRun, Member, Watchlist
 from .presentation import unloaded_message
 from .selectors import members_of, resolve_members
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 MAX_BUFFER_PCT = Decimal("5")
 ALREADY = "This basket order was already placed (the form was sent twice): see its orders below."
+NOTHING_TO_BUY = "Nothing to buy with these funds: see each member's reason."
 
 
 class BasketRefused(ValueError):
@@ -392,59 +393,40 @@ def buy(
     mode: str,
     terms: Terms,
     actor: str,
+    token: str | None = None,
 ) -> BasketRun:
+    """Buy the basket with `funds`. With `token` (the "Buy now" confirmation,
+    watchlists/confirmations.py), exactly the legs the trader confirmed; without
+    it, the legs sized now."""
     if account.user_id != user.pk or watchlist.user_id != user.pk:
         raise BasketRefused("No such account or basket.")
     _check_terms(terms)
-    plan = preview(
-        watchlist=watchlist,
-        account=account,
-        funds=funds,
-        mode=mode,
-        order_type=terms.order_type,
-        buffer_pct=terms.buffer_pct,
-    )
-    if plan.price_error and not any(leg.price for leg in plan.legs):
-        raise BasketRefused(plan.price_error)
-    if plan.locked_over:
-        raise BasketRefused(locked_refusal(plan))
-    legs = [(leg.instrument, leg.quantity, leg.price) for leg in plan.legs if leg.quantity > 0]
+    if token is not None:
+        legs = confirmations.read(
+            token,
+            watchlist=watchlist,
+            account=account,
+            side="BUY",
+            terms=terms,
+            funds=funds,
+            mode=mode,
+        )
+    else:
+        plan = preview(
+            watchlist=watchlist,
+            account=account,
+            funds=funds,
+            mode=mode,
+            order_type=terms.order_type,
+            buffer_pct=terms.buffer_pct,
+        )
+        if plan.price_error and not any(leg.price for leg in plan.legs):
+            raise BasketRefused(plan.price_error)
+        if plan.locked_over:
+            raise BasketRefused(locked_refusal(plan))
+        legs = [(leg.instrument, leg.quantity, leg.price) for leg in plan.legs if leg.quantity > 0]
     if not legs:
-        raise BasketRefused("Nothing to buy with these funds: see each member's reason.")
-    return _create(
-        user=user,
-        watchlist=watchlist,
-        account=account,
-        side="BUY",
-        legs=legs,
-        terms=terms,
-        funds=funds,
-        actor=actor,
-    )
-
-
-def buy_confirmed(
-    *,
-    user: User,
-    watchlist: Watchlist,
-    account: BrokerAccount,
-    funds: Decimal,
-    mode: str,
-    terms: Terms,
-    token: str,
-    actor: str,
-) -> BasketRun:
-    """Send exactly the legs the trader confirmed (watchlists/confirmations.py)."""
-    from . import confirmations
-
-    if account.user_id != user.pk or watchlist.user_id != user.pk:
-        raise BasketRefused("No such account or basket.")
-    _check_terms(terms)
-    legs = confirmations.read(
-        token, watchlist=watchlist, account=account, side="BUY", terms=terms, funds=funds, mode=mode
-    )
-    if not legs:
-        raise BasketRefused("Nothing to buy with these funds: see each member's reason.")
+        raise BasketRefused(NOTHING_TO_BUY)
     return _create(
         user=user,
         watchlist=watchlist,
@@ -555,8 +537,6 @@ def sell(
 ) -> BasketRun:
     """Sell what the basket bought in `account`. With `token` (the sell preview's
     confirmation), exactly the legs confirmed, refused if the basket now holds less."""
-    from . import confirmations
-
     if account.user_id != user.pk or watchlist.user_id != user.pk:
         raise BasketRefused("No such account or basket.")
     _check_terms(terms)

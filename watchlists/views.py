@@ -486,7 +486,7 @@ def _confirm_buy(request, watchlist, form, terms, sized: dict, status: int = 200
     if plan.locked_over:
         raise baskets.BasketRefused(baskets.locked_refusal(plan))
     if not plan.orders:
-        raise baskets.BasketRefused("Nothing to buy with these funds: see each member's reason.")
+        raise baskets.BasketRefused(baskets.NOTHING_TO_BUY)
     token = confirmations.sign(
         watchlist=watchlist,
         account=sized["account"],
@@ -578,7 +578,7 @@ def basket(request: AuthedHttpRequest, watchlist_id: int) -> HttpResponse:
                 token=request.POST.get("plan", ""),
             )
         elif action == "now_confirm":
-            run = baskets.buy_confirmed(
+            run = baskets.buy(
                 user=request.user,
                 watchlist=watchlist,
                 account=account,

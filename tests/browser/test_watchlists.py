@@ -137,14 +137,20 @@ def test_the_live_list_updates_without_a_reload(page, accounts, user, size):
     expect(page.locator("input[name=symbol]")).to_have_value("NSE:SBIN")
 
 
+def core_basket(user, symbols=("SBIN", "INFY")):
+    """The basket "Core" of `symbols`, in that order."""
+    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
+    for n, symbol in enumerate(symbols):
+        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    return watchlist
+
+
 @pytest.mark.parametrize("size", list(SIZES))
 def test_buy_a_basket_into_the_queue_and_execute(page, accounts, user, size):
     width, height = SIZES[size]
     page.set_viewport_size({"width": width, "height": height})
     zerodha, _, _ = accounts
-    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
-    for n, symbol in enumerate(("SBIN", "INFY")):
-        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    watchlist = core_basket(user)
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page)
     page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
@@ -174,9 +180,7 @@ def test_buy_a_basket_into_the_queue_and_execute(page, accounts, user, size):
 
 def test_buy_now_asks_first_naming_account_orders_and_value(page, accounts, user):
     zerodha, _, _ = accounts
-    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
-    for n, symbol in enumerate(("SBIN", "INFY")):
-        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    watchlist = core_basket(user)
     asked = []
 
     def answer(dialog):
@@ -204,9 +208,7 @@ def test_buy_now_asks_first_naming_account_orders_and_value(page, accounts, user
 def test_buy_now_with_funds_changed_after_the_dialog_sends_nothing(page, accounts, user):
     """The review's path: confirm ₹10,000, type 100000 over it, click Send."""
     zerodha, _, _ = accounts
-    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
-    for n, symbol in enumerate(("SBIN", "INFY")):
-        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    watchlist = core_basket(user)
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page)
     page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
@@ -228,12 +230,8 @@ def test_buy_now_with_funds_changed_after_the_dialog_sends_nothing(page, account
 
 def test_a_row_save_error_shows_at_the_row_and_keeps_what_was_typed(page, accounts, user):
     zerodha, _, _ = accounts
-    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
-    members = [
-        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=s, position=n)
-        for n, s in enumerate(("SBIN", "INFY", "TCS"))
-    ]
-    tcs = members[2]
+    watchlist = core_basket(user, ("SBIN", "INFY", "TCS"))
+    tcs = watchlist.members.get(symbol="TCS")
     sign_in(page)
     page.goto(f"/watchlists/{watchlist.pk}/?account={zerodha.pk}")
     row = page.locator(f"#wl-{tcs.pk}")
@@ -255,9 +253,7 @@ def test_sell_basket_previews_only_what_the_basket_bought_then_asks(page, accoun
     from watchlists.models import BasketRun
 
     zerodha, _, _ = accounts
-    watchlist = Watchlist.objects.create(user=user, name="Core", kind="BASKET")
-    for n, symbol in enumerate(("SBIN", "INFY")):
-        Member.objects.create(watchlist=watchlist, exchange="NSE", symbol=symbol, position=n)
+    watchlist = core_basket(user)
     sbin, infy = (
         Instrument.objects.get(broker="zerodha", exchange="NSE", trading_symbol=s)
         for s in ("SBIN", "INFY")

@@ -520,8 +520,10 @@ def test_an_old_confirmation_is_refused(buy_now_form, client, monkeypatch):
     assert "more than" in response.content.decode() and not Order.objects.exists()
 
 
-def test_sell_confirm_sells_the_confirmed_legs_not_what_filled_since(market, user, client):
-    seed(market["kite"], holdings=[("SBIN", 40, "700")])
+def _sbin_basket_that_bought_4(market, user, client, *, held):
+    """A basket "Core" of SBIN that bought 4 in Zerodha, which holds `held` SBIN now;
+    the signed-in client, the basket's URL and its MARKET sell form."""
+    seed(market["kite"], holdings=[("SBIN", held, "700")])
     portfolio_sync_account(market["zerodha"])
     watchlist = basket(user, "SBIN")
     _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 4))
@@ -529,6 +531,11 @@ def test_sell_confirm_sells_the_confirmed_legs_not_what_filled_since(market, use
     url = reverse("watchlists:basket", args=[watchlist.pk])
     form = {"account": market["zerodha"].pk, "product": "CNC", "order_type": "MARKET"}
     form["buffer_pct"] = "0.5"
+    return watchlist, url, form
+
+
+def test_sell_confirm_sells_the_confirmed_legs_not_what_filled_since(market, user, client):
+    watchlist, url, form = _sbin_basket_that_bought_4(market, user, client, held=40)
     html = client.post(url, {**form, "action": "sell"}, headers=HX).content.decode()
     assert 'data-testid="sell-qty">4<' in html
     _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 6))  # filled since
@@ -537,14 +544,7 @@ def test_sell_confirm_sells_the_confirmed_legs_not_what_filled_since(market, use
 
 
 def test_sell_confirm_is_refused_when_the_basket_now_holds_less(market, user, client):
-    seed(market["kite"], holdings=[("SBIN", 4, "700")])
-    portfolio_sync_account(market["zerodha"])
-    watchlist = basket(user, "SBIN")
-    _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 4))
-    client.force_login(user)
-    url = reverse("watchlists:basket", args=[watchlist.pk])
-    form = {"account": market["zerodha"].pk, "product": "CNC", "order_type": "MARKET"}
-    form["buffer_pct"] = "0.5"
+    watchlist, url, form = _sbin_basket_that_bought_4(market, user, client, held=4)
     html = client.post(url, {**form, "action": "sell"}, headers=HX).content.decode()
     seed(market["kite"], holdings=[("SBIN", 1, "700")])  # sold 3 elsewhere since
     portfolio_sync_account(market["zerodha"])
@@ -610,14 +610,7 @@ def test_one_order_and_one_price_are_said_in_the_singular(market, user, client):
 
 
 def test_a_sell_says_from_the_account_not_into_it(market, user, client):
-    seed(market["kite"], holdings=[("SBIN", 40, "700")])
-    portfolio_sync_account(market["zerodha"])
-    watchlist = basket(user, "SBIN")
-    _bought(watchlist, market["zerodha"], (_instrument("SBIN"), 4))
-    client.force_login(user)
-    url = reverse("watchlists:basket", args=[watchlist.pk])
-    form = {"account": market["zerodha"].pk, "product": "CNC", "order_type": "MARKET"}
-    form["buffer_pct"] = "0.5"
+    watchlist, url, form = _sbin_basket_that_bought_4(market, user, client, held=40)
     html = client.post(url, {**form, "action": "sell"}, headers=HX).content.decode()
     done = client.post(url, {**form, "action": "sell_confirm", "plan": plan_of(html)}, headers=HX)
     assert "Sell Core from Zerodha · z: 1 order in the queue" in done.content.decode()
