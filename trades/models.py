@@ -2,7 +2,8 @@
 
 `Trade` and `OpeningLot` and `Adjustment` are the inputs; `RoundTrip` is derived
 (trades/services.py rebuilds it from them, any time, with the same answer).
-History outlives an account: rows keep the account's name when it is deleted.
+History outlives an account: when it is deleted, rows keep its name, and its id
+as `account_ref` (trades/history.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class Trade(models.Model):
     account = models.ForeignKey(
         "brokers.BrokerAccount", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set to the account's id as the account is deleted (`account` becomes NULL), so
+    # each deleted account's fills stay a book of their own when matching is rebuilt.
+    account_ref = models.PositiveBigIntegerField(null=True, blank=True)
     account_name = models.CharField(max_length=120)
     order = models.ForeignKey(
         "orders.Order", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -91,7 +95,12 @@ class OpeningLot(models.Model):
     """Shares held before tracking began, at the broker's average price."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    account = models.ForeignKey("brokers.BrokerAccount", on_delete=models.CASCADE, related_name="+")
+    # Kept (account NULL, account_ref its id) when the account is deleted: the sells
+    # of its history still close against these shares when the matching is rebuilt.
+    account = models.ForeignKey(
+        "brokers.BrokerAccount", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    account_ref = models.PositiveBigIntegerField(null=True, blank=True)
     exchange = models.CharField(max_length=10)
     symbol = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()

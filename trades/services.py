@@ -18,13 +18,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from brokers.models import BrokerAccount
 from marketdata import clock
 from marketdata.models import Instrument
 from portfolio.models import Holding
 
-from . import charges, matching
+from . import charges, history, matching
 from .models import Adjustment, CapturedDay, OpeningLot, RoundTrip, Trade
 
 if TYPE_CHECKING:
@@ -214,6 +215,7 @@ def fills_of(
     rows = trades.values_list(
         "pk",
         "account_id",
+        "account_ref",
         "exchange",
         "symbol",
         "product",
@@ -230,6 +232,7 @@ def fills_of(
     for (
         pk,
         account_id,
+        account_ref,
         exchange,
         symbol,
         product,
@@ -252,7 +255,7 @@ def fills_of(
         fills.append(
             matching.Fill(
                 pk,
-                account_id,
+                history.book_account(account_id, account_ref),
                 exchange,
                 symbol,
                 product,
@@ -278,8 +281,10 @@ def _opening_fills(*, user, lots, trades) -> list[matching.Fill]:
         # The moment the holdings were read (bounded by the end of the lot's day).
         captured = min(lot.created_at, matching.start_of(lot.as_of + timedelta(days=1)))
         held_before = 0
+        book = history.book_account(lot.account_id, lot.account_ref)
+        same_book = Q(account_id=book) | Q(account__isnull=True, account_ref=book)
         for side, quantity in trades.filter(
-            account_id=lot.account_id,
+            same_book,
             exchange=lot.exchange,
             symbol=lot.symbol,
             product="CNC",
@@ -292,7 +297,7 @@ def _opening_fills(*, user, lots, trades) -> list[matching.Fill]:
         fills.append(
             matching.Fill(
                 f"lot:{lot.pk}",
-                lot.account_id,
+                book,
                 lot.exchange,
                 lot.symbol,
                 "CNC",
@@ -333,13 +338,13 @@ def rebuild(
     fills = fills_of(user=user, account=account, symbols=symbols)
     canonical = canonical_names((f.exchange, f.symbol) for f in fills)
     result = matching.match_fills(fills, adjustments_of(user=user), canonical=canonical)
+    # A deleted account's round trips name it as its fills do (their account_name).
     names = dict(
-        Trade.objects.filter(user=user)
+        Trade.objects.filter(user=user, account__isnull=True)
         .order_by()
-        .values_list("account_id", "account_name")
+        .values_list("account_ref", "account_name")
         .distinct()
     )
-    names.update(BrokerAccount.objects.filter(user=user).values_list("pk", "label"))
     accounts = {a.pk: a.display_name for a in BrokerAccount.objects.filter(user=user)}
     rows = []
     table = charges.schedule()
@@ -348,7 +353,7 @@ def rebuild(
         rows.append(
             RoundTrip(
                 user=user,
-                account_id=m.account,
+                account_id=m.account if m.account in accounts else None,
                 account_name=accounts.get(m.account) or names.get(m.account, ""),
                 exchange=m.exchange,
                 symbol=m.symbol,
