@@ -193,3 +193,8 @@ class Market:
             self.prices[(exchange, symbol)] = Decimal(str(price))
             if freeze:
                 self.frozen.add((exchange, symbol))
+
+    def release(self, exchange: str, symbol: str) -> None:
+        """Let a held price drift again from where it is."""
+        with self._lock:
+            self.frozen.discard((exchange, symbol))

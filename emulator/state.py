@@ -320,8 +320,11 @@ class EmulatorState:
         if not crosses:
             order.status = "OPEN"
             return
-        price = ltp if order.order_type == "MARKET" else order.price
-        self._fill(book, order, price)
+        # Every order evaluated here is arriving at the market (placed, modified, or
+        # an AMO at the open): a marketable LIMIT takes the resting side's price, the
+        # LTP, never its own worse limit (a GTT's stop leg is a LIMIT set beyond the
+        # trigger on purpose).
+        self._fill(book, order, ltp)
 
     def _fill(self, book: Book, order: Order, price: Decimal) -> None:
         order.status = "COMPLETE"

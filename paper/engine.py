@@ -2,8 +2,10 @@
 
 Fill rules (checked at placement and by the beat task while orders rest):
 - MARKET fills at LTP moved against the trader by PAPER_SLIPPAGE_BPS;
-- LIMIT fills when LTP reaches the limit (BUY: LTP <= price, SELL: LTP >= price),
-  at the limit price;
+- LIMIT fills when LTP reaches the limit (BUY: LTP <= price, SELL: LTP >= price):
+  an order marketable as it arrives (placed, modified, or a stop triggering now)
+  fills at LTP, as an exchange gives it the resting side's better price; one that
+  rested and is reached later fills at its limit;
 - SL triggers when LTP crosses the trigger (BUY: >=, SELL: <=), then acts as LIMIT;
 - SL-M fills at LTP once triggered;
 - with PAPER_MAX_VOLUME_SHARE > 0 and the day's volume known, one check fills at
@@ -338,7 +340,7 @@ def place(book: PaperBook, request: OrderRequest) -> str:
         and quote is not None
         and clock.is_open(exchange=ref.exchange)
     ):
-        try_fill(order.pk, quote)
+        try_fill(order.pk, quote, arriving=True)
     return order.order_id
 
 
@@ -424,28 +426,33 @@ def modify(book: PaperBook, order_id: str, change: OrderChange) -> None:
         order.updated_at = timezone.now()
         order.save()
     if quote is not None and clock.is_open():
-        try_fill(order.pk, quote)
+        try_fill(order.pk, quote, arriving=True)
 
 
 # --- Filling ----------------------------------------------------------------------------
 
 
-def fill_price(order: PaperOrder, ltp: Decimal) -> Decimal | None:
+def fill_price(order: PaperOrder, ltp: Decimal, *, arriving: bool = False) -> Decimal | None:
     """The price this order fills at with the market at `ltp`, or None (not yet).
-    May flip `order.triggered` (the caller saves it)."""
+    `arriving`: the order reaches the market now (placed or modified). May flip
+    `order.triggered` (the caller saves it)."""
     buying = order.side == Side.BUY
     if order.order_type in (OrderType.SL, OrderType.SL_M) and not order.triggered:
         crossed = ltp >= order.trigger_price if buying else ltp <= order.trigger_price
         if not crossed:
             return None
         order.triggered = True
+        arriving = True  # the stop's limit order reaches the market now
     if order.order_type == OrderType.MARKET:
         return market_price(order.side, ltp)
     if order.order_type == OrderType.SL_M:
         return _paisa(ltp)
-    # LIMIT, and SL once triggered: at the limit when the market reaches it.
+    # LIMIT, and SL once triggered: marketable on arrival, at LTP (never worse
+    # than the limit); resting until the market reaches it, at the limit.
     reached = ltp <= order.price if buying else ltp >= order.price
-    return _paisa(order.price) if reached else None
+    if not reached:
+        return None
+    return _paisa(ltp) if arriving else _paisa(order.price)
 
 
 def _fill_quantity(order: PaperOrder, volume: int | None) -> int:
@@ -455,14 +462,15 @@ def _fill_quantity(order: PaperOrder, volume: int | None) -> int:
     return max(1, min(order.remaining, int(Decimal(volume) * share)))
 
 
-def try_fill(order_pk: int, quote: Price) -> bool:
-    """Fill what the rules allow at this price. True when something filled."""
+def try_fill(order_pk: int, quote: Price, *, arriving: bool = False) -> bool:
+    """Fill what the rules allow at this price. True when something filled.
+    `arriving`: the order was just placed or modified (see fill_price)."""
     with transaction.atomic():
         order = PaperOrder.objects.select_for_update().filter(pk=order_pk).first()
         if order is None or order.status not in PaperOrder.ACTIVE:
             return False  # another checker got here first
         was_triggered = order.triggered
-        price = fill_price(order, quote.last_price)
+        price = fill_price(order, quote.last_price, arriving=arriving)
         if order.triggered and not was_triggered:
             order.status = Status.OPEN  # a stop that triggered now waits as a limit
         if price is None:

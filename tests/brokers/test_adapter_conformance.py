@@ -394,6 +394,17 @@ def test_candles_for_every_declared_interval_shape(connected, peer):
 # --- Changing an armed GTT (modify_gtt) --------------------------------------------
 
 
+def test_a_marketable_limit_fills_at_the_market_price_not_its_limit(connected, peer):
+    """As at an exchange, a BUY LIMIT above the market takes the price on offer:
+    a protective exit's LIMIT set beyond its trigger must not fill at that worse limit."""
+    peer.server.state.market.set_price("NSE", "SBIN", "800")
+    order_id = connected.place_order(
+        order(peer, "SBIN", order_type=OrderType.LIMIT, price=Decimal("808"), tag="MLIM1")
+    )
+    mine = {o.broker_order_id: o for o in connected.order_book()}[order_id]
+    assert mine.status is OrderStatus.EXECUTED and mine.average_price == Decimal("800")
+
+
 def gtt_leg(peer, price, *, symbol="SBIN", quantity=5, side=Side.SELL):
     return order(
         peer,

@@ -51,6 +51,26 @@ def test_each_order_type_fills_by_its_rule_along_a_scripted_price_path(paper, se
     assert fills[slm_sell] == D("1395")  # SL-M: LTP on trigger
 
 
+def test_an_order_marketable_as_it_arrives_fills_at_the_market_not_its_limit(paper):
+    """A BUY LIMIT at 1,520 with the market at 1,500 takes the 1,500 on offer, as
+    on an exchange; so does a stop whose limit order reaches the market the moment
+    it triggers (a protective stop's limit is set beyond its trigger on purpose)."""
+    account, market = paper
+    adapter = adapter_for(account)
+    price(market, "INFY", 1500)
+    marketable = adapter.place_order(request("INFY", kind="LIMIT", price=D("1520"), quantity=2))
+    order = book_order(adapter, marketable)
+    assert order.status.value == "EXECUTED" and order.average_price == D("1500")
+    stop = adapter.place_order(
+        request("INFY", "SELL", kind="SL", price=D("1386"), trigger_price=D("1400"), tag="STOP")
+    )
+    assert book_order(adapter, stop).status.value == "TRIGGER_PENDING"
+    price(market, "INFY", 1399)
+    engine.check_resting_orders()
+    order = book_order(adapter, stop)
+    assert order.status.value == "EXECUTED" and order.average_price == D("1399")  # not 1,386
+
+
 def test_limit_sell_fills_when_the_market_reaches_it(paper):
     account, market = paper
     adapter = adapter_for(account)

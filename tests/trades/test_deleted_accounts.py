@@ -48,11 +48,15 @@ def test_each_deleted_accounts_fills_stay_a_book_of_their_own(user):
 
     result = services.rebuild(user=user)
     after = sorted(RoundTrip.objects.values_list("account_name", "direction", "gross"))
-    assert after == before == sorted(
-        [
-            (names[first_id], "LONG", D("200")),  # 10 x (120 - 100), from the opening lot
-            (names[second_id], "LONG", D("-100")),
-        ]
+    assert (
+        after
+        == before
+        == sorted(
+            [
+                (names[first_id], "LONG", D("200")),  # 10 x (120 - 100), from the opening lot
+                (names[second_id], "LONG", D("-100")),
+            ]
+        )
     )
     assert result.open_lots == 0  # nothing left open, no short invented
     assert set(RoundTrip.objects.values_list("account_id", flat=True)) == {None}
