@@ -160,7 +160,7 @@ def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
                     user=limit.user,
                     message=f"Day P&L of {scope} unknown ({why}); your setting is to warn "
                     "only: trading continues without the loss limit.",
-                    details={"limit_id": limit.pk, "toast": True},
+                    details={"limit_id": limit.pk, "toast": True, "toast_title": "Day P&L unknown"},
                 )
             return None
         reason, message = Reason.UNKNOWN_PNL, f"Day P&L of {scope} unknown ({why})."
