@@ -65,6 +65,8 @@ def test_limit_kill_switch_and_banner(page, desk, size):
     page.goto("/")
     expect(page.locator("#day-pnl-limits")).to_contain_text("Zerodha · main")
     fits(page, width)
+    table = page.locator("#day-pnl-limits table")  # read whole, not scrolled sideways
+    assert table.evaluate("(t) => t.scrollWidth <= t.clientWidth + 1"), "the card scrolls"
 
     # The kill switch, from the top bar, behind the typed confirmation.
     page.get_by_role("link", name="Kill switch").click()
