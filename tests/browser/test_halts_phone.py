@@ -99,7 +99,6 @@ def test_on_a_phone_the_halts_page_starts_on_the_first_screen(page, halted):
     expect(page.locator(".toast")).to_have_count(2, timeout=20_000)
     page.evaluate("() => window.scrollTo(0, 0)")
     found = page.evaluate(LAYOUT)
-    page.screenshot(path="var/test/halts-phone.png", full_page=False)
     width, height = PHONE
     assert found["page"] <= width, found
     assert found["wraps"] == 0 and found["rowDisplay"] == "flex", found  # stacked cards
