@@ -33,14 +33,16 @@ Status = Order.Status
 Condition = Order.Condition
 
 
+def native_for(account: BrokerAccount | None, product: str) -> bool:
+    """Whether a GTT of `product` on `account` is armed at the broker: the broker has GTT
+    and the product is not intraday (a native GTT lives for up to a year: brokers take
+    it for CNC/NRML, not MIS); otherwise SigmaTrader manages it."""
+    return bool(account and account.adapter_class.capabilities.gtt and product != Order.Product.MIS)
+
+
 def is_native(order: Order) -> bool:
-    """Armed at the broker: the account's broker has GTT and the product is not intraday
-    (a native GTT lives for up to a year: brokers take it for CNC/NRML, not MIS)."""
-    return bool(
-        order.account
-        and order.account.adapter_class.capabilities.gtt
-        and order.product != Order.Product.MIS
-    )
+    """Armed at the broker (native_for the order's account and product)."""
+    return native_for(order.account, order.product)
 
 
 def condition_met(order: Order, price: Decimal | None) -> bool:

@@ -13,7 +13,7 @@ from django.db import models
 from brokers import selectors as broker_selectors
 from brokers.models import BrokerAccount
 
-from . import exit_plans, risk_symbols
+from . import conditional, exit_plans, risk_symbols
 from .broker_request import uses_price, uses_trigger
 from .models import Order, RiskPolicy, Strategy
 from .validation import InvalidOrder, validate
@@ -149,9 +149,19 @@ class OrderForm(RefusalMixin, forms.Form):
             ]
         if not caps.disclosed_quantity:
             del self.fields["disclosed_quantity"]
-        # One GTT concept; the label says where the trigger lives.
+        # One GTT concept; the label says where the trigger lives. A broker's GTT is for
+        # delivery (CNC/NRML): an MIS one is managed here (conditional.native_for).
+        self.gtt_label_mis = ""
         if caps.gtt:
-            self.fields["gtt"].label = f"GTT at {account.broker_label}"
+            broker = account.broker_label
+            self.fields["gtt"].label = f"GTT at {broker}"
+            # Shown instead while MIS is the chosen product (app.css, .gtt-if-mis).
+            self.gtt_label_mis = f"GTT watched by SigmaTrader (MIS: {broker}'s GTT is for delivery)"
+            self.fields["gtt"].help_text = (
+                f"CNC/NRML: the trigger lives at {broker} and places a LIMIT order. MIS: "
+                f"{broker}'s GTT is for delivery, so SigmaTrader watches the price and sends "
+                "the order itself (needs the app running; MARKET allowed)."
+            )
             self.gtt_mode = "native"
         else:
             self.fields[
@@ -175,8 +185,14 @@ class OrderForm(RefusalMixin, forms.Form):
                 self.add_error("condition", "Choose when the GTT triggers.")
             if not data.get("trigger_value"):
                 self.add_error("trigger_value", "A GTT needs a trigger value.")
-            if getattr(self, "gtt_mode", "") == "native" and kind != Order.OrderType.LIMIT:
-                self.add_error("order_type", "A GTT at the broker places a LIMIT order.")
+            account = data.get("account") or self.chosen_account
+            native = conditional.native_for(account, data.get("product", ""))
+            if account is not None and native and kind != Order.OrderType.LIMIT:
+                self.add_error(
+                    "order_type",
+                    f"A {data.get('product')} GTT at {account.broker_label} places a LIMIT "
+                    "order (an MIS one, watched by SigmaTrader, may be MARKET).",
+                )
             if (
                 data.get("oco_trigger_value")
                 and kind == Order.OrderType.LIMIT

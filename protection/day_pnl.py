@@ -38,11 +38,11 @@ CENT = Decimal("0.01")
 
 
 def min_sync_seconds() -> int:
-    return getattr(settings, "PROTECTION_MIN_SYNC_SECONDS", 15)
+    return settings.PROTECTION_MIN_SYNC_SECONDS
 
 
 def stale_seconds() -> int:
-    return getattr(settings, "PROTECTION_STALE_SECONDS", 90)
+    return settings.PROTECTION_STALE_SECONDS
 
 
 def _money(value: Decimal) -> Decimal:

@@ -11,6 +11,12 @@ from brokers import selectors as broker_selectors
 from .models import LossLimit
 
 ALL = "all"
+# The largest ₹ amount a limit or target takes: ₹ 100 crore. Far above any day's P&L
+# of a retail account, far below what the columns hold (18 digits, 2 after the point)
+# on every database, so no typo (1e15) is stored as a limit that can never trip.
+MAX_RUPEES = Decimal("1000000000")
+MAX_RUPEES_TEXT = "₹ 100 crore (₹ 1,00,00,00,000)"
+MAX_PERCENT = Decimal("100")
 
 
 class LossLimitForm(forms.ModelForm):
@@ -39,10 +45,12 @@ class LossLimitForm(forms.ModelForm):
             "webhook_policy": "AUTO alerts during a halt",
         }
         help_texts = {
-            "max_loss": "A positive number: ₹, or % of start-of-day capital (funds the broker "
-            "reports at the day's first reading). Empty: no loss limit.",
+            "max_loss": "A positive number: ₹ (at most ₹ 100 crore), or % of start-of-day "
+            "capital (at most 100; funds the broker reports at the day's first reading). "
+            "Empty: no loss limit.",
             "include_holdings": "Off: realised + unrealised P&L of positions only.",
-            "profit_target": "Reaching it halts trading too (locks the day in). Empty: none.",
+            "profit_target": "Reaching it halts trading too (locks the day in); at most ₹ 100 "
+            "crore. Empty: none.",
             "webhook_policy": "Queue: each waits in the queue with the reason. Refuse: the "
             "alert is answered 423 and no order is made. Exits go either way.",
         }
@@ -73,16 +81,22 @@ class LossLimitForm(forms.ModelForm):
         value = self.cleaned_data.get("profit_target")
         if value is not None and value <= 0:
             raise forms.ValidationError("A profit target must be more than 0 (or empty).")
+        if value is not None and value > MAX_RUPEES:
+            raise forms.ValidationError(f"A profit target is at most {MAX_RUPEES_TEXT}.")
         return value
 
     def clean(self):
         data = super().clean()
-        if (
-            data.get("loss_kind") == LossLimit.LossKind.PERCENT
-            and data.get("max_loss") is not None
-            and data["max_loss"] > Decimal("100")
-        ):
-            self.add_error("max_loss", "A percentage of capital is at most 100.")
+        max_loss = data.get("max_loss")
+        if max_loss is not None and data.get("loss_kind") == LossLimit.LossKind.PERCENT:
+            if max_loss > MAX_PERCENT:
+                self.add_error(
+                    "max_loss",
+                    "A percentage of capital is at most 100 (a loss of more than all of "
+                    "it cannot happen).",
+                )
+        elif max_loss is not None and max_loss > MAX_RUPEES:
+            self.add_error("max_loss", f"A loss limit is at most {MAX_RUPEES_TEXT}.")
         if (
             data.get("enabled")
             and data.get("max_loss") is None

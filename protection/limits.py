@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -46,6 +47,8 @@ class Figures:
     accounts: list[BrokerAccount] = field(default_factory=list)
     # Each account's own day P&L (None: unknown), for the dashboard.
     parts: list[tuple[BrokerAccount, Decimal | None]] = field(default_factory=list)
+    # When the figure was read: the oldest of its accounts' readings (None: unread).
+    read_at: datetime | None = None
 
     @property
     def unread(self) -> bool:
@@ -94,6 +97,9 @@ def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
     for account in figures.accounts:
         reading = readings.get(account.pk)
         figures.parts.append((account, reading.pnl if reading is not None else None))
+        read_at = reading.read_at if reading is not None else None
+        if read_at is not None and (figures.read_at is None or read_at < figures.read_at):
+            figures.read_at = read_at
         if reading is None or reading.pnl is None:
             why = reading.error if reading is not None else "not read yet"
             figures.errors.append(f"{account.display_name}: {why}")
@@ -154,7 +160,7 @@ def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
                     user=limit.user,
                     message=f"Day P&L of {scope} unknown ({why}); your setting is to warn "
                     "only: trading continues without the loss limit.",
-                    details={"limit_id": limit.pk, "toast": True},
+                    details={"limit_id": limit.pk, "toast": True, "toast_title": "Day P&L unknown"},
                 )
             return None
         reason, message = Reason.UNKNOWN_PNL, f"Day P&L of {scope} unknown ({why})."
@@ -205,16 +211,19 @@ def evaluate_limits(limits=None) -> dict:
             logger.exception("day P&L of account %s could not be read", pk)
     summary = {}
     for limit in limits:
-        # A limit without holdings reads positions only, even where another limit
-        # on the same account asked for holdings too.
-        if not limit.include_holdings:
-            mine = {pk: _without_holdings(r) for pk, r in readings.items()}
-        else:
-            mine = readings
-        figures = figures_for(limit, mine)
+        figures = figures_for(limit, readings_for(limit, readings))
         halt = check_limit(limit, figures)
         summary[str(limit.pk)] = f"halt {halt.pk}" if halt else str(figures.pnl)
     return summary
+
+
+def readings_for(limit: LossLimit, readings: dict[int, DayReading]) -> dict[int, DayReading]:
+    """The readings as `limit` counts them: a limit without holdings reads positions
+    only, even where another limit on the same account asked for holdings too (the
+    watch and the dashboard both compare this, so they show the same figure)."""
+    if limit.include_holdings:
+        return readings
+    return {pk: _without_holdings(r) for pk, r in readings.items()}
 
 
 def _without_holdings(reading: DayReading) -> DayReading:
@@ -228,6 +237,7 @@ def _without_holdings(reading: DayReading) -> DayReading:
         realised=reading.realised,
         unrealised=reading.unrealised,
         pnl=reading.realised + reading.unrealised,
+        read_at=reading.read_at,
     )
 
 

@@ -8,7 +8,7 @@ from marketdata import clock
 from orders import halts as order_halts
 from orders.models import TradingHalt
 
-from .limits import Figures, figures_for
+from .limits import Figures, figures_for, readings_for
 from .models import DayReading, HaltAction, LossLimit
 
 
@@ -87,7 +87,7 @@ def limits_overview(*, user, limits: list[LossLimit] | None = None) -> list[Limi
         rows.append(
             LimitRow(
                 limit=limit,
-                figures=figures_for(limit, readings),
+                figures=figures_for(limit, readings_for(limit, readings)),
                 halted=None in halted or limit.account_id in halted,
             )
         )

@@ -368,6 +368,20 @@ ALERTS_CANDLE_FETCHES_PER_RUN = env.int("ALERTS_CANDLE_FETCHES_PER_RUN", default
 # Alert rules one user may keep (every rule is evaluated every few seconds).
 ALERTS_MAX_RULES_PER_USER = env.int("ALERTS_MAX_RULES_PER_USER", default=500)
 
+# Capital protection (issue 18; protection/exits.py, protection/day_pnl.py).
+# A refused or failed protective exit is re-armed at most this many times ...
+PROTECTION_MAX_RETRIES = env.int("PROTECTION_MAX_RETRIES", default=3)
+# ... at least this many seconds apart.
+PROTECTION_RETRY_SECONDS = env.int("PROTECTION_RETRY_SECONDS", default=60)
+# A native GTT's stop leg is a LIMIT order this % beyond its trigger (so a fast fall fills).
+PROTECTION_STOP_LIMIT_BUFFER_PERCENT = env.str("PROTECTION_STOP_LIMIT_BUFFER_PERCENT", default="1")
+# MIS exit legs end at the intraday square-off (India time, HH:MM).
+PROTECTION_MIS_END = env.str("PROTECTION_MIS_END", default="15:20")
+# A loss limit's day P&L reuses portfolio's sync when it is younger than this (seconds) ...
+PROTECTION_MIN_SYNC_SECONDS = env.int("PROTECTION_MIN_SYNC_SECONDS", default=15)
+# ... and is unknown (never zero) when the positions were read longer ago than this.
+PROTECTION_STALE_SECONDS = env.int("PROTECTION_STALE_SECONDS", default=90)
+
 # --- Sign-in protection, two-factor, Content-Security-Policy (issue 13) ---------------
 INSTALLED_APPS += ["axes", "django_otp", "csp"]
 MIDDLEWARE += [

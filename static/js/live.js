@@ -27,6 +27,25 @@
     }
   });
 
+  // A poll's swap keeps what the reader opened: a <details data-keep-open="key"> (a halt
+  // banner's message) open before the swap is open again after it.
+  var keepOpen = [];
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var element = event.detail.elt, target = event.detail.target;
+    if (!element || !element.hasAttribute("data-live") || !target) return;
+    keepOpen = Array.prototype.map.call(
+      target.querySelectorAll("details[data-keep-open][open]"),
+      function (details) { return details.getAttribute("data-keep-open"); });
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    keepOpen.forEach(function (key) {
+      document.querySelectorAll("details[data-keep-open]").forEach(function (details) {
+        if (details.getAttribute("data-keep-open") === key) details.open = true;
+      });
+    });
+    keepOpen = [];
+  });
+
   // Toasts: dismiss on their button; keep at most four on screen (older ones go); a success
   // closes by itself after 8 s, a warning or error stays until dismissed.
   document.addEventListener("click", function (event) {

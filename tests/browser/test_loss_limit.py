@@ -49,6 +49,12 @@ def test_limit_kill_switch_and_banner(page, desk, size):
     expect(field.locator(".field-error")).to_contain_text("more than 0")
     fits(page, width)
     assert not LossLimit.objects.exists()
+    # A typo no day can reach (1e15) is refused at its field with the bound.
+    page.locator("#risk-limits").get_by_label("Max loss today").fill("1e15")
+    page.locator("#risk-limits").get_by_role("button", name="Save daily limit").click()
+    expect(field.locator(".field-error")).to_contain_text("at most ₹ 100 crore")
+    fits(page, width)
+    assert not LossLimit.objects.exists()
     page.locator("#risk-limits").get_by_label("Max loss today").fill("500")
     page.locator("#risk-limits").get_by_role("button", name="Save daily limit").click()
     expect(page.locator(".message-success")).to_contain_text("Daily loss limit for Zerodha · main")
@@ -59,6 +65,8 @@ def test_limit_kill_switch_and_banner(page, desk, size):
     page.goto("/")
     expect(page.locator("#day-pnl-limits")).to_contain_text("Zerodha · main")
     fits(page, width)
+    table = page.locator("#day-pnl-limits table")  # read whole, not scrolled sideways
+    assert table.evaluate("(t) => t.scrollWidth <= t.clientWidth + 1"), "the card scrolls"
 
     # The kill switch, from the top bar, behind the typed confirmation.
     page.get_by_role("link", name="Kill switch").click()
