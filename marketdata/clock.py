@@ -150,3 +150,15 @@ def last_closed_trading_day(moment: datetime | None = None) -> date:
     if not (is_trading_day(day) and local.time() >= CLOSE):
         day = previous_trading_day(day)
     return day
+
+
+def next_intraday_end(moment: datetime | None = None, *, at: time) -> datetime:
+    """The next intraday square-off at `at` (India time) on a trading day: today's
+    while it is still ahead, else the next trading day's."""
+    local = (moment or timezone.now()).astimezone(IST)
+    day = local.date()
+    if not is_trading_day(day) or local.time() >= at:
+        day += timedelta(days=1)
+        while not is_trading_day(day):
+            day += timedelta(days=1)
+    return datetime.combine(day, at, tzinfo=IST)

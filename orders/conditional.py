@@ -12,9 +12,10 @@ cancelled in the same transaction; a missing price never triggers.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.utils import timezone
 from brokers.base import BrokerError, GttKind, GttOrder, InstrumentRef, OutcomeUnknown
 from brokers.connections import calling
 from brokers.models import BrokerAccount
+from marketdata import clock
 from marketdata.quotes import ltp
 
 from .broker_request import broker_request
@@ -294,6 +296,14 @@ def default_expiry(days: int = 365):
     return timezone.now() + timedelta(days=days)
 
 
+def intraday_end():
+    """When an MIS GTT ends: the intraday square-off (PROTECTION_MIS_END, 15:20 India
+    time) of today, or of the next trading day once past. An intraday order cannot
+    be placed after it, so a trigger later than that must not fire."""
+    hours, minutes = str(settings.PROTECTION_MIS_END).split(":")
+    return clock.next_intraday_end(at=time(int(hours), int(minutes)))
+
+
 def make_gtt(
     order: Order,
     *,
@@ -304,8 +314,11 @@ def make_gtt(
     oco_price=None,
     actor: str,
 ) -> list[Order]:
-    """Turn a new order into a GTT (and, with an OCO leg, create its sibling)."""
+    """Turn a new order into a GTT (and, with an OCO leg, create its sibling). An
+    intraday (MIS) GTT ends at the day's square-off, whatever `expires_days` says."""
     expires = default_expiry(expires_days)
+    if order.product == Order.Product.MIS:
+        expires = min(expires, intraday_end())
     Order.objects.filter(pk=order.pk).update(
         is_gtt=True, condition=condition, trigger_value=trigger_value, expires_at=expires
     )

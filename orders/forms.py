@@ -64,7 +64,12 @@ class OrderForm(RefusalMixin, forms.Form):
         required=False, min_value=0, decimal_places=4, max_digits=14, label="Trigger value"
     )
     expires_days = forms.IntegerField(
-        required=False, min_value=1, max_value=365, initial=365, label="Expires in (days)"
+        required=False,
+        min_value=1,
+        max_value=365,
+        initial=365,
+        label="Expires in (days)",
+        help_text="An MIS (intraday) GTT ends at the day's square-off.",
     )
     oco_trigger_value = forms.DecimalField(
         required=False, min_value=0, decimal_places=4, max_digits=14, label="OCO: other trigger"
@@ -160,7 +165,8 @@ class OrderForm(RefusalMixin, forms.Form):
             self.fields["gtt"].help_text = (
                 f"CNC/NRML: the trigger lives at {broker} and places a LIMIT order. MIS: "
                 f"{broker}'s GTT is for delivery, so SigmaTrader watches the price and sends "
-                "the order itself (needs the app running; MARKET allowed)."
+                "the order itself (needs the app running; MARKET allowed) until the day's "
+                "intraday square-off."
             )
             self.gtt_mode = "native"
         else:

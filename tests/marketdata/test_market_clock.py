@@ -201,3 +201,18 @@ def test_square_off_in_a_closed_market_offers_amo_or_the_queue(emulator, user, s
     amo = square_off(user=user, position=position, actor="alice", when_closed="amo")
     assert amo.status == "SENT" and amo.variety == "AMO"
     assert peer.user.book.orders[amo.broker_order_id].variety == "amo"
+
+
+def test_the_next_intraday_end_skips_weekends_and_holidays(settings):
+    from datetime import time
+
+    settings.MARKET_CLOCK = "exchange"
+    at = time(15, 20)
+    friday = datetime(2026, 11, 20, 16, 0, tzinfo=IST)
+    assert clock.next_intraday_end(friday, at=at) == datetime(2026, 11, 23, 15, 20, tzinfo=IST)
+    before_holiday = datetime(2026, 11, 23, 15, 30, tzinfo=IST)  # Tue 24 is Guru Nanak Jayanti
+    assert clock.next_intraday_end(before_holiday, at=at) == datetime(
+        2026, 11, 25, 15, 20, tzinfo=IST
+    )
+    morning = datetime(2026, 11, 25, 9, 0, tzinfo=IST)
+    assert clock.next_intraday_end(morning, at=at) == datetime(2026, 11, 25, 15, 20, tzinfo=IST)

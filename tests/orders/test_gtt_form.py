@@ -35,3 +35,55 @@ def test_a_delivery_gtt_at_the_broker_still_needs_a_limit_order(page):  # noqa: 
     assert response.status_code == 422
     assert "A CNC GTT at Zerodha places a LIMIT order" in response.content.decode()
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("trading", ["zerodha"], indirect=True)
+def test_an_mis_gtt_ends_at_the_days_square_off_not_in_a_year(page, settings, monkeypatch):  # noqa: F811
+    """An intraday order cannot be placed after the square-off: its GTT must not fire
+    on a later day. Wednesday 25 Nov 2026 at 11:00 IST: it ends at 15:20 that day; after
+    15:20 it ends at the next trading day's (Thursday's) square-off."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    from marketdata.clock import IST
+
+    client, account, _ = page
+    settings.PROTECTION_MIS_END = "15:20"
+    now = {"at": datetime(2026, 11, 25, 11, 0, tzinfo=IST)}
+    monkeypatch.setattr(timezone, "now", lambda: now["at"])
+    assert (
+        post_new(
+            client,
+            account,
+            product="MIS",
+            order_type="MARKET",
+            **{
+                **GTT,
+                "expires_days": 365,
+            },
+        ).status_code
+        == 200
+    )
+    mis = Order.objects.get()
+    assert mis.expires_at == datetime(2026, 11, 25, 15, 20, tzinfo=IST)
+    now["at"] = datetime(2026, 11, 25, 16, 0, tzinfo=IST)
+    assert (
+        post_new(
+            client,
+            account,
+            product="CNC",
+            order_type="LIMIT",
+            price="779",
+            **{
+                **GTT,
+                "expires_days": 365,
+            },
+        ).status_code
+        == 200
+    )
+    cnc = Order.objects.exclude(pk=mis.pk).get()
+    assert (cnc.expires_at - now["at"]).days == 365  # delivery keeps its year
+    Order.objects.all().delete()
+    assert post_new(client, account, product="MIS", order_type="MARKET", **GTT).status_code == 200
+    assert Order.objects.get().expires_at == datetime(2026, 11, 26, 15, 20, tzinfo=IST)
