@@ -305,7 +305,7 @@ def default_dedup_window() -> int:
 
 
 def default_unkeyed_dedup_window() -> int:
-    return getattr(settings, "WEBHOOK_DEDUP_UNKEYED_WINDOW_SECONDS", 60)
+    return settings.WEBHOOK_DEDUP_UNKEYED_WINDOW_SECONDS
 
 
 class Strategy(models.Model):

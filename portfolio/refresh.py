@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def debounce_seconds() -> int:
-    return getattr(settings, "PORTFOLIO_REFRESH_DEBOUNCE_SECONDS", 3)
+    return settings.PORTFOLIO_REFRESH_DEBOUNCE_SECONDS
 
 
 def queue_refresh(account_id: int) -> bool:

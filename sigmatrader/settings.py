@@ -357,6 +357,12 @@ WEBHOOK_STORED_BODY_CHARS = env.int("WEBHOOK_STORED_BODY_CHARS", default=8 * 102
 WEBHOOK_RATE_PER_MINUTE = env.int("WEBHOOK_RATE_PER_MINUTE", default=120)
 WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE = env.int("WEBHOOK_UNKNOWN_TOKEN_RATE_PER_MINUTE", default=30)
 WEBHOOK_DEDUP_WINDOW_SECONDS = env.int("WEBHOOK_DEDUP_WINDOW_SECONDS", default=24 * 3600)
+# ... and, for an alert with neither alert_id nor bar_time, this one (a strategy's default).
+WEBHOOK_DEDUP_UNKEYED_WINDOW_SECONDS = env.int("WEBHOOK_DEDUP_UNKEYED_WINDOW_SECONDS", default=60)
+# A fill queues at most one portfolio refresh per account this often (portfolio/refresh.py) ...
+PORTFOLIO_REFRESH_DEBOUNCE_SECONDS = env.int("PORTFOLIO_REFRESH_DEBOUNCE_SECONDS", default=3)
+# ... and at most one trade-book capture per account this often (trades/capture.py).
+TRADES_CAPTURE_DEBOUNCE_SECONDS = env.int("TRADES_CAPTURE_DEBOUNCE_SECONDS", default=5)
 
 # Live pages: how often a visible page polls (the cache, never a broker), when a
 # price counts as stale (greyed, with its age), and how often beat refreshes quotes.

@@ -54,7 +54,7 @@ class CaptureResult:
 
 
 def debounce_seconds() -> int:
-    return getattr(settings, "TRADES_CAPTURE_DEBOUNCE_SECONDS", 5)
+    return settings.TRADES_CAPTURE_DEBOUNCE_SECONDS
 
 
 def on_order_filled(sender, account_id, **kwargs) -> None:
