@@ -65,7 +65,11 @@ def _session_events(user):
 
 def _system_toast(event: SystemEvent) -> Toast:
     if event.details.get("toast") if isinstance(event.details, dict) else False:
-        level = "ok" if event.level in (SystemEvent.Level.INFO, SystemEvent.Level.DEBUG) else "bad"
+        level = {
+            SystemEvent.Level.INFO: "ok",
+            SystemEvent.Level.DEBUG: "ok",
+            SystemEvent.Level.WARNING: "warn",
+        }.get(event.level, "bad")
         # The event may name itself (a loss limit's "Day P&L unknown" is no halt).
         title = str(event.details.get("toast_title") or "Trading halt")[:60]
         return Toast(f"s{event.pk}", level, title, event.message)

@@ -373,7 +373,8 @@ def test_a_halt_and_its_actions_become_toasts_for_their_owner_only(desk, other_u
     halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
     toasts = pending_toasts(user=account.user, session=mine)
     titles = {(t.title, t.level) for t in toasts}
-    assert ("Trading halt", "bad") in titles and ("Trading halt", "ok") in titles
+    # The halt is a warning (amber, stays until dismissed); each action done is "ok".
+    assert ("Trading halt", "warn") in titles and ("Trading halt", "ok") in titles
     assert any("Trading halted for Zerodha · main" in t.text for t in toasts)
     assert pending_toasts(user=account.user, session=mine) == []  # each once
     assert pending_toasts(user=other_user, session=theirs) == []
