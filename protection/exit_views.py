@@ -10,13 +10,13 @@ from orders import selectors
 from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import redirect_back
 
-from . import exits
+from .exits import editing
 
 
 @require_POST
 def change(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     entry = selectors.order_for(request.user, order_id)
-    problem = exits.edit_plan(
+    problem = editing.edit_plan(
         entry=entry,
         stop_loss=request.POST.get("stop_loss", "")[:24],
         target=request.POST.get("target", "")[:24],
@@ -32,7 +32,7 @@ def change(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 def cancel(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     entry = selectors.order_for(request.user, order_id)
-    problem = exits.cancel_plan(entry=entry, actor=request.user.get_username())
+    problem = editing.cancel_plan(entry=entry, actor=request.user.get_username())
     if problem:
         messages.error(request, f"Order #{entry.pk}: {problem}")
     else:

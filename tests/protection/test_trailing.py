@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from orders import exit_plans
 from orders.models import ExitPlan
-from protection import exits
+from protection.exits import trailing
 from tests.orders.test_order_lifecycle import trading  # noqa: F401 (the fixture)
 from tests.protection.helpers import entry, legs, send, sync, triggers
 
@@ -64,7 +64,7 @@ def test_trailing_on_the_emulator_moves_the_armed_stop_and_never_back(
     levels = []
     for price in ["800", "810", "830", "820", "845", "840"]:
         market.set_price("NSE", "SBIN", price)
-        exits.trail_one(ExitPlan.objects.get(entry=order), price=D(price))
+        trailing.trail_one(ExitPlan.objects.get(entry=order), price=D(price))
         stop = next(
             leg for leg in legs(order) if leg.status == "ARMED" and leg.condition == "ltp_lte"
         )
@@ -106,14 +106,14 @@ def test_a_trailing_move_the_broker_did_not_take_is_tried_again(
     for operation in ("gtt", "gtt_modify"):  # cancel-and-replace, or a modify in place
         peer.server.state.inject(peer.wire, operation, Fault("server_error", times=10, status=503))
     market.set_price("NSE", "SBIN", "850")
-    assert not exits.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
+    assert not trailing.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
     plan = ExitPlan.objects.get(entry=order)
     assert plan.stop_level == D("784") and "not at the broker yet" in plan.note
     stop.refresh_from_db()
     assert stop.status == "ARMED" and stop.trigger_value == D("784")
     assert peer.user.book.gtts[int(stop.gtt_id)]["condition"]["trigger_values"] == [784.0]
     peer.server.state.clear_faults()
-    assert exits.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
+    assert trailing.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
     (moved,) = [leg for leg in legs(order) if leg.status == "ARMED"]
     assert moved.trigger_value == D("833") and ExitPlan.objects.get(entry=order).stop_level == D(
         "833"
