@@ -146,15 +146,20 @@ def parse_plan(
     return plan
 
 
-def check_against(plan: Plan, *, side: str, reference: Decimal | None) -> None:
+def check_against(
+    plan: Plan, *, side: str, reference: Decimal | None, fields: tuple[str, ...] = FIELDS
+) -> None:
     """Price levels on the wrong side of the entry's own price (a LIMIT entry's price,
-    when known) are refused: a BUY's stop below it, its target above it."""
+    when known, or the fill) are refused: a BUY's stop below it, its target and the level
+    it trails from above it; a trail in points as large as the price would put a long's
+    stop at zero. `fields`: the parts to check (the Orders page checks a changed trail
+    against the fill, not a stop the trader moved on purpose)."""
     if reference is None or reference <= 0:
         return
     long = side == "BUY"
-    for name, below in (("stop_loss", long), ("target", not long)):
+    for name, below in (("stop_loss", long), ("target", not long), ("trail_activation", not long)):
         offset = getattr(plan, name)
-        if offset is None or offset.kind != PRICE:
+        if name not in fields or offset is None or offset.kind != PRICE:
             continue
         wrong = offset.value >= reference if below else offset.value <= reference
         if wrong:
@@ -164,6 +169,15 @@ def check_against(plan: Plan, *, side: str, reference: Decimal | None) -> None:
                 f"{LABELS[name]} {offset.value} must be {where} the entry price {reference} "
                 f"for a {side} entry.",
             )
+    trail = plan.trailing_stop
+    if trail is None or "trailing_stop" not in fields:
+        return
+    if trail.kind == POINTS and long and trail.value >= reference:
+        raise ExitPlanError(
+            "trailing_stop",
+            f"{LABELS['trailing_stop']} {trail.text} is as large as the entry price "
+            f"{reference}: the stop would be at or below zero.",
+        )
 
 
 def check_entry(plan: Plan | None, *, side: str, product: str) -> None:

@@ -153,5 +153,8 @@ def exit_cell(order: Order) -> dict | None:
             }
             for leg in legs[-6:]
         ],
-        "form": {name: getattr(stored, name) for name in ("stop_loss", "target")},
+        "form": {
+            name: getattr(stored, name)
+            for name in ("stop_loss", "target", "trailing_stop", "trail_activation")
+        },
     }

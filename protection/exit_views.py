@@ -20,6 +20,8 @@ def change(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
         entry=entry,
         stop_loss=request.POST.get("stop_loss", "")[:24],
         target=request.POST.get("target", "")[:24],
+        trailing_stop=_given(request, "trailing_stop"),
+        trail_activation=_given(request, "trail_activation"),
         actor=request.user.get_username(),
     )
     if problem:
@@ -38,3 +40,9 @@ def cancel(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Order #{entry.pk}: protection cancelled.")
     return redirect_back(request, "orders:orders")
+
+
+def _given(request: AuthedHttpRequest, name: str) -> str | None:
+    """A field the form posted (None: not in the form, the stored text stays)."""
+    value = request.POST.get(name)
+    return None if value is None else value[:24]

@@ -10,6 +10,7 @@ from .legs import cancel_legs
 from .moving import change_levels
 from .plan_state import close_plan, set_note
 from .policy import State, tick_of
+from .trailing import trail_one
 
 
 def cancel_plan(*, entry: Order, actor: str) -> str:
@@ -28,28 +29,49 @@ def cancel_plan(*, entry: Order, actor: str) -> str:
     return ""
 
 
-def edit_plan(*, entry: Order, stop_loss: str, target: str, actor: str) -> str:
-    """Change an entry's stop-loss / target in the plan's syntax. Before the fill: the plan
-    as stored. Once protecting: only a part whose text changed moves its armed leg, to
-    the level computed from the fill (so a trailed stop is not undone by a resubmit).
-    Returns "" or what was refused."""
+def edit_plan(
+    *,
+    entry: Order,
+    stop_loss: str,
+    target: str,
+    actor: str,
+    trailing_stop: str | None = None,
+    trail_activation: str | None = None,
+) -> str:
+    """Change an entry's stop-loss / target / trailing stop in the plan's syntax (a part
+    given as None keeps its stored text). Before the fill: the plan as stored, checked
+    against a priced entry. Once protecting: only a part whose text changed moves its
+    armed leg, to the level computed from the fill (so a trailed stop is not undone by a
+    resubmit); a changed trail is checked against the fill and applies from the best
+    price so far, and the stop still only tightens. Returns "" or what was refused."""
     from orders import plans
 
     stored = ExitPlan.objects.filter(entry=entry).first()
     if stored is None or stored.state not in ExitPlan.OPEN_STATES:
         return "This order has no open exit plan."
+    if trailing_stop is None:
+        trailing_stop = stored.trailing_stop
+    if trail_activation is None:
+        trail_activation = stored.trail_activation
     try:
         plan = exit_plans.parse_plan(
             stop_loss=stop_loss,
             target=target,
-            trailing_stop=stored.trailing_stop,
-            trail_activation=stored.trail_activation,
+            trailing_stop=trailing_stop,
+            trail_activation=trail_activation,
         )
     except exit_plans.ExitPlanError as exc:
         return exc.message
     if stored.state == State.WAITING and not stored.protected_quantity:
+        priced = entry.order_type in (Order.OrderType.LIMIT, Order.OrderType.SL)
         try:
+            if plan is not None:
+                exit_plans.check_against(
+                    plan, side=entry.side, reference=entry.price if priced else None
+                )
             plans.replace(entry=entry, plan=plan, actor=actor)
+        except exit_plans.ExitPlanError as exc:
+            return exc.message
         except plans.PlanLocked as exc:
             return exc.message
         return ""
@@ -69,11 +91,47 @@ def edit_plan(*, entry: Order, stop_loss: str, target: str, actor: str) -> str:
         if plan.target is None or stored.target_level is None:
             return "A target can be changed, not added or removed, once armed."
         target_price = exit_plans.target_level(plan.target, fill=fill, side=entry.side, tick=tick)
-    if stop is None and target_price is None:
+    trail_changed = (new["trailing_stop"], new["trail_activation"]) != (
+        stored.trailing_stop,
+        stored.trail_activation,
+    )
+    if trail_changed:
+        problem = _trail_problem(plan, stored, entry=entry, fill=fill)
+        if problem:
+            return problem
+    if stop is not None or target_price is not None:
+        problem = change_levels(entry=entry, stop=stop, target=target_price, actor=actor)
+        if problem:
+            return problem
+    if stop is None and target_price is None and not trail_changed:
         return ""
-    problem = change_levels(entry=entry, stop=stop, target=target_price, actor=actor)
-    if problem:
-        return problem
-    ExitPlan.objects.filter(pk=stored.pk).update(stop_loss=new["stop_loss"], target=new["target"])
+    ExitPlan.objects.filter(pk=stored.pk).update(
+        stop_loss=new["stop_loss"],
+        target=new["target"],
+        trailing_stop=new["trailing_stop"],
+        trail_activation=new["trail_activation"],
+    )
     log(entry, "edited", f"Exit plan changed by {actor}: {plan.summary}", actor=actor)
+    if trail_changed and plan.trailing_stop is not None:
+        stored.refresh_from_db()
+        if stored.best_price is not None:  # the new trail from the best price so far
+            trail_one(stored, price=stored.best_price)
+    return ""
+
+
+def _trail_problem(plan: exit_plans.Plan, stored: ExitPlan, *, entry: Order, fill) -> str:
+    """What is wrong with a trail changed on an armed plan ("" when nothing is)."""
+    if plan.trailing_stop is not None and stored.stop_level is None:
+        return "A trailing stop moves the stop-loss leg, and this plan armed none."
+    if plan.trailing_stop is None and plan.stop_loss is None and stored.stop_level is not None:
+        return (
+            "The trailing stop is this plan's stop-loss: give a stop-loss to keep the stop "
+            "without trailing, or cancel the protection."
+        )
+    try:
+        exit_plans.check_against(
+            plan, side=entry.side, reference=fill, fields=("trailing_stop", "trail_activation")
+        )
+    except exit_plans.ExitPlanError as exc:
+        return exc.message.replace("the entry price", "the fill")
     return ""

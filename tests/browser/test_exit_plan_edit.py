@@ -1,0 +1,42 @@
+"""The Orders page's plan edit in a real Chromium (issue 18 leftovers): a protected
+entry's trailing stop is set from the exit cell's form, and the stop it moves shows."""
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from orders.models import ExitPlan
+from tests.browser.test_brokers import sign_in
+from tests.browser.test_queue import both_accounts  # noqa: F401 (the fixture)
+from tests.protection.helpers import by_condition, entry, send, sync
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_edit_a_plans_trailing_stop_from_the_orders_page(
+    page,
+    both_accounts,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    _, zerodha, _ = both_accounts
+    order = send(entry(zerodha, stop_loss="2%", target="10%"))
+    sync(zerodha, django_capture_on_commit_callbacks)
+    assert ExitPlan.objects.get(entry=order).state == "active"
+    sign_in(page)
+    page.goto(reverse("orders:orders"))
+    cell = page.locator(f"#exit-plan-{order.pk}")
+    expect(cell.locator(".exit-stop")).to_have_text("₹784.00")
+    cell.locator("details.exit-edit summary").click()
+    cell.get_by_label("Trailing stop").fill("fast")
+    cell.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Trailing stop 'fast' is not")).to_be_visible()
+    cell = page.locator(f"#exit-plan-{order.pk}")
+    cell.locator("details.exit-edit summary").click()
+    cell.get_by_label("Trailing stop").fill("1%")
+    cell.get_by_label("Trail from").fill("")
+    cell.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(f"Order #{order.pk}: exit plan saved.")).to_be_visible()
+    cell = page.locator(f"#exit-plan-{order.pk}")
+    expect(cell).to_contain_text("trail 1%")
+    expect(cell.locator(".exit-stop")).to_have_text("₹792.00")  # 1% under the fill, tighter
+    assert by_condition(order)["ltp_lte"].trigger_value == 792
