@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sigmatrader.formatting import inr, inr_number
 
-from .exit_plans import stop_condition
+from .exit_plans import LABELS, stop_condition
 from .forms import RiskPolicyForm
 from .models import ExitPlan, Order, RiskPolicy
 
@@ -153,8 +153,28 @@ def exit_cell(order: Order) -> dict | None:
             }
             for leg in legs[-6:]
         ],
-        "form": {
-            name: getattr(stored, name)
-            for name in ("stop_loss", "target", "trailing_stop", "trail_activation")
-        },
+        "fields": exit_fields({name: getattr(stored, name) for name in EXIT_FIELDS}),
     }
+
+
+EXIT_FIELDS = ("stop_loss", "target", "trailing_stop", "trail_activation")
+EXIT_PLACEHOLDERS = {
+    "stop_loss": "price, 2% or 15pts",
+    "target": "price, 3% or 25pts",
+    "trailing_stop": "1% or 10pts",
+    "trail_activation": "price, 1% or 20pts",
+}
+
+
+def exit_fields(values: dict, errors: dict | None = None) -> list[dict]:
+    """The exit cell's edit form: each part with its value and, when refused, its error."""
+    return [
+        {
+            "name": name,
+            "label": LABELS[name],
+            "value": values.get(name) or "",
+            "placeholder": EXIT_PLACEHOLDERS[name],
+            "error": (errors or {}).get(name, ""),
+        }
+        for name in EXIT_FIELDS
+    ]

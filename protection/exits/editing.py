@@ -29,6 +29,9 @@ def cancel_plan(*, entry: Order, actor: str) -> str:
     return ""
 
 
+GENERAL = ""  # the key of a problem that is no one field's
+
+
 def edit_plan(
     *,
     entry: Order,
@@ -37,18 +40,21 @@ def edit_plan(
     actor: str,
     trailing_stop: str | None = None,
     trail_activation: str | None = None,
-) -> str:
+) -> dict[str, str]:
     """Change an entry's stop-loss / target / trailing stop in the plan's syntax (a part
     given as None keeps its stored text). Before the fill: the plan as stored, checked
     against a priced entry. Once protecting: only a part whose text changed moves its
     armed leg, to the level computed from the fill (so a trailed stop is not undone by a
     resubmit); a changed trail is checked against the fill and applies from the best
-    price so far, and the stop still only tightens. Returns "" or what was refused."""
+    price so far, and the stop still only tightens.
+
+    Returns what was refused, every bad part at once: {field: message} (FIELDS of
+    orders/exit_plans.py; GENERAL for what is no one field's); {} when saved."""
     from orders import plans
 
     stored = ExitPlan.objects.filter(entry=entry).first()
     if stored is None or stored.state not in ExitPlan.OPEN_STATES:
-        return "This order has no open exit plan."
+        return {GENERAL: "This order has no open exit plan."}
     if trailing_stop is None:
         trailing_stop = stored.trailing_stop
     if trail_activation is None:
@@ -61,7 +67,7 @@ def edit_plan(
             trail_activation=trail_activation,
         )
     except exit_plans.ExitPlanError as exc:
-        return exc.message
+        return exc.errors
     if stored.state == State.WAITING and not stored.protected_quantity:
         priced = entry.order_type in (Order.OrderType.LIMIT, Order.OrderType.SL)
         try:
@@ -71,40 +77,45 @@ def edit_plan(
                 )
             plans.replace(entry=entry, plan=plan, actor=actor)
         except exit_plans.ExitPlanError as exc:
-            return exc.message
+            return exc.errors
         except plans.PlanLocked as exc:
-            return exc.message
-        return ""
+            return {GENERAL: exc.message}
+        return {}
     if plan is None:
-        return "To remove every exit, cancel the protection."
+        return {GENERAL: "To remove every exit, cancel the protection."}
     fill = stored.fill_price or entry.average_price
     if fill is None:
-        return "The entry's fill price is not known yet."
+        return {GENERAL: "The entry's fill price is not known yet."}
     tick = tick_of(entry)
     new = plan.texts
+    errors: dict[str, str] = {}
     stop = target_price = None
     if new["stop_loss"] != stored.stop_loss:
         if plan.stop_loss is None or stored.stop_level is None:
-            return "A stop-loss can be changed, not added or removed, once armed."
-        stop = exit_plans.stop_level(plan.stop_loss, fill=fill, side=entry.side, tick=tick)
+            errors["stop_loss"] = "A stop-loss can be changed, not added or removed, once armed."
+        else:
+            stop = exit_plans.stop_level(plan.stop_loss, fill=fill, side=entry.side, tick=tick)
     if new["target"] != stored.target:
         if plan.target is None or stored.target_level is None:
-            return "A target can be changed, not added or removed, once armed."
-        target_price = exit_plans.target_level(plan.target, fill=fill, side=entry.side, tick=tick)
+            errors["target"] = "A target can be changed, not added or removed, once armed."
+        else:
+            target_price = exit_plans.target_level(
+                plan.target, fill=fill, side=entry.side, tick=tick
+            )
     trail_changed = (new["trailing_stop"], new["trail_activation"]) != (
         stored.trailing_stop,
         stored.trail_activation,
     )
     if trail_changed:
-        problem = _trail_problem(plan, stored, entry=entry, fill=fill)
-        if problem:
-            return problem
+        errors.update(_trail_problems(plan, stored, entry=entry, fill=fill))
+    if errors:
+        return errors
     if stop is not None or target_price is not None:
         problem = change_levels(entry=entry, stop=stop, target=target_price, actor=actor)
         if problem:
-            return problem
+            return {GENERAL: problem}
     if stop is None and target_price is None and not trail_changed:
-        return ""
+        return {}
     ExitPlan.objects.filter(pk=stored.pk).update(
         stop_loss=new["stop_loss"],
         target=new["target"],
@@ -116,22 +127,27 @@ def edit_plan(
         stored.refresh_from_db()
         if stored.best_price is not None:  # the new trail from the best price so far
             trail_one(stored, price=stored.best_price)
-    return ""
+    return {}
 
 
-def _trail_problem(plan: exit_plans.Plan, stored: ExitPlan, *, entry: Order, fill) -> str:
-    """What is wrong with a trail changed on an armed plan ("" when nothing is)."""
+def _trail_problems(
+    plan: exit_plans.Plan, stored: ExitPlan, *, entry: Order, fill
+) -> dict[str, str]:
+    """What is wrong with a trail changed on an armed plan, by field."""
     if plan.trailing_stop is not None and stored.stop_level is None:
-        return "A trailing stop moves the stop-loss leg, and this plan armed none."
+        return {"trailing_stop": "A trailing stop moves the stop-loss leg; this plan armed none."}
     if plan.trailing_stop is None and plan.stop_loss is None and stored.stop_level is not None:
-        return (
-            "The trailing stop is this plan's stop-loss: give a stop-loss to keep the stop "
-            "without trailing, or cancel the protection."
-        )
+        return {
+            "trailing_stop": "The trailing stop is this plan's stop-loss: give a stop-loss to "
+            "keep the stop without trailing, or cancel the protection."
+        }
     try:
         exit_plans.check_against(
             plan, side=entry.side, reference=fill, fields=("trailing_stop", "trail_activation")
         )
     except exit_plans.ExitPlanError as exc:
-        return exc.message.replace("the entry price", "the fill")
-    return ""
+        return {
+            name: message.replace("the entry price", "the fill")
+            for name, message in exc.errors.items()
+        }
+    return {}

@@ -29,9 +29,10 @@ def test_edit_a_plans_trailing_stop_from_the_orders_page(
     cell.locator("details.exit-edit summary").click()
     cell.get_by_label("Trailing stop").fill("fast")
     cell.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Trailing stop 'fast' is not")).to_be_visible()
     cell = page.locator(f"#exit-plan-{order.pk}")
-    cell.locator("details.exit-edit summary").click()
+    error = cell.locator(f"#exit-{order.pk}-trailing_stop-error")
+    expect(error).to_contain_text("Trailing stop 'fast' is not")  # at its field, form open
+    expect(cell.get_by_label("Trailing stop")).to_have_value("fast")
     cell.get_by_label("Trailing stop").fill("1%")
     cell.get_by_label("Trail from").fill("")
     cell.get_by_role("button", name="Save").click()

@@ -35,7 +35,7 @@ def edit(order, **fields):
 @pytest.mark.parametrize("trading", ["zerodha", "angelone"], indirect=True)
 def test_a_trail_added_on_an_armed_plan_tightens_the_stop_and_never_loosens_it(filled):
     account, peer, order = filled
-    assert edit(order, trailing_stop="1%") == ""
+    assert edit(order, trailing_stop="1%") == {}
     plan = ExitPlan.objects.get(entry=order)
     assert plan.trailing_stop == "1%" and plan.summary == "SL 2%, target 10%, trail 1%"
     stop = by_condition(order)["ltp_lte"]
@@ -46,7 +46,7 @@ def test_a_trail_added_on_an_armed_plan_tightens_the_stop_and_never_loosens_it(f
         remote = peer.user.book.gtts[int(stop.gtt_id)]
         assert remote["condition"]["trigger_values"][0] == 792.0
     # A looser trail is stored, but the stop does not move back.
-    assert edit(order, trailing_stop="5%", trail_activation="5%") == ""
+    assert edit(order, trailing_stop="5%", trail_activation="5%") == {}
     plan.refresh_from_db()
     assert (plan.trailing_stop, plan.trail_activation) == ("5%", "5%")
     assert plan.stop_level == D("792") and by_condition(order)["ltp_lte"].trigger_value == D("792")
@@ -64,8 +64,8 @@ def test_a_trail_added_on_an_armed_plan_tightens_the_stop_and_never_loosens_it(f
 )
 def test_a_bad_trail_is_refused_and_nothing_moves(filled, fields, field_text):
     _, _, order = filled
-    problem = edit(order, **fields)
-    assert field_text in problem
+    problems = edit(order, **fields)
+    assert field_text in " ".join(problems.values())
     plan = ExitPlan.objects.get(entry=order)
     assert plan.trailing_stop == "" and plan.stop_level == D("784")
     assert by_condition(order)["ltp_lte"].trigger_value == D("784")
@@ -87,10 +87,9 @@ def test_a_waiting_plan_takes_a_trail_checked_against_the_limit_price(
         actor="alice",
         exit_plan=parse_plan(stop_loss="2%"),
     )
-    assert "must be above the entry price 800" in edit(
-        order, trailing_stop="1%", trail_activation="780"
-    )
-    assert edit(order, trailing_stop="1%", trail_activation="820") == ""
+    problems = edit(order, trailing_stop="1%", trail_activation="780")
+    assert "must be above the entry price 800" in problems["trail_activation"]
+    assert edit(order, trailing_stop="1%", trail_activation="820") == {}
     plan = ExitPlan.objects.get(entry=order)
     assert (plan.trailing_stop, plan.trail_activation) == ("1%", "820")
 
