@@ -39,6 +39,10 @@ This docstring is its policy; the modules, by what they do:
   `gtt_modify`; otherwise the GTT is cancelled and a new one armed with the
   tighter stop — for the milliseconds between the two the position has no GTT
   at the broker (the gap; if the new one fails, the repair below re-arms it).
+  A modify with no answer is read back from the broker's GTT list: landed, it is
+  recorded; not (or unreadable), the next trail pass retries it, at most
+  PROTECTION_MAX_RETRIES times PROTECTION_RETRY_SECONDS apart; then trailing ends,
+  said in the plan and as a warning event, and the GTT keeps the stop it holds.
 - **OCO**: one leg fires → the other is cancelled (orders' GTT machinery, native
   or managed); when an exit fills, the plan closes.
 - **Reconciliation** (`reconcile_account`, after each portfolio sync): what is

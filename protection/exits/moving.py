@@ -3,11 +3,12 @@ broker (`modify_gtt`) or cancelled and re-armed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils import timezone
 
-from brokers.base import BrokerError, GttKind, InstrumentRef
+from brokers.base import BrokerError, GttKind, InstrumentRef, OutcomeUnknown
 from brokers.connections import calling
 from marketdata.quotes import ltp
 from orders import exit_plans
@@ -27,6 +28,16 @@ from .policy import (
     target_condition,
     tick_of,
 )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What became of a native GTT change: `problem` ("" when done); `unanswered` when the
+    broker gave no answer and reading the GTT back did not show the new values (the
+    change did not land, or the list could not be read): the caller's retry policy."""
+
+    problem: str = ""
+    unanswered: bool = False
 
 
 def change_levels(*, entry: Order, stop: Decimal | None, target: Decimal | None, actor: str) -> str:
@@ -79,42 +90,42 @@ def _move(entry: Order, stored: ExitPlan, *, stop, target, actor: str) -> str:
         return ""
     return replace_native(
         entry, stored, stop=stop, target=target, why=f"Moved by {actor}", actor=actor
-    )
+    ).problem
 
 
-def replace_native(entry: Order, stored: ExitPlan, *, stop, target, why: str, actor: str) -> str:
+def replace_native(entry: Order, stored: ExitPlan, *, stop, target, why: str, actor: str) -> Change:
     """Native legs get new levels: `modify_gtt` where the broker has it, else cancel and re-arm."""
     legs = list(entry.exit_legs.filter(status=Status.ARMED).exclude(gtt_id=""))
     new_stop = stop if stop is not None else stored.stop_level
     new_target = target if target is not None else stored.target_level
     account = entry.account
     if account is None:
-        return "The entry's account no longer exists."
+        return Change("The entry's account no longer exists.")
     caps = account.adapter_class.capabilities
     by_gtt: dict[str, list[Order]] = {}
     for leg in legs:
         by_gtt.setdefault(leg.gtt_id, []).append(leg)
     if caps.gtt_modify:
         for gtt_id, group in by_gtt.items():
-            problem = _modify_native(entry, gtt_id, group, new_stop, new_target)
-            if problem:
-                return problem
+            change = _modify_native(entry, gtt_id, group, new_stop, new_target)
+            if change.problem:
+                return change
         ExitPlan.objects.filter(pk=stored.pk).update(stop_level=new_stop, target_level=new_target)
         stored.refresh_from_db()
         set_note(stored, f"{why}: {levels_text(stored)} (GTT modified at the broker).")
-        return ""
+        return Change()
     quantity = sum(group[0].quantity for group in by_gtt.values())
     problems = cancel_legs(entry, why=f"{why}: replaced by a new GTT.")
     if problems:
-        return "Could not replace the GTT: " + "; ".join(problems)
+        return Change("Could not replace the GTT: " + "; ".join(problems))
     ExitPlan.objects.filter(pk=stored.pk).update(stop_level=new_stop, target_level=new_target)
     stored.refresh_from_db()
     fresh = create_pair(entry, stored, quantity, note=why.lower())
     outcome = send_legs(entry, stored, fresh)
-    return "" if outcome in (Status.ARMED, Status.UNKNOWN) else stored.note
+    return Change("" if outcome in (Status.ARMED, Status.UNKNOWN) else stored.note)
 
 
-def _modify_native(entry: Order, gtt_id: str, group: list[Order], stop, target) -> str:
+def _modify_native(entry: Order, gtt_id: str, group: list[Order], stop, target) -> Change:
     ordered = sorted(group, key=lambda o: o.condition != Condition.LTP_AT_OR_BELOW)
     moves = {stop_condition(entry): stop, target_condition(entry): target}
     for leg in ordered:
@@ -126,11 +137,13 @@ def _modify_native(entry: Order, gtt_id: str, group: list[Order], stop, target) 
     instrument = entry.instrument
     account = entry.account
     if instrument is None or account is None:
-        return "The entry has no instrument or account."
+        return Change("The entry has no instrument or account.")
+    triggers = [moves[leg.condition] for leg in ordered]
+    answered = True
     try:
         last = ltp(account=account, instruments=[instrument])[instrument.pk]
         if last is None:
-            return "No last price to anchor the GTT change."
+            return Change("No last price to anchor the GTT change.")
         with calling(account) as adapter:
             adapter.modify_gtt(
                 gtt_id,
@@ -138,15 +151,48 @@ def _modify_native(entry: Order, gtt_id: str, group: list[Order], stop, target) 
                 instrument=InstrumentRef(
                     instrument.exchange, instrument.trading_symbol, instrument.token
                 ),
-                trigger_values=[moves[leg.condition] for leg in ordered],
+                trigger_values=triggers,
                 last_price=last,
                 legs=[broker_request(leg) for leg in ordered],
             )
+    except OutcomeUnknown:
+        answered = False  # may or may not have landed: the GTT read back tells
     except BrokerError as exc:
-        return f"GTT {gtt_id} not changed: {exc.message}"
+        return Change(f"GTT {gtt_id} not changed: {exc.message}")
+    if not answered:
+        landed = _landed(account, gtt_id, triggers)
+        if not landed:
+            seen = (
+                "the GTT list still shows the old values"
+                if landed is False
+                else "the GTT list could not be read"
+            )
+            return Change(f"GTT {gtt_id}: no answer to the change ({seen})", unanswered=True)
+    how = "" if answered else " (no answer; the GTT list shows the change)"
     for leg in ordered:
         if Order.objects.filter(pk=leg.pk, status=Status.ARMED).update(
             trigger_value=leg.trigger_value, price=leg.price, updated_at=timezone.now()
         ):
-            log(leg, "broker", f"GTT {gtt_id} modified: trigger {leg.trigger_value}", actor=ACTOR)
-    return ""
+            log(
+                leg,
+                "broker",
+                f"GTT {gtt_id} modified: trigger {leg.trigger_value}{how}",
+                actor=ACTOR,
+            )
+    return Change()
+
+
+def _landed(account, gtt_id: str, triggers: list[Decimal]) -> bool | None:
+    """After a change with no answer: does the broker's GTT show the new trigger values?
+    None when the list cannot be read (not known: never taken as landed)."""
+    try:
+        with calling(account) as adapter:
+            listed = adapter.list_gtts()
+    except BrokerError:
+        return None
+    for gtt in listed:
+        if gtt.gtt_id == str(gtt_id):
+            return gtt.status == "active" and [Decimal(v) for v in gtt.trigger_values] == [
+                Decimal(v) for v in triggers
+            ]
+    return False

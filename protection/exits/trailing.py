@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Q
@@ -14,10 +14,21 @@ from marketdata.quotes import ltp
 from orders import exit_plans
 from orders.history import log
 from orders.models import ExitPlan, Order
+from sigmatrader.events import record_event
+from sigmatrader.models import SystemEvent
 
 from .moving import replace_native
 from .plan_state import lock_plan, set_note, unlock_plan
-from .policy import ACTOR, State, Status, is_long, stop_condition, tick_of
+from .policy import (
+    ACTOR,
+    State,
+    Status,
+    is_long,
+    max_retries,
+    retry_seconds,
+    stop_condition,
+    tick_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +87,11 @@ def trail_one(stored: ExitPlan, *, price: Decimal) -> bool:
         return False
     if not entry.exit_legs.filter(status=Status.ARMED, condition=stop_condition(entry)).exists():
         return False  # nothing armed to move yet (arming in flight): the next price does it
+    unanswered, last = _unanswered(entry)
+    if unanswered > max_retries():
+        return False  # trailing ended (said when it did); a changed trail starts it again
+    if unanswered and last and timezone.now() - last < timedelta(seconds=retry_seconds()):
+        return False  # the retry policy's spacing
     if not lock_plan(stored.pk):
         return False
     try:
@@ -101,10 +117,10 @@ def _tighten(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal) -> b
         ):
             log(leg, "edited", f"Trailing stop moved {old} → {new}", actor=ACTOR)
     if len(managed) < len(legs):
-        problem = replace_native(
+        change = replace_native(
             entry, stored, stop=new, target=None, why=f"Trailing stop {old} → {new}", actor=ACTOR
         )
-        if problem:
+        if change.problem:
             unchanged = entry.exit_legs.filter(
                 status=Status.ARMED, condition=condition, trigger_value=old
             ).exclude(gtt_id="")
@@ -113,7 +129,66 @@ def _tighten(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal) -> b
                 # price tries again (a modify sets absolute values: safe to repeat).
                 ExitPlan.objects.filter(pk=stored.pk, stop_level=new).update(stop_level=old)
                 stored.stop_level = old
-            set_note(stored, f"Trailing stop {new} not at the broker yet: {problem}")
+            if change.unanswered:
+                _no_answer(entry, stored, old=old, new=new, problem=change.problem)
+            else:
+                set_note(stored, f"Trailing stop {new} not at the broker yet: {change.problem}")
             return False
+        if _unanswered(entry)[0]:
+            log(entry, "broker", f"{AT_THE_BROKER} {new} (after no answer).", actor=ACTOR)
     set_note(stored, f"Trailing: stop {new} (best {stored.best_price}).")
     return True
+
+
+# The entry's history counts the changes of its GTT that got no answer (what the retry
+# policy needs survives a restart); a change that lands, or the trader's edit, resets it.
+NO_ANSWER = "Trailing: no answer from the broker"
+AT_THE_BROKER = "Trailing: the broker holds the stop"
+RESETS = (AT_THE_BROKER, "Exit plan changed by")
+
+
+def _unanswered(entry: Order) -> tuple[int, datetime | None]:
+    """How many trailing changes in a row got no answer, and when the last one was."""
+    count, last = 0, None
+    for message, at in (
+        entry.events.filter(kind="broker").order_by("-at", "-pk").values_list("message", "at")
+    ):
+        if message.startswith(RESETS):
+            break
+        if message.startswith(NO_ANSWER):
+            count += 1
+            last = last or at
+    edited = entry.events.filter(kind="edited", message__startswith="Exit plan changed by")
+    if last is not None and edited.filter(at__gte=last).exists():
+        return 0, None  # the trader changed the plan since: a fresh start
+    return count, last
+
+
+def _no_answer(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal, problem: str):
+    """A trailing change the broker did not answer and that did not land: retried by the
+    policy (PROTECTION_MAX_RETRIES, PROTECTION_RETRY_SECONDS apart); after the last,
+    trailing ends, said in the plan and as a warning event. The GTT keeps protecting at
+    the stop it holds (the plan stays active: only the trailing ends)."""
+    attempt = _unanswered(entry)[0] + 1
+    log(entry, "broker", f"{NO_ANSWER} (attempt {attempt}): {problem}", actor=ACTOR)
+    left = max_retries() + 1 - attempt
+    if left > 0:
+        set_note(
+            stored,
+            f"Trailing stop {new} not at the broker: {problem}; retried in "
+            f"{retry_seconds()} s ({left} retr{'y' if left == 1 else 'ies'} left).",
+        )
+        return
+    text = (
+        f"Trailing stopped — the broker did not answer {attempt} changes of the stop "
+        f"({problem}); the stop stays at {old} at the broker. Change the plan's trail "
+        "(Orders page) to trail again."
+    )
+    set_note(stored, text)
+    record_event(
+        category=SystemEvent.Category.ORDER,
+        level=SystemEvent.Level.WARNING,
+        message=f"Order #{entry.pk} {entry.side} {entry.symbol} on {entry.account_name}: {text}",
+        user=entry.user,
+        details={"order_id": entry.pk, "exit_plan": stored.pk},
+    )
