@@ -51,9 +51,13 @@ This docstring is its policy; the modules, by what they do:
   broker's auto square-off or a sold holding reduces them or cancels them.
   Only portfolio data read after the legs were armed is trusted. The app's own
   square-off of a whole position withdraws the armed exits before it sends
-  (`portfolio.trading.withdraw_protective_exits`); a partial manual exit is
-  reconciled at the next portfolio sync (until then a stop could still fire for
-  the whole protected quantity).
+  (`portfolio.trading.withdraw_protective_exits`). A partial manual exit (a
+  non-leg order of the same account, instrument and product on the exit side)
+  shrinks the legs as soon as the order sync sees it fill (`reconcile.
+  manual_exit_filled`, the same shrink), newest plan first, each filled share
+  counted once (recorded in the exit's history); a portfolio read after the
+  arming limits it to what the legs exceed (shares held outside the plans go
+  first). The next portfolio sync confirms it.
 - **MIS** legs expire at the intraday square-off (`PROTECTION_MIS_END`, 15:20 IST).
 - **Rejected exits** are visible at once (the leg's REJECTED event, a warning
   event, the plan's note on the Orders page). Retry policy (`repair`): a plan

@@ -24,6 +24,7 @@ from .plan_state import (
     unlock_plan,
 )
 from .policy import ACTOR, State, Status, lot_of, stop_condition, tick_of, wrong_side
+from .reconcile import manual_exit_filled
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def handle_fill(*, order_id: int) -> str:
     if order.protects_id:
         return exit_filled(order)
     if not ExitPlan.objects.filter(entry=order, state__in=ExitPlan.OPEN_STATES).exists():
-        return ""
+        return manual_exit_filled(order)  # a trader's exit: the legs shrink at once
     return arm_entry(entry=order)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from orders import exit_plans
@@ -145,3 +147,120 @@ def on_portfolio_synced(sender, account_id, **kwargs) -> None:
         reconcile_account(account_id)
     except Exception:
         logger.exception("protection: reconciliation failed for account %s", account_id)
+
+
+# --- A manual exit seen by the order sync -----------------------------------------------------
+
+APPLIED = "Protection: counted against the exits of"  # the manual exit's history says it
+
+
+def manual_exit_filled(order: Order) -> str:
+    """Order sync saw `order` fill: when it is not a leg but sells (buys, for a short) the
+    same account's instrument and product as active plans' entries, their legs shrink at
+    once instead of at the next portfolio sync (the same `_shrink`). Exactly once: what of
+    the order's fill was already counted is in its history; only the rest counts, newest
+    plan first (the portfolio reconciliation serves the oldest first). With a portfolio
+    read after every plan armed, the shrink goes no further than that read allows (shares
+    held outside the plans are sold first: the next reconciliation confirms it)."""
+    if order.protects_id or order.account_id is None or not order.filled_quantity:
+        return ""
+    if order.source == Order.Source.PROTECTION:
+        return ""
+    entry_side = exit_plans.exit_side(order.side)  # the side of the entries it closes
+    plans = list(
+        ExitPlan.objects.filter(
+            entry__account_id=order.account_id,
+            entry__side=entry_side,
+            entry__product=order.product,
+            entry__exchange=order.exchange,
+            state=State.ACTIVE,
+        )
+        .filter(
+            Q(entry__instrument_id=order.instrument_id)
+            if order.instrument_id
+            else Q(entry__symbol=order.symbol)
+        )
+        .exclude(entry=order)
+        .select_related("entry", "entry__account", "entry__instrument")
+        .order_by("-created_at", "-pk")
+    )
+    if not plans:
+        return ""
+    if not cache.add(f"protection:manual-exit:{order.pk}", 1, timeout=60):
+        return "busy"
+    try:
+        counted = sum(
+            int(details.get("quantity", 0))
+            for details in order.events.filter(message__startswith=APPLIED).values_list(
+                "details", flat=True
+            )
+            if isinstance(details, dict)
+        )
+        fresh = order.filled_quantity - counted
+        if fresh <= 0:
+            return ""
+        reduce = min(fresh, _beyond_what_is_held(order, plans))
+        changes = []
+        for stored in plans:
+            if reduce <= 0:
+                break
+            entry = stored.entry
+            legs = list(entry.exit_legs.filter(status__in=COVERING))
+            if not legs or any(leg.status != Status.ARMED for leg in legs):
+                continue  # nothing armed, or something in flight: the portfolio sync decides
+            covered = _covered(entry, legs)
+            allowed = exit_plans.protectable(max(covered - reduce, 0), lot_of(entry))
+            reduce -= covered - allowed
+            changes.append(_shrink(entry, stored, legs, covered=covered, allowed=allowed))
+        log(
+            order,
+            "status",
+            f"{APPLIED} {', '.join(f'#{s.entry_id}' for s in plans)}: {fresh} more filled"
+            + (f" ({'; '.join(changes)})" if changes else " (nothing to reduce)"),
+            actor=ACTOR,
+            details={"quantity": fresh},
+        )
+        return "; ".join(changes)
+    finally:
+        cache.delete(f"protection:manual-exit:{order.pk}")
+
+
+def _beyond_what_is_held(order: Order, plans: list[ExitPlan]) -> int:
+    """How far the legs may shrink: all of the fill, unless a portfolio read after every
+    plan armed shows more open than the legs cover (less the exits sent since)."""
+    from portfolio.models import Holding, PortfolioSync, Position
+
+    unlimited = 1 << 62
+    synced = (
+        PortfolioSync.objects.filter(account_id=order.account_id)
+        .values_list("synced_at", flat=True)
+        .first()
+    )
+    armed = [
+        max([s.armed_at or s.created_at] + [leg.created_at for leg in s.entry.exit_legs.all()])
+        for s in plans
+    ]
+    if synced is None or synced <= max(armed):
+        return unlimited
+    positions = list(Position.objects.filter(account_id=order.account_id))
+    holdings = list(Holding.objects.filter(account_id=order.account_id))
+    held = open_quantity(plans[0].entry, positions, holdings)
+    sold_since = sum(
+        Order.objects.filter(
+            account_id=order.account_id,
+            side=order.side,
+            product=order.product,
+            exchange=order.exchange,
+            created_at__gt=synced,
+            protects__isnull=True,
+        )
+        .filter(
+            Q(instrument_id=order.instrument_id) if order.instrument_id else Q(symbol=order.symbol)
+        )
+        .values_list("filled_quantity", flat=True)
+    )
+    covered = 0
+    for stored in plans:
+        legs = list(stored.entry.exit_legs.filter(status__in=COVERING))
+        covered += _covered(stored.entry, legs) if legs else 0
+    return max(covered - max(held - sold_since, 0), 0)

@@ -361,3 +361,68 @@ def test_a_whole_square_off_withdraws_the_armed_exits_before_it_is_sent(
     with django_capture_on_commit_callbacks(execute=True):
         portfolio_sync_account(account)
     assert ExitPlan.objects.get(entry=order).state == "done"
+
+
+@BOTH
+def test_a_partial_manual_exit_shrinks_the_legs_at_the_order_sync_exactly_once(
+    market, django_capture_on_commit_callbacks
+):
+    from protection.exits import arming
+
+    account, peer = market
+    order = send(entry(account, quantity=10, stop_loss="2%", target="3%"))
+    sync(account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)  # read after the arming: trusted
+    assert {leg.quantity for leg in legs(order) if leg.status == "ARMED"} == {10}
+    # The trader sells 4 from the Queue; the order sync sees it fill. No portfolio sync.
+    manual = send(entry(account, side="SELL", quantity=4))
+    sync(account, django_capture_on_commit_callbacks)
+    manual.refresh_from_db()
+    assert manual.status == "EXECUTED"
+    armed = [leg for leg in legs(order) if leg.status == "ARMED"]
+    assert len(armed) == 2 and {leg.quantity for leg in armed} == {6}
+    if account.adapter_class.capabilities.gtt:  # the broker's GTT carries 6 now
+        active = [g for g in peer.user.book.gtts.values() if g["status"] == "active"]
+        assert len(active) == 1
+        assert {o["quantity"] for o in active[0]["orders"]} == {6}
+    # Exactly once: the same fill seen again (the signal twice, another sync) changes nothing.
+    arming.handle_fill(order_id=manual.pk)
+    sync(account, django_capture_on_commit_callbacks)
+    again = [leg for leg in legs(order) if leg.status == "ARMED"]
+    assert [leg.pk for leg in again] == [leg.pk for leg in armed]
+    assert {leg.quantity for leg in again} == {6}
+    assert manual.events.filter(message__startswith="Protection: counted against").count() == 1
+    # The portfolio sync that follows agrees: nothing more to reduce.
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [6, 6]
+
+
+@BOTH
+def test_a_manual_exit_of_shares_held_outside_the_plan_leaves_the_legs(
+    market, django_capture_on_commit_callbacks
+):
+    account, peer = market
+    from tests.portfolio.helpers import seed
+
+    seed(peer, holdings=[("SBIN", 20, "700")])  # 20 held from before, unprotected
+    order = send(entry(account, quantity=10, stop_loss="2%"))
+    sync(account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    send(entry(account, side="SELL", quantity=5))
+    sync(account, django_capture_on_commit_callbacks)
+    assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [10]
+
+
+@pytest.mark.parametrize("trading", ["angelone"], indirect=True)
+def test_a_manual_exit_before_any_portfolio_read_shrinks_by_its_fill(
+    market, django_capture_on_commit_callbacks
+):
+    account, _ = market
+    order = send(entry(account, quantity=10, stop_loss="2%"))
+    sync(account, django_capture_on_commit_callbacks)
+    send(entry(account, side="SELL", quantity=3))
+    sync(account, django_capture_on_commit_callbacks)
+    assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [7]
