@@ -3,6 +3,8 @@ values render several times faster than filters and attribute chains in a templa
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 from sigmatrader.formatting import inr, inr_number
@@ -129,7 +131,7 @@ def exit_cell(order: Order) -> dict | None:
         where += " (GTT " + ", ".join(gtt_ids) + ")"
     armed = [leg for leg in live if leg.status == Order.Status.ARMED]
     stops = [leg for leg in armed if leg.condition == stop_condition(order.side)]
-    return {
+    cell = {
         "pk": order.pk,
         "summary": stored.summary,
         "state": stored.state,
@@ -155,6 +157,15 @@ def exit_cell(order: Order) -> dict | None:
         ],
         "fields": exit_fields({name: getattr(stored, name) for name in EXIT_FIELDS}),
     }
+    cell["version"] = exit_version(cell)
+    return cell
+
+
+def exit_version(cell: dict) -> str:
+    """What the page has of an exit cell: a digest of what it shows (the stop as trailed,
+    the state, the legs, the note), so the live poll sends a cell only when it changed."""
+    shown = json.dumps(cell, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(shown, digest_size=6).hexdigest()
 
 
 EXIT_FIELDS = ("stop_loss", "target", "trailing_stop", "trail_activation")

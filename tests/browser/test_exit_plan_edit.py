@@ -41,3 +41,38 @@ def test_edit_a_plans_trailing_stop_from_the_orders_page(
     expect(cell).to_contain_text("trail 1%")
     expect(cell.locator(".exit-stop")).to_have_text("₹792.00")  # 1% under the fill, tighter
     assert by_condition(order)["ltp_lte"].trigger_value == 792
+
+
+def test_the_exit_cell_follows_the_live_poll_without_a_reload(
+    page,
+    both_accounts,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from decimal import Decimal
+
+    from protection.exits import editing, trailing
+
+    angel, _, _ = both_accounts  # managed legs: the app moves the stop
+    order = send(entry(angel, stop_loss="2%", target="10%", trailing_stop="1%"))
+    sync(angel, django_capture_on_commit_callbacks)
+    sign_in(page)
+    page.goto(reverse("orders:orders"))
+    cell = page.locator(f"#exit-plan-{order.pk}")
+    expect(cell.locator(".exit-stop")).to_have_text("₹784.00")
+    page.evaluate("window.notReloaded = true")
+    # The price rises: the trailing beat moves the stop; the page shows it on its next poll.
+    trailing.trail_one(ExitPlan.objects.get(entry=order), price=Decimal("850"))
+    expect(cell.locator(".exit-stop")).to_have_text("₹841.50")
+    # While the trader edits, the cell keeps what is typed; once the form closes, it follows.
+    cell.locator("details.exit-edit summary").click()
+    cell.get_by_label("Target").fill("12%")
+    trailing.trail_one(ExitPlan.objects.get(entry=order), price=Decimal("860"))
+    page.wait_for_timeout(2500)  # two polls at LIVE_POLL_SECONDS = 1
+    expect(cell.get_by_label("Target")).to_have_value("12%")
+    expect(cell.locator(".exit-stop")).to_have_text("₹841.50")
+    cell.locator("details.exit-edit summary").click()
+    expect(cell.locator(".exit-stop")).to_have_text("₹851.40")
+    # The plan is cancelled elsewhere: its state changes on the page.
+    assert editing.cancel_plan(entry=order, actor="alice") == ""
+    expect(cell.locator(".badge")).to_have_text("Cancelled")
+    assert page.evaluate("window.notReloaded") is True
