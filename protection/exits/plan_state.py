@@ -47,9 +47,15 @@ def not_protected(entry: Order, stored: ExitPlan, why: str, *, refused: bool = F
             else "no retries left: protect it by hand"
         )
         text = f"NOT protected — {why}; {then}."
-    set_note(stored, text)
     if refused:
         log(entry, "status", f"Protection: {text}", actor=ACTOR)
+    warn(entry, stored, text)
+
+
+def warn(entry: Order, stored: ExitPlan, text: str) -> None:
+    """The plan's note says `text`, and a warning event (the Events page, the toasts and
+    notifications) says it of the entry."""
+    set_note(stored, text)
     record_event(
         category=SystemEvent.Category.ORDER,
         level=SystemEvent.Level.WARNING,

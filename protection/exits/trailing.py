@@ -14,11 +14,9 @@ from marketdata.quotes import ltp
 from orders import exit_plans
 from orders.history import log
 from orders.models import ExitPlan, Order
-from sigmatrader.events import record_event
-from sigmatrader.models import SystemEvent
 
 from .moving import replace_native
-from .plan_state import lock_plan, set_note, unlock_plan
+from .plan_state import lock_plan, set_note, unlock_plan, warn
 from .policy import (
     ACTOR,
     State,
@@ -184,11 +182,4 @@ def _no_answer(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal, pr
         f"({problem}); the stop stays at {old} at the broker. Change the plan's trail "
         "(Orders page) to trail again."
     )
-    set_note(stored, text)
-    record_event(
-        category=SystemEvent.Category.ORDER,
-        level=SystemEvent.Level.WARNING,
-        message=f"Order #{entry.pk} {entry.side} {entry.symbol} on {entry.account_name}: {text}",
-        user=entry.user,
-        details={"order_id": entry.pk, "exit_plan": stored.pk},
-    )
+    warn(entry, stored, text)

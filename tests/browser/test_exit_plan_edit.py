@@ -41,6 +41,15 @@ def test_edit_a_plans_trailing_stop_from_the_orders_page(
     expect(cell).to_contain_text("trail 1%")
     expect(cell.locator(".exit-stop")).to_have_text("₹792.00")  # 1% under the fill, tighter
     assert by_condition(order)["ltp_lte"].trigger_value == 792
+    # On a phone the open form with its four fields stays within the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    cell = page.locator(f"#exit-plan-{order.pk}")
+    cell.locator("details.exit-edit summary").click()
+    field = cell.get_by_label("Trail from")
+    field.scroll_into_view_if_needed()
+    box = field.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
 
 
 def test_the_exit_cell_follows_the_live_poll_without_a_reload(
