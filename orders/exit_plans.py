@@ -46,11 +46,21 @@ _PATTERN = re.compile(
 
 
 class ExitPlanError(ValueError):
-    """A plan that cannot be used; `field` names the offending part (as in FIELDS)."""
+    """A plan that cannot be used. `errors`: every offending part (as in FIELDS) with its
+    message, in field order, so a form shows each at its field at once; `field` and
+    `message` name the first part and say them all."""
 
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field, self.message = field, message
+    def __init__(self, field: str, message: str, *, errors: dict[str, str] | None = None):
+        self.errors = dict(errors) if errors else {field: message}
+        self.field = next(iter(self.errors))
+        self.message = " ".join(self.errors.values())
+        super().__init__(self.message)
+
+    @classmethod
+    def of(cls, errors: dict[str, str]) -> ExitPlanError:
+        ordered = {name: errors[name] for name in FIELDS if name in errors}
+        first = next(iter(ordered))
+        return cls(first, ordered[first], errors=ordered)
 
 
 @dataclass(frozen=True)
@@ -131,39 +141,68 @@ def parse_plan(
 ) -> Plan | None:
     """The plan from its four parts (each as typed); None when all are empty.
 
-    Raises ExitPlanError naming the field for a malformed part, or an activation
-    without a trailing stop."""
-    plan = Plan(
-        stop_loss=parse_offset(stop_loss, field="stop_loss"),
-        target=parse_offset(target, field="target"),
-        trailing_stop=parse_offset(trailing_stop, field="trailing_stop", distance_only=True),
-        trail_activation=parse_offset(trail_activation, field="trail_activation"),
-    )
-    if plan.trail_activation and not plan.trailing_stop:
-        raise ExitPlanError("trail_activation", "Trail from needs a trailing stop.")
+    Raises ExitPlanError naming every malformed part, and an activation without a
+    trailing stop."""
+    texts = {
+        "stop_loss": stop_loss,
+        "target": target,
+        "trailing_stop": trailing_stop,
+        "trail_activation": trail_activation,
+    }
+    parts: dict[str, Offset | None] = {}
+    errors: dict[str, str] = {}
+    for name, text in texts.items():
+        try:
+            parts[name] = parse_offset(text, field=name, distance_only=name == "trailing_stop")
+        except ExitPlanError as exc:
+            errors[name] = exc.message
+    if parts.get("trail_activation") and "trailing_stop" in parts and not parts["trailing_stop"]:
+        errors["trail_activation"] = "Trail from needs a trailing stop."
+    if errors:
+        raise ExitPlanError.of(errors)
+    plan = Plan(**parts)
     if not (plan.stop_loss or plan.target or plan.trailing_stop):
         return None
     return plan
 
 
-def check_against(plan: Plan, *, side: str, reference: Decimal | None) -> None:
+def check_against(
+    plan: Plan, *, side: str, reference: Decimal | None, fields: tuple[str, ...] = FIELDS
+) -> None:
     """Price levels on the wrong side of the entry's own price (a LIMIT entry's price,
-    when known) are refused: a BUY's stop below it, its target above it."""
+    when known, or the fill) are refused: a BUY's stop below it, its target and the level
+    it trails from above it; a trail in points as large as the price would put a long's
+    stop at zero. `fields`: the parts to check (the Orders page checks a changed trail
+    against the fill, not a stop the trader moved on purpose)."""
     if reference is None or reference <= 0:
         return
     long = side == "BUY"
-    for name, below in (("stop_loss", long), ("target", not long)):
+    errors: dict[str, str] = {}
+    for name, below in (("stop_loss", long), ("target", not long), ("trail_activation", not long)):
         offset = getattr(plan, name)
-        if offset is None or offset.kind != PRICE:
+        if name not in fields or offset is None or offset.kind != PRICE:
             continue
         wrong = offset.value >= reference if below else offset.value <= reference
         if wrong:
             where = "below" if below else "above"
-            raise ExitPlanError(
-                name,
+            errors[name] = (
                 f"{LABELS[name]} {offset.value} must be {where} the entry price {reference} "
-                f"for a {side} entry.",
+                f"for a {side} entry."
             )
+    trail = plan.trailing_stop
+    if (
+        trail is not None
+        and "trailing_stop" in fields
+        and trail.kind == POINTS
+        and long
+        and trail.value >= reference
+    ):
+        errors["trailing_stop"] = (
+            f"{LABELS['trailing_stop']} {trail.text} is as large as the entry price "
+            f"{reference}: the stop would be at or below zero."
+        )
+    if errors:
+        raise ExitPlanError.of(errors)
 
 
 def check_entry(plan: Plan | None, *, side: str, product: str) -> None:

@@ -214,16 +214,27 @@ class OrderForm(RefusalMixin, forms.Form):
         self.plan = None
         if not all(name in self.fields for name in self.EXIT_FIELDS):
             return
+        errors: list[tuple[str, str]] = []  # every bad part at once, each at its field
         try:
             self.plan = exit_plans.parse_plan(**{name: data.get(name) for name in self.EXIT_FIELDS})
-            if self.plan is not None:
-                reference = data.get("price") if data.get("order_type") in ("LIMIT", "SL") else None
-                exit_plans.check_against(self.plan, side=data.get("side", ""), reference=reference)
-                exit_plans.check_entry(
-                    self.plan, side=data.get("side", ""), product=data.get("product", "")
-                )
         except exit_plans.ExitPlanError as exc:
-            self.add_error(exc.field, exc.message)
+            errors += exc.errors.items()
+        if self.plan is not None:
+            side = data.get("side", "")
+            reference = data.get("price") if data.get("order_type") in ("LIMIT", "SL") else None
+            for check in (
+                lambda plan: exit_plans.check_against(plan, side=side, reference=reference),
+                lambda plan: exit_plans.check_entry(
+                    plan, side=side, product=data.get("product", "")
+                ),
+            ):
+                try:
+                    check(self.plan)
+                except exit_plans.ExitPlanError as exc:
+                    errors += exc.errors.items()
+        for name, message in errors:
+            self.add_error(name, message)
+        if errors:
             self.plan = None
 
     def exit_plan(self) -> exit_plans.Plan | None:
@@ -493,7 +504,8 @@ class StrategyForm(forms.ModelForm):
         try:
             plan = exit_plans.parse_plan(**given)
         except exit_plans.ExitPlanError as exc:
-            self.add_error(f"default_{exc.field}", exc.message)
+            for name, message in exc.errors.items():  # every bad part, each at its field
+                self.add_error(f"default_{name}", message)
             return data
         texts = plan.texts if plan else dict.fromkeys(exit_plans.FIELDS, "")
         for name, text in texts.items():  # stored normalised ("2%", "15pts", "812.5")

@@ -65,6 +65,7 @@ def live_orders(request):
             )
         )
     prices = queue.prices_for(orders) if page == "queue" else {}
+    exits = _exit_cells(request) if page == "orders" else []
     context = {
         "page": page,
         "changed": changed,
@@ -72,8 +73,28 @@ def live_orders(request):
         "prices": [(order.pk, prices.get(order.pk)) for order in orders],
         "queue_url": reverse("orders:queue"),
         "orders_url": reverse("orders:orders"),
+        "exits": exits,
     }
     return render(request, "sigmatrader/_live_orders.html", context)
+
+
+def _exit_cells(request) -> list[dict]:
+    """The Orders page's exit cells that changed (the exit pair, the stop as trailed, the
+    state): `exits` = "pk.version" of each cell the page shows (its hidden input)."""
+    have: dict[int, str] = {}
+    for item in request.GET.getlist("exits")[:MAX_ORDERS]:
+        pk, _, version = item.partition(".")
+        if pk.isdigit():
+            have[int(pk)] = version
+    if not have:
+        return []
+    entries = (
+        Order.objects.filter(user=request.user, pk__in=list(have))
+        .select_related("exit_plan")
+        .prefetch_related("exit_legs")
+    )
+    cells = [presentation.exit_cell(entry) for entry in entries]
+    return [cell for cell in cells if cell is not None and cell["version"] != have[cell["pk"]]]
 
 
 @require_GET

@@ -3,11 +3,13 @@ values render several times faster than filters and attribute chains in a templa
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 from sigmatrader.formatting import inr, inr_number
 
-from .exit_plans import stop_condition
+from .exit_plans import LABELS, stop_condition
 from .forms import RiskPolicyForm
 from .models import ExitPlan, Order, RiskPolicy
 
@@ -129,7 +131,7 @@ def exit_cell(order: Order) -> dict | None:
         where += " (GTT " + ", ".join(gtt_ids) + ")"
     armed = [leg for leg in live if leg.status == Order.Status.ARMED]
     stops = [leg for leg in armed if leg.condition == stop_condition(order.side)]
-    return {
+    cell = {
         "pk": order.pk,
         "summary": stored.summary,
         "state": stored.state,
@@ -153,5 +155,37 @@ def exit_cell(order: Order) -> dict | None:
             }
             for leg in legs[-6:]
         ],
-        "form": {name: getattr(stored, name) for name in ("stop_loss", "target")},
+        "fields": exit_fields({name: getattr(stored, name) for name in EXIT_FIELDS}),
     }
+    cell["version"] = exit_version(cell)
+    return cell
+
+
+def exit_version(cell: dict) -> str:
+    """What the page has of an exit cell: a digest of what it shows (the stop as trailed,
+    the state, the legs, the note), so the live poll sends a cell only when it changed."""
+    shown = json.dumps(cell, sort_keys=True, default=str).encode()
+    return hashlib.blake2b(shown, digest_size=6).hexdigest()
+
+
+EXIT_FIELDS = ("stop_loss", "target", "trailing_stop", "trail_activation")
+EXIT_PLACEHOLDERS = {
+    "stop_loss": "price, 2% or 15pts",
+    "target": "price, 3% or 25pts",
+    "trailing_stop": "1% or 10pts",
+    "trail_activation": "price, 1% or 20pts",
+}
+
+
+def exit_fields(values: dict, errors: dict | None = None) -> list[dict]:
+    """The exit cell's edit form: each part with its value and, when refused, its error."""
+    return [
+        {
+            "name": name,
+            "label": LABELS[name],
+            "value": values.get(name) or "",
+            "placeholder": EXIT_PLACEHOLDERS[name],
+            "error": (errors or {}).get(name, ""),
+        }
+        for name in EXIT_FIELDS
+    ]

@@ -49,7 +49,7 @@ def _order_events(user):
     )
 
 
-# An entry left without protection (protection/exits.py says "NOT protected").
+# An entry left without protection (protection/exits/ says "NOT protected").
 UNPROTECTED = "NOT protected"
 
 

@@ -51,9 +51,11 @@ MAX_PRICE = Decimal("1000000000")
 
 
 class Rejection(Exception):
-    def __init__(self, status: int, reason: str):
+    """`fields`: each bad field of the body with its message (the 4xx body lists them)."""
+
+    def __init__(self, status: int, reason: str, *, fields: dict[str, str] | None = None):
         super().__init__(reason)
-        self.status, self.reason = status, reason
+        self.status, self.reason, self.fields = status, reason, fields or {}
 
 
 # --- Tokens ------------------------------------------------------------------------------
@@ -199,17 +201,24 @@ def _exit_plan(details: dict) -> exit_plans.Plan | None:
     """trade_details.stop_loss / target / trailing_stop / trail_activation: a number is
     a price (a trail's: points), "2%" a percent of the fill, "15pts" points from it."""
     values = {}
+    bad: dict[str, str] = {}  # every bad field at once
     for name in exit_plans.FIELDS:
         value = details.get(name)
         if isinstance(value, bool) or not (value is None or isinstance(value, str | int | float)):
-            raise Rejection(
-                400, f"Field trade_details.{name} must be {exit_plans.SYNTAX}, as text or a number."
+            bad[name] = (
+                f"Field trade_details.{name} must be {exit_plans.SYNTAX}, as text or a number."
             )
-        values[name] = value
+        values[name] = value  # the parser refuses it too (and names no other part for it)
     try:
-        return exit_plans.parse_plan(**values)
+        plan = exit_plans.parse_plan(**values)
     except exit_plans.ExitPlanError as exc:
-        raise Rejection(400, f"Field trade_details.{exc.field}: {exc.message}") from None
+        for name, message in exc.errors.items():
+            bad.setdefault(name, f"Field trade_details.{name}: {message}")
+        plan = None
+    if not bad:
+        return plan
+    fields = {f"trade_details.{name}": bad[name] for name in exit_plans.FIELDS if name in bad}
+    raise Rejection(400, " ".join(fields.values()), fields=fields)
 
 
 # --- Receiving ---------------------------------------------------------------------------------
@@ -309,7 +318,10 @@ def _receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
             http_status=exc.status,
             reason=exc.reason,
         )
-        return exc.status, {"error": exc.reason, "alert_id": record.pk}
+        answer = {"error": exc.reason, "alert_id": record.pk}
+        if exc.fields:
+            answer["fields"] = exc.fields
+        return exc.status, answer
     return _accept(user, alert, strategy, account, instrument, ip, raw)
 
 

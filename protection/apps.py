@@ -22,7 +22,8 @@ class ProtectionConfig(AppConfig):
         from sigmatrader.settings_page import register_section
 
         from .entries import only_reduces
-        from .exits import on_order_filled, on_portfolio_synced
+        from .exits.arming import on_order_filled
+        from .exits.reconcile import on_portfolio_synced
         from .views import settings_section
 
         register_exit_check(only_reduces)  # what a trading halt lets through

@@ -2,7 +2,8 @@ from celery import shared_task
 
 from marketdata import clock
 
-from .exits import sweep, trail_stops
+from .exits.sweep import sweep
+from .exits.trailing import trail_stops
 from .limits import watch
 
 

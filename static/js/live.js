@@ -46,6 +46,16 @@
     keepOpen = [];
   });
 
+  // An exit cell whose edit form is open keeps what the trader is typing: the poll's newer
+  // cell waits (the cell keeps its old version, so the next poll after closing brings it).
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.classList.contains("exit-plan-cell") &&
+        target.querySelector("details.exit-edit[open]")) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   // Toasts: dismiss on their button; keep at most four on screen (older ones go); a success
   // closes by itself after 8 s, a warning or error stays until dismissed.
   document.addEventListener("click", function (event) {

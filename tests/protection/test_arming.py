@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from marketdata import clock
 from orders.models import ExitPlan, Order
-from protection import exits
+from protection.exits import arming, policy, sweep
 from tests.orders.test_order_lifecycle import trading  # noqa: F401 (the fixture)
 from tests.protection.helpers import by_condition, entry, legs, send, sync, triggers
 
@@ -67,8 +67,8 @@ def test_armed_exactly_once_however_often_the_fill_is_seen(
     order = send(entry(account, stop_loss="2%", target="3%"))
     sync(account, django_capture_on_commit_callbacks)
     for _ in range(3):  # the signal again, the beat's sweep, a second worker
-        exits.handle_fill(order_id=order.pk)
-        exits.sweep()
+        arming.handle_fill(order_id=order.pk)
+        sweep.sweep()
     assert len(legs(order)) == 2
     if account.adapter_class.capabilities.gtt:
         assert len(peer.user.book.gtts) == 1
@@ -89,7 +89,7 @@ def test_oco_one_leg_fills_the_other_is_cancelled_and_the_plan_closes(
     assert target.status == "CANCELLED"
     plan = ExitPlan.objects.get(entry=order)
     assert plan.state == "done" and "Stop-loss exit" in plan.note
-    exits.sweep()  # nothing re-armed after a completed exit
+    sweep.sweep()  # nothing re-armed after a completed exit
     assert len(legs(order)) == 2
 
 
@@ -122,7 +122,7 @@ def test_mis_legs_end_at_the_square_off_time(market, django_capture_on_commit_ca
     Order.objects.filter(protects=order).update(expires_at=timezone.now())
     triggers(django_capture_on_commit_callbacks)
     assert {leg.status for leg in legs(order)} == {"EXPIRED"}
-    exits.sweep()
+    sweep.sweep()
     plan = ExitPlan.objects.get(entry=order)
     assert plan.state == "done" and "square-off" in plan.note
 
@@ -132,8 +132,8 @@ def test_cnc_nrml_native_but_mis_managed_at_the_same_broker(market):
     account, _ = market
     cnc = Order(account=account, product="CNC")
     mis = Order(account=account, product="MIS")
-    assert exits.native_kind(cnc, legs=2) is not None
-    assert exits.native_kind(mis, legs=2) is None
+    assert policy.native_kind(cnc, legs=2) is not None
+    assert policy.native_kind(mis, legs=2) is None
 
 
 @MANAGED
@@ -143,7 +143,7 @@ def test_an_entry_cancelled_unfilled_closes_its_waiting_plan(
     account, peer = market
     order = entry(account, stop_loss="2%")
     Order.objects.filter(pk=order.pk).update(status="CANCELLED")
-    exits.sweep()
+    sweep.sweep()
     assert ExitPlan.objects.get(entry=order).state == "cancelled"
     assert not legs(order)
 
@@ -167,11 +167,11 @@ def test_price_levels_on_the_wrong_side_of_a_market_fill_are_never_armed(
     assert plan.note.startswith("NOT protected — the stop-loss ₹900.00 is at or above the fill")
     assert "the target ₹700.00 is at or below the fill" in plan.note
     for _ in range(3):  # the sweep comes back: still nothing armed, said once
-        exits.sweep()
+        sweep.sweep()
     assert not legs(order)
     warned = SystemEvent.objects.filter(message__contains="NOT protected — the stop-loss")
     assert warned.count() == 1
     # Corrected on the Orders page: armed on the next pass.
     ExitPlan.objects.filter(pk=plan.pk).update(stop_loss="780", target="820")
-    exits.sweep()
+    sweep.sweep()
     assert {leg.trigger_value for leg in legs(order)} == {D("780"), D("820")}

@@ -13,7 +13,7 @@ from orders.models import ExitPlan, Order
 from portfolio.models import Position
 from portfolio.sync import portfolio_sync_account
 from portfolio.trading import square_off
-from protection import exits
+from protection.exits import reconcile, sweep
 from sigmatrader.models import SystemEvent
 from tests.orders.test_order_lifecycle import trading  # noqa: F401 (the fixture)
 from tests.protection.helpers import by_condition, entry, legs, send, sync, triggers
@@ -90,7 +90,7 @@ def test_a_cancelled_remainder_leaves_the_filled_part_protected(
     sync(account, django_capture_on_commit_callbacks)
     order.refresh_from_db()
     assert order.status == "CANCELLED" and order.filled_quantity == 3
-    exits.sweep()
+    sweep.sweep()
     (stop,) = legs(order)
     assert stop.status == "ARMED" and stop.quantity == 3
     assert ExitPlan.objects.get(entry=order).state == "active"
@@ -104,7 +104,7 @@ def test_a_fill_missed_by_the_signal_is_armed_by_the_sweep(market):
 
     order_sync_account(account)  # the after-commit signal never ran (a crashed worker)
     assert not legs(order)
-    exits.sweep()
+    sweep.sweep()
     assert [leg.status for leg in legs(order)] == ["ARMED"]
 
 
@@ -126,12 +126,12 @@ def test_a_rejected_exit_is_visible_at_once_and_retried_by_the_policy(
     assert stop.events.filter(to_status="REJECTED").exists()  # the in-page toast's event
     assert SystemEvent.objects.filter(user=user, message__contains="circuit").exists()
     plan = ExitPlan.objects.get(entry=order)
-    exits.sweep()  # within the retry spacing: nothing yet
+    sweep.sweep()  # within the retry spacing: nothing yet
     assert len(legs(order)) == 2
     market_.closes[inst.key] = D("800")  # the band moves: a retry can be placed
     market_.set_price("NSE", "SBIN", "790")
     later = timezone.now() + timedelta(seconds=61)
-    assert exits.sweep(now=later)["retried"] == 1
+    assert sweep.sweep(now=later)["retried"] == 1
     fresh = [leg for leg in legs(order) if leg.status == "ARMED"]
     assert len(fresh) == 2 and fresh[0].quantity == 10
     plan.refresh_from_db()
@@ -155,8 +155,8 @@ def test_retries_stop_at_the_limit_and_say_not_protected(
     assert leg.status in ("REJECTED", "FAILED")
     assert plan.note.startswith("NOT protected") and "1 retry left" in plan.note
     later = timezone.now() + timedelta(seconds=61)
-    exits.sweep(now=later)
-    exits.sweep(now=later + timedelta(seconds=61))
+    sweep.sweep(now=later)
+    sweep.sweep(now=later + timedelta(seconds=61))
     plan.refresh_from_db()
     assert plan.retries == 1 and "no retries left" in plan.note
     assert len(legs(order)) == 2  # the first try and one retry, never more
@@ -222,8 +222,8 @@ def test_positions_read_before_the_legs_were_armed_are_not_trusted(market):
     PortfolioSync.objects.update_or_create(
         account=account, defaults={"synced_at": timezone.now() - timedelta(minutes=5)}
     )
-    exits.sweep()  # arms now; the portfolio shows no position yet (read before the fill)
-    assert exits.reconcile_account(account.pk) == []
+    sweep.sweep()  # arms now; the portfolio shows no position yet (read before the fill)
+    assert reconcile.reconcile_account(account.pk) == []
     assert legs(order)[0].status == "ARMED"
 
 
@@ -281,8 +281,8 @@ def test_an_exit_whose_placement_may_still_surface_is_never_resent(
     (stop,) = legs(order)
     Order.objects.filter(pk=stop.pk).update(status="FAILED", status_message=NOT_RECEIVED)
     later = timezone.now() + timedelta(minutes=10)
-    exits.sweep(now=later)
-    exits.sweep(now=later + timedelta(minutes=10))
+    sweep.sweep(now=later)
+    sweep.sweep(now=later + timedelta(minutes=10))
     assert len(legs(order)) == 1  # nothing re-armed
     assert ExitPlan.objects.get(entry=order).state == "active"
 
@@ -336,7 +336,7 @@ def test_a_failed_exit_sent_again_by_the_trader_is_not_also_retried(
     peer.connect_account(account)  # the trader reconnects and sends the exit again
     account.refresh_from_db()
     assert send(Order.objects.get(pk=failed.pk)).status == "ARMED"
-    exits.sweep(now=timezone.now() + timedelta(seconds=61))
+    sweep.sweep(now=timezone.now() + timedelta(seconds=61))
     assert [leg.status for leg in legs(order)] == ["ARMED"]
     assert ExitPlan.objects.get(entry=order).note.startswith("Armed for 10")
 
@@ -361,3 +361,68 @@ def test_a_whole_square_off_withdraws_the_armed_exits_before_it_is_sent(
     with django_capture_on_commit_callbacks(execute=True):
         portfolio_sync_account(account)
     assert ExitPlan.objects.get(entry=order).state == "done"
+
+
+@BOTH
+def test_a_partial_manual_exit_shrinks_the_legs_at_the_order_sync_exactly_once(
+    market, django_capture_on_commit_callbacks
+):
+    from protection.exits import arming
+
+    account, peer = market
+    order = send(entry(account, quantity=10, stop_loss="2%", target="3%"))
+    sync(account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)  # read after the arming: trusted
+    assert {leg.quantity for leg in legs(order) if leg.status == "ARMED"} == {10}
+    # The trader sells 4 from the Queue; the order sync sees it fill. No portfolio sync.
+    manual = send(entry(account, side="SELL", quantity=4))
+    sync(account, django_capture_on_commit_callbacks)
+    manual.refresh_from_db()
+    assert manual.status == "EXECUTED"
+    armed = [leg for leg in legs(order) if leg.status == "ARMED"]
+    assert len(armed) == 2 and {leg.quantity for leg in armed} == {6}
+    if account.adapter_class.capabilities.gtt:  # the broker's GTT carries 6 now
+        active = [g for g in peer.user.book.gtts.values() if g["status"] == "active"]
+        assert len(active) == 1
+        assert {o["quantity"] for o in active[0]["orders"]} == {6}
+    # Exactly once: the same fill seen again (the signal twice, another sync) changes nothing.
+    arming.handle_fill(order_id=manual.pk)
+    sync(account, django_capture_on_commit_callbacks)
+    again = [leg for leg in legs(order) if leg.status == "ARMED"]
+    assert [leg.pk for leg in again] == [leg.pk for leg in armed]
+    assert {leg.quantity for leg in again} == {6}
+    assert manual.events.filter(message__startswith="Protection: counted against").count() == 1
+    # The portfolio sync that follows agrees: nothing more to reduce.
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [6, 6]
+
+
+@BOTH
+def test_a_manual_exit_of_shares_held_outside_the_plan_leaves_the_legs(
+    market, django_capture_on_commit_callbacks
+):
+    account, peer = market
+    from tests.portfolio.helpers import seed
+
+    seed(peer, holdings=[("SBIN", 20, "700")])  # 20 held from before, unprotected
+    order = send(entry(account, quantity=10, stop_loss="2%"))
+    sync(account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    send(entry(account, side="SELL", quantity=5))
+    sync(account, django_capture_on_commit_callbacks)
+    assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [10]
+
+
+@pytest.mark.parametrize("trading", ["angelone"], indirect=True)
+def test_a_manual_exit_before_any_portfolio_read_shrinks_by_its_fill(
+    market, django_capture_on_commit_callbacks
+):
+    account, _ = market
+    order = send(entry(account, quantity=10, stop_loss="2%"))
+    sync(account, django_capture_on_commit_callbacks)
+    send(entry(account, side="SELL", quantity=3))
+    sync(account, django_capture_on_commit_callbacks)
+    assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [7]

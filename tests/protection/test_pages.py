@@ -101,3 +101,29 @@ def test_arming_and_an_unprotected_entry_are_toasts(
     body = toasts()
     assert "Not protected" in body and f"Order #{refused.pk}" in body
     assert armed.pk != refused.pk
+
+
+@pytest.mark.parametrize("trading", ["angelone"], indirect=True)
+def test_the_live_poll_sends_an_exit_cell_only_when_it_changed_and_only_its_owners(
+    filled, other_user
+):
+    from protection.exits import trailing
+
+    client, account, _, order = filled
+    body = client.get(reverse("orders:orders")).content.decode()
+    token = body.split('class="exit-live" name="exits" value="', 1)[1].split('"', 1)[0]
+    assert token.startswith(f"{order.pk}.")
+
+    def poll(exits):
+        data = {"page": "orders", "exits": exits}
+        response = client.get(reverse("live-orders"), data, headers={"HX-Request": "true"})
+        return response.content.decode()
+
+    assert f'id="exit-plan-{order.pk}"' not in poll(token)  # unchanged: nothing sent
+    ExitPlan.objects.filter(entry=order).update(trailing_stop="1%")
+    trailing.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
+    body = poll(token)
+    assert f'id="exit-plan-{order.pk}" hx-swap-oob="true"' in body
+    assert 'Stop <strong class="exit-stop">₹841.50</strong>' in body
+    client.force_login(other_user)
+    assert f'id="exit-plan-{order.pk}"' not in poll(token)  # another user's: never
