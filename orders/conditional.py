@@ -296,12 +296,12 @@ def default_expiry(days: int = 365):
     return timezone.now() + timedelta(days=days)
 
 
-def intraday_end():
-    """When an MIS GTT ends: the intraday square-off (PROTECTION_MIS_END, 15:20 India
-    time) of today, or of the next trading day once past. An intraday order cannot
-    be placed after it, so a trigger later than that must not fire."""
+def intraday_end(now=None):
+    """When an MIS GTT (or a protective MIS exit) ends: the intraday square-off
+    (PROTECTION_MIS_END, 15:20 India time) of today, or of the next trading day once
+    past. An intraday order cannot be placed after it, so a later trigger must not fire."""
     hours, minutes = str(settings.PROTECTION_MIS_END).split(":")
-    return clock.next_intraday_end(at=time(int(hours), int(minutes)))
+    return clock.next_intraday_end(now, at=time(int(hours), int(minutes)))
 
 
 def make_gtt(

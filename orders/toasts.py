@@ -65,11 +65,12 @@ def _session_events(user):
 
 def _system_toast(event: SystemEvent) -> Toast:
     if event.details.get("toast") if isinstance(event.details, dict) else False:
-        level = {
+        levels: dict[str, str] = {
             SystemEvent.Level.INFO: "ok",
             SystemEvent.Level.DEBUG: "ok",
             SystemEvent.Level.WARNING: "warn",
-        }.get(event.level, "bad")
+        }
+        level = levels.get(str(event.level), "bad")
         # The event may name itself (a loss limit's "Day P&L unknown" is no halt).
         title = str(event.details.get("toast_title") or "Trading halt")[:60]
         return Toast(f"s{event.pk}", level, title, event.message)

@@ -4,15 +4,13 @@ leg's LIMIT buffer, and levels refused for being on the wrong side of the fill."
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
 
 from brokers.base import GttKind
-from marketdata import clock
-from orders import exit_plans
+from orders import conditional, exit_plans
 from orders.models import ExitPlan, Order
 from sigmatrader.formatting import inr
 
@@ -27,25 +25,16 @@ SENT_EXIT = (Status.SENT, Status.OPEN, Status.PARTIALLY_FILLED)
 COVERING = (Status.ARMED, *IN_FLIGHT)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def max_retries() -> int:
-    return int(_setting("PROTECTION_MAX_RETRIES", 3))
+    return int(settings.PROTECTION_MAX_RETRIES)
 
 
 def retry_seconds() -> int:
-    return int(_setting("PROTECTION_RETRY_SECONDS", 60))
+    return int(settings.PROTECTION_RETRY_SECONDS)
 
 
 def stop_buffer() -> Decimal:
-    return Decimal(str(_setting("PROTECTION_STOP_LIMIT_BUFFER_PERCENT", "1")))
-
-
-def mis_end() -> time:
-    hours, minutes = str(_setting("PROTECTION_MIS_END", "15:20")).split(":")
-    return time(int(hours), int(minutes))
+    return Decimal(str(settings.PROTECTION_STOP_LIMIT_BUFFER_PERCENT))
 
 
 def is_long(entry: Order) -> bool:
@@ -70,12 +59,9 @@ def native_kind(entry: Order, *, legs: int) -> GttKind | None:
 
 
 def mis_expiry(now: datetime | None = None) -> datetime:
-    """The next intraday square-off time (today's, or the next day's once past)."""
-    local = (now or timezone.now()).astimezone(clock.IST)
-    end = datetime.combine(local.date(), mis_end(), tzinfo=clock.IST)
-    if local >= end:
-        end += timedelta(days=1)
-    return end
+    """The next intraday square-off (PROTECTION_MIS_END): today's, or the next trading
+    day's once past. The same end as an MIS GTT's (orders.conditional.intraday_end)."""
+    return conditional.intraday_end(now)
 
 
 def tick_of(entry: Order) -> Decimal:
