@@ -5,6 +5,7 @@ from __future__ import annotations
 from orders import exit_plans
 from orders.history import log
 from orders.models import ExitPlan, Order
+from sigmatrader.formatting import inr
 
 from .legs import cancel_legs
 from .moving import change_levels
@@ -108,6 +109,10 @@ def edit_plan(
     )
     if trail_changed:
         errors.update(_trail_problems(plan, stored, entry=entry, fill=fill))
+    elif stop is not None:
+        undone = _undone_by_trail(plan, stored, entry=entry, fill=fill, stop=stop)
+        if undone:
+            errors["stop_loss"] = undone
     if errors:
         return errors
     if stop is not None or target_price is not None:
@@ -128,6 +133,29 @@ def edit_plan(
         if stored.best_price is not None:  # the new trail from the best price so far
             trail_one(stored, price=stored.best_price)
     return {}
+
+
+def _undone_by_trail(plan: exit_plans.Plan, stored: ExitPlan, *, entry: Order, fill, stop) -> str:
+    """A stop set looser than the unchanged trail holds it would be put back by the next
+    trail pass (and the exit fire there) while the page said it moved: refused, saying
+    how to loosen it."""
+    if plan.trailing_stop is None or stored.best_price is None:
+        return ""
+    held = exit_plans.next_stop(
+        plan=plan,
+        side=entry.side,
+        fill=fill,
+        best=stored.best_price,
+        current=stop,
+        tick=tick_of(entry),
+    )
+    if not exit_plans.tighter(entry.side, held, stop):
+        return ""
+    return (
+        f"The trailing stop ({plan.trailing_stop.text}) holds the stop at {inr(held)} and "
+        f"only tightens: a stop of {inr(stop)} would be moved back at its next check. To "
+        "loosen it, change or clear the trailing stop as well."
+    )
 
 
 def _trail_problems(

@@ -111,3 +111,22 @@ def test_the_orders_page_edit_form_posts_the_trail(filled, client):
     client.post(reverse("protection:change", args=[order.pk]), {"stop_loss": "2%", "target": "9%"})
     plan.refresh_from_db()
     assert plan.trailing_stop == "10pts" and plan.target == "9%"
+
+
+@pytest.mark.parametrize("trading", ["zerodha", "angelone"], indirect=True)
+def test_a_stop_set_looser_than_the_trail_holds_it_is_refused_not_silently_undone(filled):
+    """The second review (H4): a stop edited to 760 was put back to 770.30 by the trail
+    3 s later, and the exit fired there, while the page had said 'saved'."""
+    _, _, order = filled
+    assert edit(order, trailing_stop="1%") == {}  # the trail holds the stop at 792
+    problems = edit(order, stop_loss="770", trailing_stop="1%")
+    assert "holds the stop at ₹792.00" in problems["stop_loss"]
+    assert "change or clear the trailing stop" in problems["stop_loss"]
+    plan = ExitPlan.objects.get(entry=order)
+    assert plan.stop_loss == "2%" and plan.stop_level == D("792")
+    assert by_condition(order)["ltp_lte"].trigger_value == D("792")
+    # A stop tighter than the trail's is taken; so is a looser one with the trail cleared.
+    assert edit(order, stop_loss="795", trailing_stop="1%") == {}
+    assert by_condition(order)["ltp_lte"].trigger_value == D("795")
+    assert edit(order, stop_loss="770", trailing_stop="") == {}
+    assert by_condition(order)["ltp_lte"].trigger_value == D("770")
