@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from marketdata import clock
 from orders import exit_plans
 from orders.history import log
 from orders.models import ExitPlan, Order
@@ -21,8 +22,13 @@ from .policy import ACTOR, COVERING, SENT_EXIT, State, Status, is_long, lot_of, 
 logger = logging.getLogger(__name__)
 
 
-def open_quantity(entry: Order, positions, holdings) -> int:
-    """What is still open of the entry's instrument in its direction, for its product."""
+def open_quantity(entry: Order, positions, holdings, *, filled_today: bool = True) -> int:
+    """What is still open of the entry's instrument in its direction, for its product.
+
+    A delivery (CNC) long is counted as the exchange nets it: the day's sells square the
+    day's buys first. So an entry filled today owns only the day's net CNC position,
+    never older holdings (a stop must not sell shares it was not set on); one filled on
+    an earlier day owns the holdings, less what the day sold beyond its buys."""
     names = {entry.symbol.split(":", 1)[-1]}
     if entry.instrument is not None:
         names |= {entry.instrument.canonical_symbol, entry.instrument.trading_symbol}
@@ -32,10 +38,18 @@ def open_quantity(entry: Order, positions, holdings) -> int:
         if p.symbol in names and p.exchange == entry.exchange and p.product == entry.product
     )
     if entry.product == Order.Product.CNC and is_long(entry):
-        net += sum(
+        if filled_today:
+            return max(net, 0)
+        held = sum(
             h.quantity for h in holdings if h.symbol in names and h.exchange == entry.exchange
         )
+        return max(held + min(net, 0), 0)
     return max(net if is_long(entry) else -net, 0)
+
+
+def filled_today(stored: ExitPlan) -> bool:
+    """The plan's entry filled (its protection last grew) on today's India date."""
+    return clock.india_today(stored.armed_at or stored.created_at) == clock.india_today()
 
 
 def reconcile_account(account_id: int) -> list[str]:
@@ -77,9 +91,10 @@ def reconcile_account(account_id: int) -> list[str]:
         armed_at = max([leg.created_at for leg in legs] + [stored.armed_at or stored.created_at])
         if synced <= armed_at:
             continue
-        key = (entry.exchange, entry.symbol, entry.product, entry.side)
+        today = filled_today(stored)
+        key = (entry.exchange, entry.symbol, entry.product, entry.side, today)
         if key not in left:
-            left[key] = open_quantity(entry, positions, holdings)
+            left[key] = open_quantity(entry, positions, holdings, filled_today=today)
         if not legs:
             if left[key] <= 0 and entry.status not in Order.LIVE:
                 # No armed exit and nothing open (squared off, its exits withdrawn first).
@@ -244,7 +259,7 @@ def _beyond_what_is_held(order: Order, plans: list[ExitPlan]) -> int:
         return unlimited
     positions = list(Position.objects.filter(account_id=order.account_id))
     holdings = list(Holding.objects.filter(account_id=order.account_id))
-    held = open_quantity(plans[0].entry, positions, holdings)
+    held = open_quantity(plans[0].entry, positions, holdings, filled_today=filled_today(plans[0]))
     sold_since = sum(
         Order.objects.filter(
             account_id=order.account_id,

@@ -400,20 +400,28 @@ def test_a_partial_manual_exit_shrinks_the_legs_at_the_order_sync_exactly_once(
 
 
 @BOTH
-def test_a_manual_exit_of_shares_held_outside_the_plan_leaves_the_legs(
+def test_a_same_day_sale_squares_todays_protected_buy_before_older_holdings(
     market, django_capture_on_commit_callbacks
 ):
+    """The second review (H3): 40 SBIN held from before, a protected CNC buy of 10 today,
+    then a CNC sale of 4 today. The exchange nets the day's sale against the day's buy
+    (the day's CNC position is 6), so the stop covers 6; before, it kept covering 10 and
+    its fill sold 4 of the older holding."""
     account, peer = market
     from tests.portfolio.helpers import seed
 
-    seed(peer, holdings=[("SBIN", 20, "700")])  # 20 held from before, unprotected
+    seed(peer, holdings=[("SBIN", 40, "700")])  # held from before, unprotected
     order = send(entry(account, quantity=10, stop_loss="2%"))
     sync(account, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         portfolio_sync_account(account)
-    send(entry(account, side="SELL", quantity=5))
-    sync(account, django_capture_on_commit_callbacks)
     assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [10]
+    send(entry(account, side="SELL", quantity=4))
+    sync(account, django_capture_on_commit_callbacks)
+    assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [6]
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)  # the day's CNC position is +6: it agrees
+    assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [6]
 
 
 @pytest.mark.parametrize("trading", ["angelone"], indirect=True)
