@@ -174,10 +174,12 @@ def check_against(
     it trails from above it; a trail in points as large as the price would put a long's
     stop at zero. `fields`: the parts to check (the Orders page checks a changed trail
     against the fill, not a stop the trader moved on purpose)."""
+    errors = impossible_levels(plan, side=side, fields=fields)
     if reference is None or reference <= 0:
+        if errors:
+            raise ExitPlanError.of(errors)
         return
     long = side == "BUY"
-    errors: dict[str, str] = {}
     for name, below in (("stop_loss", long), ("target", not long), ("trail_activation", not long)):
         offset = getattr(plan, name)
         if name not in fields or offset is None or offset.kind != PRICE:
@@ -203,6 +205,23 @@ def check_against(
         )
     if errors:
         raise ExitPlanError.of(errors)
+
+
+def impossible_levels(plan: Plan, *, side: str, fields: tuple[str, ...] = FIELDS) -> dict:
+    """Levels no fill price can make real: a short's (SELL entry's) target or trail start
+    100 % or more below its fill would be at or below zero (a long's stop is refused
+    when parsed)."""
+    errors: dict[str, str] = {}
+    if side != "SELL":
+        return errors
+    for name in ("target", "trail_activation"):
+        offset = getattr(plan, name)
+        if name in fields and offset is not None and offset.kind == PERCENT and offset.value >= 100:
+            errors[name] = (
+                f"{LABELS[name]} of {offset.value}% below a SELL entry's fill would be at "
+                "or below zero."
+            )
+    return errors
 
 
 def check_entry(plan: Plan | None, *, side: str, product: str) -> None:

@@ -174,7 +174,7 @@ def parse(body: bytes) -> AlertData:
     action = _text(details, "order_action", required=True, limit=10).upper()
     if action not in ("BUY", "SELL"):
         raise Rejection(400, "Field trade_details.order_action must be buy or sell.")
-    plan = _exit_plan(details)
+    plan_texts = _exit_plan(details)
     quantity = _number(details, "quantity", limit=Decimal(MAX_QUANTITY))
     if quantity is not None and (quantity != quantity.to_integral_value() or quantity < 1):
         raise Rejection(400, "Field trade_details.quantity must be a whole number of at least 1.")
@@ -193,30 +193,34 @@ def parse(body: bytes) -> AlertData:
         interval=_text(data, "interval", limit=20),
         comment=_text(details, "comment", limit=200),
         secret=_text(data, "secret", limit=200),
-        **(plan.texts if plan else {}),
+        **plan_texts,
     )
 
 
-def _exit_plan(details: dict) -> exit_plans.Plan | None:
+def _exit_plan(details: dict) -> dict[str, str]:
     """trade_details.stop_loss / target / trailing_stop / trail_activation: a number is
-    a price (a trail's: points), "2%" a percent of the fill, "15pts" points from it."""
-    values = {}
-    bad: dict[str, str] = {}  # every bad field at once
+    a price (a trail's: points), "2%" a percent of the fill, "15pts" points from it.
+    Each part is checked alone here (every bad one at once); the plan they make with
+    the strategy's defaults is checked once the strategy is known (_plan_for)."""
+    texts: dict[str, str] = {}
+    bad: dict[str, str] = {}
     for name in exit_plans.FIELDS:
         value = details.get(name)
         if isinstance(value, bool) or not (value is None or isinstance(value, str | int | float)):
             bad[name] = (
                 f"Field trade_details.{name} must be {exit_plans.SYNTAX}, as text or a number."
             )
-        values[name] = value  # the parser refuses it too (and names no other part for it)
-    try:
-        plan = exit_plans.parse_plan(**values)
-    except exit_plans.ExitPlanError as exc:
-        for name, message in exc.errors.items():
-            bad.setdefault(name, f"Field trade_details.{name}: {message}")
-        plan = None
+            continue
+        try:
+            offset = exit_plans.parse_offset(
+                value, field=name, distance_only=name == "trailing_stop"
+            )
+        except exit_plans.ExitPlanError as exc:
+            bad[name] = f"Field trade_details.{name}: {exc.message}"
+            continue
+        texts[name] = offset.text if offset else ""
     if not bad:
-        return plan
+        return texts
     fields = {f"trade_details.{name}": bad[name] for name in exit_plans.FIELDS if name in bad}
     raise Rejection(400, " ".join(fields.values()), fields=fields)
 
@@ -307,6 +311,7 @@ def _receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
         ):
             raise Rejection(403, "Wrong or missing secret.")
         strategy, account, instrument = _route(route, alert)
+        plan, plan_note = _plan_for(alert, strategy)
     except Rejection as exc:
         parsed = {} if exc.status in (400, 403) else scrub(_parsed(alert))
         record = _record(
@@ -322,7 +327,7 @@ def _receive(*, token: str, body: bytes, ip: str | None) -> tuple[int, dict]:
         if exc.fields:
             answer["fields"] = exc.fields
         return exc.status, answer
-    return _accept(user, alert, strategy, account, instrument, ip, raw)
+    return _accept(user, alert, strategy, account, instrument, ip, raw, plan, plan_note)
 
 
 def _parsed(alert: AlertData) -> dict:
@@ -415,21 +420,48 @@ def dedup_key(alert: AlertData, strategy: Strategy) -> DedupKey:
     return DedupKey(digest=digest(source), description=description, window_seconds=window)
 
 
-def _plan_for(alert: AlertData, strategy: Strategy) -> exit_plans.Plan | None:
-    """The alert's own exit plan, else the strategy's default (checked when saved; one
-    that no longer parses protects nothing and is said in the order's history)."""
-    given = {name: getattr(alert, name) for name in exit_plans.FIELDS}
-    if not any(given.values()):
-        given = {name: getattr(strategy, f"default_{name}") for name in exit_plans.FIELDS}
+def _plan_for(alert: AlertData, strategy: Strategy) -> tuple[exit_plans.Plan | None, str]:
+    """The exit plan: each part the alert gives, else the strategy's default for that
+    part (as the strategy form says: blank is the default). Returns (plan, note): an
+    alert that sells delivery (CNC) closes a holding and carries no plan, which the
+    note says. Raises Rejection (400, naming the parts) for a plan that cannot be."""
+    given = {
+        name: getattr(alert, name) or getattr(strategy, f"default_{name}")
+        for name in exit_plans.FIELDS
+    }
     try:
-        return exit_plans.parse_plan(**given)
+        plan = exit_plans.parse_plan(**given)
+        if plan is not None:
+            exit_plans.check_against(plan, side=alert.action, reference=None)
+    except exit_plans.ExitPlanError as exc:
+        fields = {
+            f"trade_details.{name}": f"Field trade_details.{name}: {message}"
+            + ("" if getattr(alert, name) else " (the strategy's default)")
+            for name, message in exc.errors.items()
+        }
+        raise Rejection(400, " ".join(fields.values()), fields=fields) from None
+    product = alert.product or strategy.default_product
+    try:
+        exit_plans.check_entry(plan, side=alert.action, product=product)
     except exit_plans.ExitPlanError:
-        logger.warning("strategy %s: its default exit plan does not parse", strategy.pk)
-        return None
+        # An alert is never dropped for its plan: the sale goes, and the answer says so.
+        return None, (
+            "The exit plan was not used: a delivery (CNC) sale closes a holding, so there "
+            "is no entry to protect."
+        )
+    return plan, ""
 
 
 def _accept(
-    user, alert: AlertData, strategy: Strategy, account, instrument, ip, raw
+    user,
+    alert: AlertData,
+    strategy: Strategy,
+    account,
+    instrument,
+    ip,
+    raw,
+    plan: exit_plans.Plan | None = None,
+    plan_note: str = "",
 ) -> tuple[int, dict]:
     halt = _halt_over(user, alert, strategy, account, instrument)
     if halt is not None and halt.webhook_policy == TradingHalt.WebhookPolicy.REFUSE:
@@ -487,12 +519,6 @@ def _accept(
                     "key": dedup.description,
                     "window_seconds": dedup.window_seconds,
                 }
-        plan = _plan_for(alert, strategy)
-        product = alert.product or strategy.default_product
-        try:
-            exit_plans.check_entry(plan, side=alert.action, product=product)
-        except exit_plans.ExitPlanError:
-            plan = None  # an alert is never dropped: a CNC sale carries no exit plan
         order = create_order(
             exit_plan=plan,
             user=user,
@@ -513,6 +539,8 @@ def _accept(
         )
         record.order = order
         record.save(update_fields=["order"])
+        if plan_note:  # said where the trader looks: the order's history and the answer
+            log(order, "edited", plan_note, actor=f"webhook:{strategy.name}"[:60])
         mode = strategy.mode
         if halt is not None:
             # Halted: the AUTO order waits in the queue as a MANUAL one would, saying why.
@@ -533,6 +561,7 @@ def _accept(
         "order_id": order.pk,
         "mode": mode,
         **({"halted": record.reason} if halt is not None else {}),
+        **({"note": plan_note} if plan_note else {}),
         "key": dedup.description,
         "window_seconds": dedup.window_seconds,
     }

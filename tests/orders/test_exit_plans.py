@@ -217,8 +217,53 @@ def test_strategy_default_plan_applies_unless_the_alert_has_one(client, hook):
     Strategy.objects.filter(pk=strategy.pk).update(default_stop_loss="1.5%", default_target="40pts")
     _, body = _post(client, token)
     assert Order.objects.get(pk=body["order_id"]).exit_plan.summary == "SL 1.5%, target 40pts"
+    # Each part the alert leaves blank is the strategy's default (as the form's help says).
     _, body = _post(client, token, stop_loss="5pts", quantity="3")  # not a duplicate
-    assert Order.objects.get(pk=body["order_id"]).exit_plan.summary == "SL 5pts"
+    assert Order.objects.get(pk=body["order_id"]).exit_plan.summary == "SL 5pts, target 40pts"
+
+
+def test_an_alerts_trail_start_uses_the_strategys_default_trail(client, hook):
+    """The second review (M4): an alert with only trail_activation was refused 400 'Trail
+    from needs a trailing stop' although its strategy has a 1% trail."""
+    _, token, strategy = hook
+    Strategy.objects.filter(pk=strategy.pk).update(
+        default_stop_loss="2%", default_trailing_stop="1%"
+    )
+    status, body = _post(client, token, trail_activation="2%")
+    assert status == 202, body
+    plan = Order.objects.get(pk=body["order_id"]).exit_plan
+    assert plan.summary == "SL 2%, trail 1% from 2%" or (
+        plan.trailing_stop,
+        plan.trail_activation,
+    ) == ("1%", "2%")
+    # With no trail anywhere, the start alone is refused, naming the field.
+    strategy.refresh_from_db()
+    strategy.default_trailing_stop = ""
+    strategy.save()  # (the webhook's route cache follows a save, not a queryset update)
+    status, body = _post(client, token, trail_activation="2%", quantity="3")
+    assert status == 400 and "trade_details.trail_activation" in body["fields"]
+
+
+def test_a_shorts_target_of_100_percent_or_more_is_refused(client, hook):
+    """The second review (M2): a SELL entry's 150% target was armed at ₹0.05."""
+    _, token, _ = hook
+    status, body = _post(client, token, order_action="sell", product="MIS", target="150%")
+    assert status == 400
+    assert "would be at or below zero" in body["fields"]["trade_details.target"]
+    assert not Order.objects.exists()
+    status, _ = _post(client, token, target="150%")  # a long's 150% target is fine
+    assert status == 202
+
+
+def test_an_exit_plan_on_a_delivery_sale_is_said_not_dropped_silently(client, hook):
+    """The second review (M5): the plan of an alert that sells delivery was dropped
+    without a word; the sale still goes (an alert is never dropped for its plan)."""
+    _, token, _ = hook
+    status, body = _post(client, token, order_action="sell", product="CNC", stop_loss="1%")
+    assert status == 202 and "a delivery (CNC) sale closes a holding" in body["note"]
+    order = Order.objects.get(pk=body["order_id"])
+    assert not hasattr(order, "exit_plan") or order.exit_plan is None
+    assert order.events.filter(message__contains="The exit plan was not used").exists()
 
 
 def test_strategy_form_checks_and_normalises_the_default_plan(client, hook):
