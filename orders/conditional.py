@@ -277,8 +277,9 @@ def _trigger_value(leg: Order) -> Decimal:
     return leg.trigger_value
 
 
-def cancel_armed(order: Order, *, actor: str) -> None:
-    """Disarm: at the broker for a native GTT, here otherwise; siblings go too."""
+def cancel_armed(order: Order, *, actor: str, why: str = "GTT cancelled.") -> None:
+    """Disarm: at the broker for a native GTT, here otherwise; siblings go too. `why`
+    becomes the legs' status message (and their history line)."""
     if order.gtt_id:
         if order.account is None:
             raise BrokerError(ACCOUNT_GONE)
@@ -287,9 +288,9 @@ def cancel_armed(order: Order, *, actor: str) -> None:
     ids = [order.pk] + ([order.oco_sibling_id] if order.oco_sibling_id else [])
     for armed in Order.objects.filter(pk__in=ids, status=Status.ARMED):
         Order.objects.filter(pk=armed.pk, status=Status.ARMED).update(
-            status=Status.CANCELLED, status_message="GTT cancelled.", updated_at=timezone.now()
+            status=Status.CANCELLED, status_message=why, updated_at=timezone.now()
         )
-        log(armed, "status", "GTT cancelled", actor=actor, before=Status.ARMED)
+        log(armed, "status", why.rstrip("."), actor=actor, before=Status.ARMED)
 
 
 def default_expiry(days: int = 365):

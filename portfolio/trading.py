@@ -113,6 +113,11 @@ def square_off(
     return execute(order=order, actor=actor)
 
 
+# The withdrawn legs' status message: protection (exits/sweep.py) reads it to wait for
+# the square-off's outcome, closing the plan if it filled, re-arming if it was refused.
+WITHDRAWN_FOR_SQUARE_OFF = "Withdrawn for a square-off of the whole position."
+
+
 def withdraw_protective_exits(position: Position, *, actor: str) -> int:
     """Before a whole position is squared off: its armed protective exits (stop-loss /
     target legs of an entry, `protection/`) are withdrawn, so a stop firing meanwhile
@@ -134,7 +139,7 @@ def withdraw_protective_exits(position: Position, *, actor: str) -> int:
             continue
         done.update({leg.pk, leg.oco_sibling_id or 0})
         try:
-            cancel_armed(leg, actor=actor)
+            cancel_armed(leg, actor=actor, why=WITHDRAWN_FOR_SQUARE_OFF)
         except BrokerError as exc:
             raise TradeRefused(
                 f"The protective exits of {position.symbol} could not be withdrawn first "

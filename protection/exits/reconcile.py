@@ -14,6 +14,7 @@ from marketdata import clock
 from orders import exit_plans
 from orders.history import log
 from orders.models import ExitPlan, Order
+from portfolio.trading import WITHDRAWN_FOR_SQUARE_OFF
 
 from .legs import cancel_legs, create_pair, send_legs
 from .plan_state import close_plan, lock_plan, set_note, unlock_plan
@@ -98,7 +99,14 @@ def reconcile_account(account_id: int) -> list[str]:
         if not legs:
             if left[key] <= 0 and entry.status not in Order.LIVE:
                 # No armed exit and nothing open (squared off, its exits withdrawn first).
-                close_plan(stored, entry, "Position closed outside the plan.", state=State.DONE)
+                last = entry.exit_legs.order_by("-pk").first()
+                squared = last is not None and last.status_message == WITHDRAWN_FOR_SQUARE_OFF
+                text = (
+                    "Squared off: its exits were withdrawn first."
+                    if squared
+                    else "Position closed outside the plan."
+                )
+                close_plan(stored, entry, text, state=State.DONE)
                 changes.append(f"#{entry.pk}: closed")
             continue
         covered = _covered(entry, legs)

@@ -7,13 +7,14 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from orders import exit_plans
 from orders.history import log
 from orders.models import ExitPlan, Order
 from orders.sync import NOT_RECEIVED
+from portfolio.trading import WITHDRAWN_FOR_SQUARE_OFF
 
 from .arming import arm_entry
 from .legs import create_pair, send_legs
@@ -122,6 +123,8 @@ def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
     # (the trader, the broker) end the plan, said so.
     last = max(legs, key=lambda leg: leg.pk, default=None)
     attempt = [leg for leg in legs if last and leg.pk in (last.pk, last.oco_sibling_id)]
+    if last is not None and last.status_message == WITHDRAWN_FOR_SQUARE_OFF:
+        return _after_square_off(entry, stored, last, exited=exited, now=now)
     if last is not None and not any(
         leg.status in (Status.REJECTED, Status.FAILED) for leg in attempt
     ):
@@ -159,6 +162,66 @@ def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
             actor=ACTOR,
         )
         fresh = create_pair(entry, stored, quantity, note=f"retry {stored.retries}")
+        send_legs(entry, stored, fresh)
+    finally:
+        unlock_plan(stored.pk)
+    return "retried"
+
+
+# How long a withdrawal waits for its square-off order to be written (the square-off
+# writes it right after withdrawing; none by then means it never was).
+SQUARE_OFF_WRITTEN_WITHIN = timedelta(minutes=2)
+
+
+def _after_square_off(
+    entry: Order, stored: ExitPlan, withdrawn: Order, *, exited: int, now: datetime
+) -> str:
+    """The legs were withdrawn for a square-off of the whole position (portfolio.
+    trading): the plan follows that order. Filled: the plan is done, said so. Still on
+    its way: wait. Refused, failed or cancelled (or never written): the position is
+    still open, so its protection is armed again — never left unprotected."""
+    square_off = (
+        Order.objects.filter(
+            account_id=entry.account_id,
+            product=entry.product,
+            side=exit_plans.exit_side(entry.side),
+            protects__isnull=True,
+            created_at__gte=withdrawn.updated_at - timedelta(seconds=5),
+        )
+        .filter(
+            Q(instrument_id=entry.instrument_id) if entry.instrument_id else Q(symbol=entry.symbol)
+        )
+        .order_by("pk")
+        .first()
+    )
+    if square_off is None and now - withdrawn.updated_at < SQUARE_OFF_WRITTEN_WITHIN:
+        return ""
+    if square_off is not None and square_off.status in (*Order.LIVE, Status.WAITING):
+        return ""
+    if square_off is not None and square_off.status == Status.EXECUTED:
+        close_plan(
+            stored,
+            entry,
+            f"Squared off by order #{square_off.pk}: its exits were withdrawn first.",
+            state=State.DONE,
+        )
+        return "closed"
+    quantity = exit_plans.protectable(stored.protected_quantity - exited, lot_of(entry))
+    if quantity <= 0 or not lock_plan(stored.pk):
+        return ""
+    try:
+        what = (
+            f"order #{square_off.pk} {square_off.get_status_display().lower()}"
+            if (square_off is not None)
+            else "no order was sent"
+        )
+        log(
+            entry,
+            "status",
+            f"Protection: the square-off was not done ({what}): re-arming {quantity}",
+            actor=ACTOR,
+        )
+        fresh = create_pair(entry, stored, quantity, note="after a square-off not done")
         send_legs(entry, stored, fresh)
     finally:
         unlock_plan(stored.pk)

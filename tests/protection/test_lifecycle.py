@@ -360,7 +360,42 @@ def test_a_whole_square_off_withdraws_the_armed_exits_before_it_is_sent(
     assert triggers(django_capture_on_commit_callbacks)["triggered"] == 0
     with django_capture_on_commit_callbacks(execute=True):
         portfolio_sync_account(account)
-    assert ExitPlan.objects.get(entry=order).state == "done"
+    plan = ExitPlan.objects.get(entry=order)
+    assert plan.state == "done"
+    assert plan.note.startswith("Squared off")  # not "closed outside the plan"
+
+
+@BOTH
+def test_a_square_off_the_broker_refuses_re_arms_the_withdrawn_exits(
+    market, django_capture_on_commit_callbacks
+):
+    """The second review (M12): the legs are withdrawn before the square-off is sent; if
+    the broker then refuses it, the position must not be left unprotected."""
+    from emulator.state import Fault
+    from protection.exits import sweep
+
+    account, peer = market
+    order = send(entry(account, product="MIS", stop_loss="2%", target="3%"))
+    sync(account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        portfolio_sync_account(account)
+    position = Position.objects.get(account=account, product="MIS")
+    peer.server.state.inject(peer.wire, "place", Fault("server_error", status=500))
+    exit_order = square_off(user=account.user, position=position, actor="alice")
+    assert exit_order.status == "UNKNOWN"  # may or may not have been taken: wait
+    assert {leg.status for leg in legs(order)} == {"CANCELLED"}
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep.sweep()
+    assert not [leg for leg in legs(order) if leg.status == "ARMED"]  # not while unknown
+    sync(account, django_capture_on_commit_callbacks)  # the order book: never received
+    exit_order.refresh_from_db()
+    assert exit_order.status == "FAILED"
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep.sweep()
+    armed = [leg for leg in legs(order) if leg.status == "ARMED"]
+    assert len(armed) == 2 and {leg.quantity for leg in armed} == {10}
+    assert ExitPlan.objects.get(entry=order).state == "active"
+    assert order.events.filter(message__contains="the square-off was not done").exists()
 
 
 @BOTH
