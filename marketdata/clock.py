@@ -154,8 +154,11 @@ def last_closed_trading_day(moment: datetime | None = None) -> date:
 
 def next_intraday_end(moment: datetime | None = None, *, at: time) -> datetime:
     """The next intraday square-off at `at` (India time) on a trading day: today's
-    while it is still ahead, else the next trading day's."""
+    while it is still ahead, else the next trading day's. With the always-open clock
+    (the demo at any hour) the session never closes, so the day ends at midnight."""
     local = (moment or timezone.now()).astimezone(IST)
+    if clock_name() == ALWAYS_OPEN:
+        return datetime.combine(local.date() + timedelta(days=1), time(0, 0), tzinfo=IST)
     day = local.date()
     if not is_trading_day(day) or local.time() >= at:
         day += timedelta(days=1)

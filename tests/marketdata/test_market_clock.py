@@ -206,6 +206,7 @@ def test_square_off_in_a_closed_market_offers_amo_or_the_queue(emulator, user, s
 def test_the_next_intraday_end_skips_weekends_and_holidays(settings):
     from datetime import time
 
+    settings.MARKET_ALWAYS_OPEN = False
     settings.MARKET_CLOCK = "exchange"
     at = time(15, 20)
     friday = datetime(2026, 11, 20, 16, 0, tzinfo=IST)
@@ -216,3 +217,15 @@ def test_the_next_intraday_end_skips_weekends_and_holidays(settings):
     )
     morning = datetime(2026, 11, 25, 9, 0, tzinfo=IST)
     assert clock.next_intraday_end(morning, at=at) == datetime(2026, 11, 25, 15, 20, tzinfo=IST)
+
+
+def test_with_the_always_open_clock_the_intraday_day_ends_at_midnight(settings):
+    """The demo trades at any hour: an MIS exit placed at 16:00 must not end at once."""
+    from datetime import time
+
+    settings.MARKET_ALWAYS_OPEN = False
+    settings.MARKET_CLOCK = "always-open"
+    at_four = datetime(2026, 11, 24, 16, 0, tzinfo=IST)  # a holiday, after 15:20
+    assert clock.next_intraday_end(at_four, at=time(15, 20)) == datetime(
+        2026, 11, 25, 0, 0, tzinfo=IST
+    )

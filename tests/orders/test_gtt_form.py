@@ -50,6 +50,8 @@ def test_an_mis_gtt_ends_at_the_days_square_off_not_in_a_year(page, settings, mo
 
     client, account, _ = page
     settings.PROTECTION_MIS_END = "15:20"
+    settings.MARKET_ALWAYS_OPEN = False
+    settings.MARKET_CLOCK = "exchange"
     now = {"at": datetime(2026, 11, 25, 11, 0, tzinfo=IST)}
     monkeypatch.setattr(timezone, "now", lambda: now["at"])
     assert (

@@ -117,7 +117,18 @@ def test_mis_legs_end_at_the_square_off_time(market, django_capture_on_commit_ca
     sync(account, django_capture_on_commit_callbacks)
     stop = by_condition(order)["ltp_lte"]
     local = stop.expires_at.astimezone(clock.IST)
-    assert (local.hour, local.minute) == (15, 20) and stop.expires_at > timezone.now()
+    # These tests run on the always-open clock (as the demo does): the day ends at
+    # midnight. On the exchange's clock the legs end at 15:20 on a trading day.
+    assert (local.hour, local.minute) == (0, 0) and stop.expires_at > timezone.now()
+    from datetime import datetime
+
+    from django.test import override_settings
+
+    from protection.exits.policy import mis_expiry
+
+    with override_settings(MARKET_ALWAYS_OPEN=False, MARKET_CLOCK="exchange"):
+        morning = datetime(2026, 11, 25, 10, 0, tzinfo=clock.IST)
+        assert mis_expiry(morning) == datetime(2026, 11, 25, 15, 20, tzinfo=clock.IST)
     # At the square-off time the managed poller expires them; the plan says why.
     Order.objects.filter(protects=order).update(expires_at=timezone.now())
     triggers(django_capture_on_commit_callbacks)
