@@ -40,8 +40,12 @@ LABELS = {
 }
 SYNTAX = 'a price (812.5), a percent of the fill ("2%") or points from it ("15pts")'
 
+# A number may carry a sign (a minus is then refused as "must be above 0", not as an
+# unreadable value) and Indian or Western digit grouping ("1,000", "1,00,000.5").
 _PATTERN = re.compile(
-    r"^\s*(?P<number>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>%|pts?|points?)?\s*$", re.IGNORECASE
+    r"^\s*(?P<sign>[-+])?\s*(?P<number>[0-9]+(?:,[0-9]+)*(?:\.[0-9]+)?|\.[0-9]+)\s*"
+    r"(?P<unit>%|pts?|points?)?\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -89,7 +93,9 @@ def parse_offset(text, *, field: str, distance_only: bool = False) -> Offset | N
     if match is None:
         raise ExitPlanError(field, f"{LABELS[field]} {raw[:20]!r} is not {SYNTAX}.")
     try:
-        value = Decimal(match["number"])
+        value = Decimal(match["number"].replace(",", ""))
+        if match["sign"] == "-":
+            value = -value
     except InvalidOperation:  # the pattern admits only digits; said, not assumed
         raise ExitPlanError(field, f"{LABELS[field]} must be {SYNTAX}.") from None
     unit = (match["unit"] or "").lower()

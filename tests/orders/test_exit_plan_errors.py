@@ -24,7 +24,7 @@ def test_the_parser_names_every_bad_part():
     errors = caught.value.errors
     assert list(errors) == list(exit_plans.FIELDS)
     assert "Stop-loss 'lots' is not" in errors["stop_loss"]
-    assert "Target '-3' is not" in errors["target"]
+    assert errors["target"] == "Target must be above 0."  # "-3": a number, below 0
     assert "Trailing stop 'fast' is not" in errors["trailing_stop"]
     assert "Trail from 'x%' is not" in errors["trail_activation"]
     assert caught.value.field == "stop_loss"  # the first, for callers that show one place
@@ -41,7 +41,7 @@ def test_both_levels_on_the_wrong_side_are_named():
 def _errors_at(body: str) -> dict[str, bool]:
     return {
         "stop_loss": "Stop-loss &#x27;lots&#x27; is not" in body,
-        "target": "Target &#x27;-3&#x27; is not" in body,
+        "target": "Target must be above 0." in body,
         "trailing_stop": "Trailing stop &#x27;fast&#x27; is not" in body,
         "trail_activation": "Trail from &#x27;x%&#x27; is not" in body,
     }

@@ -25,6 +25,8 @@ from tests.orders.test_queue_views import HX, page, post_new  # noqa: F401 (fixt
         ("15pts", "points", "15"),
         ("15 points", "points", "15"),
         ("15PT", "points", "15"),
+        ("1,000", "price", "1000"),  # digit grouping, Western or Indian
+        ("1,00,000.5", "price", "100000.5"),
     ],
 )
 def test_offset_syntax(text, kind, value):
@@ -36,6 +38,21 @@ def test_malformed_offsets_name_the_field(text):
     with pytest.raises(ExitPlanError) as caught:
         parse_offset(text, field="stop_loss")
     assert caught.value.field == "stop_loss" and "Stop-loss" in caught.value.message
+
+
+@pytest.mark.parametrize("text", ["-2%", "-5", "- 15pts"])
+def test_a_negative_value_is_told_it_must_be_above_zero(text):
+    """The second review (L2): "-2%" was told it "is not a price"."""
+    with pytest.raises(ExitPlanError) as caught:
+        parse_offset(text, field="stop_loss")
+    assert caught.value.message == "Stop-loss must be above 0."
+
+
+@pytest.mark.parametrize("text", ["1,,0", ",5", "1,000,"])
+def test_broken_grouping_is_not_a_number(text):
+    with pytest.raises(ExitPlanError) as caught:
+        parse_offset(text, field="stop_loss")
+    assert "is not a price" in caught.value.message
 
 
 def test_a_huge_value_is_too_large_not_below_zero():
