@@ -333,3 +333,23 @@ def test_a_toast_when_an_outcome_is_unknown_and_then_when_it_is_found(three, cli
     assert "Order outcome unknown" in body and "never resent" in body
     order_sync_account(zerodha)  # reconciled by its tag: executed at the broker
     assert "Order executed" in toasts(client)
+
+
+def test_the_positions_poll_carries_each_quantity(three, client):
+    """The second review (L5): after a square-off the Positions row kept its old
+    quantity until a reload; the poll now swaps the quantity in with the prices."""
+    from portfolio.models import Position
+    from sigmatrader.templatetags.live import live_key
+
+    zerodha, *_ = three
+    client.force_login(zerodha.user)
+    portfolio_sync_account(zerodha)
+    position = Position.objects.get(account=zerodha, symbol="SBIN")
+    key = live_key(position)
+    page = client.get(reverse("portfolio:positions"), {"account": zerodha.pk}).content.decode()
+    assert f'id="{key}-qty"' in page
+    Position.objects.filter(pk=position.pk).update(quantity=0)  # squared off, synced
+    poll = client.get(
+        reverse("live-portfolio", args=["positions"]), {"account": zerodha.pk}, headers=HX
+    ).content.decode()
+    assert f'<span id="{key}-qty" class="" hx-swap-oob="true">0</span>' in poll
