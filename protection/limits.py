@@ -6,9 +6,15 @@ A limit over one account compares that account's day P&L; a limit over all
 accounts compares the sum over the user's connected accounts — unknown if any
 of them is unknown (never counted as zero). Loss: day P&L ≤ −max loss (₹, or
 % of the start-of-day capital, itself unknown until the broker reported funds).
-Profit target: day P&L ≥ the target. A halt released by hand today is not
-tripped again today by the same limit; every limit re-arms on the next trading
-day (marketdata.clock.trading_day).
+Profit target: day P&L ≥ the target.
+
+A halt released by hand keeps THAT trip from tripping again at once (the loss that
+tripped it is still there): a released loss-limit halt silences the loss check, a
+released profit-target halt the target check, a released unknown-P&L halt the
+halt on unknown P&L — each for the rest of the day, unless the limit is saved
+again after the release (which re-arms it now). A kill switch's release silences
+nothing, and warn-only warnings are never silenced. Every limit re-arms on the
+next trading day (marketdata.clock.trading_day).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from brokers.models import BrokerAccount
 from marketdata import clock
@@ -127,13 +134,47 @@ def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
     return figures
 
 
-def _released_today(limit: LossLimit, day) -> bool:
-    return TradingHalt.objects.filter(
+# Which check of a limit a released halt of each reason silences (a kill switch's
+# release silences none: the trader stopped trading, not a limit).
+SILENCES = {
+    Reason.LOSS_LIMIT: "loss",
+    Reason.PROFIT_TARGET: "target",
+    Reason.UNKNOWN_PNL: "unknown",
+}
+CHECK_NAMES = {
+    "loss": "Loss limit",
+    "target": "Profit target",
+    "unknown": "Halt on unknown P&L",
+}
+
+
+def released_checks(limit: LossLimit, day=None) -> dict[str, TradingHalt]:
+    """The checks of `limit` silenced today by a release ({"loss" | "target" | "unknown":
+    the released halt}). A release before the limit was last saved silences nothing:
+    saving the limit again re-arms it."""
+    day = day or clock.trading_day()
+    released = TradingHalt.objects.filter(
         user_id=limit.user_id,
         account_id=limit.account_id,
         trading_day=day,
         released_at__isnull=False,
-    ).exists()
+        reason__in=list(SILENCES),
+    ).order_by("released_at", "pk")
+    if limit.updated_at is not None:
+        released = released.filter(released_at__gte=limit.updated_at)
+    return {SILENCES[halt.reason]: halt for halt in released}
+
+
+def release_notes(released: dict[str, TradingHalt]) -> list[str]:
+    """What each silenced check is doing, for the dashboard and the Risk card."""
+    notes = []
+    for check, halt in released.items():
+        when = timezone.localtime(halt.released_at, clock.IST).strftime("%H:%M")
+        notes.append(
+            f"{CHECK_NAMES[check]} released at {when} IST by {halt.released_by} — re-arms "
+            "tomorrow, or save the limit again to re-arm now."
+        )
+    return notes
 
 
 def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
@@ -145,8 +186,9 @@ def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
         trading_day=day,
         released_at__isnull=True,
     ).exists()
-    if in_force or _released_today(limit, day):
+    if in_force:
         return None
+    released = released_checks(limit, day)
     account = limit.account if limit.account_id else None
     scope = account.display_name if account else "all accounts"
     if not figures.known:
@@ -163,11 +205,19 @@ def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
                     details={"limit_id": limit.pk, "toast": True, "toast_title": "Day P&L unknown"},
                 )
             return None
+        if "unknown" in released:
+            return None
         reason, message = Reason.UNKNOWN_PNL, f"Day P&L of {scope} unknown ({why})."
-    elif figures.max_loss is not None and figures.pnl <= -figures.max_loss:
+    elif (
+        "loss" not in released and figures.max_loss is not None and figures.pnl <= -figures.max_loss
+    ):
         reason = Reason.LOSS_LIMIT
         message = f"Day P&L {inr(figures.pnl)} reached the loss limit -{inr(figures.max_loss)}."
-    elif limit.profit_target is not None and figures.pnl >= limit.profit_target:
+    elif (
+        "target" not in released
+        and limit.profit_target is not None
+        and figures.pnl >= limit.profit_target
+    ):
         reason = Reason.PROFIT_TARGET
         message = (
             f"Day P&L {inr(figures.pnl)} reached the profit target {inr(limit.profit_target)}."
