@@ -30,6 +30,7 @@ from django.utils import timezone
 from brokers.models import BrokerAccount
 from marketdata import clock
 from orders.models import TradingHalt
+from portfolio.models import Holding, Position
 from sigmatrader.events import record_event
 from sigmatrader.formatting import inr
 from sigmatrader.models import SystemEvent
@@ -52,6 +53,8 @@ class Figures:
     capital: Decimal | None = None
     errors: list[str] = field(default_factory=list)
     accounts: list[BrokerAccount] = field(default_factory=list)
+    # Accounts in scope the sum leaves out, with why (an all-accounts limit only).
+    left_out: list[tuple[BrokerAccount, str]] = field(default_factory=list)
     # Each account's own day P&L (None: unknown), for the dashboard.
     parts: list[tuple[BrokerAccount, Decimal | None]] = field(default_factory=list)
     # When the figure was read: the oldest of its accounts' readings (None: unread).
@@ -63,6 +66,17 @@ class Figures:
         return all(pnl is None for _, pnl in self.parts) and all(
             e.endswith("not read yet") for e in self.errors
         )
+
+    @property
+    def covers(self) -> str:
+        """Which accounts the sum covers (and which it leaves out, and why)."""
+        names = ", ".join(a.display_name for a in self.accounts) or "no account"
+        text = f"Sum of {names}"
+        if self.left_out:
+            text += "; not counted: " + "; ".join(
+                f"{a.display_name} ({why})" for a, why in self.left_out
+            )
+        return text + "."
 
     @property
     def known(self) -> bool:
@@ -85,20 +99,37 @@ class Figures:
         }
 
 
-def accounts_for(limit: LossLimit) -> list[BrokerAccount]:
-    """The accounts a limit sums: its own; or every account of the user that was ever
-    connected (an expired or failing one counts, its P&L unknown, never skipped as zero)."""
+def coverage(limit: LossLimit) -> tuple[list[BrokerAccount], list[tuple[BrokerAccount, str]]]:
+    """(the accounts a limit sums, the accounts it leaves out with why). Its own account;
+    or, for all accounts, every account of the user that is connected or ever was (an
+    expired or failing one counts, its P&L unknown, never skipped as zero), and one
+    not connected that still has a stored position or holding (the portfolio's last
+    sync: money at risk, its P&L unknown). Only an account not connected that holds
+    nothing (never connected, or emptied) is left out."""
     if limit.account_id:
-        return [limit.account] if limit.account else []
-    return list(
-        BrokerAccount.objects.filter(user_id=limit.user_id).exclude(
-            status=BrokerAccount.Status.NOT_CONNECTED
-        )
-    )
+        return ([limit.account] if limit.account else []), []
+    accounts = list(BrokerAccount.objects.filter(user_id=limit.user_id))
+    offline = [a.pk for a in accounts if a.status == BrokerAccount.Status.NOT_CONNECTED]
+    holding = set(
+        Position.objects.filter(account_id__in=offline).values_list("account_id", flat=True)
+    ) | set(Holding.objects.filter(account_id__in=offline).values_list("account_id", flat=True))
+    included, left_out = [], []
+    for account in accounts:
+        if account.pk in offline and account.pk not in holding:
+            left_out.append((account, "not connected, holds nothing"))
+        else:
+            included.append(account)
+    return included, left_out
+
+
+def accounts_for(limit: LossLimit) -> list[BrokerAccount]:
+    """The accounts a limit sums (see `coverage`)."""
+    return coverage(limit)[0]
 
 
 def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
-    figures = Figures(limit=limit, accounts=accounts_for(limit))
+    included, left_out = coverage(limit)
+    figures = Figures(limit=limit, accounts=included, left_out=left_out)
     total, capital = Decimal("0"), Decimal("0")
     capital_known = True
     for account in figures.accounts:
