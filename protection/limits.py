@@ -3,7 +3,8 @@ start a halt when a limit is reached (or, by the limit's setting, when the P&L
 cannot be known).
 
 A limit over one account compares that account's day P&L; a limit over all
-accounts compares the sum over the user's connected accounts — unknown if any
+accounts compares the sum over the user's live (real-money) accounts (paper ones
+only when there is no live one; see `coverage`) — unknown if any
 of them is unknown (never counted as zero). Loss: day P&L ≤ −max loss (₹, or
 % of the start-of-day capital, itself unknown until the broker reported funds).
 Profit target: day P&L ≥ the target.
@@ -28,6 +29,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from brokers.models import BrokerAccount
+from brokers.registry import UnknownBroker
 from marketdata import clock
 from orders.models import TradingHalt
 from portfolio.models import Holding, Position
@@ -99,21 +101,40 @@ class Figures:
         }
 
 
+PAPER_LEFT_OUT = "paper: simulated, not in the sum of real accounts; give it its own limit"
+
+
+def is_paper(account: BrokerAccount) -> bool:
+    """A simulated account (its adapter is resettable): never summed with real money."""
+    try:
+        return bool(account.adapter_class.capabilities.resettable)
+    except UnknownBroker:  # its broker was removed from settings: treated as real
+        return False
+
+
 def coverage(limit: LossLimit) -> tuple[list[BrokerAccount], list[tuple[BrokerAccount, str]]]:
-    """(the accounts a limit sums, the accounts it leaves out with why). Its own account;
-    or, for all accounts, every account of the user that is connected or ever was (an
-    expired or failing one counts, its P&L unknown, never skipped as zero), and one
-    not connected that still has a stored position or holding (the portfolio's last
-    sync: money at risk, its P&L unknown). Only an account not connected that holds
-    nothing (never connected, or emptied) is left out."""
+    """(the accounts a limit sums, the accounts it leaves out with why).
+
+    Its own account; or, for all accounts, the live (real-money) accounts — the paper
+    ones only when the user has no live account, so a practising user's limit still
+    works. Of those, every one connected or ever connected counts (an expired or
+    failing one too, its P&L unknown, never skipped as zero), and so does one not
+    connected that still has a stored position or holding (the portfolio's last sync:
+    money at risk, its P&L unknown). Only an account not connected that holds nothing
+    (never connected, or emptied) is left out."""
     if limit.account_id:
         return ([limit.account] if limit.account else []), []
     accounts = list(BrokerAccount.objects.filter(user_id=limit.user_id))
+    left_out: list[tuple[BrokerAccount, str]] = []
+    live = [a for a in accounts if not is_paper(a)]
+    if live:  # real money only; paper accounts keep their own per-account limits
+        left_out = [(a, PAPER_LEFT_OUT) for a in accounts if is_paper(a)]
+        accounts = live
     offline = [a.pk for a in accounts if a.status == BrokerAccount.Status.NOT_CONNECTED]
     holding = set(
         Position.objects.filter(account_id__in=offline).values_list("account_id", flat=True)
     ) | set(Holding.objects.filter(account_id__in=offline).values_list("account_id", flat=True))
-    included, left_out = [], []
+    included = []
     for account in accounts:
         if account.pk in offline and account.pk not in holding:
             left_out.append((account, "not connected, holds nothing"))
