@@ -57,6 +57,29 @@ def is_exit(order: Order) -> bool:
     return any(check(order) for check in _exit_checks)
 
 
+PolicyLookup = Callable[[TradingHalt], str | None]
+_policy_lookups: list[PolicyLookup] = []
+
+
+def register_webhook_policy(lookup: PolicyLookup) -> PolicyLookup:
+    """Add a lookup of the trader's current setting for AUTO alerts during `halt` (the
+    app that owns the setting registers it; None: no setting, the halt's own applies)."""
+    if lookup not in _policy_lookups:
+        _policy_lookups.append(lookup)
+    return lookup
+
+
+def webhook_policy(halt: TradingHalt) -> str:
+    """What an AUTO alert meets during `halt` (queue or refuse): the setting as it is when
+    the alert arrives, so changing it acts on the halt already in force; the policy the
+    halt was started with only when no setting covers its scope."""
+    for lookup in _policy_lookups:
+        value = lookup(halt)
+        if value in TradingHalt.WebhookPolicy.values:
+            return value
+    return halt.webhook_policy
+
+
 def in_force(*, user_id: int, account_id: int | None = None, day=None) -> QuerySet[TradingHalt]:
     """Halts in force today covering `account_id` (its own, and the all-accounts one);
     with no account, every halt of the user in force today."""

@@ -370,6 +370,13 @@ def retry_actions(*, now=None) -> int:
     return count
 
 
+def current_webhook_policy(halt: TradingHalt) -> str | None:
+    """The trader's setting now for AUTO alerts during `halt`: its scope's loss limit's
+    (registered with orders.halts, read when each alert arrives). None: no limit there."""
+    limit = LossLimit.objects.filter(user_id=halt.user_id, account_id=halt.account_id).first()
+    return limit.webhook_policy if limit is not None else None
+
+
 # --- The kill switch and releasing --------------------------------------------------------------
 
 

@@ -40,6 +40,10 @@ def halts_today(*, user) -> list[TradingHalt]:
         counts: dict[str, int] = {}
         for action in halt.actions.all():
             counts[action.kind] = counts.get(action.kind, 0) + 1
+        # What AUTO alerts meet now (the current setting, not the one at the trip).
+        halt.policy_now = TradingHalt.WebhookPolicy(  # type: ignore[attr-defined]
+            order_halts.webhook_policy(halt)
+        ).label
         level = escalation_of(halt)
         halt.steps = [  # type: ignore[attr-defined]
             (label, counts.get(kind, 0), empty)

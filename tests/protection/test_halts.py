@@ -523,3 +523,25 @@ def test_a_halt_is_a_warning_to_read_not_an_error_of_the_app(desk):
     halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
     started = SystemEvent.objects.get(message__startswith="Trading halted for")
     assert started.level == SystemEvent.Level.WARNING
+
+
+@pytest.mark.parametrize(("started", "changed"), [("queue", "refuse"), ("refuse", "queue")])
+def test_changing_the_alert_setting_acts_on_the_halt_in_force(
+    hooked, client, started, changed, django_capture_on_commit_callbacks
+):
+    """The review: switching "AUTO alerts during a halt" had no effect on the halt
+    already in force (it kept the policy it was started with)."""
+    account, peer, _, token = hooked
+    setting = limit(account, webhook_policy=started)
+    halt_now(account, webhook_policy=started)
+    setting.webhook_policy = changed
+    setting.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        status, body = _alert(client, token)
+    if changed == "refuse":
+        assert status == 423 and "refused" in body["error"]
+        assert not Order.objects.filter(symbol="NSE:TCS").exists()
+    else:
+        assert status == 202 and body["mode"] == "MANUAL" and "halted" in body
+        assert Order.objects.get(pk=body["order_id"]).status == "WAITING"
+    assert not book_orders(peer, symbol="TCS")
