@@ -159,15 +159,15 @@ def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
         read_at = reading.read_at if reading is not None else None
         if read_at is not None and (figures.read_at is None or read_at < figures.read_at):
             figures.read_at = read_at
+        if reading is None or reading.start_capital is None:
+            capital_known = False  # an unread account's capital is unknown, never ₹0
+        else:
+            capital += reading.start_capital
         if reading is None or reading.pnl is None:
             why = reading.error if reading is not None else "not read yet"
             figures.errors.append(f"{account.display_name}: {why}")
             continue
         total += reading.pnl
-        if reading.start_capital is None:
-            capital_known = False
-        else:
-            capital += reading.start_capital
     if not figures.errors:
         figures.pnl = total
     if capital_known and figures.accounts:

@@ -58,3 +58,27 @@ def test_each_limit_shows_the_figure_it_compares_what_it_counts_and_when(client,
     assert "holdings' day change + positions' M2M (from the previous close), live prices as of" in (
         tiles
     )
+
+
+def test_a_percent_limit_with_unknown_capital_is_never_shown_as_zero(client, desk):
+    """The review: a 5 % limit whose capital (and P&L) could not be read showed "−₹0.00"."""
+    account, _, _ = desk
+    user = account.user
+    LossLimit.objects.create(
+        user=user, account=account, loss_kind=LossLimit.LossKind.PERCENT, max_loss=Decimal("5")
+    )
+    DayReading.objects.create(
+        account=account,
+        trading_day=limits.clock.trading_day(),
+        pnl=None,
+        error="Positions could not be read: Kite is unavailable",
+        read_at=timezone.now(),
+    )
+    figures = limits.figures_for(LossLimit.objects.get(), {})
+    assert figures.max_loss is None and figures.capital is None
+    client.force_login(user)
+    page = client.get(reverse("dashboard")).content.decode()
+    card = page[page.index('id="day-pnl-limits"') :].split("</section>")[0]
+    row = _row(card, "Zerodha · main")
+    assert "5.00 % of capital (unknown)" in row
+    assert "₹0.00" not in row
