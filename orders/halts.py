@@ -103,11 +103,18 @@ def blocking_halt(order: Order) -> TradingHalt | None:
     return halt
 
 
+def reason_text(halt: TradingHalt) -> str:
+    """The halt's reason inside a sentence: "daily loss limit reached", "day P&L unknown"
+    (only the first letter lowered: P&L stays P&L)."""
+    text = str(halt.get_reason_display())
+    return text[:1].lower() + text[1:]
+
+
 def refusal(halt: TradingHalt) -> str:
     """What a refused entry says."""
     when = timezone.localtime(halt.created_at, clock.IST).strftime("%H:%M")
     return (
         f"Trading halted for {halt.scope_name} since {when} IST "
-        f"({halt.get_reason_display().lower()}): new entries are blocked until the next "
+        f"({reason_text(halt)}): new entries are blocked until the next "
         "trading day or until you release the halt; exits still go."
     )

@@ -463,7 +463,7 @@ def _record_press(halt: TradingHalt, *, actor: str, before: int | None, known: s
     else:
         message = (
             f"Kill switch pressed for {halt.scope_name} by {actor} during the halt already "
-            f"in force ({halt.get_reason_display().lower()}): {result}"
+            f"in force ({order_halts.reason_text(halt)}): {result}"
         )
     _event(halt, message)
 

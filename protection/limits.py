@@ -165,7 +165,10 @@ def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
             capital += reading.start_capital
         if reading is None or reading.pnl is None:
             why = reading.error if reading is not None else "not read yet"
-            figures.errors.append(f"{account.display_name}: {why}")
+            # Named once: an error that already names its account is not prefixed again,
+            # and a one-account limit's errors are that account's (its scope names it).
+            named = limit.account_id or why.startswith(account.display_name)
+            figures.errors.append(why if named else f"{account.display_name}: {why}")
             continue
         total += reading.pnl
     if not figures.errors:
@@ -244,7 +247,10 @@ def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
     account = limit.account if limit.account_id else None
     scope = account.display_name if account else "all accounts"
     if not figures.known:
-        why = "; ".join(figures.errors) or "unknown"
+        why = "; ".join(figures.errors) or "unknown."
+        # "Day P&L unknown: Zerodha · main is expired: …" names the account once.
+        lead = "Day P&L" if why.startswith(scope) else f"Day P&L of {scope}"
+        why = why if why.endswith(".") else f"{why}."
         if limit.unknown_pnl == LossLimit.UnknownPnl.WARN:
             # Warned once per limit per day (and shown on the dashboard meanwhile).
             if cache.add(f"protection:unknown-warned:{limit.pk}:{day}", 1, 24 * 3600):
@@ -252,14 +258,14 @@ def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
                     category=SystemEvent.Category.ORDER,
                     level=SystemEvent.Level.WARNING,
                     user=limit.user,
-                    message=f"Day P&L of {scope} unknown ({why}); your setting is to warn "
-                    "only: trading continues without the loss limit.",
+                    message=f"{lead} unknown: {why} Your setting is to warn only: trading "
+                    "continues without the loss limit.",
                     details={"limit_id": limit.pk, "toast": True, "toast_title": "Day P&L unknown"},
                 )
             return None
         if "unknown" in released:
             return None
-        reason, message = Reason.UNKNOWN_PNL, f"Day P&L of {scope} unknown ({why})."
+        reason, message = Reason.UNKNOWN_PNL, f"{lead} unknown: {why}"
     elif (
         "loss" not in released and figures.max_loss is not None and figures.pnl <= -figures.max_loss
     ):
