@@ -74,6 +74,8 @@ class Figures:
         """Which accounts the sum covers (and which it leaves out, and why)."""
         names = ", ".join(a.display_name for a in self.accounts) or "no account"
         text = f"Sum of {names}"
+        if self.accounts and all(is_paper(a) for a in self.accounts):
+            text += " (paper: you have no live account, so all accounts are your paper ones)"
         if self.left_out:
             text += "; not counted: " + "; ".join(
                 f"{a.display_name} ({why})" for a, why in self.left_out

@@ -63,3 +63,8 @@ def test_with_only_paper_accounts_all_accounts_are_the_paper_ones(user):
     )
     limit = LossLimit.objects.create(user=user, max_loss=Decimal("300"))
     assert limits.coverage(limit) == ([paper], [])
+    covers = limits.figures_for(limit, {}).covers
+    assert covers == (
+        "Sum of Paper trading · practice (paper: you have no live account, so all accounts "
+        "are your paper ones)."
+    )
