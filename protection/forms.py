@@ -58,7 +58,8 @@ class LossLimitForm(forms.ModelForm):
             "profit_target": "Reaching it halts trading too (locks the day in); at most ₹ 100 "
             "crore. Empty: none.",
             "webhook_policy": "Queue: each waits in the queue with the reason. Refuse: the "
-            "alert is answered 423 and no order is made. Exits go either way.",
+            "alert is answered 423 and no order is made. Exits go either way. A change applies to "
+            "a halt already in force too (read as each alert arrives).",
         }
 
     def __init__(self, *args, user, **kwargs):
