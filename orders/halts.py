@@ -57,6 +57,29 @@ def is_exit(order: Order) -> bool:
     return any(check(order) for check in _exit_checks)
 
 
+PolicyLookup = Callable[[TradingHalt], str | None]
+_policy_lookups: list[PolicyLookup] = []
+
+
+def register_webhook_policy(lookup: PolicyLookup) -> PolicyLookup:
+    """Add a lookup of the trader's current setting for AUTO alerts during `halt` (the
+    app that owns the setting registers it; None: no setting, the halt's own applies)."""
+    if lookup not in _policy_lookups:
+        _policy_lookups.append(lookup)
+    return lookup
+
+
+def webhook_policy(halt: TradingHalt) -> str:
+    """What an AUTO alert meets during `halt` (queue or refuse): the setting as it is when
+    the alert arrives, so changing it acts on the halt already in force; the policy the
+    halt was started with only when no setting covers its scope."""
+    for lookup in _policy_lookups:
+        value = lookup(halt)
+        if value in TradingHalt.WebhookPolicy.values:
+            return value
+    return halt.webhook_policy
+
+
 def in_force(*, user_id: int, account_id: int | None = None, day=None) -> QuerySet[TradingHalt]:
     """Halts in force today covering `account_id` (its own, and the all-accounts one);
     with no account, every halt of the user in force today."""
@@ -80,11 +103,18 @@ def blocking_halt(order: Order) -> TradingHalt | None:
     return halt
 
 
+def reason_text(halt: TradingHalt) -> str:
+    """The halt's reason inside a sentence: "daily loss limit reached", "day P&L unknown"
+    (only the first letter lowered: P&L stays P&L)."""
+    text = str(halt.get_reason_display())
+    return text[:1].lower() + text[1:]
+
+
 def refusal(halt: TradingHalt) -> str:
     """What a refused entry says."""
     when = timezone.localtime(halt.created_at, clock.IST).strftime("%H:%M")
     return (
         f"Trading halted for {halt.scope_name} since {when} IST "
-        f"({halt.get_reason_display().lower()}): new entries are blocked until the next "
+        f"({reason_text(halt)}): new entries are blocked until the next "
         "trading day or until you release the halt; exits still go."
     )

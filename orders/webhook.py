@@ -464,7 +464,7 @@ def _accept(
     plan_note: str = "",
 ) -> tuple[int, dict]:
     halt = _halt_over(user, alert, strategy, account, instrument)
-    if halt is not None and halt.webhook_policy == TradingHalt.WebhookPolicy.REFUSE:
+    if halt is not None and halts.webhook_policy(halt) == TradingHalt.WebhookPolicy.REFUSE:
         reason = f"{halts.refusal(halt)} AUTO alerts are refused while it lasts."
         record = _record(
             user=user,

@@ -16,7 +16,7 @@ class ProtectionConfig(AppConfig):
     verbose_name = "Capital protection"
 
     def ready(self):
-        from orders.halts import register_exit_check
+        from orders.halts import register_exit_check, register_webhook_policy
         from orders.signals import order_filled
         from portfolio.signals import portfolio_synced
         from sigmatrader.settings_page import register_section
@@ -24,9 +24,11 @@ class ProtectionConfig(AppConfig):
         from .entries import only_reduces
         from .exits.arming import on_order_filled
         from .exits.reconcile import on_portfolio_synced
+        from .halts import current_webhook_policy
         from .views import settings_section
 
         register_exit_check(only_reduces)  # what a trading halt lets through
+        register_webhook_policy(current_webhook_policy)  # AUTO alerts during a halt, now
         register_section(settings_section)  # the Settings → Risk card
         order_filled.connect(on_order_filled, dispatch_uid="protection.arm_on_fill")
         portfolio_synced.connect(on_portfolio_synced, dispatch_uid="protection.reconcile")

@@ -8,6 +8,7 @@ from django import forms
 
 from brokers import selectors as broker_selectors
 
+from .limits import is_paper
 from .models import LossLimit
 
 ALL = "all"
@@ -20,7 +21,12 @@ MAX_PERCENT = Decimal("100")
 
 
 class LossLimitForm(forms.ModelForm):
-    scope = forms.ChoiceField(label="Applies to", help_text="One account, or the sum of all.")
+    scope = forms.ChoiceField(
+        label="Applies to",
+        help_text="One account, or the sum of all your live (real-money) accounts. Paper "
+        "accounts are not in that sum (give one its own limit), unless you have only paper "
+        "accounts: then all accounts means the paper ones, so a practice limit works too.",
+    )
 
     class Meta:
         model = LossLimit
@@ -52,7 +58,8 @@ class LossLimitForm(forms.ModelForm):
             "profit_target": "Reaching it halts trading too (locks the day in); at most ₹ 100 "
             "crore. Empty: none.",
             "webhook_policy": "Queue: each waits in the queue with the reason. Refuse: the "
-            "alert is answered 423 and no order is made. Exits go either way.",
+            "alert is answered 423 and no order is made. Exits go either way. A change applies to "
+            "a halt already in force too (read as each alert arrives).",
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -60,7 +67,12 @@ class LossLimitForm(forms.ModelForm):
         self.user = user
         accounts = list(broker_selectors.accounts_of(user))
         self.accounts = {str(a.pk): a for a in accounts}
-        self.fields["scope"].choices = [(ALL, "All accounts (their sum)")] + [
+        everyone = (
+            "All live accounts (their sum; paper apart)"
+            if any(not is_paper(a) for a in accounts)
+            else "All accounts (their sum: your paper accounts)"
+        )
+        self.fields["scope"].choices = [(ALL, everyone)] + [
             (str(a.pk), a.display_name) for a in accounts
         ]
         self.order_fields(["scope", *self.Meta.fields])

@@ -20,6 +20,7 @@ MANUAL after the halt until the trader switches them back).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -370,6 +371,13 @@ def retry_actions(*, now=None) -> int:
     return count
 
 
+def current_webhook_policy(halt: TradingHalt) -> str | None:
+    """The trader's setting now for AUTO alerts during `halt`: its scope's loss limit's
+    (registered with orders.halts, read when each alert arrives). None: no limit there."""
+    limit = LossLimit.objects.filter(user_id=halt.user_id, account_id=halt.account_id).first()
+    return limit.webhook_policy if limit is not None else None
+
+
 # --- The kill switch and releasing --------------------------------------------------------------
 
 
@@ -395,11 +403,18 @@ def _check_typed(account: BrokerAccount | None, typed: str) -> None:
 
 def kill_switch(*, user, account: BrokerAccount | None, typed: str, actor: str) -> TradingHalt:
     """Halt the scope now with every action (block, cancel entries, square off intraday,
-    pause AUTO), after the typed confirmation. Pressed again: what is already done is
-    not done again; what is new (or failed) is done now."""
+    pause AUTO), after the typed confirmation. Pressed while a halt is in force (its own
+    earlier press, or a limit's): what is already done is not done again; what is new
+    (or failed) is done now, and the press is recorded on that halt (who, when, what it
+    did now)."""
     _check_typed(account, typed)
     limit = LossLimit.objects.filter(user=user, account=account).first()
     policy = limit.webhook_policy if limit else TradingHalt.WebhookPolicy.QUEUE
+    current = TradingHalt.objects.filter(
+        user=user, account=account, trading_day=clock.trading_day(), released_at__isnull=True
+    ).first()
+    before = escalation_of(current) if current is not None else None
+    known = set(current.actions.values_list("pk", flat=True)) if current is not None else set()
     halt, started = start_halt(
         user=user,
         account=account,
@@ -411,8 +426,46 @@ def kill_switch(*, user, account: BrokerAccount | None, typed: str, actor: str) 
         actor=actor,
     )
     if not started:
-        _event(halt, f"Kill switch pressed again for {halt.scope_name} by {actor}.")
+        _record_press(halt, actor=actor, before=before, known=known)
     return halt
+
+
+def _record_press(halt: TradingHalt, *, actor: str, before: int | None, known: set[int]) -> None:
+    """The press on a halt already in force, as one of its actions, and its event."""
+    now = timezone.now()
+    new = list(halt.actions.exclude(pk__in=known).exclude(kind=Kind.PRESS))
+    did = []
+    if before is not None and before < Escalation.PAUSE:
+        did.append(f"raised the halt from “{Escalation(before).label}” to every action")
+    if new:
+        listed = "; ".join(
+            f"{a.get_kind_display().lower()} {a.label} ({a.get_state_display().lower()})"
+            for a in new
+        )
+        did.append(f"{len(new)} new action(s): {listed}")
+    else:
+        did.append("nothing new to do (every action was already taken)")
+    result = "Pressed: " + "; ".join(did) + "."
+    when = timezone.localtime(now, clock.IST).strftime("%H:%M:%S")
+    HaltAction.objects.create(
+        halt=halt,
+        kind=Kind.PRESS,
+        target=f"press:{uuid.uuid4().hex}",  # each press its own row
+        label=f"by {actor} at {when} IST"[:200],
+        state=State.DONE,
+        attempts=1,
+        result=result[:2000],
+        created_at=now,
+        updated_at=now,
+    )
+    if halt.reason == TradingHalt.Reason.KILL_SWITCH:
+        message = f"Kill switch pressed again for {halt.scope_name} by {actor}: {result}"
+    else:
+        message = (
+            f"Kill switch pressed for {halt.scope_name} by {actor} during the halt already "
+            f"in force ({order_halts.reason_text(halt)}): {result}"
+        )
+    _event(halt, message)
 
 
 def release(*, user, halt: TradingHalt, typed: str, actor: str) -> TradingHalt:

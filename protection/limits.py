@@ -3,12 +3,19 @@ start a halt when a limit is reached (or, by the limit's setting, when the P&L
 cannot be known).
 
 A limit over one account compares that account's day P&L; a limit over all
-accounts compares the sum over the user's connected accounts — unknown if any
+accounts compares the sum over the user's live (real-money) accounts (paper ones
+only when there is no live one; see `coverage`) — unknown if any
 of them is unknown (never counted as zero). Loss: day P&L ≤ −max loss (₹, or
 % of the start-of-day capital, itself unknown until the broker reported funds).
-Profit target: day P&L ≥ the target. A halt released by hand today is not
-tripped again today by the same limit; every limit re-arms on the next trading
-day (marketdata.clock.trading_day).
+Profit target: day P&L ≥ the target.
+
+A halt released by hand keeps THAT trip from tripping again at once (the loss that
+tripped it is still there): a released loss-limit halt silences the loss check, a
+released profit-target halt the target check, a released unknown-P&L halt the
+halt on unknown P&L — each for the rest of the day, unless the limit is saved
+again after the release (which re-arms it now). A kill switch's release silences
+nothing, and warn-only warnings are never silenced. Every limit re-arms on the
+next trading day (marketdata.clock.trading_day).
 """
 
 from __future__ import annotations
@@ -19,10 +26,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from brokers.models import BrokerAccount
+from brokers.registry import UnknownBroker
 from marketdata import clock
 from orders.models import TradingHalt
+from portfolio.models import Holding, Position
 from sigmatrader.events import record_event
 from sigmatrader.formatting import inr
 from sigmatrader.models import SystemEvent
@@ -45,6 +55,8 @@ class Figures:
     capital: Decimal | None = None
     errors: list[str] = field(default_factory=list)
     accounts: list[BrokerAccount] = field(default_factory=list)
+    # Accounts in scope the sum leaves out, with why (an all-accounts limit only).
+    left_out: list[tuple[BrokerAccount, str]] = field(default_factory=list)
     # Each account's own day P&L (None: unknown), for the dashboard.
     parts: list[tuple[BrokerAccount, Decimal | None]] = field(default_factory=list)
     # When the figure was read: the oldest of its accounts' readings (None: unread).
@@ -56,6 +68,19 @@ class Figures:
         return all(pnl is None for _, pnl in self.parts) and all(
             e.endswith("not read yet") for e in self.errors
         )
+
+    @property
+    def covers(self) -> str:
+        """Which accounts the sum covers (and which it leaves out, and why)."""
+        names = ", ".join(a.display_name for a in self.accounts) or "no account"
+        text = f"Sum of {names}"
+        if self.accounts and all(is_paper(a) for a in self.accounts):
+            text += " (paper: you have no live account, so all accounts are your paper ones)"
+        if self.left_out:
+            text += "; not counted: " + "; ".join(
+                f"{a.display_name} ({why})" for a, why in self.left_out
+            )
+        return text + "."
 
     @property
     def known(self) -> bool:
@@ -78,20 +103,56 @@ class Figures:
         }
 
 
-def accounts_for(limit: LossLimit) -> list[BrokerAccount]:
-    """The accounts a limit sums: its own; or every account of the user that was ever
-    connected (an expired or failing one counts, its P&L unknown, never skipped as zero)."""
+PAPER_LEFT_OUT = "paper: simulated, not in the sum of real accounts; give it its own limit"
+
+
+def is_paper(account: BrokerAccount) -> bool:
+    """A simulated account (its adapter is resettable): never summed with real money."""
+    try:
+        return bool(account.adapter_class.capabilities.resettable)
+    except UnknownBroker:  # its broker was removed from settings: treated as real
+        return False
+
+
+def coverage(limit: LossLimit) -> tuple[list[BrokerAccount], list[tuple[BrokerAccount, str]]]:
+    """(the accounts a limit sums, the accounts it leaves out with why).
+
+    Its own account; or, for all accounts, the live (real-money) accounts — the paper
+    ones only when the user has no live account, so a practising user's limit still
+    works. Of those, every one connected or ever connected counts (an expired or
+    failing one too, its P&L unknown, never skipped as zero), and so does one not
+    connected that still has a stored position or holding (the portfolio's last sync:
+    money at risk, its P&L unknown). Only an account not connected that holds nothing
+    (never connected, or emptied) is left out."""
     if limit.account_id:
-        return [limit.account] if limit.account else []
-    return list(
-        BrokerAccount.objects.filter(user_id=limit.user_id).exclude(
-            status=BrokerAccount.Status.NOT_CONNECTED
-        )
-    )
+        return ([limit.account] if limit.account else []), []
+    accounts = list(BrokerAccount.objects.filter(user_id=limit.user_id))
+    left_out: list[tuple[BrokerAccount, str]] = []
+    live = [a for a in accounts if not is_paper(a)]
+    if live:  # real money only; paper accounts keep their own per-account limits
+        left_out = [(a, PAPER_LEFT_OUT) for a in accounts if is_paper(a)]
+        accounts = live
+    offline = [a.pk for a in accounts if a.status == BrokerAccount.Status.NOT_CONNECTED]
+    holding = set(
+        Position.objects.filter(account_id__in=offline).values_list("account_id", flat=True)
+    ) | set(Holding.objects.filter(account_id__in=offline).values_list("account_id", flat=True))
+    included = []
+    for account in accounts:
+        if account.pk in offline and account.pk not in holding:
+            left_out.append((account, "not connected, holds nothing"))
+        else:
+            included.append(account)
+    return included, left_out
+
+
+def accounts_for(limit: LossLimit) -> list[BrokerAccount]:
+    """The accounts a limit sums (see `coverage`)."""
+    return coverage(limit)[0]
 
 
 def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
-    figures = Figures(limit=limit, accounts=accounts_for(limit))
+    included, left_out = coverage(limit)
+    figures = Figures(limit=limit, accounts=included, left_out=left_out)
     total, capital = Decimal("0"), Decimal("0")
     capital_known = True
     for account in figures.accounts:
@@ -100,15 +161,18 @@ def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
         read_at = reading.read_at if reading is not None else None
         if read_at is not None and (figures.read_at is None or read_at < figures.read_at):
             figures.read_at = read_at
-        if reading is None or reading.pnl is None:
-            why = reading.error if reading is not None else "not read yet"
-            figures.errors.append(f"{account.display_name}: {why}")
-            continue
-        total += reading.pnl
-        if reading.start_capital is None:
-            capital_known = False
+        if reading is None or reading.start_capital is None:
+            capital_known = False  # an unread account's capital is unknown, never ₹0
         else:
             capital += reading.start_capital
+        if reading is None or reading.pnl is None:
+            why = reading.error if reading is not None else "not read yet"
+            # Named once: an error that already names its account is not prefixed again,
+            # and a one-account limit's errors are that account's (its scope names it).
+            named = limit.account_id or why.startswith(account.display_name)
+            figures.errors.append(why if named else f"{account.display_name}: {why}")
+            continue
+        total += reading.pnl
     if not figures.errors:
         figures.pnl = total
     if capital_known and figures.accounts:
@@ -127,13 +191,47 @@ def figures_for(limit: LossLimit, readings: dict[int, DayReading]) -> Figures:
     return figures
 
 
-def _released_today(limit: LossLimit, day) -> bool:
-    return TradingHalt.objects.filter(
+# Which check of a limit a released halt of each reason silences (a kill switch's
+# release silences none: the trader stopped trading, not a limit).
+SILENCES = {
+    Reason.LOSS_LIMIT: "loss",
+    Reason.PROFIT_TARGET: "target",
+    Reason.UNKNOWN_PNL: "unknown",
+}
+CHECK_NAMES = {
+    "loss": "Loss limit",
+    "target": "Profit target",
+    "unknown": "Halt on unknown P&L",
+}
+
+
+def released_checks(limit: LossLimit, day=None) -> dict[str, TradingHalt]:
+    """The checks of `limit` silenced today by a release ({"loss" | "target" | "unknown":
+    the released halt}). A release before the limit was last saved silences nothing:
+    saving the limit again re-arms it."""
+    day = day or clock.trading_day()
+    released = TradingHalt.objects.filter(
         user_id=limit.user_id,
         account_id=limit.account_id,
         trading_day=day,
         released_at__isnull=False,
-    ).exists()
+        reason__in=list(SILENCES),
+    ).order_by("released_at", "pk")
+    if limit.updated_at is not None:
+        released = released.filter(released_at__gte=limit.updated_at)
+    return {SILENCES[halt.reason]: halt for halt in released}
+
+
+def release_notes(released: dict[str, TradingHalt]) -> list[str]:
+    """What each silenced check is doing, for the dashboard and the Risk card."""
+    notes = []
+    for check, halt in released.items():
+        when = timezone.localtime(halt.released_at, clock.IST).strftime("%H:%M")
+        notes.append(
+            f"{CHECK_NAMES[check]} released at {when} IST by {halt.released_by} — re-arms "
+            "tomorrow, or save the limit again to re-arm now."
+        )
+    return notes
 
 
 def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
@@ -145,12 +243,16 @@ def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
         trading_day=day,
         released_at__isnull=True,
     ).exists()
-    if in_force or _released_today(limit, day):
+    if in_force:
         return None
+    released = released_checks(limit, day)
     account = limit.account if limit.account_id else None
     scope = account.display_name if account else "all accounts"
     if not figures.known:
-        why = "; ".join(figures.errors) or "unknown"
+        why = "; ".join(figures.errors) or "unknown."
+        # "Day P&L unknown: Zerodha · main is expired: …" names the account once.
+        lead = "Day P&L" if why.startswith(scope) else f"Day P&L of {scope}"
+        why = why if why.endswith(".") else f"{why}."
         if limit.unknown_pnl == LossLimit.UnknownPnl.WARN:
             # Warned once per limit per day (and shown on the dashboard meanwhile).
             if cache.add(f"protection:unknown-warned:{limit.pk}:{day}", 1, 24 * 3600):
@@ -158,16 +260,24 @@ def check_limit(limit: LossLimit, figures: Figures) -> TradingHalt | None:
                     category=SystemEvent.Category.ORDER,
                     level=SystemEvent.Level.WARNING,
                     user=limit.user,
-                    message=f"Day P&L of {scope} unknown ({why}); your setting is to warn "
-                    "only: trading continues without the loss limit.",
+                    message=f"{lead} unknown: {why} Your setting is to warn only: trading "
+                    "continues without the loss limit.",
                     details={"limit_id": limit.pk, "toast": True, "toast_title": "Day P&L unknown"},
                 )
             return None
-        reason, message = Reason.UNKNOWN_PNL, f"Day P&L of {scope} unknown ({why})."
-    elif figures.max_loss is not None and figures.pnl <= -figures.max_loss:
+        if "unknown" in released:
+            return None
+        reason, message = Reason.UNKNOWN_PNL, f"{lead} unknown: {why}"
+    elif (
+        "loss" not in released and figures.max_loss is not None and figures.pnl <= -figures.max_loss
+    ):
         reason = Reason.LOSS_LIMIT
         message = f"Day P&L {inr(figures.pnl)} reached the loss limit -{inr(figures.max_loss)}."
-    elif limit.profit_target is not None and figures.pnl >= limit.profit_target:
+    elif (
+        "target" not in released
+        and limit.profit_target is not None
+        and figures.pnl >= limit.profit_target
+    ):
         reason = Reason.PROFIT_TARGET
         message = (
             f"Day P&L {inr(figures.pnl)} reached the profit target {inr(limit.profit_target)}."

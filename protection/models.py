@@ -122,6 +122,9 @@ class HaltAction(models.Model):
         CANCEL = "cancel", "Cancel an entry"
         SQUARE_OFF = "square_off", "Square off a position"
         PAUSE = "pause", "Pause an AUTO strategy"
+        # The kill switch pressed while a halt was already in force: recorded (who, when,
+        # what it did now), never run.
+        PRESS = "press", "Kill switch pressed"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from marketdata import clock
 from orders import halts as order_halts
 from orders.models import TradingHalt
 
-from .limits import Figures, figures_for, readings_for
+from .limits import Figures, figures_for, readings_for, release_notes, released_checks
 from .models import DayReading, HaltAction, LossLimit
 
 
@@ -40,6 +40,10 @@ def halts_today(*, user) -> list[TradingHalt]:
         counts: dict[str, int] = {}
         for action in halt.actions.all():
             counts[action.kind] = counts.get(action.kind, 0) + 1
+        # What AUTO alerts meet now (the current setting, not the one at the trip).
+        halt.policy_now = TradingHalt.WebhookPolicy(  # type: ignore[attr-defined]
+            order_halts.webhook_policy(halt)
+        ).label
         level = escalation_of(halt)
         halt.steps = [  # type: ignore[attr-defined]
             (label, counts.get(kind, 0), empty)
@@ -66,6 +70,10 @@ class LimitRow:
     limit: LossLimit
     figures: Figures
     halted: bool
+    # What a release silenced today, said ("Loss limit released at 11:02 IST by …").
+    released: list[str] = field(default_factory=list)
+    # Every check the limit has is silenced by a release: it watches nothing today.
+    all_released: bool = False
 
 
 def limits_of(*, user) -> list[LossLimit]:
@@ -83,12 +91,18 @@ def limits_overview(*, user, limits: list[LossLimit] | None = None) -> list[Limi
     }
     halted = {h.account_id for h in order_halts.in_force(user_id=user.pk)}
     rows = []
+    day = clock.trading_day()
     for limit in limits:
+        silenced = released_checks(limit, day)
+        checks = {"loss"} if limit.max_loss is not None else set()
+        checks |= {"target"} if limit.profit_target is not None else set()
         rows.append(
             LimitRow(
                 limit=limit,
                 figures=figures_for(limit, readings_for(limit, readings)),
                 halted=None in halted or limit.account_id in halted,
+                released=release_notes(silenced),
+                all_released=bool(checks) and checks <= set(silenced),
             )
         )
     return rows

@@ -7,9 +7,11 @@ from django.contrib import messages
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sigmatrader.http import AuthedHttpRequest
+from sigmatrader.pages import wants_fragment
 from sigmatrader.params import object_id
 from sigmatrader.settings_page import render_settings
 
@@ -37,8 +39,37 @@ def settings_section(request: AuthedHttpRequest) -> dict:
     }
 
 
-@require_POST
+def _go(request: AuthedHttpRequest, url: str) -> HttpResponse:
+    """After a success: the page again (HTMX follows HX-Redirect; a plain form a 302),
+    so a reload never posts again nor lands on a POST-only URL."""
+    if wants_fragment(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _risk_card(request: AuthedHttpRequest, form: LossLimitForm) -> HttpResponse:
+    """The Risk card with the form's errors (422): the card alone for HTMX (swapped in
+    place, the first error scrolled into view and focused), else the Settings page."""
+    if wants_fragment(request):
+        limits = selectors.limits_of(user=request.user)
+        return render(
+            request,
+            "protection/_risk_card.html",
+            {
+                "loss_limit_form": form,
+                "loss_limits": selectors.limits_overview(user=request.user, limits=limits),
+            },
+            status=422,
+        )
+    return render_settings(request, status=422, loss_limit_form=form)
+
+
+@require_http_methods(["GET", "POST"])
 def save_limit(request: AuthedHttpRequest) -> HttpResponse:
+    if request.method == "GET":  # a reload of the URL a plain form posted to
+        return redirect(reverse("settings") + "#risk-limits")
     instance = limit_for_scope(request.user, request.POST.get("scope", ALL))
     form = LossLimitForm(
         request.POST, user=request.user, instance=instance or LossLimit(user=request.user)
@@ -50,11 +81,11 @@ def save_limit(request: AuthedHttpRequest) -> HttpResponse:
             limit.save()
         except IntegrityError:  # the same scope saved twice at once: the first one stands
             form.add_error("scope", "This limit was just saved elsewhere: reload and try again.")
-            return render_settings(request, status=422, loss_limit_form=form)
+            return _risk_card(request, form)
         scope = limit.account.display_name if limit.account else "all accounts"
         messages.success(request, f"Daily loss limit for {scope} saved; it is watched from now on.")
-        return redirect("settings")
-    return render_settings(request, status=422, loss_limit_form=form)
+        return _go(request, reverse("settings") + "#risk-limits")
+    return _risk_card(request, form)
 
 
 @require_POST
@@ -107,11 +138,13 @@ def halts_page(request: AuthedHttpRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def release(request: AuthedHttpRequest, halt_id: int) -> HttpResponse:
     halt = selectors.halt_of(user=request.user, halt_id=object_id(halt_id) or 0)
     if halt is None:
         raise Http404("No such halt.")
+    if request.method == "GET":  # a reload of the URL a plain form posted to
+        return redirect(reverse("protection:halts") + f"#halt-{halt.pk}")
     form = ReleaseForm(request.POST)
     if form.is_valid():
         try:
@@ -125,18 +158,17 @@ def release(request: AuthedHttpRequest, halt_id: int) -> HttpResponse:
             form.add_error("typed", exc.message)
         else:
             messages.success(request, f"Halt of {halt.scope_name} released.")
-            return redirect("protection:halts")
-    return render(
-        request,
-        "protection/halts.html",
-        {
-            "halts": selectors.halts_today(user=request.user),
-            "release_form": form,
-            "fresh_release_form": ReleaseForm(),
-            "release_for": halt.pk,
-        },
-        status=422,
-    )
+            return _go(request, reverse("protection:halts"))
+    context = {
+        "halts": selectors.halts_today(user=request.user),
+        "release_form": form,
+        "fresh_release_form": ReleaseForm(),
+        "release_for": halt.pk,
+    }
+    if wants_fragment(request):  # this halt's card alone, its error in view
+        context["halt"] = next(h for h in context["halts"] if h.pk == halt.pk)
+        return render(request, "protection/_halt_card.html", context, status=422)
+    return render(request, "protection/halts.html", context, status=422)
 
 
 @require_POST

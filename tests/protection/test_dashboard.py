@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 def _row(card: str, first_cell: str) -> str:
     for row in card.split("<tr")[1:]:
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
-        if cells and cells[0].strip() == first_cell:
+        # The cell's name, without its note (an all-accounts row says what it sums).
+        if cells and re.sub(r"<small.*?</small>", "", cells[0], flags=re.S).strip() == first_cell:
             return row
     raise AssertionError(f"no row {first_cell!r} in {card[:2000]}")
 
@@ -57,3 +58,27 @@ def test_each_limit_shows_the_figure_it_compares_what_it_counts_and_when(client,
     assert "holdings' day change + positions' M2M (from the previous close), live prices as of" in (
         tiles
     )
+
+
+def test_a_percent_limit_with_unknown_capital_is_never_shown_as_zero(client, desk):
+    """The review: a 5 % limit whose capital (and P&L) could not be read showed "−₹0.00"."""
+    account, _, _ = desk
+    user = account.user
+    LossLimit.objects.create(
+        user=user, account=account, loss_kind=LossLimit.LossKind.PERCENT, max_loss=Decimal("5")
+    )
+    DayReading.objects.create(
+        account=account,
+        trading_day=limits.clock.trading_day(),
+        pnl=None,
+        error="Positions could not be read: Kite is unavailable",
+        read_at=timezone.now(),
+    )
+    figures = limits.figures_for(LossLimit.objects.get(), {})
+    assert figures.max_loss is None and figures.capital is None
+    client.force_login(user)
+    page = client.get(reverse("dashboard")).content.decode()
+    card = page[page.index('id="day-pnl-limits"') :].split("</section>")[0]
+    row = _row(card, "Zerodha · main")
+    assert "5.00 % of capital (unknown)" in row
+    assert "₹0.00" not in row

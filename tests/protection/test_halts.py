@@ -167,7 +167,10 @@ def test_kill_switch_actions_each_exactly_once(desk):
         user=account.user, account=account, typed="Zerodha · main", actor="alice"
     )
     assert again.pk == halt.pk and TradingHalt.objects.count() == 1
-    kinds = sorted(HaltAction.objects.filter(halt=halt).values_list("kind", "state"))
+    assert HaltAction.objects.filter(halt=halt, kind="press").count() == 1  # the second
+    kinds = sorted(
+        HaltAction.objects.filter(halt=halt).exclude(kind="press").values_list("kind", "state")
+    )
     assert kinds == [
         ("block", "done"),
         ("cancel", "done"),
@@ -523,3 +526,53 @@ def test_a_halt_is_a_warning_to_read_not_an_error_of_the_app(desk):
     halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
     started = SystemEvent.objects.get(message__startswith="Trading halted for")
     assert started.level == SystemEvent.Level.WARNING
+
+
+@pytest.mark.parametrize(("started", "changed"), [("queue", "refuse"), ("refuse", "queue")])
+def test_changing_the_alert_setting_acts_on_the_halt_in_force(
+    hooked, client, started, changed, django_capture_on_commit_callbacks
+):
+    """The review: switching "AUTO alerts during a halt" had no effect on the halt
+    already in force (it kept the policy it was started with)."""
+    account, peer, _, token = hooked
+    setting = limit(account, webhook_policy=started)
+    halt_now(account, webhook_policy=started)
+    setting.webhook_policy = changed
+    setting.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        status, body = _alert(client, token)
+    if changed == "refuse":
+        assert status == 423 and "refused" in body["error"]
+        assert not Order.objects.filter(symbol="NSE:TCS").exists()
+    else:
+        assert status == 202 and body["mode"] == "MANUAL" and "halted" in body
+        assert Order.objects.get(pk=body["order_id"]).status == "WAITING"
+    assert not book_orders(peer, symbol="TCS")
+
+
+def test_the_kill_switch_during_a_limits_halt_is_recorded_on_it_and_said_truly(desk, client):
+    """The review: pressing the kill switch for ALL during an all-accounts loss-limit halt
+    left no visible record, and the event said "pressed again" though it never was."""
+    from django.urls import reverse
+
+    account, _, strategy = desk
+    halt = halt_now(account, all_accounts=True, escalation=LossLimit.Escalation.BLOCK)
+    again = halts.kill_switch(user=account.user, account=None, typed="ALL", actor="alice")
+    assert again.pk == halt.pk
+    press = HaltAction.objects.get(halt=halt, kind="press")
+    assert press.state == "done" and press.label.startswith("by alice at ")
+    assert "raised the halt from “Block new entries” to every action" in press.result
+    assert "square off a position SBIN MIS +10" in press.result
+    assert "pause an auto strategy Breakout" in press.result
+    event = SystemEvent.objects.get(message__startswith="Kill switch pressed")
+    assert "again" not in event.message
+    assert "during the halt already in force (daily loss limit reached)" in event.message
+    client.force_login(account.user)
+    page = client.get(reverse("protection:halts")).content.decode()
+    assert "Kill switch pressed" in page and press.label in page
+
+    # Pressed once more: now it is "again", and it did nothing new.
+    halts.kill_switch(user=account.user, account=None, typed="ALL", actor="bob")
+    second = HaltAction.objects.filter(halt=halt, kind="press").order_by("pk").last()
+    assert "nothing new to do" in second.result and second.label.startswith("by bob")
+    assert HaltAction.objects.filter(halt=halt, kind="square_off").count() == 1

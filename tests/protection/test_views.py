@@ -138,3 +138,19 @@ def test_the_halts_page_says_what_each_step_found_even_nothing(client, desk):
     assert "Square off intraday positions: 1 listed below" in page  # the SBIN MIS position
     assert "Pause AUTO strategies" not in page.split('class="halt-steps"')[1].split("</ul>")[0]
     assert "the list can grow" in page
+
+
+def test_the_urls_forms_post_to_answer_a_get_with_their_page_not_405(client, desk):
+    """The review: after an error the URL was the POST-only one; reload or Enter gave 405."""
+    from django.urls import reverse
+
+    from protection import halts
+
+    account, _, _ = desk
+    client.force_login(account.user)
+    response = client.get(reverse("protection:save-limit"))
+    assert response.status_code == 302 and response["Location"] == "/settings/#risk-limits"
+    halt = halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
+    response = client.get(reverse("protection:release", args=[halt.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == f"/protection/halts/#halt-{halt.pk}"
