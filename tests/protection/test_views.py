@@ -138,6 +138,8 @@ def test_the_halts_page_says_what_each_step_found_even_nothing(client, desk):
     assert "Square off intraday positions: 1 listed below" in page  # the SBIN MIS position
     assert "Pause AUTO strategies" not in page.split('class="halt-steps"')[1].split("</ul>")[0]
     assert "the list can grow" in page
+    # The second review (L7): it must not promise to cancel entries queued after the trip.
+    assert "Entries queued after the trip are not cancelled" in page
 
 
 def test_the_urls_forms_post_to_answer_a_get_with_their_page_not_405(client, desk):
