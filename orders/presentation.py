@@ -135,7 +135,7 @@ def exit_cell(order: Order) -> dict | None:
         "pk": order.pk,
         "summary": stored.summary,
         "state": stored.state,
-        "state_label": stored.get_state_display(),
+        **plan_badge(stored, order),
         "open": stored.state in ExitPlan.OPEN_STATES,
         "waiting": stored.state == ExitPlan.State.WAITING,
         "where": where,
@@ -159,6 +159,21 @@ def exit_cell(order: Order) -> dict | None:
     }
     cell["version"] = exit_version(cell)
     return cell
+
+
+def plan_badge(stored: ExitPlan, entry: Order) -> dict:
+    """The plan's badge says the truth of the position: "Not protected" (alarm) while the
+    note says so, whatever the state; "Not protected yet" for a filled entry whose exits
+    are not armed yet (e.g. the plan just changed); the state otherwise."""
+    if stored.note.startswith("NOT protected"):
+        return {"state_label": "Not protected", "badge_class": "badge-error"}
+    if (
+        stored.state == ExitPlan.State.WAITING
+        and not stored.protected_quantity
+        and entry.filled_quantity
+    ):
+        return {"state_label": "Not protected yet", "badge_class": "badge-warning"}
+    return {"state_label": stored.get_state_display(), "badge_class": ""}
 
 
 def exit_version(cell: dict) -> str:

@@ -33,6 +33,21 @@ def retry_seconds() -> int:
     return int(settings.PROTECTION_RETRY_SECONDS)
 
 
+def sweep_seconds() -> int:
+    """How often the beat's sweep runs (its row, editable in the admin; 15 s by default):
+    a filled entry whose plan was refused is armed by the sweep once the plan is changed."""
+    from django_celery_beat.models import PeriodicTask
+
+    row = (
+        PeriodicTask.objects.filter(task="protection.sweep", enabled=True)
+        .select_related("interval")
+        .first()
+    )
+    if row is None or row.interval is None:
+        return 15
+    return int(row.interval.every) * {"minutes": 60, "hours": 3600}.get(row.interval.period, 1)
+
+
 def stop_buffer() -> Decimal:
     return Decimal(str(settings.PROTECTION_STOP_LIMIT_BUFFER_PERCENT))
 
