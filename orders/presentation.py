@@ -62,7 +62,9 @@ def _plan_summary(order: Order) -> str:
 
 # A reason belongs to the state it explains: once an order is cancelled or executed, an
 # earlier failure's message (e.g. a refused execute) is history, not its status.
-QUIET_STATES = (Order.Status.CANCELLED, Order.Status.EXECUTED)
+QUIET_STATES = (Order.Status.CANCELLED, Order.Status.EXECUTED, Order.Status.EXPIRED)
+# An armed GTT's message is what it waits for, not a reason: said in full, not folded.
+FULL_MESSAGE_STATES = (Order.Status.ARMED,)
 
 
 def status_cell(order: Order) -> dict:
@@ -74,6 +76,7 @@ def status_cell(order: Order) -> dict:
         "status_label": order.get_status_display(),
         "message": message,
         "message_class": "field-error" if order.status in ERROR_STATES else "muted",
+        "message_limit": 200 if order.status in FULL_MESSAGE_STATES else 60,
     }
 
 

@@ -69,3 +69,51 @@ def test_a_change_never_hides_an_arming_that_happened_meanwhile(
     assert plan.state == "active" and plan.note.startswith("Armed for 10")
     plan_state.plan_changed(entry=order)
     assert ExitPlan.objects.get(entry=order).note == plan.note
+
+
+def status_box(body: str, order) -> str:
+    return body.split(f'id="status-{order.pk}"', 1)[1].split("</div>", 1)[0]
+
+
+def price_cell(body: str, order) -> str:
+    return body.split(f'id="price-{order.pk}"', 1)[1].split("avg", 1)[0]
+
+
+@pytest.mark.parametrize("trading", ["zerodha", "angelone"], indirect=True)
+def test_a_legs_row_leads_with_its_trigger_and_says_its_state_in_full(
+    trading,  # noqa: F811
+    client,
+    django_capture_on_commit_callbacks,
+):
+    from django.utils import timezone
+
+    from orders.models import Order
+    from tests.protection.helpers import by_condition, triggers
+
+    account, peer = trading
+    client.force_login(account.user)
+    peer.server.state.market.set_price("NSE", "SBIN", "800")
+    order = send(entry(account, stop_loss="2%", target="3%"))
+    sync(account, django_capture_on_commit_callbacks)
+    stop, target = by_condition(order)["ltp_lte"], by_condition(order)["ltp_gte"]
+    body = client.get(reverse("orders:orders")).content.decode()
+    native = bool(stop.gtt_id)
+    # The entry's cell says "Stop ₹784.00"; the leg's row leads with the same figure.
+    assert 'Stop <strong class="exit-stop">₹784.00</strong>' in body
+    shown = price_cell(body, stop)
+    assert '<span class="leg-figure">Stop ₹784.00</span>' in shown
+    assert ("→ limit ₹776.15" if native else "→ market") in shown
+    assert '<span class="leg-figure">Target ₹824.00</span>' in price_cell(body, target)
+    # The armed leg's state is said in full, not folded behind a click.
+    box = status_box(body, stop)
+    assert "Armed" in box and stop.status_message in box
+    assert 'class="reason' in box and "<details" not in box
+    if native:
+        return
+    # An expired managed leg keeps no "armed … sends when" detail.
+    Order.objects.filter(pk__in=[stop.pk, target.pk]).update(expires_at=timezone.now())
+    triggers(django_capture_on_commit_callbacks)
+    stop.refresh_from_db()
+    assert stop.status == "EXPIRED"
+    box = status_box(client.get(reverse("orders:orders")).content.decode(), stop)
+    assert "Expired" in box and stop.status_message not in box
