@@ -12,15 +12,15 @@ from sigmatrader.events import record_event
 from sigmatrader.formatting import human_seconds
 from sigmatrader.models import SystemEvent
 
-from .policy import ACTOR, FILLED, Status, max_retries, retry_seconds, sweep_seconds
+from .policy import ACTOR, FILLED, Status, max_retries, money, retry_seconds, sweep_seconds
 
 
 def levels_text(stored: ExitPlan) -> str:
     parts = []
     if stored.stop_level is not None:
-        parts.append(f"stop {stored.stop_level.normalize():f}")
+        parts.append(f"stop {money(stored.stop_level, stored.entry)}")
     if stored.target_level is not None:
-        parts.append(f"target {stored.target_level.normalize():f}")
+        parts.append(f"target {money(stored.target_level, stored.entry)}")
     return ", ".join(parts)
 
 

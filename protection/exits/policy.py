@@ -12,7 +12,7 @@ from django.conf import settings
 from brokers.base import GttKind
 from orders import conditional, exit_plans
 from orders.models import ExitPlan, Order
-from sigmatrader.formatting import inr
+from sigmatrader.formatting import inr, inr_tick
 
 Status = Order.Status
 State = ExitPlan.State
@@ -82,6 +82,11 @@ def mis_expiry(now: datetime | None = None) -> datetime:
 def tick_of(entry: Order) -> Decimal:
     instrument = entry.instrument
     return instrument.tick_size if instrument is not None else Decimal("0.05")
+
+
+def money(value, entry: Order) -> str:
+    """A price in a protection note, event or history line: money on the entry's tick."""
+    return inr_tick(value, tick_of(entry))
 
 
 def lot_of(entry: Order) -> int:

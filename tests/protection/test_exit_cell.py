@@ -117,3 +117,64 @@ def test_a_legs_row_leads_with_its_trigger_and_says_its_state_in_full(
     assert stop.status == "EXPIRED"
     box = status_box(client.get(reverse("orders:orders")).content.decode(), stop)
     assert "Expired" in box and stop.status_message not in box
+
+
+FOUR_DECIMALS = r"\d\.\d{3,}"
+
+
+def texts(order) -> list[str]:
+    """Every protection line said of an entry and its legs: the plan's note, each order's
+    history and status message, the events."""
+    import re
+
+    from orders.models import Order, OrderEvent
+    from sigmatrader.models import SystemEvent
+
+    ids = [order.pk, *Order.objects.filter(protects=order).values_list("pk", flat=True)]
+    lines = [ExitPlan.objects.get(entry=order).note]
+    lines += list(OrderEvent.objects.filter(order_id__in=ids).values_list("message", flat=True))
+    lines += list(Order.objects.filter(pk__in=ids).values_list("status_message", flat=True))
+    lines += list(SystemEvent.objects.values_list("message", flat=True))
+    return [line for line in lines if re.search(FOUR_DECIMALS, line)]
+
+
+@pytest.mark.parametrize("trading", ["zerodha", "angelone"], indirect=True)
+def test_every_price_in_protection_texts_is_money(
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from orders.models import OrderEvent
+    from protection.exits import trailing
+    from tests.protection.helpers import by_condition, triggers
+
+    account, peer = trading
+    peer.server.state.market.set_price("NSE", "SBIN", "800")
+    order = send(entry(account, stop_loss="2%", target="10%", trailing_stop="1%"))
+    sync(account, django_capture_on_commit_callbacks)
+    stop = by_condition(order)["ltp_lte"]
+    assert "sends when LTP at or below ₹784.00." in stop.status_message
+    assert OrderEvent.objects.filter(
+        order=stop, message=f"Stop-loss exit of order #{order.pk} at ₹784.00 (on the fill)"
+    ).exists()
+    assert OrderEvent.objects.filter(
+        order=order, message__contains="10 filled at ₹800.00; arming stop ₹784.00, target ₹880.00"
+    ).exists()
+    assert trailing.trail_one(ExitPlan.objects.get(entry=order), price=D("850.35"))
+    note = ExitPlan.objects.get(entry=order).note
+    assert note == "Trailing: stop ₹841.80 (best ₹850.35)."
+    if not stop.gtt_id:  # managed: the stop fires here and its exit fills
+        peer.server.state.market.set_price("NSE", "SBIN", "841.55")
+        triggers(django_capture_on_commit_callbacks)
+        sync(account, django_capture_on_commit_callbacks)
+        note = ExitPlan.objects.get(entry=order).note
+        assert note.startswith("Stop-loss exit #") and "filled 10 at ₹841.55" in note
+    assert texts(order) == []
+
+
+def test_a_price_is_money_on_its_tick():
+    from sigmatrader.formatting import inr_tick
+
+    assert inr_tick(D("796.1500"), D("0.05")) == "₹796.15"
+    assert inr_tick(D("1091.25"), None) == "₹1,091.25"
+    assert inr_tick(D("83.2525"), D("0.0025")) == "₹83.2525"
+    assert inr_tick(None, D("0.05")) == ""
