@@ -171,6 +171,30 @@ def test_every_price_in_protection_texts_is_money(
     assert texts(order) == []
 
 
+@pytest.mark.parametrize("trading", ["zerodha", "angelone"], indirect=True)
+def test_an_armed_gtt_says_where_it_lives_in_the_words_of_the_orders_page(
+    trading,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from tests.protection.helpers import by_condition
+
+    account, peer = trading
+    peer.server.state.market.set_price("NSE", "SBIN", "800")
+    order = send(entry(account, stop_loss="2%"))
+    sync(account, django_capture_on_commit_callbacks)
+    stop = by_condition(order)["ltp_lte"]
+    if stop.gtt_id:
+        assert stop.status_message == (
+            f"Held at {account.display_name} as GTT {stop.gtt_id}: "
+            "sends when LTP at or below ₹784.00."
+        )
+    else:
+        assert stop.status_message == (
+            "Managed by SigmaTrader (needs the app running): sends when LTP at or below ₹784.00."
+        )
+    assert "Armed here" not in stop.status_message and "managed GTT" not in stop.status_message
+
+
 def test_a_price_is_money_on_its_tick():
     from sigmatrader.formatting import inr_tick
 
