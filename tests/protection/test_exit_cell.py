@@ -15,6 +15,14 @@ from tests.protection.helpers import entry, legs, send, sync
 HX = {"HX-Request": "true"}
 
 
+def filled_at_800(account, peer, capture, **plan):
+    """A MARKET BUY of 10 SBIN with `plan`, filled at 800 and seen by the order sync."""
+    peer.server.state.market.set_price("NSE", "SBIN", "800")
+    order = send(entry(account, **plan))
+    sync(account, capture)
+    return order
+
+
 def badge(body: str, order) -> str:
     """The exit cell's badge: its classes and its text."""
     cell = body.split(f'id="exit-plan-{order.pk}"', 1)[1]
@@ -31,9 +39,9 @@ def test_a_refused_plan_says_not_protected_and_a_change_is_seen_until_armed(
 ):
     account, peer = trading
     client.force_login(account.user)
-    peer.server.state.market.set_price("NSE", "SBIN", "800")
-    order = send(entry(account, stop_loss="900"))  # a MARKET BUY: the stop above the fill
-    sync(account, django_capture_on_commit_callbacks)
+    order = filled_at_800(
+        account, peer, django_capture_on_commit_callbacks, stop_loss="900"
+    )  # a MARKET BUY: the stop above the fill
     assert ExitPlan.objects.get(entry=order).note.startswith("NOT protected")
     body = client.get(reverse("orders:orders")).content.decode()
     assert badge(body, order) == "waiting badge-error|Not protected"
@@ -62,9 +70,7 @@ def test_a_change_never_hides_an_arming_that_happened_meanwhile(
     from protection.exits import plan_state
 
     account, peer = trading
-    peer.server.state.market.set_price("NSE", "SBIN", "800")
-    order = send(entry(account, stop_loss="2%"))
-    sync(account, django_capture_on_commit_callbacks)
+    order = filled_at_800(account, peer, django_capture_on_commit_callbacks, stop_loss="2%")
     plan = ExitPlan.objects.get(entry=order)
     assert plan.state == "active" and plan.note.startswith("Armed for 10")
     plan_state.plan_changed(entry=order)
@@ -92,9 +98,9 @@ def test_a_legs_row_leads_with_its_trigger_and_says_its_state_in_full(
 
     account, peer = trading
     client.force_login(account.user)
-    peer.server.state.market.set_price("NSE", "SBIN", "800")
-    order = send(entry(account, stop_loss="2%", target="3%"))
-    sync(account, django_capture_on_commit_callbacks)
+    order = filled_at_800(
+        account, peer, django_capture_on_commit_callbacks, stop_loss="2%", target="3%"
+    )
     stop, target = by_condition(order)["ltp_lte"], by_condition(order)["ltp_gte"]
     body = client.get(reverse("orders:orders")).content.decode()
     native = bool(stop.gtt_id)
@@ -148,9 +154,14 @@ def test_every_price_in_protection_texts_is_money(
     from tests.protection.helpers import by_condition, triggers
 
     account, peer = trading
-    peer.server.state.market.set_price("NSE", "SBIN", "800")
-    order = send(entry(account, stop_loss="2%", target="10%", trailing_stop="1%"))
-    sync(account, django_capture_on_commit_callbacks)
+    order = filled_at_800(
+        account,
+        peer,
+        django_capture_on_commit_callbacks,
+        stop_loss="2%",
+        target="10%",
+        trailing_stop="1%",
+    )
     stop = by_condition(order)["ltp_lte"]
     assert "sends when LTP at or below ₹784.00." in stop.status_message
     assert OrderEvent.objects.filter(
@@ -179,9 +190,7 @@ def test_an_armed_gtt_says_where_it_lives_in_the_words_of_the_orders_page(
     from tests.protection.helpers import by_condition
 
     account, peer = trading
-    peer.server.state.market.set_price("NSE", "SBIN", "800")
-    order = send(entry(account, stop_loss="2%"))
-    sync(account, django_capture_on_commit_callbacks)
+    order = filled_at_800(account, peer, django_capture_on_commit_callbacks, stop_loss="2%")
     stop = by_condition(order)["ltp_lte"]
     if stop.gtt_id:
         assert stop.status_message == (
