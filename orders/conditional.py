@@ -25,10 +25,11 @@ from brokers.connections import calling
 from brokers.models import BrokerAccount
 from marketdata import clock
 from marketdata.quotes import ltp
+from sigmatrader.formatting import inr_tick
 
 from .broker_request import broker_request
 from .history import log
-from .models import ACCOUNT_GONE, Order
+from .models import ACCOUNT_GONE, ExitPlan, Order
 
 logger = logging.getLogger(__name__)
 Status = Order.Status
@@ -259,10 +260,13 @@ def _not_armed(legs: list[Order], *, actor: str) -> list[str]:
 
 
 def _armed_text(order: Order, *, managed: bool, gtt_id: str = "") -> str:
-    when = f"{order.get_condition_display()} {order.trigger_value}"
+    """Where the armed GTT lives, in the words the Orders page uses for exits (ExitPlan.Mode:
+    held at the broker / managed by SigmaTrader), and what it waits for, as money."""
+    tick = order.instrument.tick_size if order.instrument is not None else None
+    when = f"{order.get_condition_display()} {inr_tick(order.trigger_value, tick)}"
     if managed:
-        return f"Armed here (managed GTT): sends when {when}."
-    return f"Armed at {order.account_name} as GTT {gtt_id}: sends when {when}."
+        return f"{ExitPlan.Mode.MANAGED.label}: sends when {when}."
+    return f"Held at {order.account_name} as GTT {gtt_id}: sends when {when}."
 
 
 # --- Managed: the poller --------------------------------------------------------------------

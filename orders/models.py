@@ -161,6 +161,15 @@ class Order(models.Model):
     def is_live(self) -> bool:
         return self.status in self.LIVE
 
+    @property
+    def exit_role(self) -> str:
+        """A protective exit leg's role: "Stop" or "Target" ("" for any other order). A
+        SELL leg protects a long, whose stop fires at or below its level; a BUY leg a short."""
+        if not self.protects_id or not self.condition:
+            return ""
+        below = self.condition == self.Condition.LTP_AT_OR_BELOW
+        return "Stop" if below == (self.side == self.Side.SELL) else "Target"
+
 
 class ExitPlan(models.Model):
     """What protects an entry once it fills: stop-loss, target, trailing stop.

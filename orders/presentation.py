@@ -62,7 +62,9 @@ def _plan_summary(order: Order) -> str:
 
 # A reason belongs to the state it explains: once an order is cancelled or executed, an
 # earlier failure's message (e.g. a refused execute) is history, not its status.
-QUIET_STATES = (Order.Status.CANCELLED, Order.Status.EXECUTED)
+QUIET_STATES = (Order.Status.CANCELLED, Order.Status.EXECUTED, Order.Status.EXPIRED)
+# An armed GTT's message is what it waits for, not a reason: said in full, not folded.
+FULL_MESSAGE_STATES = (Order.Status.ARMED,)
 
 
 def status_cell(order: Order) -> dict:
@@ -74,6 +76,7 @@ def status_cell(order: Order) -> dict:
         "status_label": order.get_status_display(),
         "message": message,
         "message_class": "field-error" if order.status in ERROR_STATES else "muted",
+        "message_limit": 200 if order.status in FULL_MESSAGE_STATES else 60,
     }
 
 
@@ -135,7 +138,7 @@ def exit_cell(order: Order) -> dict | None:
         "pk": order.pk,
         "summary": stored.summary,
         "state": stored.state,
-        "state_label": stored.get_state_display(),
+        **plan_badge(stored, order),
         "open": stored.state in ExitPlan.OPEN_STATES,
         "waiting": stored.state == ExitPlan.State.WAITING,
         "where": where,
@@ -159,6 +162,21 @@ def exit_cell(order: Order) -> dict | None:
     }
     cell["version"] = exit_version(cell)
     return cell
+
+
+def plan_badge(stored: ExitPlan, entry: Order) -> dict:
+    """The plan's badge says the truth of the position: "Not protected" (alarm) while the
+    note says so, whatever the state; "Not protected yet" for a filled entry whose exits
+    are not armed yet (e.g. the plan just changed); the state otherwise."""
+    if stored.note.startswith("NOT protected"):
+        return {"state_label": "Not protected", "badge_class": "badge-error"}
+    if (
+        stored.state == ExitPlan.State.WAITING
+        and not stored.protected_quantity
+        and entry.filled_quantity
+    ):
+        return {"state_label": "Not protected yet", "badge_class": "badge-warning"}
+    return {"state_label": stored.get_state_display(), "badge_class": ""}
 
 
 def exit_version(cell: dict) -> str:

@@ -19,3 +19,9 @@ class TradeForm(OrderForm):
         super().__init__(*args, **kwargs)
         for name in self.GTT_FIELDS:  # a GTT is set up from the queue's full form
             self.fields.pop(name, None)
+
+    @property
+    def laid_out_fields(self):
+        """The fields in the form's main list: the exit plan has its own block (the Queue
+        form's, orders/_exit_plan_fields.html, with where the exits will live)."""
+        return [field for field in self.visible_fields() if field.name not in self.EXIT_FIELDS]

@@ -11,7 +11,7 @@ from orders import presentation, selectors
 from sigmatrader.http import AuthedHttpRequest
 from sigmatrader.pages import redirect_back, wants_fragment
 
-from .exits import editing
+from .exits import editing, plan_state
 
 
 @require_POST
@@ -26,6 +26,8 @@ def change(request: AuthedHttpRequest, order_id: int) -> HttpResponse:
         "trail_activation": _given(request, "trail_activation"),
     }
     errors = editing.edit_plan(entry=entry, actor=request.user.get_username(), **given)
+    if not errors:
+        plan_state.plan_changed(entry=entry)  # a refused plan's note gives way to the change
     fragment = wants_fragment(request)
     # In the cell, a field's error sits at its field; the message says the rest.
     said = [message for name, message in errors.items() if not (fragment and name)]

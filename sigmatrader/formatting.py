@@ -84,6 +84,16 @@ def inr(value, decimal_pos=2):
     return f"₹{text}"
 
 
+def inr_tick(value, tick=None) -> str:
+    """A price as money: 2 decimals, or the tick's when it is finer (a 0.0025 tick: 4).
+    `inr_tick(Decimal("796.1500"), Decimal("0.05"))` -> `₹796.15`."""
+    places = 2
+    step = _as_decimal(tick)
+    if step is not None and step.is_finite() and step > 0:
+        places = max(places, -int(step.normalize().as_tuple().exponent))
+    return inr(value, min(places, 6))
+
+
 def inr_number(value, decimal_pos=0):
     """`158210|inr_number` -> `1,58,210` (counts, quantities)."""
     return format_indian(value, int(decimal_pos))

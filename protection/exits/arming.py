@@ -23,7 +23,7 @@ from .plan_state import (
     set_note,
     unlock_plan,
 )
-from .policy import ACTOR, State, Status, lot_of, stop_condition, tick_of, wrong_side
+from .policy import ACTOR, State, Status, lot_of, money, stop_condition, tick_of, wrong_side
 from .reconcile import manual_exit_filled
 
 logger = logging.getLogger(__name__)
@@ -107,11 +107,16 @@ def _arm(entry: Order, stored: ExitPlan, plan, *, have: int, wanted: int) -> str
         log(
             entry,
             "status",
-            f"Protection: {delta} filled at {entry.average_price}; arming {levels_text(stored)}",
+            f"Protection: {delta} filled at {money(entry.average_price, entry)}; "
+            f"arming {levels_text(stored)}",
             actor=ACTOR,
         )
     elif _grow_managed(entry, stored, delta):
-        set_note(stored, f"Armed for {wanted}: {levels_text(stored)}; managed by SigmaTrader.")
+        set_note(
+            stored,
+            f"Armed for {wanted}: {levels_text(stored)}; "
+            "managed by SigmaTrader (needs the app running).",
+        )
         return Status.ARMED
     note = "on the fill" if first else f"{delta} more filled"
     legs = create_pair(entry, stored, delta, note=note)
@@ -151,7 +156,9 @@ def exit_filled(leg: Order) -> str:
         return ""
     exited = exited_quantity(entry)
     which = "Stop-loss" if leg.condition == stop_condition(entry) else "Target"
-    text = f"{which} exit #{leg.pk} filled {leg.filled_quantity} at {leg.average_price}."
+    text = (
+        f"{which} exit #{leg.pk} filled {leg.filled_quantity} at {money(leg.average_price, entry)}."
+    )
     if exited >= stored.protected_quantity and entry.status not in Order.LIVE:
         close_plan(stored, entry, f"{text} Position closed.", state=State.DONE)
     else:

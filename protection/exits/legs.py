@@ -19,6 +19,7 @@ from .policy import (
     ACTOR,
     Status,
     mis_expiry,
+    money,
     native_kind,
     stop_condition,
     stop_limit_price,
@@ -57,7 +58,12 @@ def make_leg(
         protects=entry,
     )
     what = "Stop-loss" if stop else "Target"
-    log(leg, "created", f"{what} exit of order #{entry.pk} at {level} ({note})", actor=ACTOR)
+    log(
+        leg,
+        "created",
+        f"{what} exit of order #{entry.pk} at {money(level, entry)} ({note})",
+        actor=ACTOR,
+    )
     return leg
 
 

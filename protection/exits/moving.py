@@ -23,6 +23,7 @@ from .policy import (
     Condition,
     State,
     Status,
+    money,
     stop_condition,
     stop_limit_price,
     target_condition,
@@ -51,7 +52,10 @@ def change_levels(*, entry: Order, stop: Decimal | None, target: Decimal | None,
         if value is not None and (
             value <= 0 or value != exit_plans.round_tick(value, tick, up=True)
         ):
-            return f"The {name} {value} is not a positive multiple of the tick {tick.normalize()}."
+            return (
+                f"The {name} {money(value, entry)} is not a positive multiple of the tick "
+                f"{tick.normalize()}."
+            )
     if (
         stop is not None
         and stored.stop_level is None
@@ -80,7 +84,9 @@ def _move(entry: Order, stored: ExitPlan, *, stop, target, actor: str) -> str:
             if Order.objects.filter(pk=leg.pk, status=Status.ARMED).update(
                 trigger_value=value, updated_at=timezone.now()
             ):
-                log(leg, "edited", f"Trigger moved to {value} by {actor}", actor=actor)
+                log(
+                    leg, "edited", f"Trigger moved to {money(value, entry)} by {actor}", actor=actor
+                )
         ExitPlan.objects.filter(pk=stored.pk).update(
             stop_level=stop if stop is not None else stored.stop_level,
             target_level=target if target is not None else stored.target_level,
@@ -176,7 +182,7 @@ def _modify_native(entry: Order, gtt_id: str, group: list[Order], stop, target) 
             log(
                 leg,
                 "broker",
-                f"GTT {gtt_id} modified: trigger {leg.trigger_value}{how}",
+                f"GTT {gtt_id} modified: trigger {money(leg.trigger_value, entry)}{how}",
                 actor=ACTOR,
             )
     return Change()

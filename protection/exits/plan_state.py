@@ -9,17 +9,18 @@ from django.utils import timezone
 from orders.history import log
 from orders.models import ExitPlan, Order
 from sigmatrader.events import record_event
+from sigmatrader.formatting import human_seconds
 from sigmatrader.models import SystemEvent
 
-from .policy import ACTOR, FILLED, Status, max_retries, retry_seconds
+from .policy import ACTOR, FILLED, Status, max_retries, money, retry_seconds, sweep_seconds
 
 
 def levels_text(stored: ExitPlan) -> str:
     parts = []
     if stored.stop_level is not None:
-        parts.append(f"stop {stored.stop_level.normalize():f}")
+        parts.append(f"stop {money(stored.stop_level, stored.entry)}")
     if stored.target_level is not None:
-        parts.append(f"target {stored.target_level.normalize():f}")
+        parts.append(f"target {money(stored.target_level, stored.entry)}")
     return ", ".join(parts)
 
 
@@ -50,6 +51,20 @@ def not_protected(entry: Order, stored: ExitPlan, why: str, *, refused: bool = F
     if refused:
         log(entry, "status", f"Protection: {text}", actor=ACTOR)
     warn(entry, stored, text)
+
+
+def plan_changed(*, entry: Order) -> None:
+    """The trader changed a plan that was refused on a filled entry (NOT protected, nothing
+    armed): its note no longer says that refusal as if nothing happened, but that the
+    change is taken and armed by the next sweep (which then says how it went). One
+    conditional UPDATE: a sweep that armed meanwhile keeps its own note."""
+    text = f"Changed — arming at the next check (within {human_seconds(sweep_seconds())})."
+    ExitPlan.objects.filter(
+        entry=entry,
+        state=ExitPlan.State.WAITING,
+        protected_quantity=0,
+        note__startswith="NOT protected",
+    ).update(note=text, updated_at=timezone.now())
 
 
 def warn(entry: Order, stored: ExitPlan, text: str) -> None:

@@ -12,7 +12,7 @@ from django.conf import settings
 from brokers.base import GttKind
 from orders import conditional, exit_plans
 from orders.models import ExitPlan, Order
-from sigmatrader.formatting import inr
+from sigmatrader.formatting import inr, inr_tick
 
 Status = Order.Status
 State = ExitPlan.State
@@ -31,6 +31,21 @@ def max_retries() -> int:
 
 def retry_seconds() -> int:
     return int(settings.PROTECTION_RETRY_SECONDS)
+
+
+def sweep_seconds() -> int:
+    """How often the beat's sweep runs (its row, editable in the admin; 15 s by default):
+    a filled entry whose plan was refused is armed by the sweep once the plan is changed."""
+    from django_celery_beat.models import PeriodicTask
+
+    row = (
+        PeriodicTask.objects.filter(task="protection.sweep", enabled=True)
+        .select_related("interval")
+        .first()
+    )
+    if row is None or row.interval is None:
+        return 15
+    return int(row.interval.every) * {"minutes": 60, "hours": 3600}.get(row.interval.period, 1)
 
 
 def stop_buffer() -> Decimal:
@@ -67,6 +82,11 @@ def mis_expiry(now: datetime | None = None) -> datetime:
 def tick_of(entry: Order) -> Decimal:
     instrument = entry.instrument
     return instrument.tick_size if instrument is not None else Decimal("0.05")
+
+
+def money(value, entry: Order) -> str:
+    """A price in a protection note, event or history line: money on the entry's tick."""
+    return inr_tick(value, tick_of(entry))
 
 
 def lot_of(entry: Order) -> int:

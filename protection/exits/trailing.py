@@ -23,6 +23,7 @@ from .policy import (
     Status,
     is_long,
     max_retries,
+    money,
     retry_seconds,
     stop_condition,
     tick_of,
@@ -105,6 +106,7 @@ def _tighten(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal) -> b
     ):
         return False
     stored.stop_level = new
+    moved = f"{money(old, entry)} → {money(new, entry)}"
     condition = stop_condition(entry)
     legs = list(entry.exit_legs.filter(status=Status.ARMED, condition=condition))
     managed = [leg for leg in legs if not leg.gtt_id]
@@ -113,10 +115,10 @@ def _tighten(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal) -> b
         if Order.objects.filter(tighter, pk=leg.pk, status=Status.ARMED).update(
             trigger_value=new, updated_at=timezone.now()
         ):
-            log(leg, "edited", f"Trailing stop moved {old} → {new}", actor=ACTOR)
+            log(leg, "edited", f"Trailing stop moved {moved}", actor=ACTOR)
     if len(managed) < len(legs):
         change = replace_native(
-            entry, stored, stop=new, target=None, why=f"Trailing stop {old} → {new}", actor=ACTOR
+            entry, stored, stop=new, target=None, why=f"Trailing stop {moved}", actor=ACTOR
         )
         if change.problem:
             unchanged = entry.exit_legs.filter(
@@ -130,11 +132,22 @@ def _tighten(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal) -> b
             if change.unanswered:
                 _no_answer(entry, stored, old=old, new=new, problem=change.problem)
             else:
-                set_note(stored, f"Trailing stop {new} not at the broker yet: {change.problem}")
+                set_note(
+                    stored,
+                    f"Trailing stop {money(new, entry)} not at the broker yet: {change.problem}",
+                )
             return False
         if _unanswered(entry)[0]:
-            log(entry, "broker", f"{AT_THE_BROKER} {new} (after no answer).", actor=ACTOR)
-    set_note(stored, f"Trailing: stop {new} (best {stored.best_price}).")
+            log(
+                entry,
+                "broker",
+                f"{AT_THE_BROKER} {money(new, entry)} (after no answer).",
+                actor=ACTOR,
+            )
+    set_note(
+        stored,
+        f"Trailing: stop {money(new, entry)} (best {money(stored.best_price, entry)}).",
+    )
     return True
 
 
@@ -173,13 +186,13 @@ def _no_answer(entry: Order, stored: ExitPlan, *, old: Decimal, new: Decimal, pr
     if left > 0:
         set_note(
             stored,
-            f"Trailing stop {new} not at the broker: {problem}; retried in "
+            f"Trailing stop {money(new, entry)} not at the broker: {problem}; retried in "
             f"{retry_seconds()} s ({left} retr{'y' if left == 1 else 'ies'} left).",
         )
         return
     text = (
         f"Trailing stopped — the broker did not answer {attempt} changes of the stop "
-        f"({problem}); the stop stays at {old} at the broker. Change the plan's trail "
-        "(Orders page) to trail again."
+        f"({problem}); the stop stays at {money(old, entry)} at the broker. "
+        "Change the plan's trail (Orders page) to trail again."
     )
     warn(entry, stored, text)

@@ -167,7 +167,7 @@ def test_managed_gtt_triggers_once_when_the_condition_holds(holding):
     managed_only(account)
     order = execute(order=gtt(account, "ltp_lte", "780", order_type="MARKET"), actor="alice")
     assert order.status == "ARMED" and not order.gtt_id
-    assert "managed" in order.status_message
+    assert "Managed by SigmaTrader" in order.status_message
     before = len(peer.user.book.orders)
     assert check_conditional_orders()["triggered"] == 0
     peer.server.state.market.set_price("NSE", "SBIN", "779.95")

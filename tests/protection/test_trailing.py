@@ -210,7 +210,7 @@ def test_trailing_ends_saying_so_only_when_the_retries_are_exhausted(
     assert not trailing.trail_one(ExitPlan.objects.get(entry=order), price=D("850"))
     assert state.count(peer.wire, "gtt_modify") == 3  # the first try and 2 retries
     plan = ExitPlan.objects.get(entry=order)
-    assert plan.note.startswith("Trailing stopped") and "stays at 784" in plan.note
+    assert plan.note.startswith("Trailing stopped") and "stays at ₹784.00" in plan.note
     warning = SystemEvent.objects.filter(level="warning", message__contains="Trailing stopped")
     assert warning.count() == 1
     # Still protected at the stop the broker holds; no further changes are sent.
