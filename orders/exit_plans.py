@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 
+from sigmatrader.formatting import inr
+
 PRICE, PERCENT, POINTS = "price", "percent", "points"
 MAX_VALUE = Decimal("1000000000")
 FIELDS = ("stop_loss", "target", "trailing_stop", "trail_activation")
@@ -194,7 +196,7 @@ def check_against(
         if wrong:
             where = "below" if below else "above"
             errors[name] = (
-                f"{LABELS[name]} {offset.value} must be {where} the entry price {reference} "
+                f"{LABELS[name]} {offset.value} must be {where} the entry price {inr(reference)} "
                 f"for a {side} entry."
             )
     trail = plan.trailing_stop
@@ -207,7 +209,7 @@ def check_against(
     ):
         errors["trailing_stop"] = (
             f"{LABELS['trailing_stop']} {trail.text} is as large as the entry price "
-            f"{reference}: the stop would be at or below zero."
+            f"{inr(reference)}: the stop would be at or below zero."
         )
     if errors:
         raise ExitPlanError.of(errors)

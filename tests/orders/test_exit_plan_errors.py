@@ -62,8 +62,8 @@ def test_the_queue_form_shows_a_wrong_side_stop_and_target_together(page):  # no
     )
     body = response.content.decode()
     assert response.status_code == 422
-    assert "Stop-loss 810 must be below the entry price 800" in body
-    assert "Target 790 must be above the entry price 800" in body
+    assert "Stop-loss 810 must be below the entry price ₹800.00" in body
+    assert "Target 790 must be above the entry price ₹800.00" in body
 
 
 def test_the_trade_from_holding_form_shows_every_bad_field(page):  # noqa: F811

@@ -128,7 +128,7 @@ def test_queue_form_refuses_a_malformed_or_wrong_side_plan_on_its_field(page):  
     assert response.status_code == 422 and "Stop-loss &#x27;two percent&#x27; is not" in body
     response = post_new(client, account, order_type="LIMIT", price="800", stop_loss="810")
     assert response.status_code == 422
-    assert "must be below the entry price 800 for a BUY entry" in response.content.decode()
+    assert "must be below the entry price ₹800.00 for a BUY entry" in response.content.decode()
     assert not Order.objects.exists() and not ExitPlan.objects.exists()
 
 

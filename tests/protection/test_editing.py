@@ -88,7 +88,7 @@ def test_a_waiting_plan_takes_a_trail_checked_against_the_limit_price(
         exit_plan=parse_plan(stop_loss="2%"),
     )
     problems = edit(order, trailing_stop="1%", trail_activation="780")
-    assert "must be above the entry price 800" in problems["trail_activation"]
+    assert "must be above the entry price ₹800.00" in problems["trail_activation"]
     assert edit(order, trailing_stop="1%", trail_activation="820") == {}
     plan = ExitPlan.objects.get(entry=order)
     assert (plan.trailing_stop, plan.trail_activation) == ("1%", "820")
