@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -31,14 +30,14 @@ from django.utils import timezone
 from brokers.events import account_event
 from brokers.models import BrokerAccount
 from marketdata import clock
-from orders import actions as order_actions
 from orders import halts as order_halts
 from orders.models import Order, Strategy, TradingHalt
 from portfolio.models import Position
-from portfolio.trading import MarketClosed, TradeRefused, exitable_quantity, square_off
+from portfolio.trading import exitable_quantity
 from sigmatrader.events import record_event
 from sigmatrader.models import SystemEvent
 
+from .halt_runners import CANCELLABLE, RUNNERS, position_of
 from .models import HaltAction, LossLimit
 
 logger = logging.getLogger(__name__)
@@ -46,15 +45,6 @@ Kind, State = HaltAction.Kind, HaltAction.State
 Escalation = LossLimit.Escalation
 MAX_ATTEMPTS = 5
 RUNNING_TIMEOUT = timedelta(minutes=2)
-CANCELLABLE = (
-    Order.Status.WAITING,
-    Order.Status.ARMED,
-    Order.Status.SENDING,
-    Order.Status.SENT,
-    Order.Status.OPEN,
-    Order.Status.PARTIALLY_FILLED,
-    Order.Status.UNKNOWN,
-)
 
 
 def _event(halt: TradingHalt, message: str, *, level=SystemEvent.Level.WARNING, **details):
@@ -202,7 +192,7 @@ def plan_actions(halt: TradingHalt, *, escalation: int) -> list[HaltAction]:
             # Squared off, yet open again beyond every exit sent (an entry that raced the
             # trip filled since): due once more. Never oversells: square_off subtracts
             # the exits already sent.
-            position = _position_of(row)
+            position = position_of(row)
             if position is not None and position.quantity and exitable_quantity(position) > 0:
                 HaltAction.objects.filter(pk=row.pk, state=State.DONE).update(
                     state=State.PENDING, label=label[:200]
@@ -213,94 +203,6 @@ def plan_actions(halt: TradingHalt, *, escalation: int) -> list[HaltAction]:
 
 
 # --- Running -----------------------------------------------------------------------------------
-
-Outcome = tuple[str, str, Order | None]  # (state, result, order it sent)
-
-
-def _order_of(action: HaltAction) -> Order:
-    pk = int(action.target.split(":", 1)[1])
-    return Order.objects.select_related("account", "instrument").get(pk=pk)
-
-
-def _cancel(action: HaltAction, actor: str) -> Outcome:
-    order = _order_of(action)
-    if order.status in (Order.Status.SENDING, Order.Status.UNKNOWN):
-        return State.PENDING, "Waiting for the broker's answer; cancelled once it is known.", None
-    if order.status not in CANCELLABLE:
-        return State.DONE, f"Already {order.get_status_display().lower()}.", None
-    try:
-        order = order_actions.cancel(order=order, actor=actor)
-    except order_actions.ActionRefused as exc:
-        return State.FAILED, exc.message, None
-    if order.status == Order.Status.CANCELLED:
-        return State.DONE, "Cancelled.", None
-    return State.DONE, "Cancel sent to the broker; the order sync confirms it.", None
-
-
-def _position_of(action: HaltAction) -> Position | None:
-    _, account_id, exchange, rest = action.target.split(":", 3)
-    symbol = rest.rsplit(":", 1)[0]
-    return (
-        Position.objects.select_related("account", "instrument")
-        .filter(account_id=int(account_id), exchange=exchange, symbol=symbol, product="MIS")
-        .first()
-    )
-
-
-def _square_off(action: HaltAction, actor: str) -> Outcome:
-    position = _position_of(action)
-    if position is None or not position.quantity:
-        return State.DONE, "Already flat.", None
-    quantity = exitable_quantity(position)
-    lot = position.lot_size
-    quantity -= quantity % lot if lot > 1 else 0
-    if quantity <= 0:
-        previous = action.order
-        if previous is not None:
-            previous.refresh_from_db()
-            if previous.status in Order.LIVE:
-                return State.PENDING, f"Waiting for exit #{previous.pk} to finish.", previous
-        return State.DONE, "Exit orders already sent cover the open quantity.", previous
-    try:
-        order = square_off(
-            user=position.account.user, position=position, actor=actor, quantity=quantity
-        )
-    except MarketClosed as exc:
-        return State.FAILED, f"Market closed: {exc.message}", None
-    except TradeRefused as exc:
-        return State.FAILED, exc.message, None
-    what = f"Square-off #{order.pk} ({order.side} {order.quantity})"
-    if order.status in (Order.Status.FAILED, Order.Status.REJECTED):
-        return (
-            State.FAILED,
-            f"{what} {order.get_status_display().lower()}: {order.status_message}",
-            order,
-        )
-    if order.status == Order.Status.UNKNOWN:
-        return State.PENDING, f"{what} sent, answer unknown: reconciling, never resent.", order
-    return State.DONE, f"{what} {order.get_status_display().lower()}.", order
-
-
-def _pause(action: HaltAction, actor: str) -> Outcome:
-    pk = int(action.target.split(":", 1)[1])
-    paused = Strategy.objects.filter(pk=pk, mode=Strategy.Mode.AUTO).update(
-        mode=Strategy.Mode.MANUAL
-    )
-    if paused:
-        return State.DONE, "Paused: now MANUAL (switch it back to AUTO yourself).", None
-    return State.DONE, "Already MANUAL.", None
-
-
-def _block(action: HaltAction, actor: str) -> Outcome:
-    return State.DONE, "New entries are refused at execution; exits still go.", None
-
-
-RUNNERS: dict[str, Callable[[HaltAction, str], Outcome]] = {
-    Kind.BLOCK: _block,
-    Kind.CANCEL: _cancel,
-    Kind.SQUARE_OFF: _square_off,
-    Kind.PAUSE: _pause,
-}
 
 
 def run_action(action: HaltAction, *, actor: str = "protection") -> HaltAction:

@@ -17,7 +17,7 @@ from orders.recovery import stranded_auto_orders
 from orders.sync import order_sync_account
 from portfolio.models import PortfolioSync
 from portfolio.sync import portfolio_sync_account
-from protection import halts, limits
+from protection import halt_runners, halts, limits
 from protection.day_pnl import read_account
 from protection.models import DayReading, HaltAction, LossLimit
 from sigmatrader.models import SystemEvent
@@ -435,7 +435,7 @@ def test_a_long_derivative_symbol_keeps_its_whole_target(desk):
     rows = halts.plan_actions(halt, escalation=LossLimit.Escalation.SQUARE_OFF)
     (row,) = [r for r in rows if symbol in r.target]
     assert row.target == f"position:{account.pk}:NFO:{symbol}:MIS"
-    assert halts._position_of(row).symbol == symbol
+    assert halt_runners.position_of(row).symbol == symbol
 
 
 def test_a_position_opened_just_before_the_trip_is_squared_off_by_the_watch(desk):
