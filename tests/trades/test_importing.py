@@ -136,3 +136,35 @@ def test_confirm_is_one_transaction(user, monkeypatch):
         importing.confirm(pending=pending)
     assert not Trade.objects.exists() and not CapturedDay.objects.exists()
     assert PendingImport.objects.filter(pk=pending_id).exists()  # can be confirmed again
+
+
+CONSOLE_FNO = """symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time,expiry_date
+NIFTY25APR23000CE,,2025-04-03,NSE,FO,,buy,false,75,120.50,F1,FO1,2025-04-03T09:30:00,2025-04-24
+NIFTY25APR23000CE,,2025-04-07,NSE,FO,,sell,false,75,140.50,F2,FO2,2025-04-07T10:00:00,2025-04-24
+SENSEX25APRFUT,,2025-04-03,BSE,FO,,buy,false,20,76000,F3,FO3,2025-04-03T09:31:00,2025-04-29
+USDINR25APRFUT,,2025-04-03,NSE,CDS,,buy,false,1,85.5,F4,FO4,2025-04-03T09:32:00,2025-04-28
+CRUDEOIL25APRFUT,,2025-04-03,MCX,COM,,buy,false,1,5600,F5,FO5,2025-04-03T09:33:00,2025-04-21
+BANKNIFTY25APRFUT,,2025-04-03,NSE,,,buy,false,30,51000,F6,FO6,2025-04-03T09:34:00,2025-04-24
+INFY,INE009A01021,2025-04-03,NSE,EQ,EQ,buy,false,10,1500,F7,FO7,2025-04-03T09:35:00,
+"""
+
+
+def test_console_fno_rows_are_derivatives_not_delivery_equity(user):
+    """Review 6: Console names the market by exchange AND segment (NSE + FO): a
+    NIFTY option must land on NFO (product NRML) and match as F&O, not NSE CNC."""
+    account = account_of(user, "zerodha")
+    rows = [r.trade for r in account.adapter_class.read_trade_export(CONSOLE_FNO)]
+    assert [(t.instrument.exchange, str(t.product)) for t in rows] == [
+        ("NFO", "NRML"),
+        ("NFO", "NRML"),
+        ("BFO", "NRML"),
+        ("CDS", "NRML"),
+        ("MCX", "NRML"),
+        ("NFO", "NRML"),  # no segment, but an expiry date: a derivative
+        ("NSE", "CNC"),
+    ]
+    pending = importing.stage(user=user, account=account, data=CONSOLE_FNO.encode())
+    importing.confirm(pending=pending)
+    trip = RoundTrip.objects.get(symbol="NIFTY25APR23000CE")
+    assert (trip.exchange, trip.product_class, trip.classification) == ("NFO", "FNO", "FNO")
+    assert trip.gross == Decimal("1500")  # 75 x (140.50 - 120.50)
