@@ -196,8 +196,11 @@ def _row(
         product_text = cell("product").lower().replace(" ", "")
         default = Product.NRML if exchange in DERIVATIVE_EXCHANGES else default_product
         product = PRODUCTS.get(product_text, default) if product_text else default
+        trade_date = traded_at.astimezone(IST).date()
     except ValueError as exc:
         return ExportedTrade(line=line, error=str(exc))
+    except OverflowError:  # a time zone moves year 1 or 9999 out of range
+        return ExportedTrade(line=line, error=f"date {cell('datetime')!r} is out of range")
     trade = Trade(
         trade_id=trade_id,
         broker_order_id=cell("order_id"),
@@ -208,6 +211,4 @@ def _row(
         product=product,
         traded_at=traded_at,
     )
-    return ExportedTrade(
-        line=line, trade=trade, trade_date=traded_at.astimezone(IST).date(), time_known=known_time
-    )
+    return ExportedTrade(line=line, trade=trade, trade_date=trade_date, time_known=known_time)

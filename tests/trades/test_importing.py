@@ -168,3 +168,43 @@ def test_console_fno_rows_are_derivatives_not_delivery_equity(user):
     trip = RoundTrip.objects.get(symbol="NIFTY25APR23000CE")
     assert (trip.exchange, trip.product_class, trip.classification) == ("NFO", "FNO", "FNO")
     assert trip.gross == Decimal("1500")  # 75 x (140.50 - 120.50)
+
+
+HEADER = CONSOLE.splitlines()[0]
+
+
+def console(*rows: str) -> str:
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+OUT_OF_BOUNDS = console(
+    "BIGQ,X,2025-05-07,NSE,EQ,EQ,buy,false,99999999999999999999,10,B1,O1,2025-05-07T10:00:00",
+    "BIGP,X,2025-05-07,NSE,EQ,EQ,buy,false,1,1e20,B2,O2,2025-05-07T10:00:00",
+    "QTY3B,X,2025-05-08,NSE,EQ,EQ,buy,false,3000000000,10,B3,O3,2025-05-08T10:00:00",
+    "SMALLP,X,2025-05-07,NSE,EQ,EQ,buy,false,1,0.000001,B4,O4,2025-05-07T10:00:00",
+    "PRICE7,X,2025-05-07,NSE,EQ,EQ,buy,false,1,10000000,B5,O5,2025-05-07T10:00:00",
+    f"LONGID,X,2025-05-07,NSE,EQ,EQ,buy,false,1,10,{'9' * 200},O6,2025-05-07T10:00:00",
+    "FUTURE,X,2099-05-07,NSE,EQ,EQ,buy,false,1,10,B7,O7,2099-05-07T10:00:00",
+    "OK,X,2025-05-07,NSE,EQ,EQ,buy,false,10000000,9999999.9999,B8,O8,2025-05-07T10:00:00",
+)
+
+
+def test_rows_the_app_cannot_store_are_unreadable_with_a_reason(user):
+    """Review 6: quantity 1e20 / price 1e20 crashed the confirm (OverflowError,
+    InvalidOperation), 3,000,000,000 passed (over PostgreSQL's integer) and one
+    2099 trade refused the whole file. Each is now an unreadable row, the rest import."""
+    account = account_of(user, "zerodha")
+    result = importing.preview(account=account, text=OUT_OF_BOUNDS)
+    reasons = [(r.status, r.reason) for r in result.rows]
+    assert [status for status, _ in reasons] == ["unreadable"] * 7 + ["new"]
+    assert "not between 1 and 10,000,000" in reasons[0][1]
+    assert "below 10,000,000" in reasons[1][1]
+    assert "not between 1 and 10,000,000" in reasons[2][1]
+    assert "more than 4 decimals" in reasons[3][1]
+    assert "below 10,000,000" in reasons[4][1]
+    assert "trade id is longer than 64" in reasons[5][1]
+    assert "07 May 2099, in the future" in reasons[6][1]
+    assert (result.first_day, result.last_day) == (date(2025, 5, 7), date(2025, 5, 7))
+    pending = importing.stage(user=user, account=account, data=OUT_OF_BOUNDS.encode())
+    assert importing.confirm(pending=pending).added == 1
+    assert Trade.objects.get().quantity == 10_000_000
