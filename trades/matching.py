@@ -1,8 +1,12 @@
 """FIFO matching of fills into round trips: pure functions, no Django, no I/O.
 
-Fills are matched per *book*: (account, exchange, symbol, product class), never
-across books. The product class is FNO for a derivatives exchange, else the
-order's product (CNC delivery, MIS intraday; an equity NRML counts as MIS). A
+Fills are matched per *book*, never across books. The product class is FNO for a
+derivatives exchange, else the order's product (CNC delivery, MIS intraday; an
+equity NRML counts as MIS). A cash-equity delivery (CNC) book is the stock —
+(account, "", exchange-level name, CNC) — not the exchange: shares bought on NSE
+are the same shares when sold on BSE (the round trip names both, "NSE→BSE").
+Every other book is (account, exchange, symbol, product class): intraday is
+squared per exchange, a contract belongs to its exchange. A
 fill first closes the book's open lots of the other side, oldest first (in a
 delivery book, lots opened the same day first: a same-day buy and sell is squared
 intraday); what is left opens a lot on its own side — a sell with nothing to close
@@ -47,6 +51,7 @@ from zoneinfo import ZoneInfo
 
 IST = ZoneInfo("Asia/Kolkata")
 DERIVATIVE_EXCHANGES = frozenset({"NFO", "BFO", "MCX", "CDS", "BCD", "NCO"})
+CASH_EXCHANGES = frozenset({"NSE", "BSE"})
 GRANDFATHER_DATE = date(2018, 1, 31)
 ZERO = Decimal("0")
 
@@ -119,12 +124,16 @@ class Fill:
 
     @property
     def book(self) -> tuple:
-        return (
-            self.account,
-            self.exchange,
-            self.symbol,
-            product_class(self.exchange, self.product),
-        )
+        return self.book_in(None)
+
+    def book_in(self, canonical: dict | None) -> tuple:
+        """The book this fill trades in; `canonical` maps (exchange, symbol) to the
+        exchange-level name that joins a stock's NSE and BSE delivery fills."""
+        pclass = product_class(self.exchange, self.product)
+        if pclass == "CNC" and self.exchange.upper() in CASH_EXCHANGES:
+            name = (canonical or {}).get((self.exchange, self.symbol), self.symbol)
+            return (self.account, "", name.upper(), pclass)
+        return (self.account, self.exchange, self.symbol, pclass)
 
 
 @dataclass(frozen=True)
@@ -148,12 +157,16 @@ class Lot:
     opening: bool = False
     known: bool = True  # day is the real purchase date
     ref: object = None  # the opening fill's
+    exchange: str = ""  # where the lot was opened (a delivery book spans NSE and BSE)
+    symbol: str = ""
 
 
 @dataclass
 class Match:
     book: tuple
     direction: str
+    exchange: str = ""  # the opening exchange, "NSE→BSE" when closed on another one
+    symbol: str = ""  # as the closing fill names it
     quantity: int = 0
     open_value: Decimal = ZERO
     close_value: Decimal = ZERO
@@ -173,14 +186,6 @@ class Match:
     @property
     def account(self):
         return self.book[0]
-
-    @property
-    def exchange(self) -> str:
-        return self.book[1]
-
-    @property
-    def symbol(self) -> str:
-        return self.book[2]
 
     @property
     def product_class(self) -> str:
@@ -213,10 +218,14 @@ class MatchResult:
 def _applies(adj: AdjustmentSpec, book: tuple, canonical: dict | None = None) -> bool:
     _, exchange, symbol, pclass = book
     name = (canonical or {}).get((exchange, symbol), symbol)
+    names = {name.upper(), symbol.upper()}
+    if not exchange:  # a delivery book: its name is the canonical one; add the spellings
+        names.update(s.upper() for (_, s), n in (canonical or {}).items() if n.upper() in names)
     return (
         pclass != "FNO"
-        and adj.symbol.upper() in {name.upper(), symbol.upper()}
-        and (not adj.exchange or adj.exchange.upper() == exchange.upper())
+        and adj.symbol.upper() in names
+        # A delivery book ("" exchange) holds the stock on NSE and BSE alike.
+        and (not adj.exchange or not exchange or adj.exchange.upper() == exchange.upper())
     )
 
 
@@ -262,7 +271,7 @@ def match_fills(
             _adjust(queues, pending.pop(0), canonical)
         if fill.quantity <= 0:
             continue
-        book = fill.book
+        book = fill.book_in(canonical)
         queue = queues.setdefault(book, deque())
         day = india_date(fill.at)
         remaining = fill.quantity
@@ -280,13 +289,27 @@ def match_fills(
             take = min(remaining, lot.quantity)
             direction = LONG if lot.side == "BUY" else SHORT
             close_group = fill.order or f"fill:{fill.ref}"
-            key = (book, close_group, direction, lot.day, lot.known, lot.opening, lot.strategy)
+            opened_on = lot.exchange or fill.exchange
+            key = (
+                book,
+                close_group,
+                direction,
+                lot.day,
+                lot.known,
+                lot.opening,
+                lot.strategy,
+                opened_on,
+            )
             match = groups.get(key)
             if match is None:
                 seq += 1
                 match = groups[key] = Match(
                     book=book,
                     direction=direction,
+                    exchange=(
+                        opened_on if opened_on == fill.exchange else f"{opened_on}→{fill.exchange}"
+                    ),
+                    symbol=fill.symbol,
                     opened_at=lot.at,
                     open_date=lot.day,
                     strategy=lot.strategy,
@@ -323,6 +346,8 @@ def match_fills(
                     opening=fill.opening,
                     known=known,
                     ref=fill.ref,
+                    exchange=fill.exchange,
+                    symbol=fill.symbol,
                 )
             )
     for adj in pending:

@@ -334,7 +334,7 @@ def rebuild(
     `symbols`, only theirs — books never match across instruments, so the others'
     round trips stand as they are (capture passes the symbols its new fills touch)."""
     if symbols is not None:
-        symbols = sorted(set(symbols))
+        symbols = sorted(same_stock(user=user, account=account, symbols=set(symbols)))
     fills = fills_of(user=user, account=account, symbols=symbols)
     canonical = canonical_names((f.exchange, f.symbol) for f in fills)
     result = matching.match_fills(fills, adjustments_of(user=user), canonical=canonical)
@@ -387,6 +387,19 @@ def rebuild(
         old.delete()
         RoundTrip.objects.bulk_create(rows, batch_size=1000)
     return RebuildResult(len(fills), len(rows), sum(len(v) for v in result.open_lots.values()))
+
+
+def same_stock(*, user: User, account: BrokerAccount | None, symbols: set[str]) -> set[str]:
+    """`symbols` and every other spelling of the same stocks (a delivery book holds
+    a stock's NSE and BSE fills: "INFY-EQ" bought on NSE, "INFY" sold on BSE)."""
+    trades, lots = Trade.objects.filter(user=user), OpeningLot.objects.filter(user=user)
+    if account is not None:
+        trades, lots = trades.filter(account=account), lots.filter(account=account)
+    pairs = set(trades.order_by().values_list("exchange", "symbol").distinct())
+    pairs.update(lots.values_list("exchange", "symbol"))
+    names = canonical_names(pairs)
+    wanted = {names[pair] for pair in pairs if pair[1] in symbols}
+    return symbols | {pair[1] for pair in pairs if names[pair] in wanted}
 
 
 def _q(value: Decimal) -> Decimal:
