@@ -10,7 +10,9 @@ squared per exchange, a contract belongs to its exchange. A
 fill first closes the book's open lots of the other side, oldest first (in a
 delivery book, lots opened the same day first: a same-day buy and sell is squared
 intraday); what is left opens a lot on its own side — a sell with nothing to close
-opens a short.
+opens a short, except in a delivery book: a delivery short cannot exist at a
+broker, so a delivery sell beyond the known long is `Unmatched` (shares bought
+before the known history: the trader imports older trades), never a round trip.
 
 Fills of one closing order that close lots opened on the same day by the same
 strategy make one round trip (average prices are quantity-weighted), so an order
@@ -210,9 +212,35 @@ class Match:
 
 
 @dataclass
+class Unmatched:
+    """Delivery shares sold beyond what the known history holds."""
+
+    book: tuple
+    exchange: str
+    symbol: str
+    quantity: int
+    price: Decimal
+    at: datetime
+    ref: object
+
+    @property
+    def account(self):
+        return self.book[0]
+
+    @property
+    def day(self) -> date:
+        return india_date(self.at)
+
+    @property
+    def financial_year(self) -> int:
+        return financial_year(self.day)
+
+
+@dataclass
 class MatchResult:
     round_trips: list[Match]
     open_lots: dict[tuple, list[Lot]]
+    unmatched: list[Unmatched] = field(default_factory=list)
 
 
 def _applies(adj: AdjustmentSpec, book: tuple, canonical: dict | None = None) -> bool:
@@ -264,6 +292,7 @@ def match_fills(
     pending = sorted(adjustments, key=lambda a: a.ex_date)
     queues: dict[tuple, deque[Lot]] = {}
     groups: dict[tuple, Match] = {}
+    unmatched: list[Unmatched] = []
     seq = 0
 
     for _, fill in ordered:
@@ -329,6 +358,12 @@ def match_fills(
             remaining -= take
             if not lot.quantity:
                 queue.popleft()
+        if remaining and book[3] == "CNC" and fill.side == "SELL":
+            sale = Unmatched(
+                book, fill.exchange, fill.symbol, remaining, fill.price, fill.at, fill.ref
+            )
+            unmatched.append(sale)
+            continue
         if remaining:
             if fill.opening:
                 known = fill.acquired is not None
@@ -365,4 +400,4 @@ def match_fills(
                 "Bought on or before 31 Jan 2018: grandfathered (the cost may be the "
                 "31 Jan 2018 price, which the app does not have)."
             )
-    return MatchResult(trips, {book: list(q) for book, q in queues.items() if q})
+    return MatchResult(trips, {book: list(q) for book, q in queues.items() if q}, unmatched)

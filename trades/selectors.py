@@ -12,7 +12,7 @@ from brokers.models import BrokerAccount
 
 from .capture import missed_days
 from .matching import financial_year, fy_label
-from .models import Adjustment, OpeningLot, RoundTrip, Trade
+from .models import Adjustment, OpeningLot, RoundTrip, Trade, UnmatchedSale
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -43,6 +43,17 @@ def round_trips_of(
     if fy is not None:
         rows = rows.filter(financial_year=fy)
     return rows.order_by("closed_at", "seq")
+
+
+def unmatched_sales_of(
+    *, user: User, account: BrokerAccount | None = None, fy: int | None = None
+) -> QuerySet[UnmatchedSale]:
+    rows = UnmatchedSale.objects.filter(user=user)
+    if account is not None:
+        rows = rows.filter(account=account)
+    if fy is not None:
+        rows = rows.filter(financial_year=fy)
+    return rows.order_by("sold_at", "pk")
 
 
 class Result(NamedTuple):

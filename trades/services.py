@@ -26,7 +26,7 @@ from marketdata.models import Instrument
 from portfolio.models import Holding
 
 from . import charges, history, matching
-from .models import Adjustment, CapturedDay, OpeningLot, RoundTrip, Trade
+from .models import Adjustment, CapturedDay, OpeningLot, RoundTrip, Trade, UnmatchedSale
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -124,7 +124,7 @@ def forget_account(*, account: BrokerAccount) -> None:
     """A simulated account started over: its fills, captured days, opening lots and
     round trips go with the book they came from (the next read starts afresh)."""
     with transaction.atomic():
-        for model in (RoundTrip, Trade, CapturedDay, OpeningLot):
+        for model in (RoundTrip, UnmatchedSale, Trade, CapturedDay, OpeningLot):
             model.objects.filter(account=account).delete()
 
 
@@ -378,14 +378,31 @@ def rebuild(
                 seq=m.seq,
             )
         )
+    unmatched = [
+        UnmatchedSale(
+            user=user,
+            account_id=u.account if u.account in accounts else None,
+            account_name=accounts.get(u.account) or names.get(u.account, ""),
+            exchange=u.exchange,
+            symbol=u.symbol,
+            quantity=u.quantity,
+            price=u.price,
+            sold_at=u.at,
+            sale_date=u.day,
+            financial_year=u.financial_year,
+        )
+        for u in result.unmatched
+    ]
     with transaction.atomic():
-        old = RoundTrip.objects.filter(user=user)
-        if account is not None:
-            old = old.filter(account=account)
-        if symbols is not None:
-            old = old.filter(symbol__in=symbols)
-        old.delete()
+        for model in (RoundTrip, UnmatchedSale):
+            old = model.objects.filter(user=user)
+            if account is not None:
+                old = old.filter(account=account)
+            if symbols is not None:
+                old = old.filter(symbol__in=symbols)
+            old.delete()
         RoundTrip.objects.bulk_create(rows, batch_size=1000)
+        UnmatchedSale.objects.bulk_create(unmatched, batch_size=1000)
     return RebuildResult(len(fills), len(rows), sum(len(v) for v in result.open_lots.values()))
 
 

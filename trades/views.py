@@ -77,6 +77,11 @@ def _pnl_context(request: AuthedHttpRequest) -> dict:
             "chart": stats.curve_points(overall.curve),
             "page": paginate(request, rows.reverse(), 50),
             "charges_label": CHARGES_LABEL,
+            "unmatched": list(
+                selectors.unmatched_sales_of(
+                    user=request.user, account=context["account"], fy=context["fy"]
+                )
+            ),
         }
     )
     return context
@@ -97,12 +102,19 @@ def export(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
     trips = list(
         selectors.round_trips_of(user=request.user, account=context["account"], fy=context["fy"])
     )
+    unmatched = list(
+        selectors.unmatched_sales_of(
+            user=request.user, account=context["account"], fy=context["fy"]
+        )
+    )
     name = "pnl" + (f"-fy{context['fy']}" if context["fy"] else "")
     if fmt == "csv":
-        response = HttpResponse(exporting.as_csv(trips), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            exporting.as_csv(trips, unmatched), content_type="text/csv; charset=utf-8"
+        )
     else:
         response = HttpResponse(
-            exporting.as_xlsx(trips),
+            exporting.as_xlsx(trips, unmatched),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from trades import services
-from trades.models import RoundTrip
+from trades.models import RoundTrip, UnmatchedSale
 
 from .helpers import make_trade
 
@@ -36,3 +39,26 @@ def test_intraday_stays_per_exchange(user, account):
     make_trade(account, 2, "SELL", 10, 110, "2025-05-05T11:00", exchange="BSE", product="MIS")
     services.rebuild(user=user)
     assert not RoundTrip.objects.exists()  # a MIS long on NSE, a MIS short on BSE: open
+
+
+def test_selling_more_delivery_shares_than_known_is_unmatched_not_a_short(client, user, account):
+    """A delivery short cannot exist at a broker: the 15 shares sold beyond the known
+    10 are an unmatched sale (a warning on the page and in the export), never a Short
+    round trip with a capital-gain figure. Intraday shorts stay."""
+    make_trade(account, 1, "BUY", 10, 100, "2025-05-05T10:00")
+    make_trade(account, 2, "SELL", 25, 120, "2025-06-05T10:00")
+    make_trade(account, 3, "SELL", 5, 50, "2025-06-05T10:00", symbol="TCS", product="MIS")
+    make_trade(account, 4, "BUY", 5, 40, "2025-06-05T11:00", symbol="TCS", product="MIS")
+    services.rebuild(user=user)
+    trips = {(t.symbol, t.direction): t for t in RoundTrip.objects.all()}
+    assert set(trips) == {("INFY", "LONG"), ("TCS", "SHORT")}
+    assert trips["INFY", "LONG"].quantity == 10 and trips["INFY", "LONG"].gross == D("200")
+    [sale] = UnmatchedSale.objects.all()
+    assert (sale.symbol, sale.quantity, sale.price) == ("INFY", 15, D("120"))
+    client.force_login(user)
+    page = client.get(reverse("trades:pnl")).content.decode()
+    assert "Sold 15 INFY on 05 Jun 2025 more than the known history holds" in page
+    exported = client.get(reverse("trades:export", args=["csv"])).content.decode("utf-8-sig")
+    [row] = [r for r in csv.DictReader(io.StringIO(exported)) if r["Symbol"] == "INFY"][1:]
+    assert row["Classification"] == "Unmatched sale (not a round trip)"
+    assert row["Gross P&L"] == "" and row["Quantity"] == "15" and "WARNING" in row["Note"]
