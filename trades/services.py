@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -272,23 +272,41 @@ def fills_of(
 
 
 def _opening_fills(*, user, lots, trades) -> list[matching.Fill]:
-    """Opening lots, less what the delivery fills up to the lot's capture already hold:
-    the broker's holdings at that moment include the day's purchases, which the trade
-    book read with them also stores (holdings 40 after today's 40-share buy is 40, not
-    80), and history imported after tracking began must not count its shares twice."""
+    """Opening lots, less what delivery fills dated BEFORE the lot's `as_of` day
+    already hold (history imported after tracking began must not count its shares
+    twice). Fills on the `as_of` day itself are not in the lot: a broker's holdings
+    (Kite's, the emulator's) show the day's delivery buys as positions until the day
+    rolls over, so holdings 40 read at 15:45 and a 10-share buy that day make 50."""
+    lots = list(lots)
+    if not lots:
+        return []
+    # A lot is reduced by the stock's delivery fills on NSE and BSE alike (one book).
+    pairs = set(
+        trades.filter(product="CNC", exchange__in=matching.CASH_EXCHANGES)
+        .order_by()
+        .values_list("exchange", "symbol")
+        .distinct()
+    )
+    pairs.update((lot.exchange, lot.symbol) for lot in lots)
+    names = canonical_names(pairs)
     fills = []
     for lot in lots:
-        # The moment the holdings were read (bounded by the end of the lot's day).
-        captured = min(lot.created_at, matching.start_of(lot.as_of + timedelta(days=1)))
-        held_before = 0
         book = history.book_account(lot.account_id, lot.account_ref)
         same_book = Q(account_id=book) | Q(account__isnull=True, account_ref=book)
+        if lot.exchange in matching.CASH_EXCHANGES:
+            name = names[(lot.exchange, lot.symbol)]
+            spellings = Q()
+            for (exchange, symbol), other in names.items():
+                if other == name and exchange in matching.CASH_EXCHANGES:
+                    spellings |= Q(exchange=exchange, symbol=symbol)
+        else:
+            spellings = Q(exchange=lot.exchange, symbol=lot.symbol)
+        held_before = 0
         for side, quantity in trades.filter(
             same_book,
-            exchange=lot.exchange,
-            symbol=lot.symbol,
+            spellings,
             product="CNC",
-            traded_at__lte=captured,
+            traded_at__lt=matching.start_of(lot.as_of),
         ).values_list("side", "quantity"):
             held_before += quantity if side == "BUY" else -quantity
         quantity = lot.quantity - max(held_before, 0)

@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from trades import services
-from trades.models import RoundTrip, UnmatchedSale
+from trades import capture, matching, services
+from trades.models import OpeningLot, RoundTrip, Trade, UnmatchedSale
 
 from .helpers import make_trade
+from .test_capture import place, trading  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -62,3 +63,33 @@ def test_selling_more_delivery_shares_than_known_is_unmatched_not_a_short(client
     [row] = [r for r in csv.DictReader(io.StringIO(exported)) if r["Symbol"] == "INFY"][1:]
     assert row["Classification"] == "Unmatched sale (not a round trip)"
     assert row["Gross P&L"] == "" and row["Quantity"] == "15" and "WARNING" in row["Note"]
+
+
+@pytest.mark.parametrize("trading", ["zerodha"], indirect=True)
+def test_an_opening_lot_is_not_reduced_by_a_buy_on_its_own_day(trading, user):  # noqa: F811
+    """The reviewer's path: 40 bought on an earlier day (the day rolled: the emulator's
+    trade book no longer lists them, as at a real broker); today 10 more bought, the
+    holdings read (40: today's buy is a position) and then the trade book captured
+    -> an opening lot of 40 plus the 10 bought: 50 held, not 40."""
+    from portfolio.sync import portfolio_sync_account
+
+    account, ref, emulator = trading
+    place(account, ref, "BUY", 40, "OLD40")
+    emulator.state.settle()  # the next day
+    place(account, ref, "BUY", 10, "NEW10")
+    portfolio_sync_account(account)
+    capture.capture_account(account)
+    [lot] = OpeningLot.objects.filter(account=account)
+    assert lot.quantity == 40
+    assert Trade.objects.filter(account=account).count() == 1  # today's 10 only
+    assert services.rebuild(user=user).round_trips == 0
+    [held] = matching_open_lots(user)
+    assert held == 50
+
+
+def matching_open_lots(user) -> list[int]:
+    """Shares held per open book after matching everything the user has."""
+    fills = services.fills_of(user=user)
+    canonical = services.canonical_names((f.exchange, f.symbol) for f in fills)
+    result = matching.match_fills(fills, canonical=canonical)
+    return [sum(lot.quantity for lot in lots) for lots in result.open_lots.values()]
