@@ -41,6 +41,7 @@ from .models import CapturedDay, PendingImport, Trade
 
 MAX_BYTES = 5 * 1024 * 1024
 KEEP_CONFIRMED = timedelta(days=7)
+KEEP_PENDING = timedelta(days=1)
 NEW, DUPLICATE, REPEATED, UNREADABLE = "new", "duplicate", "repeated", "unreadable"
 # What a Trade row holds (trades/models.py: PositiveIntegerField quantity, price
 # DecimalField(18, 4), the id and name columns' lengths), kept well inside.
@@ -205,10 +206,13 @@ def stage(*, user, account: BrokerAccount, data: bytes, filename: str = "") -> P
     """Check and keep the upload for its preview; nothing else is written."""
     text = decode(data)
     read_rows(account, text)  # refuse a file of the wrong format at once
-    # One pending import per user; confirmed ones are kept a while (without their text)
-    # so Back to their preview says they were confirmed.
+    # Each pending import stays until it is confirmed, cancelled or KEEP_PENDING old
+    # (a second upload in another tab must not discard the first preview); confirmed
+    # ones are kept a while (without their text) so Back to their preview says so.
+    now = timezone.now()
     PendingImport.objects.filter(user=user).filter(
-        Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=timezone.now() - KEEP_CONFIRMED)
+        Q(confirmed_at__isnull=True, created_at__lt=now - KEEP_PENDING)
+        | Q(confirmed_at__lt=now - KEEP_CONFIRMED)
     ).delete()
     return PendingImport.objects.create(
         user=user, account=account, filename=filename[:200], text=text

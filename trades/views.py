@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -165,9 +165,13 @@ def import_upload(request: AuthedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def import_preview(request: AuthedHttpRequest, pending_id: int) -> HttpResponse:
-    pending = get_object_or_404(
-        PendingImport.objects.select_related("account"), pk=pending_id, user=request.user
+    pending = (
+        PendingImport.objects.select_related("account")
+        .filter(pk=pending_id, user=request.user)
+        .first()
     )
+    if pending is None:  # cancelled, expired, or not the user's: say so, never a bare 404
+        return render(request, "trades/import_gone.html", status=404)
     if pending.confirmed_at is not None:  # Back after confirming, or sent twice
         return render(request, "trades/import_done.html", {"pending": pending})
     if request.method == "POST":

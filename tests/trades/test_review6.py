@@ -93,3 +93,29 @@ def matching_open_lots(user) -> list[int]:
     canonical = services.canonical_names((f.exchange, f.symbol) for f in fills)
     result = matching.match_fills(fills, canonical=canonical)
     return [sum(lot.quantity for lot in lots) for lots in result.open_lots.values()]
+
+
+def test_a_second_upload_keeps_the_first_preview_and_a_gone_one_says_so(client, user):
+    """Review 6: a second upload (another tab) discarded the first preview, whose
+    Import then answered a bare 404; Back after Cancel too."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .test_importing import CONSOLE, TRADE_REPORT, account_of
+
+    zerodha, angel = account_of(user, "zerodha"), account_of(user, "angelone", "angel")
+    client.force_login(user)
+
+    def upload(account, text):
+        file = SimpleUploadedFile("f.csv", text.encode(), content_type="text/csv")
+        return client.post(reverse("trades:import"), {"account": account.pk, "file": file}).url
+
+    first, second = upload(zerodha, CONSOLE), upload(angel, TRADE_REPORT)
+    assert client.post(first, {"step": "confirm"}).status_code == 302
+    assert Trade.objects.filter(account=zerodha).count() == 3
+    assert client.post(second, {"step": "cancel"}).status_code == 302
+    gone = client.get(second)
+    assert gone.status_code == 404
+    text = gone.content.decode()
+    assert "no longer pending" in text and "Nothing from it was written" in text
+    assert reverse("trades:import") in text
+    assert not Trade.objects.filter(account=angel).exists()
