@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from brokers import selectors as broker_selectors
 from sigmatrader.http import AuthedHttpRequest
-from sigmatrader.pages import page_or_fragment, paginate
+from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import object_id
 
 from . import capture, importing, selectors, services, stats
@@ -48,6 +48,7 @@ def _filters(request: AuthedHttpRequest) -> dict:
         "fy": fy,
         "fy_name": fy_label(fy) if fy else "All years",
         "query": query,
+        "fragment": wants_fragment(request),  # the fragment re-sends the filter form
     }
 
 

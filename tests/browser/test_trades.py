@@ -4,6 +4,7 @@ over HTMX, a CSV and an XLSX export downloaded; the trades and P&L pages fit a
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,22 @@ def test_missed_days_form_and_import_pages_fit(page, user, history, size, tmp_pa
     expect(page.get_by_text("marked as having no trades")).to_be_visible()
     found = page.evaluate(FITS)
     assert found["page"] <= width, f"/trades/ scrolls sideways at {width}: {found}"
+
+
+def test_back_to_a_filtered_page_shows_its_filter(page, history):
+    """Review 6: after Back, the filter said "All years" over data filtered by a year
+    (htmx's history snapshot kept the selects as first rendered)."""
+    sign_in(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="P&L").click()
+    page.get_by_label("Financial year").focus()
+    page.get_by_label("Financial year").select_option("2025")
+    expect(page.locator("#round-trips .trip-row")).to_have_count(2)
+    expect(page.get_by_label("Financial year")).to_be_focused()  # focus kept by the swap
+    page.get_by_label("Account", exact=True).select_option(str(history.pk))
+    expect(page).to_have_url(re.compile(rf"/trades/pnl/\?account={history.pk}&fy=2025$"))
+    page.reload()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/trades/pnl/\?account=&fy=2025$"))
+    expect(page.locator("#round-trips .trip-row")).to_have_count(2)
+    expect(page.get_by_label("Financial year")).to_have_value("2025")
+    expect(page.get_by_label("Account", exact=True)).to_have_value("")

@@ -119,3 +119,22 @@ def test_a_second_upload_keeps_the_first_preview_and_a_gone_one_says_so(client, 
     assert "no longer pending" in text and "Nothing from it was written" in text
     assert reverse("trades:import") in text
     assert not Trade.objects.filter(account=angel).exists()
+
+
+def test_the_filter_form_follows_the_data_it_filters(client, user, account):
+    """Review 6: after Back, the selects said "All accounts" over filtered data (htmx's
+    history snapshot keeps the attributes rendered with the first page). The fragment
+    re-sends the form out of band with the URL's choices selected."""
+    make_trade(account, 1, "BUY", 10, 100, "2025-05-05T10:00")
+    make_trade(account, 2, "SELL", 10, 110, "2025-05-06T10:00")
+    services.rebuild(user=user)
+    client.force_login(user)
+    for name in ("trades:list", "trades:pnl"):
+        page = client.get(reverse(name)).content.decode()
+        assert page.count('id="trade-filters"') == 1 and 'autocomplete="off"' in page
+        fragment = client.get(
+            reverse(name), {"account": account.pk, "fy": 2025}, headers={"HX-Request": "true"}
+        ).content.decode()
+        assert 'id="trade-filters" autocomplete="off" hx-swap-oob="true"' in fragment
+        assert f'<option value="{account.pk}" selected>' in fragment
+        assert '<option value="2025" selected>' in fragment
