@@ -23,8 +23,9 @@ Classification (by the India dates of opening and closing):
 - FNO: anything on a derivatives exchange (non-speculative business income).
 - INTRADAY: opened and closed the same day (speculative; MIS or CNC alike).
 - LTCG: delivery held more than 12 months (closed after open date + 12 months);
-  bought on or before 31 Jan 2018 it is marked grandfathered (the cost may be the
-  31 Jan 2018 price, section 112A), the app has no such price and says so.
+  bought on or before 31 Jan 2018 and sold on or after 1 Apr 2018 it is marked
+  grandfathered (the cost may be the 31 Jan 2018 price, section 112A), the app has
+  no such price and says so.
 - STCG: any other delivery round trip.
 
 Opening lots (holdings that predate tracking) enter as long lots at the start of
@@ -55,6 +56,9 @@ IST = ZoneInfo("Asia/Kolkata")
 DERIVATIVE_EXCHANGES = frozenset({"NFO", "BFO", "MCX", "CDS", "BCD", "NCO"})
 CASH_EXCHANGES = frozenset({"NSE", "BSE"})
 GRANDFATHER_DATE = date(2018, 1, 31)
+# Section 112A (and its grandfathering) taxes transfers from 1 April 2018; an earlier
+# sale of listed shares held long term was exempt (section 10(38)): nothing to note.
+SECTION_112A_FROM = date(2018, 4, 1)
 ZERO = Decimal("0")
 
 INTRADAY, STCG, LTCG, FNO = "INTRADAY", "STCG", "LTCG", "FNO"
@@ -394,7 +398,11 @@ def match_fills(
         match.classification, match.note = classify(
             match.product_class, match.open_date, match.close_date, known=known
         )
-        if match.classification == LTCG and match.open_date <= GRANDFATHER_DATE:
+        if (
+            match.classification == LTCG
+            and match.open_date <= GRANDFATHER_DATE
+            and match.close_date >= SECTION_112A_FROM
+        ):
             match.grandfathered = True
             match.note = (
                 "Bought on or before 31 Jan 2018: grandfathered (the cost may be the "

@@ -138,3 +138,20 @@ def test_the_filter_form_follows_the_data_it_filters(client, user, account):
         assert 'id="trade-filters" autocomplete="off" hx-swap-oob="true"' in fragment
         assert f'<option value="{account.pk}" selected>' in fragment
         assert '<option value="2025" selected>' in fragment
+
+
+def test_grandfathering_is_noted_as_text_and_only_for_sales_from_april_2018(client, user, account):
+    """Review 6: the note was a hover tooltip only (unreadable on a phone); and a sale
+    before 1 Apr 2018 (LTCG then exempt, no section 112A) is not grandfathered."""
+    make_trade(account, 1, "BUY", 10, 100, "2016-05-05T10:00")
+    make_trade(account, 2, "SELL", 5, 150, "2018-03-28T10:00")
+    make_trade(account, 3, "SELL", 5, 200, "2019-06-05T10:00")
+    services.rebuild(user=user)
+    early, late = RoundTrip.objects.order_by("close_date")
+    assert early.classification == late.classification == "LTCG"
+    assert not early.grandfathered and early.note == ""
+    assert late.grandfathered
+    client.force_login(user)
+    page = client.get(reverse("trades:pnl")).content.decode()
+    assert f'<small class="muted trip-note">{late.note}</small>' in page
+    assert 'title="Bought on or before' not in page
