@@ -140,3 +140,48 @@ def test_back_to_a_filtered_page_shows_its_filter(page, history):
     expect(page.locator("#round-trips .trip-row")).to_have_count(2)
     expect(page.get_by_label("Financial year")).to_have_value("2025")
     expect(page.get_by_label("Account", exact=True)).to_have_value("")
+
+
+def test_round_trips_table_fits_its_wrapper_at_1366(page, user, history):
+    """Review 6: a grandfathered round trip made the table 1305 px in a 1241 px wrapper
+    at 1366 (cut off). The widest cells: a grandfathered LTCG from an opening lot sold
+    on another exchange, crore-sized figures, a long strategy name."""
+    from datetime import date
+    from decimal import Decimal
+
+    from trades.models import OpeningLot
+
+    OpeningLot.objects.create(
+        user=user,
+        account=history,
+        exchange="NSE",
+        symbol="BAJAJHLDNG",
+        quantity=90000,
+        average_price=Decimal("1234.5678"),
+        as_of=date(2025, 4, 1),
+        acquired_on=date(2017, 5, 2),
+    )
+    make_trade(
+        history,
+        90,
+        "SELL",
+        90000,
+        12345.6789,
+        "2025-06-02T10:00",
+        symbol="BAJAJHLDNG",
+        exchange="BSE",
+    )
+    services.rebuild(user=user)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page)
+    page.goto("/trades/pnl/")
+    expect(page.get_by_text("grandfathered", exact=True)).to_be_visible()
+    sizes = page.evaluate(
+        """() => { const t = document.querySelector('#round-trips');
+        return {table: t.scrollWidth, wrap: t.parentElement.clientWidth}; }"""
+    )
+    assert sizes["table"] <= sizes["wrap"], sizes
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    found = page.evaluate(FITS)
+    assert found["page"] <= 390, found
