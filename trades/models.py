@@ -174,6 +174,8 @@ class RoundTrip(models.Model):
         "brokers.BrokerAccount", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     account_name = models.CharField(max_length=120)
+    # The book's account id, kept when the account is deleted (its P&L filter).
+    account_ref = models.PositiveBigIntegerField(null=True, blank=True)
     exchange = models.CharField(max_length=10)
     symbol = models.CharField(max_length=64)
     product_class = models.CharField(max_length=8)  # CNC / MIS / FNO
@@ -233,6 +235,7 @@ class UnmatchedSale(models.Model):
         "brokers.BrokerAccount", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     account_name = models.CharField(max_length=120)
+    account_ref = models.PositiveBigIntegerField(null=True, blank=True)
     exchange = models.CharField(max_length=10)
     symbol = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()

@@ -372,6 +372,7 @@ def rebuild(
             RoundTrip(
                 user=user,
                 account_id=m.account if m.account in accounts else None,
+                account_ref=m.account,
                 account_name=accounts.get(m.account) or names.get(m.account, ""),
                 exchange=m.exchange,
                 symbol=m.symbol,
@@ -400,6 +401,7 @@ def rebuild(
         UnmatchedSale(
             user=user,
             account_id=u.account if u.account in accounts else None,
+            account_ref=u.account,
             account_name=accounts.get(u.account) or names.get(u.account, ""),
             exchange=u.exchange,
             symbol=u.symbol,

@@ -30,20 +30,30 @@ CLASS_ORDER = ["INTRADAY", "STCG", "LTCG", "FNO"]
 def _filters(request: AuthedHttpRequest) -> dict:
     """The chosen account (one of the user's, or None for all) and financial year."""
     accounts = list(broker_selectors.accounts_of(request.user).order_by("label"))
-    wanted = object_id(request.GET.get("account"))
+    chosen = str(request.GET.get("account") or "")
+    wanted = object_id(chosen)
     account = next((a for a in accounts if a.pk == wanted), None)
+    # A deleted account's kept history: "deleted-<its id>".
+    deleted_accounts = selectors.deleted_accounts(user=request.user)
+    gone = object_id(chosen.removeprefix("deleted-")) if chosen.startswith("deleted-") else None
+    deleted = next(((ref, name) for ref, name in deleted_accounts if ref == gone), None)
     years = selectors.financial_years(user=request.user)
     fy = object_id(request.GET.get("fy"))
     if fy not in {y for y, _ in years}:
         fy = None
+    chosen_value = str(account.pk) if account else f"deleted-{deleted[0]}" if deleted else ""
     query = "&".join(
         part
-        for part in (f"account={account.pk}" if account else "", f"fy={fy}" if fy else "")
+        for part in (f"account={chosen_value}" if chosen_value else "", f"fy={fy}" if fy else "")
         if part
     )
     return {
         "accounts": accounts,
         "account": account,
+        "deleted_accounts": deleted_accounts,
+        "deleted": deleted,  # (id, name) of the chosen deleted account
+        "deleted_ref": deleted[0] if deleted else None,
+        "chosen_value": chosen_value,
         "years": years,
         "fy": fy,
         "fy_name": fy_label(fy) if fy else "All years",
@@ -55,15 +65,29 @@ def _filters(request: AuthedHttpRequest) -> dict:
 @require_GET
 def trade_list(request: AuthedHttpRequest) -> HttpResponse:
     context = _filters(request)
-    rows = selectors.trades_of(user=request.user, account=context["account"], fy=context["fy"])
+    rows = selectors.trades_of(
+        user=request.user,
+        account=context["account"],
+        fy=context["fy"],
+        deleted=context["deleted_ref"],
+    )
     context["page"] = paginate(request, rows, 100)
-    context["missed"] = selectors.missed_by_account(user=request.user, account=context["account"])
+    context["missed"] = (
+        []
+        if context["deleted"]
+        else selectors.missed_by_account(user=request.user, account=context["account"])
+    )
     return page_or_fragment(request, "trades/list.html", "trades/_list_body.html", context)
 
 
 def _pnl_context(request: AuthedHttpRequest) -> dict:
     context = _filters(request)
-    rows = selectors.round_trips_of(user=request.user, account=context["account"], fy=context["fy"])
+    rows = selectors.round_trips_of(
+        user=request.user,
+        account=context["account"],
+        fy=context["fy"],
+        deleted=context["deleted_ref"],
+    )
     trips = selectors.results_of(rows)
     overall = stats.summarise(trips, "All")
     labels = dict(RoundTrip.Classification.choices)
@@ -80,7 +104,10 @@ def _pnl_context(request: AuthedHttpRequest) -> dict:
             "charges_label": CHARGES_LABEL,
             "unmatched": list(
                 selectors.unmatched_sales_of(
-                    user=request.user, account=context["account"], fy=context["fy"]
+                    user=request.user,
+                    account=context["account"],
+                    fy=context["fy"],
+                    deleted=context["deleted_ref"],
                 )
             ),
         }
@@ -101,11 +128,19 @@ def export(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
         raise Http404("No such format.")
     context = _filters(request)
     trips = list(
-        selectors.round_trips_of(user=request.user, account=context["account"], fy=context["fy"])
+        selectors.round_trips_of(
+            user=request.user,
+            account=context["account"],
+            fy=context["fy"],
+            deleted=context["deleted_ref"],
+        )
     )
     unmatched = list(
         selectors.unmatched_sales_of(
-            user=request.user, account=context["account"], fy=context["fy"]
+            user=request.user,
+            account=context["account"],
+            fy=context["fy"],
+            deleted=context["deleted_ref"],
         )
     )
     name = "pnl" + (f"-fy{context['fy']}" if context["fy"] else "")

@@ -155,3 +155,34 @@ def test_grandfathering_is_noted_as_text_and_only_for_sales_from_april_2018(clie
     page = client.get(reverse("trades:pnl")).content.decode()
     assert f'<small class="muted trip-note">{late.note}</small>' in page
     assert 'title="Bought on or before' not in page
+
+
+def test_a_deleted_accounts_history_is_said_kept_and_stays_filterable(client, user):
+    """Review 6: the delete page did not say the trade history and P&L are kept, and
+    the Trades/P&L filter lost the deleted account (its rows showed only under All)."""
+    from .test_importing import account_of
+
+    gone, kept = account_of(user, "zerodha", "old"), account_of(user, "angelone", "new")
+    gone_id, gone_name = gone.pk, gone.display_name
+    make_trade(gone, 1, "BUY", 10, 100, "2025-05-05T10:00")
+    make_trade(gone, 2, "SELL", 10, 130, "2025-05-06T10:00")
+    make_trade(kept, 3, "BUY", 5, 200, "2025-05-05T10:00", symbol="TCS")
+    make_trade(kept, 4, "SELL", 5, 190, "2025-05-06T10:00", symbol="TCS")
+    services.rebuild(user=user)
+    client.force_login(user)
+    confirm = client.get(reverse("brokers:delete", args=[gone_id])).content.decode()
+    assert "trade history and P&amp;L are kept" in confirm
+    assert client.post(reverse("brokers:delete", args=[gone_id])).status_code == 302
+    for name in ("trades:list", "trades:pnl"):
+        page = client.get(reverse(name)).content.decode()
+        assert f'<option value="deleted-{gone_id}" >{gone_name} (deleted)</option>' in page
+    pnl = client.get(reverse("trades:pnl"), {"account": f"deleted-{gone_id}"}).content.decode()
+    assert f'<option value="deleted-{gone_id}" selected>' in pnl
+    assert "(deleted account: its history is kept)" in pnl
+    assert "₹300.00" in pnl and "TCS" not in pnl  # the old account's +300 only
+    listing = client.get(reverse("trades:list"), {"account": f"deleted-{gone_id}"})
+    assert "INFY" in listing.content.decode() and "TCS" not in listing.content.decode()
+    export = client.get(
+        reverse("trades:export", args=["csv"]), {"account": f"deleted-{gone_id}"}
+    ).content.decode("utf-8-sig")
+    assert "INFY" in export and "TCS" not in export
