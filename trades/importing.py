@@ -205,7 +205,8 @@ def preview(*, account: BrokerAccount, text: str) -> Preview:
 def stage(*, user, account: BrokerAccount, data: bytes, filename: str = "") -> PendingImport:
     """Check and keep the upload for its preview; nothing else is written."""
     text = decode(data)
-    read_rows(account, text)  # refuse a file of the wrong format at once
+    if not read_rows(account, text):  # refuse a file of the wrong format at once
+        raise ImportRefused("The file has no trades: it has the header row but no fill below it.")
     # Each pending import stays until it is confirmed, cancelled or KEEP_PENDING old
     # (a second upload in another tab must not discard the first preview); confirmed
     # ones are kept a while (without their text) so Back to their preview says so.

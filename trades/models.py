@@ -153,7 +153,10 @@ class Adjustment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.symbol} {self.old}:{self.new} on {self.ex_date}"
+        return (
+            f"{self.get_kind_display()} {self.symbol} {self.old}:{self.new} "
+            f"on {self.ex_date:%d %b %Y}"
+        )
 
 
 class RoundTrip(models.Model):

@@ -7,6 +7,7 @@ not the user's is a 404.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Max, Min
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -100,6 +101,7 @@ def _pnl_context(request: AuthedHttpRequest) -> dict:
             ],
             "strategies": stats.by(trips, "strategy"),
             "chart": stats.curve_points(overall.curve),
+            "span": rows.aggregate(first=Min("close_date"), last=Max("close_date")),
             "page": paginate(request, rows.reverse(), 50),
             "charges_label": CHARGES_LABEL,
             "unmatched": list(
@@ -228,9 +230,10 @@ def import_preview(request: AuthedHttpRequest, pending_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Imported {result.added} trades into {pending.account.display_name} "
-                    f"({plural(result.skipped, 'row')} skipped); "
-                    f"{plural(result.days, 'trading day')} now count as captured.",
+                    f"Imported {plural(result.added, 'trade')} into "
+                    f"{pending.account.display_name} ({plural(result.skipped, 'row')} skipped); "
+                    f"{plural(result.days, 'trading day')} now "
+                    f"{'counts' if result.days == 1 else 'count'} as captured.",
                 )
                 return redirect(f"{reverse('trades:list')}?account={pending.account.pk}")
         else:

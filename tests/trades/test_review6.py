@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -186,3 +187,64 @@ def test_a_deleted_accounts_history_is_said_kept_and_stays_filterable(client, us
         reverse("trades:export", args=["csv"]), {"account": f"deleted-{gone_id}"}
     ).content.decode("utf-8-sig")
     assert "INFY" in export and "TCS" not in export
+
+
+def test_the_low_findings_wording_and_small_guards(client, user, account, capsys):
+    """Review 6 LOW: plurals, dates as "05 May 2025", the missed-days form names its
+    fields, Remove asks first, the import page lists the columns before any upload, a
+    header-only file says it has no trades, "Round trips" in By strategy, the curve's
+    dates, and rebuild_pnl --account takes the label."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.management import call_command
+
+    from trades.models import Adjustment, CapturedDay
+
+    from .test_importing import CONSOLE, account_of
+
+    client.force_login(user)
+    zerodha = account_of(user, "zerodha")
+    one = "\n".join(CONSOLE.splitlines()[:2]) + "\n"
+    upload = SimpleUploadedFile("one.csv", one.encode(), content_type="text/csv")
+    url = client.post(reverse("trades:import"), {"account": zerodha.pk, "file": upload}).url
+    assert "Import 1 trade<" in client.get(url).content.decode()
+    done = client.post(url, {"step": "confirm"}, follow=True).content.decode()
+    assert "Imported 1 trade into" in done and "1 trading day now counts as captured" in done
+
+    header = SimpleUploadedFile("h.csv", CONSOLE.splitlines()[0].encode(), content_type="text/csv")
+    refused = client.post(reverse("trades:import"), {"account": zerodha.pk, "file": header})
+    assert refused.status_code == 422 and "The file has no trades" in refused.content.decode()
+    page = client.get(reverse("trades:import")).content.decode()
+    assert 'id="export-columns"' in page and "order_execution_time" in page
+
+    make_trade(account, 1, "BUY", 10, 100, "2025-04-10T10:00")
+    make_trade(account, 2, "SELL", 20, 60, "2025-06-10T10:00")
+    added = client.post(
+        reverse("trades:adjustments"),
+        {
+            "symbol": "INFY",
+            "exchange": "",
+            "kind": "split",
+            "ex_date": "2025-05-01",
+            "old": 1,
+            "new": 2,
+        },
+        follow=True,
+    ).content.decode()
+    assert "Split INFY 1:2 on 01 May 2025 added" in added
+    assert 'data-confirm="Remove the split of INFY (1:2 on 01 May 2025)?' in added
+    assert Adjustment.objects.count() == 1
+
+    CapturedDay.objects.create(account=account, day=date(2025, 11, 3))
+    marked = client.post(
+        reverse("trades:mark-no-trades"),
+        {"account": account.pk, "start": "", "end": ""},
+        follow=True,
+    ).content.decode()
+    assert "Give the first day (From)" in marked and "Give the last day (to)" in marked
+
+    pnl = client.get(reverse("trades:pnl")).content.decode()
+    assert '<th class="num">Round trips</th><th class="num">Win rate</th>' in pnl
+    assert "Across: 10 Jun 2025 → 10 Jun 2025" in pnl
+
+    call_command("rebuild_pnl", user=user.username, account="book")
+    assert "book" in capsys.readouterr().out
