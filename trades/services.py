@@ -275,7 +275,7 @@ def _opening_fills(*, user, lots, trades) -> list[matching.Fill]:
     """Opening lots, less what delivery fills dated BEFORE the lot's `as_of` day
     already hold (history imported after tracking began must not count its shares
     twice). Fills on the `as_of` day itself are not in the lot: a broker's holdings
-    (Kite's, the emulator's) show the day's delivery buys as positions until the day
+    (and the emulator's) show the day's delivery buys as positions until the day
     rolls over, so holdings 40 read at 15:45 and a 10-share buy that day make 50."""
     lots = list(lots)
     if not lots:
