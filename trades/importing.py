@@ -238,6 +238,10 @@ def covered_range(
         return None
     if end < start:
         raise ImportRefused("The file's first day must be on or before its last.")
+    if start < EARLIEST_DAY:
+        raise ImportRefused(
+            f"{start:%d %b %Y} is before {EARLIEST_DAY:%Y}: check the year of the first day."
+        )
     if end > clock.india_today():
         raise ImportRefused(f"{end:%d %b %Y} is in the future: the file cannot cover it.")
     if preview.first_day and (start > preview.first_day or end < preview.last_day):

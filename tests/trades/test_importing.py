@@ -208,3 +208,12 @@ def test_rows_the_app_cannot_store_are_unreadable_with_a_reason(user):
     pending = importing.stage(user=user, account=account, data=OUT_OF_BOUNDS.encode())
     assert importing.confirm(pending=pending).added == 1
     assert Trade.objects.get().quantity == 10_000_000
+
+
+def test_a_covered_range_reaching_back_to_year_1_is_refused_not_marked(user):
+    """Review 6 follow-up: 'covers from 0001-01-01' would mark ~500,000 days captured."""
+    account = account_of(user, "zerodha")
+    pending = importing.stage(user=user, account=account, data=CONSOLE.encode())
+    with pytest.raises(importing.ImportRefused, match="before 1990: check the year"):
+        importing.confirm(pending=pending, covers_from=date(1, 1, 1))
+    assert not CapturedDay.objects.exists() and not Trade.objects.exists()
