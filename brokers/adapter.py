@@ -126,6 +126,8 @@ class BrokerAdapter:
     # The trader's own trade export this adapter reads (`read_trade_export`), as the
     # import page names it, e.g. "Tradebook CSV (Reports > Tradebook)"; "" for none.
     trade_export_label: ClassVar[str] = ""
+    # Its columns, as the import page lists them before any upload (required first).
+    trade_export_columns: ClassVar[str] = ""
 
     def __init__(
         self,

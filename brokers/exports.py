@@ -10,8 +10,11 @@ Every data row gives an `ExportedTrade`: a trade, or the reason it could not be
 read (never a guess).
 
 Fields: trade_id, order_id, exchange, symbol, side, quantity, price, product,
-date, time, datetime. Required: symbol, side, quantity, price, trade_id, and
-either date or datetime.
+date, time, datetime, segment, expiry. Required: symbol, side, quantity, price,
+trade_id, and either date or datetime. An export that names the market by
+exchange AND segment (Zerodha Console: NSE + FO) passes `exchange_of`, which
+turns (exchange, segment, expiry) into the exchange the trade book would name
+(NFO); a derivative row with no product column is NRML, not the default.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ PRODUCTS = {
     "carryforward": Product.NRML,
     "margin": Product.NRML,
 }
+# Exchanges whose instruments are derivatives (futures, options): F&O / currency /
+# commodity segments, as the brokers' trade books name them.
+DERIVATIVE_EXCHANGES = frozenset({"NFO", "BFO", "CDS", "BCD", "MCX", "NCO", "NCDEX"})
 
 
 def normalise(header: str) -> str:
@@ -111,6 +117,7 @@ def read(
     default_exchange: str = "NSE",
     default_product: Product = Product.CNC,
     symbol_of: Callable[[str, str], str] = lambda exchange, symbol: symbol,
+    exchange_of: Callable[[str, str, str], str] | None = None,
 ) -> list[ExportedTrade]:
     """Every data row of `text` as an ExportedTrade. ExportFormatError when no header
     with the required columns is found (naming what is missing)."""
@@ -131,7 +138,15 @@ def read(
             missing.add("date")
         if not missing:
             return [
-                _row(start + 1 + n + 1, row, where, default_exchange, default_product, symbol_of)
+                _row(
+                    start + 1 + n + 1,
+                    row,
+                    where,
+                    default_exchange,
+                    default_product,
+                    symbol_of,
+                    exchange_of,
+                )
                 for n, row in enumerate(lines[start + 1 :])
                 if any(cell.strip() for cell in row)
             ]
@@ -147,7 +162,9 @@ def read(
     )
 
 
-def _row(line, row, where, default_exchange, default_product, symbol_of) -> ExportedTrade:
+def _row(
+    line, row, where, default_exchange, default_product, symbol_of, exchange_of
+) -> ExportedTrade:
     def cell(field: str) -> str:
         index = where.get(field)
         return row[index].strip() if index is not None and index < len(row) else ""
@@ -173,11 +190,17 @@ def _row(line, row, where, default_exchange, default_product, symbol_of) -> Expo
             known_time = bool(clock)
             moment = datetime.combine(day, parse_time(clock) if clock else time(9, 15))
             traded_at = moment.replace(tzinfo=IST)
-        product_text = cell("product").lower().replace(" ", "")
-        product = PRODUCTS.get(product_text, default_product) if product_text else default_product
         exchange = (cell("exchange") or default_exchange).upper()
+        if exchange_of is not None:
+            exchange = exchange_of(exchange, cell("segment").upper(), cell("expiry"))
+        product_text = cell("product").lower().replace(" ", "")
+        default = Product.NRML if exchange in DERIVATIVE_EXCHANGES else default_product
+        product = PRODUCTS.get(product_text, default) if product_text else default
+        trade_date = traded_at.astimezone(IST).date()
     except ValueError as exc:
         return ExportedTrade(line=line, error=str(exc))
+    except OverflowError:  # a time zone moves year 1 or 9999 out of range
+        return ExportedTrade(line=line, error=f"date {cell('datetime')!r} is out of range")
     trade = Trade(
         trade_id=trade_id,
         broker_order_id=cell("order_id"),
@@ -188,6 +211,4 @@ def _row(line, row, where, default_exchange, default_product, symbol_of) -> Expo
         product=product,
         traded_at=traded_at,
     )
-    return ExportedTrade(
-        line=line, trade=trade, trade_date=traded_at.astimezone(IST).date(), time_known=known_time
-    )
+    return ExportedTrade(line=line, trade=trade, trade_date=trade_date, time_known=known_time)

@@ -382,9 +382,11 @@ class EmulatorState:
         demo): T1 holdings become delivered, today's sales out of holdings leave
         them, the day's net delivery buys become
         T1 holdings (bought on a previous day, not yet delivered), and delivery
-        positions close. Intraday and carry-forward positions stay as they are."""
+        positions close. Intraday and carry-forward positions stay as they are.
+        The trade book is the day's, as at a real broker: a new day clears it."""
         with self.lock:
             for book in self._books():
+                book.trades.clear()
                 for key, lot in list(book.holdings.items()):
                     lot.quantity -= lot.used_quantity  # today's sales leave the holding
                     lot.used_quantity = lot.t1_quantity = 0

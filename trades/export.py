@@ -12,10 +12,11 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from itertools import chain
 
 from .charges import LABEL as CHARGES_LABEL
 from .matching import fy_label
-from .models import RoundTrip
+from .models import RoundTrip, UnmatchedSale
 from .stats import by
 
 HEADER = [
@@ -86,16 +87,48 @@ def rows(trips: Iterable[RoundTrip]):
         ]
 
 
-def as_csv(trips: Iterable[RoundTrip]) -> bytes:
+UNMATCHED = "Unmatched sale (not a round trip)"
+
+
+def unmatched_rows(sales: Iterable[UnmatchedSale]):
+    """Delivery shares sold beyond the known history: a warning row each, with no
+    profit or loss (the purchase is not known), so a sum of the P&L columns skips it."""
+    for u in sales:
+        yield [
+            fy_label(u.financial_year),
+            _text(u.account_name),
+            u.exchange,
+            _text(u.symbol),
+            "CNC",
+            "",
+            u.quantity,
+            None,
+            u.sale_date,
+            None,
+            u.price,
+            None,
+            (u.price * u.quantity).quantize(PAISA),
+            None,
+            None,
+            None,
+            UNMATCHED,
+            "",
+            "",
+            "",
+            _text("WARNING: " + u.message),
+        ]
+
+
+def as_csv(trips: Iterable[RoundTrip], unmatched: Iterable[UnmatchedSale] = ()) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    for row in rows(trips):
+    for row in chain(rows(trips), unmatched_rows(unmatched)):
         writer.writerow([f"{v:%Y-%m-%d}" if hasattr(v, "strftime") else v for v in row])
     return out.getvalue().encode("utf-8-sig")  # the BOM makes Excel read it as UTF-8
 
 
-def as_xlsx(trips: Sequence[RoundTrip]) -> bytes:
+def as_xlsx(trips: Sequence[RoundTrip], unmatched: Iterable[UnmatchedSale] = ()) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -111,7 +144,7 @@ def as_xlsx(trips: Sequence[RoundTrip]) -> bytes:
         money.number_format = AVERAGE if index in averages else RUPEES
         return money
 
-    for row in rows(trips):
+    for row in chain(rows(trips), unmatched_rows(unmatched)):
         sheet.append([cell(sheet, v, i) for i, v in enumerate(row)])
     summary = book.create_sheet("By classification")
     summary.append(

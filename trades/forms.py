@@ -57,5 +57,19 @@ class CoversForm(forms.Form):
 
 
 class MarkNoTradesForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Give the first day (From) of the days with no trades.",
+            "invalid": "The first day (From) is not a date.",
+        },
+    )
+    end = forms.DateField(
+        label="to",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Give the last day (to) of the days with no trades.",
+            "invalid": "The last day (to) is not a date.",
+        },
+    )

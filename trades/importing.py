@@ -10,7 +10,10 @@ broker is named here. Steps:
    the account — captured from the trade book or imported before — or it is a
    fill captured without a trade id with the same order, side, quantity, price
    and day), *repeated* (the same trade id earlier in this file) or *unreadable*
-   (with the reason);
+   (with the reason: not readable, or outside what the app stores — a quantity
+   of 1 to 10,000,000 whole shares, a price above 0 and below 10,000,000 with at
+   most 4 decimals, a day no later than today, ids and names that fit their
+   columns);
 3. confirm: the new rows are written in one transaction (a duplicate can never be
    written twice: the (account, trade id) constraint and ON CONFLICT DO NOTHING),
    the trading days from the file's first to its last fill are recorded as
@@ -22,6 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -37,7 +41,15 @@ from .models import CapturedDay, PendingImport, Trade
 
 MAX_BYTES = 5 * 1024 * 1024
 KEEP_CONFIRMED = timedelta(days=7)
+KEEP_PENDING = timedelta(days=1)
 NEW, DUPLICATE, REPEATED, UNREADABLE = "new", "duplicate", "repeated", "unreadable"
+# What a Trade row holds (trades/models.py: PositiveIntegerField quantity, price
+# DecimalField(18, 4), the id and name columns' lengths), kept well inside.
+MAX_QUANTITY = 10_000_000
+MAX_PRICE = Decimal("10000000")
+PRICE_PLACES = 4
+EARLIEST_DAY = date(1990, 1, 1)  # before any electronic trade an export could hold
+MAX_LENGTHS = {"trade id": 64, "order id": 64, "symbol": 64, "exchange": 10}
 
 
 class ImportRefused(Exception):
@@ -107,8 +119,44 @@ def _signature(order_id, side, quantity, price, day) -> tuple:
     return (order_id, str(side), int(quantity), f"{price:.4f}", day)
 
 
+def out_of_bounds(row: ExportedTrade, *, today: date) -> str:
+    """Why a read row cannot be stored as it is ("" when it can)."""
+    trade = row.trade
+    if trade is None:
+        return ""
+    if not 1 <= trade.quantity <= MAX_QUANTITY:
+        return f"quantity {trade.quantity} is not between 1 and {MAX_QUANTITY:,} shares"
+    if not 0 < trade.price < MAX_PRICE:
+        return f"price {trade.price} is not above 0 and below {MAX_PRICE:,}"
+    if trade.price != trade.price.quantize(Decimal(1).scaleb(-PRICE_PLACES)):
+        return f"price {trade.price} has more than {PRICE_PLACES} decimals"
+    if row.trade_date is not None and row.trade_date > today:
+        return f"dated {row.trade_date:%d %b %Y}, in the future"
+    if row.trade_date is not None and row.trade_date < EARLIEST_DAY:
+        return f"dated {row.trade_date:%d %b %Y}, before {EARLIEST_DAY:%Y}: check the year"
+    for name, value in (
+        ("trade id", trade.trade_id),
+        ("order id", trade.broker_order_id),
+        ("symbol", trade.instrument.symbol),
+        ("exchange", trade.instrument.exchange),
+    ):
+        if len(value) > MAX_LENGTHS[name]:
+            return f"{name} is longer than {MAX_LENGTHS[name]} characters"
+    return ""
+
+
+def bounded(rows: list[ExportedTrade]) -> list[ExportedTrade]:
+    """The rows, each one the app cannot store turned into an unreadable row."""
+    today = clock.india_today()
+    result = []
+    for row in rows:
+        problem = out_of_bounds(row, today=today)
+        result.append(ExportedTrade(line=row.line, error=problem) if problem else row)
+    return result
+
+
 def preview(*, account: BrokerAccount, text: str) -> Preview:
-    rows = read_rows(account, text)
+    rows = bounded(read_rows(account, text))
     ids = [r.trade.trade_id for r in rows if r.trade]
     stored = set(
         Trade.objects.filter(account=account, broker_trade_id__in=ids).values_list(
@@ -157,11 +205,15 @@ def preview(*, account: BrokerAccount, text: str) -> Preview:
 def stage(*, user, account: BrokerAccount, data: bytes, filename: str = "") -> PendingImport:
     """Check and keep the upload for its preview; nothing else is written."""
     text = decode(data)
-    read_rows(account, text)  # refuse a file of the wrong format at once
-    # One pending import per user; confirmed ones are kept a while (without their text)
-    # so Back to their preview says they were confirmed.
+    if not read_rows(account, text):  # refuse a file of the wrong format at once
+        raise ImportRefused("The file has no trades: it has the header row but no fill below it.")
+    # Each pending import stays until it is confirmed, cancelled or KEEP_PENDING old
+    # (a second upload in another tab must not discard the first preview); confirmed
+    # ones are kept a while (without their text) so Back to their preview says so.
+    now = timezone.now()
     PendingImport.objects.filter(user=user).filter(
-        Q(confirmed_at__isnull=True) | Q(confirmed_at__lt=timezone.now() - KEEP_CONFIRMED)
+        Q(confirmed_at__isnull=True, created_at__lt=now - KEEP_PENDING)
+        | Q(confirmed_at__lt=now - KEEP_CONFIRMED)
     ).delete()
     return PendingImport.objects.create(
         user=user, account=account, filename=filename[:200], text=text
@@ -186,6 +238,10 @@ def covered_range(
         return None
     if end < start:
         raise ImportRefused("The file's first day must be on or before its last.")
+    if start < EARLIEST_DAY:
+        raise ImportRefused(
+            f"{start:%d %b %Y} is before {EARLIEST_DAY:%Y}: check the year of the first day."
+        )
     if end > clock.india_today():
         raise ImportRefused(f"{end:%d %b %Y} is in the future: the file cannot cover it.")
     if preview.first_day and (start > preview.first_day or end < preview.last_day):

@@ -1,12 +1,18 @@
 """FIFO matching of fills into round trips: pure functions, no Django, no I/O.
 
-Fills are matched per *book*: (account, exchange, symbol, product class), never
-across books. The product class is FNO for a derivatives exchange, else the
-order's product (CNC delivery, MIS intraday; an equity NRML counts as MIS). A
+Fills are matched per *book*, never across books. The product class is FNO for a
+derivatives exchange, else the order's product (CNC delivery, MIS intraday; an
+equity NRML counts as MIS). A cash-equity delivery (CNC) book is the stock —
+(account, "", exchange-level name, CNC) — not the exchange: shares bought on NSE
+are the same shares when sold on BSE (the round trip names both, "NSE→BSE").
+Every other book is (account, exchange, symbol, product class): intraday is
+squared per exchange, a contract belongs to its exchange. A
 fill first closes the book's open lots of the other side, oldest first (in a
 delivery book, lots opened the same day first: a same-day buy and sell is squared
 intraday); what is left opens a lot on its own side — a sell with nothing to close
-opens a short.
+opens a short, except in a delivery book: a delivery short cannot exist at a
+broker, so a delivery sell beyond the known long is `Unmatched` (shares bought
+before the known history: the trader imports older trades), never a round trip.
 
 Fills of one closing order that close lots opened on the same day by the same
 strategy make one round trip (average prices are quantity-weighted), so an order
@@ -17,8 +23,9 @@ Classification (by the India dates of opening and closing):
 - FNO: anything on a derivatives exchange (non-speculative business income).
 - INTRADAY: opened and closed the same day (speculative; MIS or CNC alike).
 - LTCG: delivery held more than 12 months (closed after open date + 12 months);
-  bought on or before 31 Jan 2018 it is marked grandfathered (the cost may be the
-  31 Jan 2018 price, section 112A), the app has no such price and says so.
+  bought on or before 31 Jan 2018 and sold on or after 1 Apr 2018 it is marked
+  grandfathered (the cost may be the 31 Jan 2018 price, section 112A), the app has
+  no such price and says so.
 - STCG: any other delivery round trip.
 
 Opening lots (holdings that predate tracking) enter as long lots at the start of
@@ -47,7 +54,11 @@ from zoneinfo import ZoneInfo
 
 IST = ZoneInfo("Asia/Kolkata")
 DERIVATIVE_EXCHANGES = frozenset({"NFO", "BFO", "MCX", "CDS", "BCD", "NCO"})
+CASH_EXCHANGES = frozenset({"NSE", "BSE"})
 GRANDFATHER_DATE = date(2018, 1, 31)
+# Section 112A (and its grandfathering) taxes transfers from 1 April 2018; an earlier
+# sale of listed shares held long term was exempt (section 10(38)): nothing to note.
+SECTION_112A_FROM = date(2018, 4, 1)
 ZERO = Decimal("0")
 
 INTRADAY, STCG, LTCG, FNO = "INTRADAY", "STCG", "LTCG", "FNO"
@@ -119,12 +130,16 @@ class Fill:
 
     @property
     def book(self) -> tuple:
-        return (
-            self.account,
-            self.exchange,
-            self.symbol,
-            product_class(self.exchange, self.product),
-        )
+        return self.book_in(None)
+
+    def book_in(self, canonical: dict | None) -> tuple:
+        """The book this fill trades in; `canonical` maps (exchange, symbol) to the
+        exchange-level name that joins a stock's NSE and BSE delivery fills."""
+        pclass = product_class(self.exchange, self.product)
+        if pclass == "CNC" and self.exchange.upper() in CASH_EXCHANGES:
+            name = (canonical or {}).get((self.exchange, self.symbol), self.symbol)
+            return (self.account, "", name.upper(), pclass)
+        return (self.account, self.exchange, self.symbol, pclass)
 
 
 @dataclass(frozen=True)
@@ -148,12 +163,16 @@ class Lot:
     opening: bool = False
     known: bool = True  # day is the real purchase date
     ref: object = None  # the opening fill's
+    exchange: str = ""  # where the lot was opened (a delivery book spans NSE and BSE)
+    symbol: str = ""
 
 
 @dataclass
 class Match:
     book: tuple
     direction: str
+    exchange: str = ""  # the opening exchange, "NSE→BSE" when closed on another one
+    symbol: str = ""  # as the closing fill names it
     quantity: int = 0
     open_value: Decimal = ZERO
     close_value: Decimal = ZERO
@@ -173,14 +192,6 @@ class Match:
     @property
     def account(self):
         return self.book[0]
-
-    @property
-    def exchange(self) -> str:
-        return self.book[1]
-
-    @property
-    def symbol(self) -> str:
-        return self.book[2]
 
     @property
     def product_class(self) -> str:
@@ -205,18 +216,48 @@ class Match:
 
 
 @dataclass
+class Unmatched:
+    """Delivery shares sold beyond what the known history holds."""
+
+    book: tuple
+    exchange: str
+    symbol: str
+    quantity: int
+    price: Decimal
+    at: datetime
+    ref: object
+
+    @property
+    def account(self):
+        return self.book[0]
+
+    @property
+    def day(self) -> date:
+        return india_date(self.at)
+
+    @property
+    def financial_year(self) -> int:
+        return financial_year(self.day)
+
+
+@dataclass
 class MatchResult:
     round_trips: list[Match]
     open_lots: dict[tuple, list[Lot]]
+    unmatched: list[Unmatched] = field(default_factory=list)
 
 
 def _applies(adj: AdjustmentSpec, book: tuple, canonical: dict | None = None) -> bool:
     _, exchange, symbol, pclass = book
     name = (canonical or {}).get((exchange, symbol), symbol)
+    names = {name.upper(), symbol.upper()}
+    if not exchange:  # a delivery book: its name is the canonical one; add the spellings
+        names.update(s.upper() for (_, s), n in (canonical or {}).items() if n.upper() in names)
     return (
         pclass != "FNO"
-        and adj.symbol.upper() in {name.upper(), symbol.upper()}
-        and (not adj.exchange or adj.exchange.upper() == exchange.upper())
+        and adj.symbol.upper() in names
+        # A delivery book ("" exchange) holds the stock on NSE and BSE alike.
+        and (not adj.exchange or not exchange or adj.exchange.upper() == exchange.upper())
     )
 
 
@@ -255,6 +296,7 @@ def match_fills(
     pending = sorted(adjustments, key=lambda a: a.ex_date)
     queues: dict[tuple, deque[Lot]] = {}
     groups: dict[tuple, Match] = {}
+    unmatched: list[Unmatched] = []
     seq = 0
 
     for _, fill in ordered:
@@ -262,7 +304,7 @@ def match_fills(
             _adjust(queues, pending.pop(0), canonical)
         if fill.quantity <= 0:
             continue
-        book = fill.book
+        book = fill.book_in(canonical)
         queue = queues.setdefault(book, deque())
         day = india_date(fill.at)
         remaining = fill.quantity
@@ -280,13 +322,27 @@ def match_fills(
             take = min(remaining, lot.quantity)
             direction = LONG if lot.side == "BUY" else SHORT
             close_group = fill.order or f"fill:{fill.ref}"
-            key = (book, close_group, direction, lot.day, lot.known, lot.opening, lot.strategy)
+            opened_on = lot.exchange or fill.exchange
+            key = (
+                book,
+                close_group,
+                direction,
+                lot.day,
+                lot.known,
+                lot.opening,
+                lot.strategy,
+                opened_on,
+            )
             match = groups.get(key)
             if match is None:
                 seq += 1
                 match = groups[key] = Match(
                     book=book,
                     direction=direction,
+                    exchange=(
+                        opened_on if opened_on == fill.exchange else f"{opened_on}→{fill.exchange}"
+                    ),
+                    symbol=fill.symbol,
                     opened_at=lot.at,
                     open_date=lot.day,
                     strategy=lot.strategy,
@@ -306,6 +362,12 @@ def match_fills(
             remaining -= take
             if not lot.quantity:
                 queue.popleft()
+        if remaining and book[3] == "CNC" and fill.side == "SELL":
+            sale = Unmatched(
+                book, fill.exchange, fill.symbol, remaining, fill.price, fill.at, fill.ref
+            )
+            unmatched.append(sale)
+            continue
         if remaining:
             if fill.opening:
                 known = fill.acquired is not None
@@ -323,6 +385,8 @@ def match_fills(
                     opening=fill.opening,
                     known=known,
                     ref=fill.ref,
+                    exchange=fill.exchange,
+                    symbol=fill.symbol,
                 )
             )
     for adj in pending:
@@ -334,10 +398,14 @@ def match_fills(
         match.classification, match.note = classify(
             match.product_class, match.open_date, match.close_date, known=known
         )
-        if match.classification == LTCG and match.open_date <= GRANDFATHER_DATE:
+        if (
+            match.classification == LTCG
+            and match.open_date <= GRANDFATHER_DATE
+            and match.close_date >= SECTION_112A_FROM
+        ):
             match.grandfathered = True
             match.note = (
                 "Bought on or before 31 Jan 2018: grandfathered (the cost may be the "
                 "31 Jan 2018 price, which the app does not have)."
             )
-    return MatchResult(trips, {book: list(q) for book, q in queues.items() if q})
+    return MatchResult(trips, {book: list(q) for book, q in queues.items() if q}, unmatched)

@@ -153,7 +153,10 @@ class Adjustment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.symbol} {self.old}:{self.new} on {self.ex_date}"
+        return (
+            f"{self.get_kind_display()} {self.symbol} {self.old}:{self.new} "
+            f"on {self.ex_date:%d %b %Y}"
+        )
 
 
 class RoundTrip(models.Model):
@@ -174,6 +177,8 @@ class RoundTrip(models.Model):
         "brokers.BrokerAccount", null=True, on_delete=models.SET_NULL, related_name="+"
     )
     account_name = models.CharField(max_length=120)
+    # The book's account id, kept when the account is deleted (its P&L filter).
+    account_ref = models.PositiveBigIntegerField(null=True, blank=True)
     exchange = models.CharField(max_length=10)
     symbol = models.CharField(max_length=64)
     product_class = models.CharField(max_length=8)  # CNC / MIS / FNO
@@ -220,3 +225,38 @@ class PendingImport(models.Model):
 
     def __str__(self):
         return f"pending import {self.filename} for account {self.account_id}"
+
+
+class UnmatchedSale(models.Model):
+    """Delivery shares sold beyond what the known history holds (derived, like
+    RoundTrip): bought before the fills the app knows of. Never a short round trip
+    (a delivery short cannot exist at a broker); shown as a warning until older
+    trades are imported."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        "brokers.BrokerAccount", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    account_name = models.CharField(max_length=120)
+    account_ref = models.PositiveBigIntegerField(null=True, blank=True)
+    exchange = models.CharField(max_length=10)
+    symbol = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    price = models.DecimalField(**MONEY)
+    sold_at = models.DateTimeField()
+    sale_date = models.DateField()
+    financial_year = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["sold_at", "pk"]
+
+    def __str__(self):
+        return f"unmatched sale {self.symbol} x{self.quantity} on {self.sale_date}"
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Sold {self.quantity} {self.symbol} on {self.sale_date:%d %b %Y} more than the known "
+            "history holds: import the older trades that bought them (Trades → Import); no "
+            "profit or loss is counted for them until then."
+        )

@@ -12,7 +12,7 @@ from brokers.models import BrokerAccount
 
 from .capture import missed_days
 from .matching import financial_year, fy_label
-from .models import Adjustment, OpeningLot, RoundTrip, Trade
+from .models import Adjustment, OpeningLot, RoundTrip, Trade, UnmatchedSale
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -23,11 +23,17 @@ def fy_bounds(year: int) -> tuple[date, date]:
 
 
 def trades_of(
-    *, user: User, account: BrokerAccount | None = None, fy: int | None = None
+    *,
+    user: User,
+    account: BrokerAccount | None = None,
+    fy: int | None = None,
+    deleted: int | None = None,
 ) -> QuerySet[Trade]:
     rows = Trade.objects.filter(user=user)
     if account is not None:
         rows = rows.filter(account=account)
+    elif deleted is not None:
+        rows = rows.filter(account__isnull=True, account_ref=deleted)
     if fy is not None:
         start, end = fy_bounds(fy)
         rows = rows.filter(trade_date__range=(start, end))
@@ -35,14 +41,37 @@ def trades_of(
 
 
 def round_trips_of(
-    *, user: User, account: BrokerAccount | None = None, fy: int | None = None
+    *,
+    user: User,
+    account: BrokerAccount | None = None,
+    fy: int | None = None,
+    deleted: int | None = None,
 ) -> QuerySet[RoundTrip]:
     rows = RoundTrip.objects.filter(user=user)
     if account is not None:
         rows = rows.filter(account=account)
+    elif deleted is not None:
+        rows = rows.filter(account__isnull=True, account_ref=deleted)
     if fy is not None:
         rows = rows.filter(financial_year=fy)
     return rows.order_by("closed_at", "seq")
+
+
+def unmatched_sales_of(
+    *,
+    user: User,
+    account: BrokerAccount | None = None,
+    fy: int | None = None,
+    deleted: int | None = None,
+) -> QuerySet[UnmatchedSale]:
+    rows = UnmatchedSale.objects.filter(user=user)
+    if account is not None:
+        rows = rows.filter(account=account)
+    elif deleted is not None:
+        rows = rows.filter(account__isnull=True, account_ref=deleted)
+    if fy is not None:
+        rows = rows.filter(financial_year=fy)
+    return rows.order_by("sold_at", "pk")
 
 
 class Result(NamedTuple):
@@ -63,6 +92,19 @@ def results_of(rows: QuerySet[RoundTrip]) -> list[Result]:
             "net", "gross", "charges_estimate", "classification", "strategy"
         ).iterator(chunk_size=5000)
     ]
+
+
+def deleted_accounts(*, user: User) -> list[tuple[int, str]]:
+    """(account id, name) of the user's deleted accounts whose trade history is kept."""
+    return sorted(
+        set(
+            Trade.objects.filter(user=user, account__isnull=True, account_ref__isnull=False)
+            .order_by()
+            .values_list("account_ref", "account_name")
+            .distinct()
+        ),
+        key=lambda pair: (pair[1].lower(), pair[0]),
+    )
 
 
 def financial_years(*, user: User) -> list[tuple[int, str]]:

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,7 @@ from marketdata.models import Instrument
 from portfolio.models import Holding
 
 from . import charges, history, matching
-from .models import Adjustment, CapturedDay, OpeningLot, RoundTrip, Trade
+from .models import Adjustment, CapturedDay, OpeningLot, RoundTrip, Trade, UnmatchedSale
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -124,7 +124,7 @@ def forget_account(*, account: BrokerAccount) -> None:
     """A simulated account started over: its fills, captured days, opening lots and
     round trips go with the book they came from (the next read starts afresh)."""
     with transaction.atomic():
-        for model in (RoundTrip, Trade, CapturedDay, OpeningLot):
+        for model in (RoundTrip, UnmatchedSale, Trade, CapturedDay, OpeningLot):
             model.objects.filter(account=account).delete()
 
 
@@ -272,23 +272,41 @@ def fills_of(
 
 
 def _opening_fills(*, user, lots, trades) -> list[matching.Fill]:
-    """Opening lots, less what the delivery fills up to the lot's capture already hold:
-    the broker's holdings at that moment include the day's purchases, which the trade
-    book read with them also stores (holdings 40 after today's 40-share buy is 40, not
-    80), and history imported after tracking began must not count its shares twice."""
+    """Opening lots, less what delivery fills dated BEFORE the lot's `as_of` day
+    already hold (history imported after tracking began must not count its shares
+    twice). Fills on the `as_of` day itself are not in the lot: a broker's holdings
+    (and the emulator's) show the day's delivery buys as positions until the day
+    rolls over, so holdings 40 read at 15:45 and a 10-share buy that day make 50."""
+    lots = list(lots)
+    if not lots:
+        return []
+    # A lot is reduced by the stock's delivery fills on NSE and BSE alike (one book).
+    pairs = set(
+        trades.filter(product="CNC", exchange__in=matching.CASH_EXCHANGES)
+        .order_by()
+        .values_list("exchange", "symbol")
+        .distinct()
+    )
+    pairs.update((lot.exchange, lot.symbol) for lot in lots)
+    names = canonical_names(pairs)
     fills = []
     for lot in lots:
-        # The moment the holdings were read (bounded by the end of the lot's day).
-        captured = min(lot.created_at, matching.start_of(lot.as_of + timedelta(days=1)))
-        held_before = 0
         book = history.book_account(lot.account_id, lot.account_ref)
         same_book = Q(account_id=book) | Q(account__isnull=True, account_ref=book)
+        if lot.exchange in matching.CASH_EXCHANGES:
+            name = names[(lot.exchange, lot.symbol)]
+            spellings = Q()
+            for (exchange, symbol), other in names.items():
+                if other == name and exchange in matching.CASH_EXCHANGES:
+                    spellings |= Q(exchange=exchange, symbol=symbol)
+        else:
+            spellings = Q(exchange=lot.exchange, symbol=lot.symbol)
+        held_before = 0
         for side, quantity in trades.filter(
             same_book,
-            exchange=lot.exchange,
-            symbol=lot.symbol,
+            spellings,
             product="CNC",
-            traded_at__lte=captured,
+            traded_at__lt=matching.start_of(lot.as_of),
         ).values_list("side", "quantity"):
             held_before += quantity if side == "BUY" else -quantity
         quantity = lot.quantity - max(held_before, 0)
@@ -334,7 +352,7 @@ def rebuild(
     `symbols`, only theirs — books never match across instruments, so the others'
     round trips stand as they are (capture passes the symbols its new fills touch)."""
     if symbols is not None:
-        symbols = sorted(set(symbols))
+        symbols = sorted(same_stock(user=user, account=account, symbols=set(symbols)))
     fills = fills_of(user=user, account=account, symbols=symbols)
     canonical = canonical_names((f.exchange, f.symbol) for f in fills)
     result = matching.match_fills(fills, adjustments_of(user=user), canonical=canonical)
@@ -354,6 +372,7 @@ def rebuild(
             RoundTrip(
                 user=user,
                 account_id=m.account if m.account in accounts else None,
+                account_ref=m.account,
                 account_name=accounts.get(m.account) or names.get(m.account, ""),
                 exchange=m.exchange,
                 symbol=m.symbol,
@@ -378,15 +397,46 @@ def rebuild(
                 seq=m.seq,
             )
         )
+    unmatched = [
+        UnmatchedSale(
+            user=user,
+            account_id=u.account if u.account in accounts else None,
+            account_ref=u.account,
+            account_name=accounts.get(u.account) or names.get(u.account, ""),
+            exchange=u.exchange,
+            symbol=u.symbol,
+            quantity=u.quantity,
+            price=u.price,
+            sold_at=u.at,
+            sale_date=u.day,
+            financial_year=u.financial_year,
+        )
+        for u in result.unmatched
+    ]
     with transaction.atomic():
-        old = RoundTrip.objects.filter(user=user)
-        if account is not None:
-            old = old.filter(account=account)
-        if symbols is not None:
-            old = old.filter(symbol__in=symbols)
-        old.delete()
+        for model in (RoundTrip, UnmatchedSale):
+            old = model.objects.filter(user=user)
+            if account is not None:
+                old = old.filter(account=account)
+            if symbols is not None:
+                old = old.filter(symbol__in=symbols)
+            old.delete()
         RoundTrip.objects.bulk_create(rows, batch_size=1000)
+        UnmatchedSale.objects.bulk_create(unmatched, batch_size=1000)
     return RebuildResult(len(fills), len(rows), sum(len(v) for v in result.open_lots.values()))
+
+
+def same_stock(*, user: User, account: BrokerAccount | None, symbols: set[str]) -> set[str]:
+    """`symbols` and every other spelling of the same stocks (a delivery book holds
+    a stock's NSE and BSE fills: "INFY-EQ" bought on NSE, "INFY" sold on BSE)."""
+    trades, lots = Trade.objects.filter(user=user), OpeningLot.objects.filter(user=user)
+    if account is not None:
+        trades, lots = trades.filter(account=account), lots.filter(account=account)
+    pairs = set(trades.order_by().values_list("exchange", "symbol").distinct())
+    pairs.update(lots.values_list("exchange", "symbol"))
+    names = canonical_names(pairs)
+    wanted = {names[pair] for pair in pairs if pair[1] in symbols}
+    return symbols | {pair[1] for pair in pairs if names[pair] in wanted}
 
 
 def _q(value: Decimal) -> Decimal:

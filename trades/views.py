@@ -7,14 +7,15 @@ not the user's is a 404.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db.models import Max, Min
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from brokers import selectors as broker_selectors
 from sigmatrader.http import AuthedHttpRequest
-from sigmatrader.pages import page_or_fragment, paginate
+from sigmatrader.pages import page_or_fragment, paginate, wants_fragment
 from sigmatrader.params import object_id
 
 from . import capture, importing, selectors, services, stats
@@ -30,39 +31,64 @@ CLASS_ORDER = ["INTRADAY", "STCG", "LTCG", "FNO"]
 def _filters(request: AuthedHttpRequest) -> dict:
     """The chosen account (one of the user's, or None for all) and financial year."""
     accounts = list(broker_selectors.accounts_of(request.user).order_by("label"))
-    wanted = object_id(request.GET.get("account"))
+    chosen = str(request.GET.get("account") or "")
+    wanted = object_id(chosen)
     account = next((a for a in accounts if a.pk == wanted), None)
+    # A deleted account's kept history: "deleted-<its id>".
+    deleted_accounts = selectors.deleted_accounts(user=request.user)
+    gone = object_id(chosen.removeprefix("deleted-")) if chosen.startswith("deleted-") else None
+    deleted = next(((ref, name) for ref, name in deleted_accounts if ref == gone), None)
     years = selectors.financial_years(user=request.user)
     fy = object_id(request.GET.get("fy"))
     if fy not in {y for y, _ in years}:
         fy = None
+    chosen_value = str(account.pk) if account else f"deleted-{deleted[0]}" if deleted else ""
     query = "&".join(
         part
-        for part in (f"account={account.pk}" if account else "", f"fy={fy}" if fy else "")
+        for part in (f"account={chosen_value}" if chosen_value else "", f"fy={fy}" if fy else "")
         if part
     )
     return {
         "accounts": accounts,
         "account": account,
+        "deleted_accounts": deleted_accounts,
+        "deleted": deleted,  # (id, name) of the chosen deleted account
+        "deleted_ref": deleted[0] if deleted else None,
+        "chosen_value": chosen_value,
         "years": years,
         "fy": fy,
         "fy_name": fy_label(fy) if fy else "All years",
         "query": query,
+        "fragment": wants_fragment(request),  # the fragment re-sends the filter form
     }
 
 
 @require_GET
 def trade_list(request: AuthedHttpRequest) -> HttpResponse:
     context = _filters(request)
-    rows = selectors.trades_of(user=request.user, account=context["account"], fy=context["fy"])
+    rows = selectors.trades_of(
+        user=request.user,
+        account=context["account"],
+        fy=context["fy"],
+        deleted=context["deleted_ref"],
+    )
     context["page"] = paginate(request, rows, 100)
-    context["missed"] = selectors.missed_by_account(user=request.user, account=context["account"])
+    context["missed"] = (
+        []
+        if context["deleted"]
+        else selectors.missed_by_account(user=request.user, account=context["account"])
+    )
     return page_or_fragment(request, "trades/list.html", "trades/_list_body.html", context)
 
 
 def _pnl_context(request: AuthedHttpRequest) -> dict:
     context = _filters(request)
-    rows = selectors.round_trips_of(user=request.user, account=context["account"], fy=context["fy"])
+    rows = selectors.round_trips_of(
+        user=request.user,
+        account=context["account"],
+        fy=context["fy"],
+        deleted=context["deleted_ref"],
+    )
     trips = selectors.results_of(rows)
     overall = stats.summarise(trips, "All")
     labels = dict(RoundTrip.Classification.choices)
@@ -75,8 +101,17 @@ def _pnl_context(request: AuthedHttpRequest) -> dict:
             ],
             "strategies": stats.by(trips, "strategy"),
             "chart": stats.curve_points(overall.curve),
+            "span": rows.aggregate(first=Min("close_date"), last=Max("close_date")),
             "page": paginate(request, rows.reverse(), 50),
             "charges_label": CHARGES_LABEL,
+            "unmatched": list(
+                selectors.unmatched_sales_of(
+                    user=request.user,
+                    account=context["account"],
+                    fy=context["fy"],
+                    deleted=context["deleted_ref"],
+                )
+            ),
         }
     )
     return context
@@ -95,14 +130,29 @@ def export(request: AuthedHttpRequest, fmt: str) -> HttpResponse:
         raise Http404("No such format.")
     context = _filters(request)
     trips = list(
-        selectors.round_trips_of(user=request.user, account=context["account"], fy=context["fy"])
+        selectors.round_trips_of(
+            user=request.user,
+            account=context["account"],
+            fy=context["fy"],
+            deleted=context["deleted_ref"],
+        )
+    )
+    unmatched = list(
+        selectors.unmatched_sales_of(
+            user=request.user,
+            account=context["account"],
+            fy=context["fy"],
+            deleted=context["deleted_ref"],
+        )
     )
     name = "pnl" + (f"-fy{context['fy']}" if context["fy"] else "")
     if fmt == "csv":
-        response = HttpResponse(exporting.as_csv(trips), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            exporting.as_csv(trips, unmatched), content_type="text/csv; charset=utf-8"
+        )
     else:
         response = HttpResponse(
-            exporting.as_xlsx(trips),
+            exporting.as_xlsx(trips, unmatched),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
@@ -153,9 +203,13 @@ def import_upload(request: AuthedHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def import_preview(request: AuthedHttpRequest, pending_id: int) -> HttpResponse:
-    pending = get_object_or_404(
-        PendingImport.objects.select_related("account"), pk=pending_id, user=request.user
+    pending = (
+        PendingImport.objects.select_related("account")
+        .filter(pk=pending_id, user=request.user)
+        .first()
     )
+    if pending is None:  # cancelled, expired, or not the user's: say so, never a bare 404
+        return render(request, "trades/import_gone.html", status=404)
     if pending.confirmed_at is not None:  # Back after confirming, or sent twice
         return render(request, "trades/import_done.html", {"pending": pending})
     if request.method == "POST":
@@ -176,9 +230,10 @@ def import_preview(request: AuthedHttpRequest, pending_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Imported {result.added} trades into {pending.account.display_name} "
-                    f"({plural(result.skipped, 'row')} skipped); "
-                    f"{plural(result.days, 'trading day')} now count as captured.",
+                    f"Imported {plural(result.added, 'trade')} into "
+                    f"{pending.account.display_name} ({plural(result.skipped, 'row')} skipped); "
+                    f"{plural(result.days, 'trading day')} now "
+                    f"{'counts' if result.days == 1 else 'count'} as captured.",
                 )
                 return redirect(f"{reverse('trades:list')}?account={pending.account.pk}")
         else:

@@ -80,6 +80,10 @@ class AngelOneAdapter(BrokerAdapter):
     name = "angelone"
     label = "AngelOne"
     trade_export_label = "Trade book CSV (Reports > Trade Book)"
+    trade_export_columns = (
+        "Symbol, Buy/Sell, Quantity, Price, Trade No (or Trade ID), Trade Date; "
+        "also read: Exchange, Product Type, Order No, Trade Time"
+    )
     connect_flow = ConnectFlow.CREDENTIALS_TOTP
     credential_fields = (
         CredentialField(

@@ -77,6 +77,10 @@ class ZerodhaAdapter(BrokerAdapter):
     name = "zerodha"
     label = "Zerodha"
     trade_export_label = "Console tradebook CSV (Reports > Tradebook)"
+    trade_export_columns = (
+        "symbol, trade_date, exchange, segment, trade_type, quantity, price, trade_id, "
+        "order_id, order_execution_time (isin, series, auction, expiry_date are read too)"
+    )
     connect_flow = ConnectFlow.OAUTH_REDIRECT
     credential_fields = (
         CredentialField(

@@ -17,9 +17,13 @@ trade id). The Excel download carries the same columns under title-case names
 below a preamble of about a dozen lines; both spellings are accepted.
 
 Mapping: trade_type buy/sell -> side; order_execution_time (ISO, India time)
--> traded_at, else trade_date at 09:15 (time unknown); the export has no
-product column, so every row is CNC — a fill squared the same day still
-classes as intraday from its dates. `symbol` is Kite's tradingsymbol, as the
+-> traded_at, else trade_date at 09:15 (time unknown). `exchange` is the
+exchange (NSE, BSE, MCX) and `segment` the market in it (EQ, FO, CDS, COM), so
+the trade book's exchange is read from both: NSE+FO -> NFO, BSE+FO -> BFO,
+NSE+CDS -> CDS, BSE+CDS -> BCD, COM or MCX -> MCX; a row without a segment but
+with an expiry_date is a derivative of its exchange. The export has no product
+column, so an equity row is CNC (a fill squared the same day still classes as
+intraday from its dates) and a derivative row NRML. `symbol` is Kite's tradingsymbol, as the
 trade book (`kite.trades()`) spells it, so imports meet captured fills.
 """
 
@@ -45,7 +49,26 @@ COLUMNS = {
     "date": ("trade_date", "Trade Date"),
     "datetime": ("order_execution_time", "Order Execution Time"),
     "product": ("product",),
+    "segment": ("segment", "Segment"),
+    "expiry": ("expiry_date", "Expiry Date"),
 }
+
+FO_SEGMENTS = frozenset({"FO", "F&O", "NFO", "BFO", "FUT", "OPT", "DERIVATIVES"})
+CURRENCY_SEGMENTS = frozenset({"CDS", "CD", "CURRENCY", "BCD"})
+COMMODITY_SEGMENTS = frozenset({"COM", "MCX", "COMMODITY", "NCO"})
+DERIVATIVE_OF = {"NSE": "NFO", "BSE": "BFO"}
+CURRENCY_OF = {"NSE": "CDS", "BSE": "BCD"}
+
+
+def exchange_of(exchange: str, segment: str, expiry: str) -> str:
+    """The trade book's exchange for a Console row's exchange and segment."""
+    if exchange in {"MCX", "NCDEX"} or segment in COMMODITY_SEGMENTS:
+        return exchange if exchange in {"MCX", "NCDEX"} else "MCX"
+    if segment in CURRENCY_SEGMENTS:
+        return CURRENCY_OF.get(exchange, exchange)
+    if segment in FO_SEGMENTS or (not segment and expiry.strip()):
+        return DERIVATIVE_OF.get(exchange, exchange)
+    return exchange
 
 
 def read_tradebook(text: str) -> list[ExportedTrade]:
@@ -54,4 +77,4 @@ def read_tradebook(text: str) -> list[ExportedTrade]:
         markers=ANGEL_COLUMNS,
         message="This looks like AngelOne's trade report, not a Zerodha Console tradebook.",
     )
-    return read(text, columns=COLUMNS)
+    return read(text, columns=COLUMNS, exchange_of=exchange_of)

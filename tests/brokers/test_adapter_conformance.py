@@ -195,12 +195,12 @@ def test_market_order_fills_and_lands_in_holdings_and_positions(connected, peer)
     # Today's delivery buy is a position only; it becomes a T1 holding when the day
     # rolls over (the emulator's `settle`, the paper book's next day).
     assert peer.ref("SBIN").symbol not in {h.instrument.symbol for h in connected.holdings()}
+    trades = [t for t in connected.trades() if t.broker_order_id == order_id]
+    assert trades and trades[0].quantity == 3 and trades[0].side is Side.BUY
     peer.settle()
     holding = {h.instrument.symbol: h for h in connected.holdings()}[peer.ref("SBIN").symbol]
     assert holding.quantity == 3 and holding.t1_quantity == 3
     assert holding.average_price == Decimal("800")
-    trades = [t for t in connected.trades() if t.broker_order_id == order_id]
-    assert trades and trades[0].quantity == 3 and trades[0].side is Side.BUY
 
 
 def test_tag_round_trip(connected, peer):

@@ -4,6 +4,7 @@ over HTMX, a CSV and an XLSX export downloaded; the trades and P&L pages fit a
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,67 @@ def test_missed_days_form_and_import_pages_fit(page, user, history, size, tmp_pa
     expect(page.get_by_text("marked as having no trades")).to_be_visible()
     found = page.evaluate(FITS)
     assert found["page"] <= width, f"/trades/ scrolls sideways at {width}: {found}"
+
+
+def test_back_to_a_filtered_page_shows_its_filter(page, history):
+    """Review 6: after Back, the filter said "All years" over data filtered by a year
+    (htmx's history snapshot kept the selects as first rendered)."""
+    sign_in(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="P&L").click()
+    page.get_by_label("Financial year").focus()
+    page.get_by_label("Financial year").select_option("2025")
+    expect(page.locator("#round-trips .trip-row")).to_have_count(2)
+    expect(page.get_by_label("Financial year")).to_be_focused()  # focus kept by the swap
+    page.get_by_label("Account", exact=True).select_option(str(history.pk))
+    expect(page).to_have_url(re.compile(rf"/trades/pnl/\?account={history.pk}&fy=2025$"))
+    page.reload()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/trades/pnl/\?account=&fy=2025$"))
+    expect(page.locator("#round-trips .trip-row")).to_have_count(2)
+    expect(page.get_by_label("Financial year")).to_have_value("2025")
+    expect(page.get_by_label("Account", exact=True)).to_have_value("")
+
+
+def test_round_trips_table_fits_its_wrapper_at_1366(page, user, history):
+    """Review 6: a grandfathered round trip made the table 1305 px in a 1241 px wrapper
+    at 1366 (cut off). The widest cells: a grandfathered LTCG from an opening lot sold
+    on another exchange, crore-sized figures, a long strategy name."""
+    from datetime import date
+    from decimal import Decimal
+
+    from trades.models import OpeningLot
+
+    OpeningLot.objects.create(
+        user=user,
+        account=history,
+        exchange="NSE",
+        symbol="BAJAJHLDNG",
+        quantity=90000,
+        average_price=Decimal("1234.5678"),
+        as_of=date(2025, 4, 1),
+        acquired_on=date(2017, 5, 2),
+    )
+    make_trade(
+        history,
+        90,
+        "SELL",
+        90000,
+        12345.6789,
+        "2025-06-02T10:00",
+        symbol="BAJAJHLDNG",
+        exchange="BSE",
+    )
+    services.rebuild(user=user)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page)
+    page.goto("/trades/pnl/")
+    expect(page.get_by_text("grandfathered", exact=True)).to_be_visible()
+    sizes = page.evaluate(
+        """() => { const t = document.querySelector('#round-trips');
+        return {table: t.scrollWidth, wrap: t.parentElement.clientWidth}; }"""
+    )
+    assert sizes["table"] <= sizes["wrap"], sizes
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    found = page.evaluate(FITS)
+    assert found["page"] <= 390, found

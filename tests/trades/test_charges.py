@@ -49,3 +49,23 @@ def test_a_short_is_charged_sell_first_and_a_bonus_lot_has_no_buy_leg():
     assert estimate(trip("SHORT", 100, "50500", "50000", "INTRADAY", "MIS")) == D("53.36")
     # Bonus shares (cost 0) sold: only the sell leg, 56.99 as in the delivery example.
     assert estimate(trip("LONG", 100, "0", "55000", "STCG")) == D("56.99")
+
+
+def test_fno_option_round_trip_worked_example_at_fno_rates():
+    """Review 6: F&O was priced at equity intraday rates. NIFTY option, buy 75 @ 120.50
+    (premium 9,037.50), sell 75 @ 140.50 (10,537.50):
+      buy:  brokerage 20, exchange 0.03503% 3.1658 -> 3.17, SEBI 0.009 -> 0.01,
+            stamp 0.003% 0.2711 -> 0.27, GST 18% of 23.18 = 4.1724 -> 4.17        = 27.62
+      sell: brokerage 20, STT 0.1% 10.5375 -> 10.54, exchange 3.6913 -> 3.69,
+            SEBI 0.01, GST 18% of 23.70 = 4.266 -> 4.27                         = 38.51"""
+    option = trip("LONG", 75, "9037.50", "10537.50", "FNO", pclass="FNO")
+    option.symbol, option.exchange = "NIFTY25APR23000CE", "NFO"
+    assert estimate(option) == D("66.13")
+    # A future, 75 NIFTY @ 23,000 -> 23,100: sell STT 0.02% 346.50, exchange 0.00173%.
+    #   buy:  20 + exchange 29.8425 -> 29.84 + SEBI 1.725 -> 1.73 + stamp 0.002% 34.50
+    #         + GST 18% of 51.57 = 9.2826 -> 9.28                             = 95.35
+    #   sell: 20 + STT 346.50 + exchange 29.97225 -> 29.97 + SEBI 1.73
+    #         + GST 18% of 51.70 = 9.306 -> 9.31                              = 407.51
+    future = trip("LONG", 75, "1725000", "1732500", "FNO", pclass="FNO")
+    future.symbol, future.exchange = "NIFTY25APRFUT", "NFO"
+    assert estimate(future) == D("502.86")

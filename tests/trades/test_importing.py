@@ -136,3 +136,84 @@ def test_confirm_is_one_transaction(user, monkeypatch):
         importing.confirm(pending=pending)
     assert not Trade.objects.exists() and not CapturedDay.objects.exists()
     assert PendingImport.objects.filter(pk=pending_id).exists()  # can be confirmed again
+
+
+CONSOLE_FNO = """symbol,isin,trade_date,exchange,segment,series,trade_type,auction,quantity,price,trade_id,order_id,order_execution_time,expiry_date
+NIFTY25APR23000CE,,2025-04-03,NSE,FO,,buy,false,75,120.50,F1,FO1,2025-04-03T09:30:00,2025-04-24
+NIFTY25APR23000CE,,2025-04-07,NSE,FO,,sell,false,75,140.50,F2,FO2,2025-04-07T10:00:00,2025-04-24
+SENSEX25APRFUT,,2025-04-03,BSE,FO,,buy,false,20,76000,F3,FO3,2025-04-03T09:31:00,2025-04-29
+USDINR25APRFUT,,2025-04-03,NSE,CDS,,buy,false,1,85.5,F4,FO4,2025-04-03T09:32:00,2025-04-28
+CRUDEOIL25APRFUT,,2025-04-03,MCX,COM,,buy,false,1,5600,F5,FO5,2025-04-03T09:33:00,2025-04-21
+BANKNIFTY25APRFUT,,2025-04-03,NSE,,,buy,false,30,51000,F6,FO6,2025-04-03T09:34:00,2025-04-24
+INFY,INE009A01021,2025-04-03,NSE,EQ,EQ,buy,false,10,1500,F7,FO7,2025-04-03T09:35:00,
+"""
+
+
+def test_console_fno_rows_are_derivatives_not_delivery_equity(user):
+    """Review 6: Console names the market by exchange AND segment (NSE + FO): a
+    NIFTY option must land on NFO (product NRML) and match as F&O, not NSE CNC."""
+    account = account_of(user, "zerodha")
+    rows = [r.trade for r in account.adapter_class.read_trade_export(CONSOLE_FNO)]
+    assert [(t.instrument.exchange, str(t.product)) for t in rows] == [
+        ("NFO", "NRML"),
+        ("NFO", "NRML"),
+        ("BFO", "NRML"),
+        ("CDS", "NRML"),
+        ("MCX", "NRML"),
+        ("NFO", "NRML"),  # no segment, but an expiry date: a derivative
+        ("NSE", "CNC"),
+    ]
+    pending = importing.stage(user=user, account=account, data=CONSOLE_FNO.encode())
+    importing.confirm(pending=pending)
+    trip = RoundTrip.objects.get(symbol="NIFTY25APR23000CE")
+    assert (trip.exchange, trip.product_class, trip.classification) == ("NFO", "FNO", "FNO")
+    assert trip.gross == Decimal("1500")  # 75 x (140.50 - 120.50)
+
+
+HEADER = CONSOLE.splitlines()[0]
+
+
+def console(*rows: str) -> str:
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+OUT_OF_BOUNDS = console(
+    "BIGQ,X,2025-05-07,NSE,EQ,EQ,buy,false,99999999999999999999,10,B1,O1,2025-05-07T10:00:00",
+    "BIGP,X,2025-05-07,NSE,EQ,EQ,buy,false,1,1e20,B2,O2,2025-05-07T10:00:00",
+    "QTY3B,X,2025-05-08,NSE,EQ,EQ,buy,false,3000000000,10,B3,O3,2025-05-08T10:00:00",
+    "SMALLP,X,2025-05-07,NSE,EQ,EQ,buy,false,1,0.000001,B4,O4,2025-05-07T10:00:00",
+    "PRICE7,X,2025-05-07,NSE,EQ,EQ,buy,false,1,10000000,B5,O5,2025-05-07T10:00:00",
+    f"LONGID,X,2025-05-07,NSE,EQ,EQ,buy,false,1,10,{'9' * 200},O6,2025-05-07T10:00:00",
+    "FUTURE,X,2099-05-07,NSE,EQ,EQ,buy,false,1,10,B7,O7,2099-05-07T10:00:00",
+    "OK,X,2025-05-07,NSE,EQ,EQ,buy,false,10000000,9999999.9999,B8,O8,2025-05-07T10:00:00",
+)
+
+
+def test_rows_the_app_cannot_store_are_unreadable_with_a_reason(user):
+    """Review 6: quantity 1e20 / price 1e20 crashed the confirm (OverflowError,
+    InvalidOperation), 3,000,000,000 passed (over PostgreSQL's integer) and one
+    2099 trade refused the whole file. Each is now an unreadable row, the rest import."""
+    account = account_of(user, "zerodha")
+    result = importing.preview(account=account, text=OUT_OF_BOUNDS)
+    reasons = [(r.status, r.reason) for r in result.rows]
+    assert [status for status, _ in reasons] == ["unreadable"] * 7 + ["new"]
+    assert "not between 1 and 10,000,000" in reasons[0][1]
+    assert "below 10,000,000" in reasons[1][1]
+    assert "not between 1 and 10,000,000" in reasons[2][1]
+    assert "more than 4 decimals" in reasons[3][1]
+    assert "below 10,000,000" in reasons[4][1]
+    assert "trade id is longer than 64" in reasons[5][1]
+    assert "07 May 2099, in the future" in reasons[6][1]
+    assert (result.first_day, result.last_day) == (date(2025, 5, 7), date(2025, 5, 7))
+    pending = importing.stage(user=user, account=account, data=OUT_OF_BOUNDS.encode())
+    assert importing.confirm(pending=pending).added == 1
+    assert Trade.objects.get().quantity == 10_000_000
+
+
+def test_a_covered_range_reaching_back_to_year_1_is_refused_not_marked(user):
+    """Review 6 follow-up: 'covers from 0001-01-01' would mark ~500,000 days captured."""
+    account = account_of(user, "zerodha")
+    pending = importing.stage(user=user, account=account, data=CONSOLE.encode())
+    with pytest.raises(importing.ImportRefused, match="before 1990: check the year"):
+        importing.confirm(pending=pending, covers_from=date(1, 1, 1))
+    assert not CapturedDay.objects.exists() and not Trade.objects.exists()

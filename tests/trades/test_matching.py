@@ -237,16 +237,17 @@ def test_a_consolidation_that_leaves_no_whole_share_drops_the_lot():
     assert result.open_lots == {}
 
 
-def test_without_the_adjustment_the_same_sell_is_a_short():
+def test_without_the_adjustment_the_same_sell_is_unmatched_not_a_short():
     fills = [
         fill(1, "BUY", 10, "1000", at("2025-04-10")),
         fill(2, "SELL", 50, "210", at("2025-06-10")),
     ]
     result = match_fills(fills)
     [trip] = result.round_trips
-    assert trip.quantity == 10  # 40 left over open a short
-    [lots] = result.open_lots.values()
-    assert lots[0].side == "SELL" and lots[0].quantity == 40
+    assert trip.quantity == 10  # the 40 left over: a delivery short cannot exist
+    assert result.open_lots == {}
+    [sale] = result.unmatched
+    assert (sale.quantity, sale.ref, sale.day) == (40, 2, date(2025, 6, 10))
 
 
 def test_financial_year_boundary_31_march_and_1_april():
@@ -322,9 +323,15 @@ def test_quantities_conserve_per_book(raw):
         for lot in lots:
             (open_long if lot.side == "BUY" else open_short)[book] += lot.quantity
         assert len({lot.side for lot in lots}) == 1  # a book is long or short, not both
+    unmatched = defaultdict(int)
+    for sale in result.unmatched:
+        assert sale.book[3] == "CNC"  # only a delivery sale is left unmatched
+        unmatched[sale.book] += sale.quantity
     for book in set(bought) | set(sold):
         assert bought[book] == matched_long[book] + open_long[book] + matched_short[book]
-        assert sold[book] == matched_short[book] + open_short[book] + matched_long[book]
+        assert sold[book] == (
+            matched_short[book] + open_short[book] + matched_long[book] + unmatched[book]
+        )
 
 
 @settings(max_examples=200, deadline=None)

@@ -113,9 +113,14 @@ def test_an_opening_lot_bought_before_1990_or_in_the_future_is_refused(user, acc
 # 3. Opening lots and the day's fills -----------------------------------------------
 
 
-def test_holdings_that_include_todays_buy_are_not_counted_twice(user, account):
-    """Broker holdings 40 read after today's 40-share buy: the buy is those shares.
-    The same-day sell squares the buy (INTRADAY), not an opening lot (STCG)."""
+def test_holdings_read_after_todays_buy_do_not_include_it(user, account):
+    """Updated by review 6. This test first assumed holdings read after today's buy
+    include it (holdings 40 after a 40-share buy = 40) — an artifact of the emulator,
+    whose trade book kept earlier days' fills after the day rolled over. Real brokers
+    (Kite, and now the emulator) show today's delivery buys as positions, not
+    holdings, until the day rolls: holdings 40 read at 11:00 after a 40-share buy at
+    10:00 are 40 older shares, plus the 40 bought. The same-day sell squares today's
+    buy (INTRADAY); the opening lot stays held."""
     day = "2025-06-10"
     make_trade(account, 1, "BUY", 40, 100, f"{day}T10:00")
     Holding.objects.create(
@@ -124,16 +129,17 @@ def test_holdings_that_include_todays_buy_are_not_counted_twice(user, account):
         broker_symbol="INFY",
         exchange="NSE",
         quantity=40,
-        average_price=D("100"),
+        average_price=D("90"),
         last_price=D("101"),
-        pnl=D("40"),
+        pnl=D("440"),
         synced_at=datetime.fromisoformat(f"{day}T11:00").replace(tzinfo=IST),
     )
     services.seed_opening_lots(account=account, as_of=date(2025, 6, 10))
     make_trade(account, 2, "SELL", 40, 110, f"{day}T14:00")
-    services.rebuild(user=user)
+    result = services.rebuild(user=user)
     [trip] = RoundTrip.objects.all()
     assert (trip.quantity, trip.classification, trip.from_opening_lot) == (40, "INTRADAY", False)
+    assert trip.open_average == D("100") and result.open_lots == 1  # the 40 held before
 
 
 # 5. The other broker's export is refused -------------------------------------------

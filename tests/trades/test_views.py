@@ -206,3 +206,39 @@ def test_an_opening_lots_purchase_date_reclassifies_it(client, user, account, ot
     assert RoundTrip.objects.get().classification == "LTCG"
     client.force_login(other_user)
     assert client.post(url, {"acquired_on": "2020-01-01"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        ["A,X,2025-05-07,NSE,EQ,EQ,buy,false,99999999999999999999,10,B1,O1,2025-05-07T10:00:00"],
+        ["A,X,2025-05-07,NSE,EQ,EQ,buy,false,1,1e20,B1,O1,2025-05-07T10:00:00"],
+        ["A,X,2025-05-08,NSE,EQ,EQ,buy,false,3000000000,10,B1,O1,2025-05-08T10:00:00"],
+        ["A,X,2025-05-08,NSE,EQ,EQ,buy,false,1,NaN,B1,O1,2025-05-08T10:00:00"],
+        ["A,X,2025-05-08,NSE,EQ,EQ,buy,false,1,-Infinity,B1,O1,2025-05-08T10:00:00"],
+        ["A,X,9999-12-31,NSE,EQ,EQ,buy,false,1,10,B1,O1,9999-12-31T23:59:59"],
+        ["A,X,0001-01-01,NSE,EQ,EQ,buy,false,1,10,B1,O1,0001-01-01T00:00:00"],
+        ["A,X,9999-12-31,NSE,EQ,EQ,buy,false,1,10,B1,O1,9999-12-31T23:00:00-05:00"],
+        [f"{'A' * 300},X,2025-05-08,{'N' * 50},EQ,EQ,buy,false,1,10,B1,{'O' * 300},"],
+        [
+            "A,X,2025-05-07,NSE,EQ,EQ,buy,false,9999999,9999999.9999,B1,O1,2025-05-07T10:00:00",
+            "A,X,2025-05-08,NSE,EQ,EQ,sell,false,9999999,0.0001,B2,O2,2025-05-08T10:00:00",
+        ],
+        [
+            "A,X,2099-05-07,NSE,EQ,EQ,buy,false,1,10,B1,O1,2099-05-07T10:00:00",
+            "A,X,2025-05-07,NSE,EQ,EQ,buy,false,1,10,B2,O2,2025-05-07T10:00:00",
+        ],
+    ],
+)
+def test_no_import_input_gives_a_5xx(client, user, rows):
+    """Review 6: preview and confirm of any row answer a page, never a server error."""
+    account = account_of(user, "zerodha")
+    client.force_login(user)
+    text = "\n".join([CONSOLE.splitlines()[0], *rows]) + "\n"
+    upload = SimpleUploadedFile("tb.csv", text.encode(), content_type="text/csv")
+    response = client.post(reverse("trades:import"), {"account": account.pk, "file": upload})
+    assert response.status_code in (302, 422)
+    if response.status_code == 302:
+        assert client.get(response.url).status_code == 200
+        done = client.post(response.url, {"step": "confirm"})
+        assert done.status_code in (200, 302, 422)

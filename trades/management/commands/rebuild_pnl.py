@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--user", required=True, help="username")
-        parser.add_argument("--account", type=int, help="one account's id (default: all)")
+        parser.add_argument(
+            "--account", help="one account's id or label, as the app shows it (default: all)"
+        )
 
     def handle(self, *args, user, account=None, **options):
         try:
@@ -21,9 +23,15 @@ class Command(BaseCommand):
             raise CommandError(f"No user named {user!r}.") from exc
         target = None
         if account is not None:
-            target = BrokerAccount.objects.filter(user=owner, pk=account).first()
-            if target is None:
-                raise CommandError(f"{user} has no account with id {account}.")
+            mine = BrokerAccount.objects.filter(user=owner)
+            wanted = str(account).strip()
+            found = [a for a in mine if wanted in (str(a.pk), a.label, a.display_name)]
+            if not found:
+                names = ", ".join(f"{a.pk} ({a.display_name})" for a in mine) or "none"
+                raise CommandError(f"{user} has no account {account!r}. Accounts: {names}.")
+            if len(found) > 1:
+                raise CommandError(f"{account!r} names {len(found)} accounts: give the id.")
+            target = found[0]
         result = services.rebuild(user=owner, account=target)
         where = target.display_name if target else "all accounts"
         self.stdout.write(
