@@ -71,7 +71,7 @@ def arm(order: Order, *, actor: str) -> tuple[str, str, dict]:
                 status=Status.ARMED, updated_at=timezone.now()
             )
             log(sibling, "status", "Armed with its OCO sibling", actor=actor, before=sibling.status)
-        return Status.ARMED, _armed_text(order, managed=True), {}
+        return Status.ARMED, armed_text(order, managed=True), {}
     account, instrument = order.account, order.instrument
     if account is None or instrument is None:  # validate() refuses these; said, not assumed
         raise BrokerError(ACCOUNT_GONE if account is None else "The order has no instrument.")
@@ -123,7 +123,7 @@ def arm(order: Order, *, actor: str) -> tuple[str, str, dict]:
             actor=actor,
             before=sibling.status,
         )
-    return Status.ARMED, _armed_text(order, managed=False, gtt_id=gtt_id), {"gtt_id": gtt_id}
+    return Status.ARMED, armed_text(order, managed=False, gtt_id=gtt_id), {"gtt_id": gtt_id}
 
 
 # Said of a native GTT whose arming had no clear answer. A GTT carries no client tag
@@ -259,7 +259,7 @@ def _not_armed(legs: list[Order], *, actor: str) -> list[str]:
     return changes
 
 
-def _armed_text(order: Order, *, managed: bool, gtt_id: str = "") -> str:
+def armed_text(order: Order, *, managed: bool, gtt_id: str = "") -> str:
     """Where the armed GTT lives, in the words the Orders page uses for exits (ExitPlan.Mode:
     held at the broker / managed by SigmaTrader), and what it waits for, as money."""
     tick = order.instrument.tick_size if order.instrument is not None else None

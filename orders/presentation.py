@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sigmatrader.formatting import inr, inr_number
 
+from .conditional import armed_text
 from .exit_plans import LABELS, stop_condition
 from .forms import RiskPolicyForm
 from .models import ExitPlan, Order, RiskPolicy
@@ -70,6 +71,10 @@ FULL_MESSAGE_STATES = (Order.Status.ARMED,)
 def status_cell(order: Order) -> dict:
     """What the status cell shows (queue and orders pages, and their live polls)."""
     message = "" if order.status in QUIET_STATES else order.status_message
+    if order.status == Order.Status.ARMED and order.is_gtt and order.trigger_value is not None:
+        # Said from the trigger as it is now: a trailed or edited stop moves it after the
+        # message written at arming (which would show the first trigger beside the new).
+        message = armed_text(order, managed=not order.gtt_id, gtt_id=order.gtt_id)
     return {
         "pk": str(order.pk),
         "status": order.status.lower(),

@@ -106,6 +106,25 @@ def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
     if exited >= stored.protected_quantity and entry.status not in Order.LIVE:
         close_plan(stored, entry, "Exited in full.", state=State.DONE)
         return "closed"
+    # The legs were reduced (a manual exit, a sold holding) and then fired: the last pair's
+    # exit filled all it carried, so what was still protected has exited. (Not "cancelled
+    # outside the plan": its sibling was cancelled by the OCO.)
+    newest = max(legs, key=lambda leg: leg.pk, default=None)
+    pair = [leg for leg in legs if newest and leg.pk in (newest.pk, newest.oco_sibling_id)]
+    fired = [
+        leg
+        for leg in pair
+        if leg.status == Status.EXECUTED and leg.filled_quantity >= leg.quantity > 0
+    ]
+    if fired and entry.status not in Order.LIVE:
+        close_plan(
+            stored,
+            entry,
+            f"Exited in full: exit #{fired[0].pk} closed the {fired[0].filled_quantity} still "
+            "protected (the rest had left the position outside the plan).",
+            state=State.DONE,
+        )
+        return "closed"
     if (
         legs
         and all(leg.status == Status.EXPIRED for leg in legs if leg.filled_quantity == 0)

@@ -128,5 +128,11 @@ def test_a_stop_set_looser_than_the_trail_holds_it_is_refused_not_silently_undon
     # A stop tighter than the trail's is taken; so is a looser one with the trail cleared.
     assert edit(order, stop_loss="795", trailing_stop="1%") == {}
     assert by_condition(order)["ltp_lte"].trigger_value == D("795")
+    # The leg's status says the trigger as it is now, not the one it was armed at
+    # (the final check: "sends when … ₹797.20" beside "Stop ₹821.70").
+    from orders.presentation import status_cell
+
+    said = status_cell(by_condition(order)["ltp_lte"])["message"]
+    assert said.endswith("sends when LTP at or below ₹795.00."), said
     assert edit(order, stop_loss="770", trailing_stop="") == {}
     assert by_condition(order)["ltp_lte"].trigger_value == D("770")

@@ -457,6 +457,23 @@ def test_a_same_day_sale_squares_todays_protected_buy_before_older_holdings(
     with django_capture_on_commit_callbacks(execute=True):
         portfolio_sync_account(account)  # the day's CNC position is +6: it agrees
     assert [leg.quantity for leg in legs(order) if leg.status == "ARMED"] == [6]
+    # The final check: the price falls through the stop, which sells the 6. The plan is
+    # exited, not "cancelled outside the plan" (the OCO cancelled the other leg).
+    from protection.exits import sweep
+
+    peer.server.state.market.set_price("NSE", "SBIN", "780")  # through the 784 stop
+    triggers(django_capture_on_commit_callbacks)
+    sync(account, django_capture_on_commit_callbacks)
+    sync(account, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep.sweep()
+    fired = [leg for leg in legs(order) if leg.status == "EXECUTED"]
+    assert [leg.filled_quantity for leg in fired] == [6], [
+        (leg.pk, leg.status, leg.quantity, leg.trigger_value, leg.gtt_id, leg.status_message)
+        for leg in legs(order)
+    ]
+    plan = ExitPlan.objects.get(entry=order)
+    assert plan.state == "done" and plan.note.startswith("Exited in full"), plan.note
 
 
 @pytest.mark.parametrize("trading", ["angelone"], indirect=True)
