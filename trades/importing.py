@@ -12,8 +12,8 @@ broker is named here. Steps:
    and day), *repeated* (the same trade id earlier in this file) or *unreadable*
    (with the reason: not readable, or outside what the app stores — a quantity
    of 1 to 10,000,000 whole shares, a price above 0 and below 10,000,000 with at
-   most 4 decimals, a day no later than today, ids and names that fit their
-   columns);
+   most 4 decimals, a fill worth at most ₹1,000 crore, a day no later than today,
+   ids and names that fit their columns);
 3. confirm: the new rows are written in one transaction (a duplicate can never be
    written twice: the (account, trade id) constraint and ON CONFLICT DO NOTHING),
    the trading days from the file's first to its last fill are recorded as
@@ -47,6 +47,9 @@ NEW, DUPLICATE, REPEATED, UNREADABLE = "new", "duplicate", "repeated", "unreadab
 # DecimalField(18, 4), the id and name columns' lengths), kept well inside.
 MAX_QUANTITY = 10_000_000
 MAX_PRICE = Decimal("10000000")
+# One fill's value (quantity × price) at most ₹1,000 crore: round trips add fills up and
+# their money columns (18 digits, 4 decimals) hold below ₹10^14, so no sum overflows.
+MAX_VALUE = Decimal("10000000000")
 PRICE_PLACES = 4
 EARLIEST_DAY = date(1990, 1, 1)  # before any electronic trade an export could hold
 MAX_LENGTHS = {"trade id": 64, "order id": 64, "symbol": 64, "exchange": 10}
@@ -128,6 +131,8 @@ def out_of_bounds(row: ExportedTrade, *, today: date) -> str:
         return f"quantity {trade.quantity} is not between 1 and {MAX_QUANTITY:,} shares"
     if not 0 < trade.price < MAX_PRICE:
         return f"price {trade.price} is not above 0 and below {MAX_PRICE:,}"
+    if trade.price * trade.quantity > MAX_VALUE:
+        return f"{trade.quantity:,} × {trade.price} is worth more than ₹1,000 crore in one fill"
     if trade.price != trade.price.quantize(Decimal(1).scaleb(-PRICE_PLACES)):
         return f"price {trade.price} has more than {PRICE_PLACES} decimals"
     if row.trade_date is not None and row.trade_date > today:

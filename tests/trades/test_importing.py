@@ -185,7 +185,8 @@ OUT_OF_BOUNDS = console(
     "PRICE7,X,2025-05-07,NSE,EQ,EQ,buy,false,1,10000000,B5,O5,2025-05-07T10:00:00",
     f"LONGID,X,2025-05-07,NSE,EQ,EQ,buy,false,1,10,{'9' * 200},O6,2025-05-07T10:00:00",
     "FUTURE,X,2099-05-07,NSE,EQ,EQ,buy,false,1,10,B7,O7,2099-05-07T10:00:00",
-    "OK,X,2025-05-07,NSE,EQ,EQ,buy,false,10000000,9999999.9999,B8,O8,2025-05-07T10:00:00",
+    "VALUE,X,2025-05-07,NSE,EQ,EQ,buy,false,10000000,9999999.9999,B9,O9,2025-05-07T10:00:00",
+    "OK,X,2025-05-07,NSE,EQ,EQ,buy,false,10000000,1000,B8,O8,2025-05-07T10:00:00",
 )
 
 
@@ -196,7 +197,7 @@ def test_rows_the_app_cannot_store_are_unreadable_with_a_reason(user):
     account = account_of(user, "zerodha")
     result = importing.preview(account=account, text=OUT_OF_BOUNDS)
     reasons = [(r.status, r.reason) for r in result.rows]
-    assert [status for status, _ in reasons] == ["unreadable"] * 7 + ["new"]
+    assert [status for status, _ in reasons] == ["unreadable"] * 8 + ["new"]
     assert "not between 1 and 10,000,000" in reasons[0][1]
     assert "below 10,000,000" in reasons[1][1]
     assert "not between 1 and 10,000,000" in reasons[2][1]
@@ -204,6 +205,8 @@ def test_rows_the_app_cannot_store_are_unreadable_with_a_reason(user):
     assert "below 10,000,000" in reasons[4][1]
     assert "trade id is longer than 64" in reasons[5][1]
     assert "07 May 2099, in the future" in reasons[6][1]
+    # Each part in bounds, the fill worth ~₹10^14: its round trip would overflow PostgreSQL.
+    assert "worth more than ₹1,000 crore in one fill" in reasons[7][1]
     assert (result.first_day, result.last_day) == (date(2025, 5, 7), date(2025, 5, 7))
     pending = importing.stage(user=user, account=account, data=OUT_OF_BOUNDS.encode())
     assert importing.confirm(pending=pending).added == 1
