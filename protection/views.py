@@ -83,7 +83,8 @@ def save_limit(request: AuthedHttpRequest) -> HttpResponse:
             form.add_error("scope", "This limit was just saved elsewhere: reload and try again.")
             return _risk_card(request, form)
         scope = limit.account.display_name if limit.account else "all accounts"
-        messages.success(request, f"Daily loss limit for {scope} saved; it is watched from now on.")
+        what = "Profit target" if limit.max_loss is None else "Daily loss limit"
+        messages.success(request, f"{what} for {scope} saved; it is watched from now on.")
         return _go(request, reverse("settings") + "#risk-limits")
     return _risk_card(request, form)
 

@@ -44,6 +44,10 @@ def test_limit_form_errors_at_the_field_then_saved(client, desk):
     assert LossLimit.objects.get().max_loss == Decimal("3")
     page = client.get(reverse("settings")).content.decode()
     assert "Daily loss limit and profit target" in page and "3.00%" in page
+    # A limit with only a profit target is said as one (the final check's wording finding).
+    client.post(url, {**base, "max_loss": "", "profit_target": "500"})
+    page = client.get(reverse("settings")).content.decode()
+    assert f"Profit target for {account.display_name} saved" in page
 
 
 def test_another_users_account_or_halt_is_not_found(client, desk, other_user):
