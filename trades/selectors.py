@@ -30,14 +30,20 @@ def trades_of(
     deleted: int | None = None,
 ) -> QuerySet[Trade]:
     rows = Trade.objects.filter(user=user)
-    if account is not None:
-        rows = rows.filter(account=account)
-    elif deleted is not None:
-        rows = rows.filter(account__isnull=True, account_ref=deleted)
+    rows = _of_account(rows, account=account, deleted=deleted)
     if fy is not None:
         start, end = fy_bounds(fy)
         rows = rows.filter(trade_date__range=(start, end))
     return rows.select_related("order", "order__strategy").order_by("-traded_at", "-pk")
+
+
+def _of_account(rows: QuerySet, *, account: BrokerAccount | None, deleted: int | None):
+    """One live account's rows, or a deleted account's (by the id it had), or all."""
+    if account is not None:
+        return rows.filter(account=account)
+    if deleted is not None:
+        return rows.filter(account__isnull=True, account_ref=deleted)
+    return rows
 
 
 def round_trips_of(
@@ -48,10 +54,7 @@ def round_trips_of(
     deleted: int | None = None,
 ) -> QuerySet[RoundTrip]:
     rows = RoundTrip.objects.filter(user=user)
-    if account is not None:
-        rows = rows.filter(account=account)
-    elif deleted is not None:
-        rows = rows.filter(account__isnull=True, account_ref=deleted)
+    rows = _of_account(rows, account=account, deleted=deleted)
     if fy is not None:
         rows = rows.filter(financial_year=fy)
     return rows.order_by("closed_at", "seq")
@@ -65,10 +68,7 @@ def unmatched_sales_of(
     deleted: int | None = None,
 ) -> QuerySet[UnmatchedSale]:
     rows = UnmatchedSale.objects.filter(user=user)
-    if account is not None:
-        rows = rows.filter(account=account)
-    elif deleted is not None:
-        rows = rows.filter(account__isnull=True, account_ref=deleted)
+    rows = _of_account(rows, account=account, deleted=deleted)
     if fy is not None:
         rows = rows.filter(financial_year=fy)
     return rows.order_by("sold_at", "pk")

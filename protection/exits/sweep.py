@@ -106,14 +106,15 @@ def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
     if exited >= stored.protected_quantity and entry.status not in Order.LIVE:
         close_plan(stored, entry, "Exited in full.", state=State.DONE)
         return "closed"
+    # The newest leg and its OCO sibling: the last attempt at protecting what is open.
+    last = max(legs, key=lambda leg: leg.pk, default=None)
+    attempt = [leg for leg in legs if last and leg.pk in (last.pk, last.oco_sibling_id)]
     # The legs were reduced (a manual exit, a sold holding) and then fired: the last pair's
     # exit filled all it carried, so what was still protected has exited. (Not "cancelled
     # outside the plan": its sibling was cancelled by the OCO.)
-    newest = max(legs, key=lambda leg: leg.pk, default=None)
-    pair = [leg for leg in legs if newest and leg.pk in (newest.pk, newest.oco_sibling_id)]
     fired = [
         leg
-        for leg in pair
+        for leg in attempt
         if leg.status == Status.EXECUTED and leg.filled_quantity >= leg.quantity > 0
     ]
     if fired and entry.status not in Order.LIVE:
@@ -140,8 +141,6 @@ def _settle(entry: Order, stored: ExitPlan, *, now: datetime) -> str:
     # Open quantity without an armed leg. Retried only when the last leg was refused
     # (REJECTED / FAILED: a definite "not placed"); legs cancelled or expired otherwise
     # (the trader, the broker) end the plan, said so.
-    last = max(legs, key=lambda leg: leg.pk, default=None)
-    attempt = [leg for leg in legs if last and leg.pk in (last.pk, last.oco_sibling_id)]
     if last is not None and last.status_message == WITHDRAWN_FOR_SQUARE_OFF:
         return _after_square_off(entry, stored, last, exited=exited, now=now)
     if last is not None and not any(
