@@ -2,6 +2,7 @@
 over HTMX, a CSV and an XLSX export downloaded; the trades and P&L pages fit a
 1366x768 laptop and a 390 px phone."""
 
+import contextlib
 import csv
 import io
 import re
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from brokers import accounts
@@ -140,6 +142,59 @@ def test_back_to_a_filtered_page_shows_its_filter(page, history):
     expect(page.locator("#round-trips .trip-row")).to_have_count(2)
     expect(page.get_by_label("Financial year")).to_have_value("2025")
     expect(page.get_by_label("Account", exact=True)).to_have_value("")
+
+
+def test_a_filter_changed_right_after_a_swap_is_not_lost(page, history):
+    """CI flake on 8b1b247: htmx wires swapped-in content (the filter form comes back
+    out of band) only when it settles, 20 ms after the swap by default; an account
+    chosen in that window sent nothing and the page kept showing every account.
+    base.html settles at once (defaultSettleDelay 0)."""
+    sign_in(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="P&L").click()
+    page.evaluate(
+        """(pk) => document.body.addEventListener('htmx:afterSwap', function chooseAccount(e) {
+            if (e.target.id !== 'pnl-body') return;  // not the live toasts' poll
+            document.body.removeEventListener('htmx:afterSwap', chooseAccount);
+            setTimeout(() => {
+                const select = document.getElementById('filter-account');
+                select.value = String(pk);
+                select.dispatchEvent(new Event('change', {bubbles: true}));
+            }, 0);
+        })""",
+        history.pk,
+    )
+    page.get_by_label("Financial year").select_option("2025")
+    expect(page).to_have_url(re.compile(rf"/trades/pnl/\?account={history.pk}&fy=2025$"))
+    expect(page.get_by_label("Account", exact=True)).to_have_value(str(history.pk))
+
+
+def test_a_filter_changed_while_the_last_one_loads_is_not_lost(page, history):
+    """htmx queued a second choice on the filter form until the first answer came, and
+    that answer replaced the form, dropping the queued request: the account chosen went
+    back to "All accounts". The form now replaces the request in flight."""
+    held = []
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    sign_in(page)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="P&L").click()
+    page.route(re.compile(r"/trades/pnl/\?"), hold_the_first)
+    page.get_by_label("Financial year").select_option("2025")
+    for _ in range(50):  # route handlers run while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the FY request never went"
+    page.get_by_label("Account", exact=True).select_option(str(history.pk))
+    with contextlib.suppress(PlaywrightError):  # an aborted request cannot be continued
+        held[0].continue_()  # the first answer arrives late
+    expect(page).to_have_url(re.compile(rf"/trades/pnl/\?account={history.pk}&fy=2025$"))
+    expect(page.get_by_label("Account", exact=True)).to_have_value(str(history.pk))
+    expect(page.get_by_label("Financial year")).to_have_value("2025")
 
 
 def test_round_trips_table_fits_its_wrapper_at_1366(page, user, history):
