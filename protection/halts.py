@@ -251,6 +251,16 @@ def run_halt(halt: TradingHalt, *, actor: str = "protection") -> list[HaltAction
     ]
 
 
+def retry_now(halt: TradingHalt, *, actor: str) -> list[HaltAction]:
+    """The trader's "Retry failed actions now": what failed runs again, and so does what
+    the watch gave up on (the trader asked for it; every runner re-reads before acting,
+    and one more failure gives up again). Nothing runs for a released halt."""
+    if halt.released_at is not None:
+        return []
+    HaltAction.objects.filter(halt=halt, state=State.GAVE_UP).update(state=State.FAILED)
+    return run_halt(halt, actor=actor)
+
+
 def retry_actions(*, now=None) -> int:
     """The watch's pass over today's halts: what is pending or failed runs again; a run
     interrupted (worker lost) counts as failed (every runner re-reads before acting)."""

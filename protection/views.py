@@ -3,6 +3,8 @@ work is in protection/halts.py and protection/limits.py."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.contrib import messages
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
@@ -177,6 +179,14 @@ def retry(request: AuthedHttpRequest, halt_id: int) -> HttpResponse:
     halt = selectors.halt_of(user=request.user, halt_id=object_id(halt_id) or 0)
     if halt is None:
         raise Http404("No such halt.")
-    done = halts.run_halt(halt, actor=_actor(request))
-    messages.info(request, f"{len(done)} action(s) tried again.")
-    return redirect("protection:halts")
+    if halt.released_at is not None:
+        messages.info(request, f"The halt of {halt.scope_name} was released: nothing to retry.")
+        return redirect("protection:halts")
+    tried = halts.retry_now(halt, actor=_actor(request))
+    if not tried:
+        messages.info(request, "Nothing was left to retry.")
+    else:
+        states = Counter(action.get_state_display().lower() for action in tried)
+        said = ", ".join(f"{count} {state}" for state, count in states.items())
+        messages.info(request, f"{len(tried)} action(s) tried again: {said}.")
+    return redirect(reverse("protection:halts") + f"#halt-{halt.pk}")

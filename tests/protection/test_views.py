@@ -160,3 +160,37 @@ def test_the_urls_forms_post_to_answer_a_get_with_their_page_not_405(client, des
     response = client.get(reverse("protection:release", args=[halt.pk]))
     assert response.status_code == 302
     assert response["Location"] == f"/protection/halts/#halt-{halt.pk}"
+
+
+def test_retry_button_retries_what_failed_even_given_up_and_only_then_shows(client, desk, settings):
+    """The retry button showed with nothing failed, and pressed after the watch gave up
+    it tried nothing ("0 action(s) tried again") although the card said to act."""
+    from protection import halts
+    from protection.models import HaltAction
+
+    account, peer, _ = desk
+    client.force_login(account.user)
+    page_url = reverse("protection:halts")
+    settings.MARKET_ALWAYS_OPEN = False
+    settings.MARKET_CLOCK = "always-closed"
+    halt = halts.kill_switch(user=account.user, account=None, typed="ALL", actor="alice")
+    square = HaltAction.objects.get(halt=halt, kind="square_off")
+    for _ in range(halts.MAX_ATTEMPTS):
+        halts.retry_actions()
+    square.refresh_from_db()
+    assert square.state == "gave_up"
+    assert "Retry failed actions now (1)" in client.get(page_url).content.decode()
+
+    settings.MARKET_CLOCK = "always-open"
+    response = client.post(reverse("protection:retry", args=[halt.pk]), follow=True)
+    square.refresh_from_db()
+    assert square.state == "done"
+    sells = [o for o in peer.user.book.orders.values() if o.side == "SELL" and o.symbol == "SBIN"]
+    assert len(sells) == 1  # sent once
+    page = response.content.decode()
+    assert "1 action(s) tried again: 1 done." in page
+    assert "Retry failed actions now" not in page  # nothing left to retry
+
+    halts.release(user=account.user, halt=halt, typed="RELEASE", actor="alice")
+    response = client.post(reverse("protection:retry", args=[halt.pk]), follow=True)
+    assert "was released: nothing to retry" in response.content.decode()
