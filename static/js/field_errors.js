@@ -29,3 +29,17 @@
     if (input && !input.disabled) input.focus({ preventScroll: true });
   });
 })();
+
+// A number field holding what is not a number ("12e", "1.2.3") reads as empty, so the
+// server said the field was missing. Send a marker instead: the form's own check then
+// says "Enter a number." at that field.
+document.addEventListener("htmx:configRequest", function (event) {
+  var source = event.detail && event.detail.elt;
+  var form = source && source.closest && source.closest("form");
+  if (!form) return;
+  form.querySelectorAll("input[type=number]").forEach(function (input) {
+    if (input.name && !input.disabled && input.validity.badInput) {
+      event.detail.parameters[input.name] = "not a number";
+    }
+  });
+});

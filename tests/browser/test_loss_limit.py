@@ -139,3 +139,17 @@ def test_on_a_phone_toasts_never_lie_over_the_kill_switch(page, desk):
     button = page.get_by_role("button", name="Stop trading now")
     button.scroll_into_view_if_needed()
     assert page.evaluate(TAPPABLE, "#kill-switch-confirm")
+
+
+def test_a_number_field_holding_no_number_says_so(page, desk):
+    """A number input with "12e" reads as empty in the browser, so the server said the
+    field was missing ("Set a max loss or a profit target"), not that it was no number."""
+    sign_in(page)
+    page.goto("/settings/#risk-limits")
+    card = page.locator("#risk-limits")
+    card.get_by_label("Max loss today").press_sequentially("12e")
+    assert card.get_by_label("Max loss today").evaluate("input => input.validity.badInput")
+    card.get_by_role("button", name="Save daily limit").click()
+    field = page.locator("#risk-limits .field-max_loss")
+    expect(field.locator(".field-error")).to_contain_text("Enter a number.")
+    assert not LossLimit.objects.exists()
