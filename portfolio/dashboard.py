@@ -76,8 +76,32 @@ class AccountFigures:
 class Dashboard:
     accounts: list[AccountFigures] = field(default_factory=list)
 
+    @property
+    def counted(self) -> list[AccountFigures]:
+        """What "All accounts" adds up: the real accounts; paper money is shown apart
+        (as cash and the daily loss limits do). A user with only paper sees paper."""
+        real = [a for a in self.accounts if not a.simulated]
+        return real or self.accounts
+
     def _sum(self, name: str) -> Decimal:
-        return sum((getattr(a, name) for a in self.accounts), ZERO)
+        return sum((getattr(a, name) for a in self.counted), ZERO)
+
+    @property
+    def paper_apart(self) -> list[AccountFigures]:
+        """Paper accounts beside real ones: their figures are shown apart, never added."""
+        return [a for a in self.accounts if a.simulated] if self.has_real else []
+
+    def _paper(self, name: str) -> Decimal | None:
+        paper = self.paper_apart
+        return sum((getattr(a, name) for a in paper), ZERO) if paper else None
+
+    @property
+    def paper_holdings_value(self):
+        return self._paper("holdings_value")
+
+    @property
+    def paper_day_pnl(self):
+        return self._paper("day_pnl")
 
     @property
     def holdings_value(self):

@@ -32,6 +32,9 @@ def test_paper_cash_is_shown_apart_from_real_cash(page, emulator, user, size):
     expect(page.get_by_test_id("overall-cash")).to_have_text("₹50,000.00")
     expect(page.get_by_test_id("paper-cash")).to_contain_text("Paper")
     expect(page.get_by_test_id("paper-cash")).to_contain_text("₹1,00,000.00")
+    # Holdings value and Day P&L keep paper apart too, labelled, not added.
+    expect(page.get_by_test_id("paper-value")).to_contain_text("not in the total")
+    expect(page.get_by_test_id("paper-day-pnl")).to_contain_text("Paper")
     tile = page.locator(f"#account-tiles [data-account='{paper.display_name}']")
     expect(tile).to_contain_text("Paper cash")
     real_tile = page.locator(f"#account-tiles [data-account='{real.display_name}']")

@@ -71,3 +71,42 @@ def test_another_user_never_sees_or_touches_these(client, two_accounts, other_us
     page = client.get(reverse("dashboard")).content.decode()
     assert "family" not in page
     assert not Order.objects.exists()
+
+
+def test_dashboard_all_accounts_adds_real_money_and_shows_paper_apart(client, two_accounts):
+    """The All-accounts holdings value and Day P&L added paper money to real money (only
+    cash was split): a ₹10 lakh practice book made the day look ₹10 lakh richer."""
+    from decimal import Decimal
+
+    from brokers import accounts
+
+    main, family, *_ = two_accounts
+    paper = accounts.create_account(
+        user=main.user, broker="paper", label="Practice", credentials={"starting_cash": "1000"}
+    )
+    Holding.objects.create(
+        account=paper,
+        exchange="NSE",
+        symbol="TCS",
+        quantity=100,
+        average_price=3000,
+        last_price=4000,
+        pnl=100000,
+        day_change=Decimal("50"),
+    )
+    client.force_login(main.user)
+    page = client.get(reverse("dashboard")).content.decode()
+    real = sum(h.current_value for h in Holding.objects.exclude(account=paper))
+    assert f'data-testid="overall-value">{inr(real)}<' in page
+    assert "₹4,00,000.00" in page.split('data-testid="paper-value">')[1].split("</p>")[0]
+    paper_day = page.split('data-testid="paper-day-pnl">')[1].split("</p>")[0]
+    assert "₹5,000.00" in paper_day and "not in the total" in paper_day
+    day = page.split('data-testid="overall-day-pnl">')[1].split("<")[0]
+    assert "5,000" not in day
+
+    # Only paper: the paper figures are the total, with nothing shown apart.
+    main.delete()
+    family.delete()
+    page = client.get(reverse("dashboard")).content.decode()
+    assert 'data-testid="overall-value">₹4,00,000.00<' in page
+    assert "paper-value" not in page and "paper-day-pnl" not in page
