@@ -104,6 +104,12 @@ class Position(PortfolioRow):
     def lot_size(self) -> int:
         return self.instrument.lot_size if self.instrument_id and self.instrument else 1
 
+    @property
+    def key(self) -> str:
+        """What names this position for good (forms post it): a portfolio sync replaces
+        the rows, so a pk on a page open since the last sync is gone."""
+        return f"{self.account_id}|{self.exchange}|{self.symbol}|{self.product}"
+
 
 class PortfolioSync(models.Model):
     """Per account: when holdings/positions/funds last came back, and the last error."""

@@ -28,12 +28,21 @@ def rows_for_page(queryset, accounts) -> list:
     return rows
 
 
-def position_for(user, position_id) -> Position:
-    return get_object_or_404(
-        Position.objects.select_related("account", "instrument"),
-        pk=position_id,
-        account__user=user,
-    )
+def position_for(user, position_id, key: str = "") -> Position | None:
+    """The position a square-off form names. Its key (Position.key) wins: a page open
+    since the last sync (every 5 minutes, and after each fill) posts a pk that is gone.
+    None when the key names no position now; an unknown pk alone is a 404."""
+    rows = Position.objects.select_related("account", "instrument").filter(account__user=user)
+    if not key:
+        return get_object_or_404(rows, pk=position_id)
+    account_id, _, rest = key.partition("|")
+    exchange, _, rest = rest.partition("|")
+    symbol, _, product = rest.rpartition("|")
+    if not account_id.isdigit():
+        return None
+    return rows.filter(
+        account_id=int(account_id), exchange=exchange, symbol=symbol, product=product
+    ).first()
 
 
 def held_quantity(account, symbol: str, exchange: str) -> int:

@@ -225,7 +225,17 @@ def _after_trade(request, order: Order, sent: bool):
 
 @require_POST
 def square_off(request, position_id):
-    position = selectors.position_for(request.user, position_id)
+    key = request.POST.get("position_key", "")[:200]
+    position = selectors.position_for(request.user, position_id, key)
+    if position is None:
+        messages.error(
+            request,
+            f"{_key_label(key)} is no longer in your positions (they were refreshed since "
+            "the page loaded). Nothing was sent.",
+        )
+        if wants_fragment(request):
+            return _render(request, "positions", request.POST)
+        return redirect(f"{reverse('portfolio:positions')}?account=all")
     raw = request.POST.get("quantity", "").strip()
     try:
         quantity = int(raw) if raw else None  # blank: the whole position
@@ -262,6 +272,12 @@ def square_off(request, position_id):
     if wants_fragment(request):
         return _render(request, "positions", request.POST)
     return redirect(f"{reverse('portfolio:positions')}?account={position.account_id}")
+
+
+def _key_label(key: str) -> str:
+    """ "12|NSE|SBIN|MIS" -> "SBIN MIS" (what the trader saw on the row)."""
+    symbol, _, product = key.partition("|")[2].partition("|")[2].rpartition("|")
+    return f"{symbol} {product}".strip()[:80] or "That position"
 
 
 def _render_closed_choice(request, position, closed):

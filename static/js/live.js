@@ -56,6 +56,18 @@
     }
   });
 
+  // A square-off cell is swapped only when the position's open quantity changed (a fill,
+  // a square-off): otherwise the poll would reset the quantity being typed every tick.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target, fragment = event.detail.fragment;
+    if (!target || !target.classList.contains("square-off-cell") || !fragment) return;
+    var incoming = fragment.classList && fragment.classList.contains("square-off-cell")
+      ? fragment : fragment.querySelector && fragment.querySelector(".square-off-cell");
+    if (incoming && incoming.getAttribute("data-open") === target.getAttribute("data-open")) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
   // Toasts: dismiss on their button; keep at most four on screen (older ones go); a success
   // closes by itself after 8 s, a warning or error stays until dismissed.
   document.addEventListener("click", function (event) {

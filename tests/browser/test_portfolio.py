@@ -1,6 +1,8 @@
 """Holdings and positions in a real Chromium: refresh two accounts, the merged tab,
 Sell from a holding into that account's queue, square off a position, the dashboard."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -123,3 +125,37 @@ def test_square_off_and_dashboard(page, portfolio):
     order = Order.objects.get()
     assert (order.account_id, order.side, order.quantity) == (family.pk, "SELL", 3)
     assert [o.tag for o in family_peer.user.book.orders.values()] == [order.client_tag]
+
+
+def test_square_off_follows_the_position_and_survives_a_sync(page, portfolio, settings):
+    """A square-off form kept its old quantity after a fill (pressing it was refused, "only
+    1 open"), and after the beat's sync replaced the rows its pk was gone: 404. The poll
+    now brings the form back when the open quantity changes, and never while it does not
+    (the quantity being typed stays); the form names the position by its key."""
+    from portfolio.models import Position
+    from portfolio.sync import portfolio_sync_account
+
+    settings.LIVE_POLL_SECONDS = 0.5
+    main, family, family_peer = portfolio
+    portfolio_sync_account(family)
+    sign_in(page)
+    page.goto(f"/positions/?account={family.pk}")
+    row = page.locator(".position-row[data-symbol=TCS]")
+    quantity = row.get_by_role("spinbutton")
+    expect(quantity).to_have_value("3")
+    quantity.fill("2")
+    page.wait_for_timeout(1500)  # three polls, nothing changed: what is typed stays
+    expect(quantity).to_have_value("2")
+
+    Position.objects.filter(account=family, symbol="TCS").update(quantity=1)  # a fill
+    expect(quantity).to_have_value("1")
+    expect(quantity).to_have_attribute("max", "1")
+    expect(row.locator(".square-off")).to_have_attribute("data-confirm", re.compile(r"of 1 TCS"))
+
+    portfolio_sync_account(family)  # the broker still has 3: the rows come back anew
+    expect(quantity).to_have_value("3")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Square off").click()
+    expect(page.locator(".message-success")).to_contain_text("Square-off order")
+    order = Order.objects.get()
+    assert (order.account_id, order.side, order.quantity) == (family.pk, "SELL", 3)

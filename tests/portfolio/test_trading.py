@@ -115,3 +115,40 @@ def test_bad_trade_links_are_404_or_a_form_error_never_500(client, two_accounts)
     )
     assert response.status_code == 422 and "NOSUCH" in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_square_off_from_a_page_loaded_before_the_last_sync(client, two_accounts):
+    """A portfolio sync replaces the position rows (new pks): a Positions page open since
+    the last sync (every 5 minutes, and after each fill) posted a pk that was gone, and
+    Square off answered 404. The form names the position by its key."""
+    from portfolio.sync import portfolio_sync_account
+
+    main, family, _, family_peer = two_accounts
+    client.force_login(main.user)
+    page = client.get(reverse("portfolio:positions") + f"?account={family.pk}").content.decode()
+    old = Position.objects.get(account=family)
+    assert f'name="position_key" value="{old.key}"' in page
+    assert portfolio_sync_account(family).ok  # the beat's sync, while the page is open
+    assert not Position.objects.filter(pk=old.pk).exists()
+    response = client.post(
+        reverse("portfolio:square-off", args=[old.pk]),
+        {"account": family.pk, "position_key": old.key, "quantity": "2"},
+    )
+    assert response.status_code == 302
+    order = Order.objects.get(account=family)
+    assert (order.symbol, order.side, order.quantity, order.product) == (
+        "NSE:TCS",
+        "SELL",
+        2,
+        "MIS",
+    )
+
+    # A key that names no position now (or another user's): said, nothing sent.
+    response = client.post(
+        reverse("portfolio:square-off", args=[old.pk]),
+        {"account": family.pk, "position_key": f"{family.pk}|NSE|SBIN|MIS"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "SBIN MIS is no longer in your positions" in response.content.decode()
+    assert Order.objects.filter(account=family).count() == 1
