@@ -102,8 +102,15 @@ def _nse_holidays(year: int) -> dict[date, str]:
     return dict(holidays.financial_holidays("XNSE", years=year))
 
 
-def _configured(name: str) -> set[date]:
-    return {date.fromisoformat(day) for day in getattr(settings, name, ())}
+def _configured(name: str) -> frozenset[date]:
+    return _parsed(tuple(getattr(settings, name, ())))
+
+
+@lru_cache(maxsize=16)
+def _parsed(days: tuple[str, ...]) -> frozenset[date]:
+    """Parsed once per value (a scan over a year asks for every day; a test that
+    overrides the setting brings a new value, so never a stale answer)."""
+    return frozenset(date.fromisoformat(day) for day in days)
 
 
 def holiday_name(day: date, *, exchange: str | None = None) -> str | None:
