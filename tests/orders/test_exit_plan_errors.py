@@ -11,7 +11,11 @@ from orders import exit_plans
 from orders.exit_plans import ExitPlanError, parse_plan
 from orders.forms import StrategyForm
 from orders.models import ExitPlan, Order
-from tests.orders.test_exit_plans import _post, hook  # noqa: F401 (the fixture)
+from tests.orders.test_exit_plans import (  # noqa: F401 (the fixture)
+    _post,
+    hook,
+    post_trade_from_holding,
+)
 from tests.orders.test_order_lifecycle import trading  # noqa: F401 (the fixture)
 from tests.orders.test_queue_views import HX, page, post_new  # noqa: F401 (fixtures)
 
@@ -68,20 +72,7 @@ def test_the_queue_form_shows_a_wrong_side_stop_and_target_together(page):  # no
 
 def test_the_trade_from_holding_form_shows_every_bad_field(page):  # noqa: F811
     client, account, _ = page
-    response = client.post(
-        reverse("portfolio:holdings-trade"),
-        {
-            "account": account.pk,
-            "symbol": "NSE:SBIN",
-            "side": "BUY",
-            "quantity": 1,
-            "order_type": "MARKET",
-            "product": "CNC",
-            "then": "queue",
-            **BAD,
-        },
-        headers=HX,
-    )
+    response = post_trade_from_holding(client, account, BAD, headers=HX)
     assert response.status_code == 422
     assert all(_errors_at(response.content.decode()).values())
     assert not Order.objects.exists()

@@ -153,22 +153,23 @@ def test_editing_a_waiting_entry_changes_or_removes_its_plan(page):  # noqa: F81
     assert not ExitPlan.objects.filter(entry=order).exists()
 
 
+def post_trade_from_holding(client, account, plan: dict, **kwargs):
+    """Holdings → Trade: buy 1 SBIN CNC at market into the queue, with `plan`."""
+    fields = {
+        "account": account.pk,
+        "symbol": "NSE:SBIN",
+        "side": "BUY",
+        "quantity": 1,
+        "order_type": "MARKET",
+        "product": "CNC",
+        "then": "queue",
+    }
+    return client.post(reverse("portfolio:holdings-trade"), {**fields, **plan}, **kwargs)
+
+
 def test_trade_from_holding_form_takes_a_plan(page):  # noqa: F811
     client, account, _ = page
-    response = client.post(
-        reverse("portfolio:holdings-trade"),
-        {
-            "account": account.pk,
-            "symbol": "NSE:SBIN",
-            "side": "BUY",
-            "quantity": 1,
-            "order_type": "MARKET",
-            "product": "CNC",
-            "then": "queue",
-            "stop_loss": "780",
-            "target": "3%",
-        },
-    )
+    response = post_trade_from_holding(client, account, {"stop_loss": "780", "target": "3%"})
     assert response.status_code == 302
     assert Order.objects.get().exit_plan.summary == "SL 780, target 3%"
 
