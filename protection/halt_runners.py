@@ -4,15 +4,19 @@ position, pause an AUTO strategy, or block (which execution does by itself)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from brokers.base import BrokerError
 from orders import actions as order_actions
 from orders.models import Order, Strategy
+from orders.sync import order_sync_account
 from portfolio.models import Position
 from portfolio.trading import MarketClosed, TradeRefused, exitable_quantity, square_off
 
 from .models import HaltAction
 
+logger = logging.getLogger(__name__)
 Kind, State = HaltAction.Kind, HaltAction.State
 CANCELLABLE = (
     Order.Status.WAITING,
@@ -41,10 +45,26 @@ def _cancel(action: HaltAction, actor: str) -> Outcome:
     try:
         order = order_actions.cancel(order=order, actor=actor)
     except order_actions.ActionRefused as exc:
+        # Refused most often because it filled a moment ago ("cannot be cancelled as it
+        # is complete"): the order book says so, and then there is nothing to retry.
+        if account_settled(order):
+            order.refresh_from_db()
+            if order.status not in CANCELLABLE:
+                return State.DONE, f"Already {order.get_status_display().lower()}.", None
         return State.FAILED, exc.message, None
     if order.status == Order.Status.CANCELLED:
         return State.DONE, "Cancelled.", None
     return State.DONE, "Cancel sent to the broker; the order sync confirms it.", None
+
+
+def account_settled(order: Order) -> bool:
+    """Read the account's order book now (orders/sync.py); False if it cannot be read."""
+    try:
+        order_sync_account(order.account)
+    except BrokerError:
+        logger.warning("halt: order book of account %s unreadable", order.account_id)
+        return False
+    return True
 
 
 def position_of(action: HaltAction) -> Position | None:

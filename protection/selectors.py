@@ -61,12 +61,19 @@ def halt_of(*, user, halt_id: int) -> TradingHalt | None:
     return TradingHalt.objects.filter(user=user, pk=halt_id).select_related("account").first()
 
 
-def failing_actions(*, user) -> int:
-    return HaltAction.objects.filter(
-        halt__user=user,
-        halt__trading_day=clock.trading_day(),
-        state__in=(HaltAction.State.FAILED, HaltAction.State.GAVE_UP),
-    ).count()
+def count_failures(halts: list[TradingHalt]) -> None:
+    """Each halt's own `failed_actions` (failed, to be retried) and `given_up_actions`
+    (retries exhausted: the trader acts), for its banner."""
+    counts: dict[tuple[int, str], int] = {}
+    rows = HaltAction.objects.filter(
+        halt__in=halts, state__in=(HaltAction.State.FAILED, HaltAction.State.GAVE_UP)
+    ).values_list("halt_id", "state")
+    for halt_id, state in rows:
+        counts[(halt_id, state)] = counts.get((halt_id, state), 0) + 1
+    for halt in halts:
+        failed = counts.get((halt.pk, HaltAction.State.FAILED), 0)
+        given_up = counts.get((halt.pk, HaltAction.State.GAVE_UP), 0)
+        halt.failed_actions, halt.given_up_actions = failed, given_up  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -188,5 +188,6 @@ def retry(request: AuthedHttpRequest, halt_id: int) -> HttpResponse:
     else:
         states = Counter(action.get_state_display().lower() for action in tried)
         said = ", ".join(f"{count} {state}" for state, count in states.items())
-        messages.info(request, f"{len(tried)} action(s) tried again: {said}.")
+        actions = "action" if len(tried) == 1 else "actions"
+        messages.info(request, f"{len(tried)} {actions} tried again: {said}.")
     return redirect(reverse("protection:halts") + f"#halt-{halt.pk}")

@@ -20,7 +20,9 @@ def _user(context):
 
 def banner_context(user) -> dict:
     halts = selectors.halts_in_force(user=user)
-    return {"halts": halts, "failing": selectors.failing_actions(user=user) if halts else 0}
+    if halts:
+        selectors.count_failures(halts)
+    return {"halts": halts}
 
 
 def card_context(user) -> dict:

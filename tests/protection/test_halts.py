@@ -190,6 +190,22 @@ def test_kill_switch_actions_each_exactly_once(desk):
     assert all(a.attempts == 1 for a in HaltAction.objects.filter(halt=halt))
 
 
+def test_an_entry_that_filled_before_its_cancel_is_done_not_failed(desk):
+    """Review 8: an entry filled at the broker a moment before the halt, not synced yet:
+    its cancel was refused ("cannot be cancelled as it is complete") and the action was
+    "Failed — will retry", an error toast, until the next pass. The runner reads the
+    order book on such a refusal: already executed, done."""
+    account, peer, _ = desk
+    entry = execute(order=new(account, "TCS"), actor="alice")  # MARKET: filled at once
+    assert entry.status == "SENT"  # what the app knows until its order sync
+    halt = halts.kill_switch(user=account.user, account=account, typed="main", actor="alice")
+    cancel = HaltAction.objects.get(halt=halt, kind="cancel")
+    assert (cancel.state, cancel.result) == ("done", "Already executed."), cancel.result
+    entry.refresh_from_db()
+    assert entry.status == "EXECUTED"
+    assert not SystemEvent.objects.filter(level="error", details__action_id=cancel.pk).exists()
+
+
 def test_a_claimed_action_is_not_run_by_a_second_caller(desk):
     account, peer, _ = desk
     halt = halt_now(account, reason=TradingHalt.Reason.KILL_SWITCH)

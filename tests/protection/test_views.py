@@ -188,9 +188,34 @@ def test_retry_button_retries_what_failed_even_given_up_and_only_then_shows(clie
     sells = [o for o in peer.user.book.orders.values() if o.side == "SELL" and o.symbol == "SBIN"]
     assert len(sells) == 1  # sent once
     page = response.content.decode()
-    assert "1 action(s) tried again: 1 done." in page
+    assert "1 action tried again: 1 done." in page
     assert "Retry failed actions now" not in page  # nothing left to retry
 
     halts.release(user=account.user, halt=halt, typed="RELEASE", actor="alice")
     response = client.post(reverse("protection:retry", args=[halt.pk]), follow=True)
     assert "was released: nothing to retry" in response.content.decode()
+
+
+def test_each_halt_banner_counts_its_own_failures(client, desk):
+    """Review 8: every banner said "1 action(s) failed: retrying." when one action of one
+    halt had failed — and even when that action had been given up, not retrying."""
+    from protection.models import HaltAction
+    from tests.protection.helpers import halt_now
+
+    account, _, _ = desk
+    client.force_login(account.user)
+    own = halt_now(account)
+    every = halt_now(account, all_accounts=True)
+    for state in ("failed", "gave_up", "gave_up"):
+        HaltAction.objects.create(
+            halt=own,
+            kind="cancel",
+            target=f"order:{state}{HaltAction.objects.count()}",
+            state=state,
+        )
+    banner = client.get(reverse("live-halts"), headers={"HX-Request": "true"}).content.decode()
+    mine = banner.split(f'data-halt="{own.pk}"')[1].split("</details>")[0]
+    assert "1 action failed: retrying." in mine
+    assert "2 actions gave up: act on them yourself." in mine
+    others = banner.split(f'data-halt="{every.pk}"')[1].split("</details>")[0]
+    assert "failed" not in others and "gave up" not in others
