@@ -58,6 +58,9 @@
 
   // A square-off cell is swapped only when the position's open quantity changed (a fill,
   // a square-off): otherwise the poll would reset the quantity being typed every tick.
+  // When it does change, a quantity the trader typed is kept (the new maximum applies:
+  // the browser refuses more than is open) and so is the focus.
+  var typed = {};
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target, fragment = event.detail.fragment;
     if (!target || !target.classList.contains("square-off-cell") || !fragment) return;
@@ -65,7 +68,22 @@
       ? fragment : fragment.querySelector && fragment.querySelector(".square-off-cell");
     if (incoming && incoming.getAttribute("data-open") === target.getAttribute("data-open")) {
       event.detail.shouldSwap = false;
+      return;
     }
+    var input = target.querySelector("input[name=quantity]");
+    if (input && (input.value !== input.defaultValue || document.activeElement === input)) {
+      typed[target.id] = { value: input.value, focused: document.activeElement === input };
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    var cell = event.detail.target;
+    var kept = cell && typed[cell.id];
+    if (!kept) return;
+    delete typed[cell.id];
+    var input = document.querySelector("#" + CSS.escape(cell.id) + " input[name=quantity]");
+    if (!input) return;  // the position closed: nothing left to exit
+    input.value = kept.value;
+    if (kept.focused) input.focus({ preventScroll: true });
   });
 
   // Toasts: dismiss on their button; keep at most four on screen (older ones go); a success

@@ -130,8 +130,9 @@ def test_square_off_and_dashboard(page, portfolio):
 def test_square_off_follows_the_position_and_survives_a_sync(page, portfolio, settings):
     """A square-off form kept its old quantity after a fill (pressing it was refused, "only
     1 open"), and after the beat's sync replaced the rows its pk was gone: 404. The poll
-    now brings the form back when the open quantity changes, and never while it does not
-    (the quantity being typed stays); the form names the position by its key."""
+    now brings the form back when the open quantity changes, and never while it does not;
+    a quantity the trader typed, and the focus, are kept either way (review 8: a fill
+    replaced a typed 2 with the whole position). The form names the position by its key."""
     from portfolio.models import Position
     from portfolio.sync import portfolio_sync_account
 
@@ -147,15 +148,17 @@ def test_square_off_follows_the_position_and_survives_a_sync(page, portfolio, se
     page.wait_for_timeout(1500)  # three polls, nothing changed: what is typed stays
     expect(quantity).to_have_value("2")
 
-    Position.objects.filter(account=family, symbol="TCS").update(quantity=1)  # a fill
-    expect(quantity).to_have_value("1")
-    expect(quantity).to_have_attribute("max", "1")
-    expect(row.locator(".square-off")).to_have_attribute("data-confirm", re.compile(r"of 1 TCS"))
+    Position.objects.filter(account=family, symbol="TCS").update(quantity=5)  # a fill
+    expect(quantity).to_have_attribute("max", "5")
+    expect(row.locator(".square-off")).to_have_attribute("data-confirm", re.compile(r"of 5 TCS"))
+    expect(quantity).to_have_value("2")  # typed: kept
+    expect(quantity).to_be_focused()
 
     portfolio_sync_account(family)  # the broker still has 3: the rows come back anew
-    expect(quantity).to_have_value("3")
+    expect(quantity).to_have_attribute("max", "3")
+    expect(quantity).to_have_value("2")
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_role("button", name="Square off").click()
     expect(page.locator(".message-success")).to_contain_text("Square-off order")
     order = Order.objects.get()
-    assert (order.account_id, order.side, order.quantity) == (family.pk, "SELL", 3)
+    assert (order.account_id, order.side, order.quantity) == (family.pk, "SELL", 2)
