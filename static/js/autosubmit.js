@@ -7,3 +7,18 @@ document.addEventListener("change", (event) => {
     control.form.requestSubmit();
   }
 });
+
+// A filter changed before htmx was ready (a slow connection: the selects show before the
+// scripts run) sent nothing, and the data did not follow what the select said. Once htmx
+// has wired the page (its own DOMContentLoaded handler runs first), such a form asks again.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!window.htmx) return;
+  document.querySelectorAll("form[hx-get][hx-trigger*='change']").forEach((form) => {
+    const changed = Array.from(form.elements).some((control) =>
+      control.tagName === "SELECT"
+        ? Array.from(control.options).some((option) => option.selected !== option.defaultSelected)
+        : control.type !== "hidden" && "defaultValue" in control && control.value !== control.defaultValue
+    );
+    if (changed) htmx.trigger(form, "change");
+  });
+});

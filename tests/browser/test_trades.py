@@ -197,6 +197,28 @@ def test_a_filter_changed_while_the_last_one_loads_is_not_lost(page, history):
     expect(page.get_by_label("Financial year")).to_have_value("2025")
 
 
+def test_a_filter_chosen_before_the_scripts_run_is_not_lost(page, history):
+    """Review 8: on a slow connection the selects show before htmx has loaded; a year
+    chosen then sent nothing, and the select said FY 2025-26 over every year's data (and
+    the export link exported every year)."""
+    sign_in(page)
+    held = []
+    script = re.compile(r"htmx[^/]*\.js")
+    page.route(script, lambda route: held.append(route))  # routing: no HTTP cache
+    page.goto("/trades/pnl/", wait_until="commit")
+    page.get_by_label("Financial year").select_option("2025")
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "htmx was not requested"
+    for route in held:
+        route.continue_()
+    page.unroute(script)
+    expect(page).to_have_url(re.compile(r"/trades/pnl/\?account=&fy=2025$"))
+    expect(page.locator("#round-trips .trip-row")).to_have_count(2)
+
+
 def test_round_trips_table_fits_its_wrapper_at_1366(page, user, history):
     """Review 6: a grandfathered round trip made the table 1305 px in a 1241 px wrapper
     at 1366 (cut off). The widest cells: a grandfathered LTCG from an opening lot sold
