@@ -136,6 +136,9 @@ def test_back_to_a_filtered_page_shows_its_filter(page, history):
     expect(page.get_by_label("Financial year")).to_be_focused()  # focus kept by the swap
     page.get_by_label("Account", exact=True).select_option(str(history.pk))
     expect(page).to_have_url(re.compile(rf"/trades/pnl/\?account={history.pk}&fy=2025$"))
+    # Review 8: the link to Trades kept the filters the page was loaded with.
+    trades_link = page.get_by_role("main").get_by_role("link", name="Trades", exact=True)
+    expect(trades_link).to_have_attribute("href", f"/trades/?account={history.pk}&fy=2025")
     page.reload()
     page.go_back()
     expect(page).to_have_url(re.compile(r"/trades/pnl/\?account=&fy=2025$"))
