@@ -217,9 +217,7 @@ def _after_trade(request, order: Order, sent: bool):
     if order.status in (Order.Status.FAILED, Order.Status.REJECTED):
         messages.error(request, f"Order #{order.pk} to {where}: {order.status_message}")
     else:
-        messages.success(
-            request, f"Order #{order.pk} sent to {where}: {order.get_status_display().lower()}."
-        )
+        messages.success(request, f"Order #{order.pk} sent to {where}{_how_far(order)}.")
     return redirect("orders:orders")
 
 
@@ -267,11 +265,18 @@ def square_off(request, position_id):
             messages.success(
                 request,
                 f"Square-off order #{order.pk} for {position.symbol} sent to "
-                f"{order.account_name}: {order.get_status_display().lower()}.",
+                f"{order.account_name}{_how_far(order)}.",
             )
     if wants_fragment(request):
         return _render(request, "positions", request.POST)
     return redirect(f"{reverse('portfolio:positions')}?account={position.account_id}")
+
+
+def _how_far(order: Order) -> str:
+    """ ": executed" after "sent to …", or nothing when the status is only "sent"."""
+    if order.status == Order.Status.SENT:
+        return ""
+    return f": {order.get_status_display().lower()}"
 
 
 def _key_label(key: str) -> str:

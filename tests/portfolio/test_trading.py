@@ -133,8 +133,11 @@ def test_square_off_from_a_page_loaded_before_the_last_sync(client, two_accounts
     response = client.post(
         reverse("portfolio:square-off", args=[old.pk]),
         {"account": family.pk, "position_key": old.key, "quantity": "2"},
+        follow=True,
     )
-    assert response.status_code == 302
+    said = response.content.decode()
+    assert "Square-off order #" in said and "sent to AngelOne · family" in said
+    assert ": sent." not in said  # review 8: "sent to … : sent."
     order = Order.objects.get(account=family)
     assert (order.symbol, order.side, order.quantity, order.product) == (
         "NSE:TCS",
