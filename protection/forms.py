@@ -25,7 +25,8 @@ class LossLimitForm(forms.ModelForm):
         label="Applies to",
         help_text="One account, or the sum of all your live (real-money) accounts. Paper "
         "accounts are not in that sum (give one its own limit), unless you have only paper "
-        "accounts: then all accounts means the paper ones, so a practice limit works too.",
+        "accounts: then all accounts means the paper ones, so a practice limit works too. "
+        "When the sum trips, the halt covers every account, paper included.",
     )
 
     class Meta:
@@ -153,7 +154,7 @@ class KillSwitchForm(forms.Form):
         super().__init__(*args, **kwargs)
         accounts = list(broker_selectors.accounts_of(user))
         self.accounts = {str(a.pk): a for a in accounts}
-        self.fields["scope"].choices = [(ALL, "ALL accounts")] + [
+        self.fields["scope"].choices = [(ALL, "ALL accounts (paper included)")] + [
             (str(a.pk), a.display_name) for a in accounts
         ]
 
