@@ -22,3 +22,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (changed) htmx.trigger(form, "change");
   });
 });
+
+// A form that returns to "this page" (the account switcher's `next`) returns to the page as
+// it is now: filters chosen over htmx pushed a newer URL than the one it was rendered with.
+document.addEventListener("submit", (event) => {
+  const next = event.target.querySelector && event.target.querySelector("input[data-current-url]");
+  if (next) next.value = window.location.pathname + window.location.search;
+});

@@ -222,6 +222,21 @@ def test_a_filter_chosen_before_the_scripts_run_is_not_lost(page, history):
     expect(page.locator("#round-trips .trip-row")).to_have_count(2)
 
 
+def test_the_account_switcher_keeps_the_year_chosen(page, user, history):
+    """Review 8: on Trades filtered to a year over htmx, the top bar's account switcher
+    went back to the URL the page was loaded with: "All years"."""
+    other = accounts.create_account(
+        user=user, broker="paper", label="Second", credentials={"starting_cash": "1000"}
+    )
+    sign_in(page)
+    page.goto("/trades/")
+    page.get_by_label("Financial year").select_option("2025")
+    expect(page).to_have_url(re.compile(r"/trades/\?account=&fy=2025$"))
+    page.get_by_label("Viewing account").select_option(str(other.pk))
+    expect(page).to_have_url(re.compile(rf"/trades/\?fy=2025&account={other.pk}$"))
+    expect(page.get_by_label("Financial year")).to_have_value("2025")
+
+
 def test_round_trips_table_fits_its_wrapper_at_1366(page, user, history):
     """Review 6: a grandfathered round trip made the table 1305 px in a 1241 px wrapper
     at 1366 (cut off). The widest cells: a grandfathered LTCG from an opening lot sold
