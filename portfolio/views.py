@@ -1,3 +1,4 @@
+import re
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -236,6 +237,9 @@ def square_off(request, position_id):
         return redirect(f"{reverse('portfolio:positions')}?account=all")
     raw = request.POST.get("quantity", "").strip()
     try:
+        # ASCII digits only: int() also reads "١" (Arabic-Indic one) and "1_0" (ten).
+        if raw and not re.fullmatch(r"-?[0-9]+", raw):
+            raise ValueError(raw)
         quantity = int(raw) if raw else None  # blank: the whole position
         order = trading.square_off(
             user=request.user,

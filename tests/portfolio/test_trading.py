@@ -155,3 +155,18 @@ def test_square_off_from_a_page_loaded_before_the_last_sync(client, two_accounts
     assert response.status_code == 200
     assert "SBIN MIS is no longer in your positions" in response.content.decode()
     assert Order.objects.filter(account=family).count() == 1
+
+
+def test_square_off_quantity_takes_ascii_digits_only(client, two_accounts):
+    """Review 8: int() read "١" (Arabic-Indic one) as 1 and "1_0" as 10 and sent them."""
+    main, family, *_ = two_accounts
+    client.force_login(main.user)
+    position = Position.objects.get(account=family)
+    for raw in ("١", "1_0", "2.0"):
+        response = client.post(
+            reverse("portfolio:square-off", args=[position.pk]),
+            {"account": family.pk, "position_key": position.key, "quantity": raw},
+            follow=True,
+        )
+        assert "is not a whole number" in response.content.decode(), raw
+    assert not Order.objects.exists()
