@@ -41,6 +41,8 @@ LABELS = {
     "trail_activation": "Trail from",
 }
 SYNTAX = 'a price (812.5), a percent of the fill ("2%") or points from it ("15pts")'
+# A trailing stop is a distance, never a price.
+DISTANCE_SYNTAX = 'a distance to trail by: a percent ("1%") or points ("10pts")'
 
 # A number may carry a sign (a minus is then refused as "must be above 0", not as an
 # unreadable value) and Indian or Western digit grouping ("1,000", "1,00,000.5").
@@ -84,22 +86,23 @@ def parse_offset(text, *, field: str, distance_only: bool = False) -> Offset | N
     """'' / None → None; '812.5' → price; '2%' → percent; '15pts' → points.
 
     `distance_only` (the trailing stop): a plain number is points."""
+    syntax = DISTANCE_SYNTAX if distance_only else SYNTAX
     if text is None:
         return None
     if isinstance(text, bool) or not isinstance(text, str | int | float | Decimal):
-        raise ExitPlanError(field, f"{LABELS[field]} must be {SYNTAX}.")
+        raise ExitPlanError(field, f"{LABELS[field]} must be {syntax}.")
     raw = str(text).strip()
     if not raw:
         return None
     match = _PATTERN.match(raw)
     if match is None:
-        raise ExitPlanError(field, f"{LABELS[field]} {raw[:20]!r} is not {SYNTAX}.")
+        raise ExitPlanError(field, f"{LABELS[field]} {raw[:20]!r} is not {syntax}.")
     try:
         value = Decimal(match["number"].replace(",", ""))
         if match["sign"] == "-":
             value = -value
     except InvalidOperation:  # the pattern admits only digits; said, not assumed
-        raise ExitPlanError(field, f"{LABELS[field]} must be {SYNTAX}.") from None
+        raise ExitPlanError(field, f"{LABELS[field]} must be {syntax}.") from None
     unit = (match["unit"] or "").lower()
     kind = PERCENT if unit == "%" else POINTS if unit.startswith("p") else PRICE
     if distance_only and kind == PRICE:

@@ -333,3 +333,11 @@ def test_exit_conditions_are_the_order_conditions():
     assert exit_plans.stop_condition("BUY") == O.Condition.LTP_AT_OR_BELOW
     assert exit_plans.stop_condition("SELL") == O.Condition.LTP_AT_OR_ABOVE
     assert exit_plans.target_condition("BUY") == O.Condition.LTP_AT_OR_ABOVE
+
+
+def test_a_bad_trailing_stop_is_told_it_is_a_distance_not_a_price():
+    """Review 8: "'1.2.3' is not a price (812.5)…" for a trailing stop, a distance."""
+    with pytest.raises(ExitPlanError) as caught:
+        parse_offset("1.2.3", field="trailing_stop", distance_only=True)
+    assert "a distance to trail by" in caught.value.message
+    assert "price" not in caught.value.message
