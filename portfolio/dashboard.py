@@ -104,6 +104,10 @@ class Dashboard:
         return self._paper("day_pnl")
 
     @property
+    def paper_pnl(self):
+        return self._paper("pnl")
+
+    @property
     def holdings_value(self):
         return self._sum("holdings_value")
 

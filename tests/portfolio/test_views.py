@@ -98,7 +98,8 @@ def test_dashboard_all_accounts_adds_real_money_and_shows_paper_apart(client, tw
     page = client.get(reverse("dashboard")).content.decode()
     real = sum(h.current_value for h in Holding.objects.exclude(account=paper))
     assert f'data-testid="overall-value">{inr(real)}<' in page
-    assert "₹4,00,000.00" in page.split('data-testid="paper-value">')[1].split("</p>")[0]
+    paper_value = page.split('data-testid="paper-value">')[1].split("</p>")[0]
+    assert "₹4,00,000.00" in paper_value and "₹1,00,000.00" in paper_value  # value, P&L
     paper_day = page.split('data-testid="paper-day-pnl">')[1].split("</p>")[0]
     assert "₹5,000.00" in paper_day and "not in the total" in paper_day
     day = page.split('data-testid="overall-day-pnl">')[1].split("<")[0]
