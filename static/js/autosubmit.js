@@ -14,11 +14,15 @@ document.addEventListener("change", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   if (!window.htmx) return;
   document.querySelectorAll("form[hx-get][hx-trigger*='change']").forEach((form) => {
-    const changed = Array.from(form.elements).some((control) =>
-      control.tagName === "SELECT"
-        ? Array.from(control.options).some((option) => option.selected !== option.defaultSelected)
-        : control.type !== "hidden" && "defaultValue" in control && control.value !== control.defaultValue
-    );
+    const changed = Array.from(form.elements).some((control) => {
+      if (control.tagName === "SELECT") {
+        // As rendered: the option marked selected, or else the first ("All …").
+        const options = Array.from(control.options);
+        const rendered = options.find((option) => option.defaultSelected) || options[0];
+        return rendered !== undefined && control.value !== rendered.value;
+      }
+      return control.type !== "hidden" && "defaultValue" in control && control.value !== control.defaultValue;
+    });
     if (changed) htmx.trigger(form, "change");
   });
 });

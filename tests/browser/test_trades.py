@@ -154,6 +154,7 @@ def test_a_filter_changed_right_after_a_swap_is_not_lost(page, history):
     base.html settles at once (defaultSettleDelay 0)."""
     sign_in(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="P&L").click()
+    expect(page.get_by_label("Financial year")).to_be_visible()  # on the P&L page now
     page.evaluate(
         """(pk) => document.body.addEventListener('htmx:afterSwap', function chooseAccount(e) {
             if (e.target.id !== 'pnl-body') return;  // not the live toasts' poll
@@ -220,6 +221,21 @@ def test_a_filter_chosen_before_the_scripts_run_is_not_lost(page, history):
     page.unroute(script)
     expect(page).to_have_url(re.compile(r"/trades/pnl/\?account=&fy=2025$"))
     expect(page.locator("#round-trips .trip-row")).to_have_count(2)
+
+
+def test_a_filtered_page_loads_once_and_back_leaves_it(page, history):
+    """Review 9: the check for a filter chosen before htmx loaded took the first option
+    ("All accounts", no `selected` attribute) for a change: every visit fetched its
+    data twice and added a history entry, so Back stayed on the page."""
+    sign_in(page)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "/trades/" in r.url else None)
+    page.goto("/trades/pnl/")
+    expect(page.locator("#round-trips .trip-row")).to_have_count(3)
+    page.wait_for_timeout(500)  # a second request would have gone by now
+    assert len(asked) == 1, asked
+    page.go_back()
+    expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
 
 
 def test_the_account_switcher_keeps_the_year_chosen(page, user, history):

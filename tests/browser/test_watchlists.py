@@ -63,6 +63,8 @@ def test_import_shows_the_preview_then_saves_on_confirm(page, accounts, user, si
     page.goto("/watchlists/")
     fits(page, width)
     page.get_by_role("link", name="Import a list").click()
+    # Measured once the import page is there (measuring mid-navigation found no body).
+    expect(page.get_by_role("heading", name="Import a list")).to_be_visible()
     fits(page, width)
     page.get_by_label("Paste the list").fill("###Banks\nNSE:SBIN,NSE:NOSUCHSTOCK\nNSE:SBIN")
     page.get_by_label("Check symbols for").select_option(label=angel.display_name)
