@@ -236,11 +236,12 @@ def square_off(request, position_id):
             return _render(request, "positions", request.POST)
         return redirect(f"{reverse('portfolio:positions')}?account=all")
     raw = request.POST.get("quantity", "").strip()
+    refused = ""
     try:
-        # ASCII digits only: int() also reads "١" (Arabic-Indic one) and "1_0" (ten).
-        if raw and not re.fullmatch(r"-?[0-9]+", raw):
+        # ASCII digits ("2.0" too): int() also reads "١" (Arabic-Indic one), "1_0" (ten).
+        if raw and not re.fullmatch(r"-?[0-9]+(\.0+)?", raw):
             raise ValueError(raw)
-        quantity = int(raw) if raw else None  # blank: the whole position
+        quantity = int(raw.split(".")[0]) if raw else None  # blank: the whole position
         order = trading.square_off(
             user=request.user,
             position=position,
@@ -251,11 +252,9 @@ def square_off(request, position_id):
     except MarketClosed as exc:  # the trader chooses: AMO where offered, queue it, or not
         return _render_closed_choice(request, position, exc.closed)
     except ValueError:
-        messages.error(request, f"Quantity to exit: “{raw[:20]}” is not a whole number.")
-    except (TradeRefused, NotExecutable, InvalidOrder) as exc:
-        messages.error(request, exc.message)
-    except SymbolNotFound as exc:
-        messages.error(request, exc.message)
+        refused = f"Quantity to exit: “{raw[:20]}” is not a whole number."
+    except (TradeRefused, NotExecutable, InvalidOrder, SymbolNotFound) as exc:
+        refused = exc.message
     else:
         if order.status in (Order.Status.FAILED, Order.Status.REJECTED):
             messages.error(request, f"Square-off order #{order.pk}: {order.status_message}")
@@ -271,6 +270,14 @@ def square_off(request, position_id):
                 f"Square-off order #{order.pk} for {position.symbol} sent to "
                 f"{order.account_name}{_how_far(order)}.",
             )
+    if refused and wants_fragment(request):
+        # Said at the row's form, with the quantity as typed (a phone had the message a
+        # screen above and the field reset to the whole position).
+        context = CONTEXTS["positions"](request, request.POST)
+        context["exit_refused"] = {"key": position.key, "quantity": raw[:12], "message": refused}
+        return render(request, "portfolio/_positions_body.html", context, status=422)
+    if refused:
+        messages.error(request, refused)
     if wants_fragment(request):
         return _render(request, "positions", request.POST)
     return redirect(f"{reverse('portfolio:positions')}?account={position.account_id}")

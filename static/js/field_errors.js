@@ -23,7 +23,7 @@
     );
     if (!error) return;
     pendingUntil = 0;
-    var field = error.closest(".field, fieldset");
+    var field = error.closest(".field, fieldset, form");
     var input = field && field.querySelector("input:not([type=hidden]), select, textarea");
     error.scrollIntoView({ block: "center" });
     if (input && !input.disabled) input.focus({ preventScroll: true });

@@ -162,3 +162,27 @@ def test_square_off_follows_the_position_and_survives_a_sync(page, portfolio, se
     expect(page.locator(".message-success")).to_contain_text("Square-off order")
     order = Order.objects.get()
     assert (order.account_id, order.side, order.quantity) == (family.pk, "SELL", 2)
+
+
+def test_a_refused_square_off_is_said_at_its_row_on_a_phone(page, portfolio):
+    """Review 9: on a phone a refused square-off said why a screen above the row, and the
+    field was reset to the whole position (pressing again would exit it all)."""
+    from portfolio.sync import portfolio_sync_account
+
+    main, family, family_peer = portfolio
+    portfolio_sync_account(family)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page)
+    page.goto(f"/positions/?account={family.pk}")
+    row = page.locator(".position-row[data-symbol=TCS]")
+    quantity = row.get_by_role("spinbutton")
+    quantity.evaluate("input => { input.removeAttribute('max'); }")  # past the browser's check
+    quantity.fill("7")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Square off").click()
+    error = row.locator(".field-error")
+    expect(error).to_contain_text("has 3 open")
+    expect(error).to_be_in_viewport()
+    expect(quantity).to_have_value("7")  # as typed, not the whole position
+    expect(quantity).to_be_focused()
+    assert not Order.objects.exists()
