@@ -69,7 +69,7 @@ class LossLimitForm(forms.ModelForm):
         accounts = list(broker_selectors.accounts_of(user))
         self.accounts = {str(a.pk): a for a in accounts}
         everyone = (
-            "All live accounts (their sum; paper apart)"
+            "All live accounts (their sum)"
             if any(not is_paper(a) for a in accounts)
             else "All accounts (their sum: your paper accounts)"
         )

@@ -91,8 +91,9 @@ def test_limit_kill_switch_and_banner(page, desk, size):
         expect(page.locator(".halt-banner")).to_contain_text("Trading halted — Zerodha · main")
         fits(page, width)
         # Review 8: on a phone the account was cut to "Zerod…"; it is read in full.
-        title = page.locator(".halt-banner summary strong")
-        assert title.evaluate("e => e.scrollWidth <= e.clientWidth"), title.inner_text()
+        for part in (".halt-banner summary strong", ".halt-banner .halt-when"):
+            text = page.locator(part)
+            assert text.evaluate("e => e.scrollWidth <= e.clientWidth"), text.inner_text()
 
     # Released with RELEASE typed: the banner goes.
     page.goto("/protection/halts/")

@@ -53,7 +53,7 @@ def test_the_all_accounts_limit_sums_live_accounts_not_paper(emulator, user, set
 
     client.force_login(user)
     page = client.get(reverse("settings")).content.decode()
-    assert "All live accounts (their sum; paper apart)" in page
+    assert "All live accounts (their sum)" in page
     assert "Paper accounts are not in that sum" in page
 
 
