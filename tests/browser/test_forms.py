@@ -174,7 +174,9 @@ def test_trade_and_square_off_show_errors_and_a_5xx_shows_a_banner(
     page.goto(f"/positions/?account={zerodha.pk}")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Square off").first.click()
-    expect(page.locator(".messages .message-error")).to_be_visible()
+    error = page.locator(".square-off .field-error")  # said at the row's form
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("NOSUCHTHING")
 
     # A 5xx is not swapped: the banner says so. No answer at all: the banner too.
     page.goto("/queue/")

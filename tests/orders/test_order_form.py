@@ -315,7 +315,10 @@ def test_partial_exit_refuses_more_than_the_position(page, quantity, message):  
         {"account": account.pk, "quantity": quantity},
         headers=HX,
     )
-    assert response.status_code == 200 and message in response.content.decode()
+    # Refused at the row's form (422, as every form error), the quantity as typed.
+    assert response.status_code == 422
+    form = response.content.decode().split('class="inline square-off"')[1].split("</form>")[0]
+    assert message in form and f'value="{quantity}" aria-invalid="true"' in form
     assert not Order.objects.exists()
 
 
