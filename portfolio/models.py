@@ -110,6 +110,21 @@ class Position(PortfolioRow):
         the rows, so a pk on a page open since the last sync is gone."""
         return f"{self.account_id}|{self.exchange}|{self.symbol}|{self.product}"
 
+    @staticmethod
+    def parse_key(key: str) -> dict | None:
+        """`key`'s parts as filter arguments (a symbol may hold "|"); None if malformed."""
+        account_id, _, rest = key.partition("|")
+        exchange, _, rest = rest.partition("|")
+        symbol, _, product = rest.rpartition("|")
+        if not account_id.isdigit():
+            return None
+        return {
+            "account_id": int(account_id),
+            "exchange": exchange,
+            "symbol": symbol,
+            "product": product,
+        }
+
 
 class PortfolioSync(models.Model):
     """Per account: when holdings/positions/funds last came back, and the last error."""

@@ -35,14 +35,8 @@ def position_for(user, position_id, key: str = "") -> Position | None:
     rows = Position.objects.select_related("account", "instrument").filter(account__user=user)
     if not key:
         return get_object_or_404(rows, pk=position_id)
-    account_id, _, rest = key.partition("|")
-    exchange, _, rest = rest.partition("|")
-    symbol, _, product = rest.rpartition("|")
-    if not account_id.isdigit():
-        return None
-    return rows.filter(
-        account_id=int(account_id), exchange=exchange, symbol=symbol, product=product
-    ).first()
+    parts = Position.parse_key(key)
+    return rows.filter(**parts).first() if parts else None
 
 
 def held_quantity(account, symbol: str, exchange: str) -> int:

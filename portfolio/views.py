@@ -24,6 +24,7 @@ from . import presentation, selectors, summary, trading
 from .dashboard import dashboard_for
 from .forms import TradeForm
 from .live import overlay_rows
+from .models import Position
 from .sync import portfolio_sync_account
 from .trading import MarketClosed, TradeRefused
 
@@ -292,8 +293,8 @@ def _how_far(order: Order) -> str:
 
 def _key_label(key: str) -> str:
     """ "12|NSE|SBIN|MIS" -> "SBIN MIS" (what the trader saw on the row)."""
-    symbol, _, product = key.partition("|")[2].partition("|")[2].rpartition("|")
-    return f"{symbol} {product}".strip()[:80] or "That position"
+    parts = Position.parse_key(key) or {"symbol": "", "product": ""}
+    return f"{parts['symbol']} {parts['product']}".strip()[:80] or "That position"
 
 
 def _render_closed_choice(request, position, closed):

@@ -47,7 +47,7 @@ def _cancel(action: HaltAction, actor: str) -> Outcome:
     except order_actions.ActionRefused as exc:
         # Refused most often because it filled a moment ago ("cannot be cancelled as it
         # is complete"): the order book says so, and then there is nothing to retry.
-        if account_settled(order):
+        if order_book_read(order):
             order.refresh_from_db()
             if order.status not in CANCELLABLE:
                 return State.DONE, f"Already {order.get_status_display().lower()}.", None
@@ -57,7 +57,7 @@ def _cancel(action: HaltAction, actor: str) -> Outcome:
     return State.DONE, "Cancel sent to the broker; the order sync confirms it.", None
 
 
-def account_settled(order: Order) -> bool:
+def order_book_read(order: Order) -> bool:
     """Read the account's order book now (orders/sync.py); False if it cannot be read."""
     try:
         order_sync_account(order.account)

@@ -28,7 +28,7 @@ STEPS = (
 def halts_today(*, user) -> list[TradingHalt]:
     """Today's halts, each with `steps`: (what, how many targets, what an empty one
     means) for every step its escalation took, so a step that found nothing says so;
-    and `failed_actions`, how many failed or were given up (the retry button's)."""
+    and count_failures' `failed_actions` and `given_up_actions` (the retry button's)."""
     from .halts import escalation_of
 
     halts = list(
@@ -39,11 +39,8 @@ def halts_today(*, user) -> list[TradingHalt]:
     )
     for halt in halts:
         counts: dict[str, int] = {}
-        failed = 0
         for action in halt.actions.all():
             counts[action.kind] = counts.get(action.kind, 0) + 1
-            failed += action.state in (HaltAction.State.FAILED, HaltAction.State.GAVE_UP)
-        halt.failed_actions = failed  # type: ignore[attr-defined]
         # What AUTO alerts meet now (the current setting, not the one at the trip).
         halt.policy_now = TradingHalt.WebhookPolicy(  # type: ignore[attr-defined]
             order_halts.webhook_policy(halt)
@@ -54,6 +51,7 @@ def halts_today(*, user) -> list[TradingHalt]:
             for step, kind, label, empty in STEPS
             if step <= level and kind != "block"
         ]
+    count_failures(halts)
     return halts
 
 
